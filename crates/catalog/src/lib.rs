@@ -1,0 +1,1 @@
+//! Backstage-compatible catalog model: entities, refs, validation, relations, queries (no I/O)

@@ -1,0 +1,1 @@
+//! Generates the demo organisation and benchmark catalogs

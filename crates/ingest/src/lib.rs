@@ -1,0 +1,1 @@
+//! Reads catalog sources (folders, files, git) into validated entity batches

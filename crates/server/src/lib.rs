@@ -1,0 +1,1 @@
+//! HTTP server: Backstage-compatible catalog API, portal, health and metrics

@@ -1,0 +1,1 @@
+//! The catalog storage trait and its data types

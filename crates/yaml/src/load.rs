@@ -1,0 +1,653 @@
+//! The YAML event stream → `serde_json::Value` builder, and position lookup.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::fmt;
+
+use saphyr_parser::{Event, Parser, ScalarStyle, ScanError, Span, Tag};
+use serde_json::{Map, Number, Value};
+
+/// A 1-based line and column (columns count characters, not bytes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default, Hash)]
+pub struct Position {
+    pub line: u32,
+    pub column: u32,
+}
+
+impl fmt::Display for Position {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.line, self.column)
+    }
+}
+
+impl Position {
+    fn from_span(span: &Span) -> Self {
+        Position {
+            line: u32::try_from(span.start.line()).unwrap_or(u32::MAX),
+            column: u32::try_from(span.start.col() + 1).unwrap_or(u32::MAX),
+        }
+    }
+}
+
+/// Resource limits for untrusted input.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Deepest allowed nesting of mappings and sequences.
+    pub max_depth: usize,
+    /// Alias expansion may add at most `alias_base + alias_factor × (nodes written out)` nodes.
+    pub alias_base: usize,
+    pub alias_factor: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_depth: 128,
+            alias_base: 10_000,
+            alias_factor: 10,
+        }
+    }
+}
+
+/// One document of a YAML stream.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Document {
+    pub value: Value,
+    /// Where the document's content starts.
+    pub start: Position,
+}
+
+/// A step in a path into a document (`spec`, `owner`, or an array index).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum PathSegment {
+    Key(String),
+    Index(usize),
+}
+
+impl fmt::Display for PathSegment {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PathSegment::Key(k) => f.write_str(k),
+            PathSegment::Index(i) => write!(f, "{i}"),
+        }
+    }
+}
+
+impl From<&str> for PathSegment {
+    fn from(value: &str) -> Self {
+        PathSegment::Key(value.to_owned())
+    }
+}
+
+impl From<usize> for PathSegment {
+    fn from(value: usize) -> Self {
+        PathSegment::Index(value)
+    }
+}
+
+/// Why a YAML stream could not be turned into documents.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum YamlError {
+    #[error("invalid YAML: {message}")]
+    Syntax { position: Position, message: String },
+    #[error("document nests deeper than {limit} levels")]
+    TooDeep { position: Position, limit: usize },
+    #[error(
+        "aliases expand to more than {limit} nodes; refusing a possible \"billion laughs\" document"
+    )]
+    AliasExpansion { position: Position, limit: usize },
+    #[error("duplicate mapping key `{key}`")]
+    DuplicateKey { position: Position, key: String },
+    #[error("alias refers to an unknown anchor")]
+    UnknownAlias { position: Position },
+    #[error("mapping keys must be scalars, not mappings or sequences")]
+    ComplexKey { position: Position },
+}
+
+impl YamlError {
+    pub fn position(&self) -> Position {
+        match self {
+            YamlError::Syntax { position, .. }
+            | YamlError::TooDeep { position, .. }
+            | YamlError::AliasExpansion { position, .. }
+            | YamlError::DuplicateKey { position, .. }
+            | YamlError::UnknownAlias { position }
+            | YamlError::ComplexKey { position } => *position,
+        }
+    }
+}
+
+fn syntax_error(err: &ScanError) -> YamlError {
+    YamlError::Syntax {
+        position: Position {
+            line: u32::try_from(err.marker().line()).unwrap_or(u32::MAX),
+            column: u32::try_from(err.marker().col() + 1).unwrap_or(u32::MAX),
+        },
+        message: err.info().to_owned(),
+    }
+}
+
+enum Frame {
+    Seq {
+        items: Vec<Value>,
+        anchor: usize,
+        nodes_before: usize,
+    },
+    Map {
+        map: Map<String, Value>,
+        key: Option<String>,
+        anchor: usize,
+        nodes_before: usize,
+    },
+}
+
+struct Builder<'a> {
+    limits: &'a Limits,
+    stack: Vec<Frame>,
+    /// Completed anchored nodes: anchor id → (value, node count).
+    anchors: HashMap<usize, (Value, usize)>,
+    /// Nodes read from the text.
+    nodes: usize,
+    /// Nodes added by alias expansion.
+    expanded: usize,
+}
+
+impl Builder<'_> {
+    /// Places a finished node in its parent; returns it when it is a document root.
+    fn push_value(&mut self, value: Value, span: &Span) -> Result<Option<Value>, YamlError> {
+        match self.stack.last_mut() {
+            None => Ok(Some(value)),
+            Some(Frame::Seq { items, .. }) => {
+                items.push(value);
+                Ok(None)
+            }
+            Some(Frame::Map { map, key, .. }) => match key.take() {
+                None => {
+                    let k = match value {
+                        Value::String(s) => s,
+                        Value::Null => String::new(),
+                        Value::Bool(b) => b.to_string(),
+                        Value::Number(n) => n.to_string(),
+                        Value::Array(_) | Value::Object(_) => {
+                            return Err(YamlError::ComplexKey {
+                                position: Position::from_span(span),
+                            });
+                        }
+                    };
+                    if map.contains_key(&k) {
+                        return Err(YamlError::DuplicateKey {
+                            position: Position::from_span(span),
+                            key: k,
+                        });
+                    }
+                    *key = Some(k);
+                    Ok(None)
+                }
+                Some(k) => {
+                    map.insert(k, value);
+                    Ok(None)
+                }
+            },
+        }
+    }
+
+    fn open(&mut self, frame: Frame, span: &Span) -> Result<(), YamlError> {
+        if self.stack.len() >= self.limits.max_depth {
+            return Err(YamlError::TooDeep {
+                position: Position::from_span(span),
+                limit: self.limits.max_depth,
+            });
+        }
+        self.nodes += 1;
+        self.stack.push(frame);
+        Ok(())
+    }
+
+    fn close(&mut self, span: &Span) -> Result<Option<Value>, YamlError> {
+        let (value, anchor, nodes_before) = match self.stack.pop() {
+            Some(Frame::Seq {
+                items,
+                anchor,
+                nodes_before,
+            }) => (Value::Array(items), anchor, nodes_before),
+            Some(Frame::Map {
+                map,
+                anchor,
+                nodes_before,
+                ..
+            }) => (Value::Object(map), anchor, nodes_before),
+            None => return Ok(None),
+        };
+        if anchor != 0 {
+            let count = self.nodes + self.expanded - nodes_before;
+            self.anchors.insert(anchor, (value.clone(), count));
+        }
+        self.push_value(value, span)
+    }
+
+    fn in_key_position(&self) -> bool {
+        matches!(self.stack.last(), Some(Frame::Map { key: None, .. }))
+    }
+}
+
+/// Parses every document of a YAML stream (YAML 1.2 core schema).
+///
+/// An empty stream gives no documents; a document that is only a comment gives `null`.
+pub fn parse_documents(text: &str, limits: &Limits) -> Result<Vec<Document>, YamlError> {
+    let mut parser = Parser::new_from_str(text);
+    let mut builder = Builder {
+        limits,
+        stack: Vec::new(),
+        anchors: HashMap::new(),
+        nodes: 0,
+        expanded: 0,
+    };
+    let mut documents = Vec::new();
+    let mut doc_start = Position::default();
+    while let Some(next) = parser.next_event() {
+        let (event, span) = next.map_err(|e| syntax_error(&e))?;
+        let finished = match event {
+            Event::StreamStart | Event::StreamEnd | Event::Nothing => None,
+            Event::DocumentStart(_) => {
+                doc_start = Position::from_span(&span);
+                builder.anchors.clear();
+                None
+            }
+            Event::DocumentEnd => None,
+            Event::Alias(id) => {
+                let position = Position::from_span(&span);
+                let (value, count) = builder
+                    .anchors
+                    .get(&id)
+                    .cloned()
+                    .ok_or(YamlError::UnknownAlias { position })?;
+                builder.expanded += count;
+                let limit = limits.alias_base + limits.alias_factor * builder.nodes;
+                if builder.expanded > limit {
+                    return Err(YamlError::AliasExpansion { position, limit });
+                }
+                builder.push_value(value, &span)?
+            }
+            Event::Scalar(text, style, anchor, tag) => {
+                builder.nodes += 1;
+                let value = if builder.in_key_position() {
+                    Value::String(text.into_owned())
+                } else {
+                    resolve_scalar(text, style, tag.as_deref())
+                };
+                if anchor != 0 {
+                    builder.anchors.insert(anchor, (value.clone(), 1));
+                }
+                builder.push_value(value, &span)?
+            }
+            Event::SequenceStart(anchor, _) => {
+                if builder.in_key_position() {
+                    return Err(YamlError::ComplexKey {
+                        position: Position::from_span(&span),
+                    });
+                }
+                let nodes_before = builder.nodes + builder.expanded;
+                builder.open(
+                    Frame::Seq {
+                        items: Vec::new(),
+                        anchor,
+                        nodes_before,
+                    },
+                    &span,
+                )?;
+                None
+            }
+            Event::MappingStart(anchor, _) => {
+                if builder.in_key_position() {
+                    return Err(YamlError::ComplexKey {
+                        position: Position::from_span(&span),
+                    });
+                }
+                let nodes_before = builder.nodes + builder.expanded;
+                builder.open(
+                    Frame::Map {
+                        map: Map::new(),
+                        key: None,
+                        anchor,
+                        nodes_before,
+                    },
+                    &span,
+                )?;
+                None
+            }
+            Event::SequenceEnd | Event::MappingEnd => builder.close(&span)?,
+        };
+        if let Some(value) = finished {
+            documents.push(Document {
+                value,
+                start: doc_start,
+            });
+        }
+    }
+    Ok(documents)
+}
+
+/// Resolves a scalar under the YAML 1.2 core schema.
+fn resolve_scalar(text: Cow<'_, str>, style: ScalarStyle, tag: Option<&Tag>) -> Value {
+    if let Some(tag) = tag {
+        if tag.is_yaml_core_schema() {
+            match tag.suffix.as_str() {
+                "str" | "binary" | "timestamp" => return Value::String(text.into_owned()),
+                "null" => return Value::Null,
+                "bool" | "int" | "float" => return resolve_plain(text),
+                _ => {}
+            }
+        }
+    }
+    if style != ScalarStyle::Plain {
+        return Value::String(text.into_owned());
+    }
+    resolve_plain(text)
+}
+
+fn resolve_plain(text: Cow<'_, str>) -> Value {
+    match text.as_ref() {
+        "" | "~" | "null" | "Null" | "NULL" => return Value::Null,
+        "true" | "True" | "TRUE" => return Value::Bool(true),
+        "false" | "False" | "FALSE" => return Value::Bool(false),
+        _ => {}
+    }
+    if let Some(n) = parse_int(&text) {
+        return Value::Number(n);
+    }
+    if let Some(n) = parse_float(&text) {
+        return n;
+    }
+    Value::String(text.into_owned())
+}
+
+fn parse_int(s: &str) -> Option<Number> {
+    let bytes = s.as_bytes();
+    let first = *bytes.first()?;
+    if !(first.is_ascii_digit() || first == b'-' || first == b'+') {
+        return None;
+    }
+    if let Some(hex) = s.strip_prefix("0x") {
+        return u64::from_str_radix(hex, 16).ok().map(Number::from);
+    }
+    if let Some(oct) = s.strip_prefix("0o") {
+        return u64::from_str_radix(oct, 8).ok().map(Number::from);
+    }
+    let digits = s.strip_prefix(['-', '+']).unwrap_or(s);
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    if let Ok(i) = s.parse::<i64>() {
+        return Some(Number::from(i));
+    }
+    if let Ok(u) = s.trim_start_matches('+').parse::<u64>() {
+        return Some(Number::from(u));
+    }
+    // Too large for an integer: keep it as a float, as JavaScript would.
+    s.parse::<f64>().ok().and_then(Number::from_f64)
+}
+
+fn parse_float(s: &str) -> Option<Value> {
+    let unsigned = s.strip_prefix(['-', '+']).unwrap_or(s);
+    if matches!(unsigned, ".inf" | ".Inf" | ".INF") || matches!(s, ".nan" | ".NaN" | ".NAN") {
+        // JSON has no infinities or NaN; keep the YAML spelling rather than invent a number.
+        return Some(Value::String(s.to_owned()));
+    }
+    // [-+]? ( \. [0-9]+ | [0-9]+ ( \. [0-9]* )? ) ( [eE] [-+]? [0-9]+ )?
+    let b = unsigned.as_bytes();
+    let mut i = 0;
+    let int_digits = b.iter().take_while(|c| c.is_ascii_digit()).count();
+    i += int_digits;
+    let mut frac_digits = 0;
+    if b.get(i) == Some(&b'.') {
+        i += 1;
+        frac_digits = b[i..].iter().take_while(|c| c.is_ascii_digit()).count();
+        i += frac_digits;
+    }
+    if int_digits == 0 && frac_digits == 0 {
+        return None;
+    }
+    if matches!(b.get(i), Some(b'e' | b'E')) {
+        i += 1;
+        if matches!(b.get(i), Some(b'-' | b'+')) {
+            i += 1;
+        }
+        let exp_digits = b[i..].iter().take_while(|c| c.is_ascii_digit()).count();
+        if exp_digits == 0 {
+            return None;
+        }
+        i += exp_digits;
+    }
+    if i != b.len() {
+        return None;
+    }
+    s.parse::<f64>()
+        .ok()
+        .and_then(Number::from_f64)
+        .map(Value::Number)
+}
+
+enum LocateFrame {
+    Seq { next_index: usize },
+    Map { expecting_key: bool, key: Option<(String, Position)> },
+}
+
+/// Finds where the node at `path` in document `doc_index` (0-based) starts.
+///
+/// For a mapping entry the position of its key is returned, which is where a reader looks
+/// first. When the path does not exist (a missing required field, say), the position of the
+/// deepest existing ancestor is returned instead; `None` only when the document is missing.
+pub fn locate(text: &str, doc_index: usize, path: &[PathSegment]) -> Option<Position> {
+    let mut parser = Parser::new_from_str(text);
+    let mut doc = None::<usize>;
+    let mut stack: Vec<LocateFrame> = Vec::new();
+    let mut current: Vec<PathSegment> = Vec::new();
+    let mut best: Option<Position> = None;
+    while let Some(Ok((event, span))) = parser.next_event() {
+        match event {
+            Event::DocumentStart(_) => {
+                doc = Some(doc.map_or(0, |d| d + 1));
+                if doc == Some(doc_index) {
+                    best = Some(Position::from_span(&span));
+                }
+                continue;
+            }
+            Event::DocumentEnd => {
+                if doc == Some(doc_index) {
+                    return best;
+                }
+                continue;
+            }
+            Event::StreamStart | Event::StreamEnd | Event::Nothing => continue,
+            _ => {}
+        }
+        if doc != Some(doc_index) {
+            continue;
+        }
+        let position = Position::from_span(&span);
+        // Is this event a key, or a node at some path?
+        if let Some(LocateFrame::Map {
+            expecting_key: true,
+            key,
+        }) = stack.last_mut()
+        {
+            match &event {
+                Event::MappingEnd => {}
+                Event::Scalar(text, ..) => {
+                    *key = Some((text.to_string(), position));
+                    if let Some(LocateFrame::Map { expecting_key, .. }) = stack.last_mut() {
+                        *expecting_key = false;
+                    }
+                    continue;
+                }
+                _ => return best,
+            }
+        }
+        let node_position = match stack.last_mut() {
+            Some(LocateFrame::Seq { next_index }) if !matches!(event, Event::SequenceEnd) => {
+                current.push(PathSegment::Index(*next_index));
+                *next_index += 1;
+                Some(position)
+            }
+            Some(LocateFrame::Map {
+                expecting_key,
+                key: Some((k, key_position)),
+            }) if !matches!(event, Event::MappingEnd) => {
+                current.push(PathSegment::Key(k.clone()));
+                *expecting_key = true;
+                Some(*key_position)
+            }
+            None => Some(position),
+            _ => None,
+        };
+        if let Some(node_position) = node_position {
+            if current.len() <= path.len() && path.starts_with(&current) {
+                best = Some(node_position);
+                if current.len() == path.len() {
+                    return best;
+                }
+            }
+        }
+        match event {
+            Event::SequenceStart(..) => stack.push(LocateFrame::Seq { next_index: 0 }),
+            Event::MappingStart(..) => stack.push(LocateFrame::Map {
+                expecting_key: true,
+                key: None,
+            }),
+            Event::SequenceEnd | Event::MappingEnd => {
+                stack.pop();
+                current.pop();
+            }
+            _ => {
+                current.pop();
+            }
+        }
+    }
+    best
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn parse(text: &str) -> Result<Vec<Value>, YamlError> {
+        parse_documents(text, &Limits::default()).map(|d| d.into_iter().map(|d| d.value).collect())
+    }
+
+    #[test]
+    fn core_schema_scalars() {
+        let docs = parse(
+            "a: 1\nb: -2.5\nc: true\nd: ~\ne: 'true'\nf: yes\ng: 0x1F\nh: 1e3\ni: .inf\nj: 007\nk: \"1\"\nl:\n",
+        )
+        .unwrap();
+        assert_eq!(
+            docs,
+            vec![json!({
+                "a": 1, "b": -2.5, "c": true, "d": null, "e": "true", "f": "yes",
+                "g": 31, "h": 1000.0, "i": ".inf", "j": 7, "k": "1", "l": null
+            })]
+        );
+    }
+
+    #[test]
+    fn multi_document_streams_keep_order_and_start_lines() {
+        let docs = parse_documents("a: 1\n---\nb: 2\n---\n# only a comment\n", &Limits::default())
+            .unwrap();
+        assert_eq!(docs.len(), 3);
+        assert_eq!(docs[0].value, json!({"a": 1}));
+        assert_eq!(docs[1].value, json!({"b": 2}));
+        assert_eq!(docs[2].value, Value::Null);
+        assert_eq!(docs[1].start.line, 2);
+    }
+
+    #[test]
+    fn empty_stream_has_no_documents() {
+        assert_eq!(parse("").unwrap(), Vec::<Value>::new());
+        assert_eq!(parse("# nothing\n").unwrap(), Vec::<Value>::new());
+    }
+
+    #[test]
+    fn aliases_expand() {
+        let docs = parse("a: &x {k: [1, 2]}\nb: *x\n").unwrap();
+        assert_eq!(docs, vec![json!({"a": {"k": [1, 2]}, "b": {"k": [1, 2]}})]);
+    }
+
+    #[test]
+    fn billion_laughs_is_refused() {
+        let mut text = String::from("a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n");
+        for i in 1..10 {
+            let prev = i - 1;
+            text.push_str(&format!(
+                "a{i}: &a{i} [*a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}]\n"
+            ));
+        }
+        let err = parse(&text).unwrap_err();
+        assert!(matches!(err, YamlError::AliasExpansion { .. }), "{err:?}");
+        assert!(err.position().line >= 2);
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_without_recursion() {
+        let mut text = String::new();
+        for level in 0..200 {
+            text.push_str(&" ".repeat(level * 2));
+            text.push_str("a:\n");
+        }
+        let err = parse(&text).unwrap_err();
+        assert!(matches!(err, YamlError::TooDeep { limit: 128, .. }), "{err:?}");
+        assert_eq!(err.position().line, 129);
+        // Flow nesting is stopped by the scanner itself.
+        assert!(parse(&"[".repeat(100_000)).is_err());
+    }
+
+    #[test]
+    fn syntax_errors_carry_positions() {
+        let err = parse("a: 1\nb: [1, 2\nc: 3\n").unwrap_err();
+        let YamlError::Syntax { position, .. } = &err else {
+            panic!("{err:?}")
+        };
+        assert!(position.line >= 2, "{position:?}");
+    }
+
+    #[test]
+    fn duplicate_keys_are_errors() {
+        let err = parse("a: 1\nb: 2\na: 3\n").unwrap_err();
+        assert_eq!(
+            err,
+            YamlError::DuplicateKey {
+                position: Position { line: 3, column: 1 },
+                key: "a".into()
+            }
+        );
+    }
+
+    #[test]
+    fn complex_keys_are_errors() {
+        assert!(matches!(
+            parse("? [a, b]\n: 1\n").unwrap_err(),
+            YamlError::ComplexKey { .. }
+        ));
+    }
+
+    #[test]
+    fn locate_finds_keys_items_and_ancestors() {
+        let text = "a: 1\n---\nkind: Component\nspec:\n  owner: team\n  tags:\n    - x\n    - y\n";
+        let p = |segs: &[PathSegment]| locate(text, 1, segs);
+        assert_eq!(
+            p(&["spec".into(), "owner".into()]),
+            Some(Position { line: 5, column: 3 })
+        );
+        assert_eq!(
+            p(&["spec".into(), "tags".into(), 1.into()]),
+            Some(Position { line: 8, column: 7 })
+        );
+        // Missing field: the deepest existing ancestor.
+        assert_eq!(
+            p(&["spec".into(), "lifecycle".into()]),
+            Some(Position { line: 4, column: 1 })
+        );
+        assert_eq!(locate(text, 0, &["a".into()]), Some(Position { line: 1, column: 1 }));
+        assert_eq!(locate(text, 5, &["a".into()]), None);
+    }
+}

@@ -137,8 +137,9 @@ fn write_literal_block(out: &mut String, s: &str, level: usize) {
 
 fn is_block_safe(s: &str) -> bool {
     !s.trim_matches('\n').is_empty()
-        && !s.chars()
-        .any(|c| (c.is_control() && c != '\n' && c != '\t') || c == '\u{feff}')
+        && !s
+            .chars()
+            .any(|c| (c.is_control() && c != '\n' && c != '\t') || c == '\u{feff}')
         && !s.contains("\r")
         && !s.lines().any(|l| l.ends_with(' ') || l.ends_with('\t'))
 }
@@ -202,7 +203,10 @@ mod tests {
         let text = to_yaml_string(v);
         let docs = parse_documents(&text, &Limits::default())
             .unwrap_or_else(|e| panic!("{e}\n---\n{text}"));
-        docs.into_iter().next().map(|d| d.value).unwrap_or(Value::Null)
+        docs.into_iter()
+            .next()
+            .map(|d| d.value)
+            .unwrap_or(Value::Null)
     }
 
     #[test]

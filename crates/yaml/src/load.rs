@@ -428,8 +428,13 @@ fn parse_float(s: &str) -> Option<Value> {
 }
 
 enum LocateFrame {
-    Seq { next_index: usize },
-    Map { expecting_key: bool, key: Option<(String, Position)> },
+    Seq {
+        next_index: usize,
+    },
+    Map {
+        expecting_key: bool,
+        key: Option<(String, Position)>,
+    },
 }
 
 /// Finds where the node at `path` in document `doc_index` (0-based) starts.
@@ -552,8 +557,11 @@ mod tests {
 
     #[test]
     fn multi_document_streams_keep_order_and_start_lines() {
-        let docs = parse_documents("a: 1\n---\nb: 2\n---\n# only a comment\n", &Limits::default())
-            .unwrap();
+        let docs = parse_documents(
+            "a: 1\n---\nb: 2\n---\n# only a comment\n",
+            &Limits::default(),
+        )
+        .unwrap();
         assert_eq!(docs.len(), 3);
         assert_eq!(docs[0].value, json!({"a": 1}));
         assert_eq!(docs[1].value, json!({"b": 2}));
@@ -595,7 +603,10 @@ mod tests {
             text.push_str("a:\n");
         }
         let err = parse(&text).unwrap_err();
-        assert!(matches!(err, YamlError::TooDeep { limit: 128, .. }), "{err:?}");
+        assert!(
+            matches!(err, YamlError::TooDeep { limit: 128, .. }),
+            "{err:?}"
+        );
         assert_eq!(err.position().line, 129);
         // Flow nesting is stopped by the scanner itself.
         assert!(parse(&"[".repeat(100_000)).is_err());
@@ -647,7 +658,10 @@ mod tests {
             p(&["spec".into(), "lifecycle".into()]),
             Some(Position { line: 4, column: 1 })
         );
-        assert_eq!(locate(text, 0, &["a".into()]), Some(Position { line: 1, column: 1 }));
+        assert_eq!(
+            locate(text, 0, &["a".into()]),
+            Some(Position { line: 1, column: 1 })
+        );
         assert_eq!(locate(text, 5, &["a".into()]), None);
     }
 }

@@ -1,0 +1,215 @@
+//! Stitching: turning processed entities plus every emitted relation into the final
+//! entities the API serves.
+//!
+//! An entity's `relations` are the distinct relations whose source is that entity, whoever
+//! emitted them, sorted by type then target. So `ownedBy` to a missing group is kept (the
+//! owner emitted it), while the reverse `ownerOf` appears only if the group exists.
+
+use std::collections::{BTreeSet, HashMap};
+use std::hash::{DefaultHasher, Hash, Hasher};
+
+use serde_json::{Map, Value, json};
+
+use crate::relations::{Relation, RelationType};
+
+/// A processed entity as stored, ready to be stitched.
+#[derive(Debug, Clone)]
+pub struct SourceEntity {
+    /// Canonical key, `kind:namespace/name` lower-cased.
+    pub key: String,
+    pub uid: String,
+    pub entity: Value,
+    /// The relations this entity emitted (both directions).
+    pub relations: Vec<Relation>,
+}
+
+/// A stitched entity: the JSON the API returns, with uid, etag and relations.
+#[derive(Debug, Clone)]
+pub struct FinalEntity {
+    pub key: String,
+    pub uid: String,
+    pub entity: Value,
+}
+
+/// Stitches every entity. The output is sorted by key.
+pub fn stitch(mut sources: Vec<SourceEntity>) -> Vec<FinalEntity> {
+    sources.sort_by(|a, b| a.key.cmp(&b.key));
+    let mut outgoing: HashMap<&str, BTreeSet<(&'static str, &str)>> = sources
+        .iter()
+        .map(|s| (s.key.as_str(), BTreeSet::new()))
+        .collect();
+    for source in &sources {
+        for relation in &source.relations {
+            if let Some(set) = outgoing.get_mut(relation.source.as_str()) {
+                set.insert((relation.relation.as_str(), relation.target.as_str()));
+            }
+        }
+    }
+    let relations: Vec<Vec<(&'static str, String)>> = sources
+        .iter()
+        .map(|s| {
+            outgoing
+                .get(s.key.as_str())
+                .map(|set| {
+                    set.iter()
+                        .map(|(t, target)| (*t, (*target).to_owned()))
+                        .collect()
+                })
+                .unwrap_or_default()
+        })
+        .collect();
+    sources
+        .into_iter()
+        .zip(relations)
+        .map(|(source, relations)| finish(source, relations))
+        .collect()
+}
+
+fn finish(source: SourceEntity, relations: Vec<(&'static str, String)>) -> FinalEntity {
+    let SourceEntity {
+        key, uid, entity, ..
+    } = source;
+    let mut root = match entity {
+        Value::Object(map) => map,
+        other => {
+            let mut map = Map::new();
+            map.insert("value".into(), other);
+            map
+        }
+    };
+    root.insert(
+        "relations".into(),
+        Value::Array(
+            relations
+                .into_iter()
+                .map(|(t, target)| json!({"type": t, "targetRef": target}))
+                .collect(),
+        ),
+    );
+    let etag = {
+        let mut hasher = DefaultHasher::new();
+        Value::Object(root.clone()).to_string().hash(&mut hasher);
+        format!("{:016x}", hasher.finish())
+    };
+    if let Some(Value::Object(metadata)) = root.get_mut("metadata") {
+        metadata.insert("uid".into(), Value::String(uid.clone()));
+        metadata.insert("etag".into(), Value::String(etag));
+    }
+    FinalEntity {
+        key,
+        uid,
+        entity: Value::Object(root),
+    }
+}
+
+/// Reads a stored relation list (`[[source, type, target], …]`), skipping unknown types.
+pub fn relations_from_json(value: &Value) -> Vec<Relation> {
+    value
+        .as_array()
+        .map(|items| {
+            items
+                .iter()
+                .filter_map(|item| {
+                    let [source, relation, target] = item.as_array()?.as_slice() else {
+                        return None;
+                    };
+                    Some(Relation {
+                        source: source.as_str()?.to_owned(),
+                        relation: RelationType::parse(relation.as_str()?)?,
+                        target: target.as_str()?.to_owned(),
+                    })
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Writes a relation list in the stored form read by [`relations_from_json`].
+pub fn relations_to_json(relations: &[Relation]) -> Value {
+    Value::Array(
+        relations
+            .iter()
+            .map(|r| json!([r.source, r.relation.as_str(), r.target]))
+            .collect(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rel(s: &str, t: RelationType, d: &str) -> Relation {
+        Relation {
+            source: s.into(),
+            relation: t,
+            target: d.into(),
+        }
+    }
+
+    #[test]
+    fn reverse_relations_only_on_existing_entities_forward_ones_dangle() {
+        let component = SourceEntity {
+            key: "component:default/a".into(),
+            uid: "u1".into(),
+            entity: json!({"kind": "Component", "metadata": {"name": "a"}}),
+            relations: vec![
+                rel(
+                    "component:default/a",
+                    RelationType::OwnedBy,
+                    "group:default/missing",
+                ),
+                rel(
+                    "group:default/missing",
+                    RelationType::OwnerOf,
+                    "component:default/a",
+                ),
+                rel(
+                    "component:default/a",
+                    RelationType::OwnedBy,
+                    "group:default/team",
+                ),
+                rel(
+                    "group:default/team",
+                    RelationType::OwnerOf,
+                    "component:default/a",
+                ),
+            ],
+        };
+        let group = SourceEntity {
+            key: "group:default/team".into(),
+            uid: "u2".into(),
+            entity: json!({"kind": "Group", "metadata": {"name": "team"}}),
+            // Emitted twice (by both sides): stitched once.
+            relations: vec![rel(
+                "group:default/team",
+                RelationType::OwnerOf,
+                "component:default/a",
+            )],
+        };
+        let out = stitch(vec![group, component]);
+        assert_eq!(out[0].key, "component:default/a");
+        assert_eq!(
+            out[0].entity["relations"],
+            json!([
+                {"type": "ownedBy", "targetRef": "group:default/missing"},
+                {"type": "ownedBy", "targetRef": "group:default/team"}
+            ])
+        );
+        assert_eq!(
+            out[1].entity["relations"],
+            json!([{"type": "ownerOf", "targetRef": "component:default/a"}])
+        );
+        assert_eq!(out[1].entity["metadata"]["uid"], "u2");
+        assert!(
+            out[1].entity["metadata"]["etag"]
+                .as_str()
+                .is_some_and(|e| e.len() == 16)
+        );
+    }
+
+    #[test]
+    fn stored_relations_round_trip() {
+        let rels = vec![rel("a:b/c", RelationType::PartOf, "d:e/f")];
+        assert_eq!(relations_from_json(&relations_to_json(&rels)), rels);
+    }
+}

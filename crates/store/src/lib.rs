@@ -1,1 +1,204 @@
-//! The catalog storage trait and its data types
+//! The catalog storage trait and its data types.
+//!
+//! The store persists registered locations, the processed entities each location produced,
+//! and per-file state for incremental ingestion. It knows nothing about catalog semantics:
+//! entity bodies and relation lists are opaque JSON text. Stitching and querying happen in
+//! memory (`pave-catalog`), so the store only needs bulk reads and transactional batch writes,
+//! which SQLite and PostgreSQL both do well.
+//!
+//! Implementations: `pave-store-sqlite` and `pave-store-postgres`. Both run the same test
+//! suite, [`testsuite`] (feature `testsuite`).
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
+#[cfg(feature = "testsuite")]
+pub mod testsuite;
+
+/// A registered location: a root the catalog is read from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LocationRow {
+    /// A UUID.
+    pub id: String,
+    /// `file` (a file or folder on the server) or `git` (a repository URL, `URL#ref`).
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub target: String,
+    /// Unix milliseconds.
+    pub created_at: i64,
+    /// When the location was last ingested (Unix milliseconds).
+    pub refreshed_at: Option<i64>,
+    /// The last ingestion's outcome, as JSON written by the ingester.
+    pub status: Option<String>,
+}
+
+/// A processed entity, as one location last produced it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EntityRow {
+    /// Canonical, lower-cased `kind:namespace/name`.
+    pub entity_ref: String,
+    pub uid: String,
+    pub location_id: String,
+    /// The file it was read from (`file:/abs/path`), its `managed-by-location`.
+    pub location_key: String,
+    /// The processed entity (JSON), without relations.
+    pub body: String,
+    /// The relations it emitted (JSON `[[source, type, target], …]`).
+    pub relations: String,
+    /// Hash of body and relations, to skip writing unchanged rows.
+    pub hash: String,
+    /// Unix milliseconds.
+    pub updated_at: i64,
+}
+
+/// What the last ingestion knew about one file, so unchanged files need not be re-read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileRow {
+    pub location_id: String,
+    /// Absolute path.
+    pub path: String,
+    /// Content hash of the file.
+    pub hash: String,
+    /// JSON `[[path, hash], …]` of files its placeholders read.
+    pub deps: String,
+    /// JSON list of the problems found in it last time (re-reported while it is unchanged).
+    pub problems: String,
+}
+
+/// Everything one ingestion changes, applied in a single transaction.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Batch {
+    pub upsert_entities: Vec<EntityRow>,
+    pub delete_entities: Vec<String>,
+    pub upsert_files: Vec<FileRow>,
+    /// (location id, path)
+    pub delete_files: Vec<(String, String)>,
+    /// (location id, refreshed_at, status JSON)
+    pub location_status: Vec<(String, i64, String)>,
+}
+
+impl Batch {
+    pub fn is_empty(&self) -> bool {
+        self.upsert_entities.is_empty()
+            && self.delete_entities.is_empty()
+            && self.upsert_files.is_empty()
+            && self.delete_files.is_empty()
+            && self.location_status.is_empty()
+    }
+}
+
+/// A storage failure.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("cannot open the database {url}: {source}")]
+    Connect {
+        url: String,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    #[error("database migration failed: {0}")]
+    Migrate(#[source] Box<dyn std::error::Error + Send + Sync>),
+    #[error("database error while {context}: {source}")]
+    Query {
+        context: &'static str,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+}
+
+impl StoreError {
+    pub fn query(
+        context: &'static str,
+        source: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        StoreError::Query {
+            context,
+            source: Box::new(source),
+        }
+    }
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// Persistent catalog state. Every method is one round of I/O; [`Store::apply`] is atomic.
+#[async_trait]
+pub trait Store: Send + Sync {
+    /// A short name for logs and errors: `sqlite` or `postgres`.
+    fn backend(&self) -> &'static str;
+
+    /// Registers a location; returns it and whether it was new (an existing `(kind, target)`
+    /// is returned as it is).
+    async fn add_location(&self, kind: &str, target: &str, now: i64)
+    -> Result<(LocationRow, bool)>;
+
+    async fn locations(&self) -> Result<Vec<LocationRow>>;
+
+    async fn location(&self, id: &str) -> Result<Option<LocationRow>>;
+
+    /// Removes a location with its entities and file state; false when there was none.
+    async fn delete_location(&self, id: &str) -> Result<bool>;
+
+    /// Every stored entity.
+    async fn entities(&self) -> Result<Vec<EntityRow>>;
+
+    /// The entities one location produced.
+    async fn location_entities(&self, location_id: &str) -> Result<Vec<EntityRow>>;
+
+    /// `(entity_ref, location_id)` for every entity, to detect conflicting claims.
+    async fn entity_owners(&self) -> Result<Vec<(String, String)>>;
+
+    async fn files(&self, location_id: &str) -> Result<Vec<FileRow>>;
+
+    /// Applies a batch atomically: all of it or none of it.
+    async fn apply(&self, batch: &Batch) -> Result<()>;
+}
+
+/// Bind parameters per statement stay under SQLite's limit (32,766) and PostgreSQL's (65,535).
+pub const ROWS_PER_STATEMENT: usize = 500;
+
+/// Builds `INSERT INTO table (cols) VALUES (…), (…) …` for `rows` rows, numbering
+/// placeholders with `placeholder(n)` (`?` for SQLite, `$n` for PostgreSQL).
+pub fn multi_row_insert(
+    table: &str,
+    columns: &[&str],
+    rows: usize,
+    placeholder: impl Fn(usize) -> String,
+) -> String {
+    let mut sql = format!("INSERT INTO {table} ({}) VALUES ", columns.join(", "));
+    let mut n = 0;
+    for row in 0..rows {
+        if row > 0 {
+            sql.push_str(", ");
+        }
+        sql.push('(');
+        for col in 0..columns.len() {
+            if col > 0 {
+                sql.push_str(", ");
+            }
+            n += 1;
+            sql.push_str(&placeholder(n));
+        }
+        sql.push(')');
+    }
+    sql
+}
+
+/// `(p1, p2, …)` for an `IN` list of `count` values starting at parameter `first`.
+pub fn in_list(first: usize, count: usize, placeholder: impl Fn(usize) -> String) -> String {
+    let items: Vec<String> = (first..first + count).map(placeholder).collect();
+    format!("({})", items.join(", "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builds_numbered_multi_row_inserts() {
+        assert_eq!(
+            multi_row_insert("t", &["a", "b"], 2, |n| format!("${n}")),
+            "INSERT INTO t (a, b) VALUES ($1, $2), ($3, $4)"
+        );
+        assert_eq!(in_list(3, 2, |_| "?".into()), "(?, ?)");
+    }
+}

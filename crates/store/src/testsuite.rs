@@ -1,0 +1,220 @@
+//! One behavioural test suite for every [`Store`] implementation. Each backend's tests call
+//! [`run_all`] on a fresh, empty store.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use crate::{Batch, EntityRow, FileRow, Store};
+
+fn entity(location_id: &str, name: &str, body: &str) -> EntityRow {
+    EntityRow {
+        entity_ref: format!("component:default/{name}"),
+        uid: format!("uid-{location_id}-{name}"),
+        location_id: location_id.into(),
+        location_key: format!("file:/catalog/{name}.yaml"),
+        body: body.into(),
+        relations: "[]".into(),
+        hash: format!("h-{body}"),
+        updated_at: 1,
+    }
+}
+
+/// Runs every check in order on an empty store.
+pub async fn run_all(store: &dyn Store) {
+    locations_are_registered_once(store).await;
+    batches_upsert_and_delete(store).await;
+    failed_batches_change_nothing(store).await;
+    large_batches_are_chunked(store).await;
+    files_round_trip(store).await;
+    deleting_a_location_removes_what_it_produced(store).await;
+}
+
+async fn locations_are_registered_once(store: &dyn Store) {
+    assert!(
+        store.locations().await.unwrap().is_empty(),
+        "store must start empty"
+    );
+    let (a, created) = store.add_location("file", "/catalog/a", 10).await.unwrap();
+    assert!(created);
+    assert_eq!(
+        (a.kind.as_str(), a.target.as_str(), a.created_at),
+        ("file", "/catalog/a", 10)
+    );
+    let (again, created) = store.add_location("file", "/catalog/a", 20).await.unwrap();
+    assert!(!created);
+    assert_eq!(again, a);
+    let (b, _) = store
+        .add_location("git", "https://example.com/r.git#main", 30)
+        .await
+        .unwrap();
+    assert_ne!(a.id, b.id);
+    let all = store.locations().await.unwrap();
+    assert_eq!(all.len(), 2);
+    assert_eq!(store.location(&a.id).await.unwrap(), Some(a.clone()));
+    assert_eq!(store.location("no-such-id").await.unwrap(), None);
+    assert!(store.delete_location(&b.id).await.unwrap());
+    assert!(!store.delete_location(&b.id).await.unwrap());
+}
+
+async fn batches_upsert_and_delete(store: &dyn Store) {
+    let (loc, _) = store.add_location("file", "/catalog/b", 1).await.unwrap();
+    let batch = Batch {
+        upsert_entities: vec![
+            entity(&loc.id, "one", "{\"n\":1}"),
+            entity(&loc.id, "two", "{\"n\":\"ünïcødé ✓\"}"),
+        ],
+        location_status: vec![(loc.id.clone(), 99, "{\"added\":2}".into())],
+        ..Batch::default()
+    };
+    store.apply(&batch).await.unwrap();
+    let rows = store.location_entities(&loc.id).await.unwrap();
+    assert_eq!(rows.len(), 2);
+    assert!(
+        rows.contains(&batch.upsert_entities[1]),
+        "bodies round-trip exactly"
+    );
+    let loc_now = store.location(&loc.id).await.unwrap().unwrap();
+    assert_eq!(loc_now.refreshed_at, Some(99));
+    assert_eq!(loc_now.status.as_deref(), Some("{\"added\":2}"));
+
+    // Update one, delete the other.
+    let mut updated = entity(&loc.id, "one", "{\"n\":2}");
+    updated.updated_at = 2;
+    store
+        .apply(&Batch {
+            upsert_entities: vec![updated.clone()],
+            delete_entities: vec!["component:default/two".into()],
+            ..Batch::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        store.location_entities(&loc.id).await.unwrap(),
+        vec![updated]
+    );
+    let owners = store.entity_owners().await.unwrap();
+    assert!(owners.contains(&("component:default/one".into(), loc.id.clone())));
+    store.apply(&Batch::default()).await.unwrap();
+}
+
+async fn failed_batches_change_nothing(store: &dyn Store) {
+    let (loc, _) = store.add_location("file", "/catalog/c", 1).await.unwrap();
+    let before = store.entities().await.unwrap();
+    let mut bad = entity(&loc.id, "x", "{}");
+    bad.entity_ref = String::new(); // violates the schema's CHECK constraint
+    let batch = Batch {
+        upsert_entities: vec![
+            entity(&loc.id, "good-1", "{}"),
+            entity(&loc.id, "good-2", "{}"),
+            bad,
+        ],
+        delete_entities: vec!["component:default/one".into()],
+        location_status: vec![(loc.id.clone(), 5, "{}".into())],
+        ..Batch::default()
+    };
+    assert!(
+        store.apply(&batch).await.is_err(),
+        "a constraint violation must fail the batch"
+    );
+    assert_eq!(
+        store.entities().await.unwrap(),
+        before,
+        "a failed batch leaves no trace"
+    );
+    assert_eq!(
+        store.location(&loc.id).await.unwrap().unwrap().refreshed_at,
+        None
+    );
+    assert!(store.delete_location(&loc.id).await.unwrap());
+}
+
+async fn large_batches_are_chunked(store: &dyn Store) {
+    let (loc, _) = store.add_location("file", "/catalog/big", 1).await.unwrap();
+    let rows: Vec<EntityRow> = (0..2_345)
+        .map(|i| entity(&loc.id, &format!("big-{i}"), "{}"))
+        .collect();
+    store
+        .apply(&Batch {
+            upsert_entities: rows.clone(),
+            ..Batch::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(store.location_entities(&loc.id).await.unwrap().len(), 2_345);
+    store
+        .apply(&Batch {
+            delete_entities: rows.iter().map(|r| r.entity_ref.clone()).collect(),
+            ..Batch::default()
+        })
+        .await
+        .unwrap();
+    assert!(store.location_entities(&loc.id).await.unwrap().is_empty());
+    assert!(store.delete_location(&loc.id).await.unwrap());
+}
+
+async fn files_round_trip(store: &dyn Store) {
+    let (loc, _) = store.add_location("file", "/catalog/f", 1).await.unwrap();
+    let file = FileRow {
+        location_id: loc.id.clone(),
+        path: "/catalog/f/catalog-info.yaml".into(),
+        hash: "abc".into(),
+        deps: "[[\"/catalog/f/api.yaml\",\"def\"]]".into(),
+        problems: "[]".into(),
+    };
+    store
+        .apply(&Batch {
+            upsert_files: vec![file.clone()],
+            ..Batch::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(store.files(&loc.id).await.unwrap(), vec![file.clone()]);
+    let changed = FileRow {
+        hash: "xyz".into(),
+        ..file.clone()
+    };
+    store
+        .apply(&Batch {
+            upsert_files: vec![changed.clone()],
+            ..Batch::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(store.files(&loc.id).await.unwrap(), vec![changed]);
+    store
+        .apply(&Batch {
+            delete_files: vec![(loc.id.clone(), file.path.clone())],
+            ..Batch::default()
+        })
+        .await
+        .unwrap();
+    assert!(store.files(&loc.id).await.unwrap().is_empty());
+}
+
+async fn deleting_a_location_removes_what_it_produced(store: &dyn Store) {
+    let (loc, _) = store.add_location("file", "/catalog/d", 1).await.unwrap();
+    store
+        .apply(&Batch {
+            upsert_entities: vec![entity(&loc.id, "d1", "{}")],
+            upsert_files: vec![FileRow {
+                location_id: loc.id.clone(),
+                path: "/catalog/d/x.yaml".into(),
+                hash: "h".into(),
+                deps: "[]".into(),
+                problems: "[]".into(),
+            }],
+            ..Batch::default()
+        })
+        .await
+        .unwrap();
+    assert!(store.delete_location(&loc.id).await.unwrap());
+    assert!(store.location_entities(&loc.id).await.unwrap().is_empty());
+    assert!(store.files(&loc.id).await.unwrap().is_empty());
+    assert!(
+        !store
+            .entities()
+            .await
+            .unwrap()
+            .iter()
+            .any(|e| e.entity_ref == "component:default/d1")
+    );
+}

@@ -34,22 +34,17 @@ fn resolve_at(
 ) {
     match value {
         Value::Object(map) => {
-            if map.len() == 1 {
-                if let Some((key, Value::String(target))) = map.iter().next() {
-                    if matches!(key.as_str(), "$text" | "$json" | "$yaml") {
-                        match substitute(key, target, reader) {
-                            Ok(replacement) => *value = replacement,
-                            Err(message) => {
-                                problems.push(Problem::error(
-                                    Stage::Placeholder,
-                                    path.clone(),
-                                    message,
-                                ));
-                            }
-                        }
-                        return;
+            if map.len() == 1
+                && let Some((key, Value::String(target))) = map.iter().next()
+                && matches!(key.as_str(), "$text" | "$json" | "$yaml")
+            {
+                match substitute(key, target, reader) {
+                    Ok(replacement) => *value = replacement,
+                    Err(message) => {
+                        problems.push(Problem::error(Stage::Placeholder, path.clone(), message));
                     }
                 }
+                return;
             }
             for (key, child) in map.iter_mut() {
                 path.push(PathSegment::Key(key.clone()));

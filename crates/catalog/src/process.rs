@@ -140,10 +140,10 @@ pub fn process_entity(raw: Value, ctx: &ProcessContext<'_>) -> Result<Processed,
     };
     if let Some(Value::Object(spec)) = root.get_mut("spec") {
         for field in SORTED_SPEC_ARRAYS {
-            if let Some(Value::Array(items)) = spec.get_mut(*field) {
-                if items.iter().all(Value::is_string) {
-                    items.sort_by(|a, b| a.as_str().cmp(&b.as_str()));
-                }
+            if let Some(Value::Array(items)) = spec.get_mut(*field)
+                && items.iter().all(Value::is_string)
+            {
+                items.sort_by(|a, b| a.as_str().cmp(&b.as_str()));
             }
         }
     }
@@ -169,14 +169,14 @@ pub fn process_entity(raw: Value, ctx: &ProcessContext<'_>) -> Result<Processed,
     // Policies.
     check_root_fields(root, &mut problems);
     check_metadata(root.get("metadata"), &mut problems);
-    if let Some(api_version) = root.get("apiVersion").and_then(Value::as_str) {
-        if !format::is_valid_api_version(api_version) {
-            problems.push(Problem::error(
+    if let Some(api_version) = root.get("apiVersion").and_then(Value::as_str)
+        && !format::is_valid_api_version(api_version)
+    {
+        problems.push(Problem::error(
                 Stage::Policy,
                 path(&["apiVersion"]),
                 format!("apiVersion \"{api_version}\" is not valid: expected [<dns-subdomain>/]<version>, e.g. backstage.io/v1alpha1"),
             ));
-        }
     }
     if !format::is_valid_kind(&entity_ref.kind) {
         problems.push(Problem::error(
@@ -306,14 +306,14 @@ fn check_envelope(entity: &Value, problems: &mut Vec<Problem>) -> Option<EntityR
             None
         }
     };
-    if let Some(spec) = root.get("spec") {
-        if !spec.is_object() {
-            problems.push(Problem::error(
-                Stage::Envelope,
-                path(&["spec"]),
-                format!("`spec` must be a mapping, found {}", describe(spec)),
-            ));
-        }
+    if let Some(spec) = root.get("spec")
+        && !spec.is_object()
+    {
+        problems.push(Problem::error(
+            Stage::Envelope,
+            path(&["spec"]),
+            format!("`spec` must be a mapping, found {}", describe(spec)),
+        ));
     }
     let namespace = root
         .get("metadata")
@@ -352,13 +352,13 @@ fn check_metadata(metadata: Option<&Value>, problems: &mut Vec<Problem>) {
         problems.push(Problem::error(Stage::Policy, path, message));
     };
 
-    if let Some(Value::String(name)) = metadata.get("name") {
-        if !format::is_valid_object_name(name) {
-            err(
-                at(&["name"]),
-                format!("metadata.name \"{name}\" is not valid: expected {NAME_RULE}"),
-            );
-        }
+    if let Some(Value::String(name)) = metadata.get("name")
+        && !format::is_valid_object_name(name)
+    {
+        err(
+            at(&["name"]),
+            format!("metadata.name \"{name}\" is not valid: expected {NAME_RULE}"),
+        );
     }
     match metadata.get("namespace") {
         Some(Value::String(ns)) if !format::is_valid_namespace(ns) => err(
@@ -377,16 +377,16 @@ fn check_metadata(metadata: Option<&Value>, problems: &mut Vec<Problem>) {
         ),
     }
     for field in ["title", "description"] {
-        if let Some(value) = metadata.get(field) {
-            if !value.is_string() {
-                err(
-                    at(&[field]),
-                    format!(
-                        "metadata.{field} must be a string, found {}",
-                        describe(value)
-                    ),
-                );
-            }
+        if let Some(value) = metadata.get(field)
+            && !value.is_string()
+        {
+            err(
+                at(&[field]),
+                format!(
+                    "metadata.{field} must be a string, found {}",
+                    describe(value)
+                ),
+            );
         }
     }
     for field in ["labels", "annotations"] {

@@ -1,1 +1,477 @@
-//! Reads catalog sources (folders, files, git) into validated entity batches
+//! Ingestion: reads registered locations (files, folders, git repositories) into validated
+//! entities and writes the changes to the store in one transaction.
+//!
+//! A run, per location: resolve the source (cloning or fetching git repositories with the git
+//! CLI), walk its files breadth-first following `Location` targets, reuse the previous output
+//! of files whose content (and placeholder inputs) did not change, then diff against what the
+//! store holds. Conflicting claims on one entity ref keep the first claimant. Nothing is
+//! written until every location is done, and then all at once.
+
+mod diagnostics;
+mod files;
+mod source;
+mod walk;
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use pave_catalog::CatalogRules;
+use pave_store::{Batch, EntityRow, LocationRow, Store, StoreError};
+use serde::Serialize;
+
+pub use diagnostics::{Diagnostic, DiagnosticSeverity};
+pub use source::{FILE, GIT, Source};
+
+use walk::{KeyPrefix, Previous, Produced, WalkInput, WalkOutput};
+
+/// How ingestion reads sources.
+#[derive(Debug, Clone)]
+pub struct IngestConfig {
+    /// Which kinds may enter the catalog.
+    pub rules: CatalogRules,
+    /// Globs (relative to a folder source) that name catalog files.
+    pub discovery: Vec<String>,
+    /// Files larger than this are refused.
+    pub max_file_bytes: u64,
+    pub yaml_limits: pave_yaml::Limits,
+    /// Where git sources are checked out.
+    pub git_cache: PathBuf,
+    /// Files parsed in parallel.
+    pub workers: usize,
+}
+
+impl Default for IngestConfig {
+    fn default() -> Self {
+        IngestConfig {
+            rules: CatalogRules::default(),
+            discovery: vec!["**/catalog-info.yaml".into(), "**/catalog-info.yml".into()],
+            max_file_bytes: 8 * 1024 * 1024,
+            yaml_limits: pave_yaml::Limits::default(),
+            git_cache: std::env::temp_dir().join("pave-git-cache"),
+            workers: std::thread::available_parallelism().map_or(2, |n| n.get()),
+        }
+    }
+}
+
+/// Told about each file as it is done (drives a progress bar).
+pub trait Progress: Send + Sync {
+    fn file_done(&self, entities: usize);
+}
+
+/// Ingestion failed as a whole (one location failing is a report, not an error).
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    #[error("source {source_text}: {message}")]
+    Source {
+        source_text: String,
+        message: String,
+    },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("ingestion worker failed: {0}")]
+    Worker(String),
+}
+
+/// What happened to one location.
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LocationReport {
+    pub location_id: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub target: String,
+    pub added: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+    pub removed: usize,
+    pub rejected: usize,
+    pub conflicts: usize,
+    pub files_read: usize,
+    pub files_unchanged: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub commit: Option<String>,
+    /// Set when the location could not be read at all (its entities are kept as they were).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failed: Option<String>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl LocationReport {
+    pub fn errors(&self) -> usize {
+        self.diagnostics.iter().filter(|d| d.is_error()).count()
+            + usize::from(self.failed.is_some())
+    }
+}
+
+/// What a run did.
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IngestReport {
+    pub locations: Vec<LocationReport>,
+    pub duration_ms: u64,
+}
+
+/// Totals over all locations of a run.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Totals {
+    pub added: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+    pub removed: usize,
+    pub rejected: usize,
+    pub conflicts: usize,
+    pub errors: usize,
+    pub warnings: usize,
+    pub files_read: usize,
+    pub files_unchanged: usize,
+}
+
+impl IngestReport {
+    pub fn totals(&self) -> Totals {
+        let mut t = Totals::default();
+        for l in &self.locations {
+            t.added += l.added;
+            t.updated += l.updated;
+            t.unchanged += l.unchanged;
+            t.removed += l.removed;
+            t.rejected += l.rejected;
+            t.conflicts += l.conflicts;
+            t.errors += l.errors();
+            t.warnings += l.diagnostics.iter().filter(|d| !d.is_error()).count();
+            t.files_read += l.files_read;
+            t.files_unchanged += l.files_unchanged;
+        }
+        t
+    }
+
+    pub fn diagnostics(&self) -> impl Iterator<Item = &Diagnostic> {
+        self.locations.iter().flat_map(|l| l.diagnostics.iter())
+    }
+
+    /// True when anything was rejected or could not be read.
+    pub fn has_failures(&self) -> bool {
+        let t = self.totals();
+        t.errors > 0 || t.rejected > 0 || t.conflicts > 0
+    }
+}
+
+pub fn now_millis() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+/// Registers `sources` (if new) and returns their locations, in the order given.
+pub async fn register(
+    store: &dyn Store,
+    sources: &[Source],
+) -> Result<Vec<LocationRow>, IngestError> {
+    let mut locations = Vec::new();
+    for source in sources {
+        let (kind, target) = source.location()?;
+        let (location, _) = store.add_location(&kind, &target, now_millis()).await?;
+        locations.push(location);
+    }
+    Ok(locations)
+}
+
+/// Stored diagnostics per location are capped; the report itself is complete.
+const STORED_DIAGNOSTICS: usize = 500;
+
+/// Ingests `locations` and applies all changes in one transaction.
+pub async fn ingest(
+    store: &dyn Store,
+    config: &IngestConfig,
+    locations: &[LocationRow],
+    progress: Option<Arc<dyn Progress>>,
+) -> Result<IngestReport, IngestError> {
+    let started = Instant::now();
+    let now = now_millis();
+    let mut claims: HashMap<String, String> = store.entity_owners().await?.into_iter().collect();
+    let mut batch = Batch::default();
+    let mut reports = Vec::new();
+    for location in locations {
+        let previous_rows = store.location_entities(&location.id).await?;
+        let previous_files = store.files(&location.id).await?;
+        let mut report = LocationReport {
+            location_id: location.id.clone(),
+            kind: location.kind.clone(),
+            target: location.target.clone(),
+            ..LocationReport::default()
+        };
+        let walked = {
+            let config = config.clone();
+            let location = location.clone();
+            let progress = progress.clone();
+            let previous_files = previous_files.clone();
+            let previous_rows = previous_rows.clone();
+            tokio::task::spawn_blocking(move || {
+                walk_location(&config, &location, previous_rows, previous_files, progress)
+            })
+            .await
+            .map_err(|e| IngestError::Worker(e.to_string()))?
+        };
+        match walked {
+            Err(e) => {
+                tracing::warn!(location = %location.target, error = %e, "location could not be read");
+                report.failed = Some(e.to_string());
+                report.unchanged = previous_rows.len();
+            }
+            Ok((output, commit)) => {
+                report.commit = commit;
+                plan_location(
+                    location,
+                    output,
+                    previous_rows,
+                    previous_files,
+                    &mut claims,
+                    now,
+                    &mut batch,
+                    &mut report,
+                );
+            }
+        }
+        let mut stored = report.clone();
+        stored.diagnostics.truncate(STORED_DIAGNOSTICS);
+        let status = serde_json::to_string(&stored).unwrap_or_else(|_| "{}".into());
+        batch
+            .location_status
+            .push((location.id.clone(), now, status));
+        reports.push(report);
+    }
+    store.apply(&batch).await?;
+    Ok(IngestReport {
+        locations: reports,
+        duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+    })
+}
+
+fn walk_location(
+    config: &IngestConfig,
+    location: &LocationRow,
+    previous_rows: Vec<EntityRow>,
+    previous_files: Vec<pave_store::FileRow>,
+    progress: Option<Arc<dyn Progress>>,
+) -> Result<(WalkOutput, Option<String>), IngestError> {
+    let source = Source::from_location(&location.kind, &location.target)?;
+    let location_ref = format!("{}:{}", location.kind, location.target);
+    let (root, boundary, key_prefix, commit) = match &source {
+        Source::Path(path) => {
+            let root = std::fs::canonicalize(path).map_err(|e| IngestError::Source {
+                source_text: path.display().to_string(),
+                message: format!("cannot read it: {e}"),
+            })?;
+            let boundary = if root.is_dir() {
+                root.clone()
+            } else {
+                root.parent().map(Path::to_path_buf).unwrap_or_default()
+            };
+            (root, boundary, KeyPrefix::File, None)
+        }
+        Source::Git { url, reference } => {
+            let checkout = source::sync_git(url, reference.as_deref(), &config.git_cache)?;
+            let prefix = format!("git:{url}#{}", reference.as_deref().unwrap_or("HEAD"));
+            let dir = std::fs::canonicalize(&checkout.dir).unwrap_or(checkout.dir);
+            (
+                dir.clone(),
+                dir.clone(),
+                KeyPrefix::Git {
+                    checkout: dir,
+                    prefix,
+                },
+                Some(checkout.commit),
+            )
+        }
+    };
+    let mut previous = Previous::default();
+    for row in previous_rows {
+        previous
+            .entities
+            .entry(row.location_key.clone())
+            .or_default()
+            .push(row);
+    }
+    for file in previous_files {
+        previous.files.insert(file.path.clone(), file);
+    }
+    let fingerprint = walk::fingerprint(&config.rules, &location_ref);
+    let input = WalkInput {
+        config,
+        root,
+        boundary,
+        key_prefix,
+        origin: location_ref.clone(),
+        previous,
+        progress: progress.as_deref(),
+    };
+    let mut output = walk::walk(&input, &location.id, &fingerprint);
+    output.entities.insert(
+        0,
+        walk::generated_location(&location.kind, &location.target),
+    );
+    Ok((output, commit))
+}
+
+fn entity_hash(body: &str, relations: &str) -> String {
+    files::hash_bytes(format!("{body}\n{relations}").as_bytes())
+}
+
+/// Diffs a walk against the stored state and adds the changes to `batch`.
+#[allow(clippy::too_many_arguments)]
+fn plan_location(
+    location: &LocationRow,
+    output: WalkOutput,
+    previous_rows: Vec<EntityRow>,
+    previous_files: Vec<pave_store::FileRow>,
+    claims: &mut HashMap<String, String>,
+    now: i64,
+    batch: &mut Batch,
+    report: &mut LocationReport,
+) {
+    let mut output = output;
+    let entities = std::mem::take(&mut output.entities);
+    report.files_read = output.files_read;
+    report.files_unchanged = output.files_unchanged;
+    report.rejected = output.rejected;
+    report.diagnostics = std::mem::take(&mut output.diagnostics);
+    let previous: HashMap<&str, &EntityRow> = previous_rows
+        .iter()
+        .map(|r| (r.entity_ref.as_str(), r))
+        .collect();
+    let mut produced: HashSet<String> = HashSet::new();
+    for Produced {
+        entity_ref,
+        location_key,
+        body,
+        relations,
+        file,
+        path,
+    } in entities
+    {
+        if let Some(owner) = claims
+            .get(&entity_ref)
+            .filter(|owner| **owner != location.id)
+        {
+            report.conflicts += 1;
+            output.retry(&path);
+            report.diagnostics.push(
+                Diagnostic::error(
+                    file,
+                    None,
+                    format!(
+                        "conflict: {entity_ref} is already provided by another location ({owner}); the first claimant keeps it"
+                    ),
+                )
+                .with_entity(entity_ref),
+            );
+            continue;
+        }
+        let hash = entity_hash(&body, &relations);
+        match previous.get(entity_ref.as_str()) {
+            Some(old) if old.hash == hash => report.unchanged += 1,
+            old => {
+                if old.is_some() {
+                    report.updated += 1;
+                } else {
+                    report.added += 1;
+                }
+                batch.upsert_entities.push(EntityRow {
+                    uid: old.map_or_else(|| uuid::Uuid::new_v4().to_string(), |o| o.uid.clone()),
+                    entity_ref: entity_ref.clone(),
+                    location_id: location.id.clone(),
+                    location_key,
+                    body,
+                    relations,
+                    hash,
+                    updated_at: now,
+                });
+            }
+        }
+        claims.insert(entity_ref.clone(), location.id.clone());
+        produced.insert(entity_ref);
+    }
+    for old in &previous_rows {
+        if !produced.contains(&old.entity_ref) {
+            report.removed += 1;
+            batch.delete_entities.push(old.entity_ref.clone());
+            claims.remove(&old.entity_ref);
+        }
+    }
+    let files = output.files;
+    let current: HashSet<&str> = files.iter().map(|f| f.path.as_str()).collect();
+    for old in &previous_files {
+        if !current.contains(old.path.as_str()) {
+            batch
+                .delete_files
+                .push((location.id.clone(), old.path.clone()));
+        }
+    }
+    let previous_files: HashMap<&str, &pave_store::FileRow> = previous_files
+        .iter()
+        .map(|f| (f.path.as_str(), f))
+        .collect();
+    for file in files {
+        if previous_files.get(file.path.as_str()) != Some(&&file) {
+            batch.upsert_files.push(file);
+        }
+    }
+}
+
+/// What `pave catalog validate` found.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ValidationReport {
+    pub files: usize,
+    pub entities: usize,
+    pub rejected: usize,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl ValidationReport {
+    pub fn errors(&self) -> usize {
+        self.diagnostics.iter().filter(|d| d.is_error()).count()
+    }
+}
+
+/// Validates files or folders exactly as ingestion would read them, without a store. Location
+/// targets are followed; placeholders may read any local file.
+pub fn validate(paths: &[PathBuf], config: &IngestConfig) -> ValidationReport {
+    let mut report = ValidationReport::default();
+    for path in paths {
+        let root = match std::fs::canonicalize(path) {
+            Ok(root) => root,
+            Err(e) => {
+                report.diagnostics.push(Diagnostic::error(
+                    path.display().to_string(),
+                    None,
+                    format!("cannot read it: {e}"),
+                ));
+                continue;
+            }
+        };
+        let origin = format!("file:{}", root.display());
+        let input = WalkInput {
+            config,
+            root: root.clone(),
+            boundary: PathBuf::from("/"),
+            key_prefix: KeyPrefix::File,
+            origin: origin.clone(),
+            previous: Previous::default(),
+            progress: None,
+        };
+        let output = walk::walk(
+            &input,
+            "validate",
+            &walk::fingerprint(&config.rules, &origin),
+        );
+        report.files += output.files_read;
+        report.entities += output.entities.len();
+        report.rejected += output.rejected;
+        report.diagnostics.extend(output.diagnostics);
+    }
+    report
+}
+
+#[cfg(test)]
+mod tests;

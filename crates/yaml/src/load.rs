@@ -329,14 +329,14 @@ pub fn parse_documents(text: &str, limits: &Limits) -> Result<Vec<Document>, Yam
 
 /// Resolves a scalar under the YAML 1.2 core schema.
 fn resolve_scalar(text: Cow<'_, str>, style: ScalarStyle, tag: Option<&Tag>) -> Value {
-    if let Some(tag) = tag {
-        if tag.is_yaml_core_schema() {
-            match tag.suffix.as_str() {
-                "str" | "binary" | "timestamp" => return Value::String(text.into_owned()),
-                "null" => return Value::Null,
-                "bool" | "int" | "float" => return resolve_plain(text),
-                _ => {}
-            }
+    if let Some(tag) = tag
+        && tag.is_yaml_core_schema()
+    {
+        match tag.suffix.as_str() {
+            "str" | "binary" | "timestamp" => return Value::String(text.into_owned()),
+            "null" => return Value::Null,
+            "bool" | "int" | "float" => return resolve_plain(text),
+            _ => {}
         }
     }
     if style != ScalarStyle::Plain {
@@ -505,12 +505,13 @@ pub fn locate(text: &str, doc_index: usize, path: &[PathSegment]) -> Option<Posi
             None => Some(position),
             _ => None,
         };
-        if let Some(node_position) = node_position {
-            if current.len() <= path.len() && path.starts_with(&current) {
-                best = Some(node_position);
-                if current.len() == path.len() {
-                    return best;
-                }
+        if let Some(node_position) = node_position
+            && current.len() <= path.len()
+            && path.starts_with(&current)
+        {
+            best = Some(node_position);
+            if current.len() == path.len() {
+                return best;
             }
         }
         match event {

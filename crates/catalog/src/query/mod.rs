@@ -186,10 +186,10 @@ impl Bitset {
 
     fn full(n: usize) -> Self {
         let mut b = Bitset(vec![u64::MAX; n.div_ceil(64)]);
-        if n % 64 != 0 {
-            if let Some(last) = b.0.last_mut() {
-                *last = (1u64 << (n % 64)) - 1;
-            }
+        if !n.is_multiple_of(64)
+            && let Some(last) = b.0.last_mut()
+        {
+            *last = (1u64 << (n % 64)) - 1;
         }
         b
     }
@@ -560,10 +560,10 @@ impl Catalog {
         };
         let sort = cursor.order_fields.first();
         let mut set = self.matches(cursor.filter.as_ref());
-        if let Some(text) = &cursor.full_text_filter {
-            if let Some(matches) = self.full_text(text, sort.map(|s| s.field.as_str())) {
-                set.and(&matches);
-            }
+        if let Some(text) = &cursor.full_text_filter
+            && let Some(matches) = self.full_text(text, sort.map(|s| s.field.as_str()))
+        {
+            set.and(&matches);
         }
         let mut ids: Vec<u32> = set.iter().collect();
         let total_items = if initial {

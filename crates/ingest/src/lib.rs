@@ -9,6 +9,7 @@
 
 mod diagnostics;
 mod files;
+mod snapshot;
 mod source;
 mod walk;
 
@@ -22,6 +23,7 @@ use pave_store::{Batch, EntityRow, LocationRow, Store, StoreError};
 use serde::Serialize;
 
 pub use diagnostics::{Diagnostic, DiagnosticSeverity};
+pub use snapshot::{build_catalog, load_catalog};
 pub use source::{FILE, GIT, Source};
 
 use walk::{KeyPrefix, Previous, Produced, WalkInput, WalkOutput};

@@ -5,7 +5,7 @@
 //! The corpus is not part of the repository. Without it these tests skip, except under
 //! `CI=true`, where they fail.
 
-#![allow(clippy::print_stdout, clippy::print_stderr)]
+#![allow(clippy::print_stdout, clippy::print_stderr, clippy::unwrap_used)]
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};

@@ -1,5 +1,7 @@
 //! The shared store suite against a real PostgreSQL server.
 
+#![allow(clippy::unwrap_used)]
+
 use pave_store_postgres::PostgresStore;
 use pave_store_postgres::testing::TestDatabase;
 

@@ -1,5 +1,7 @@
 //! The shared store suite against a real SQLite file.
 
+#![allow(clippy::unwrap_used)]
+
 use pave_store_sqlite::SqliteStore;
 
 #[tokio::test]

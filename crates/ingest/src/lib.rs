@@ -287,8 +287,13 @@ fn walk_location(
             )
         }
     };
+    let generated = walk::generated_location(&location.kind, &location.target);
     let mut previous = Previous::default();
-    for row in previous_rows {
+    // The generated Location shares its root file's key but is not read from it.
+    for row in previous_rows
+        .into_iter()
+        .filter(|r| r.entity_ref != generated.entity_ref)
+    {
         previous
             .entities
             .entry(row.location_key.clone())
@@ -419,6 +424,41 @@ fn plan_location(
             batch.upsert_files.push(file);
         }
     }
+}
+
+/// What a source would contribute, read without registering or storing anything.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Preview {
+    /// Processed entities (without relations), as they would be stored.
+    pub entities: Vec<serde_json::Value>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Reads `source` as ingestion would, but stores nothing (the API's `dryRun`).
+pub async fn preview(source: &Source, config: &IngestConfig) -> Result<Preview, IngestError> {
+    let (kind, target) = source.location()?;
+    let location = LocationRow {
+        id: "preview".into(),
+        kind,
+        target,
+        created_at: now_millis(),
+        refreshed_at: None,
+        status: None,
+    };
+    let config = config.clone();
+    let (output, _) = tokio::task::spawn_blocking(move || {
+        walk_location(&config, &location, Vec::new(), Vec::new(), None)
+    })
+    .await
+    .map_err(|e| IngestError::Worker(e.to_string()))??;
+    Ok(Preview {
+        entities: output
+            .entities
+            .iter()
+            .filter_map(|e| serde_json::from_str(&e.body).ok())
+            .collect(),
+        diagnostics: output.diagnostics,
+    })
 }
 
 /// What `pave catalog validate` found.

@@ -116,6 +116,13 @@ struct TargetRequest {
     entity_ref: String,
 }
 
+/// What a file's last read found, kept to report again while the file is unchanged.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct StoredProblems {
+    rejected: usize,
+    diagnostics: Vec<Diagnostic>,
+}
+
 struct FileOutcome {
     path: PathBuf,
     state: Option<FileRow>,
@@ -382,8 +389,9 @@ fn process_file(
     {
         outcome.reused = true;
         outcome.state = Some(state.clone());
-        if let Ok(problems) = serde_json::from_str::<Vec<Diagnostic>>(&state.problems) {
-            outcome.diagnostics.extend(problems);
+        if let Ok(stored) = serde_json::from_str::<StoredProblems>(&state.problems) {
+            outcome.diagnostics.extend(stored.diagnostics);
+            outcome.rejected = stored.rejected;
         }
         for row in previous_entities.into_iter().flatten() {
             outcome
@@ -481,7 +489,11 @@ fn process_file(
             }
         }
     }
-    let problems = serde_json::to_string(&outcome.diagnostics).unwrap_or_else(|_| "[]".into());
+    let problems = serde_json::to_string(&StoredProblems {
+        rejected: outcome.rejected,
+        diagnostics: outcome.diagnostics.clone(),
+    })
+    .unwrap_or_else(|_| "{}".into());
     let deps = serde_json::to_string(&reader.deps.into_inner()).unwrap_or_else(|_| "[]".into());
     outcome.state = Some(FileRow {
         location_id: location_id.to_owned(),

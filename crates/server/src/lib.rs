@@ -1,1 +1,270 @@
-//! HTTP server: Backstage-compatible catalog API, portal, health and metrics
+//! The HTTP server: the Backstage-compatible catalog API, the portal, health, metrics and the
+//! OpenAPI document, over one shared in-memory catalog index.
+//!
+//! The store is the source of truth; the index (`pave_catalog::Catalog`) is rebuilt from it
+//! after every change and swapped in atomically, so reads never wait for ingestion.
+
+mod api;
+mod error;
+pub mod metrics;
+mod openapi;
+pub mod portal;
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use pave_catalog::Catalog;
+use pave_ingest::{IngestConfig, IngestError, IngestReport};
+use pave_store::{LocationRow, Store, StoreError};
+
+pub use error::ApiError;
+
+/// Shared server state.
+pub struct AppState {
+    pub store: Arc<dyn Store>,
+    pub ingest: IngestConfig,
+    catalog: RwLock<Arc<Catalog>>,
+    /// One ingestion at a time; readers never take it.
+    refresh_lock: tokio::sync::Mutex<()>,
+    ready: AtomicBool,
+}
+
+impl AppState {
+    pub fn new(store: Arc<dyn Store>, ingest: IngestConfig) -> Arc<Self> {
+        Arc::new(AppState {
+            store,
+            ingest,
+            catalog: RwLock::new(Arc::new(Catalog::default())),
+            refresh_lock: tokio::sync::Mutex::new(()),
+            ready: AtomicBool::new(false),
+        })
+    }
+
+    /// The current index (cheap: an `Arc` clone).
+    pub fn catalog(&self) -> Arc<Catalog> {
+        match self.catalog.read() {
+            Ok(guard) => Arc::clone(&guard),
+            Err(poisoned) => Arc::clone(&poisoned.into_inner()),
+        }
+    }
+
+    /// Rebuilds the index from the store and swaps it in.
+    pub async fn reload(&self) -> Result<(), StoreError> {
+        let started = Instant::now();
+        let catalog = pave_ingest::load_catalog(self.store.as_ref()).await?;
+        record_catalog_metrics(&catalog);
+        let entities = catalog.len();
+        match self.catalog.write() {
+            Ok(mut guard) => *guard = Arc::new(catalog),
+            Err(poisoned) => *poisoned.into_inner() = Arc::new(catalog),
+        }
+        self.ready.store(true, Ordering::Release);
+        tracing::info!(
+            entities,
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "catalog index rebuilt"
+        );
+        Ok(())
+    }
+
+    /// Ingests `locations`, then rebuilds the index.
+    pub async fn refresh(&self, locations: &[LocationRow]) -> Result<IngestReport, IngestError> {
+        let _guard = self.refresh_lock.lock().await;
+        let started = Instant::now();
+        let result = pave_ingest::ingest(self.store.as_ref(), &self.ingest, locations, None).await;
+        ::metrics::histogram!("pave_ingest_duration_seconds")
+            .record(started.elapsed().as_secs_f64());
+        let report = match result {
+            Ok(report) => report,
+            Err(e) => {
+                ::metrics::counter!("pave_ingest_runs_total", "outcome" => "error").increment(1);
+                return Err(e);
+            }
+        };
+        let totals = report.totals();
+        let outcome = if report.has_failures() {
+            "partial"
+        } else {
+            "ok"
+        };
+        ::metrics::counter!("pave_ingest_runs_total", "outcome" => outcome).increment(1);
+        ::metrics::counter!("pave_ingest_rejected_total").increment(totals.rejected as u64);
+        for d in report.diagnostics().filter(|d| d.is_error()).take(20) {
+            tracing::warn!("{d}");
+        }
+        tracing::info!(
+            added = totals.added,
+            updated = totals.updated,
+            removed = totals.removed,
+            rejected = totals.rejected,
+            errors = totals.errors,
+            elapsed_ms = report.duration_ms,
+            "ingestion finished"
+        );
+        self.reload().await?;
+        Ok(report)
+    }
+
+    /// Ingests every registered location.
+    pub async fn refresh_all(&self) -> Result<IngestReport, IngestError> {
+        let locations = self.store.locations().await?;
+        self.refresh(&locations).await
+    }
+}
+
+fn record_catalog_metrics(catalog: &Catalog) {
+    ::metrics::gauge!("pave_catalog_entities_total").set(catalog.len() as f64);
+    for kind in [
+        "API",
+        "Component",
+        "Domain",
+        "Group",
+        "Location",
+        "Resource",
+        "System",
+        "Template",
+        "User",
+    ] {
+        ::metrics::gauge!("pave_catalog_entities", "kind" => kind)
+            .set(catalog.count("kind", kind) as f64);
+    }
+}
+
+/// Largest request body accepted (entity refs lists, validation requests).
+pub const BODY_LIMIT: usize = 1024 * 1024;
+
+/// Every route: API, portal, health, metrics, OpenAPI.
+pub fn router(state: Arc<AppState>) -> Router {
+    let api = Router::new()
+        .route("/entities", get(api::entities))
+        .route("/entities/by-query", get(api::by_query))
+        .route("/entities/by-refs", post(api::by_refs))
+        .route(
+            "/entities/by-name/{kind}/{namespace}/{name}",
+            get(api::by_name),
+        )
+        .route("/entities/by-uid/{uid}", get(api::by_uid))
+        .route("/entity-facets", get(api::facets))
+        .route("/validate-entity", post(api::validate_entity))
+        .route(
+            "/locations",
+            get(api::list_locations).post(api::add_location),
+        )
+        .route(
+            "/locations/{id}",
+            get(api::get_location).delete(api::delete_location),
+        )
+        .route("/refresh", post(api::refresh))
+        .fallback(|| async { ApiError::NotFound("No such catalog route".into()) });
+    let _ = metrics::handle();
+    Router::new()
+        .nest("/api/catalog", api)
+        .route("/api/openapi.json", get(openapi::document))
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics_text))
+        .merge(portal::router())
+        .layer(axum::middleware::from_fn(metrics::track))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(BODY_LIMIT))
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+async fn readyz(State(state): State<Arc<AppState>>) -> Response {
+    if !state.ready.load(Ordering::Acquire) {
+        return (StatusCode::SERVICE_UNAVAILABLE, "catalog not loaded yet").into_response();
+    }
+    match state.store.locations().await {
+        Ok(_) => "ready".into_response(),
+        Err(e) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("database unavailable: {e}"),
+        )
+            .into_response(),
+    }
+}
+
+async fn metrics_text() -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        metrics::handle().render(),
+    )
+        .into_response()
+}
+
+/// How `serve` runs.
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    pub addr: SocketAddr,
+    /// Re-ingest every registered location this often (None: never).
+    pub refresh_interval: Option<Duration>,
+}
+
+/// Serves until SIGTERM or Ctrl-C, then finishes in-flight requests. `on_bound` is told the
+/// actual address (useful with port 0).
+pub async fn serve(
+    state: Arc<AppState>,
+    options: ServeOptions,
+    on_bound: impl FnOnce(SocketAddr),
+) -> std::io::Result<()> {
+    let listener = tokio::net::TcpListener::bind(options.addr).await?;
+    let addr = listener.local_addr()?;
+    on_bound(addr);
+    tracing::info!(%addr, "serving");
+    let refresher = options.refresh_interval.map(|interval| {
+        let state = Arc::clone(&state);
+        tokio::spawn(async move {
+            let mut ticker = tokio::time::interval(interval);
+            ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            ticker.tick().await; // the first tick fires at once; the caller already ingested
+            loop {
+                ticker.tick().await;
+                if let Err(e) = state.refresh_all().await {
+                    tracing::error!(error = %e, "scheduled refresh failed");
+                }
+            }
+        })
+    });
+    let app = router(state).into_make_service();
+    let result = axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await;
+    if let Some(task) = refresher {
+        task.abort();
+    }
+    tracing::info!("stopped");
+    result
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,409 @@
+//! The commands.
+
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+use std::io::IsTerminal;
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use anyhow::{Context, anyhow};
+use clap::CommandFactory;
+use pave_catalog::EntityRef;
+use pave_catalog::query::{EntitiesRequest, EntityFilter};
+use pave_ingest::{IngestConfig, IngestReport, Progress, Source};
+use pave_server::{AppState, ServeOptions};
+use pave_store::Store;
+use serde_json::{Value, json};
+
+use crate::args::{CatalogCommand, Cli, Command, DemoArgs, OutputFormat, ServeArgs, ServerArgs};
+use crate::config::{ConfigFile, data_dir, open_store};
+use crate::output::{print_data, print_diagnostics};
+use crate::{Outcome, wants_json};
+
+pub(crate) async fn run(cli: Cli) -> anyhow::Result<Outcome> {
+    let (config_file, _) = ConfigFile::load(cli.global.config.as_deref())?;
+    let ingest = config_file.ingest_config()?;
+    let format = cli.global.output;
+    let database_url = cli.global.database_url.as_deref();
+    match cli.command {
+        Command::Completions { shell } => {
+            clap_complete::generate(shell, &mut Cli::command(), "pave", &mut std::io::stdout());
+            Ok(Outcome::Success)
+        }
+        Command::Catalog(CatalogCommand::Validate { paths }) => validate(&paths, &ingest, format),
+        Command::Catalog(command) => {
+            let store = open_store(database_url, "pave.db").await?;
+            catalog(command, store, &ingest, format).await
+        }
+        Command::Serve(args) => {
+            let store = open_store(database_url, "pave.db").await?;
+            serve(args, store, ingest).await
+        }
+        Command::Demo(args) => {
+            let store = open_store(database_url, "demo.db").await?;
+            demo(args, store, ingest).await
+        }
+    }
+}
+
+fn validate(
+    paths: &[std::path::PathBuf],
+    ingest: &IngestConfig,
+    format: OutputFormat,
+) -> anyhow::Result<Outcome> {
+    let report = pave_ingest::validate(paths, ingest);
+    print_diagnostics(&report.diagnostics);
+    if wants_json(format) {
+        print_data(format, &serde_json::to_value(&report)?, &[])?;
+    } else {
+        let errors = report.errors();
+        println!(
+            "{} files, {} entities valid, {} rejected, {} errors, {} warnings",
+            report.files,
+            report.entities,
+            report.rejected,
+            errors,
+            report.diagnostics.len() - errors
+        );
+    }
+    Ok(if report.errors() > 0 {
+        Outcome::Failures
+    } else {
+        Outcome::Success
+    })
+}
+
+async fn catalog(
+    command: CatalogCommand,
+    store: Arc<dyn Store>,
+    ingest: &IngestConfig,
+    format: OutputFormat,
+) -> anyhow::Result<Outcome> {
+    match command {
+        CatalogCommand::Validate { .. } => Err(anyhow!("validate needs no store")),
+        CatalogCommand::Ingest { sources } => {
+            let locations = if sources.is_empty() {
+                let all = store.locations().await?;
+                if all.is_empty() {
+                    return Err(anyhow!(
+                        "no sources given and none registered; try `pave catalog ingest ./path/to/catalog`"
+                    ));
+                }
+                all
+            } else {
+                let sources: Vec<Source> = sources.iter().map(|s| Source::parse(s)).collect();
+                pave_ingest::register(store.as_ref(), &sources).await?
+            };
+            let report = run_ingest(store.as_ref(), ingest, &locations).await?;
+            print_report(&report, format)?;
+            Ok(if report.has_failures() {
+                Outcome::Failures
+            } else {
+                Outcome::Success
+            })
+        }
+        CatalogCommand::List { filter, kind } => {
+            let mut filters = filter;
+            if let Some(kind) = kind {
+                filters = if filters.is_empty() {
+                    vec![format!("kind={kind}")]
+                } else {
+                    filters
+                        .into_iter()
+                        .map(|f| format!("{f},kind={kind}"))
+                        .collect()
+                };
+            }
+            let catalog = pave_ingest::load_catalog(store.as_ref()).await?;
+            let request = EntitiesRequest {
+                filter: EntityFilter::parse(&filters)?,
+                ..EntitiesRequest::default()
+            };
+            let page = catalog.entities(&request)?;
+            let items: Vec<Value> = page
+                .items
+                .iter()
+                .filter_map(|i| serde_json::from_str(i).ok())
+                .collect();
+            print_data(
+                format,
+                &Value::Array(items),
+                &[
+                    ("KIND", "kind"),
+                    ("NAMESPACE", "metadata.namespace"),
+                    ("NAME", "metadata.name"),
+                    ("TYPE", "spec.type"),
+                    ("OWNER", "spec.owner"),
+                    ("LIFECYCLE", "spec.lifecycle"),
+                ],
+            )?;
+            Ok(Outcome::Success)
+        }
+        CatalogCommand::Get { entity_ref } => {
+            let key = EntityRef::parse(&entity_ref, Some("component"), "default")?.key();
+            let catalog = pave_ingest::load_catalog(store.as_ref()).await?;
+            let record = catalog
+                .get(&key)
+                .ok_or_else(|| anyhow!("no entity {key} in the catalog"))?;
+            let format = if format == OutputFormat::Table {
+                OutputFormat::Yaml
+            } else {
+                format
+            };
+            print_data(format, &record.entity(), &[])?;
+            Ok(Outcome::Success)
+        }
+        CatalogCommand::Locations => {
+            let rows: Vec<Value> = store
+                .locations()
+                .await?
+                .into_iter()
+                .map(|l| {
+                    let status: Value = l
+                        .status
+                        .as_deref()
+                        .and_then(|s| serde_json::from_str(s).ok())
+                        .unwrap_or(Value::Null);
+                    let errors = status["diagnostics"]
+                        .as_array()
+                        .map_or(0, |d| d.iter().filter(|d| d["severity"] == "error").count());
+                    json!({
+                        "id": l.id, "type": l.kind, "target": l.target,
+                        "refreshedAt": l.refreshed_at.map(iso8601),
+                        "errors": errors,
+                        "status": status,
+                    })
+                })
+                .collect();
+            print_data(
+                format,
+                &Value::Array(rows),
+                &[
+                    ("ID", "id"),
+                    ("TYPE", "type"),
+                    ("TARGET", "target"),
+                    ("LAST INGEST", "refreshedAt"),
+                    ("ERRORS", "errors"),
+                ],
+            )?;
+            Ok(Outcome::Success)
+        }
+        CatalogCommand::Unregister { id } => {
+            if store.delete_location(&id).await? {
+                eprintln!("removed location {id} and the entities it provided");
+                Ok(Outcome::Success)
+            } else {
+                Err(anyhow!(
+                    "no location with id {id}; see `pave catalog locations`"
+                ))
+            }
+        }
+    }
+}
+
+/// A spinner on a terminal showing files and entities read so far.
+struct Spinner {
+    bar: indicatif::ProgressBar,
+    files: AtomicUsize,
+    entities: AtomicUsize,
+}
+
+impl Progress for Spinner {
+    fn file_done(&self, entities: usize) {
+        let files = self.files.fetch_add(1, Ordering::Relaxed) + 1;
+        let entities = self.entities.fetch_add(entities, Ordering::Relaxed) + entities;
+        self.bar
+            .set_message(format!("read {files} files, {entities} entities"));
+    }
+}
+
+async fn run_ingest(
+    store: &dyn Store,
+    ingest: &IngestConfig,
+    locations: &[pave_store::LocationRow],
+) -> anyhow::Result<IngestReport> {
+    let spinner = std::io::stderr().is_terminal().then(|| {
+        let bar = indicatif::ProgressBar::new_spinner();
+        bar.enable_steady_tick(Duration::from_millis(100));
+        bar.set_message("reading sources");
+        Arc::new(Spinner {
+            bar,
+            files: AtomicUsize::new(0),
+            entities: AtomicUsize::new(0),
+        })
+    });
+    let progress = spinner.clone().map(|s| s as Arc<dyn Progress>);
+    let report = pave_ingest::ingest(store, ingest, locations, progress).await;
+    if let Some(spinner) = spinner {
+        spinner.bar.finish_and_clear();
+    }
+    Ok(report?)
+}
+
+fn print_report(report: &IngestReport, format: OutputFormat) -> anyhow::Result<()> {
+    print_diagnostics(report.diagnostics());
+    for location in &report.locations {
+        if let Some(failed) = &location.failed {
+            eprintln!("error: {}:{}: {failed}", location.kind, location.target);
+        }
+    }
+    if wants_json(format) {
+        print_data(format, &serde_json::to_value(report)?, &[])?;
+    } else {
+        let rows: Vec<Value> = report
+            .locations
+            .iter()
+            .map(|l| {
+                json!({"source": format!("{}:{}", l.kind, l.target), "added": l.added, "updated": l.updated,
+                       "unchanged": l.unchanged, "removed": l.removed, "rejected": l.rejected + l.conflicts,
+                       "errors": l.errors()})
+            })
+            .collect();
+        print_data(
+            format,
+            &Value::Array(rows),
+            &[
+                ("SOURCE", "source"),
+                ("ADDED", "added"),
+                ("UPDATED", "updated"),
+                ("UNCHANGED", "unchanged"),
+                ("REMOVED", "removed"),
+                ("REJECTED", "rejected"),
+                ("ERRORS", "errors"),
+            ],
+        )?;
+    }
+    let t = report.totals();
+    eprintln!(
+        "ingested {} source(s) in {:.2} s: {} added, {} updated, {} unchanged, {} removed, {} rejected ({} errors, {} warnings; {} files read, {} unchanged)",
+        report.locations.len(),
+        report.duration_ms as f64 / 1000.0,
+        t.added,
+        t.updated,
+        t.unchanged,
+        t.removed,
+        t.rejected + t.conflicts,
+        t.errors,
+        t.warnings,
+        t.files_read,
+        t.files_unchanged,
+    );
+    Ok(())
+}
+
+fn serve_options(args: &ServerArgs) -> ServeOptions {
+    ServeOptions {
+        addr: args.addr,
+        refresh_interval: (!args.refresh_interval.is_zero()).then_some(args.refresh_interval),
+    }
+}
+
+async fn start_server(state: Arc<AppState>, args: &ServerArgs, what: &str) -> anyhow::Result<()> {
+    let what = what.to_owned();
+    pave_server::serve(state, serve_options(args), move |addr| {
+        eprintln!(
+            "{what}: open http://{addr}/ (API at http://{addr}/api/catalog, stop with Ctrl-C)"
+        );
+    })
+    .await
+    .with_context(|| format!("cannot serve on {}", args.addr))
+}
+
+async fn serve(
+    args: ServeArgs,
+    store: Arc<dyn Store>,
+    ingest: IngestConfig,
+) -> anyhow::Result<Outcome> {
+    let sources: Vec<Source> = args.sources.iter().map(|s| Source::parse(s)).collect();
+    let registered = pave_ingest::register(store.as_ref(), &sources).await?;
+    tracing::info!(
+        backend = store.backend(),
+        sources = registered.len(),
+        "starting"
+    );
+    let state = AppState::new(store, ingest);
+    // Serve what is stored at once; read the sources in the background.
+    state.reload().await?;
+    let background = Arc::clone(&state);
+    tokio::spawn(async move {
+        if let Err(e) = background.refresh_all().await {
+            tracing::error!(error = %e, "initial ingestion failed");
+        }
+    });
+    start_server(state, &args.server, "pave serve").await?;
+    Ok(Outcome::Success)
+}
+
+async fn demo(
+    args: DemoArgs,
+    store: Arc<dyn Store>,
+    ingest: IngestConfig,
+) -> anyhow::Result<Outcome> {
+    let dir = args.dir.clone().unwrap_or_else(|| data_dir().join("demo"));
+    let summary = pave_demo::write_demo_org(&dir)
+        .with_context(|| format!("cannot write the demo catalog to {}", dir.display()))?;
+    let root = dir.join("catalog-info.yaml");
+    let locations = pave_ingest::register(store.as_ref(), &[Source::Path(root.clone())]).await?;
+    let state = AppState::new(store, ingest);
+    let report = state.refresh(&locations).await?;
+    print_diagnostics(report.diagnostics());
+    let catalog = state.catalog();
+    eprintln!(
+        "demo organisation Northwind Labs in {}: {} entities ({} groups, {} users, {} systems, {} components, {} APIs, {} resources) in {:.2} s",
+        display(&dir),
+        catalog.len(),
+        summary.groups,
+        summary.users,
+        summary.systems,
+        summary.components,
+        summary.apis,
+        summary.resources,
+        report.duration_ms as f64 / 1000.0
+    );
+    if args.no_serve {
+        return Ok(Outcome::Success);
+    }
+    start_server(state, &args.server, "pave demo").await?;
+    Ok(Outcome::Success)
+}
+
+fn display(path: &Path) -> String {
+    path.display().to_string()
+}
+
+/// Unix milliseconds as `YYYY-MM-DDTHH:MM:SSZ`.
+fn iso8601(millis: i64) -> String {
+    let secs = millis.div_euclid(1000);
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    // Civil-from-days (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn iso8601_formats_utc() {
+        assert_eq!(super::iso8601(0), "1970-01-01T00:00:00Z");
+        assert_eq!(super::iso8601(1_795_651_200_000), "2026-11-27T00:00:00Z");
+        assert_eq!(
+            super::iso8601(951_782_400_000 + 3_723_000),
+            "2000-02-29T01:02:03Z"
+        );
+    }
+}

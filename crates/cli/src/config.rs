@@ -1,0 +1,204 @@
+//! `pave.yaml`, the optional configuration file, and where pave keeps its data.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, anyhow, bail};
+use pave_catalog::CatalogRules;
+use pave_ingest::IngestConfig;
+use pave_store::Store;
+use serde::Deserialize;
+use serde_json::Value;
+
+/// The file, as far as it concerns the catalog.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub(crate) struct ConfigFile {
+    #[serde(default)]
+    pub(crate) catalog: CatalogSection,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub(crate) struct CatalogSection {
+    /// Allowed kinds: a list of kinds, or Backstage's `[{allow: [...]}]` form.
+    #[serde(default)]
+    pub(crate) rules: Option<Value>,
+    /// Globs naming catalog files inside folder sources.
+    #[serde(default)]
+    pub(crate) discovery: Option<Vec<String>>,
+    #[serde(default)]
+    pub(crate) max_file_bytes: Option<u64>,
+}
+
+impl ConfigFile {
+    /// Reads `path`, or `./pave.yaml` when no path is given and it exists.
+    pub(crate) fn load(path: Option<&Path>) -> anyhow::Result<(ConfigFile, Option<PathBuf>)> {
+        let path = match path {
+            Some(p) => p.to_path_buf(),
+            None if Path::new("pave.yaml").exists() => PathBuf::from("pave.yaml"),
+            None => return Ok((ConfigFile::default(), None)),
+        };
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        let doc = pave_yaml::parse_documents(&text, &pave_yaml::Limits::default())
+            .map_err(|e| anyhow!("{}:{}: {e}", path.display(), e.position()))?
+            .into_iter()
+            .next()
+            .map(|d| d.value)
+            .unwrap_or(Value::Null);
+        let config = if doc.is_null() {
+            ConfigFile::default()
+        } else {
+            serde_json::from_value(doc).map_err(|e| anyhow!("{}: {e}", path.display()))?
+        };
+        Ok((config, Some(path)))
+    }
+
+    pub(crate) fn ingest_config(&self) -> anyhow::Result<IngestConfig> {
+        let mut config = IngestConfig {
+            git_cache: cache_dir().join("git"),
+            ..IngestConfig::default()
+        };
+        if let Some(rules) = &self.catalog.rules {
+            config.rules = parse_rules(rules)?;
+        }
+        if let Some(discovery) = &self.catalog.discovery {
+            config.discovery = discovery.clone();
+        }
+        if let Some(max) = self.catalog.max_file_bytes {
+            config.max_file_bytes = max;
+        }
+        Ok(config)
+    }
+}
+
+fn parse_rules(value: &Value) -> anyhow::Result<CatalogRules> {
+    let strings = |items: &[Value]| -> anyhow::Result<Vec<String>> {
+        items
+            .iter()
+            .map(|v| {
+                v.as_str()
+                    .map(str::to_owned)
+                    .ok_or_else(|| anyhow!("catalog.rules: kinds must be strings"))
+            })
+            .collect()
+    };
+    let Value::Array(items) = value else {
+        bail!("catalog.rules must be a list of kinds");
+    };
+    let mut kinds = Vec::new();
+    for item in items {
+        match item {
+            Value::String(kind) => kinds.push(kind.clone()),
+            Value::Object(rule) => match rule.get("allow") {
+                Some(Value::Array(allow)) => kinds.extend(strings(allow)?),
+                _ => bail!("catalog.rules entries must be kinds or {{allow: [kinds]}}"),
+            },
+            _ => bail!("catalog.rules entries must be kinds or {{allow: [kinds]}}"),
+        }
+    }
+    Ok(CatalogRules::allowing(kinds))
+}
+
+/// Parses `90s`, `5m`, `1h`, `2d`, or a plain number of seconds.
+pub(crate) fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let (digits, unit) = text.split_at(
+        text.find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(text.len()),
+    );
+    let n: u64 = digits
+        .parse()
+        .map_err(|_| format!("`{text}` is not a duration (try 90s, 5m or 1h)"))?;
+    let seconds = match unit {
+        "" | "s" => n,
+        "m" => n * 60,
+        "h" => n * 3600,
+        "d" => n * 86_400,
+        _ => return Err(format!("`{text}` has an unknown unit (use s, m, h or d)")),
+    };
+    Ok(Duration::from_secs(seconds))
+}
+
+/// Where pave keeps its database by default.
+pub(crate) fn data_dir() -> PathBuf {
+    dirs::data_dir()
+        .unwrap_or_else(|| std::env::temp_dir())
+        .join("pave")
+}
+
+fn cache_dir() -> PathBuf {
+    dirs::cache_dir()
+        .unwrap_or_else(|| std::env::temp_dir())
+        .join("pave")
+}
+
+/// Opens the store a `--database-url` names (default: `default_file` under the data dir).
+pub(crate) async fn open_store(
+    url: Option<&str>,
+    default_file: &str,
+) -> anyhow::Result<Arc<dyn Store>> {
+    let store: Arc<dyn Store> = match url {
+        None => {
+            Arc::new(pave_store_sqlite::SqliteStore::open(&data_dir().join(default_file)).await?)
+        }
+        Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+            Arc::new(pave_store_postgres::PostgresStore::connect(url).await?)
+        }
+        Some(url) => {
+            let path = url
+                .strip_prefix("sqlite://")
+                .or_else(|| url.strip_prefix("sqlite:"))
+                .ok_or_else(|| {
+                    anyhow!("--database-url `{url}` is not understood: use sqlite://PATH or postgres://user@host/db")
+                })?;
+            Arc::new(pave_store_sqlite::SqliteStore::open(Path::new(path)).await?)
+        }
+    };
+    Ok(store)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("90s"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
+        assert_eq!(parse_duration("0"), Ok(Duration::ZERO));
+        assert!(parse_duration("soon").is_err());
+        assert!(parse_duration("5w").is_err());
+    }
+
+    #[test]
+    fn rules_in_both_forms() {
+        let rules = parse_rules(&json!(["Component", {"allow": ["Widget"]}])).unwrap();
+        assert!(rules.allows("widget") && rules.allows("Component") && !rules.allows("API"));
+        assert!(parse_rules(&json!("Component")).is_err());
+        assert!(parse_rules(&json!([{"deny": ["x"]}])).is_err());
+    }
+
+    #[test]
+    fn config_files_are_checked() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("pave.yaml");
+        std::fs::write(
+            &path,
+            "catalog:\n  rules: [Component]\n  discovery: ['**/*.yaml']\n",
+        )
+        .unwrap();
+        let (config, _) = ConfigFile::load(Some(&path)).unwrap();
+        let ingest = config.ingest_config().unwrap();
+        assert_eq!(ingest.discovery, vec!["**/*.yaml".to_owned()]);
+        std::fs::write(&path, "catalog:\n  rulez: []\n").unwrap();
+        let err = ConfigFile::load(Some(&path)).unwrap_err().to_string();
+        assert!(err.contains("unknown field `rulez`"), "{err}");
+        std::fs::write(&path, "catalog: [\n").unwrap();
+        let err = ConfigFile::load(Some(&path)).unwrap_err().to_string();
+        assert!(err.contains("pave.yaml:2:1"), "{err}");
+    }
+}

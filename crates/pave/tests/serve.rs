@@ -4,7 +4,8 @@
 
 mod common;
 
-use common::{Server, http, write_catalog};
+use common::{Server, write_catalog};
+use pave_testkit::http;
 use serde_json::{Value, json};
 
 fn names(v: &Value) -> Vec<String> {

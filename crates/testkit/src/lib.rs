@@ -1,0 +1,196 @@
+//! Helpers shared by the integration tests and the benchmarks: start a `pave serve` process
+//! and talk HTTP/1.1 to it with a tiny blocking client (no async runtime, no dependencies).
+
+#![allow(clippy::print_stderr)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A running `pave serve`, stopped (SIGTERM) when dropped.
+pub struct Server {
+    pub child: Child,
+    pub addr: SocketAddr,
+}
+
+impl Server {
+    /// Starts `<binary> serve --addr 127.0.0.1:0 <args>` with `db` as its database and waits
+    /// until it says where it listens. Its log lines are echoed to stderr unless `quiet`.
+    ///
+    /// # Panics
+    /// When the process cannot start or does not report an address within 30 s.
+    pub fn start(binary: &Path, args: &[&str], db: &str, quiet: bool) -> Server {
+        let mut child = Command::new(binary)
+            .env_remove("PAVE_CONFIG")
+            .env("NO_COLOR", "1")
+            .args(["serve", "--addr", "127.0.0.1:0"])
+            .args(args)
+            .env("PAVE_DATABASE_URL", db)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let Some(stderr) = child.stderr.take() else {
+            panic!("no stderr from {}", binary.display());
+        };
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if let Some(rest) = line.split("open http://").nth(1) {
+                    let addr = rest.split('/').next().unwrap_or_default().to_owned();
+                    let _ = tx.send(addr);
+                }
+                if !quiet {
+                    eprintln!("[pave] {line}");
+                }
+            }
+        });
+        let addr = rx
+            .recv_timeout(Duration::from_secs(30))
+            .expect("server did not start");
+        Server {
+            child,
+            addr: addr.parse().unwrap(),
+        }
+    }
+
+    pub fn get(&self, path: &str) -> Response {
+        http(self.addr, "GET", path, None)
+    }
+
+    /// Waits until `path` answers with `status`.
+    pub fn wait_for(&self, path: &str, ok: impl Fn(&Response) -> bool) -> Response {
+        self.wait_for_within(path, Duration::from_secs(30), ok)
+    }
+
+    /// Polls `path` until `ok` holds or `timeout` passes; returns the last response.
+    pub fn wait_for_within(&self, path: &str, timeout: Duration, ok: impl Fn(&Response) -> bool) -> Response {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let r = self.get(path);
+            if ok(&r) || Instant::now() > deadline {
+                return r;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// The server's peak resident set size in KiB (Linux `VmHWM`), if known.
+    pub fn peak_rss_kib(&self) -> Option<u64> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).ok()?;
+        let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+        line.split_whitespace().nth(1)?.parse().ok()
+    }
+
+    /// Sends SIGTERM and waits for the exit status.
+    pub fn terminate(mut self) -> std::process::ExitStatus {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return status;
+            }
+            assert!(Instant::now() < deadline, "server did not stop on SIGTERM");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[derive(Debug)]
+pub struct Response {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl Response {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The body as JSON.
+    ///
+    /// # Panics
+    /// When the body is not JSON (tests want to fail loudly).
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("{e}: {}", self.body))
+    }
+}
+
+/// A minimal HTTP/1.1 client (one request per connection).
+pub fn http(addr: SocketAddr, method: &str, path: &str, body: Option<&str>) -> Response {
+    let mut stream = TcpStream::connect(addr).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    let body = body.unwrap_or("");
+    // A server may answer (413) and close before reading a large body; read the answer anyway.
+    let _ = write!(
+        stream,
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    let mut raw = Vec::new();
+    let _ = stream.read_to_end(&mut raw);
+    let Some(split) = raw.windows(4).position(|w| w == b"\r\n\r\n") else {
+        panic!("not an HTTP response: {}", String::from_utf8_lossy(&raw));
+    };
+    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
+    let mut payload = raw[split + 4..].to_vec();
+    let mut lines = head.lines();
+    let status = lines
+        .next()
+        .unwrap()
+        .split(' ')
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
+        .collect();
+    if headers
+        .iter()
+        .any(|(k, v)| k.eq_ignore_ascii_case("transfer-encoding") && v.contains("chunked"))
+    {
+        payload = dechunk(&payload);
+    }
+    Response {
+        status,
+        headers,
+        body: String::from_utf8_lossy(&payload).into_owned(),
+    }
+}
+
+fn dechunk(mut data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    loop {
+        let Some(end) = data.windows(2).position(|w| w == b"\r\n") else {
+            break;
+        };
+        let size =
+            usize::from_str_radix(String::from_utf8_lossy(&data[..end]).trim(), 16).unwrap_or(0);
+        if size == 0 {
+            break;
+        }
+        let Some(chunk) = data.get(end + 2..end + 2 + size) else { break };
+        out.extend_from_slice(chunk);
+        data = data.get(end + 2 + size + 2..).unwrap_or_default();
+    }
+    out
+}

@@ -100,26 +100,55 @@ fn bench(binary: &Path, work: &Path, components: usize, runs: usize) -> Measured
         r.status == 200 && r.json()["totalItems"].as_u64() == Some(expected as u64)
     });
     let load_s = started.elapsed().as_secs_f64();
-    assert_eq!(counted.json()["totalItems"].as_u64(), Some(expected as u64), "not all entities loaded");
+    assert_eq!(
+        counted.json()["totalItems"].as_u64(),
+        Some(expected as u64),
+        "not all entities loaded"
+    );
     // Relations are queryable too: the last component's, and their reverses on its owner.
     let component = format!("bench-component-{:06}", components - 1);
-    let entity = server.get(&format!("/api/catalog/entities/by-name/component/default/{component}")).json();
+    let entity = server
+        .get(&format!(
+            "/api/catalog/entities/by-name/component/default/{component}"
+        ))
+        .json();
     let relations = entity["relations"].as_array().map_or(0, Vec::len);
     assert!(relations >= 4, "{component} has {relations} relations");
     let owner = entity["spec"]["owner"].as_str().unwrap_or_default();
-    let owner = server.get(&format!("/api/catalog/entities/by-name/group/default/{owner}")).json();
+    let owner = server
+        .get(&format!(
+            "/api/catalog/entities/by-name/group/default/{owner}"
+        ))
+        .json();
     assert!(
-        owner["relations"].as_array().is_some_and(|r| r.iter().any(|r| r["targetRef"]
-            == format!("component:default/{component}").as_str())),
+        owner["relations"].as_array().is_some_and(|r| r
+            .iter()
+            .any(|r| r["targetRef"] == format!("component:default/{component}").as_str())),
         "reverse relation missing"
     );
 
     let (all_ms, all) = median_ms(&server, "/api/catalog/entities", runs.min(15));
-    let (fields_ms, _) = median_ms(&server, "/api/catalog/entities?fields=kind,metadata.name,metadata.namespace", runs.min(15));
-    let (filter_ms, filtered) = median_ms(&server, "/api/catalog/entities?filter=kind=component,spec.type=service", runs);
+    let (fields_ms, _) = median_ms(
+        &server,
+        "/api/catalog/entities?fields=kind,metadata.name,metadata.namespace",
+        runs.min(15),
+    );
+    let (filter_ms, filtered) = median_ms(
+        &server,
+        "/api/catalog/entities?filter=kind=component,spec.type=service",
+        runs,
+    );
     let (by_query_ms, _) = median_ms(&server, "/api/catalog/entities/by-query?limit=100", runs);
-    let (by_name_ms, _) = median_ms(&server, &format!("/api/catalog/entities/by-name/component/default/{component}"), runs * 5);
-    let (facets_ms, _) = median_ms(&server, "/api/catalog/entity-facets?facet=kind&facet=spec.type&facet=spec.owner", runs);
+    let (by_name_ms, _) = median_ms(
+        &server,
+        &format!("/api/catalog/entities/by-name/component/default/{component}"),
+        runs * 5,
+    );
+    let (facets_ms, _) = median_ms(
+        &server,
+        "/api/catalog/entity-facets?facet=kind&facet=spec.type&facet=spec.owner",
+        runs,
+    );
     let rss_mb = server.peak_rss_kib().unwrap_or(0) as f64 / 1024.0;
     let status = server.terminate();
     assert!(status.success());
@@ -169,19 +198,91 @@ fn report(components: usize, m: &Measured) {
         50_000 => (target("< 4 s"), target("-")),
         _ => (target("-"), target("-")),
     };
-    println!("\n### N = {components} components ({} entities)\n", m.entities);
+    println!(
+        "\n### N = {components} components ({} entities)\n",
+        m.entities
+    );
     println!("| measure | pave | Backstage | Backstage / pave | target |");
     println!("|---|---|---|---|---|");
     let rows: Vec<(String, String, String, String, String)> = vec![
-        ("start to all entities and relations queryable".into(), format!("{:.2} s", m.load_s), peer_cell(p(|p| p.load_s), "s"), ratio(p(|p| p.load_s), m.load_s), load_target),
-        ("restart on the stored catalog, queryable".into(), format!("{:.2} s", m.reload_s), "-".into(), "-".into(), "-".into()),
-        (format!("GET /entities (all, {:.1} MB)", m.all_bytes as f64 / 1e6), format!("{:.1} ms", m.all_ms), peer_cell(p(|p| p.all_ms), "ms"), ratio(p(|p| p.all_ms), m.all_ms), all_target),
-        ("GET /entities?fields=kind,metadata.name,metadata.namespace".into(), format!("{:.1} ms", m.fields_ms), peer_cell(p(|p| p.fields_ms), "ms"), ratio(p(|p| p.fields_ms), m.fields_ms), "-".into()),
-        (format!("GET /entities?filter=kind=component,spec.type=service ({} hits)", m.filter_count), format!("{:.2} ms", m.filter_ms), peer_cell(p(|p| p.filter_ms), "ms"), ratio(p(|p| p.filter_ms), m.filter_ms), if components == 10_000 { "< 15 ms".into() } else { "-".into() }),
-        ("GET /entities/by-query?limit=100".into(), format!("{:.2} ms", m.by_query_ms), peer_cell(p(|p| p.by_query_ms), "ms"), ratio(p(|p| p.by_query_ms), m.by_query_ms), "-".into()),
-        ("GET /entities/by-name/…".into(), format!("{:.3} ms", m.by_name_ms), peer_cell(p(|p| p.by_name_ms), "ms"), ratio(p(|p| p.by_name_ms), m.by_name_ms), if components == 10_000 { "< 0.5 ms".into() } else { "-".into() }),
-        ("GET /entity-facets (kind, spec.type, spec.owner)".into(), format!("{:.2} ms", m.facets_ms), peer_cell(p(|p| p.facets_ms), "ms"), ratio(p(|p| p.facets_ms), m.facets_ms), "-".into()),
-        ("peak RSS".into(), format!("{:.0} MB", m.rss_mb), peer_cell(p(|p| p.rss_mb), "MB"), ratio(p(|p| p.rss_mb), m.rss_mb), if components == 10_000 { "< 80 MB".into() } else { "-".into() }),
+        (
+            "start to all entities and relations queryable".into(),
+            format!("{:.2} s", m.load_s),
+            peer_cell(p(|p| p.load_s), "s"),
+            ratio(p(|p| p.load_s), m.load_s),
+            load_target,
+        ),
+        (
+            "restart on the stored catalog, queryable".into(),
+            format!("{:.2} s", m.reload_s),
+            "-".into(),
+            "-".into(),
+            "-".into(),
+        ),
+        (
+            format!("GET /entities (all, {:.1} MB)", m.all_bytes as f64 / 1e6),
+            format!("{:.1} ms", m.all_ms),
+            peer_cell(p(|p| p.all_ms), "ms"),
+            ratio(p(|p| p.all_ms), m.all_ms),
+            all_target,
+        ),
+        (
+            "GET /entities?fields=kind,metadata.name,metadata.namespace".into(),
+            format!("{:.1} ms", m.fields_ms),
+            peer_cell(p(|p| p.fields_ms), "ms"),
+            ratio(p(|p| p.fields_ms), m.fields_ms),
+            "-".into(),
+        ),
+        (
+            format!(
+                "GET /entities?filter=kind=component,spec.type=service ({} hits)",
+                m.filter_count
+            ),
+            format!("{:.2} ms", m.filter_ms),
+            peer_cell(p(|p| p.filter_ms), "ms"),
+            ratio(p(|p| p.filter_ms), m.filter_ms),
+            if components == 10_000 {
+                "< 15 ms".into()
+            } else {
+                "-".into()
+            },
+        ),
+        (
+            "GET /entities/by-query?limit=100".into(),
+            format!("{:.2} ms", m.by_query_ms),
+            peer_cell(p(|p| p.by_query_ms), "ms"),
+            ratio(p(|p| p.by_query_ms), m.by_query_ms),
+            "-".into(),
+        ),
+        (
+            "GET /entities/by-name/…".into(),
+            format!("{:.3} ms", m.by_name_ms),
+            peer_cell(p(|p| p.by_name_ms), "ms"),
+            ratio(p(|p| p.by_name_ms), m.by_name_ms),
+            if components == 10_000 {
+                "< 0.5 ms".into()
+            } else {
+                "-".into()
+            },
+        ),
+        (
+            "GET /entity-facets (kind, spec.type, spec.owner)".into(),
+            format!("{:.2} ms", m.facets_ms),
+            peer_cell(p(|p| p.facets_ms), "ms"),
+            ratio(p(|p| p.facets_ms), m.facets_ms),
+            "-".into(),
+        ),
+        (
+            "peak RSS".into(),
+            format!("{:.0} MB", m.rss_mb),
+            peer_cell(p(|p| p.rss_mb), "MB"),
+            ratio(p(|p| p.rss_mb), m.rss_mb),
+            if components == 10_000 {
+                "< 80 MB".into()
+            } else {
+                "-".into()
+            },
+        ),
     ];
     for (a, b, c, d, e) in rows {
         println!("| {a} | {b} | {c} | {d} | {e} |");
@@ -192,15 +293,30 @@ fn report(components: usize, m: &Measured) {
 }
 
 fn main() {
-    let args: Vec<usize> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
-    let sizes = if args.is_empty() { vec![10_000, 50_000] } else { args };
+    let args: Vec<usize> = std::env::args()
+        .skip(1)
+        .filter_map(|a| a.parse().ok())
+        .collect();
+    let sizes = if args.is_empty() {
+        vec![10_000, 50_000]
+    } else {
+        args
+    };
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
-    let binary = std::env::var_os("PAVE_BIN").map_or_else(|| root.join("target/release/pave"), PathBuf::from);
-    assert!(binary.exists(), "build pave first: cargo build --release -p pave ({} missing)", binary.display());
+    let binary = std::env::var_os("PAVE_BIN")
+        .map_or_else(|| root.join("target/release/pave"), PathBuf::from);
+    assert!(
+        binary.exists(),
+        "build pave first: cargo build --release -p pave ({} missing)",
+        binary.display()
+    );
     let work = root.join("target/bench-work");
     std::fs::create_dir_all(&work).unwrap();
     let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
-    println!("pave catalog benchmark: {} on {cores} cores; latencies are medians over HTTP on loopback", binary.display());
+    println!(
+        "pave catalog benchmark: {} on {cores} cores; latencies are medians over HTTP on loopback",
+        binary.display()
+    );
     for components in sizes {
         let measured = bench(&binary, &work, components, 20);
         report(components, &measured);

@@ -34,71 +34,87 @@ pub struct FinalEntity {
 /// Stitches every entity. The output is sorted by key.
 pub fn stitch(mut sources: Vec<SourceEntity>) -> Vec<FinalEntity> {
     sources.sort_by(|a, b| a.key.cmp(&b.key));
-    let mut outgoing: HashMap<&str, BTreeSet<(&'static str, &str)>> = sources
-        .iter()
-        .map(|s| (s.key.as_str(), BTreeSet::new()))
-        .collect();
-    for source in &sources {
-        for relation in &source.relations {
-            if let Some(set) = outgoing.get_mut(relation.source.as_str()) {
-                set.insert((relation.relation.as_str(), relation.target.as_str()));
-            }
-        }
-    }
-    let relations: Vec<Vec<(&'static str, String)>> = sources
-        .iter()
-        .map(|s| {
-            outgoing
-                .get(s.key.as_str())
-                .map(|set| {
-                    set.iter()
-                        .map(|(t, target)| (*t, (*target).to_owned()))
-                        .collect()
-                })
-                .unwrap_or_default()
-        })
-        .collect();
+    let stitcher = Stitcher::new(
+        sources
+            .iter()
+            .map(|s| (s.key.as_str(), s.relations.as_slice())),
+    );
     sources
         .into_iter()
-        .zip(relations)
-        .map(|(source, relations)| finish(source, relations))
+        .map(|s| {
+            let hash = s.entity.to_string();
+            stitcher.finish(s.key, s.uid, s.entity, &hash)
+        })
         .collect()
 }
 
-fn finish(source: SourceEntity, relations: Vec<(&'static str, String)>) -> FinalEntity {
-    let SourceEntity {
-        key, uid, entity, ..
-    } = source;
-    let mut root = match entity {
-        Value::Object(map) => map,
-        other => {
-            let mut map = Map::new();
-            map.insert("value".into(), other);
-            map
+/// The outgoing relations of every entity, collected from what all entities emitted, so that
+/// entities can then be finished one at a time (without holding them all in memory).
+pub struct Stitcher {
+    outgoing: HashMap<String, BTreeSet<(&'static str, String)>>,
+}
+
+impl Stitcher {
+    /// `entities` yields each existing entity's key and the relations it emitted.
+    pub fn new<'a>(entities: impl Iterator<Item = (&'a str, &'a [Relation])> + Clone) -> Self {
+        let mut outgoing: HashMap<String, BTreeSet<(&'static str, String)>> = entities
+            .clone()
+            .map(|(key, _)| (key.to_owned(), BTreeSet::new()))
+            .collect();
+        for (_, relations) in entities {
+            for relation in relations {
+                if let Some(set) = outgoing.get_mut(relation.source.as_str()) {
+                    set.insert((relation.relation.as_str(), relation.target.clone()));
+                }
+            }
         }
-    };
-    root.insert(
-        "relations".into(),
-        Value::Array(
-            relations
-                .into_iter()
-                .map(|(t, target)| json!({"type": t, "targetRef": target}))
-                .collect(),
-        ),
-    );
-    let etag = {
-        let mut hasher = DefaultHasher::new();
-        Value::Object(root.clone()).to_string().hash(&mut hasher);
-        format!("{:016x}", hasher.finish())
-    };
-    if let Some(Value::Object(metadata)) = root.get_mut("metadata") {
-        metadata.insert("uid".into(), Value::String(uid.clone()));
-        metadata.insert("etag".into(), Value::String(etag));
+        Stitcher { outgoing }
     }
-    FinalEntity {
-        key,
-        uid,
-        entity: Value::Object(root),
+
+    /// Adds relations, uid and etag to a processed entity. `content_hash` identifies the
+    /// stored body; the etag changes when it or the relations change.
+    pub fn finish(
+        &self,
+        key: String,
+        uid: String,
+        entity: Value,
+        content_hash: &str,
+    ) -> FinalEntity {
+        let mut root = match entity {
+            Value::Object(map) => map,
+            other => {
+                let mut map = Map::new();
+                map.insert("value".into(), other);
+                map
+            }
+        };
+        let mut hasher = DefaultHasher::new();
+        content_hash.hash(&mut hasher);
+        let relations: Vec<Value> = self
+            .outgoing
+            .get(&key)
+            .map(|set| {
+                set.iter()
+                    .map(|(t, target)| {
+                        (t, target).hash(&mut hasher);
+                        json!({"type": t, "targetRef": target})
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        root.insert("relations".into(), Value::Array(relations));
+        if let Some(Value::Object(metadata)) = root.get_mut("metadata") {
+            metadata.insert("uid".into(), Value::String(uid.clone()));
+            metadata.insert(
+                "etag".into(),
+                Value::String(format!("{:016x}", hasher.finish())),
+            );
+        }
+        FinalEntity {
+            key,
+            uid,
+            entity: Value::Object(root),
+        }
     }
 }
 

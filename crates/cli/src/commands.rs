@@ -400,7 +400,7 @@ mod tests {
     #[test]
     fn iso8601_formats_utc() {
         assert_eq!(super::iso8601(0), "1970-01-01T00:00:00Z");
-        assert_eq!(super::iso8601(1_795_651_200_000), "2026-11-27T00:00:00Z");
+        assert_eq!(super::iso8601(1_795_737_600_000), "2026-11-27T00:00:00Z");
         assert_eq!(
             super::iso8601(951_782_400_000 + 3_723_000),
             "2000-02-29T01:02:03Z"

@@ -125,13 +125,13 @@ pub(crate) fn parse_duration(text: &str) -> Result<Duration, String> {
 /// Where pave keeps its database by default.
 pub(crate) fn data_dir() -> PathBuf {
     dirs::data_dir()
-        .unwrap_or_else(|| std::env::temp_dir())
+        .unwrap_or_else(std::env::temp_dir)
         .join("pave")
 }
 
 fn cache_dir() -> PathBuf {
     dirs::cache_dir()
-        .unwrap_or_else(|| std::env::temp_dir())
+        .unwrap_or_else(std::env::temp_dir)
         .join("pave")
 }
 

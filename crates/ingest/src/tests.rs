@@ -448,6 +448,15 @@ impl Store for FailingWrites {
     async fn entities(&self) -> pave_store::Result<Vec<EntityRow>> {
         self.0.entities().await
     }
+    async fn entity_relations(&self) -> pave_store::Result<Vec<(String, String)>> {
+        self.0.entity_relations().await
+    }
+    async fn visit_entities(
+        &self,
+        visit: &mut (dyn FnMut(EntityRow) + Send),
+    ) -> pave_store::Result<()> {
+        self.0.visit_entities(visit).await
+    }
     async fn location_entities(&self, id: &str) -> pave_store::Result<Vec<EntityRow>> {
         self.0.location_entities(id).await
     }

@@ -424,13 +424,14 @@ pub(crate) async fn add_location(
             )));
         }
     };
-    if let Source::Git { .. } = &source {
-        if !body.target.contains("://") && !body.target.starts_with("git@") {
-            return Err(ApiError::Input(format!(
-                "{} is not a repository URL",
-                body.target
-            )));
-        }
+    if let Source::Git { .. } = &source
+        && !body.target.contains("://")
+        && !body.target.starts_with("git@")
+    {
+        return Err(ApiError::Input(format!(
+            "{} is not a repository URL",
+            body.target
+        )));
     }
     let (kind, target) = source
         .location()

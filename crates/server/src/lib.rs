@@ -108,7 +108,10 @@ impl AppState {
             elapsed_ms = report.duration_ms,
             "ingestion finished"
         );
-        self.reload().await?;
+        let changed = totals.added + totals.updated + totals.removed > 0;
+        if changed || !self.ready.load(Ordering::Acquire) {
+            self.reload().await?;
+        }
         Ok(report)
     }
 

@@ -198,6 +198,34 @@ impl Store for SqliteStore {
         Ok(rows.into_iter().map(entity_from).collect())
     }
 
+    async fn entity_relations(&self) -> Result<Vec<(String, String)>> {
+        sqlx::query_as("SELECT entity_ref, relations FROM entities")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(q("reading relations"))
+    }
+
+    async fn visit_entities(&self, visit: &mut (dyn FnMut(EntityRow) + Send)) -> Result<()> {
+        use futures_util::TryStreamExt;
+        let mut rows = sqlx::query_as::<_, (String, String, String, String, String, String, i64)>(
+            "SELECT entity_ref, uid, location_id, location_key, body, hash, updated_at FROM entities ORDER BY entity_ref",
+        )
+        .fetch(&self.pool);
+        while let Some(t) = rows.try_next().await.map_err(q("reading entities"))? {
+            visit(EntityRow {
+                entity_ref: t.0,
+                uid: t.1,
+                location_id: t.2,
+                location_key: t.3,
+                body: t.4,
+                relations: String::new(),
+                hash: t.5,
+                updated_at: t.6,
+            });
+        }
+        Ok(())
+    }
+
     async fn location_entities(&self, location_id: &str) -> Result<Vec<EntityRow>> {
         let rows: Vec<EntityTuple> = sqlx::query_as(AssertSqlSafe(format!(
             "SELECT {ENTITY_COLUMNS} FROM entities WHERE location_id = ? ORDER BY entity_ref"

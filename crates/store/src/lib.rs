@@ -141,6 +141,13 @@ pub trait Store: Send + Sync {
     /// Every stored entity.
     async fn entities(&self) -> Result<Vec<EntityRow>>;
 
+    /// `(entity_ref, relations)` for every entity: what stitching needs before any body.
+    async fn entity_relations(&self) -> Result<Vec<(String, String)>>;
+
+    /// Streams every entity, ordered by `entity_ref`, to `visit`, so that a caller can index
+    /// a large catalog without holding every row at once. `relations` is left empty.
+    async fn visit_entities(&self, visit: &mut (dyn FnMut(EntityRow) + Send)) -> Result<()>;
+
     /// The entities one location produced.
     async fn location_entities(&self, location_id: &str) -> Result<Vec<EntityRow>>;
 

@@ -91,6 +91,21 @@ async fn batches_upsert_and_delete(store: &dyn Store) {
         store.location_entities(&loc.id).await.unwrap(),
         vec![updated]
     );
+    let relations = store.entity_relations().await.unwrap();
+    assert!(relations.contains(&("component:default/one".into(), "[]".into())));
+    let mut visited = Vec::new();
+    store
+        .visit_entities(&mut |row| visited.push(row))
+        .await
+        .unwrap();
+    let mut expected = store.entities().await.unwrap();
+    for row in &mut expected {
+        row.relations = String::new();
+    }
+    assert_eq!(
+        visited, expected,
+        "visit streams every row in entity_ref order"
+    );
     let owners = store.entity_owners().await.unwrap();
     assert!(owners.contains(&("component:default/one".into(), loc.id.clone())));
     store.apply(&Batch::default()).await.unwrap();

@@ -1,7 +1,8 @@
 //! Helpers shared by the integration tests and the benchmarks: start a `pave serve` process
 //! and talk HTTP/1.1 to it with a tiny blocking client (no async runtime, no dependencies).
 
-#![allow(clippy::print_stderr)]
+// Test and benchmark support: a panic is how a failure is reported.
+#![allow(clippy::print_stderr, clippy::unwrap_used)]
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -66,7 +67,12 @@ impl Server {
     }
 
     /// Polls `path` until `ok` holds or `timeout` passes; returns the last response.
-    pub fn wait_for_within(&self, path: &str, timeout: Duration, ok: impl Fn(&Response) -> bool) -> Response {
+    pub fn wait_for_within(
+        &self,
+        path: &str,
+        timeout: Duration,
+        ok: impl Fn(&Response) -> bool,
+    ) -> Response {
         let deadline = Instant::now() + timeout;
         loop {
             let r = self.get(path);
@@ -179,16 +185,15 @@ pub fn http(addr: SocketAddr, method: &str, path: &str, body: Option<&str>) -> R
 
 fn dechunk(mut data: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
-    loop {
-        let Some(end) = data.windows(2).position(|w| w == b"\r\n") else {
-            break;
-        };
+    while let Some(end) = data.windows(2).position(|w| w == b"\r\n") {
         let size =
             usize::from_str_radix(String::from_utf8_lossy(&data[..end]).trim(), 16).unwrap_or(0);
         if size == 0 {
             break;
         }
-        let Some(chunk) = data.get(end + 2..end + 2 + size) else { break };
+        let Some(chunk) = data.get(end + 2..end + 2 + size) else {
+            break;
+        };
         out.extend_from_slice(chunk);
         data = data.get(end + 2 + size + 2..).unwrap_or_default();
     }

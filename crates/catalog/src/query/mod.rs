@@ -126,52 +126,163 @@ impl Record {
 
 const NO_VALUE: u32 = u32::MAX;
 
+/// FxHash (rustc's hasher): the index hashes millions of short strings while building, and
+/// needs no protection from adversarial keys (they come from our own catalog).
+#[derive(Default, Clone, Copy)]
+pub(crate) struct FxHasher(u64);
+
+impl std::hash::Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        const K: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+        let mut chunks = bytes.chunks_exact(8);
+        for chunk in &mut chunks {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(chunk);
+            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(word)).wrapping_mul(K);
+        }
+        for byte in chunks.remainder() {
+            self.0 = (self.0.rotate_left(5) ^ u64::from(*byte)).wrapping_mul(K);
+        }
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+type FastMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<FxHasher>>;
+
+/// Entity ids of one value, without a heap allocation for the common single entity.
+#[derive(Debug)]
+enum Ids {
+    One(u32),
+    Many(Vec<u32>),
+}
+
+impl Ids {
+    fn last(&self) -> u32 {
+        match self {
+            Ids::One(id) => *id,
+            Ids::Many(ids) => ids.last().copied().unwrap_or(NO_VALUE),
+        }
+    }
+
+    fn push(&mut self, id: u32) {
+        match self {
+            Ids::One(first) => *self = Ids::Many(vec![*first, id]),
+            Ids::Many(ids) => ids.push(id),
+        }
+    }
+
+    fn as_slice(&self) -> &[u32] {
+        match self {
+            Ids::One(id) => std::slice::from_ref(id),
+            Ids::Many(ids) => ids,
+        }
+    }
+}
+
+/// One distinct lower-cased value of a key: the entities that have it and the spellings
+/// (original case) seen.
+struct Posting {
+    entities: Ids,
+    originals: Ids,
+}
+
 /// The posting lists of one search key.
 #[derive(Default)]
 struct Column {
-    /// Distinct values: (original, lower-cased).
-    values: Vec<(Box<str>, Box<str>)>,
-    value_ids: HashMap<Box<str>, u32>,
-    /// Lower-cased value → entity ids (ascending).
-    by_value: HashMap<Box<str>, Vec<u32>>,
-    /// (entity, value id or NO_VALUE), ascending by entity.
+    /// Lower-cased value → posting.
+    index: FastMap<Box<str>, u32>,
+    postings: Vec<Posting>,
+    /// Distinct original spellings, each with its posting.
+    originals: Vec<(Box<str>, u32)>,
+    /// (entity, original id or NO_VALUE), ascending by entity.
     rows: Vec<(u32, u32)>,
 }
 
 impl Column {
-    fn add(&mut self, entity: u32, original: Option<String>) {
-        let id = match original {
-            None => NO_VALUE,
-            Some(original) => {
-                let lower: Box<str> = original.to_lowercase().into();
-                let entities = self.by_value.entry(lower.clone()).or_default();
-                if entities.last() != Some(&entity) {
-                    entities.push(entity);
-                }
-                match self.value_ids.get(original.as_str()) {
-                    Some(id) => *id,
-                    None => {
-                        let id = u32::try_from(self.values.len()).unwrap_or(NO_VALUE - 1);
-                        let original: Box<str> = original.into();
-                        self.value_ids.insert(original.clone(), id);
-                        self.values.push((original, lower));
-                        id
-                    }
-                }
+    fn add(&mut self, entity: u32, original: Option<&str>) {
+        let Some(original) = original else {
+            if self.rows.last() != Some(&(entity, NO_VALUE)) {
+                self.rows.push((entity, NO_VALUE));
+            }
+            return;
+        };
+        let lower = search::lower(original);
+        let posting = match self.index.get(lower.as_ref()) {
+            Some(p) => *p,
+            None => {
+                let p = u32::try_from(self.postings.len()).unwrap_or(NO_VALUE - 1);
+                self.index.insert(lower.into(), p);
+                self.postings.push(Posting {
+                    entities: Ids::Many(Vec::new()),
+                    originals: Ids::Many(Vec::new()),
+                });
+                p
             }
         };
-        self.rows.push((entity, id));
+        let Some(entry) = self.postings.get_mut(posting as usize) else {
+            return;
+        };
+        // Backstage keeps one row per (key, lower-cased value) and entity.
+        if entry.entities.last() == entity {
+            return;
+        }
+        let known = entry.originals.as_slice().iter().copied().find(|o| {
+            self.originals
+                .get(*o as usize)
+                .is_some_and(|(text, _)| &**text == original)
+        });
+        let original_id = match known {
+            Some(o) => o,
+            None => {
+                let o = u32::try_from(self.originals.len()).unwrap_or(NO_VALUE - 1);
+                self.originals.push((original.into(), posting));
+                entry.originals.push(o);
+                o
+            }
+        };
+        if matches!(&entry.entities, Ids::Many(ids) if ids.is_empty()) {
+            entry.entities = Ids::One(entity);
+        } else {
+            entry.entities.push(entity);
+        }
+        self.rows.push((entity, original_id));
+    }
+
+    fn entities_with(&self, lower: &str) -> &[u32] {
+        self.index
+            .get(lower)
+            .and_then(|p| self.postings.get(*p as usize))
+            .map_or(&[], |p| p.entities.as_slice())
     }
 
     /// The smallest lower-cased value `entity` has under this key.
-    fn sort_value(&self, entity: u32) -> Option<&str> {
+    fn sort_value(&self, entity: u32) -> Option<Cow<'_, str>> {
         let start = self.rows.partition_point(|(e, _)| *e < entity);
         self.rows[start..]
             .iter()
             .take_while(|(e, _)| *e == entity)
-            .filter(|(_, id)| *id != NO_VALUE)
-            .filter_map(|(_, id)| self.values.get(*id as usize).map(|(_, lower)| &**lower))
+            .filter_map(|(_, id)| self.originals.get(*id as usize))
+            .map(|(text, _)| search::lower(text))
             .min()
+    }
+
+    fn shrink(&mut self) {
+        self.rows.shrink_to_fit();
+        self.originals.shrink_to_fit();
+        self.postings.shrink_to_fit();
+        for p in &mut self.postings {
+            if let Ids::Many(ids) = &mut p.entities {
+                ids.shrink_to_fit();
+            }
+            if let Ids::Many(ids) = &mut p.originals
+                && ids.len() == 1
+            {
+                p.originals = Ids::One(ids[0]);
+            }
+        }
     }
 }
 
@@ -315,25 +426,30 @@ struct AfterCursor {
 #[derive(Default)]
 pub struct Catalog {
     records: Vec<Record>,
-    by_key: HashMap<Box<str>, u32>,
-    by_uid: HashMap<Box<str>, u32>,
-    columns: HashMap<Box<str>, Column>,
+    by_key: FastMap<Box<str>, u32>,
+    by_uid: FastMap<Box<str>, u32>,
+    columns: FastMap<Box<str>, Column>,
 }
 
 impl Catalog {
-    /// Indexes stitched entities (as [`crate::stitch::stitch`] returns them, sorted by key).
-    pub fn build(entities: Vec<FinalEntity>) -> Self {
+    /// Indexes stitched entities, which must come sorted by key. Each is indexed and
+    /// serialized as it arrives, so only one is held as a `Value` at a time.
+    pub fn build(entities: impl IntoIterator<Item = FinalEntity>) -> Self {
         let mut catalog = Catalog::default();
-        catalog.records.reserve(entities.len());
         for (i, entity) in entities.into_iter().enumerate() {
             let Ok(id) = u32::try_from(i) else { break };
-            for (key, value) in search::search_rows(&entity.entity) {
-                catalog
-                    .columns
-                    .entry(key.into())
-                    .or_default()
-                    .add(id, value);
-            }
+            let columns = &mut catalog.columns;
+            search::for_each_row(
+                &entity.entity,
+                &mut |key, value| match columns.get_mut(key) {
+                    Some(column) => column.add(id, value),
+                    None => {
+                        let mut column = Column::default();
+                        column.add(id, value);
+                        columns.insert(key.into(), column);
+                    }
+                },
+            );
             let key: Box<str> = entity.key.into();
             let uid: Box<str> = entity.uid.into();
             catalog.by_key.insert(key.clone(), id);
@@ -345,8 +461,9 @@ impl Catalog {
             });
         }
         for column in catalog.columns.values_mut() {
-            column.value_ids = HashMap::new();
+            column.shrink();
         }
+        catalog.records.shrink_to_fit();
         catalog
     }
 
@@ -380,8 +497,7 @@ impl Catalog {
     pub fn count(&self, key: &str, value: &str) -> usize {
         self.columns
             .get(key.to_lowercase().as_str())
-            .and_then(|c| c.by_value.get(value.to_lowercase().as_str()))
-            .map_or(0, Vec::len)
+            .map_or(0, |c| c.entities_with(&value.to_lowercase()).len())
     }
 
     fn matches(&self, filter: Option<&EntityFilter>) -> Bitset {
@@ -409,9 +525,10 @@ impl Catalog {
             None => column.rows.iter().for_each(|(e, _)| set.insert(*e)),
             Some(values) => {
                 for value in values {
-                    if let Some(entities) = column.by_value.get(value.as_str()) {
-                        entities.iter().for_each(|e| set.insert(*e));
-                    }
+                    column
+                        .entities_with(value)
+                        .iter()
+                        .for_each(|e| set.insert(*e));
                 }
             }
         }
@@ -436,9 +553,11 @@ impl Catalog {
         let mut set = Bitset::empty(self.records.len());
         for field in fields {
             if let Some(column) = self.columns.get(field.as_str()) {
-                for (value, entities) in &column.by_value {
-                    if value.contains(term.as_str()) {
-                        entities.iter().for_each(|e| set.insert(*e));
+                for (value, posting) in &column.index {
+                    if value.contains(term.as_str())
+                        && let Some(p) = column.postings.get(*posting as usize)
+                    {
+                        p.entities.as_slice().iter().for_each(|e| set.insert(*e));
                     }
                 }
             }
@@ -474,7 +593,7 @@ impl Catalog {
             .map(|o| (self.columns.get(o.field.to_lowercase().as_str()), o.order))
             .collect();
         let last_direction = order.last().map_or(Direction::Asc, |o| o.order);
-        let mut keyed: Vec<(Vec<Option<&str>>, u32)> = ids
+        let mut keyed: Vec<(Vec<Option<Cow<'_, str>>>, u32)> = ids
             .iter()
             .map(|id| {
                 let values = columns
@@ -486,7 +605,7 @@ impl Catalog {
             .collect();
         keyed.sort_by(|(va, a), (vb, b)| {
             for ((x, y), (_, dir)) in va.iter().zip(vb).zip(&columns) {
-                let ord = compare_values(*x, *y, *dir);
+                let ord = compare_values(x.as_deref(), y.as_deref(), *dir);
                 if ord != Ordering::Equal {
                     return ord;
                 }
@@ -577,7 +696,7 @@ impl Catalog {
             let key = Some(self.records[id as usize].key.to_string());
             match sort {
                 Some(_) => vec![
-                    column.and_then(|c| c.sort_value(id)).map(str::to_owned),
+                    column.and_then(|c| c.sort_value(id)).map(Cow::into_owned),
                     key,
                 ],
                 None => vec![key],
@@ -685,7 +804,7 @@ impl Catalog {
         facets
             .iter()
             .map(|facet| {
-                let mut counts: HashMap<u32, usize> = HashMap::new();
+                let mut counts: FastMap<u32, usize> = FastMap::default();
                 if let Some(column) = self.columns.get(facet.to_lowercase().as_str()) {
                     for (entity, value) in &column.rows {
                         if *value != NO_VALUE && allowed.contains(*entity) {
@@ -696,7 +815,7 @@ impl Catalog {
                         .into_iter()
                         .filter_map(|(id, n)| {
                             column
-                                .values
+                                .originals
                                 .get(id as usize)
                                 .map(|(v, _)| (v.to_string(), n))
                         })

@@ -1,6 +1,8 @@
 //! The flattened key/value view of an entity that filters, ordering and facets work on —
 //! the same rows Backstage writes to its `search` table.
 
+use std::borrow::Cow;
+
 use serde_json::Value;
 
 /// Paths not indexed by the generic walk: relations get their own keys, and the
@@ -18,20 +20,31 @@ const SPECIAL_KEYS: &[&str] = &[
 /// Keys and values longer than this are not searchable (Backstage's limit, kept for parity).
 const MAX_LENGTH: usize = 200;
 
-/// One search row: lower-cased key, and the original value (None for null or over-long).
-pub(crate) type Row = (String, Option<String>);
+/// Lower-cases without allocating when there is nothing to lower.
+pub(crate) fn lower(s: &str) -> Cow<'_, str> {
+    if s.chars().any(char::is_uppercase) {
+        Cow::Owned(s.to_lowercase())
+    } else {
+        Cow::Borrowed(s)
+    }
+}
 
-/// All search rows of a final entity, de-duplicated by (key, lower-cased value).
-pub(crate) fn search_rows(entity: &Value) -> Vec<Row> {
-    let mut raw: Vec<(String, Option<String>)> = Vec::new();
+/// Calls `emit(key, value)` for every search row of a final entity. Keys are lower-cased;
+/// values keep their case and are `None` for null or over-long values. Rows may repeat;
+/// the index drops duplicates per entity.
+pub(crate) fn for_each_row(entity: &Value, emit: &mut dyn FnMut(&str, Option<&str>)) {
+    let mut emit_checked = |key: &str, value: Option<&str>| {
+        let key = lower(key);
+        if key.len() <= MAX_LENGTH {
+            emit(&key, value.filter(|v| v.len() <= MAX_LENGTH));
+        }
+    };
     let mut path = String::new();
-    visit(entity, &mut path, &mut raw);
+    visit(entity, &mut path, &mut emit_checked);
     let metadata = entity.get("metadata");
     for field in ["name", "namespace", "uid"] {
-        raw.push((
-            format!("metadata.{field}"),
-            metadata.and_then(|m| m.get(field)).and_then(scalar_string),
-        ));
+        let value = metadata.and_then(|m| m.get(field));
+        with_scalar(value, |v| emit_checked(&format!("metadata.{field}"), v));
     }
     if let Some(Value::Array(relations)) = entity.get("relations") {
         for relation in relations {
@@ -39,50 +52,40 @@ pub(crate) fn search_rows(entity: &Value) -> Vec<Row> {
                 relation.get("type").and_then(Value::as_str),
                 relation.get("targetRef").and_then(Value::as_str),
             ) {
-                raw.push((format!("relations.{t}"), Some(target.to_owned())));
+                emit_checked(&format!("relations.{t}"), Some(target));
             }
         }
     }
-    let mut seen = std::collections::HashSet::new();
-    let mut rows = Vec::with_capacity(raw.len());
-    for (key, value) in raw {
-        let key = key.to_lowercase();
-        if key.len() > MAX_LENGTH {
-            continue;
-        }
-        let value = value.filter(|v| v.len() <= MAX_LENGTH);
-        let dedup = (key.clone(), value.as_ref().map(|v| v.to_lowercase()));
-        if seen.insert(dedup) {
-            rows.push((key, value));
-        }
-    }
-    rows
 }
 
-fn scalar_string(value: &Value) -> Option<String> {
+/// Calls `f` with the scalar's text (numbers and booleans as JavaScript would print them).
+fn with_scalar(value: Option<&Value>, f: impl FnOnce(Option<&str>)) {
     match value {
-        Value::String(s) => Some(s.clone()),
-        Value::Bool(b) => Some(b.to_string()),
-        Value::Number(n) => Some(n.to_string()),
-        _ => None,
+        Some(Value::String(s)) => f(Some(s)),
+        Some(Value::Bool(b)) => f(Some(if *b { "true" } else { "false" })),
+        Some(Value::Number(n)) => f(Some(&n.to_string())),
+        _ => f(None),
     }
 }
 
-fn visit(value: &Value, path: &mut String, out: &mut Vec<(String, Option<String>)>) {
+fn visit(value: &Value, path: &mut String, emit: &mut dyn FnMut(&str, Option<&str>)) {
     if SPECIAL_KEYS.contains(&path.as_str()) {
         return;
     }
     match value {
-        Value::Null => out.push((path.clone(), None)),
-        Value::Bool(_) | Value::Number(_) | Value::String(_) => {
-            out.push((path.clone(), scalar_string(value)));
+        Value::Null | Value::Bool(_) | Value::Number(_) | Value::String(_) => {
+            with_scalar(Some(value), |v| emit(path, v));
         }
         Value::Array(items) => {
             for item in items {
-                visit(item, path, out);
+                visit(item, path, emit);
                 // `metadata.tags.java = true`, so several items can be required at once.
                 if let Value::String(s) = item {
-                    out.push((format!("{path}.{s}"), Some("true".into())));
+                    let len = path.len();
+                    path.push('.');
+                    path.push_str(s);
+                    emit(path, Some("true"));
+                    path.truncate(len);
                 }
             }
         }
@@ -93,7 +96,7 @@ fn visit(value: &Value, path: &mut String, out: &mut Vec<(String, Option<String>
                     path.push('.');
                 }
                 path.push_str(key);
-                visit(child, path, out);
+                visit(child, path, emit);
                 path.truncate(len);
             }
         }
@@ -111,27 +114,33 @@ mod tests {
             "apiVersion": "backstage.io/v1alpha1",
             "kind": "Component",
             "metadata": {"name": "Svc", "namespace": "default", "uid": "u", "etag": "e",
-                         "tags": ["Java", "java", "go"], "description": "x".repeat(201)},
+                         "tags": ["Java", "go"], "description": "x".repeat(201)},
             "spec": {"type": "service", "owner": null, "replicas": 2},
             "relations": [{"type": "ownedBy", "targetRef": "group:default/team"}]
         });
-        let rows = search_rows(&e);
+        let mut rows: Vec<(String, Option<String>)> = Vec::new();
+        for_each_row(&e, &mut |k, v| {
+            rows.push((k.to_owned(), v.map(str::to_owned)))
+        });
         let has =
             |k: &str, v: Option<&str>| rows.iter().any(|(rk, rv)| rk == k && rv.as_deref() == v);
         assert!(has("kind", Some("Component")));
         assert!(has("metadata.tags", Some("Java")));
         assert!(
-            !has("metadata.tags", Some("java")),
-            "dedup is case-insensitive on values"
+            has("metadata.tags.java", Some("true")),
+            "keys are lower-cased"
         );
-        assert!(has("metadata.tags.java", Some("true")));
         assert!(has("metadata.tags.go", Some("true")));
-        assert!(has("metadata.description", None));
+        assert!(
+            has("metadata.description", None),
+            "over-long values are null"
+        );
         assert!(has("spec.owner", None));
         assert!(has("spec.replicas", Some("2")));
         assert!(has("metadata.name", Some("Svc")));
         assert!(has("metadata.uid", Some("u")));
         assert!(has("relations.ownedby", Some("group:default/team")));
         assert!(!rows.iter().any(|(k, _)| k == "metadata.etag"));
+        assert_eq!(rows.iter().filter(|(k, _)| k == "metadata.name").count(), 1);
     }
 }

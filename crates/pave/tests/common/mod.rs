@@ -5,7 +5,6 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-
 /// A `pave serve` of the binary under test.
 pub struct Server;
 
@@ -69,4 +68,3 @@ pub fn write_catalog(dir: &Path) -> PathBuf {
     .unwrap();
     root
 }
-

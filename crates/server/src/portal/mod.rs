@@ -1,13 +1,623 @@
-//! The web portal (server-rendered HTML).
+//! The web portal: server-rendered HTML over the shared catalog index.
+//!
+//! - `GET /catalog`: the filterable, searchable, paged entity list. With an `HX-Request`
+//!   header (htmx) only the results fragment is returned.
+//! - `GET /catalog/{namespace}/{kind}/{name}`: an entity (Backstage's URL shape), with its
+//!   relations, a relationship graph ([`graph`]) and, for groups and users, their people and
+//!   ownership.
+//! - `GET /static/{*path}`: the stylesheet, htmx and the portal script, embedded at build
+//!   time ([`assets`]).
+//! - Anything else outside `/api/` gets the portal's 404 page.
+//!
+//! Templates live in `crates/server/templates/` (askama, auto-escaped); assets in
+//! `crates/server/assets/`. No Node build step and no CDN.
+
+mod assets;
+mod entity;
+mod error;
+pub(crate) mod graph;
+mod view;
 
 use std::sync::Arc;
 
+use askama::Template;
 use axum::Router;
-use axum::response::Redirect;
+use axum::extract::{RawQuery, State};
+use axum::http::{HeaderMap, HeaderValue, Uri, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
+use pave_catalog::Catalog;
+use pave_catalog::query::{EntityFilter, FullTextFilter, QueryRequest};
+use serde_json::Value;
 
 use crate::AppState;
+pub(crate) use error::PortalError;
+use view::{Identity, RefView};
+
+/// Rows per catalog page.
+pub(crate) const PAGE_SIZE: usize = 25;
+
+/// Fields the text search looks at.
+const SEARCH_FIELDS: &[&str] = &[
+    "metadata.name",
+    "metadata.title",
+    "metadata.description",
+    "spec.profile.displayName",
+];
 
 pub(crate) fn router() -> Router<Arc<AppState>> {
-    Router::new().route("/", get(|| async { Redirect::to("/catalog") }))
+    Router::new()
+        .route("/", get(|| async { Redirect::to("/catalog") }))
+        .route("/catalog", get(catalog_page))
+        .route(
+            "/catalog/",
+            get(|| async { Redirect::permanent("/catalog") }),
+        )
+        .route("/catalog/{namespace}/{kind}/{name}", get(entity::page))
+        .route("/static/{*path}", get(assets::serve))
+        .fallback(fallback)
+}
+
+/// Unknown paths: the portal's 404 page, except under `/api/`, which keeps JSON errors.
+async fn fallback(uri: Uri) -> Response {
+    let path = uri.path();
+    if path == "/api" || path.starts_with("/api/") {
+        return crate::ApiError::NotFound(format!("No route for {path}")).into_response();
+    }
+    PortalError::PageNotFound(path.to_owned()).into_response()
+}
+
+/// Which top-level section a page belongs to (highlighted in the header).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Section {
+    Catalog,
+    Apis,
+    Groups,
+}
+
+impl Section {
+    fn for_kind(kind: &str) -> Self {
+        if kind.eq_ignore_ascii_case("api") {
+            Section::Apis
+        } else if kind.eq_ignore_ascii_case("group") || kind.eq_ignore_ascii_case("user") {
+            Section::Groups
+        } else {
+            Section::Catalog
+        }
+    }
+}
+
+/// What the shared layout (`base.html`) needs from every page.
+#[derive(Debug, Clone)]
+pub(crate) struct Layout {
+    pub(crate) title: String,
+    pub(crate) section: Section,
+    /// The global search box's value.
+    pub(crate) search: String,
+}
+
+impl Layout {
+    pub(crate) fn new(title: impl Into<String>, section: Section) -> Self {
+        Layout {
+            title: title.into(),
+            section,
+            search: String::new(),
+        }
+    }
+
+    pub(crate) fn asset(&self, name: &str) -> String {
+        assets::url(name)
+    }
+
+    /// `class` and `aria-current` for a header link.
+    pub(crate) fn nav_class(&self, section: &str) -> &'static str {
+        let current = match self.section {
+            Section::Catalog => "catalog",
+            Section::Apis => "apis",
+            Section::Groups => "groups",
+        };
+        if current == section {
+            "nav-link active"
+        } else {
+            "nav-link"
+        }
+    }
+
+    pub(crate) fn nav_current(&self, section: &str) -> &'static str {
+        if self.nav_class(section).ends_with("active") {
+            "page"
+        } else {
+            "false"
+        }
+    }
+}
+
+/// Renders a template into a response; a rendering failure becomes the 500 page.
+pub(crate) fn render(template: &impl Template) -> Result<Html<String>, PortalError> {
+    template
+        .render()
+        .map(Html)
+        .map_err(|e| PortalError::internal("rendering a portal page", e))
+}
+
+// --- the catalog list -------------------------------------------------------------------
+
+/// One filter of the catalog page: query parameter, indexed field, heading, "any" option.
+struct FilterSpec {
+    param: &'static str,
+    field: &'static str,
+    label: &'static str,
+    any: &'static str,
+}
+
+const FILTERS: &[FilterSpec] = &[
+    FilterSpec {
+        param: "kind",
+        field: "kind",
+        label: "Kind",
+        any: "All kinds",
+    },
+    FilterSpec {
+        param: "type",
+        field: "spec.type",
+        label: "Type",
+        any: "All types",
+    },
+    FilterSpec {
+        param: "owner",
+        field: "spec.owner",
+        label: "Owner",
+        any: "All owners",
+    },
+    FilterSpec {
+        param: "lifecycle",
+        field: "spec.lifecycle",
+        label: "Lifecycle",
+        any: "All lifecycles",
+    },
+    FilterSpec {
+        param: "tag",
+        field: "metadata.tags",
+        label: "Tag",
+        any: "All tags",
+    },
+];
+
+/// The catalog page's query parameters.
+#[derive(Debug, Default)]
+struct CatalogParams {
+    /// Values in [`FILTERS`] order; empty when unset.
+    filters: Vec<String>,
+    q: String,
+    page: usize,
+}
+
+impl CatalogParams {
+    fn parse(raw: Option<&str>) -> Result<Self, PortalError> {
+        let mut params = CatalogParams {
+            filters: vec![String::new(); FILTERS.len()],
+            q: String::new(),
+            page: 1,
+        };
+        for (key, value) in url::form_urlencoded::parse(raw.unwrap_or("").as_bytes()) {
+            let value = value.trim();
+            if key == "q" {
+                if value.chars().count() > 200 {
+                    return Err(PortalError::BadRequest(
+                        "The search text is too long (at most 200 characters).".into(),
+                    ));
+                }
+                value.clone_into(&mut params.q);
+            } else if key == "page" {
+                if !value.is_empty() {
+                    params.page = value.parse().ok().filter(|p| *p >= 1).ok_or_else(|| {
+                        PortalError::BadRequest(format!(
+                            "“{value}” is not a page number; pages are numbered from 1."
+                        ))
+                    })?;
+                }
+            } else if let Some(i) = FILTERS.iter().position(|f| f.param == key) {
+                if value.chars().count() > 200 {
+                    return Err(PortalError::BadRequest(format!(
+                        "The {key} filter is too long."
+                    )));
+                }
+                if let Some(slot) = params.filters.get_mut(i) {
+                    value.clone_into(slot);
+                }
+            }
+        }
+        Ok(params)
+    }
+
+    fn value(&self, param: &str) -> &str {
+        FILTERS
+            .iter()
+            .position(|f| f.param == param)
+            .and_then(|i| self.filters.get(i))
+            .map_or("", String::as_str)
+    }
+
+    fn is_filtered(&self) -> bool {
+        !self.q.is_empty() || self.filters.iter().any(|v| !v.is_empty())
+    }
+
+    /// The catalog URL for these parameters on `page` (1 is left out).
+    fn href(&self, page: usize) -> String {
+        let page = page.to_string();
+        let mut pairs: Vec<(&str, &str)> = FILTERS
+            .iter()
+            .zip(&self.filters)
+            .map(|(f, v)| (f.param, v.as_str()))
+            .collect();
+        pairs.push(("q", &self.q));
+        if page != "1" {
+            pairs.push(("page", &page));
+        }
+        view::catalog_href(&pairs)
+    }
+
+    fn entity_filter(&self) -> Option<EntityFilter> {
+        let conditions: Vec<(&str, &str)> = FILTERS
+            .iter()
+            .zip(&self.filters)
+            .filter(|(_, v)| !v.is_empty())
+            .map(|(f, v)| (f.field, v.as_str()))
+            .collect();
+        (!conditions.is_empty()).then(|| EntityFilter::all_of(conditions))
+    }
+}
+
+/// A `<select>` of the filter bar.
+pub(crate) struct FilterSelect {
+    pub(crate) param: &'static str,
+    pub(crate) label: &'static str,
+    pub(crate) any: &'static str,
+    pub(crate) options: Vec<FilterOption>,
+}
+
+pub(crate) struct FilterOption {
+    pub(crate) value: String,
+    pub(crate) label: String,
+    pub(crate) count: usize,
+    pub(crate) selected: bool,
+}
+
+/// One row of an entity table.
+pub(crate) struct Row {
+    pub(crate) id: Identity,
+    pub(crate) href: Option<String>,
+    pub(crate) spec_type: String,
+    pub(crate) owner: Option<RefView>,
+    pub(crate) lifecycle: String,
+    pub(crate) description: String,
+    pub(crate) tags: Vec<Tag>,
+}
+
+impl Row {
+    pub(crate) fn of(catalog: &Catalog, entity: &Value) -> Self {
+        let id = Identity::of(entity);
+        let owner = view::str_at(entity, &["spec", "owner"])
+            .map(|owner| view::resolve(catalog, owner, Some("Group"), &id.namespace));
+        Row {
+            href: Some(id.href.clone()),
+            spec_type: view::str_at(entity, &["spec", "type"])
+                .unwrap_or("")
+                .to_owned(),
+            owner,
+            lifecycle: view::str_at(entity, &["spec", "lifecycle"])
+                .unwrap_or("")
+                .to_owned(),
+            description: view::shorten(&id.description, 110),
+            tags: tags(entity),
+            id,
+        }
+    }
+
+    /// A row for a referenced entity that is not in the catalog.
+    pub(crate) fn missing(reference: &RefView) -> Self {
+        Row {
+            id: Identity {
+                kind: reference.kind.clone(),
+                namespace: String::new(),
+                name: reference.label.clone(),
+                title: None,
+                description: String::new(),
+                href: String::new(),
+                reference: reference.reference.clone(),
+            },
+            href: None,
+            spec_type: String::new(),
+            owner: None,
+            lifecycle: String::new(),
+            description: String::new(),
+            tags: Vec::new(),
+        }
+    }
+
+    pub(crate) fn lifecycle_class(&self) -> String {
+        view::lifecycle_class(&self.lifecycle)
+    }
+}
+
+/// A tag, linking to the catalog filtered by it.
+pub(crate) struct Tag {
+    pub(crate) name: String,
+    pub(crate) href: String,
+}
+
+pub(crate) fn tags(entity: &Value) -> Vec<Tag> {
+    entity
+        .pointer("/metadata/tags")
+        .and_then(Value::as_array)
+        .map(|tags| {
+            tags.iter()
+                .filter_map(Value::as_str)
+                .map(|t| Tag {
+                    name: t.to_owned(),
+                    href: view::catalog_href(&[("tag", t)]),
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The results part of the catalog page (also the htmx fragment).
+#[derive(Template)]
+#[template(path = "catalog_results.html")]
+pub(crate) struct CatalogResults {
+    pub(crate) rows: Vec<Row>,
+    pub(crate) total: usize,
+    pub(crate) page: usize,
+    pub(crate) pages: usize,
+    pub(crate) first: usize,
+    pub(crate) last: usize,
+    pub(crate) prev_href: Option<String>,
+    pub(crate) next_href: Option<String>,
+    pub(crate) filtered: bool,
+    pub(crate) q: String,
+}
+
+#[derive(Template)]
+#[template(path = "catalog.html")]
+pub(crate) struct CatalogPage {
+    pub(crate) layout: Layout,
+    pub(crate) heading: String,
+    pub(crate) subtitle: String,
+    pub(crate) selects: Vec<FilterSelect>,
+    pub(crate) q: String,
+    /// The rendered [`CatalogResults`].
+    pub(crate) results: String,
+}
+
+/// `GET /catalog`.
+async fn catalog_page(
+    State(state): State<Arc<AppState>>,
+    RawQuery(raw): RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    match catalog_response(&state, raw.as_deref(), &headers) {
+        Ok(response) => response,
+        Err(error) => error.into_response(),
+    }
+}
+
+fn catalog_response(
+    state: &AppState,
+    raw: Option<&str>,
+    headers: &HeaderMap,
+) -> Result<Response, PortalError> {
+    let params = CatalogParams::parse(raw)?;
+    let catalog = state.catalog();
+    let results = catalog_results(&catalog, &params)?;
+    let fragment =
+        headers.contains_key("hx-request") && !headers.contains_key("hx-history-restore-request");
+    let mut response = if fragment {
+        let mut response = render(&results)?.into_response();
+        // Push the tidy URL (without the form's empty fields) to the address bar.
+        if let Ok(url) = HeaderValue::from_str(&params.href(results.page)) {
+            response.headers_mut().insert("hx-push-url", url);
+        }
+        response
+    } else {
+        let kind = params.value("kind");
+        let (heading, subtitle, section) = if kind.eq_ignore_ascii_case("api") {
+            (
+                "APIs",
+                "Every API in the catalog, with its type, owner and lifecycle.",
+                Section::Apis,
+            )
+        } else if kind.eq_ignore_ascii_case("group") {
+            (
+                "Groups",
+                "Teams, departments and the organisation itself.",
+                Section::Groups,
+            )
+        } else {
+            (
+                "Catalog",
+                "Components, APIs, resources, systems and the teams that own them.",
+                Section::Catalog,
+            )
+        };
+        let mut layout = Layout::new(heading, section);
+        layout.search.clone_from(&params.q);
+        let page = CatalogPage {
+            layout,
+            heading: heading.to_owned(),
+            subtitle: subtitle.to_owned(),
+            selects: selects(&catalog, &params),
+            q: params.q.clone(),
+            results: results
+                .render()
+                .map_err(|e| PortalError::internal("rendering catalog results", e))?,
+        };
+        render(&page)?.into_response()
+    };
+    response
+        .headers_mut()
+        .insert(header::VARY, HeaderValue::from_static("HX-Request"));
+    Ok(response)
+}
+
+fn catalog_results(
+    catalog: &Catalog,
+    params: &CatalogParams,
+) -> Result<CatalogResults, PortalError> {
+    let query = |page: usize| {
+        catalog.query(&QueryRequest {
+            filter: params.entity_filter(),
+            full_text: (!params.q.is_empty()).then(|| FullTextFilter {
+                term: params.q.clone(),
+                fields: SEARCH_FIELDS.iter().map(|f| (*f).to_owned()).collect(),
+            }),
+            offset: Some((page - 1).saturating_mul(PAGE_SIZE)),
+            limit: Some(PAGE_SIZE),
+            ..QueryRequest::default()
+        })
+    };
+    let mut page = params.page;
+    let mut result = query(page).map_err(|e| PortalError::BadRequest(e.to_string()))?;
+    let pages = result.total_items.div_ceil(PAGE_SIZE).max(1);
+    if page > pages {
+        // Past the end (say, after narrowing a filter): show the last page instead.
+        page = pages;
+        result = query(page).map_err(|e| PortalError::BadRequest(e.to_string()))?;
+    }
+    let rows: Vec<Row> = result
+        .items
+        .iter()
+        .filter_map(|json| serde_json::from_str::<Value>(json).ok())
+        .map(|entity| Row::of(catalog, &entity))
+        .collect();
+    let first = if rows.is_empty() {
+        0
+    } else {
+        (page - 1) * PAGE_SIZE + 1
+    };
+    Ok(CatalogResults {
+        first,
+        last: first + rows.len().saturating_sub(1),
+        total: result.total_items,
+        prev_href: (page > 1).then(|| params.href(page - 1)),
+        next_href: (page < pages).then(|| params.href(page + 1)),
+        page,
+        pages,
+        rows,
+        filtered: params.is_filtered(),
+        q: params.q.clone(),
+    })
+}
+
+/// The filter bar's selects: every value in the catalog with its count, merged ignoring case.
+fn selects(catalog: &Catalog, params: &CatalogParams) -> Vec<FilterSelect> {
+    let fields: Vec<String> = FILTERS.iter().map(|f| f.field.to_owned()).collect();
+    let facets = catalog.facets(None, &fields);
+    FILTERS
+        .iter()
+        .zip(&params.filters)
+        .map(|(spec, current)| {
+            let mut options: Vec<FilterOption> = Vec::new();
+            let values = facets
+                .iter()
+                .find(|(f, _)| f == spec.field)
+                .map(|(_, v)| v.as_slice())
+                .unwrap_or(&[]);
+            for (value, count) in values {
+                match options
+                    .iter_mut()
+                    .find(|o| o.value.eq_ignore_ascii_case(value))
+                {
+                    Some(option) => option.count += count,
+                    None => options.push(FilterOption {
+                        value: value.clone(),
+                        label: value.clone(),
+                        count: *count,
+                        selected: false,
+                    }),
+                }
+            }
+            if spec.param == "owner" {
+                for option in &mut options {
+                    let owner = view::resolve(
+                        catalog,
+                        &option.value,
+                        Some("Group"),
+                        pave_catalog::DEFAULT_NAMESPACE,
+                    );
+                    if owner.href.is_some() && owner.label != option.value {
+                        option.label = owner.label;
+                    }
+                }
+            }
+            options.sort_by_key(|o| o.label.to_lowercase());
+            if !current.is_empty() {
+                match options
+                    .iter_mut()
+                    .find(|o| o.value.eq_ignore_ascii_case(current))
+                {
+                    Some(option) => option.selected = true,
+                    None => options.insert(
+                        0,
+                        FilterOption {
+                            value: current.clone(),
+                            label: current.clone(),
+                            count: 0,
+                            selected: true,
+                        },
+                    ),
+                }
+            }
+            FilterSelect {
+                param: spec.param,
+                label: spec.label,
+                any: spec.any,
+                options,
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn params_parse_and_round_trip() {
+        let p = CatalogParams::parse(Some("kind=API&q=pay+ments&page=2&type=&bogus=1")).unwrap();
+        assert_eq!(p.value("kind"), "API");
+        assert_eq!(p.q, "pay ments");
+        assert_eq!(p.page, 2);
+        assert!(p.is_filtered());
+        assert_eq!(p.href(3), "/catalog?kind=API&q=pay+ments&page=3");
+        assert_eq!(p.href(1), "/catalog?kind=API&q=pay+ments");
+        let filter = p.entity_filter().unwrap();
+        assert_eq!(filter.any_of.len(), 1);
+        assert_eq!(filter.any_of[0][0].key, "kind");
+
+        let empty = CatalogParams::parse(None).unwrap();
+        assert_eq!(empty.page, 1);
+        assert!(!empty.is_filtered());
+        assert!(empty.entity_filter().is_none());
+        assert_eq!(empty.href(1), "/catalog");
+
+        // Commas and equals signs stay inside the value instead of changing the filter.
+        let p = CatalogParams::parse(Some("tag=a%2Ckind%3Dapi")).unwrap();
+        let filter = p.entity_filter().unwrap();
+        assert_eq!(filter.any_of[0].len(), 1);
+        assert_eq!(
+            filter.any_of[0][0].values.as_deref(),
+            Some(&["a,kind=api".to_owned()][..])
+        );
+
+        for bad in ["page=0", "page=-1", "page=two"] {
+            assert!(
+                matches!(
+                    CatalogParams::parse(Some(bad)),
+                    Err(PortalError::BadRequest(_))
+                ),
+                "{bad}"
+            );
+        }
+    }
 }

@@ -1,0 +1,546 @@
+//! `GET /catalog/{namespace}/{kind}/{name}`: one entity, with the extra sections groups and
+//! users get.
+
+use std::sync::Arc;
+
+use askama::Template;
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Response};
+use pave_catalog::Catalog;
+use serde_json::Value;
+
+use super::graph::{self, Graph, Neighbour};
+use super::view::{self, Identity, RefView, Side};
+use super::{Layout, PortalError, Row, Section, Tag};
+use crate::AppState;
+
+/// A line of the About card.
+pub(crate) struct Fact {
+    pub(crate) label: &'static str,
+    pub(crate) value: String,
+    pub(crate) href: Option<String>,
+    /// A badge class (`lifecycle-production`) instead of plain text.
+    pub(crate) badge: Option<String>,
+    /// Shown in a muted "not in catalog" style.
+    pub(crate) missing: bool,
+}
+
+impl Fact {
+    fn text(label: &'static str, value: &str) -> Self {
+        Fact {
+            label,
+            value: value.to_owned(),
+            href: None,
+            badge: None,
+            missing: false,
+        }
+    }
+
+    fn entity(label: &'static str, target: RefView) -> Self {
+        Fact {
+            label,
+            missing: target.href.is_none(),
+            value: target.label,
+            href: target.href,
+            badge: None,
+        }
+    }
+}
+
+/// A `metadata.links` entry.
+pub(crate) struct LinkView {
+    pub(crate) title: String,
+    pub(crate) url: String,
+    /// Only set for http(s)/mailto URLs.
+    pub(crate) href: Option<String>,
+    pub(crate) icon: String,
+}
+
+/// An annotation or label.
+pub(crate) struct KeyValue {
+    pub(crate) key: String,
+    pub(crate) value: String,
+    pub(crate) href: Option<String>,
+}
+
+/// The targets of one relation type.
+pub(crate) struct RelationGroup {
+    pub(crate) label: String,
+    pub(crate) items: Vec<RefView>,
+}
+
+/// A group member.
+pub(crate) struct Member {
+    pub(crate) user: RefView,
+    pub(crate) name: String,
+    pub(crate) email: Option<String>,
+    pub(crate) initials: String,
+}
+
+/// `spec.definition` of an API.
+pub(crate) struct Definition {
+    pub(crate) language: String,
+    pub(crate) text: String,
+    pub(crate) lines: usize,
+}
+
+#[derive(Template)]
+#[template(path = "entity.html")]
+pub(crate) struct EntityPage {
+    pub(crate) layout: Layout,
+    pub(crate) id: Identity,
+    pub(crate) spec_type: Option<String>,
+    pub(crate) lifecycle: Option<String>,
+    pub(crate) tags: Vec<Tag>,
+    pub(crate) facts: Vec<Fact>,
+    pub(crate) links: Vec<LinkView>,
+    pub(crate) labels: Vec<KeyValue>,
+    pub(crate) annotations: Vec<KeyValue>,
+    pub(crate) relations: Vec<RelationGroup>,
+    /// Entries across `relations`.
+    pub(crate) relation_count: usize,
+    /// The relationship graph, already escaped SVG.
+    pub(crate) graph: String,
+    /// What each side of the graph shows (only the sides that have nodes).
+    pub(crate) legend: Vec<&'static str>,
+    pub(crate) definition: Option<Definition>,
+    pub(crate) is_group: bool,
+    pub(crate) members: Vec<Member>,
+    pub(crate) parents: Vec<RefView>,
+    pub(crate) children: Vec<RefView>,
+    pub(crate) owned: Vec<Row>,
+    pub(crate) is_user: bool,
+    pub(crate) member_of: Vec<RefView>,
+}
+
+impl EntityPage {
+    pub(crate) fn lifecycle_class(&self) -> String {
+        view::lifecycle_class(self.lifecycle.as_deref().unwrap_or(""))
+    }
+
+    /// The catalog list of entities of this kind.
+    pub(crate) fn kind_href(&self) -> String {
+        view::catalog_href(&[("kind", &self.id.kind)])
+    }
+}
+
+/// The page handler.
+pub(crate) async fn page(
+    State(state): State<Arc<AppState>>,
+    path: Result<Path<(String, String, String)>, PathRejection>,
+) -> Response {
+    let Ok(Path((namespace, kind, name))) = path else {
+        return PortalError::BadRequest("The entity address is malformed.".into()).into_response();
+    };
+    let catalog = state.catalog();
+    let reference = format!("{kind}:{namespace}/{name}");
+    let Some(record) = catalog.get(&reference.to_lowercase()) else {
+        return PortalError::EntityNotFound(reference).into_response();
+    };
+    let page = build(&catalog, &record.entity());
+    match super::render(&page) {
+        Ok(html) => html.into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+fn build(catalog: &Catalog, entity: &Value) -> EntityPage {
+    let id = Identity::of(entity);
+    let spec = |field: &str| view::str_at(entity, &["spec", field]);
+    let relations = view::relations(entity);
+    let targets = |relation: &str| -> Vec<RefView> {
+        let mut list: Vec<RefView> = relations
+            .iter()
+            .filter(|r| r.kind == relation)
+            .map(|r| view::resolve(catalog, &r.target, None, &id.namespace))
+            .collect();
+        list.sort_by(|a, b| {
+            (&a.kind, a.label.to_lowercase()).cmp(&(&b.kind, b.label.to_lowercase()))
+        });
+        list.dedup_by(|a, b| a.key == b.key);
+        list
+    };
+    let is_group = id.kind.eq_ignore_ascii_case("group");
+    let is_user = id.kind.eq_ignore_ascii_case("user");
+
+    let groups = relation_groups(&relations, &targets, is_group, is_user);
+    let graph = graph_of(catalog, &id, &relations);
+    let layout = Layout::new(
+        format!("{} · {}", id.display(), view::kind_display(&id.kind)),
+        Section::for_kind(&id.kind),
+    );
+
+    EntityPage {
+        facts: facts(catalog, entity, &id),
+        links: links(entity),
+        labels: key_values(entity, "labels"),
+        annotations: key_values(entity, "annotations"),
+        relation_count: groups.iter().map(|g| g.items.len()).sum(),
+        relations: groups,
+        legend: legend(&graph, is_group, is_user),
+        graph: graph::render(&graph),
+        definition: definition(entity),
+        members: if is_group {
+            members(catalog, &targets("hasMember"))
+        } else {
+            Vec::new()
+        },
+        parents: if is_group {
+            targets("childOf")
+        } else {
+            Vec::new()
+        },
+        children: if is_group {
+            targets("parentOf")
+        } else {
+            Vec::new()
+        },
+        owned: if is_group || is_user {
+            owned(catalog, &targets("ownerOf"))
+        } else {
+            Vec::new()
+        },
+        member_of: if is_user {
+            targets("memberOf")
+        } else {
+            Vec::new()
+        },
+        is_group,
+        is_user,
+        spec_type: spec("type").map(str::to_owned),
+        lifecycle: spec("lifecycle").map(str::to_owned),
+        tags: super::tags(entity),
+        layout,
+        id,
+    }
+}
+
+fn facts(catalog: &Catalog, entity: &Value, id: &Identity) -> Vec<Fact> {
+    let spec = |field: &str| view::str_at(entity, &["spec", field]);
+    let mut facts = Vec::new();
+    if let Some(owner) = spec("owner") {
+        facts.push(Fact::entity(
+            "Owner",
+            view::resolve(catalog, owner, Some("Group"), &id.namespace),
+        ));
+    }
+    let system = spec("system").map(|s| view::resolve(catalog, s, Some("System"), &id.namespace));
+    // A system names its domain; everything else inherits its system's.
+    let domain = match (spec("domain"), &system) {
+        (Some(domain), _) => Some(view::resolve(
+            catalog,
+            domain,
+            Some("Domain"),
+            &id.namespace,
+        )),
+        (None, Some(system)) => catalog.get(&system.key).map(|r| r.entity()).and_then(|s| {
+            let ns = view::str_at(&s, &["metadata", "namespace"])
+                .unwrap_or("default")
+                .to_owned();
+            view::str_at(&s, &["spec", "domain"])
+                .map(|d| view::resolve(catalog, d, Some("Domain"), &ns))
+        }),
+        (None, None) => None,
+    };
+    if let Some(system) = system {
+        facts.push(Fact::entity("System", system));
+    }
+    if let Some(domain) = domain {
+        facts.push(Fact::entity("Domain", domain));
+    }
+    if let Some(t) = spec("type") {
+        facts.push(Fact::text("Type", t));
+    }
+    if let Some(lifecycle) = spec("lifecycle") {
+        facts.push(Fact {
+            badge: Some(view::lifecycle_class(lifecycle)),
+            ..Fact::text("Lifecycle", lifecycle)
+        });
+    }
+    if let Some(name) = view::str_at(entity, &["spec", "profile", "displayName"]) {
+        facts.push(Fact::text("Display name", name));
+    }
+    if let Some(email) = view::str_at(entity, &["spec", "profile", "email"]) {
+        facts.push(Fact {
+            href: view::safe_url(&format!("mailto:{email}")),
+            ..Fact::text("Email", email)
+        });
+    }
+    if let Some(target) = spec("target") {
+        facts.push(Fact::text("Target", target));
+    }
+    if let Some(targets) = entity.pointer("/spec/targets").and_then(Value::as_array) {
+        facts.push(Fact::text(
+            "Targets",
+            &format!("{} locations", targets.len()),
+        ));
+    }
+    facts.push(Fact::text("Namespace", &id.namespace));
+    facts.push(Fact::text("Entity ref", &id.reference));
+    facts
+}
+
+fn links(entity: &Value) -> Vec<LinkView> {
+    entity
+        .pointer("/metadata/links")
+        .and_then(Value::as_array)
+        .map(|links| {
+            links
+                .iter()
+                .filter_map(|link| {
+                    let url = view::str_at(link, &["url"])?;
+                    Some(LinkView {
+                        title: view::str_at(link, &["title"]).unwrap_or(url).to_owned(),
+                        url: url.to_owned(),
+                        href: view::safe_url(url),
+                        icon: link_icon(view::str_at(link, &["icon"]).unwrap_or("")).to_owned(),
+                    })
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// A glyph for Backstage's common link icons.
+fn link_icon(icon: &str) -> &'static str {
+    match icon {
+        "dashboard" => "▦",
+        "docs" | "help" => "❑",
+        "web" | "link" => "↗",
+        "catalog" => "▤",
+        "github" | "code" => "‹›",
+        "chat" => "✉",
+        _ => "↗",
+    }
+}
+
+fn key_values(entity: &Value, field: &str) -> Vec<KeyValue> {
+    let mut list: Vec<KeyValue> = entity
+        .get("metadata")
+        .and_then(|m| m.get(field))
+        .and_then(Value::as_object)
+        .map(|map| {
+            map.iter()
+                .map(|(key, value)| {
+                    let value = match value {
+                        Value::String(s) => s.clone(),
+                        other => other.to_string(),
+                    };
+                    KeyValue {
+                        key: key.clone(),
+                        href: view::safe_url(&value),
+                        value,
+                    }
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    list.sort_by(|a, b| a.key.cmp(&b.key));
+    list
+}
+
+fn relation_groups(
+    relations: &[view::RelationEntry],
+    targets: &dyn Fn(&str) -> Vec<RefView>,
+    is_group: bool,
+    is_user: bool,
+) -> Vec<RelationGroup> {
+    // Groups and users show these in their own sections.
+    let shown_elsewhere: &[&str] = if is_group {
+        &["hasMember", "ownerOf", "parentOf", "childOf"]
+    } else if is_user {
+        &["memberOf", "ownerOf"]
+    } else {
+        &[]
+    };
+    let mut groups: Vec<RelationGroup> = view::RELATION_LABELS
+        .iter()
+        .filter(|(kind, _)| !shown_elsewhere.contains(kind))
+        .map(|(kind, label)| RelationGroup {
+            label: (*label).to_owned(),
+            items: targets(kind),
+        })
+        .filter(|g| !g.items.is_empty())
+        .collect();
+    // Relation types this portal does not know, under their own names.
+    let mut unknown: Vec<&str> = relations
+        .iter()
+        .map(|r| r.kind.as_str())
+        .filter(|k| !view::RELATION_LABELS.iter().any(|(known, _)| known == k))
+        .collect();
+    unknown.sort_unstable();
+    unknown.dedup();
+    for kind in unknown {
+        groups.push(RelationGroup {
+            label: kind.to_owned(),
+            items: targets(kind),
+        });
+    }
+    groups
+}
+
+fn graph_of(catalog: &Catalog, id: &Identity, relations: &[view::RelationEntry]) -> Graph {
+    let mut graph = Graph {
+        center: Some(graph::Node {
+            kind: view::kind_display(&id.kind),
+            label: id.display().to_owned(),
+            reference: id.reference.clone(),
+            href: Some(id.href.clone()),
+        }),
+        ..Graph::default()
+    };
+    let mut seen = std::collections::HashSet::new();
+    for relation in relations {
+        let Some((side, label)) = view::graph_placement(&relation.kind) else {
+            continue;
+        };
+        if !seen.insert((relation.kind.as_str(), relation.target.to_lowercase())) {
+            continue;
+        }
+        let target = view::resolve(catalog, &relation.target, None, &id.namespace);
+        let neighbour = Neighbour {
+            node: target.node(),
+            relation: label,
+        };
+        match side {
+            Side::Top => graph.top.push(neighbour),
+            Side::Left => graph.left.push(neighbour),
+            Side::Right => graph.right.push(neighbour),
+        }
+    }
+    for column in [&mut graph.top, &mut graph.left, &mut graph.right] {
+        column.sort_by(|a, b| {
+            (a.relation, &a.node.kind, a.node.label.to_lowercase()).cmp(&(
+                b.relation,
+                &b.node.kind,
+                b.node.label.to_lowercase(),
+            ))
+        });
+    }
+    graph
+}
+
+fn legend(graph: &Graph, is_group: bool, is_user: bool) -> Vec<&'static str> {
+    let [left, top, right] = if is_group {
+        [
+            "← Members & child groups",
+            "↑ Parent group",
+            "Owned entities →",
+        ]
+    } else if is_user {
+        ["← Members", "↑ Parent", "Groups & owned entities →"]
+    } else {
+        [
+            "← Dependents & consumers",
+            "↑ Owner",
+            "Dependencies, APIs & system →",
+        ]
+    };
+    [
+        (left, &graph.left),
+        (top, &graph.top),
+        (right, &graph.right),
+    ]
+    .into_iter()
+    .filter(|(_, side)| !side.is_empty())
+    .map(|(label, _)| label)
+    .collect()
+}
+
+fn definition(entity: &Value) -> Option<Definition> {
+    let text = match entity.pointer("/spec/definition")? {
+        Value::String(s) => s.clone(),
+        Value::Null => return None,
+        other => serde_json::to_string_pretty(other).unwrap_or_default(),
+    };
+    if text.trim().is_empty() {
+        return None;
+    }
+    Some(Definition {
+        language: view::str_at(entity, &["spec", "type"])
+            .unwrap_or("definition")
+            .to_owned(),
+        lines: text.lines().count(),
+        text,
+    })
+}
+
+fn members(catalog: &Catalog, users: &[RefView]) -> Vec<Member> {
+    let mut members: Vec<Member> = users
+        .iter()
+        .map(|user| {
+            let entity = catalog.get(&user.key).map(|r| r.entity());
+            let profile = |field: &str| {
+                entity
+                    .as_ref()
+                    .and_then(|e| view::str_at(e, &["spec", "profile", field]))
+                    .map(str::to_owned)
+            };
+            let name = profile("displayName").unwrap_or_else(|| user.label.clone());
+            Member {
+                initials: initials(&name),
+                email: profile("email"),
+                name,
+                user: user.clone(),
+            }
+        })
+        .collect();
+    members.sort_by_key(|m| m.name.to_lowercase());
+    members
+}
+
+fn initials(name: &str) -> String {
+    let mut words = name
+        .split(|c: char| c.is_whitespace() || c == '.' || c == '-')
+        .filter(|w| !w.is_empty());
+    let first = words.next().and_then(|w| w.chars().next());
+    let last = words.next_back().and_then(|w| w.chars().next());
+    first
+        .into_iter()
+        .chain(last)
+        .flat_map(char::to_uppercase)
+        .collect()
+}
+
+fn owned(catalog: &Catalog, targets: &[RefView]) -> Vec<Row> {
+    let mut rows: Vec<Row> = targets
+        .iter()
+        .map(|target| match catalog.get(&target.key) {
+            Some(record) => Row::of(catalog, &record.entity()),
+            None => Row::missing(target),
+        })
+        .collect();
+    rows.sort_by(|a, b| {
+        (kind_rank(&a.id.kind), a.id.name.to_lowercase())
+            .cmp(&(kind_rank(&b.id.kind), b.id.name.to_lowercase()))
+    });
+    rows
+}
+
+/// Owned entities list systems first, then what they are made of.
+fn kind_rank(kind: &str) -> (u8, String) {
+    let rank = match kind.to_lowercase().as_str() {
+        "domain" => 0,
+        "system" => 1,
+        "component" => 2,
+        "api" => 3,
+        "resource" => 4,
+        _ => 5,
+    };
+    (rank, kind.to_lowercase())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn initials_of_names() {
+        assert_eq!(initials("Maya Okafor"), "MO");
+        assert_eq!(initials("maya.okafor"), "MO");
+        assert_eq!(initials("Cher"), "C");
+        assert_eq!(initials(""), "");
+        assert_eq!(initials("Jean-Luc de la Tour"), "JT");
+    }
+}

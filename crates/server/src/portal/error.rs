@@ -1,0 +1,151 @@
+//! The portal's error page: same layout as every other page, proper status code.
+
+use askama::Template;
+use axum::http::{StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+
+use super::{Layout, Section};
+
+/// Why a portal page could not be shown.
+#[derive(Debug)]
+pub(crate) enum PortalError {
+    /// No entity with this ref (`kind:namespace/name`).
+    EntityNotFound(String),
+    /// No portal page at this path.
+    PageNotFound(String),
+    /// Malformed query parameters or path.
+    BadRequest(String),
+    /// Our fault; details went to the log.
+    Internal,
+}
+
+impl PortalError {
+    pub(crate) fn internal(context: &str, error: impl std::fmt::Display) -> Self {
+        tracing::error!(%error, "{context}");
+        PortalError::Internal
+    }
+
+    fn status(&self) -> StatusCode {
+        match self {
+            PortalError::EntityNotFound(_) | PortalError::PageNotFound(_) => StatusCode::NOT_FOUND,
+            PortalError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            PortalError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+pub(crate) struct ErrorPage {
+    pub(crate) layout: Layout,
+    pub(crate) status: u16,
+    pub(crate) heading: String,
+    pub(crate) message: String,
+    /// The entity ref or path that was asked for.
+    pub(crate) subject: Option<String>,
+    /// Where the main button leads, and what it says.
+    pub(crate) back_href: String,
+    pub(crate) back_label: String,
+    /// A catalog search for the missing entity's name.
+    pub(crate) search_href: Option<String>,
+}
+
+impl ErrorPage {
+    fn of(error: &PortalError) -> Self {
+        let status = error.status().as_u16();
+        let (heading, message, subject, search_href) = match error {
+            PortalError::EntityNotFound(reference) => {
+                let name = reference.rsplit('/').next().unwrap_or(reference);
+                (
+                    "Entity not found",
+                    "There is no entity with this reference in the catalog. It may have been \
+                     renamed or removed, or its location has not been ingested yet."
+                        .to_owned(),
+                    Some(reference.clone()),
+                    Some(super::view::catalog_href(&[("q", name)])),
+                )
+            }
+            PortalError::PageNotFound(path) => (
+                "Page not found",
+                "The portal has no page at this address.".to_owned(),
+                Some(path.clone()),
+                None,
+            ),
+            PortalError::BadRequest(message) => ("Bad request", message.clone(), None, None),
+            PortalError::Internal => (
+                "Something went wrong",
+                "The server could not show this page. The error has been logged; please try again \
+                 in a moment."
+                    .to_owned(),
+                None,
+                None,
+            ),
+        };
+        ErrorPage {
+            layout: Layout::new(heading, Section::Catalog),
+            status,
+            heading: heading.to_owned(),
+            message,
+            subject,
+            back_href: "/catalog".to_owned(),
+            back_label: "Back to the catalog".to_owned(),
+            search_href,
+        }
+    }
+}
+
+impl IntoResponse for PortalError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        match ErrorPage::of(&self).render() {
+            Ok(html) => (status, Html(html)).into_response(),
+            Err(e) => {
+                tracing::error!(error = %e, "rendering the error page");
+                (
+                    status,
+                    [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+                    status.to_string(),
+                )
+                    .into_response()
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn body(error: PortalError) -> (StatusCode, String) {
+        let response = error.into_response();
+        let status = response.status();
+        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        (status, String::from_utf8(bytes.to_vec()).unwrap())
+    }
+
+    #[tokio::test]
+    async fn every_error_renders_the_page_with_its_status() {
+        let (status, html) = body(PortalError::Internal).await;
+        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(html.contains("Something went wrong"));
+        assert!(html.contains("Error 500"));
+        assert!(
+            html.contains(r#"class="topbar""#),
+            "same layout as every page"
+        );
+
+        let (status, html) = body(PortalError::BadRequest("bad <thing>".into())).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert!(html.contains("bad &#60;thing&#62;"));
+
+        let (status, html) = body(PortalError::EntityNotFound("api:default/x".into())).await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        assert!(html.contains("<code>api:default/x</code>"));
+        assert!(
+            html.contains("/catalog?q=x"),
+            "offers a search for the name"
+        );
+    }
+}

@@ -1,0 +1,621 @@
+//! The portal's HTML over the demo organisation, through the full router (no browser).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::Path;
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use pave_ingest::{IngestConfig, Source};
+use pave_server::AppState;
+use tower::ServiceExt;
+
+struct Demo {
+    _dir: tempfile::TempDir,
+    state: Arc<AppState>,
+}
+
+async fn demo() -> Demo {
+    let dir = tempfile::tempdir().unwrap();
+    let demo_dir = dir.path().join("demo");
+    pave_demo::write_demo_org(&demo_dir).unwrap();
+    let store = pave_store_sqlite::SqliteStore::open(&dir.path().join("pave.db"))
+        .await
+        .unwrap();
+    let state = AppState::new(Arc::new(store), IngestConfig::default());
+    let locations = pave_ingest::register(
+        state.store.as_ref(),
+        &[Source::Path(demo_dir.join("catalog-info.yaml"))],
+    )
+    .await
+    .unwrap();
+    let report = state.refresh(&locations).await.unwrap();
+    assert!(!report.has_failures(), "demo ingestion failed");
+    Demo { _dir: dir, state }
+}
+
+struct Page {
+    status: StatusCode,
+    content_type: String,
+    headers: axum::http::HeaderMap,
+    body: String,
+}
+
+async fn get(state: &Arc<AppState>, uri: &str, htmx: bool) -> Page {
+    let mut request = Request::get(uri);
+    if htmx {
+        request = request.header("HX-Request", "true");
+    }
+    let response = pave_server::router(Arc::clone(state))
+        .oneshot(request.body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    let status = response.status();
+    let headers = response.headers().clone();
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+        .await
+        .unwrap();
+    Page {
+        status,
+        content_type,
+        headers,
+        body: String::from_utf8(bytes.to_vec()).unwrap(),
+    }
+}
+
+/// The `<tbody>` rows of the first entity table.
+fn rows(html: &str) -> Vec<&str> {
+    let Some(start) = html.find("<tbody>") else {
+        return Vec::new();
+    };
+    let end = html[start..].find("</tbody>").unwrap() + start;
+    html[start..end].split("<tr>").skip(1).collect()
+}
+
+fn total(html: &str) -> usize {
+    let at = html.find("data-total=\"").expect("no result count") + 12;
+    html[at..].split('"').next().unwrap().parse().unwrap()
+}
+
+/// Structural sanity: every page is a full document with the shared layout.
+fn assert_layout(html: &str) {
+    assert!(
+        html.starts_with("<!doctype html>"),
+        "{}",
+        &html[..100.min(html.len())]
+    );
+    assert!(html.contains(r#"<a class="brand" href="/catalog""#));
+    for nav in [
+        r#"href="/catalog">Catalog</a>"#,
+        r#"href="/catalog?kind=API">APIs</a>"#,
+        r#"href="/catalog?kind=Group">Groups</a>"#,
+    ] {
+        assert!(html.contains(nav), "missing nav {nav}");
+    }
+    assert!(html.contains(r#"class="global-search""#));
+    assert!(html.contains("/static/style.css?v="));
+    assert!(html.contains("/static/htmx.min.js?v="));
+    assert!(html.trim_end().ends_with("</html>"));
+}
+
+#[tokio::test]
+async fn catalog_lists_filters_searches_and_pages() {
+    let demo = demo().await;
+    let state = &demo.state;
+
+    let all = get(state, "/catalog", false).await;
+    assert_eq!(all.status, StatusCode::OK);
+    assert!(
+        all.content_type.starts_with("text/html"),
+        "{}",
+        all.content_type
+    );
+    assert_layout(&all.body);
+    // 14 groups, 46 users, 4 domains, 10 systems, 60 components, 30 APIs, 10 resources and the
+    // demo's root location (plus the location registration made, counted by ingestion).
+    assert!(total(&all.body) >= 175, "{}", total(&all.body));
+    assert_eq!(rows(&all.body).len(), 25);
+    assert!(
+        all.body
+            .contains(&format!("Page 1 of {}", total(&all.body).div_ceil(25)))
+    );
+    assert!(all.body.contains(r#"rel="next" href="/catalog?page=2""#));
+    // The filter bar: selects fed by facets, with counts, and a plain GET form wired to htmx.
+    for select in [
+        "filter-kind",
+        "filter-type",
+        "filter-owner",
+        "filter-lifecycle",
+        "filter-tag",
+    ] {
+        assert!(
+            all.body.contains(&format!(r#"<select id="{select}""#)),
+            "{select}"
+        );
+    }
+    assert!(
+        all.body
+            .contains(r#"<option value="Component">Component (60)</option>"#)
+    );
+    assert!(
+        all.body
+            .contains(r#"<option value="API">API (30)</option>"#)
+    );
+    assert!(all.body.contains(r#"<option value="production">"#));
+    assert!(all.body.contains(r#"action="/catalog" method="get""#));
+    assert!(all.body.contains(r##"hx-target="#results""##));
+    assert!(all.body.contains(r#"hx-push-url="true""#));
+    assert_eq!(all.headers.get(header::VARY).unwrap(), "HX-Request");
+
+    // kind=API: only APIs, and the count says so; the select shows the choice.
+    let apis = get(state, "/catalog?kind=api", false).await;
+    assert_eq!(apis.status, StatusCode::OK);
+    assert_eq!(total(&apis.body), 30);
+    assert!(apis.body.contains("<strong>30</strong> entities"));
+    assert!(apis.body.contains(r#"<option value="API" selected>"#));
+    assert!(apis.body.contains("<h1>APIs</h1>"));
+    let api_rows = rows(&apis.body);
+    assert_eq!(api_rows.len(), 25);
+    for row in &api_rows {
+        assert!(
+            row.contains(r#"<span class="badge kind-api">API</span>"#),
+            "{row}"
+        );
+    }
+    assert!(apis.body.contains("Page 1 of 2"));
+
+    // Filters combine (AND) and the owner column links to the owning group.
+    let services = get(
+        state,
+        "/catalog?kind=Component&type=service&lifecycle=production&owner=basket-checkout",
+        false,
+    )
+    .await;
+    let service_rows = rows(&services.body);
+    assert!(!service_rows.is_empty());
+    assert_eq!(service_rows.len(), total(&services.body));
+    for row in &service_rows {
+        assert!(row.contains("kind-component"));
+        assert!(row.contains("<td>service</td>"), "{row}");
+        assert!(
+            row.contains(r#"href="/catalog/default/group/basket-checkout""#),
+            "{row}"
+        );
+        assert!(row.contains("lifecycle-production"));
+    }
+    assert!(
+        services
+            .body
+            .contains(r#"href="/catalog/default/component/order-service">Order Service</a>"#)
+    );
+
+    // Tags filter.
+    let kafka = get(state, "/catalog?tag=kafka", false).await;
+    assert!(total(&kafka.body) >= 3);
+    for row in rows(&kafka.body) {
+        assert!(row.contains(">kafka</a>"), "{row}");
+    }
+
+    // Text search looks at names, titles and descriptions, ignoring case.
+    let search = get(state, "/catalog?q=ORDER+SERVICE", false).await;
+    assert!(search.body.contains("Order Service"));
+    assert!(search.body.contains("matching “ORDER SERVICE”"));
+    assert!(
+        search.body.contains(r#"value="ORDER SERVICE""#),
+        "the search box keeps the text"
+    );
+    let by_description = get(state, "/catalog?q=voucher", false).await;
+    assert!(by_description.body.contains("promotions-service"));
+
+    // Nothing matches: an empty state, not an empty table.
+    let none = get(state, "/catalog?kind=API&q=zzzz-no-such-thing", false).await;
+    assert_eq!(none.status, StatusCode::OK);
+    assert!(none.body.contains("Nothing matches"));
+    assert!(!none.body.contains("<table"));
+
+    // Paging: page 2 continues where page 1 stopped; past the end clamps to the last page.
+    let page2 = get(state, "/catalog?kind=API&page=2", false).await;
+    assert_eq!(rows(&page2.body).len(), 5);
+    assert!(page2.body.contains("Page 2 of 2"));
+    assert!(page2.body.contains("showing 26–30"));
+    assert!(
+        page2
+            .body
+            .contains(r#"rel="prev" href="/catalog?kind=API""#)
+    );
+    let past = get(state, "/catalog?kind=API&page=99", false).await;
+    assert!(past.body.contains("Page 2 of 2"));
+}
+
+#[tokio::test]
+async fn htmx_requests_get_only_the_results_fragment() {
+    let demo = demo().await;
+    let fragment = get(&demo.state, "/catalog?kind=Component&type=&owner=&q=", true).await;
+    assert_eq!(fragment.status, StatusCode::OK);
+    assert!(!fragment.body.contains("<html"));
+    assert!(
+        !fragment.body.contains("<select"),
+        "the filter bar is not part of the fragment"
+    );
+    assert!(fragment.body.contains(r#"<table class="entity-table">"#));
+    assert_eq!(total(&fragment.body), 60);
+    // The address bar gets the tidy URL, without the form's empty fields.
+    assert_eq!(
+        fragment.headers.get("hx-push-url").unwrap(),
+        "/catalog?kind=Component"
+    );
+    assert_eq!(fragment.headers.get(header::VARY).unwrap(), "HX-Request");
+
+    // htmx restoring history wants the whole page.
+    let response = pave_server::router(Arc::clone(&demo.state))
+        .oneshot(
+            Request::get("/catalog?kind=API")
+                .header("HX-Request", "true")
+                .header("HX-History-Restore-Request", "true")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    let body = axum::body::to_bytes(response.into_body(), usize::MAX)
+        .await
+        .unwrap();
+    assert!(String::from_utf8_lossy(&body).contains("<html"));
+}
+
+#[tokio::test]
+async fn entity_page_shows_metadata_relations_and_graph() {
+    let demo = demo().await;
+    // Any case works, as in Backstage.
+    let page = get(
+        &demo.state,
+        "/catalog/default/Component/Order-Service",
+        false,
+    )
+    .await;
+    assert_eq!(page.status, StatusCode::OK);
+    let html = &page.body;
+    assert_layout(html);
+    assert!(html.contains("<title>Order Service · Component · pave</title>"));
+    assert!(html.contains("<h1>Order Service</h1>"));
+    assert!(html.contains("component:default/order-service"));
+    assert!(html.contains("Turns a checked-out basket into an order"));
+    assert!(html.contains(r#"class="tag" href="/catalog?tag=kafka">kafka</a>"#));
+    // About: owner, system and (through the system) domain are links.
+    assert!(
+        html.contains(
+            r#"<a href="/catalog/default/group/basket-checkout">Basket &#38; Checkout</a>"#
+        ),
+        "owner"
+    );
+    assert!(
+        html.contains(r#"<a href="/catalog/default/system/checkout">"#),
+        "system"
+    );
+    assert!(
+        html.contains(r#"<a href="/catalog/default/domain/shopping">Shopping</a>"#),
+        "domain"
+    );
+    assert!(html.contains(r#"<span class="badge lifecycle-production">production</span>"#));
+    // Links and annotations.
+    assert!(html.contains("Grafana dashboard"));
+    assert!(
+        html.contains(r#"href="https://grafana.northwind.example.com/d/order-service/overview""#)
+    );
+    assert!(html.contains("github.com/project-slug"));
+    assert!(html.contains("northwind/order-service"));
+    // Relations, grouped under human labels.
+    for label in [
+        "Owned by",
+        "Part of",
+        "Provides API",
+        "Consumes API",
+        "Depends on",
+    ] {
+        assert!(
+            html.contains(&format!("<h3>{label} <span")),
+            "missing relation group {label}"
+        );
+    }
+    assert!(html.contains(r#"href="/catalog/default/api/payments-api""#));
+    assert!(html.contains(r#"href="/catalog/default/resource/orders-db""#));
+    // The graph: inline SVG with the entity, its owner and neighbours as links.
+    assert!(html.contains(r#"<svg class="graph""#));
+    assert!(html.contains(r#"role="img""#));
+    assert!(html.contains("graph-node graph-node-center"));
+    assert!(html.contains("graph-node graph-node-owner"));
+    assert!(html.matches("graph-node graph-node-out").count() >= 5);
+    assert!(html.contains(
+        r#"<a href="/catalog/default/resource/orders-db" class="graph-node graph-node-out"#
+    ));
+    assert!(
+        !html.contains("API definition"),
+        "components have no definition"
+    );
+}
+
+#[tokio::test]
+async fn api_page_shows_definition_and_providers() {
+    let demo = demo().await;
+    let page = get(&demo.state, "/catalog/default/api/orders-api", false).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("<details class=\"definition\">"));
+    assert!(page.body.contains("<pre><code>"));
+    assert!(page.body.contains("openapi"));
+    assert!(page.body.contains("<h3>API provided by <span"));
+    assert!(page.body.contains("<h3>API consumed by <span"));
+    assert!(
+        page.body
+            .contains(r#"class="nav-link active" aria-current="page" href="/catalog?kind=API""#)
+    );
+    // Providers and consumers point into the API, from the left.
+    assert!(page.body.contains("graph-node graph-node-in"));
+}
+
+#[tokio::test]
+async fn group_page_lists_members_children_and_owned_entities() {
+    let demo = demo().await;
+    let team = get(&demo.state, "/catalog/default/group/basket-checkout", false).await;
+    assert_eq!(team.status, StatusCode::OK);
+    let html = &team.body;
+    assert!(html.contains("<h1>Basket &#38; Checkout</h1>"));
+    assert!(html.contains(r#"id="members""#));
+    assert!(html.contains(
+        r#"<a class="member-name" href="/catalog/default/user/priya.raman">Priya Raman</a>"#
+    ));
+    assert!(html.contains("mailto:priya.raman@northwind.example.com"));
+    assert!(html.contains(r#"<span class="avatar" aria-hidden="true">PR</span>"#));
+    assert!(html.contains(r#"id="owned""#));
+    assert!(html.contains(r#"<a class="entity-link" href="/catalog/default/component/order-service">Order Service</a>"#));
+    assert!(html.contains(r#"<a class="entity-link" href="/catalog/default/system/checkout">"#));
+    assert!(
+        html.contains(r#"href="/catalog/default/group/commerce-engineering""#),
+        "parent group"
+    );
+    assert!(html.contains("Parent group"));
+    assert!(
+        html.contains(r#"class="nav-link active" aria-current="page" href="/catalog?kind=Group""#)
+    );
+
+    let department = get(
+        &demo.state,
+        "/catalog/default/group/commerce-engineering",
+        false,
+    )
+    .await;
+    assert!(department.body.contains("Child groups"));
+    assert!(
+        department
+            .body
+            .contains(r#"href="/catalog/default/group/basket-checkout""#)
+    );
+
+    let user = get(&demo.state, "/catalog/default/user/priya.raman", false).await;
+    assert_eq!(user.status, StatusCode::OK);
+    assert!(user.body.contains("<h1>Priya Raman</h1>"));
+    assert!(user.body.contains(r#"id="groups""#));
+    assert!(
+        user.body
+            .contains(r#"href="/catalog/default/group/basket-checkout""#)
+    );
+}
+
+#[tokio::test]
+async fn errors_render_the_error_page_with_the_right_status() {
+    let demo = demo().await;
+    let missing = get(
+        &demo.state,
+        "/catalog/default/component/no-such-thing",
+        false,
+    )
+    .await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    assert!(missing.content_type.starts_with("text/html"));
+    assert_layout(&missing.body);
+    assert!(missing.body.contains("Entity not found"));
+    assert!(
+        missing
+            .body
+            .contains("<code>component:default/no-such-thing</code>")
+    );
+    assert!(
+        missing.body.contains(
+            r#"<a class="button button-primary" href="/catalog">Back to the catalog</a>"#
+        )
+    );
+
+    let escaped = get(
+        &demo.state,
+        "/catalog/default/component/%3Cscript%3E",
+        false,
+    )
+    .await;
+    assert_eq!(escaped.status, StatusCode::NOT_FOUND);
+    assert!(
+        escaped
+            .body
+            .contains("<code>component:default/&#60;script&#62;</code>")
+    );
+    assert!(!escaped.body.contains("<script>"));
+
+    let bad = get(&demo.state, "/catalog?page=zero", false).await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert!(bad.body.contains("Bad request"));
+    assert!(bad.body.contains("is not a page number"));
+
+    let malformed = get(&demo.state, "/catalog/default/component/%FF", false).await;
+    assert_eq!(malformed.status, StatusCode::BAD_REQUEST);
+    assert!(malformed.body.contains("The entity address is malformed."));
+
+    let nope = get(&demo.state, "/nope", false).await;
+    assert_eq!(nope.status, StatusCode::NOT_FOUND);
+    assert!(nope.content_type.starts_with("text/html"));
+    assert!(nope.body.contains("Page not found"));
+    assert!(nope.body.contains("<code>/nope</code>"));
+
+    // The API keeps its JSON errors, and its own routes are untouched.
+    let api = get(&demo.state, "/api/nope", false).await;
+    assert_eq!(api.status, StatusCode::NOT_FOUND);
+    assert!(
+        api.content_type.starts_with("application/json"),
+        "{}",
+        api.content_type
+    );
+    let api = get(&demo.state, "/api/catalog/nope", false).await;
+    assert_eq!(api.status, StatusCode::NOT_FOUND);
+    assert!(api.content_type.starts_with("application/json"));
+    assert_eq!(get(&demo.state, "/healthz", false).await.body, "ok");
+    let entity = get(
+        &demo.state,
+        "/api/catalog/entities/by-name/component/default/order-service",
+        false,
+    )
+    .await;
+    assert_eq!(entity.status, StatusCode::OK);
+
+    let root = get(&demo.state, "/", false).await;
+    assert_eq!(root.status, StatusCode::SEE_OTHER);
+    assert_eq!(root.headers.get(header::LOCATION).unwrap(), "/catalog");
+}
+
+#[tokio::test]
+async fn assets_are_embedded_with_types_and_cache_headers() {
+    let demo = demo().await;
+    let css = get(&demo.state, "/static/style.css", false).await;
+    assert_eq!(css.status, StatusCode::OK);
+    assert_eq!(css.content_type, "text/css; charset=utf-8");
+    assert_eq!(
+        css.headers.get(header::CACHE_CONTROL).unwrap(),
+        "public, max-age=3600"
+    );
+    assert!(css.headers.contains_key(header::ETAG));
+    assert!(css.body.contains(".entity-table"));
+
+    let js = get(&demo.state, "/static/htmx.min.js", false).await;
+    assert_eq!(js.status, StatusCode::OK);
+    assert_eq!(js.content_type, "text/javascript; charset=utf-8");
+    assert!(js.body.starts_with("/* htmx 2.0.11, 0BSD"));
+    let portal = get(&demo.state, "/static/portal.js", false).await;
+    assert_eq!(portal.content_type, "text/javascript; charset=utf-8");
+    let icon = get(&demo.state, "/static/favicon.svg", false).await;
+    assert!(icon.content_type.starts_with("image/svg+xml"));
+
+    // Pages link versioned URLs, which may be cached for good.
+    let page = get(&demo.state, "/catalog", false).await;
+    let at = page.body.find("/static/style.css?v=").unwrap();
+    let url = page.body[at..].split('"').next().unwrap().to_owned();
+    let versioned = get(&demo.state, &url, false).await;
+    assert_eq!(
+        versioned.headers.get(header::CACHE_CONTROL).unwrap(),
+        "public, max-age=31536000, immutable"
+    );
+
+    // Conditional requests.
+    let etag = css.headers.get(header::ETAG).unwrap().clone();
+    let response = pave_server::router(Arc::clone(&demo.state))
+        .oneshot(
+            Request::get("/static/style.css")
+                .header(header::IF_NONE_MATCH, etag)
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::NOT_MODIFIED);
+
+    let missing = get(&demo.state, "/static/nope.css", false).await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+}
+
+#[test]
+fn templates_and_assets_exist_on_disk() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    for file in [
+        "templates/base.html",
+        "assets/style.css",
+        "assets/htmx.min.js",
+        "assets/LICENSE-htmx",
+    ] {
+        assert!(root.join(file).is_file(), "{file}");
+    }
+}
+
+#[tokio::test]
+async fn empty_catalog_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = pave_store_sqlite::SqliteStore::open(&dir.path().join("pave.db"))
+        .await
+        .unwrap();
+    let state = AppState::new(Arc::new(store), IngestConfig::default());
+    let page = get(&state, "/catalog", false).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("The catalog is empty"));
+    assert!(!page.body.contains("Page 1 of"));
+}
+
+#[tokio::test]
+async fn dangling_refs_hostile_text_and_unsafe_links() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("catalog-info.yaml");
+    std::fs::write(
+        &file,
+        r#"apiVersion: backstage.io/v1alpha1
+kind: Component
+metadata:
+  name: lonely
+  title: "<b>Lonely</b> & 'quoted'"
+  description: "<script>alert(1)</script>"
+  tags: [x]
+  links:
+    - url: "javascript:alert(1)"
+      title: Evil
+    - url: https://example.com/ok
+      title: Fine
+spec:
+  type: service
+  lifecycle: beta
+  owner: ghost-team
+  dependsOn: ["resource:missing-db"]
+"#,
+    )
+    .unwrap();
+    let store = pave_store_sqlite::SqliteStore::open(&dir.path().join("pave.db"))
+        .await
+        .unwrap();
+    let state = AppState::new(Arc::new(store), IngestConfig::default());
+    let locations = pave_ingest::register(state.store.as_ref(), &[Source::Path(file)])
+        .await
+        .unwrap();
+    state.refresh(&locations).await.unwrap();
+
+    let page = get(&state, "/catalog/default/component/lonely", false).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let html = &page.body;
+    assert!(!html.contains("<script>alert"), "description is escaped");
+    assert!(!html.contains("<b>Lonely"), "title is escaped");
+    assert!(html.contains("&#60;b&#62;Lonely&#60;/b&#62;") || html.contains("&lt;b&gt;Lonely"));
+    // Dangling targets are plain text with a hint, in the lists and in the graph.
+    assert!(html.contains("ghost-team"));
+    assert!(html.contains("missing-db"));
+    assert!(html.contains(r#"<span class="hint">not in catalog</span>"#));
+    assert!(!html.contains(r#"href="/catalog/default/resource/missing-db""#));
+    assert!(html.contains("graph-node-missing"));
+    assert!(html.contains("RESOURCE · not in catalog"));
+    // Only web links become hrefs.
+    assert!(!html.contains(r#"href="javascript:"#));
+    assert!(html.contains(r#"href="https://example.com/ok""#));
+    assert!(html.contains("lifecycle-other"));
+
+    let list = get(&state, "/catalog?kind=component", false).await;
+    assert!(
+        list.body.contains("ghost-team"),
+        "unresolved owner shown as text"
+    );
+    assert!(list.body.contains("not in catalog"));
+    assert!(!list.body.contains("<b>Lonely"));
+}

@@ -93,18 +93,34 @@ fn bench(binary: &Path, work: &Path, components: usize, runs: usize) -> Measured
     let source = source.to_str().unwrap();
     let args = ["--source", source, "--refresh-interval", "0"];
 
-    let started = Instant::now();
-    let server = Server::start(binary, &args, &db, true);
     let count_path = "/api/catalog/entities/by-query?limit=0";
-    let counted = server.wait_for_within(count_path, Duration::from_secs(600), |r| {
-        r.status == 200 && r.json()["totalItems"].as_u64() == Some(expected as u64)
-    });
-    let load_s = started.elapsed().as_secs_f64();
-    assert_eq!(
-        counted.json()["totalItems"].as_u64(),
-        Some(expected as u64),
-        "not all entities loaded"
-    );
+    // Cold starts are noisy on a shared 2-core machine: take the median of three, each on a
+    // fresh database; the last one stays up for the query measurements.
+    let mut loads = Vec::new();
+    let mut server = None;
+    for trial in 0..3 {
+        drop(server.take());
+        let _ = std::fs::remove_file(dir.join("pave.db"));
+        let _ = std::fs::remove_file(dir.join("pave.db-wal"));
+        let _ = std::fs::remove_file(dir.join("pave.db-shm"));
+        let started = Instant::now();
+        let started_server = Server::start(binary, &args, &db, true);
+        let counted = started_server.wait_for_within(count_path, Duration::from_secs(600), |r| {
+            r.status == 200 && r.json()["totalItems"].as_u64() == Some(expected as u64)
+        });
+        loads.push(started.elapsed().as_secs_f64());
+        assert_eq!(
+            counted.json()["totalItems"].as_u64(),
+            Some(expected as u64),
+            "not all entities loaded (trial {trial})"
+        );
+        server = Some(started_server);
+    }
+    let Some(server) = server else {
+        unreachable!("three trials ran")
+    };
+    loads.sort_by(f64::total_cmp);
+    let load_s = loads[1];
     // Relations are queryable too: the last component's, and their reverses on its owner.
     let component = format!("bench-component-{:06}", components - 1);
     let entity = server

@@ -204,6 +204,8 @@ impl KindSpec {
                 path,
                 format!("{} entities need a `spec`", self.kind),
             )),
+            // Most specs are valid: check cheaply first, describe problems only when needed.
+            Some(Value::Object(map)) if fields_ok(self.spec, map) => {}
             Some(Value::Object(map)) => check_fields(self.spec, map, &path, problems),
             Some(other) => problems.push(Problem::error(
                 Stage::Kind,
@@ -211,6 +213,31 @@ impl KindSpec {
                 format!("`spec` must be an object, found {}", describe(other)),
             )),
         }
+    }
+}
+
+/// Whether `map` satisfies `fields`, without building any message.
+fn fields_ok(fields: &[Field], map: &Map<String, Value>) -> bool {
+    fields.iter().all(|field| match map.get(field.name) {
+        None => !field.required,
+        Some(value) => value_ok(field.ty, value),
+    })
+}
+
+fn value_ok(ty: Ty, value: &Value) -> bool {
+    match ty {
+        Ty::Str => value.as_str().is_some_and(|s| !s.is_empty()),
+        Ty::StrList => value
+            .as_array()
+            .is_some_and(|items| items.iter().all(|i| value_ok(Ty::Str, i))),
+        Ty::Obj(fields) => value.as_object().is_some_and(|m| fields_ok(fields, m)),
+        Ty::ObjList(fields) => value
+            .as_array()
+            .is_some_and(|items| items.iter().all(|i| value_ok(Ty::Obj(fields), i))),
+        Ty::AnyObj => value.is_object(),
+        Ty::ObjOrList => value.is_object() || value.is_array(),
+        Ty::StrOrBool => value.is_string() || value.is_boolean(),
+        Ty::OneOf(allowed) => value.as_str().is_some_and(|s| allowed.contains(&s)),
     }
 }
 

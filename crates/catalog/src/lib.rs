@@ -7,6 +7,7 @@
 
 pub mod entity_ref;
 pub mod format;
+mod json;
 pub mod kinds;
 pub mod placeholders;
 pub mod problem;
@@ -19,6 +20,6 @@ pub use entity_ref::{DEFAULT_NAMESPACE, EntityRef, RefError};
 pub use placeholders::PlaceholderReader;
 pub use problem::{Problem, Severity, Stage};
 pub use process::{CatalogRules, ProcessContext, Processed, Rejected, process_entity};
-pub use query::Catalog;
+pub use query::{Catalog, CatalogBuilder};
 pub use relations::{Relation, RelationType};
 pub use stitch::{FinalEntity, SourceEntity, stitch};

@@ -22,8 +22,26 @@ pub fn resolve_placeholders(
     reader: &dyn PlaceholderReader,
     problems: &mut Vec<Problem>,
 ) {
-    let mut path = Vec::new();
-    resolve_at(value, reader, &mut path, problems);
+    // Few entities use placeholders; only walk (and track paths) when one is there.
+    if contains_placeholder(value) {
+        let mut path = Vec::new();
+        resolve_at(value, reader, &mut path, problems);
+    }
+}
+
+fn is_placeholder(map: &serde_json::Map<String, Value>) -> bool {
+    map.len() == 1
+        && map.iter().next().is_some_and(|(k, v)| {
+            matches!(k.as_str(), "$text" | "$json" | "$yaml") && v.is_string()
+        })
+}
+
+fn contains_placeholder(value: &Value) -> bool {
+    match value {
+        Value::Object(map) => is_placeholder(map) || map.values().any(contains_placeholder),
+        Value::Array(items) => items.iter().any(contains_placeholder),
+        _ => false,
+    }
 }
 
 fn resolve_at(

@@ -394,10 +394,10 @@ fn check_metadata(metadata: Option<&Value>, problems: &mut Vec<Problem>) {
             None => {}
             Some(Value::Object(map)) => {
                 for (key, value) in map {
-                    let path = at(&[field, key]);
+                    let path = || at(&[field, key]);
                     if !format::is_valid_label_key(key) {
                         err(
-                            path.clone(),
+                            path(),
                             format!(
                                 "metadata.{field} key \"{key}\" is not valid: expected [<prefix>/]<name> where the prefix is a DNS subdomain and the name is {NAME_RULE}"
                             ),
@@ -408,7 +408,7 @@ fn check_metadata(metadata: Option<&Value>, problems: &mut Vec<Problem>) {
                             if field == "labels" && !format::is_valid_label_value(v) =>
                         {
                             err(
-                                path,
+                                path(),
                                 format!(
                                     "metadata.labels.{key} value \"{v}\" is not valid: expected an empty string or {NAME_RULE}"
                                 ),
@@ -416,7 +416,7 @@ fn check_metadata(metadata: Option<&Value>, problems: &mut Vec<Problem>) {
                         }
                         Value::String(_) => {}
                         other => err(
-                            path,
+                            path(),
                             format!(
                                 "metadata.{field}.{key} must be a string, found {}",
                                 describe(other)

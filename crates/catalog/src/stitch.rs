@@ -4,15 +4,19 @@
 //! An entity's `relations` are the distinct relations whose source is that entity, whoever
 //! emitted them, sorted by type then target. So `ownedBy` to a missing group is kept (the
 //! owner emitted it), while the reverse `ownerOf` appears only if the group exists.
+//!
+//! Stitching works on JSON text: the processed body's members are copied as they are, with
+//! `metadata.uid`, `metadata.etag` and `relations` written in. No `Value` tree is built, which
+//! matters when a catalog is rebuilt with tens of thousands of entities.
 
-use std::collections::{BTreeSet, HashMap};
 use std::hash::{DefaultHasher, Hash, Hasher};
 
-use serde_json::{Map, Value, json};
+use serde_json::Value;
 
+use crate::json::{FastMap, RawObject, Str, push_str_literal};
 use crate::relations::{Relation, RelationType};
 
-/// A processed entity as stored, ready to be stitched.
+/// A processed entity, ready to be stitched (the `Value` form, convenient in tests).
 #[derive(Debug, Clone)]
 pub struct SourceEntity {
     /// Canonical key, `kind:namespace/name` lower-cased.
@@ -28,131 +32,210 @@ pub struct SourceEntity {
 pub struct FinalEntity {
     pub key: String,
     pub uid: String,
-    pub entity: Value,
+    pub json: String,
+}
+
+impl FinalEntity {
+    /// The entity as a `Value` (it is JSON that stitching wrote).
+    pub fn value(&self) -> Value {
+        serde_json::from_str(&self.json).unwrap_or(Value::Null)
+    }
 }
 
 /// Stitches every entity. The output is sorted by key.
 pub fn stitch(mut sources: Vec<SourceEntity>) -> Vec<FinalEntity> {
     sources.sort_by(|a, b| a.key.cmp(&b.key));
-    let stitcher = Stitcher::new(
-        sources
-            .iter()
-            .map(|s| (s.key.as_str(), s.relations.as_slice())),
-    );
+    let mut stitcher = Stitcher::default();
+    for s in &sources {
+        stitcher.add_entity(&s.key);
+    }
+    for s in &sources {
+        for r in &s.relations {
+            stitcher.add_relation(&r.source, r.relation, &r.target);
+        }
+    }
+    stitcher.seal();
     sources
         .into_iter()
-        .map(|s| {
-            let hash = s.entity.to_string();
-            stitcher.finish(s.key, s.uid, s.entity, &hash)
+        .filter_map(|s| {
+            let body = s.entity.to_string();
+            stitcher.finish(&s.key, &s.uid, &body, &body).ok()
         })
         .collect()
 }
 
 /// The outgoing relations of every entity, collected from what all entities emitted, so that
-/// entities can then be finished one at a time (without holding them all in memory).
+/// entities can then be finished one at a time (and in parallel).
+#[derive(Default)]
 pub struct Stitcher {
-    outgoing: HashMap<String, BTreeSet<(&'static str, String)>>,
+    /// Every entity ref seen (entities and relation ends), interned.
+    ids: FastMap<String, u32>,
+    refs: Vec<String>,
+    exists: Vec<bool>,
+    outgoing: Vec<Vec<(RelationType, u32)>>,
 }
 
 impl Stitcher {
-    /// `entities` yields each existing entity's key and the relations it emitted.
-    pub fn new<'a>(entities: impl Iterator<Item = (&'a str, &'a [Relation])> + Clone) -> Self {
-        let mut outgoing: HashMap<String, BTreeSet<(&'static str, String)>> = entities
-            .clone()
-            .map(|(key, _)| (key.to_owned(), BTreeSet::new()))
-            .collect();
-        for (_, relations) in entities {
-            for relation in relations {
-                if let Some(set) = outgoing.get_mut(relation.source.as_str()) {
-                    set.insert((relation.relation.as_str(), relation.target.clone()));
+    fn intern(&mut self, key: &str) -> u32 {
+        if let Some(id) = self.ids.get(key) {
+            return *id;
+        }
+        let id = u32::try_from(self.refs.len()).unwrap_or(u32::MAX);
+        self.ids.insert(key.to_owned(), id);
+        self.refs.push(key.to_owned());
+        self.exists.push(false);
+        self.outgoing.push(Vec::new());
+        id
+    }
+
+    /// Declares an existing entity (only existing entities get relations).
+    pub fn add_entity(&mut self, key: &str) {
+        let id = self.intern(key);
+        self.exists[id as usize] = true;
+    }
+
+    /// Records one emitted relation; call after every `add_entity`.
+    pub fn add_relation(&mut self, source: &str, relation: RelationType, target: &str) {
+        let Some(source) = self.ids.get(source).copied() else {
+            return; // The source does not exist: nobody shows this relation.
+        };
+        if !self.exists[source as usize] {
+            return;
+        }
+        let target = self.intern(target);
+        self.outgoing[source as usize].push((relation, target));
+    }
+
+    /// Records the relations stored for entity `key` (see [`relations_to_text`]): each
+    /// `[type, target]` and its reverse.
+    pub fn add_stored_relations(&mut self, key: &str, text: &str) {
+        // pave wrote this text; if it is damaged, the entity simply shows no relations.
+        if let Ok(relations) = serde_json::from_str::<Vec<(Str<'_>, Str<'_>)>>(text) {
+            for (relation, target) in relations {
+                if let Some(relation) = RelationType::parse(&relation.0) {
+                    self.add_relation(key, relation, &target.0);
+                    self.add_relation(&target.0, relation.reverse(), key);
                 }
             }
         }
-        Stitcher { outgoing }
     }
 
-    /// Adds relations, uid and etag to a processed entity. `content_hash` identifies the
-    /// stored body; the etag changes when it or the relations change.
+    /// Sorts and de-duplicates each entity's relations; call once, before `finish`.
+    pub fn seal(&mut self) {
+        let refs = &self.refs;
+        for list in &mut self.outgoing {
+            list.sort_by(|a, b| {
+                (a.0.as_str(), &refs[a.1 as usize]).cmp(&(b.0.as_str(), &refs[b.1 as usize]))
+            });
+            list.dedup();
+        }
+    }
+
+    /// `(type, target)` of the relations whose source is `key`.
+    pub fn relations_of(&self, key: &str) -> impl Iterator<Item = (&'static str, &str)> {
+        self.ids
+            .get(key)
+            .and_then(|id| self.outgoing.get(*id as usize))
+            .into_iter()
+            .flatten()
+            .map(|(t, target)| (t.as_str(), self.refs[*target as usize].as_str()))
+    }
+
+    /// Writes the final JSON of a processed entity: its members as they are, plus uid, etag
+    /// and relations. `content_hash` names the stored body; the etag changes when it or the
+    /// relations change.
     pub fn finish(
         &self,
-        key: String,
-        uid: String,
-        entity: Value,
+        key: &str,
+        uid: &str,
+        body: &str,
         content_hash: &str,
-    ) -> FinalEntity {
-        let mut root = match entity {
-            Value::Object(map) => map,
-            other => {
-                let mut map = Map::new();
-                map.insert("value".into(), other);
-                map
-            }
-        };
+    ) -> Result<FinalEntity, serde_json::Error> {
         let mut hasher = DefaultHasher::new();
         content_hash.hash(&mut hasher);
-        let relations: Vec<Value> = self
-            .outgoing
-            .get(&key)
-            .map(|set| {
-                set.iter()
-                    .map(|(t, target)| {
-                        (t, target).hash(&mut hasher);
-                        json!({"type": t, "targetRef": target})
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
-        root.insert("relations".into(), Value::Array(relations));
-        if let Some(Value::Object(metadata)) = root.get_mut("metadata") {
-            metadata.insert("uid".into(), Value::String(uid.clone()));
-            metadata.insert(
-                "etag".into(),
-                Value::String(format!("{:016x}", hasher.finish())),
-            );
+        for relation in self.relations_of(key) {
+            relation.hash(&mut hasher);
         }
-        FinalEntity {
-            key,
-            uid,
-            entity: Value::Object(root),
+        let etag = format!("{:016x}", hasher.finish());
+        let root: RawObject<'_> = serde_json::from_str(body)?;
+        let mut out = String::with_capacity(body.len() + 128);
+        out.push('{');
+        let mut first = true;
+        let mut comma = |out: &mut String| {
+            if !first {
+                out.push(',');
+            }
+            first = false;
+        };
+        for (member, raw) in &root.0 {
+            if member == "relations" {
+                continue;
+            }
+            comma(&mut out);
+            push_str_literal(&mut out, member);
+            out.push(':');
+            if member == "metadata" {
+                let metadata: RawObject<'_> = serde_json::from_str(raw.get())?;
+                out.push('{');
+                for (field, value) in metadata.0.iter().filter(|(f, _)| f != "uid" && f != "etag") {
+                    push_str_literal(&mut out, field);
+                    out.push(':');
+                    out.push_str(value.get());
+                    out.push(',');
+                }
+                out.push_str("\"uid\":");
+                push_str_literal(&mut out, uid);
+                out.push_str(",\"etag\":");
+                push_str_literal(&mut out, &etag);
+                out.push('}');
+            } else {
+                out.push_str(raw.get());
+            }
         }
+        comma(&mut out);
+        out.push_str("\"relations\":[");
+        for (i, (relation, target)) in self.relations_of(key).enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            out.push_str("{\"type\":\"");
+            out.push_str(relation);
+            out.push_str("\",\"targetRef\":");
+            push_str_literal(&mut out, target);
+            out.push('}');
+        }
+        out.push_str("]}");
+        Ok(FinalEntity {
+            key: key.to_owned(),
+            uid: uid.to_owned(),
+            json: out,
+        })
     }
 }
 
-/// Reads a stored relation list (`[[source, type, target], …]`), skipping unknown types.
-pub fn relations_from_json(value: &Value) -> Vec<Relation> {
-    value
-        .as_array()
-        .map(|items| {
-            items
-                .iter()
-                .filter_map(|item| {
-                    let [source, relation, target] = item.as_array()?.as_slice() else {
-                        return None;
-                    };
-                    Some(Relation {
-                        source: source.as_str()?.to_owned(),
-                        relation: RelationType::parse(relation.as_str()?)?,
-                        target: target.as_str()?.to_owned(),
-                    })
-                })
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-/// Writes a relation list in the stored form read by [`relations_from_json`].
-pub fn relations_to_json(relations: &[Relation]) -> Value {
-    Value::Array(
-        relations
-            .iter()
-            .map(|r| json!([r.source, r.relation.as_str(), r.target]))
-            .collect(),
-    )
+/// The stored form of the relations `source` emitted: `[[type, target], …]`, forward
+/// relations only (every relation is emitted with its reverse, which stitching re-creates).
+pub fn relations_to_text(source: &str, relations: &[Relation]) -> String {
+    let mut out = String::with_capacity(relations.len() * 40 + 2);
+    out.push('[');
+    for r in relations.iter().filter(|r| r.source == source) {
+        if out.len() > 1 {
+            out.push(',');
+        }
+        out.push_str("[\"");
+        out.push_str(r.relation.as_str());
+        out.push_str("\",");
+        push_str_literal(&mut out, &r.target);
+        out.push(']');
+    }
+    out.push(']');
+    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     fn rel(s: &str, t: RelationType, d: &str) -> Relation {
         Relation {
@@ -167,7 +250,7 @@ mod tests {
         let component = SourceEntity {
             key: "component:default/a".into(),
             uid: "u1".into(),
-            entity: json!({"kind": "Component", "metadata": {"name": "a"}}),
+            entity: json!({"kind": "Component", "metadata": {"name": "a", "uid": "stale"}, "spec": {"x": [1, "\n"]}}),
             relations: vec![
                 rel(
                     "component:default/a",
@@ -204,28 +287,56 @@ mod tests {
         };
         let out = stitch(vec![group, component]);
         assert_eq!(out[0].key, "component:default/a");
+        let a = out[0].value();
         assert_eq!(
-            out[0].entity["relations"],
+            a["relations"],
             json!([
                 {"type": "ownedBy", "targetRef": "group:default/missing"},
                 {"type": "ownedBy", "targetRef": "group:default/team"}
             ])
         );
         assert_eq!(
-            out[1].entity["relations"],
+            a["metadata"]["uid"], "u1",
+            "the stored uid wins over one in the body"
+        );
+        assert_eq!(a["spec"], json!({"x": [1, "\n"]}));
+        let team = out[1].value();
+        assert_eq!(
+            team["relations"],
             json!([{"type": "ownerOf", "targetRef": "component:default/a"}])
         );
-        assert_eq!(out[1].entity["metadata"]["uid"], "u2");
+        assert_eq!(team["metadata"]["uid"], "u2");
         assert!(
-            out[1].entity["metadata"]["etag"]
+            team["metadata"]["etag"]
                 .as_str()
                 .is_some_and(|e| e.len() == 16)
         );
+        // Members keep their order, relations come last.
+        let keys: Vec<&String> = a.as_object().unwrap().keys().collect();
+        assert_eq!(keys, vec!["kind", "metadata", "spec", "relations"]);
     }
 
     #[test]
-    fn stored_relations_round_trip() {
-        let rels = vec![rel("a:b/c", RelationType::PartOf, "d:e/f")];
-        assert_eq!(relations_from_json(&relations_to_json(&rels)), rels);
+    fn stored_relations_keep_forward_ones_and_restore_reverses() {
+        let rels = vec![
+            rel("a:b/c", RelationType::PartOf, "d:e/\"f"),
+            rel("d:e/\"f", RelationType::HasPart, "a:b/c"),
+        ];
+        let text = relations_to_text("a:b/c", &rels);
+        assert_eq!(text, r#"[["partOf","d:e/\"f"]]"#);
+        let mut s = Stitcher::default();
+        s.add_entity("a:b/c");
+        s.add_entity("d:e/\"f");
+        s.add_stored_relations("a:b/c", &text);
+        s.add_stored_relations("d:e/\"f", "not json");
+        s.seal();
+        assert_eq!(
+            s.relations_of("a:b/c").collect::<Vec<_>>(),
+            vec![("partOf", "d:e/\"f")]
+        );
+        assert_eq!(
+            s.relations_of("d:e/\"f").collect::<Vec<_>>(),
+            vec![("hasPart", "a:b/c")]
+        );
     }
 }

@@ -123,9 +123,9 @@ async fn catalog(
             };
             let page = catalog.entities(&request)?;
             let items: Vec<Value> = page
-                .items
+                .ids
                 .iter()
-                .filter_map(|i| serde_json::from_str(i).ok())
+                .filter_map(|id| serde_json::from_str(&catalog.render(*id, None)).ok())
                 .collect();
             print_data(
                 format,

@@ -1,18 +1,24 @@
 //! Building the query index from stored rows.
 
-use pave_catalog::stitch::{Stitcher, relations_from_json};
-use pave_catalog::{Catalog, Relation};
+use pave_catalog::stitch::Stitcher;
+use pave_catalog::{Catalog, CatalogBuilder};
 use pave_store::{EntityRow, Store, StoreError};
-use serde_json::Value;
 
-fn parse_relations(text: &str) -> Vec<Relation> {
-    serde_json::from_str::<Value>(text)
-        .map(|v| relations_from_json(&v))
-        .unwrap_or_default()
+/// Collects every entity and the relations it emitted.
+fn stitcher(relations: &[(String, String)]) -> Stitcher {
+    let mut stitcher = Stitcher::default();
+    for (key, _) in relations {
+        stitcher.add_entity(key);
+    }
+    for (key, text) in relations {
+        stitcher.add_stored_relations(key, text);
+    }
+    stitcher.seal();
+    stitcher
 }
 
-fn parse_body(row: &EntityRow) -> Option<Value> {
-    match serde_json::from_str(&row.body) {
+fn finish(stitcher: &Stitcher, row: &EntityRow) -> Option<pave_catalog::FinalEntity> {
+    match stitcher.finish(&row.entity_ref, &row.uid, &row.body, &row.hash) {
         Ok(entity) => Some(entity),
         Err(e) => {
             // The store only holds JSON pave wrote; say so loudly rather than fail the index.
@@ -22,44 +28,42 @@ fn parse_body(row: &EntityRow) -> Option<Value> {
     }
 }
 
+fn workers() -> usize {
+    std::thread::available_parallelism().map_or(2, std::num::NonZero::get)
+}
+
 /// Stitches stored rows (sorted or not) into a query index.
 pub fn build_catalog(mut rows: Vec<EntityRow>) -> Catalog {
     rows.sort_by(|a, b| a.entity_ref.cmp(&b.entity_ref));
-    let relations: Vec<(String, Vec<Relation>)> = rows
-        .iter()
-        .map(|r| (r.entity_ref.clone(), parse_relations(&r.relations)))
+    let relations: Vec<(String, String)> = rows
+        .iter_mut()
+        .map(|r| (r.entity_ref.clone(), std::mem::take(&mut r.relations)))
         .collect();
-    let stitcher = Stitcher::new(relations.iter().map(|(k, r)| (k.as_str(), r.as_slice())));
-    Catalog::build(rows.into_iter().filter_map(|row| {
-        let entity = parse_body(&row)?;
-        Some(stitcher.finish(row.entity_ref, row.uid, entity, &row.hash))
-    }))
+    let stitcher = stitcher(&relations);
+    let mut builder = CatalogBuilder::new(workers());
+    builder.add_batch(rows, |row| finish(&stitcher, &row));
+    builder.finish()
 }
 
 /// Reads every entity from the store and indexes it, streaming: relations are read first
-/// (stitching needs all of them), then bodies are finished and indexed one at a time on a
-/// blocking thread, so memory holds the index, not every row.
+/// (stitching needs all of them), then bodies are finished and indexed in batches on a
+/// blocking thread pool, so memory holds the index, not every row.
 pub async fn load_catalog(store: &dyn Store) -> Result<Catalog, StoreError> {
     let started = std::time::Instant::now();
-    let relations: Vec<(String, Vec<Relation>)> = store
-        .entity_relations()
-        .await?
-        .into_iter()
-        .map(|(key, text)| {
-            let parsed = parse_relations(&text);
-            (key, parsed)
-        })
-        .collect();
-    let stitcher = Stitcher::new(relations.iter().map(|(k, r)| (k.as_str(), r.as_slice())));
-    drop(relations);
+    let relations = store.entity_relations().await?;
+    let count = relations.len();
+    let stitcher = tokio::task::spawn_blocking(move || stitcher(&relations))
+        .await
+        .unwrap_or_default();
     // Rows travel in batches: one hand-off per row between threads costs more than the work.
-    const BATCH: usize = 512;
-    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<EntityRow>>(4);
+    const BATCH: usize = 1024;
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<EntityRow>>(2);
     let builder = tokio::task::spawn_blocking(move || {
-        Catalog::build(rx.into_iter().flatten().filter_map(|row| {
-            let entity = parse_body(&row)?;
-            Some(stitcher.finish(row.entity_ref, row.uid, entity, &row.hash))
-        }))
+        let mut builder = CatalogBuilder::with_capacity(workers(), count);
+        for batch in rx {
+            builder.add_batch(batch, |row: EntityRow| finish(&stitcher, &row));
+        }
+        builder.finish()
     });
     let mut batch = Vec::with_capacity(BATCH);
     let visited = store
@@ -71,14 +75,12 @@ pub async fn load_catalog(store: &dyn Store) -> Result<Catalog, StoreError> {
             }
         })
         .await;
-    let read_ms = started.elapsed().as_millis() as u64;
     let _ = tx.send(batch);
     drop(tx);
     let catalog = builder.await.unwrap_or_default();
     visited?;
     tracing::debug!(
         entities = catalog.len(),
-        read_ms,
         elapsed_ms = started.elapsed().as_millis() as u64,
         "index built"
     );

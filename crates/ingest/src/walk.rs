@@ -9,7 +9,7 @@ use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use pave_catalog::stitch::relations_to_json;
+use pave_catalog::stitch::relations_to_text;
 use pave_catalog::{CatalogRules, PlaceholderReader, ProcessContext, process_entity};
 use pave_store::{EntityRow, FileRow};
 use pave_yaml::{PathSegment, Position};
@@ -448,11 +448,12 @@ fn process_file(
                     path,
                     |p| locate(p),
                 ));
+                let relations = relations_to_text(&entity_ref, &processed.relations);
                 outcome.entities.push(Produced {
                     entity_ref,
                     location_key: location_key.clone(),
                     body: processed.entity.to_string(),
-                    relations: relations_to_json(&processed.relations).to_string(),
+                    relations,
                     file: shown.clone(),
                     path: path.display().to_string(),
                 });

@@ -92,6 +92,42 @@ fn json_array<'a>(
     out
 }
 
+/// Renders a JSON array of entities a chunk (about 64 KiB) at a time.
+struct JsonArrayChunks {
+    catalog: Arc<pave_catalog::Catalog>,
+    ids: Vec<u32>,
+    fields: Option<FieldSelection>,
+    next: usize,
+    done: bool,
+}
+
+impl Iterator for JsonArrayChunks {
+    type Item = axum::body::Bytes;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done {
+            return None;
+        }
+        let mut chunk = String::with_capacity(64 * 1024 + 4096);
+        if self.next == 0 {
+            chunk.push('[');
+        }
+        while let Some(id) = self.ids.get(self.next) {
+            if self.next > 0 {
+                chunk.push(',');
+            }
+            chunk.push_str(&self.catalog.render(*id, self.fields.as_ref()));
+            self.next += 1;
+            if chunk.len() >= 64 * 1024 {
+                return Some(chunk.into());
+            }
+        }
+        chunk.push(']');
+        self.done = true;
+        Some(chunk.into())
+    }
+}
+
 /// List entities (Backstage's deprecated but widely used endpoint).
 #[utoipa::path(get, path = "/api/catalog/entities", tag = "catalog",
     params(
@@ -122,9 +158,24 @@ pub(crate) async fn entities(
     };
     let catalog = state.catalog();
     let page = catalog.entities(&request)?;
-    let hint = page.items.iter().map(|i| i.len() + 1).sum::<usize>() + 2;
-    let mut response = json_response(StatusCode::OK, json_array(page.items, hint));
-    if let Some(after) = page.next_after {
+    let next_after = page.next_after.clone();
+    // Stream the array in chunks: a catalog can be tens of megabytes of JSON.
+    let chunks = JsonArrayChunks {
+        catalog,
+        ids: page.ids,
+        fields: request.fields,
+        next: 0,
+        done: false,
+    };
+    let body = Body::from_stream(futures_util::stream::iter(
+        chunks.map(Ok::<_, std::convert::Infallible>),
+    ));
+    let mut response = Response::new(body);
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json; charset=utf-8"),
+    );
+    if let Some(after) = next_after {
         let mut next = url::form_urlencoded::Serializer::new(String::new());
         for (k, v) in &params.0 {
             if k != "offset" && k != "after" {

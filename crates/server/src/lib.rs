@@ -69,6 +69,7 @@ impl AppState {
         tracing::info!(
             entities,
             elapsed_ms = started.elapsed().as_millis() as u64,
+            rss_mb = resident_mb(),
             "catalog index rebuilt"
         );
         Ok(())
@@ -106,6 +107,7 @@ impl AppState {
             rejected = totals.rejected,
             errors = totals.errors,
             elapsed_ms = report.duration_ms,
+            rss_mb = resident_mb(),
             "ingestion finished"
         );
         let changed = totals.added + totals.updated + totals.removed > 0;
@@ -120,6 +122,14 @@ impl AppState {
         let locations = self.store.locations().await?;
         self.refresh(&locations).await
     }
+}
+
+/// Resident memory in MiB (Linux; 0 elsewhere), for logs.
+fn resident_mb() -> u64 {
+    std::fs::read_to_string("/proc/self/statm")
+        .ok()
+        .and_then(|s| s.split_whitespace().nth(1)?.parse::<u64>().ok())
+        .map_or(0, |pages| pages * 4096 / (1024 * 1024))
 }
 
 fn record_catalog_metrics(catalog: &Catalog) {

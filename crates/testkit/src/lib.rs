@@ -156,7 +156,7 @@ pub fn http(addr: SocketAddr, method: &str, path: &str, body: Option<&str>) -> R
         panic!("not an HTTP response: {}", String::from_utf8_lossy(&raw));
     };
     let head = String::from_utf8_lossy(&raw[..split]).into_owned();
-    let mut payload = raw[split + 4..].to_vec();
+    let head_len = split + 4;
     let mut lines = head.lines();
     let status = lines
         .next()
@@ -170,21 +170,26 @@ pub fn http(addr: SocketAddr, method: &str, path: &str, body: Option<&str>) -> R
         .filter_map(|l| l.split_once(':'))
         .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
         .collect();
-    if headers
+    let payload = if headers
         .iter()
         .any(|(k, v)| k.eq_ignore_ascii_case("transfer-encoding") && v.contains("chunked"))
     {
-        payload = dechunk(&payload);
-    }
+        dechunk(&raw[head_len..])
+    } else {
+        raw.drain(..head_len);
+        raw
+    };
+    let body = String::from_utf8(payload)
+        .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
     Response {
         status,
         headers,
-        body: String::from_utf8_lossy(&payload).into_owned(),
+        body,
     }
 }
 
 fn dechunk(mut data: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
+    let mut out = Vec::with_capacity(data.len());
     while let Some(end) = data.windows(2).position(|w| w == b"\r\n") {
         let size =
             usize::from_str_radix(String::from_utf8_lossy(&data[..end]).trim(), 16).unwrap_or(0);

@@ -6,11 +6,11 @@
 
 pub mod fields;
 pub mod filter;
+mod index;
 mod search;
 
 use std::borrow::Cow;
 use std::cmp::Ordering;
-use std::collections::HashMap;
 
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
@@ -20,6 +20,7 @@ pub use fields::FieldSelection;
 pub use filter::{Condition, EntityFilter};
 
 use crate::stitch::FinalEntity;
+use index::SearchIndex;
 
 /// A malformed query parameter.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -124,168 +125,6 @@ impl Record {
     }
 }
 
-const NO_VALUE: u32 = u32::MAX;
-
-/// FxHash (rustc's hasher): the index hashes millions of short strings while building, and
-/// needs no protection from adversarial keys (they come from our own catalog).
-#[derive(Default, Clone, Copy)]
-pub(crate) struct FxHasher(u64);
-
-impl std::hash::Hasher for FxHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        const K: u64 = 0x51_7c_c1_b7_27_22_0a_95;
-        let mut chunks = bytes.chunks_exact(8);
-        for chunk in &mut chunks {
-            let mut word = [0u8; 8];
-            word.copy_from_slice(chunk);
-            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(word)).wrapping_mul(K);
-        }
-        for byte in chunks.remainder() {
-            self.0 = (self.0.rotate_left(5) ^ u64::from(*byte)).wrapping_mul(K);
-        }
-    }
-
-    fn finish(&self) -> u64 {
-        self.0
-    }
-}
-
-type FastMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<FxHasher>>;
-
-/// Entity ids of one value, without a heap allocation for the common single entity.
-#[derive(Debug)]
-enum Ids {
-    One(u32),
-    Many(Vec<u32>),
-}
-
-impl Ids {
-    fn last(&self) -> u32 {
-        match self {
-            Ids::One(id) => *id,
-            Ids::Many(ids) => ids.last().copied().unwrap_or(NO_VALUE),
-        }
-    }
-
-    fn push(&mut self, id: u32) {
-        match self {
-            Ids::One(first) => *self = Ids::Many(vec![*first, id]),
-            Ids::Many(ids) => ids.push(id),
-        }
-    }
-
-    fn as_slice(&self) -> &[u32] {
-        match self {
-            Ids::One(id) => std::slice::from_ref(id),
-            Ids::Many(ids) => ids,
-        }
-    }
-}
-
-/// One distinct lower-cased value of a key: the entities that have it and the spellings
-/// (original case) seen.
-struct Posting {
-    entities: Ids,
-    originals: Ids,
-}
-
-/// The posting lists of one search key.
-#[derive(Default)]
-struct Column {
-    /// Lower-cased value → posting.
-    index: FastMap<Box<str>, u32>,
-    postings: Vec<Posting>,
-    /// Distinct original spellings, each with its posting.
-    originals: Vec<(Box<str>, u32)>,
-    /// (entity, original id or NO_VALUE), ascending by entity.
-    rows: Vec<(u32, u32)>,
-}
-
-impl Column {
-    fn add(&mut self, entity: u32, original: Option<&str>) {
-        let Some(original) = original else {
-            if self.rows.last() != Some(&(entity, NO_VALUE)) {
-                self.rows.push((entity, NO_VALUE));
-            }
-            return;
-        };
-        let lower = search::lower(original);
-        let posting = match self.index.get(lower.as_ref()) {
-            Some(p) => *p,
-            None => {
-                let p = u32::try_from(self.postings.len()).unwrap_or(NO_VALUE - 1);
-                self.index.insert(lower.into(), p);
-                self.postings.push(Posting {
-                    entities: Ids::Many(Vec::new()),
-                    originals: Ids::Many(Vec::new()),
-                });
-                p
-            }
-        };
-        let Some(entry) = self.postings.get_mut(posting as usize) else {
-            return;
-        };
-        // Backstage keeps one row per (key, lower-cased value) and entity.
-        if entry.entities.last() == entity {
-            return;
-        }
-        let known = entry.originals.as_slice().iter().copied().find(|o| {
-            self.originals
-                .get(*o as usize)
-                .is_some_and(|(text, _)| &**text == original)
-        });
-        let original_id = match known {
-            Some(o) => o,
-            None => {
-                let o = u32::try_from(self.originals.len()).unwrap_or(NO_VALUE - 1);
-                self.originals.push((original.into(), posting));
-                entry.originals.push(o);
-                o
-            }
-        };
-        if matches!(&entry.entities, Ids::Many(ids) if ids.is_empty()) {
-            entry.entities = Ids::One(entity);
-        } else {
-            entry.entities.push(entity);
-        }
-        self.rows.push((entity, original_id));
-    }
-
-    fn entities_with(&self, lower: &str) -> &[u32] {
-        self.index
-            .get(lower)
-            .and_then(|p| self.postings.get(*p as usize))
-            .map_or(&[], |p| p.entities.as_slice())
-    }
-
-    /// The smallest lower-cased value `entity` has under this key.
-    fn sort_value(&self, entity: u32) -> Option<Cow<'_, str>> {
-        let start = self.rows.partition_point(|(e, _)| *e < entity);
-        self.rows[start..]
-            .iter()
-            .take_while(|(e, _)| *e == entity)
-            .filter_map(|(_, id)| self.originals.get(*id as usize))
-            .map(|(text, _)| search::lower(text))
-            .min()
-    }
-
-    fn shrink(&mut self) {
-        self.rows.shrink_to_fit();
-        self.originals.shrink_to_fit();
-        self.postings.shrink_to_fit();
-        for p in &mut self.postings {
-            if let Ids::Many(ids) = &mut p.entities {
-                ids.shrink_to_fit();
-            }
-            if let Ids::Many(ids) = &mut p.originals
-                && ids.len() == 1
-            {
-                p.originals = Ids::One(ids[0]);
-            }
-        }
-    }
-}
-
 /// A set of entity ids.
 #[derive(Clone)]
 struct Bitset(Vec<u64>);
@@ -355,10 +194,10 @@ pub struct EntitiesRequest {
     pub after: Option<String>,
 }
 
-/// A page of `GET /entities`.
+/// A page of `GET /entities`: the ids to render (see [`Catalog::render`]), in order.
 #[derive(Debug)]
-pub struct EntitiesPage<'a> {
-    pub items: Vec<Cow<'a, str>>,
+pub struct EntitiesPage {
+    pub ids: Vec<u32>,
     /// Cursor for the next page (`after=`), if there is one.
     pub next_after: Option<String>,
 }
@@ -422,49 +261,158 @@ struct AfterCursor {
     offset: usize,
 }
 
+/// One entity made ready for the index on a worker thread: its JSON and its search rows,
+/// packed into one buffer (no allocation per row).
+struct Prepared {
+    key: String,
+    uid: String,
+    json: String,
+    text: String,
+    /// (key start, key end, value start, value end); value start `u32::MAX` for no value.
+    rows: Vec<(u32, u32, u32, u32)>,
+}
+
+fn prepare(entity: FinalEntity) -> Option<Prepared> {
+    let mut text = String::new();
+    let mut rows = Vec::new();
+    let indexed = search::for_each_row(&entity.json, &mut |key, value| {
+        let position = |text: &String| u32::try_from(text.len()).unwrap_or(u32::MAX);
+        let key_start = position(&text);
+        text.push_str(key);
+        let key_end = position(&text);
+        let (value_start, value_end) = match value {
+            Some(v) => {
+                let start = position(&text);
+                text.push_str(v);
+                (start, position(&text))
+            }
+            None => (u32::MAX, u32::MAX),
+        };
+        rows.push((key_start, key_end, value_start, value_end));
+    });
+    // Final JSON comes from stitching; if it is not JSON, the entity cannot be served.
+    indexed.ok()?;
+    Some(Prepared {
+        json: entity.json,
+        key: entity.key,
+        uid: entity.uid,
+        text,
+        rows,
+    })
+}
+
+/// Builds a [`Catalog`] from batches of entities (in key order), doing the per-entity work
+/// (finishing, serializing, flattening) on all cores and the interning on one.
+pub struct CatalogBuilder {
+    catalog: Catalog,
+    workers: usize,
+}
+
+impl CatalogBuilder {
+    pub fn new(workers: usize) -> Self {
+        CatalogBuilder {
+            catalog: Catalog::default(),
+            workers: workers.max(1),
+        }
+    }
+
+    /// Reserves room for about `entities` entities, so the arrays are allocated once rather
+    /// than grown (and fragmented) by doubling.
+    pub fn with_capacity(workers: usize, entities: usize) -> Self {
+        let mut builder = CatalogBuilder::new(workers);
+        builder.catalog.records.reserve_exact(entities);
+        builder.catalog.index.reserve(entities);
+        builder
+    }
+
+    /// Adds a batch: `finish` turns each item into a final entity (or skips it) on a worker.
+    pub fn add_batch<T: Send>(
+        &mut self,
+        items: Vec<T>,
+        finish: impl Fn(T) -> Option<FinalEntity> + Sync,
+    ) {
+        let chunk = items.len().div_ceil(self.workers).max(1);
+        let prepared: Vec<Prepared> = if self.workers == 1 || items.len() < 64 {
+            items
+                .into_iter()
+                .filter_map(&finish)
+                .filter_map(prepare)
+                .collect()
+        } else {
+            let mut chunks: Vec<Vec<T>> = Vec::new();
+            let mut items = items.into_iter().peekable();
+            while items.peek().is_some() {
+                chunks.push(items.by_ref().take(chunk).collect());
+            }
+            let finish = &finish;
+            std::thread::scope(|scope| {
+                let handles: Vec<_> = chunks
+                    .into_iter()
+                    .map(|c| {
+                        scope.spawn(move || {
+                            c.into_iter()
+                                .filter_map(finish)
+                                .filter_map(prepare)
+                                .collect::<Vec<_>>()
+                        })
+                    })
+                    .collect();
+                handles
+                    .into_iter()
+                    .flat_map(|h| h.join().unwrap_or_default())
+                    .collect()
+            })
+        };
+        for entity in prepared {
+            self.push(entity);
+        }
+    }
+
+    fn push(&mut self, entity: Prepared) {
+        let catalog = &mut self.catalog;
+        let Ok(id) = u32::try_from(catalog.records.len()) else {
+            return;
+        };
+        for (ks, ke, vs, ve) in &entity.rows {
+            let key = entity
+                .text
+                .get(*ks as usize..*ke as usize)
+                .unwrap_or_default();
+            let value = (*vs != u32::MAX)
+                .then(|| entity.text.get(*vs as usize..*ve as usize))
+                .flatten();
+            catalog.index.add(id, key, value);
+        }
+        catalog.index.finish_entity();
+        let key: Box<str> = entity.key.into();
+        let uid: Box<str> = entity.uid.into();
+        catalog.records.push(Record {
+            key,
+            uid,
+            json: entity.json.into(),
+        });
+    }
+
+    pub fn finish(mut self) -> Catalog {
+        self.catalog.index.seal();
+        self.catalog.records.shrink_to_fit();
+        self.catalog
+    }
+}
+
 /// The read-only query index over a whole catalog.
 #[derive(Default)]
 pub struct Catalog {
     records: Vec<Record>,
-    by_key: FastMap<Box<str>, u32>,
-    by_uid: FastMap<Box<str>, u32>,
-    columns: FastMap<Box<str>, Column>,
+    index: SearchIndex,
 }
 
 impl Catalog {
-    /// Indexes stitched entities, which must come sorted by key. Each is indexed and
-    /// serialized as it arrives, so only one is held as a `Value` at a time.
+    /// Indexes stitched entities, which must come sorted by key.
     pub fn build(entities: impl IntoIterator<Item = FinalEntity>) -> Self {
-        let mut catalog = Catalog::default();
-        for (i, entity) in entities.into_iter().enumerate() {
-            let Ok(id) = u32::try_from(i) else { break };
-            let columns = &mut catalog.columns;
-            search::for_each_row(
-                &entity.entity,
-                &mut |key, value| match columns.get_mut(key) {
-                    Some(column) => column.add(id, value),
-                    None => {
-                        let mut column = Column::default();
-                        column.add(id, value);
-                        columns.insert(key.into(), column);
-                    }
-                },
-            );
-            let key: Box<str> = entity.key.into();
-            let uid: Box<str> = entity.uid.into();
-            catalog.by_key.insert(key.clone(), id);
-            catalog.by_uid.insert(uid.clone(), id);
-            catalog.records.push(Record {
-                key,
-                uid,
-                json: entity.entity.to_string().into(),
-            });
-        }
-        for column in catalog.columns.values_mut() {
-            column.shrink();
-        }
-        catalog.records.shrink_to_fit();
-        catalog
+        let mut builder = CatalogBuilder::new(1);
+        builder.add_batch(entities.into_iter().collect(), Some);
+        builder.finish()
     }
 
     pub fn len(&self) -> usize {
@@ -482,22 +430,26 @@ impl Catalog {
 
     /// The entity with canonical key `key` (`kind:namespace/name`, any case).
     pub fn get(&self, key: &str) -> Option<&Record> {
-        let id = self
-            .by_key
-            .get(key)
-            .or_else(|| self.by_key.get(key.to_lowercase().as_str()))?;
-        self.records.get(*id as usize)
+        self.records.get(self.id_of(key)? as usize)
+    }
+
+    /// Records are sorted by key, so a lookup is a binary search.
+    fn id_of(&self, key: &str) -> Option<u32> {
+        let key = search::lower(key);
+        let i = self.records.binary_search_by(|r| (*r.key).cmp(&key)).ok()?;
+        u32::try_from(i).ok()
     }
 
     pub fn get_by_uid(&self, uid: &str) -> Option<&Record> {
-        self.records.get(*self.by_uid.get(uid)? as usize)
+        let id = self.index.entities("metadata.uid", Some(uid)).next()?;
+        self.records.get(id as usize).filter(|r| &*r.uid == uid)
     }
 
     /// Number of entities with `key` = `value` (both compared without case).
     pub fn count(&self, key: &str, value: &str) -> usize {
-        self.columns
-            .get(key.to_lowercase().as_str())
-            .map_or(0, |c| c.entities_with(&value.to_lowercase()).len())
+        self.index
+            .entities(&key.to_lowercase(), Some(value))
+            .count()
     }
 
     fn matches(&self, filter: Option<&EntityFilter>) -> Bitset {
@@ -518,17 +470,16 @@ impl Catalog {
 
     fn condition(&self, condition: &Condition) -> Bitset {
         let mut set = Bitset::empty(self.records.len());
-        let Some(column) = self.columns.get(condition.key.as_str()) else {
-            return set;
-        };
         match &condition.values {
-            None => column.rows.iter().for_each(|(e, _)| set.insert(*e)),
+            None => self
+                .index
+                .entities(&condition.key, None)
+                .for_each(|e| set.insert(e)),
             Some(values) => {
                 for value in values {
-                    column
-                        .entities_with(value)
-                        .iter()
-                        .for_each(|e| set.insert(*e));
+                    self.index
+                        .entities(&condition.key, Some(value))
+                        .for_each(|e| set.insert(e));
                 }
             }
         }
@@ -552,13 +503,9 @@ impl Catalog {
         };
         let mut set = Bitset::empty(self.records.len());
         for field in fields {
-            if let Some(column) = self.columns.get(field.as_str()) {
-                for (value, posting) in &column.index {
-                    if value.contains(term.as_str())
-                        && let Some(p) = column.postings.get(*posting as usize)
-                    {
-                        p.entities.as_slice().iter().for_each(|e| set.insert(*e));
-                    }
+            for (value, entities) in self.index.values(&field) {
+                if value.contains(term.as_str()) {
+                    entities.iter().for_each(|e| set.insert(*e));
                 }
             }
         }
@@ -575,11 +522,14 @@ impl Catalog {
         self.records.get(id as usize)
     }
 
-    fn render<'a>(&'a self, id: u32, fields: Option<&FieldSelection>) -> Cow<'a, str> {
-        let record = &self.records[id as usize];
+    /// The JSON of entity `id`, restricted to `fields` when given.
+    pub fn render<'a>(&'a self, id: u32, fields: Option<&FieldSelection>) -> Cow<'a, str> {
+        let Some(record) = self.records.get(id as usize) else {
+            return Cow::Borrowed("null");
+        };
         match fields {
             None => Cow::Borrowed(&record.json),
-            Some(fields) => Cow::Owned(fields.apply(&record.entity()).to_string()),
+            Some(fields) => Cow::Owned(fields.apply_json(&record.json)),
         }
     }
 
@@ -588,24 +538,24 @@ impl Catalog {
         if order.is_empty() {
             return; // Ids are already in key order.
         }
-        let columns: Vec<(Option<&Column>, Direction)> = order
+        let columns: Vec<(Option<u32>, Direction)> = order
             .iter()
-            .map(|o| (self.columns.get(o.field.to_lowercase().as_str()), o.order))
+            .map(|o| (self.index.key_id(&o.field), o.order))
             .collect();
         let last_direction = order.last().map_or(Direction::Asc, |o| o.order);
-        let mut keyed: Vec<(Vec<Option<Cow<'_, str>>>, u32)> = ids
+        let mut keyed: Vec<(Vec<Option<&str>>, u32)> = ids
             .iter()
             .map(|id| {
                 let values = columns
                     .iter()
-                    .map(|(c, _)| c.and_then(|c| c.sort_value(*id)))
+                    .map(|(key, _)| self.index.sort_value(*id, *key))
                     .collect();
                 (values, *id)
             })
             .collect();
         keyed.sort_by(|(va, a), (vb, b)| {
             for ((x, y), (_, dir)) in va.iter().zip(vb).zip(&columns) {
-                let ord = compare_values(x.as_deref(), y.as_deref(), *dir);
+                let ord = compare_values(*x, *y, *dir);
                 if ord != Ordering::Equal {
                     return ord;
                 }
@@ -625,7 +575,7 @@ impl Catalog {
     }
 
     /// Answers `GET /entities`.
-    pub fn entities(&self, request: &EntitiesRequest) -> Result<EntitiesPage<'_>, QueryError> {
+    pub fn entities(&self, request: &EntitiesRequest) -> Result<EntitiesPage, QueryError> {
         let (mut limit, mut offset) = (request.limit, request.offset);
         if let Some(after) = &request.after {
             if after.is_empty() {
@@ -646,17 +596,15 @@ impl Catalog {
         self.sort_ids(&mut ids, &request.order);
         let start = offset.unwrap_or(0).min(ids.len());
         let end = limit.map_or(ids.len(), |l| start.saturating_add(l).min(ids.len()));
-        let items = ids[start..end]
-            .iter()
-            .map(|id| self.render(*id, request.fields.as_ref()))
-            .collect();
         let next_after = match limit {
             Some(limit) if end < ids.len() => {
                 Some(encode_cursor(&AfterCursor { limit, offset: end }))
             }
             _ => None,
         };
-        Ok(EntitiesPage { items, next_after })
+        ids.truncate(end);
+        ids.drain(..start);
+        Ok(EntitiesPage { ids, next_after })
     }
 
     /// Answers `GET /entities/by-query`.
@@ -690,15 +638,12 @@ impl Catalog {
         } else {
             cursor.total_items
         };
-        let column = sort.and_then(|s| self.columns.get(s.field.to_lowercase().as_str()));
+        let sort_key = sort.and_then(|s| self.index.key_id(&s.field));
         let direction = sort.map_or(Direction::Asc, |s| s.order);
         let position = |id: u32| -> Vec<Option<String>> {
             let key = Some(self.records[id as usize].key.to_string());
             match sort {
-                Some(_) => vec![
-                    column.and_then(|c| c.sort_value(id)).map(Cow::into_owned),
-                    key,
-                ],
+                Some(_) => vec![self.index.sort_value(id, sort_key).map(str::to_owned), key],
                 None => vec![key],
             }
         };
@@ -781,10 +726,7 @@ impl Catalog {
         let allowed = filter.map(|f| self.matches(Some(f)));
         refs.iter()
             .map(|r| {
-                let id = *self
-                    .by_key
-                    .get(r.as_str())
-                    .or_else(|| self.by_key.get(r.to_lowercase().as_str()))?;
+                let id = self.id_of(r)?;
                 if allowed.as_ref().is_some_and(|a| !a.contains(id)) {
                     return None;
                 }
@@ -804,27 +746,10 @@ impl Catalog {
         facets
             .iter()
             .map(|facet| {
-                let mut counts: FastMap<u32, usize> = FastMap::default();
-                if let Some(column) = self.columns.get(facet.to_lowercase().as_str()) {
-                    for (entity, value) in &column.rows {
-                        if *value != NO_VALUE && allowed.contains(*entity) {
-                            *counts.entry(*value).or_default() += 1;
-                        }
-                    }
-                    let mut values: Vec<(String, usize)> = counts
-                        .into_iter()
-                        .filter_map(|(id, n)| {
-                            column
-                                .originals
-                                .get(id as usize)
-                                .map(|(v, _)| (v.to_string(), n))
-                        })
-                        .collect();
-                    values.sort();
-                    (facet.clone(), values)
-                } else {
-                    (facet.clone(), Vec::new())
-                }
+                let values = self
+                    .index
+                    .facet(&facet.to_lowercase(), |e| allowed.contains(e));
+                (facet.clone(), values)
             })
             .collect()
     }
@@ -849,3 +774,13 @@ fn compare_values(a: Option<&str>, b: Option<&str>, direction: Direction) -> Ord
 
 #[cfg(test)]
 mod tests;
+
+impl Catalog {
+    /// Sizes of the index, for diagnostics: (search rows, distinct strings, string bytes,
+    /// entity JSON bytes).
+    pub fn stats(&self) -> (usize, usize, usize, usize) {
+        let (rows, strings, bytes) = self.index.stats();
+        let json = self.records.iter().map(|r| r.json.len()).sum();
+        (rows, strings, bytes, json)
+    }
+}

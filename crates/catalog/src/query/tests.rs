@@ -72,6 +72,14 @@ fn filter(params: &[&str]) -> Option<EntityFilter> {
     EntityFilter::parse(params).unwrap()
 }
 
+fn rendered<'a>(
+    c: &'a Catalog,
+    page: &EntitiesPage,
+    fields: Option<&FieldSelection>,
+) -> Vec<Cow<'a, str>> {
+    page.ids.iter().map(|id| c.render(*id, fields)).collect()
+}
+
 fn list(params: &[&str]) -> Vec<String> {
     let c = catalog();
     let page = c
@@ -80,7 +88,7 @@ fn list(params: &[&str]) -> Vec<String> {
             ..Default::default()
         })
         .unwrap();
-    names(&page.items)
+    names(&rendered(&c, &page, None))
 }
 
 #[test]
@@ -123,7 +131,7 @@ fn ordering_offset_limit_and_after() {
         ..Default::default()
     };
     let page = c.entities(&req).unwrap();
-    assert_eq!(names(&page.items), vec!["c-svc", "b-svc"]);
+    assert_eq!(names(&rendered(&c, &page, None)), vec!["c-svc", "b-svc"]);
     let after = page.next_after.expect("more pages");
     let page2 = c
         .entities(&EntitiesRequest {
@@ -131,7 +139,7 @@ fn ordering_offset_limit_and_after() {
             ..req.clone()
         })
         .unwrap();
-    assert_eq!(names(&page2.items), vec!["a-web"]);
+    assert_eq!(names(&rendered(&c, &page2, None)), vec!["a-web"]);
     assert!(page2.next_after.is_none());
     // Entities without the order field come last whatever the direction.
     let req = EntitiesRequest {
@@ -139,7 +147,7 @@ fn ordering_offset_limit_and_after() {
         ..Default::default()
     };
     assert_eq!(
-        names(&c.entities(&req).unwrap().items),
+        names(&rendered(&c, &c.entities(&req).unwrap(), None)),
         vec!["a-web", "b-svc", "c-svc", "api-1", "team-a"]
     );
     assert!(
@@ -168,7 +176,7 @@ fn fields_projection() {
     };
     let page = c.entities(&req).unwrap();
     assert_eq!(
-        page.items[0],
+        rendered(&c, &page, req.fields.as_ref())[0],
         json!({"kind": "Group", "metadata": {"name": "team-a"}}).to_string()
     );
 }

@@ -12,6 +12,7 @@
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
+pub mod sql;
 #[cfg(feature = "testsuite")]
 pub mod testsuite;
 

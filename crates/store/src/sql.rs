@@ -1,0 +1,313 @@
+//! The SQL both backends share, written once: the schemas are the same and sqlx's API is the
+//! same for SQLite and PostgreSQL, but its types differ per database, so the implementation is
+//! a macro each backend instantiates. Queries are written with `?` placeholders and renumbered
+//! (`$1`, `$2`, …) for PostgreSQL.
+
+/// Rewrites `?` placeholders as `$1, $2, …` when `numbered`.
+pub fn placeholders(sql: &str, numbered: bool) -> String {
+    if !numbered {
+        return sql.to_owned();
+    }
+    let mut out = String::with_capacity(sql.len() + 16);
+    let mut n = 0;
+    for c in sql.chars() {
+        if c == '?' {
+            n += 1;
+            out.push('$');
+            out.push_str(&n.to_string());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Implements [`Store`](crate::Store) for `$store`, whose `pool` field is a `sqlx::Pool<$db>`.
+/// The caller depends on `sqlx`, `async-trait`, `futures-util` and `uuid`.
+#[macro_export]
+macro_rules! impl_sql_store {
+    ($store:ty, $db:ty, backend = $backend:literal, numbered = $numbered:literal) => {
+type EntityTuple = (String, String, String, String, String, String, String, i64);
+
+fn entity_from(t: EntityTuple) -> $crate::EntityRow {
+    $crate::EntityRow {
+        entity_ref: t.0,
+        uid: t.1,
+        location_id: t.2,
+        location_key: t.3,
+        body: t.4,
+        relations: t.5,
+        hash: t.6,
+        updated_at: t.7,
+    }
+}
+
+type LocationTuple = (String, String, String, i64, Option<i64>, Option<String>);
+
+fn location_from(t: LocationTuple) -> $crate::LocationRow {
+    $crate::LocationRow {
+        id: t.0,
+        kind: t.1,
+        target: t.2,
+        created_at: t.3,
+        refreshed_at: t.4,
+        status: t.5,
+    }
+}
+
+const ENTITY_COLUMNS: &str =
+    "entity_ref, uid, location_id, location_key, body, relations, hash, updated_at";
+const LOCATION_COLUMNS: &str = "id, type, target, created_at, refreshed_at, status";
+
+#[::async_trait::async_trait]
+impl $crate::Store for $store {
+    fn backend(&self) -> &'static str {
+        $backend
+    }
+
+    async fn add_location(
+        &self,
+        kind: &str,
+        target: &str,
+        now: i64,
+    ) -> $crate::Result<($crate::LocationRow, bool)> {
+        let id = ::uuid::Uuid::new_v4().to_string();
+        let inserted = ::sqlx::query(::sqlx::AssertSqlSafe(sql("INSERT INTO locations (id, type, target, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (type, target) DO NOTHING")))
+        .bind(&id)
+        .bind(kind)
+        .bind(target)
+        .bind(now)
+        .execute(&self.pool)
+        .await
+        .map_err(q("adding a location"))?
+        .rows_affected()
+            == 1;
+        let row: LocationTuple = ::sqlx::query_as(::sqlx::AssertSqlSafe(sql(&format!("SELECT {LOCATION_COLUMNS} FROM locations WHERE type = ? AND target = ?"))))
+        .bind(kind)
+        .bind(target)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(q("reading a location"))?;
+        Ok((location_from(row), inserted))
+    }
+
+    async fn locations(&self) -> $crate::Result<Vec<$crate::LocationRow>> {
+        let rows: Vec<LocationTuple> = ::sqlx::query_as(::sqlx::AssertSqlSafe(sql(&format!("SELECT {LOCATION_COLUMNS} FROM locations ORDER BY created_at, id"))))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(q("listing locations"))?;
+        Ok(rows.into_iter().map(location_from).collect())
+    }
+
+    async fn location(&self, id: &str) -> $crate::Result<Option<$crate::LocationRow>> {
+        let row: Option<LocationTuple> = ::sqlx::query_as(::sqlx::AssertSqlSafe(sql(&format!("SELECT {LOCATION_COLUMNS} FROM locations WHERE id = ?"))))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(q("reading a location"))?;
+        Ok(row.map(location_from))
+    }
+
+    async fn delete_location(&self, id: &str) -> $crate::Result<bool> {
+        // Entities and files go with it (ON DELETE CASCADE).
+        let result = ::sqlx::query(::sqlx::AssertSqlSafe(sql("DELETE FROM locations WHERE id = ?")))
+            .bind(id)
+            .execute(&self.pool)
+            .await
+            .map_err(q("deleting a location"))?;
+        Ok(result.rows_affected() > 0)
+    }
+
+    async fn entities(&self) -> $crate::Result<Vec<$crate::EntityRow>> {
+        let rows: Vec<EntityTuple> = ::sqlx::query_as(::sqlx::AssertSqlSafe(sql(&format!("SELECT {ENTITY_COLUMNS} FROM entities ORDER BY entity_ref"))))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(q("reading entities"))?;
+        Ok(rows.into_iter().map(entity_from).collect())
+    }
+
+    async fn entity_relations(&self) -> $crate::Result<Vec<(String, String)>> {
+        ::sqlx::query_as(::sqlx::AssertSqlSafe(sql("SELECT entity_ref, relations FROM entities")))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(q("reading relations"))
+    }
+
+    async fn visit_entities(&self, visit: &mut (dyn FnMut($crate::EntityRow) + Send)) -> $crate::Result<()> {
+        use ::futures_util::TryStreamExt;
+        let mut rows = ::sqlx::query_as::<_, (String, String, String, String, String, String, i64)>(::sqlx::AssertSqlSafe(sql("SELECT entity_ref, uid, location_id, location_key, body, hash, updated_at FROM entities ORDER BY entity_ref")))
+        .fetch(&self.pool);
+        while let Some(t) = rows.try_next().await.map_err(q("reading entities"))? {
+            visit($crate::EntityRow {
+                entity_ref: t.0,
+                uid: t.1,
+                location_id: t.2,
+                location_key: t.3,
+                body: t.4,
+                relations: String::new(),
+                hash: t.5,
+                updated_at: t.6,
+            });
+        }
+        Ok(())
+    }
+
+    async fn location_entities(&self, location_id: &str) -> $crate::Result<Vec<$crate::EntityRow>> {
+        let rows: Vec<EntityTuple> = ::sqlx::query_as(::sqlx::AssertSqlSafe(sql(&format!("SELECT {ENTITY_COLUMNS} FROM entities WHERE location_id = ? ORDER BY entity_ref"))))
+        .bind(location_id)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(q("reading a location's entities"))?;
+        Ok(rows.into_iter().map(entity_from).collect())
+    }
+
+    async fn entity_owners(&self) -> $crate::Result<Vec<(String, String)>> {
+        ::sqlx::query_as(::sqlx::AssertSqlSafe(sql("SELECT entity_ref, location_id FROM entities")))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(q("reading entity owners"))
+    }
+
+    async fn files(&self, location_id: &str) -> $crate::Result<Vec<$crate::FileRow>> {
+        let rows: Vec<(String, String, String, String, String)> = ::sqlx::query_as(::sqlx::AssertSqlSafe(sql("SELECT location_id, path, hash, deps, problems FROM files WHERE location_id = ? ORDER BY path")))
+        .bind(location_id)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(q("reading file state"))?;
+        Ok(rows
+            .into_iter()
+            .map(|(location_id, path, hash, deps, problems)| $crate::FileRow {
+                location_id,
+                path,
+                hash,
+                deps,
+                problems,
+            })
+            .collect())
+    }
+
+    async fn apply(&self, batch: &$crate::Batch) -> $crate::Result<()> {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self
+            .pool
+            .begin()
+            .await
+            .map_err(q("starting a transaction"))?;
+        apply_in(&mut tx, batch).await?;
+        tx.commit().await.map_err(q("committing"))
+    }
+}
+
+fn placeholder(n: usize) -> String {
+    if $numbered { format!("${n}") } else { "?".to_owned() }
+}
+
+/// Writes `?` placeholders the way this database wants them.
+fn sql(text: &str) -> String {
+    $crate::sql::placeholders(text, $numbered)
+}
+
+fn q(context: &'static str) -> impl FnOnce(::sqlx::Error) -> $crate::StoreError {
+    move |e| $crate::StoreError::query(context, e)
+}
+
+async fn apply_in(tx: &mut ::sqlx::Transaction<'_, $db>, batch: &$crate::Batch) -> $crate::Result<()> {
+    for chunk in batch.delete_entities.chunks($crate::ROWS_PER_STATEMENT) {
+        let sql = format!(
+            "DELETE FROM entities WHERE entity_ref IN {}",
+            $crate::in_list(1, chunk.len(), placeholder)
+        );
+        let mut query = ::sqlx::query(::sqlx::AssertSqlSafe(sql));
+        for r in chunk {
+            query = query.bind(r);
+        }
+        query
+            .execute(&mut **tx)
+            .await
+            .map_err(q("deleting entities"))?;
+    }
+    for (location_id, path) in &batch.delete_files {
+        ::sqlx::query(::sqlx::AssertSqlSafe(sql("DELETE FROM files WHERE location_id = ? AND path = ?")))
+            .bind(location_id)
+            .bind(path)
+            .execute(&mut **tx)
+            .await
+            .map_err(q("deleting file state"))?;
+    }
+    for chunk in batch.upsert_entities.chunks($crate::ROWS_PER_STATEMENT) {
+        let columns: Vec<&str> = ENTITY_COLUMNS.split(", ").collect();
+        let mut sql = $crate::multi_row_insert("entities", &columns, chunk.len(), placeholder);
+        sql.push_str(
+            " ON CONFLICT (entity_ref) DO UPDATE SET uid = excluded.uid, location_id = excluded.location_id, \
+             location_key = excluded.location_key, body = excluded.body, relations = excluded.relations, \
+             hash = excluded.hash, updated_at = excluded.updated_at",
+        );
+        let mut query = ::sqlx::query(::sqlx::AssertSqlSafe(sql));
+        for e in chunk {
+            query = query
+                .bind(&e.entity_ref)
+                .bind(&e.uid)
+                .bind(&e.location_id)
+                .bind(&e.location_key)
+                .bind(&e.body)
+                .bind(&e.relations)
+                .bind(&e.hash)
+                .bind(e.updated_at);
+        }
+        query
+            .execute(&mut **tx)
+            .await
+            .map_err(q("writing entities"))?;
+    }
+    for chunk in batch.upsert_files.chunks($crate::ROWS_PER_STATEMENT) {
+        let mut sql = $crate::multi_row_insert(
+            "files",
+            &["location_id", "path", "hash", "deps", "problems"],
+            chunk.len(),
+            placeholder,
+        );
+        sql.push_str(
+            " ON CONFLICT (location_id, path) DO UPDATE SET hash = excluded.hash, deps = excluded.deps, problems = excluded.problems",
+        );
+        let mut query = ::sqlx::query(::sqlx::AssertSqlSafe(sql));
+        for f in chunk {
+            query = query
+                .bind(&f.location_id)
+                .bind(&f.path)
+                .bind(&f.hash)
+                .bind(&f.deps)
+                .bind(&f.problems);
+        }
+        query
+            .execute(&mut **tx)
+            .await
+            .map_err(q("writing file state"))?;
+    }
+    for (location_id, refreshed_at, status) in &batch.location_status {
+        ::sqlx::query(::sqlx::AssertSqlSafe(sql("UPDATE locations SET refreshed_at = ?, status = ? WHERE id = ?")))
+            .bind(refreshed_at)
+            .bind(status)
+            .bind(location_id)
+            .execute(&mut **tx)
+            .await
+            .map_err(q("updating location status"))?;
+    }
+    Ok(())
+}
+
+    };
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn numbers_placeholders_for_postgres() {
+        assert_eq!(
+            super::placeholders("a = ? AND b = ?", true),
+            "a = $1 AND b = $2"
+        );
+        assert_eq!(super::placeholders("a = ?", false), "a = ?");
+    }
+}

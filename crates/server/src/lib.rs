@@ -134,19 +134,9 @@ fn resident_mb() -> u64 {
 
 fn record_catalog_metrics(catalog: &Catalog) {
     ::metrics::gauge!("pave_catalog_entities_total").set(catalog.len() as f64);
-    for kind in [
-        "API",
-        "Component",
-        "Domain",
-        "Group",
-        "Location",
-        "Resource",
-        "System",
-        "Template",
-        "User",
-    ] {
-        ::metrics::gauge!("pave_catalog_entities", "kind" => kind)
-            .set(catalog.count("kind", kind) as f64);
+    let kinds = catalog.facets(None, &["kind".to_owned()]);
+    for (kind, count) in kinds.into_iter().flat_map(|(_, values)| values) {
+        ::metrics::gauge!("pave_catalog_entities", "kind" => kind).set(count as f64);
     }
 }
 

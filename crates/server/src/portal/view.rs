@@ -252,21 +252,8 @@ pub(crate) fn resolve(
 
 /// The conventional spelling of a kind written in lower case in a ref.
 pub(crate) fn kind_display(kind: &str) -> String {
-    const KNOWN: &[&str] = &[
-        "API",
-        "Component",
-        "Domain",
-        "Group",
-        "Location",
-        "Resource",
-        "System",
-        "Template",
-        "User",
-    ];
-    KNOWN
-        .iter()
-        .find(|k| k.eq_ignore_ascii_case(kind))
-        .map_or_else(|| kind.to_owned(), |k| (*k).to_owned())
+    pave_catalog::kinds::builtin_kind_ignoring_case(kind)
+        .map_or_else(|| kind.to_owned(), |k| k.kind.to_owned())
 }
 
 /// One `relations` entry.

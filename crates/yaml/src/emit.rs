@@ -105,7 +105,7 @@ fn write_scalar(out: &mut String, value: &Value, level: usize) {
 fn write_string(out: &mut String, s: &str, level: usize, is_key: bool) {
     if is_plain_safe(s) {
         out.push_str(s);
-    } else if !is_key && s.contains('\n') && is_block_safe(s) {
+    } else if !is_key && level > 0 && s.contains('\n') && is_block_safe(s) {
         write_literal_block(out, s, level);
     } else {
         // serde_json's string escaping is valid YAML double-quoted style.
@@ -115,10 +115,6 @@ fn write_string(out: &mut String, s: &str, level: usize, is_key: bool) {
 
 fn write_literal_block(out: &mut String, s: &str, level: usize) {
     out.push('|');
-    // The indentation of the first non-empty line is auto-detected; say it when it has spaces.
-    if s.trim_start_matches('\n').starts_with(' ') {
-        out.push('2');
-    }
     let trailing = s.len() - s.trim_end_matches('\n').len();
     match trailing {
         0 => out.push('-'),
@@ -136,7 +132,10 @@ fn write_literal_block(out: &mut String, s: &str, level: usize) {
 }
 
 fn is_block_safe(s: &str) -> bool {
+    // Block indentation is detected from the first non-empty line, so it must not start with
+    // a space (an explicit indicator would have to be relative to the parent's indentation).
     !s.trim_matches('\n').is_empty()
+        && !s.trim_start_matches('\n').starts_with(' ')
         && !s
             .chars()
             .any(|c| (c.is_control() && c != '\n' && c != '\t') || c == '\u{feff}')
@@ -149,6 +148,10 @@ fn is_plain_safe(s: &str) -> bool {
         return false;
     };
     if s.starts_with(' ') || s.ends_with(' ') || s.ends_with(':') {
+        return false;
+    }
+    // Document markers at the start of a line.
+    if s.starts_with("---") || s.starts_with("...") {
         return false;
     }
     if "-?:,[]{}#&*!|>'\"%@`".contains(first) {
@@ -224,6 +227,19 @@ mod tests {
             "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: svc\n  tags:\n    - go\n    - java\n  labels: {}\nspec:\n  owner: team-a\n  replicas: 2\n  \"on\": \"yes\"\n  text: |\n    line one\n    line two\n  items:\n    - a: 1\n      b:\n        - true\n        - null\n    - []\n    - \"- x\"\n"
         );
         assert_eq!(round_trip(&v), v);
+    }
+
+    #[test]
+    fn multi_line_strings_that_cannot_be_blocks_are_quoted() {
+        for v in [
+            json!(" a\n"),
+            json!({"k": " a\nb"}),
+            json!({"k": "a\nb"}),
+            json!("x\ny"),
+        ] {
+            assert_eq!(round_trip(&v), v, "{}", to_yaml_string(&v));
+        }
+        assert_eq!(to_yaml_string(&json!({"k": "a\nb"})), "k: |-\n  a\n  b\n");
     }
 
     fn json_value() -> impl Strategy<Value = Value> {

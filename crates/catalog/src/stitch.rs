@@ -9,11 +9,11 @@
 //! `metadata.uid`, `metadata.etag` and `relations` written in. No `Value` tree is built, which
 //! matters when a catalog is rebuilt with tens of thousands of entities.
 
-use std::hash::{DefaultHasher, Hash, Hasher};
+use std::hash::{Hash, Hasher};
 
 use serde_json::Value;
 
-use crate::json::{FastMap, RawObject, Str, push_str_literal};
+use crate::json::{FastMap, FxHasher, RawObject, Str, push_str_literal};
 use crate::relations::{Relation, RelationType};
 
 /// A processed entity, ready to be stitched (the `Value` form, convenient in tests).
@@ -151,7 +151,7 @@ impl Stitcher {
         body: &str,
         content_hash: &str,
     ) -> Result<FinalEntity, serde_json::Error> {
-        let mut hasher = DefaultHasher::new();
+        let mut hasher = FxHasher::default();
         content_hash.hash(&mut hasher);
         for relation in self.relations_of(key) {
             relation.hash(&mut hasher);

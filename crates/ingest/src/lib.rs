@@ -19,14 +19,14 @@ use std::sync::Arc;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use pave_catalog::CatalogRules;
-use pave_store::{Batch, EntityRow, LocationRow, Store, StoreError};
+use pave_store::{Batch, EntityHead, EntityRow, LocationRow, Store, StoreError};
 use serde::Serialize;
 
 pub use diagnostics::{Diagnostic, DiagnosticSeverity};
 pub use snapshot::{build_catalog, load_catalog};
 pub use source::{FILE, GIT, Source};
 
-use walk::{KeyPrefix, Previous, Produced, WalkInput, WalkOutput};
+use walk::{Content, KeyPrefix, Previous, Produced, WalkInput, WalkOutput};
 
 /// How ingestion reads sources.
 #[derive(Debug, Clone)]
@@ -195,7 +195,7 @@ pub async fn ingest(
     let mut batch = Batch::default();
     let mut reports = Vec::new();
     for location in locations {
-        let previous_rows = store.location_entities(&location.id).await?;
+        let previous_rows = store.location_entity_heads(&location.id).await?;
         let previous_files = store.files(&location.id).await?;
         let mut report = LocationReport {
             location_id: location.id.clone(),
@@ -253,7 +253,7 @@ pub async fn ingest(
 fn walk_location(
     config: &IngestConfig,
     location: &LocationRow,
-    previous_rows: Vec<EntityRow>,
+    previous_rows: Vec<EntityHead>,
     previous_files: Vec<pave_store::FileRow>,
     progress: Option<Arc<dyn Progress>>,
 ) -> Result<(WalkOutput, Option<String>), IngestError> {
@@ -330,7 +330,7 @@ fn entity_hash(body: &str, relations: &str) -> String {
 fn plan_location(
     location: &LocationRow,
     output: WalkOutput,
-    previous_rows: Vec<EntityRow>,
+    previous_rows: Vec<EntityHead>,
     previous_files: Vec<pave_store::FileRow>,
     claims: &mut HashMap<String, String>,
     now: i64,
@@ -343,7 +343,7 @@ fn plan_location(
     report.files_unchanged = output.files_unchanged;
     report.rejected = output.rejected;
     report.diagnostics = std::mem::take(&mut output.diagnostics);
-    let previous: HashMap<&str, &EntityRow> = previous_rows
+    let previous: HashMap<&str, &EntityHead> = previous_rows
         .iter()
         .map(|r| (r.entity_ref.as_str(), r))
         .collect();
@@ -351,8 +351,7 @@ fn plan_location(
     for Produced {
         entity_ref,
         location_key,
-        body,
-        relations,
+        content,
         file,
         path,
     } in entities
@@ -375,6 +374,16 @@ fn plan_location(
             );
             continue;
         }
+        let (body, relations) = match content {
+            // Kept entities are the stored ones: nothing to write.
+            Content::Kept => {
+                report.unchanged += 1;
+                claims.insert(entity_ref.clone(), location.id.clone());
+                produced.insert(entity_ref);
+                continue;
+            }
+            Content::Read { body, relations } => (body, relations),
+        };
         let hash = entity_hash(&body, &relations);
         match previous.get(entity_ref.as_str()) {
             Some(old) if old.hash == hash => report.unchanged += 1,
@@ -455,7 +464,10 @@ pub async fn preview(source: &Source, config: &IngestConfig) -> Result<Preview, 
         entities: output
             .entities
             .iter()
-            .filter_map(|e| serde_json::from_str(&e.body).ok())
+            .filter_map(|e| match &e.content {
+                Content::Read { body, .. } => serde_json::from_str(body).ok(),
+                Content::Kept => None,
+            })
             .collect(),
         diagnostics: output.diagnostics,
     })

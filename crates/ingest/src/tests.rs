@@ -460,6 +460,12 @@ impl Store for FailingWrites {
     async fn location_entities(&self, id: &str) -> pave_store::Result<Vec<EntityRow>> {
         self.0.location_entities(id).await
     }
+    async fn location_entity_heads(
+        &self,
+        id: &str,
+    ) -> pave_store::Result<Vec<pave_store::EntityHead>> {
+        self.0.location_entity_heads(id).await
+    }
     async fn entity_owners(&self) -> pave_store::Result<Vec<(String, String)>> {
         self.0.entity_owners().await
     }

@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use pave_catalog::stitch::relations_to_text;
 use pave_catalog::{CatalogRules, PlaceholderReader, ProcessContext, process_entity};
-use pave_store::{EntityRow, FileRow};
+use pave_store::{EntityHead, FileRow};
 use pave_yaml::{PathSegment, Position};
 use serde_json::{Value, json};
 use sha2::Digest;
@@ -25,12 +25,20 @@ use crate::{IngestConfig, Progress};
 pub(crate) struct Produced {
     pub(crate) entity_ref: String,
     pub(crate) location_key: String,
-    pub(crate) body: String,
-    pub(crate) relations: String,
+    pub(crate) content: Content,
     /// How the file is shown in diagnostics.
     pub(crate) file: String,
     /// The file's path as its `FileRow` names it.
     pub(crate) path: String,
+}
+
+/// What an entity is now.
+#[derive(Debug, Clone)]
+pub(crate) enum Content {
+    /// Read now: the processed body and the relations it emits.
+    Read { body: String, relations: String },
+    /// Kept as stored: its file did not change, or could not be read.
+    Kept,
 }
 
 /// What the previous run stored for this location.
@@ -38,7 +46,7 @@ pub(crate) struct Produced {
 pub(crate) struct Previous {
     pub(crate) files: HashMap<String, FileRow>,
     /// By `location_key`.
-    pub(crate) entities: HashMap<String, Vec<EntityRow>>,
+    pub(crate) entities: HashMap<String, Vec<EntityHead>>,
 }
 
 pub(crate) struct WalkInput<'a> {
@@ -452,8 +460,10 @@ fn process_file(
                 outcome.entities.push(Produced {
                     entity_ref,
                     location_key: location_key.clone(),
-                    body: processed.entity.to_string(),
-                    relations,
+                    content: Content::Read {
+                        body: processed.entity.to_string(),
+                        relations,
+                    },
                     file: shown.clone(),
                     path: path.display().to_string(),
                 });
@@ -510,7 +520,7 @@ fn process_file(
 /// followed), so a bad edit never empties the catalog.
 fn keep_previous(
     outcome: &mut FileOutcome,
-    previous_entities: Option<&Vec<EntityRow>>,
+    previous_entities: Option<&Vec<EntityHead>>,
     previous_state: Option<&FileRow>,
     shown: &str,
 ) {
@@ -540,22 +550,25 @@ fn keep_previous(
     });
 }
 
-fn produced_from_row(row: &EntityRow, shown: &str, path: &Path) -> Produced {
+fn produced_from_row(row: &EntityHead, shown: &str, path: &Path) -> Produced {
     Produced {
         entity_ref: row.entity_ref.clone(),
         location_key: row.location_key.clone(),
-        body: row.body.clone(),
-        relations: row.relations.clone(),
+        content: Content::Kept,
         file: shown.to_owned(),
         path: path.display().to_string(),
     }
 }
 
-fn location_targets_of(row: &EntityRow, path: &Path, text: Option<&str>) -> Vec<TargetRequest> {
-    if !row.entity_ref.starts_with("location:") {
+fn location_targets_of(row: &EntityHead, path: &Path, text: Option<&str>) -> Vec<TargetRequest> {
+    let Some(body) = row
+        .body
+        .as_deref()
+        .filter(|_| row.entity_ref.starts_with("location:"))
+    else {
         return Vec::new();
-    }
-    let Ok(body) = serde_json::from_str::<Value>(&row.body) else {
+    };
+    let Ok(body) = serde_json::from_str::<Value>(body) else {
         return Vec::new();
     };
     // Reused entities do not carry their document index; find it again for positions.
@@ -736,8 +749,10 @@ pub(crate) fn generated_location(kind: &str, target: &str) -> Produced {
     Produced {
         entity_ref: format!("location:default/{name}"),
         location_key: location_ref.clone(),
-        body: body.to_string(),
-        relations: "[]".into(),
+        content: Content::Read {
+            body: body.to_string(),
+            relations: "[]".into(),
+        },
         file: location_ref.clone(),
         path: location_ref,
     }

@@ -52,6 +52,18 @@ pub struct EntityRow {
     pub updated_at: i64,
 }
 
+/// What ingestion needs of a stored entity to diff against: everything but the body, which
+/// is kept only for `Location` entities (their targets are followed again).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EntityHead {
+    pub entity_ref: String,
+    pub uid: String,
+    pub location_key: String,
+    pub hash: String,
+    /// The body, for `location:` refs only.
+    pub body: Option<String>,
+}
+
 /// What the last ingestion knew about one file, so unchanged files need not be re-read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FileRow {
@@ -151,6 +163,9 @@ pub trait Store: Send + Sync {
 
     /// The entities one location produced.
     async fn location_entities(&self, location_id: &str) -> Result<Vec<EntityRow>>;
+
+    /// The heads of the entities one location produced (bodies only for Locations).
+    async fn location_entity_heads(&self, location_id: &str) -> Result<Vec<EntityHead>>;
 
     /// `(entity_ref, location_id)` for every entity, to detect conflicting claims.
     async fn entity_owners(&self) -> Result<Vec<(String, String)>>;

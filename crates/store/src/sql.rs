@@ -161,6 +161,20 @@ impl $crate::Store for $store {
         Ok(rows.into_iter().map(entity_from).collect())
     }
 
+    async fn location_entity_heads(&self, location_id: &str) -> $crate::Result<Vec<$crate::EntityHead>> {
+        let rows: Vec<(String, String, String, String, Option<String>)> = ::sqlx::query_as(::sqlx::AssertSqlSafe(sql(
+            "SELECT entity_ref, uid, location_key, hash, CASE WHEN entity_ref LIKE 'location:%' THEN body END FROM entities WHERE location_id = ? ORDER BY entity_ref",
+        )))
+        .bind(location_id)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(q("reading a location's entities"))?;
+        Ok(rows
+            .into_iter()
+            .map(|(entity_ref, uid, location_key, hash, body)| $crate::EntityHead { entity_ref, uid, location_key, hash, body })
+            .collect())
+    }
+
     async fn entity_owners(&self) -> $crate::Result<Vec<(String, String)>> {
         ::sqlx::query_as(::sqlx::AssertSqlSafe(sql("SELECT entity_ref, location_id FROM entities")))
             .fetch_all(&self.pool)

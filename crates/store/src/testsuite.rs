@@ -25,6 +25,7 @@ pub async fn run_all(store: &dyn Store) {
     failed_batches_change_nothing(store).await;
     large_batches_are_chunked(store).await;
     files_round_trip(store).await;
+    heads_carry_location_bodies(store).await;
     deleting_a_location_removes_what_it_produced(store).await;
 }
 
@@ -91,6 +92,10 @@ async fn batches_upsert_and_delete(store: &dyn Store) {
         store.location_entities(&loc.id).await.unwrap(),
         vec![updated]
     );
+    let heads = store.location_entity_heads(&loc.id).await.unwrap();
+    assert_eq!(heads.len(), 1);
+    assert_eq!(heads[0].hash, "h-{\"n\":2}");
+    assert_eq!(heads[0].body, None, "bodies only for Location entities");
     let relations = store.entity_relations().await.unwrap();
     assert!(relations.contains(&("component:default/one".into(), "[]".into())));
     let mut visited = Vec::new();
@@ -203,6 +208,24 @@ async fn files_round_trip(store: &dyn Store) {
         .await
         .unwrap();
     assert!(store.files(&loc.id).await.unwrap().is_empty());
+}
+
+async fn heads_carry_location_bodies(store: &dyn Store) {
+    let (loc, _) = store.add_location("file", "/catalog/h", 1).await.unwrap();
+    let mut location = entity(&loc.id, "x", "{\"kind\":\"Location\"}");
+    location.entity_ref = "location:default/x".into();
+    store
+        .apply(&Batch {
+            upsert_entities: vec![location, entity(&loc.id, "y", "{}")],
+            ..Batch::default()
+        })
+        .await
+        .unwrap();
+    let heads = store.location_entity_heads(&loc.id).await.unwrap();
+    assert_eq!(heads[0].entity_ref, "component:default/y");
+    assert_eq!(heads[0].body, None);
+    assert_eq!(heads[1].body.as_deref(), Some("{\"kind\":\"Location\"}"));
+    assert!(store.delete_location(&loc.id).await.unwrap());
 }
 
 async fn deleting_a_location_removes_what_it_produced(store: &dyn Store) {

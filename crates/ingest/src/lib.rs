@@ -243,7 +243,14 @@ pub async fn ingest(
             .push((location.id.clone(), now, status));
         reports.push(report);
     }
+    let planned_ms = started.elapsed().as_millis() as u64;
     store.apply(&batch).await?;
+    tracing::debug!(
+        planned_ms,
+        written_ms = started.elapsed().as_millis() as u64 - planned_ms,
+        rows = batch.upsert_entities.len(),
+        "ingestion planned and written"
+    );
     Ok(IngestReport {
         locations: reports,
         duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),

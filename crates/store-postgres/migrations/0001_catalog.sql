@@ -10,7 +10,7 @@ CREATE TABLE locations (
 
 CREATE TABLE entities (
     entity_ref TEXT PRIMARY KEY CHECK (length(entity_ref) > 0),
-    uid TEXT NOT NULL UNIQUE,
+    uid TEXT NOT NULL,
     location_id TEXT NOT NULL REFERENCES locations (id) ON DELETE CASCADE,
     location_key TEXT NOT NULL,
     body TEXT NOT NULL,

@@ -55,7 +55,8 @@ impl SqliteStore {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(10));
+            .busy_timeout(Duration::from_secs(10))
+            .page_size(8192);
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
             .connect_with(options)

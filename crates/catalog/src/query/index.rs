@@ -96,6 +96,12 @@ pub(crate) struct SearchIndex {
     by_entity: Vec<Row>,
     by_key: Vec<u32>,
     pending: Vec<Row>,
+    /// The keys of the previous entity, by position: entities of one kind list the same keys
+    /// in the same order, so most keys are found here without hashing.
+    recent_keys: Vec<(String, u32)>,
+    /// Likewise the previous entity's values by position (kind, lifecycle, owner… repeat).
+    recent_values: Vec<(String, u32, u32)>,
+    seen: Vec<(u32, u32)>,
 }
 
 impl SearchIndex {
@@ -107,18 +113,38 @@ impl SearchIndex {
 
     /// Adds one row of `entity`; entities must be added in increasing order.
     pub(crate) fn add(&mut self, entity: u32, key: &str, value: Option<&str>) {
-        let key = self.strings.intern(key);
+        let position = self.pending.len();
+        let key = match self.recent_keys.get(position) {
+            Some((recent, id)) if recent == key => *id,
+            _ => {
+                let id = self.strings.intern(key);
+                if position < self.recent_keys.len() {
+                    self.recent_keys[position] = (key.to_owned(), id);
+                } else {
+                    self.recent_keys.push((key.to_owned(), id));
+                }
+                id
+            }
+        };
         let (lower_id, original) = match value {
             None => (NONE, NONE),
-            Some(v) => {
-                let original = self.strings.intern(v);
-                let lowered = lower(v);
-                let lower_id = match lowered {
-                    Cow::Borrowed(_) => original,
-                    Cow::Owned(l) => self.strings.intern(&l),
-                };
-                (lower_id, original)
-            }
+            Some(v) => match self.recent_values.get(position) {
+                Some((recent, original, lower_id)) if recent == v => (*lower_id, *original),
+                _ => {
+                    let original = self.strings.intern(v);
+                    let lower_id = match lower(v) {
+                        Cow::Borrowed(_) => original,
+                        Cow::Owned(l) => self.strings.intern(&l),
+                    };
+                    let entry = (v.to_owned(), original, lower_id);
+                    if position < self.recent_values.len() {
+                        self.recent_values[position] = entry;
+                    } else {
+                        self.recent_values.push(entry);
+                    }
+                    (lower_id, original)
+                }
+            },
         };
         self.pending.push(Row {
             entity,
@@ -130,10 +156,10 @@ impl SearchIndex {
 
     /// Ends an entity: keeps the first row of each (key, lower-cased value), as Backstage does.
     pub(crate) fn finish_entity(&mut self) {
-        let mut seen: Vec<(u32, u32)> = Vec::with_capacity(self.pending.len());
+        self.seen.clear();
         for row in self.pending.drain(..) {
-            if !seen.contains(&(row.key, row.lower)) {
-                seen.push((row.key, row.lower));
+            if !self.seen.contains(&(row.key, row.lower)) {
+                self.seen.push((row.key, row.lower));
                 self.by_entity.push(row);
             }
         }
@@ -141,13 +167,21 @@ impl SearchIndex {
 
     /// Sorts the key-ordered view; call once after the last entity.
     pub(crate) fn seal(&mut self) {
-        let rows = &self.by_entity;
-        let mut by_key: Vec<u32> = (0..u32::try_from(rows.len()).unwrap_or(u32::MAX)).collect();
-        by_key.sort_unstable_by_key(|i| {
-            let r = &rows[*i as usize];
-            (r.key, r.lower, r.entity)
-        });
-        self.by_key = by_key;
+        // Rows are stored entity by entity, so sorting (key, value, row position) sorts by
+        // (key, value, entity); packed into plain integers, the sort stays in cache.
+        let mut order: Vec<(u64, u32)> = self
+            .by_entity
+            .iter()
+            .enumerate()
+            .map(|(i, r)| {
+                let packed = (u64::from(r.key) << 32) | u64::from(r.lower);
+                (packed, u32::try_from(i).unwrap_or(u32::MAX))
+            })
+            .collect();
+        order.sort_unstable();
+        self.by_key = order.into_iter().map(|(_, i)| i).collect();
+        self.recent_keys = Vec::new();
+        self.recent_values = Vec::new();
         self.by_entity.shrink_to_fit();
         self.strings.shrink();
     }

@@ -152,6 +152,13 @@ impl Cdp {
 
     /// Sends a command and waits for its answer (events in between are dropped).
     fn call(&mut self, method: &str, params: Value) -> Value {
+        self.try_call(method, params)
+            .unwrap_or_else(|error| panic!("{method} failed: {error}"))
+    }
+
+    /// [`Self::call`], returning the protocol's error (e.g. "execution context was destroyed"
+    /// while a page navigates) instead of failing.
+    fn try_call(&mut self, method: &str, params: Value) -> Result<Value, String> {
         self.next_id += 1;
         let id = self.next_id;
         let mut message = json!({"id": id, "method": method, "params": params});
@@ -183,9 +190,9 @@ impl Cdp {
                 continue;
             }
             if let Some(error) = reply.get("error") {
-                panic!("{method} failed: {error}");
+                return Err(error.to_string());
             }
-            return reply["result"].clone();
+            return Ok(reply["result"].clone());
         }
     }
 
@@ -205,10 +212,15 @@ impl Cdp {
     fn wait_for(&mut self, what: &str, condition: &str) {
         let deadline = Instant::now() + TIMEOUT;
         while Instant::now() < deadline {
-            if self.eval(&format!(
-                "(() => {{ try {{ return !!({condition}); }} catch (e) {{ return false; }} }})()"
-            )) == json!(true)
-            {
+            // During a navigation the page has no context to evaluate in: just try again.
+            let answer = self.try_call(
+                "Runtime.evaluate",
+                json!({
+                    "expression": format!("(() => {{ try {{ return !!({condition}); }} catch (e) {{ return false; }} }})()"),
+                    "returnByValue": true,
+                }),
+            );
+            if answer.is_ok_and(|r| r["result"]["value"] == json!(true)) {
                 return;
             }
             std::thread::sleep(Duration::from_millis(100));

@@ -77,6 +77,10 @@ pub(crate) struct ServerArgs {
     /// Re-read every registered source this often (`90s`, `5m`, `1h`; `0` never)
     #[arg(long, default_value = "2m", value_parser = crate::config::parse_duration)]
     pub(crate) refresh_interval: std::time::Duration,
+
+    /// Set from the global `--log-format`.
+    #[arg(skip)]
+    pub(crate) json_logs: bool,
 }
 
 #[derive(Debug, Args)]

@@ -26,6 +26,7 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<Outcome> {
     let (config_file, _) = ConfigFile::load(cli.global.config.as_deref())?;
     let ingest = config_file.ingest_config()?;
     let format = cli.global.output;
+    let json_logs = cli.global.log_format == crate::args::LogFormat::Json;
     let database_url = cli.global.database_url.as_deref();
     match cli.command {
         Command::Completions { shell } => {
@@ -37,11 +38,13 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<Outcome> {
             let store = open_store(database_url, "pave.db").await?;
             catalog(command, store, &ingest, format).await
         }
-        Command::Serve(args) => {
+        Command::Serve(mut args) => {
+            args.server.json_logs = json_logs;
             let store = open_store(database_url, "pave.db").await?;
             serve(args, store, ingest).await
         }
-        Command::Demo(args) => {
+        Command::Demo(mut args) => {
+            args.server.json_logs = json_logs;
             let store = open_store(database_url, "demo.db").await?;
             demo(args, store, ingest).await
         }
@@ -302,10 +305,17 @@ fn serve_options(args: &ServerArgs) -> ServeOptions {
 
 async fn start_server(state: Arc<AppState>, args: &ServerArgs, what: &str) -> anyhow::Result<()> {
     let what = what.to_owned();
+    let json_logs = args.json_logs;
     pave_server::serve(state, serve_options(args), move |addr| {
-        eprintln!(
+        let line = format!(
             "{what}: open http://{addr}/ (API at http://{addr}/api/catalog, stop with Ctrl-C)"
         );
+        if json_logs {
+            // Keep stderr pure JSON lines for log collectors.
+            tracing::info!(%addr, "{line}");
+        } else {
+            eprintln!("{line}");
+        }
     })
     .await
     .with_context(|| format!("cannot serve on {}", args.addr))

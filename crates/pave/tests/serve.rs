@@ -311,3 +311,30 @@ fn urlencode(s: &str) -> String {
         })
         .collect()
 }
+
+#[test]
+fn json_logs_are_json_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("pave.db").display());
+    let root = write_catalog(dir.path());
+    let server = Server::start(
+        &["--log-format", "json", "--source", root.to_str().unwrap()],
+        &db,
+    );
+    server.wait_for("/api/catalog/entities", |r| {
+        r.json().as_array().is_some_and(|a| a.len() == 5)
+    });
+    let lines = server.log_lines();
+    assert!(lines.len() >= 3, "{lines:?}");
+    for line in &lines {
+        let entry: Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"));
+        assert!(
+            entry["level"].is_string() && entry["fields"]["message"].is_string(),
+            "{line}"
+        );
+    }
+    assert!(
+        lines.iter().any(|l| l.contains("ingestion finished")),
+        "{lines:?}"
+    );
+}

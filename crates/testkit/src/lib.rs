@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 pub struct Server {
     pub child: Child,
     pub addr: SocketAddr,
+    log: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
 }
 
 impl Server {
@@ -37,8 +38,13 @@ impl Server {
             panic!("no stderr from {}", binary.display());
         };
         let (tx, rx) = std::sync::mpsc::channel();
+        let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let lines = std::sync::Arc::clone(&log);
         std::thread::spawn(move || {
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if let Ok(mut lines) = lines.lock() {
+                    lines.push(line.clone());
+                }
                 if let Some(rest) = line.split("open http://").nth(1) {
                     let addr = rest.split('/').next().unwrap_or_default().to_owned();
                     let _ = tx.send(addr);
@@ -54,6 +60,7 @@ impl Server {
         Server {
             child,
             addr: addr.parse().unwrap(),
+            log,
         }
     }
 
@@ -81,6 +88,11 @@ impl Server {
             }
             std::thread::sleep(Duration::from_millis(20));
         }
+    }
+
+    /// Every line the server wrote to stderr so far.
+    pub fn log_lines(&self) -> Vec<String> {
+        self.log.lock().map(|l| l.clone()).unwrap_or_default()
     }
 
     /// The server's peak resident set size in KiB (Linux `VmHWM`), if known.

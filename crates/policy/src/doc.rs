@@ -1,0 +1,349 @@
+//! What is checked: documents of known kinds, read from text, with where they came from.
+
+use std::sync::Arc;
+
+use pave_yaml::{PathSegment, Position};
+use serde_json::Value;
+
+use crate::dockerfile::Dockerfile;
+
+/// The kind of input a document is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum DocKind {
+    /// A Kubernetes object (anything with `apiVersion` and `kind`, except catalog entities).
+    Kubernetes,
+    /// `terraform show -json` output.
+    TerraformPlan,
+    Dockerfile,
+    /// A GitHub Actions workflow.
+    GithubWorkflow,
+    /// A Backstage `catalog-info.yaml` entity.
+    Catalog,
+}
+
+impl DocKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DocKind::Kubernetes => "kubernetes",
+            DocKind::TerraformPlan => "terraform",
+            DocKind::Dockerfile => "dockerfile",
+            DocKind::GithubWorkflow => "github-actions",
+            DocKind::Catalog => "catalog",
+        }
+    }
+
+    /// Parses a `--type` value.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s.to_ascii_lowercase().as_str() {
+            "kubernetes" | "k8s" => Some(DocKind::Kubernetes),
+            "terraform" | "terraform-plan" | "tfplan" => Some(DocKind::TerraformPlan),
+            "dockerfile" | "docker" => Some(DocKind::Dockerfile),
+            "github-actions" | "github" | "gha" | "workflow" => Some(DocKind::GithubWorkflow),
+            "catalog" | "backstage" => Some(DocKind::Catalog),
+            _ => None,
+        }
+    }
+
+    pub const ALL: [DocKind; 5] = [
+        DocKind::Kubernetes,
+        DocKind::TerraformPlan,
+        DocKind::Dockerfile,
+        DocKind::GithubWorkflow,
+        DocKind::Catalog,
+    ];
+}
+
+/// A file (or stdin) that documents were read from. Text is kept to compute positions
+/// lazily, only for documents that have findings.
+#[derive(Debug)]
+pub struct Source {
+    /// As shown in reports: relative to the working directory when possible, `-` for stdin.
+    pub path: String,
+    pub text: String,
+}
+
+/// The object a finding is about.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize)]
+pub struct ObjectRef {
+    pub kind: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    pub name: String,
+}
+
+impl std::fmt::Display for ObjectRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.namespace {
+            Some(ns) => write!(f, "{}/{}/{}", self.kind, ns, self.name),
+            None => write!(f, "{}/{}", self.kind, self.name),
+        }
+    }
+}
+
+/// One checkable document.
+#[derive(Debug, Clone)]
+pub struct Document {
+    pub source: Arc<Source>,
+    /// Index of the YAML document in its file (for positions).
+    pub index: usize,
+    /// Where this document sits inside the YAML document (e.g. `items.3` for a `List` item).
+    pub base: Vec<PathSegment>,
+    pub kind: DocKind,
+    /// The parsed content (for Dockerfiles, the instructions as JSON, as conftest gives them).
+    pub value: Value,
+    pub dockerfile: Option<Arc<Dockerfile>>,
+}
+
+impl Document {
+    /// The Kubernetes-style identity: `kind`, `metadata.namespace`, `metadata.name`.
+    pub fn object(&self) -> Option<ObjectRef> {
+        match self.kind {
+            DocKind::Kubernetes | DocKind::Catalog => {
+                let kind = self.value.get("kind")?.as_str()?.to_owned();
+                let metadata = self.value.get("metadata");
+                Some(ObjectRef {
+                    kind,
+                    namespace: metadata
+                        .and_then(|m| m.get("namespace"))
+                        .and_then(Value::as_str)
+                        .map(str::to_owned),
+                    name: metadata
+                        .and_then(|m| m.get("name"))
+                        .and_then(Value::as_str)
+                        .unwrap_or("")
+                        .to_owned(),
+                })
+            }
+            _ => None,
+        }
+    }
+
+    /// The line and column of `path` (relative to this document). Exact for YAML and JSON;
+    /// Dockerfile paths are `[instruction index]`.
+    pub fn locate(&self, path: &[PathSegment]) -> Option<Position> {
+        if let Some(dockerfile) = &self.dockerfile {
+            let index = match path.first() {
+                Some(PathSegment::Index(i)) => *i,
+                _ => return Some(Position { line: 1, column: 1 }),
+            };
+            return dockerfile.instructions.get(index).map(|i| Position {
+                line: i.line,
+                column: 1,
+            });
+        }
+        let mut full = self.base.clone();
+        full.extend_from_slice(path);
+        pave_yaml::locate(&self.source.text, self.index, &full)
+    }
+
+    /// A string at `path` (dotted keys), e.g. `doc.str_at(&["metadata", "name"])`.
+    pub fn str_at(&self, path: &[&str]) -> Option<&str> {
+        path.iter().try_fold(&self.value, |v, k| v.get(k))?.as_str()
+    }
+}
+
+/// Why a file could not be read as documents.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LoadError {
+    #[error("{0}")]
+    Yaml(#[from] pave_yaml::YamlError),
+    #[error("invalid Dockerfile at line {line}: {message}")]
+    Dockerfile { line: u32, message: String },
+    #[error("cannot tell what kind of file this is; use --type")]
+    Unknown,
+}
+
+impl LoadError {
+    pub fn position(&self) -> Option<Position> {
+        match self {
+            LoadError::Yaml(e) => Some(e.position()),
+            LoadError::Dockerfile { line, .. } => Some(Position {
+                line: *line,
+                column: 1,
+            }),
+            LoadError::Unknown => None,
+        }
+    }
+}
+
+fn file_name(path: &str) -> &str {
+    path.rsplit(['/', '\\']).next().unwrap_or(path)
+}
+
+/// Whether a path names a Dockerfile (`Dockerfile`, `Dockerfile.prod`, `app.dockerfile`, `Containerfile`).
+pub fn is_dockerfile_name(path: &str) -> bool {
+    let name = file_name(path).to_ascii_lowercase();
+    name == "dockerfile"
+        || name.starts_with("dockerfile.")
+        || name.ends_with(".dockerfile")
+        || name == "containerfile"
+}
+
+/// Whether a path is a GitHub Actions workflow.
+pub fn is_workflow_path(path: &str) -> bool {
+    let p = path.replace('\\', "/");
+    p.contains(".github/workflows/") && (p.ends_with(".yml") || p.ends_with(".yaml"))
+}
+
+/// Reads the documents in `text`. The kind is detected from the file name and content unless
+/// `forced`; documents whose kind cannot be told are skipped (a YAML file of something else
+/// is not an error), except when nothing at all is recognised in a file named on purpose.
+pub fn load(
+    path: &str,
+    text: String,
+    forced: Option<DocKind>,
+    limits: &pave_yaml::Limits,
+) -> Result<Vec<Document>, LoadError> {
+    let is_dockerfile =
+        forced == Some(DocKind::Dockerfile) || (forced.is_none() && is_dockerfile_name(path));
+    let source = Arc::new(Source {
+        path: path.to_owned(),
+        text,
+    });
+    if is_dockerfile {
+        let dockerfile = crate::dockerfile::parse(&source.text)
+            .map_err(|(line, message)| LoadError::Dockerfile { line, message })?;
+        let value = dockerfile.to_json();
+        return Ok(vec![Document {
+            source,
+            index: 0,
+            base: Vec::new(),
+            kind: DocKind::Dockerfile,
+            value,
+            dockerfile: Some(Arc::new(dockerfile)),
+        }]);
+    }
+    let parsed = pave_yaml::parse_documents(&source.text, limits)?;
+    let workflow = is_workflow_path(path);
+    let mut docs = Vec::new();
+    for (index, doc) in parsed.into_iter().enumerate() {
+        let kind = match forced {
+            Some(k) => Some(k),
+            None => detect(&doc.value, workflow),
+        };
+        let Some(kind) = kind else { continue };
+        // A Kubernetes `List` (what `kubectl get -o yaml` prints) holds the objects.
+        if kind == DocKind::Kubernetes && is_list(&doc.value) {
+            if let Some(Value::Array(items)) = doc.value.get("items") {
+                for (i, item) in items.iter().enumerate() {
+                    docs.push(Document {
+                        source: Arc::clone(&source),
+                        index,
+                        base: vec![PathSegment::Key("items".into()), PathSegment::Index(i)],
+                        kind,
+                        value: item.clone(),
+                        dockerfile: None,
+                    });
+                }
+            }
+            continue;
+        }
+        docs.push(Document {
+            source: Arc::clone(&source),
+            index,
+            base: Vec::new(),
+            kind,
+            value: doc.value,
+            dockerfile: None,
+        });
+    }
+    Ok(docs)
+}
+
+fn is_list(value: &Value) -> bool {
+    value
+        .get("kind")
+        .and_then(Value::as_str)
+        .is_some_and(|k| k == "List" || k.ends_with("List"))
+        && value.get("items").is_some_and(Value::is_array)
+}
+
+/// Tells a document's kind from its content.
+pub fn detect(value: &Value, workflow_path: bool) -> Option<DocKind> {
+    let obj = value.as_object()?;
+    if obj.contains_key("format_version")
+        && (obj.contains_key("planned_values")
+            || obj.contains_key("resource_changes")
+            || obj.contains_key("terraform_version"))
+    {
+        return Some(DocKind::TerraformPlan);
+    }
+    if obj.contains_key("jobs")
+        && (workflow_path || obj.contains_key("on") || obj.contains_key("true"))
+    {
+        return Some(DocKind::GithubWorkflow);
+    }
+    let api_version = obj.get("apiVersion").and_then(Value::as_str)?;
+    obj.get("kind").and_then(Value::as_str)?;
+    if api_version.starts_with("backstage.io/")
+        || api_version.starts_with("scaffolder.backstage.io/")
+    {
+        return Some(DocKind::Catalog);
+    }
+    Some(DocKind::Kubernetes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kinds(path: &str, text: &str) -> Vec<(DocKind, Vec<PathSegment>)> {
+        load(path, text.to_owned(), None, &pave_yaml::Limits::default())
+            .unwrap()
+            .into_iter()
+            .map(|d| (d.kind, d.base))
+            .collect()
+    }
+
+    #[test]
+    fn detects_kinds_from_names_and_content() {
+        assert_eq!(
+            kinds("k.yaml", "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\n")[0].0,
+            DocKind::Kubernetes
+        );
+        assert_eq!(
+            kinds(
+                "c.yaml",
+                "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {name: c}\n"
+            )[0]
+            .0,
+            DocKind::Catalog
+        );
+        assert_eq!(
+            kinds(".github/workflows/ci.yml", "on: push\njobs: {}\n")[0].0,
+            DocKind::GithubWorkflow
+        );
+        assert_eq!(
+            kinds(
+                "plan.json",
+                r#"{"format_version": "1.2", "planned_values": {}}"#
+            )[0]
+            .0,
+            DocKind::TerraformPlan
+        );
+        assert_eq!(
+            kinds("Dockerfile", "FROM alpine:3.20\n")[0].0,
+            DocKind::Dockerfile
+        );
+        assert!(
+            kinds("values.yaml", "replicas: 3\n").is_empty(),
+            "unrecognised YAML is skipped"
+        );
+    }
+
+    #[test]
+    fn lists_are_expanded_with_positions() {
+        let text = "apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Pod\n  metadata: {name: a}\n- apiVersion: v1\n  kind: Pod\n  metadata:\n    name: b\n";
+        let docs = load(
+            "l.yaml",
+            text.to_owned(),
+            None,
+            &pave_yaml::Limits::default(),
+        )
+        .unwrap();
+        assert_eq!(docs.len(), 2);
+        assert_eq!(docs[1].object().unwrap().name, "b");
+        let pos = docs[1].locate(&["metadata".into(), "name".into()]).unwrap();
+        assert_eq!((pos.line, pos.column), (10, 5));
+    }
+}

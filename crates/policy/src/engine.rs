@@ -1,0 +1,309 @@
+//! The engine: runs the enabled rules (and custom policies) over documents, applies
+//! exceptions and the failing threshold, and produces a [`Report`].
+
+use std::collections::HashSet;
+
+use crate::config::PolicyConfig;
+use crate::doc::Document;
+use crate::exceptions::{Exceptions, annotated_exemptions};
+use crate::report::{Checked, ExceptionRef, Finding, InputError, Report, RuleInfo, Status};
+use crate::rule::{Context, RawFinding, References, Rule, Severity};
+
+/// A source of rules that are not built in (Rego policies): evaluated per document.
+pub trait CustomPolicies: Send + Sync {
+    /// Descriptions of the rules it can report.
+    fn rules(&self) -> Vec<RuleInfo>;
+    /// Findings for one document, or an error (a policy that failed or ran too long).
+    fn evaluate(&self, doc: &Document) -> Result<Vec<CustomFinding>, String>;
+}
+
+/// A finding from a custom policy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CustomFinding {
+    pub rule: String,
+    pub severity: Severity,
+    pub message: String,
+}
+
+/// Finding rule for exceptions past their `expires`.
+pub const EXPIRED_EXCEPTION: &str = "pave-exception-expired";
+/// Finding rule for `pave.dev/exempt` annotations no exception backs.
+pub const UNREGISTERED_EXEMPTION: &str = "pave-exemption-unregistered";
+
+struct Enabled {
+    rule: Box<dyn Rule>,
+    severity: Severity,
+}
+
+/// Configured rules, exceptions and custom policies, ready to check documents.
+pub struct Policy {
+    enabled: Vec<Enabled>,
+    config: PolicyConfig,
+    exceptions: Exceptions,
+    custom: Vec<Box<dyn CustomPolicies>>,
+}
+
+impl Policy {
+    /// The built-in rules the configuration enables.
+    pub fn new(config: PolicyConfig, exceptions: Exceptions) -> Self {
+        Self::with_rules(crate::rules::builtin(), config, exceptions)
+    }
+
+    /// As [`Policy::new`], from a given rule set (for tests).
+    pub fn with_rules(
+        rules: Vec<Box<dyn Rule>>,
+        config: PolicyConfig,
+        exceptions: Exceptions,
+    ) -> Self {
+        let enabled = rules
+            .into_iter()
+            .filter_map(|rule| {
+                let meta = rule.meta();
+                let severity = config.effective(meta.id, meta.tier, meta.severity)?;
+                Some(Enabled { rule, severity })
+            })
+            .collect();
+        Policy {
+            enabled,
+            config,
+            exceptions,
+            custom: Vec::new(),
+        }
+    }
+
+    /// Adds custom policies (Rego).
+    pub fn with_custom(mut self, custom: Box<dyn CustomPolicies>) -> Self {
+        self.custom.push(custom);
+        self
+    }
+
+    pub fn config(&self) -> &PolicyConfig {
+        &self.config
+    }
+
+    /// Ids in the configuration that name no rule (likely typos).
+    pub fn unknown_rule_ids(&self) -> Vec<String> {
+        let known: HashSet<&str> = crate::rules::builtin_ids().collect();
+        let custom: HashSet<String> = self
+            .custom
+            .iter()
+            .flat_map(|c| c.rules())
+            .map(|r| r.id)
+            .collect();
+        self.config
+            .overrides
+            .keys()
+            .filter(|id| !known.contains(id.as_str()) && !custom.contains(*id))
+            .cloned()
+            .collect()
+    }
+
+    /// Checks `docs`. `errors` are inputs that could not be read (they go into the report);
+    /// `now` is Unix seconds (for exception expiry).
+    pub fn check(&self, docs: &[Document], mut errors: Vec<InputError>, now: i64) -> Report {
+        let ctx = Context {
+            docs,
+            settings: &self.config.settings,
+        };
+        let mut raw: Vec<(RawFinding, Severity)> = Vec::new();
+        for e in &self.enabled {
+            let mut found = Vec::new();
+            e.rule.check(&ctx, &mut found);
+            raw.extend(found.into_iter().map(|f| (f, e.severity)));
+        }
+        let mut findings = Vec::new();
+        for (raw, severity) in raw {
+            let Some(doc) = docs.get(raw.doc) else {
+                continue;
+            };
+            let title = self
+                .enabled
+                .iter()
+                .find(|e| e.rule.meta().id == raw.rule)
+                .map_or("", |e| e.rule.meta().title);
+            findings.push(self.finding(
+                doc,
+                raw.rule,
+                title,
+                severity,
+                raw.message,
+                &raw.path,
+                now,
+            ));
+        }
+        for custom in &self.custom {
+            for doc in docs {
+                match custom.evaluate(doc) {
+                    Ok(found) => {
+                        for f in found {
+                            findings.push(self.finding(
+                                doc,
+                                &f.rule,
+                                &f.rule,
+                                f.severity,
+                                f.message,
+                                &[],
+                                now,
+                            ));
+                        }
+                    }
+                    Err(message) => errors.push(InputError {
+                        file: doc.source.path.clone(),
+                        line: doc.locate(&[]).map(|p| p.line),
+                        column: None,
+                        message,
+                    }),
+                }
+            }
+        }
+        // Objects that claim exemptions must be backed by an exceptions entry.
+        for doc in docs {
+            let object = doc.object();
+            for rule in annotated_exemptions(doc) {
+                if self
+                    .exceptions
+                    .find(&rule, object.as_ref(), &doc.source.path)
+                    .is_none()
+                {
+                    let path = vec![
+                        "metadata".into(),
+                        "annotations".into(),
+                        crate::exceptions::EXEMPT_ANNOTATION.into(),
+                    ];
+                    let message = format!(
+                        "{} names {rule}, but no entry in the exceptions file covers {}: every waiver needs an owner and an expiry",
+                        crate::exceptions::EXEMPT_ANNOTATION,
+                        object
+                            .as_ref()
+                            .map_or_else(|| doc.source.path.clone(), ToString::to_string)
+                    );
+                    findings.push(self.finding(
+                        doc,
+                        UNREGISTERED_EXEMPTION,
+                        "Exemption without a registered exception",
+                        Severity::High,
+                        message,
+                        &path,
+                        now,
+                    ));
+                }
+            }
+        }
+        // Expired exceptions that still match something are findings of their own.
+        let mut expired_reported = HashSet::new();
+        let mut expired = Vec::new();
+        for f in &findings {
+            if f.status == Status::Excepted {
+                continue;
+            }
+            if let Some(e) = self.exceptions.find(&f.rule, f.object.as_ref(), &f.file)
+                && e.expired(now)
+                && expired_reported.insert(e.id.clone())
+            {
+                expired.push(Finding {
+                        rule: EXPIRED_EXCEPTION.into(),
+                        title: "Expired exception".into(),
+                        severity: Severity::High,
+                        status: if Severity::High >= self.config.fail_on { Status::Failed } else { Status::Warning },
+                        message: format!(
+                            "exception {} (owner {}) expired on {}; renew it or fix the findings it covered ({})",
+                            e.id, e.owner, e.expires, f.rule
+                        ),
+                        file: e.file.clone(),
+                        line: e.position.map(|p| p.line),
+                        column: e.position.map(|p| p.column),
+                        object: None,
+                        input: "exceptions".into(),
+                        exception: None,
+                    });
+            }
+        }
+        findings.extend(expired);
+        findings.sort_by(|a, b| {
+            (&a.file, a.line, a.column, &a.rule).cmp(&(&b.file, b.line, b.column, &b.rule))
+        });
+        let mut rules: Vec<RuleInfo> = self
+            .enabled
+            .iter()
+            .map(|e| RuleInfo::builtin(e.rule.meta(), e.severity))
+            .collect();
+        rules.extend(self.custom.iter().flat_map(|c| c.rules()));
+        for (id, title) in [
+            (EXPIRED_EXCEPTION, "Expired exception"),
+            (
+                UNREGISTERED_EXEMPTION,
+                "Exemption without a registered exception",
+            ),
+        ] {
+            rules.push(RuleInfo {
+                id: id.into(),
+                title: title.into(),
+                severity: Severity::High,
+                source: "builtin",
+                input: None,
+                rationale: "Every waiver needs an owner, a reason and an expiry date, recorded in pave-exceptions.yaml.".into(),
+                remediation: "Add or renew the entry in pave-exceptions.yaml, or fix the findings it covers.".into(),
+                references: References::default(),
+            });
+        }
+        Report {
+            profile: self.config.profile.as_str().into(),
+            fail_on: self.config.fail_on,
+            findings,
+            rules,
+            errors,
+            checked: docs
+                .iter()
+                .map(|d| Checked {
+                    file: d.source.path.clone(),
+                    input: d.kind.as_str().into(),
+                    object: d.object(),
+                })
+                .collect(),
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn finding(
+        &self,
+        doc: &Document,
+        rule: &str,
+        title: &str,
+        severity: Severity,
+        message: String,
+        path: &[pave_yaml::PathSegment],
+        now: i64,
+    ) -> Finding {
+        let object = doc.object();
+        let position = doc.locate(path);
+        let exception = self
+            .exceptions
+            .find(rule, object.as_ref(), &doc.source.path)
+            .filter(|e| !e.expired(now));
+        let status = if exception.is_some() {
+            Status::Excepted
+        } else if severity >= self.config.fail_on {
+            Status::Failed
+        } else {
+            Status::Warning
+        };
+        Finding {
+            rule: rule.to_owned(),
+            title: title.to_owned(),
+            severity,
+            status,
+            message,
+            file: doc.source.path.clone(),
+            line: position.map(|p| p.line),
+            column: position.map(|p| p.column),
+            object,
+            input: doc.kind.as_str().into(),
+            exception: exception.map(|e| ExceptionRef {
+                id: e.id.clone(),
+                owner: e.owner.clone(),
+                reason: e.reason.clone(),
+                expires: e.expires.clone(),
+            }),
+        }
+    }
+}

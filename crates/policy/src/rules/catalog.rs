@@ -1,0 +1,7 @@
+//! (rules to come)
+
+use crate::rule::Rule;
+
+pub(crate) fn rules() -> Vec<Box<dyn Rule>> {
+    Vec::new()
+}

@@ -60,6 +60,11 @@ pub(crate) enum Command {
     /// Read, check and query the software catalog
     #[command(subcommand)]
     Catalog(CatalogCommand),
+    /// Check Kubernetes manifests, Terraform plans, Dockerfiles, GitHub workflows and catalog files against guardrails
+    Check(CheckArgs),
+    /// The Kubernetes admission webhook (served by `pave serve`)
+    #[command(subcommand)]
+    Admission(AdmissionCommand),
     /// Print shell completions
     Completions {
         /// The shell to generate completions for
@@ -77,6 +82,14 @@ pub(crate) struct ServerArgs {
     /// Re-read every registered source this often (`90s`, `5m`, `1h`; `0` never)
     #[arg(long, default_value = "2m", value_parser = crate::config::parse_duration)]
     pub(crate) refresh_interval: std::time::Duration,
+
+    /// Serve HTTPS with this PEM certificate chain (the admission webhook needs HTTPS)
+    #[arg(long, value_name = "FILE", requires = "tls_key", env = "PAVE_TLS_CERT")]
+    pub(crate) tls_cert: Option<PathBuf>,
+
+    /// The PEM private key of `--tls-cert`
+    #[arg(long, value_name = "FILE", requires = "tls_cert", env = "PAVE_TLS_KEY")]
+    pub(crate) tls_key: Option<PathBuf>,
 
     /// Set from the global `--log-format`.
     #[arg(skip)]
@@ -105,6 +118,120 @@ pub(crate) struct ServeArgs {
     /// A source to register and read: a file, a folder or a git URL (`URL#ref`); repeatable
     #[arg(long = "source", value_name = "SOURCE")]
     pub(crate) sources: Vec<String>,
+
+    /// The guardrails the admission webhook applies
+    #[command(flatten)]
+    pub(crate) policy: PolicyArgs,
+}
+
+/// Which guardrails apply: shared by `pave check` and the admission webhook.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Policy")]
+pub(crate) struct PolicyArgs {
+    /// Built-in rules to run: `baseline` or `restricted` (Pod Security Standards), `recommended` (all)
+    #[arg(long, value_parser = parse_profile)]
+    pub(crate) profile: Option<pave_policy::Profile>,
+
+    /// Findings at or above this severity fail: info, low, medium, high, critical [default: medium]
+    #[arg(long, value_parser = parse_severity)]
+    pub(crate) fail_on: Option<pave_policy::Severity>,
+
+    /// Policy configuration: profile, rule switches and severities, settings [default: ./pave-policy.yaml if present]
+    #[arg(long, value_name = "FILE", env = "PAVE_POLICY_CONFIG")]
+    pub(crate) policy_config: Option<PathBuf>,
+
+    /// Exceptions with owners and expiry dates [default: ./pave-exceptions.yaml if present]
+    #[arg(long, value_name = "FILE", env = "PAVE_EXCEPTIONS")]
+    pub(crate) exceptions: Option<PathBuf>,
+}
+
+fn parse_profile(s: &str) -> Result<pave_policy::Profile, String> {
+    pave_policy::Profile::parse(s)
+        .ok_or_else(|| format!("unknown profile `{s}` (use baseline, restricted or recommended)"))
+}
+
+fn parse_severity(s: &str) -> Result<pave_policy::Severity, String> {
+    pave_policy::Severity::parse(s)
+        .ok_or_else(|| format!("unknown severity `{s}` (use info, low, medium, high or critical)"))
+}
+
+fn parse_doc_kind(s: &str) -> Result<pave_policy::DocKind, String> {
+    pave_policy::DocKind::parse(s).ok_or_else(|| {
+        format!(
+            "unknown type `{s}` (use kubernetes, terraform, dockerfile, github-actions or catalog)"
+        )
+    })
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct CheckArgs {
+    /// Files, folders (searched recursively) or `-` for standard input [default: .]
+    #[arg(value_name = "PATH")]
+    pub(crate) paths: Vec<String>,
+
+    /// Read every input as this type instead of detecting it: kubernetes, terraform, dockerfile, github-actions, catalog
+    #[arg(long = "type", short = 't', value_parser = parse_doc_kind)]
+    pub(crate) forced: Option<pave_policy::DocKind>,
+
+    /// Report format: human, json, sarif, junit, github [default: human, or json with `-o json`]
+    #[arg(long, short = 'f')]
+    pub(crate) format: Option<String>,
+
+    /// Write the report to this file instead of standard output
+    #[arg(long, value_name = "FILE")]
+    pub(crate) output_file: Option<PathBuf>,
+
+    /// List the rules that would run (with `-o json` for every detail) and exit
+    #[arg(long)]
+    pub(crate) list_rules: bool,
+
+    /// Human format: also show excepted findings and every rule's remediation
+    #[arg(long, short = 'v')]
+    pub(crate) verbose: bool,
+
+    #[command(flatten)]
+    pub(crate) policy: PolicyArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum AdmissionCommand {
+    /// Print the ValidatingWebhookConfiguration that sends objects to `pave serve`
+    Manifest(ManifestArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ManifestArgs {
+    /// PEM file of the CA that signed `pave serve --tls-cert` (becomes `caBundle`)
+    #[arg(long, value_name = "FILE")]
+    pub(crate) ca_file: PathBuf,
+
+    /// The Service in front of `pave serve`
+    #[arg(long, default_value = "pave")]
+    pub(crate) service: String,
+
+    /// The namespace of that Service (it is also kept out of the webhook's reach)
+    #[arg(long, short = 'n', default_value = "pave-system")]
+    pub(crate) namespace: String,
+
+    /// The Service port
+    #[arg(long, default_value_t = 443)]
+    pub(crate) port: u16,
+
+    /// Call pave at this `https://` URL instead of through a Service
+    #[arg(long)]
+    pub(crate) url: Option<String>,
+
+    /// The configuration's name
+    #[arg(long, default_value = "pave-guardrails")]
+    pub(crate) name: String,
+
+    /// What the API server does when pave cannot be reached: Fail or Ignore
+    #[arg(long, default_value = "Fail")]
+    pub(crate) failure_policy: String,
+
+    /// Seconds the API server waits for an answer (1-30)
+    #[arg(long, default_value_t = 5)]
+    pub(crate) timeout: u8,
 }
 
 #[derive(Debug, Subcommand)]

@@ -34,6 +34,10 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<Outcome> {
             Ok(Outcome::Success)
         }
         Command::Catalog(CatalogCommand::Validate { paths }) => validate(&paths, &ingest, format),
+        Command::Check(args) => crate::check::check(args, format),
+        Command::Admission(crate::args::AdmissionCommand::Manifest(args)) => {
+            crate::check::admission_manifest(&args)
+        }
         Command::Catalog(command) => {
             let store = open_store(database_url, "pave.db").await?;
             catalog(command, store, &ingest, format).await
@@ -300,15 +304,28 @@ fn serve_options(args: &ServerArgs) -> ServeOptions {
     ServeOptions {
         addr: args.addr,
         refresh_interval: (!args.refresh_interval.is_zero()).then_some(args.refresh_interval),
+        tls: match (&args.tls_cert, &args.tls_key) {
+            (Some(cert), Some(key)) => Some(pave_server::tls::TlsFiles {
+                cert: cert.clone(),
+                key: key.clone(),
+            }),
+            _ => None,
+        },
     }
 }
 
 async fn start_server(state: Arc<AppState>, args: &ServerArgs, what: &str) -> anyhow::Result<()> {
     let what = what.to_owned();
     let json_logs = args.json_logs;
+    let scheme = if args.tls_cert.is_some() {
+        "https"
+    } else {
+        "http"
+    };
     pave_server::serve(state, serve_options(args), move |addr| {
         let line = format!(
-            "{what}: open http://{addr}/ (API at http://{addr}/api/catalog, stop with Ctrl-C)"
+            "{what}: open {scheme}://{addr}/ (API at {scheme}://{addr}/api/catalog, admission webhook at {scheme}://{addr}{}, stop with Ctrl-C)",
+            pave_check::admission::WEBHOOK_PATH
         );
         if json_logs {
             // Keep stderr pure JSON lines for log collectors.
@@ -333,7 +350,9 @@ async fn serve(
         sources = registered.len(),
         "starting"
     );
+    let policy = crate::check::assemble(&args.policy)?;
     let state = AppState::new(store, ingest);
+    state.set_policy(policy);
     // Serve what is stored at once; read the sources in the background.
     state.reload().await?;
     let background = Arc::clone(&state);

@@ -5,6 +5,7 @@
 //! files); 2 usage or input errors (bad arguments, unreadable sources, unusable database).
 
 mod args;
+mod check;
 mod commands;
 mod config;
 mod output;
@@ -23,6 +24,8 @@ pub(crate) enum Outcome {
     Success,
     /// Finished, but with findings or failures.
     Failures,
+    /// Finished, but some inputs could not be read (exit code 2; the rest was still checked).
+    InputErrors,
 }
 
 /// Runs pave with `args` (including the program name) and returns the process exit code.
@@ -53,6 +56,7 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> ExitCode {
     match runtime.block_on(commands::run(cli)) {
         Ok(Outcome::Success) => ExitCode::SUCCESS,
         Ok(Outcome::Failures) => ExitCode::from(1),
+        Ok(Outcome::InputErrors) => ExitCode::from(2),
         Err(e) => {
             if is_broken_pipe(&e) {
                 return ExitCode::SUCCESS;

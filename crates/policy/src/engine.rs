@@ -100,13 +100,27 @@ impl Policy {
 
     /// Checks `docs`. `errors` are inputs that could not be read (they go into the report);
     /// `now` is Unix seconds (for exception expiry).
-    pub fn check(&self, docs: &[Document], mut errors: Vec<InputError>, now: i64) -> Report {
+    pub fn check(&self, docs: &[Document], errors: Vec<InputError>, now: i64) -> Report {
+        self.run(docs, errors, now, false)
+    }
+
+    /// Checks one object seen alone (an admission request): rules that relate documents
+    /// to each other are skipped, since the rest of the cluster is not in view.
+    pub fn check_object(&self, doc: Document, now: i64) -> Report {
+        self.run(std::slice::from_ref(&doc), Vec::new(), now, true)
+    }
+
+    fn run(&self, docs: &[Document], mut errors: Vec<InputError>, now: i64, alone: bool) -> Report {
         let ctx = Context {
             docs,
             settings: &self.config.settings,
         };
         let mut raw: Vec<(RawFinding, Severity)> = Vec::new();
-        for e in &self.enabled {
+        for e in self
+            .enabled
+            .iter()
+            .filter(|e| !(alone && e.rule.cross_document()))
+        {
             let mut found = Vec::new();
             e.rule.check(&ctx, &mut found);
             raw.extend(found.into_iter().map(|f| (f, e.severity)));

@@ -130,6 +130,13 @@ pub trait Rule: Send + Sync {
     fn meta(&self) -> &RuleMeta;
     /// Appends findings for every document this rule applies to.
     fn check(&self, ctx: &Context<'_>, out: &mut Vec<RawFinding>);
+
+    /// Whether the rule relates documents to each other (a Service to the Pods it selects).
+    /// Such rules are skipped where one object is seen alone (the admission webhook), since
+    /// the rest of the cluster is not in view there.
+    fn cross_document(&self) -> bool {
+        false
+    }
 }
 
 /// Builds a path from keys and indexes: `path!["spec", "containers", 0, "image"]`.

@@ -4,11 +4,13 @@
 //! The store is the source of truth; the index (`pave_catalog::Catalog`) is rebuilt from it
 //! after every change and swapped in atomically, so reads never wait for ingestion.
 
+mod admission;
 mod api;
 mod error;
 pub mod metrics;
 mod openapi;
 pub mod portal;
+pub mod tls;
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -34,6 +36,8 @@ pub struct AppState {
     /// One ingestion at a time; readers never take it.
     refresh_lock: tokio::sync::Mutex<()>,
     ready: AtomicBool,
+    /// The guardrails the admission webhook applies (swappable, like the catalog index).
+    policy: RwLock<Arc<pave_policy::Policy>>,
 }
 
 impl AppState {
@@ -44,7 +48,28 @@ impl AppState {
             catalog: RwLock::new(Arc::new(Catalog::default())),
             refresh_lock: tokio::sync::Mutex::new(()),
             ready: AtomicBool::new(false),
+            policy: RwLock::new(Arc::new(pave_policy::Policy::new(
+                pave_policy::PolicyConfig::default(),
+                pave_policy::Exceptions::default(),
+            ))),
         })
+    }
+
+    /// The policy the admission webhook applies.
+    pub fn policy(&self) -> Arc<pave_policy::Policy> {
+        match self.policy.read() {
+            Ok(guard) => Arc::clone(&guard),
+            Err(poisoned) => Arc::clone(&poisoned.into_inner()),
+        }
+    }
+
+    /// Replaces the admission policy (configuration, exceptions, custom rules).
+    pub fn set_policy(&self, policy: pave_policy::Policy) {
+        let policy = Arc::new(policy);
+        match self.policy.write() {
+            Ok(mut guard) => *guard = policy,
+            Err(poisoned) => *poisoned.into_inner() = policy,
+        }
     }
 
     /// The current index (cheap: an `Arc` clone).
@@ -167,19 +192,34 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/refresh", post(api::refresh))
         .fallback(|| async { ApiError::NotFound("No such catalog route".into()) });
     let _ = metrics::handle();
-    Router::new()
+    let catalog = Router::new()
         .nest("/api/catalog", api)
         .route("/api/openapi.json", get(openapi::document))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics_text))
         .merge(portal::router())
-        .layer(axum::middleware::from_fn(metrics::track))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
-        .layer(tower_http::limit::RequestBodyLimitLayer::new(BODY_LIMIT))
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(BODY_LIMIT));
+    // AdmissionReviews carry the object and its previous version: allow more.
+    let admission = Router::new()
+        .route(
+            pave_check::admission::WEBHOOK_PATH,
+            post(admission::validate),
+        )
+        .layer(DefaultBodyLimit::max(ADMISSION_BODY_LIMIT))
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(
+            ADMISSION_BODY_LIMIT,
+        ));
+    catalog
+        .merge(admission)
+        .layer(axum::middleware::from_fn(metrics::track))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
 }
+
+/// Largest AdmissionReview accepted (objects are at most ~1.5 MiB in etcd, twice for updates).
+pub const ADMISSION_BODY_LIMIT: usize = 8 * 1024 * 1024;
 
 async fn readyz(State(state): State<Arc<AppState>>) -> Response {
     if !state.ready.load(Ordering::Acquire) {
@@ -212,6 +252,8 @@ pub struct ServeOptions {
     pub addr: SocketAddr,
     /// Re-ingest every registered location this often (None: never).
     pub refresh_interval: Option<Duration>,
+    /// Serve HTTPS with these files instead of HTTP.
+    pub tls: Option<tls::TlsFiles>,
 }
 
 /// Serves until SIGTERM or Ctrl-C, then finishes in-flight requests. `on_bound` is told the
@@ -221,6 +263,11 @@ pub async fn serve(
     options: ServeOptions,
     on_bound: impl FnOnce(SocketAddr),
 ) -> std::io::Result<()> {
+    // Checked before binding, so a bad certificate stops the server with a clear message.
+    let tls_config = match &options.tls {
+        Some(files) => Some(tls::server_config(files).map_err(std::io::Error::other)?),
+        None => None,
+    };
     let listener = tokio::net::TcpListener::bind(options.addr).await?;
     let addr = listener.local_addr()?;
     on_bound(addr);
@@ -240,9 +287,18 @@ pub async fn serve(
         })
     });
     let app = router(state).into_make_service();
-    let result = axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await;
+    let result = match tls_config {
+        Some(config) => {
+            axum::serve(tls::TlsListener::new(listener, config)?, app)
+                .with_graceful_shutdown(shutdown_signal())
+                .await
+        }
+        None => {
+            axum::serve(listener, app)
+                .with_graceful_shutdown(shutdown_signal())
+                .await
+        }
+    };
     if let Some(task) = refresher {
         task.abort();
     }

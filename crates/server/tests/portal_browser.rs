@@ -284,6 +284,7 @@ fn start_server(runtime: &tokio::runtime::Runtime, dir: &Path) -> SocketAddr {
         let options = ServeOptions {
             addr: "127.0.0.1:0".parse().unwrap(),
             refresh_interval: None,
+            tls: None,
         };
         pave_server::serve(state, options, move |addr| {
             let _ = tx.send(addr);

@@ -45,7 +45,11 @@ impl Server {
                 if let Ok(mut lines) = lines.lock() {
                     lines.push(line.clone());
                 }
-                if let Some(rest) = line.split("open http://").nth(1) {
+                if let Some(rest) = line
+                    .split("open http://")
+                    .nth(1)
+                    .or_else(|| line.split("open https://").nth(1))
+                {
                     let addr = rest.split('/').next().unwrap_or_default().to_owned();
                     let _ = tx.send(addr);
                 }

@@ -1,0 +1,455 @@
+//! The validating admission webhook: answering `AdmissionReview` (admission.k8s.io/v1)
+//! requests with the same engine, profile and exceptions as `pave check`, and writing the
+//! `ValidatingWebhookConfiguration` that registers it.
+
+use std::fmt::Write as _;
+use std::sync::Arc;
+
+use base64::Engine as _;
+use pave_policy::{DocKind, Document, Policy, Report, Source, Status};
+use serde_json::{Map, Value, json};
+
+/// Where `pave serve` answers admission requests.
+pub const WEBHOOK_PATH: &str = "/api/admission/validate";
+
+/// Kubernetes shows warnings of up to this many characters in full.
+pub const MAX_WARNING_CHARS: usize = 120;
+/// More warnings than this are summarised (large numbers may be dropped by the API server).
+const MAX_WARNINGS: usize = 20;
+
+/// A request that cannot be answered with an `AdmissionResponse` (no uid to answer to).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid AdmissionReview: {0}")]
+pub struct BadReview(pub String);
+
+/// The verdict, for metrics and logs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Answer {
+    /// The `AdmissionReview` to send back (HTTP 200).
+    pub review: Value,
+    pub allowed: bool,
+    /// The object, `Kind namespace/name`.
+    pub object: String,
+}
+
+/// Answers an `AdmissionReview` request body.
+pub fn review(policy: &Policy, body: &[u8], now: i64) -> Result<Answer, BadReview> {
+    let request: Value = serde_json::from_slice(body)
+        .map_err(|e| BadReview(format!("the body is not JSON: {e}")))?;
+    let api_version = request
+        .get("apiVersion")
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    if request.get("kind").and_then(Value::as_str) != Some("AdmissionReview") {
+        return Err(BadReview("`kind` must be AdmissionReview".into()));
+    }
+    if api_version != "admission.k8s.io/v1" && api_version != "admission.k8s.io/v1beta1" {
+        return Err(BadReview(format!(
+            "unsupported apiVersion `{api_version}` (use admission.k8s.io/v1)"
+        )));
+    }
+    let req = request
+        .get("request")
+        .and_then(Value::as_object)
+        .ok_or_else(|| BadReview("`request` is missing".into()))?;
+    let uid = req
+        .get("uid")
+        .and_then(Value::as_str)
+        .filter(|u| !u.is_empty())
+        .ok_or_else(|| BadReview("`request.uid` is missing".into()))?;
+    let operation = req
+        .get("operation")
+        .and_then(Value::as_str)
+        .unwrap_or("CREATE");
+    let respond = |response: Value| json!({"apiVersion": api_version, "kind": "AdmissionReview", "response": response});
+
+    // Nothing to judge when an object goes away.
+    if operation == "DELETE" || operation == "CONNECT" {
+        return Ok(Answer {
+            review: respond(json!({"uid": uid, "allowed": true})),
+            allowed: true,
+            object: String::new(),
+        });
+    }
+    let object = match prepare_object(req) {
+        Ok(object) => object,
+        Err(message) => {
+            return Ok(Answer {
+                review: respond(json!({
+                    "uid": uid,
+                    "allowed": false,
+                    "status": {"code": 400, "reason": "BadRequest", "message": format!("pave: {message}")},
+                })),
+                allowed: false,
+                object: String::new(),
+            });
+        }
+    };
+    let doc = Document {
+        source: Arc::new(Source {
+            path: "admission".into(),
+            text: String::new(),
+        }),
+        index: 0,
+        base: Vec::new(),
+        kind: DocKind::Kubernetes,
+        value: object,
+        dockerfile: None,
+    };
+    let described = doc.object().map(|o| o.to_string()).unwrap_or_default();
+    let report = policy.check_object(doc, now);
+    let (allowed, response) = response_for(uid, &described, &report);
+    Ok(Answer {
+        review: respond(response),
+        allowed,
+        object: described,
+    })
+}
+
+/// The object to check: `request.object` with the request's namespace filled in (clients
+/// often leave `metadata.namespace` out and let the API server default it).
+fn prepare_object(req: &Map<String, Value>) -> Result<Value, String> {
+    let mut object = match req.get("object") {
+        None | Some(Value::Null) => return Err("`request.object` is missing".into()),
+        Some(Value::Object(o)) => o.clone(),
+        Some(_) => return Err("`request.object` is not an object".into()),
+    };
+    if !object.contains_key("kind") {
+        let kind = req
+            .get("kind")
+            .and_then(|k| k.get("kind"))
+            .and_then(Value::as_str)
+            .ok_or("`request.object` has no `kind`")?;
+        object.insert("kind".into(), Value::String(kind.to_owned()));
+    }
+    if !object.get("kind").is_some_and(Value::is_string) {
+        return Err("`request.object.kind` is not a string".into());
+    }
+    let metadata = object
+        .entry("metadata")
+        .or_insert_with(|| Value::Object(Map::new()));
+    let Value::Object(metadata) = metadata else {
+        return Err("`request.object.metadata` is not an object".into());
+    };
+    if !metadata.contains_key("namespace")
+        && let Some(ns) = req
+            .get("namespace")
+            .and_then(Value::as_str)
+            .filter(|n| !n.is_empty())
+    {
+        metadata.insert("namespace".into(), Value::String(ns.to_owned()));
+    }
+    if !metadata.contains_key("name")
+        && let Some(name) = req.get("name").and_then(Value::as_str)
+    {
+        metadata.insert("name".into(), Value::String(name.to_owned()));
+    }
+    Ok(Value::Object(object))
+}
+
+fn response_for(uid: &str, object: &str, report: &Report) -> (bool, Value) {
+    let denials: Vec<String> = report
+        .findings
+        .iter()
+        .filter(|f| f.status == Status::Failed)
+        .map(|f| format!("[{}] {}", f.rule, f.message))
+        .collect();
+    let mut warnings: Vec<String> = report
+        .findings
+        .iter()
+        .filter_map(|f| match (&f.status, &f.exception) {
+            (Status::Warning, _) => Some(format!("{}: {}", f.rule, f.message)),
+            (Status::Excepted, Some(e)) => Some(format!(
+                "{} excepted by {} until {}",
+                f.rule, e.id, e.expires
+            )),
+            _ => None,
+        })
+        .collect();
+    if warnings.len() > MAX_WARNINGS {
+        let more = warnings.len() - (MAX_WARNINGS - 1);
+        warnings.truncate(MAX_WARNINGS - 1);
+        warnings.push(format!("and {more} more warnings (run pave check for all)"));
+    }
+    let warnings: Vec<String> = warnings
+        .iter()
+        .map(|w| truncate(w, MAX_WARNING_CHARS))
+        .collect();
+    let errors: Vec<String> = report.errors.iter().map(|e| e.message.clone()).collect();
+    let mut response = Map::new();
+    response.insert("uid".into(), Value::String(uid.to_owned()));
+    let allowed = denials.is_empty() && errors.is_empty();
+    response.insert("allowed".into(), Value::Bool(allowed));
+    if !errors.is_empty() {
+        // A policy that cannot be evaluated fails closed, saying why.
+        response.insert(
+            "status".into(),
+            json!({"code": 500, "reason": "InternalError", "message": format!("pave could not evaluate the policy for {object}: {}", errors.join("; "))}),
+        );
+    } else if !allowed {
+        let mut message = format!("pave denied {object}: ");
+        for (i, d) in denials.iter().enumerate() {
+            if i > 0 {
+                message.push_str("; ");
+            }
+            let _ = write!(message, "{d}");
+        }
+        response.insert(
+            "status".into(),
+            json!({"code": 403, "reason": "Forbidden", "message": message}),
+        );
+    }
+    if !warnings.is_empty() {
+        response.insert("warnings".into(), json!(warnings));
+    }
+    (allowed, Value::Object(response))
+}
+
+/// At most `max` characters, ending in `…` when cut.
+fn truncate(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        return s.to_owned();
+    }
+    let mut out: String = s.chars().take(max - 1).collect();
+    out.push('…');
+    out
+}
+
+/// How the webhook is registered.
+#[derive(Debug, Clone)]
+pub struct ManifestOptions {
+    /// `metadata.name` of the configuration.
+    pub name: String,
+    /// The in-cluster Service in front of `pave serve` (ignored when `url` is set).
+    pub service: String,
+    pub namespace: String,
+    pub port: u16,
+    /// An `https://` URL instead of a Service (pave running outside the cluster).
+    pub url: Option<String>,
+    /// PEM of the CA that signed the server certificate.
+    pub ca_pem: String,
+    /// `Fail` (deny when pave is unreachable) or `Ignore`.
+    pub failure_policy: String,
+    pub timeout_seconds: u8,
+}
+
+/// Why no manifest could be written.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct ManifestError(pub String);
+
+/// The `ValidatingWebhookConfiguration` for the webhook, as YAML.
+pub fn manifest(options: &ManifestOptions) -> Result<String, ManifestError> {
+    if !options.ca_pem.contains("-----BEGIN CERTIFICATE-----") {
+        return Err(ManifestError(
+            "the CA file holds no PEM certificate (`-----BEGIN CERTIFICATE-----`)".into(),
+        ));
+    }
+    if !matches!(options.failure_policy.as_str(), "Fail" | "Ignore") {
+        return Err(ManifestError(format!(
+            "failure policy `{}`: use Fail or Ignore",
+            options.failure_policy
+        )));
+    }
+    if !(1..=30).contains(&options.timeout_seconds) {
+        return Err(ManifestError("the timeout must be 1 to 30 seconds".into()));
+    }
+    let ca_bundle =
+        base64::engine::general_purpose::STANDARD.encode(options.ca_pem.trim().as_bytes());
+    let mut client_config = Map::new();
+    match &options.url {
+        Some(url) => {
+            let rest = url.strip_prefix("https://").ok_or_else(|| {
+                ManifestError(format!("webhook URL `{url}` must start with https://"))
+            })?;
+            if rest.contains(['?', '#', '@']) {
+                return Err(ManifestError(format!(
+                    "webhook URL `{url}` must have no user, query or fragment"
+                )));
+            }
+            let base = url.trim_end_matches('/');
+            client_config.insert("url".into(), Value::String(format!("{base}{WEBHOOK_PATH}")));
+        }
+        None => {
+            client_config.insert(
+                "service".into(),
+                json!({"namespace": options.namespace, "name": options.service, "path": WEBHOOK_PATH, "port": options.port}),
+            );
+        }
+    }
+    client_config.insert("caBundle".into(), Value::String(ca_bundle));
+    let rule = |groups: &[&str], versions: &[&str], resources: &[&str]| json!({"apiGroups": groups, "apiVersions": versions, "operations": ["CREATE", "UPDATE"], "resources": resources, "scope": "*"});
+    let config = json!({
+        "apiVersion": "admissionregistration.k8s.io/v1",
+        "kind": "ValidatingWebhookConfiguration",
+        "metadata": {
+            "name": options.name,
+            "labels": {"app.kubernetes.io/name": "pave", "app.kubernetes.io/component": "admission-webhook"},
+        },
+        "webhooks": [{
+            "name": "guardrails.pave.dev",
+            "admissionReviewVersions": ["v1"],
+            "sideEffects": "None",
+            "failurePolicy": options.failure_policy,
+            "timeoutSeconds": options.timeout_seconds,
+            "clientConfig": client_config,
+            "rules": [
+                rule(&[""], &["v1"], &["pods", "replicationcontrollers", "services"]),
+                rule(&["apps"], &["v1"], &["deployments", "statefulsets", "daemonsets", "replicasets"]),
+                rule(&["batch"], &["v1"], &["jobs", "cronjobs"]),
+                rule(&["rbac.authorization.k8s.io"], &["v1"], &["roles", "rolebindings", "clusterroles", "clusterrolebindings"]),
+                rule(&["networking.k8s.io"], &["v1"], &["ingresses", "networkpolicies"]),
+                rule(&["policy"], &["v1"], &["poddisruptionbudgets"]),
+                rule(&["autoscaling"], &["v2"], &["horizontalpodautoscalers"]),
+            ],
+            // Never lock out the control plane or pave itself.
+            "namespaceSelector": {"matchExpressions": [{
+                "key": "kubernetes.io/metadata.name",
+                "operator": "NotIn",
+                "values": ["kube-system", "kube-node-lease", options.namespace],
+            }]},
+        }],
+    });
+    Ok(pave_yaml::to_yaml_string(&config))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use pave_policy::{Exceptions, PolicyConfig};
+
+    use super::*;
+
+    fn policy() -> Policy {
+        Policy::new(PolicyConfig::default(), Exceptions::default())
+    }
+
+    fn request(object: Value) -> Vec<u8> {
+        serde_json::to_vec(&json!({
+            "apiVersion": "admission.k8s.io/v1",
+            "kind": "AdmissionReview",
+            "request": {
+                "uid": "705ab4f5-6393-11e8-b7cc-42010a800002",
+                "kind": {"group": "", "version": "v1", "kind": "Pod"},
+                "operation": "CREATE",
+                "namespace": "shop",
+                "object": object,
+            }
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn a_privileged_pod_is_denied_with_the_rule_named() {
+        let pod = json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "web"},
+            "spec": {"containers": [{"name": "web", "image": "nginx:1.27", "securityContext": {"privileged": true}}]}});
+        let answer = review(&policy(), &request(pod), 0).unwrap();
+        assert!(!answer.allowed);
+        let response = &answer.review["response"];
+        assert_eq!(response["uid"], "705ab4f5-6393-11e8-b7cc-42010a800002");
+        assert_eq!(response["allowed"], false);
+        assert_eq!(response["status"]["code"], 403);
+        let message = response["status"]["message"].as_str().unwrap();
+        assert!(
+            message.starts_with("pave denied Pod/shop/web: "),
+            "{message}"
+        );
+        assert!(
+            message.contains("[pss-privileged] container web"),
+            "{message}"
+        );
+        assert_eq!(answer.review["apiVersion"], "admission.k8s.io/v1");
+        assert_eq!(answer.review["kind"], "AdmissionReview");
+    }
+
+    #[test]
+    fn warnings_are_short() {
+        let long = "x".repeat(300);
+        assert_eq!(
+            truncate(&long, MAX_WARNING_CHARS).chars().count(),
+            MAX_WARNING_CHARS
+        );
+        assert_eq!(truncate("short", MAX_WARNING_CHARS), "short");
+    }
+
+    #[test]
+    fn deletes_are_allowed_and_broken_reviews_are_explained() {
+        let delete = serde_json::to_vec(
+            &json!({"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview",
+            "request": {"uid": "u1", "operation": "DELETE", "object": null}}),
+        )
+        .unwrap();
+        assert!(review(&policy(), &delete, 0).unwrap().allowed);
+
+        let missing = review(&policy(), &request(Value::Null), 0).unwrap();
+        assert!(!missing.allowed);
+        assert_eq!(missing.review["response"]["status"]["code"], 400);
+        assert!(
+            missing.review["response"]["status"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("request.object` is missing")
+        );
+
+        let not_object = review(&policy(), &request(json!(["a"])), 0).unwrap();
+        assert!(
+            not_object.review["response"]["status"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("not an object")
+        );
+
+        for (body, want) in [
+            (&b"{not json"[..], "not JSON"),
+            (br#"{"apiVersion": "admission.k8s.io/v1", "kind": "Pod"}"#, "AdmissionReview"),
+            (br#"{"apiVersion": "v2", "kind": "AdmissionReview", "request": {}}"#, "apiVersion"),
+            (br#"{"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview"}"#, "`request` is missing"),
+            (br#"{"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "request": {"object": {}}}"#, "uid"),
+        ] {
+            let err = review(&policy(), body, 0).unwrap_err();
+            assert!(err.to_string().contains(want), "{err} should mention {want}");
+        }
+    }
+
+    #[test]
+    fn the_manifest_registers_the_service_with_its_ca() {
+        let options = ManifestOptions {
+            name: "pave-guardrails".into(),
+            service: "pave".into(),
+            namespace: "platform".into(),
+            port: 443,
+            url: None,
+            ca_pem: "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n".into(),
+            failure_policy: "Fail".into(),
+            timeout_seconds: 5,
+        };
+        let yaml = manifest(&options).unwrap();
+        let doc =
+            &pave_yaml::parse_documents(&yaml, &pave_yaml::Limits::default()).unwrap()[0].value;
+        let hook = &doc["webhooks"][0];
+        assert_eq!(hook["clientConfig"]["service"]["path"], WEBHOOK_PATH);
+        assert_eq!(hook["clientConfig"]["service"]["namespace"], "platform");
+        let ca = base64::engine::general_purpose::STANDARD
+            .decode(hook["clientConfig"]["caBundle"].as_str().unwrap())
+            .unwrap();
+        assert!(
+            String::from_utf8(ca)
+                .unwrap()
+                .starts_with("-----BEGIN CERTIFICATE-----")
+        );
+        assert_eq!(hook["admissionReviewVersions"][0], "v1");
+        assert_eq!(hook["sideEffects"], "None");
+
+        let bad = ManifestOptions {
+            url: Some("http://pave.example.com".into()),
+            ..options.clone()
+        };
+        assert!(manifest(&bad).unwrap_err().to_string().contains("https://"));
+        let bad = ManifestOptions {
+            ca_pem: "hello".into(),
+            ..options
+        };
+        assert!(manifest(&bad).is_err());
+    }
+}

@@ -1,0 +1,18 @@
+//! The application layer of pave's guardrails, shared by `pave check` and the admission
+//! webhook in `pave serve`: which files to read and how ([`inputs`]), how the policy is
+//! assembled from flags and files ([`setup`]), and how an `AdmissionReview` is answered
+//! ([`admission`]). The rules themselves live in `pave-policy`, which does no I/O.
+
+pub mod admission;
+pub mod inputs;
+pub mod setup;
+
+pub use inputs::{Inputs, ReadOptions, read_inputs};
+pub use setup::{Assembled, PolicyOptions, SetupError, build_policy};
+
+/// Seconds since the Unix epoch (for exception expiry).
+pub fn now_unix() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}

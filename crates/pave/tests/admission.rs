@@ -1,0 +1,354 @@
+//! The admission webhook in `pave serve`, over real HTTP and HTTPS: certificates made with the
+//! `openssl` CLI (with a SAN, as the API server requires) and requests sent with `curl`.
+
+#![allow(clippy::unwrap_used, clippy::print_stderr)]
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+
+use common::{Server, pave, stderr, stdout};
+use pave_testkit::http;
+use serde_json::{Value, json};
+
+/// Whether `tool` can run; in CI a missing tool fails the test instead of skipping it.
+fn have(tool: &str) -> bool {
+    let ok = Command::new(tool)
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success())
+        || Command::new(tool)
+            .arg("version")
+            .output()
+            .is_ok_and(|o| o.status.success());
+    if !ok {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "CI=true but `{tool}` is not installed"
+        );
+        eprintln!("skipping: `{tool}` is not installed");
+    }
+    ok
+}
+
+fn review(uid: &str, object: &Value) -> String {
+    json!({
+        "apiVersion": "admission.k8s.io/v1",
+        "kind": "AdmissionReview",
+        "request": {
+            "uid": uid,
+            "kind": {"group": "apps", "version": "v1", "kind": "Deployment"},
+            "resource": {"group": "apps", "version": "v1", "resource": "deployments"},
+            "operation": "CREATE",
+            "namespace": "shop",
+            "name": object["metadata"]["name"],
+            "userInfo": {"username": "alice"},
+            "object": object,
+        }
+    })
+    .to_string()
+}
+
+fn deployment(name: &str, privileged: bool, annotations: Value) -> Value {
+    json!({
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": name, "labels": {"owner": "team-a", "cost-center": "cc-1"}, "annotations": annotations},
+        "spec": {
+            "replicas": 2,
+            "selector": {"matchLabels": {"app": name}},
+            "template": {
+                "metadata": {"labels": {"app": name}},
+                "spec": {
+                    "securityContext": {"runAsNonRoot": true, "seccompProfile": {"type": "RuntimeDefault"}},
+                    "containers": [{
+                        "name": "app",
+                        "image": "registry.example.com/app:1.4.2",
+                        "securityContext": {
+                            "privileged": privileged,
+                            "allowPrivilegeEscalation": false,
+                            "capabilities": {"drop": ["ALL"]},
+                            "readOnlyRootFilesystem": true
+                        },
+                        "resources": {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"cpu": "1", "memory": "256Mi"}},
+                        "livenessProbe": {"httpGet": {"path": "/healthz", "port": 8080}},
+                        "readinessProbe": {"httpGet": {"path": "/readyz", "port": 8080}}
+                    }]
+                }
+            }
+        }
+    })
+}
+
+#[test]
+fn webhook_denies_warns_and_honours_exceptions() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("pave.db").display());
+    let exceptions = dir.path().join("pave-exceptions.yaml");
+    std::fs::write(
+        &exceptions,
+        "exceptions:\n- id: legacy-agent\n  rules: [pss-privileged]\n  match: {kind: Deployment, namespace: shop, name: node-agent}\n  owner: team-infra\n  reason: needs raw sockets until v2\n  expires: 2099-01-01T00:00:00Z\n",
+    )
+    .unwrap();
+    let server = Server::start(&["--exceptions", exceptions.to_str().unwrap()], &db);
+    let post = |body: &str| http(server.addr, "POST", "/api/admission/validate", Some(body));
+
+    let r = post(&review("u-1", &deployment("web", true, json!({}))));
+    assert_eq!(r.status, 200, "{}", r.body);
+    let answer = r.json();
+    assert_eq!(answer["kind"], "AdmissionReview");
+    assert_eq!(answer["response"]["uid"], "u-1");
+    assert_eq!(answer["response"]["allowed"], false, "{answer}");
+    let message = answer["response"]["status"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("Deployment/shop/web") && message.contains("[pss-privileged]"),
+        "{message}"
+    );
+
+    let r = post(&review("u-2", &deployment("web", false, json!({}))));
+    assert_eq!(r.json()["response"]["allowed"], true, "{}", r.body);
+    for warning in r.json()["response"]["warnings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+    {
+        assert!(
+            warning.as_str().unwrap().chars().count() <= 120,
+            "{warning}"
+        );
+    }
+
+    // The same privileged pod under an active exception: allowed, with a warning naming it.
+    let agent = deployment(
+        "node-agent",
+        true,
+        json!({"pave.dev/exempt": "pss-privileged"}),
+    );
+    let r = post(&review("u-3", &agent));
+    let response = &r.json()["response"];
+    assert_eq!(response["allowed"], true, "{response}");
+    let warnings = response["warnings"].to_string();
+    assert!(
+        warnings.contains("pss-privileged excepted by legacy-agent"),
+        "{warnings}"
+    );
+
+    // An annotation that no exception backs is itself a finding.
+    let r = post(&review(
+        "u-4",
+        &deployment("api", false, json!({"pave.dev/exempt": "pss-privileged"})),
+    ));
+    let response = &r.json()["response"];
+    assert_eq!(response["allowed"], false, "{response}");
+    assert!(
+        response["status"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("pave-exemption-unregistered")
+    );
+
+    // Broken requests: a clear 400, and the server keeps serving.
+    let r = post(
+        "{\"apiVersion\": \"admission.k8s.io/v1\", \"kind\": \"AdmissionReview\", \"request\": {\"uid\": \"u-5\", \"operation\": \"CREATE\"}}",
+    );
+    assert_eq!(r.status, 200);
+    assert_eq!(r.json()["response"]["status"]["code"], 400, "{}", r.body);
+    let r = post("{\"not\": \"a review\"");
+    assert_eq!(r.status, 400);
+    assert!(r.body.contains("not JSON"), "{}", r.body);
+    let metrics = server.get("/metrics").body;
+    assert!(
+        metrics.contains("pave_admission_reviews_total{verdict=\"denied\"}"),
+        "{metrics}"
+    );
+}
+
+/// A CA and a server certificate for `pave.pave-system.svc` and 127.0.0.1 (SANs).
+fn certificates(dir: &Path) {
+    let run = |args: &[&str]| {
+        let out = Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    run(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=pave-test-ca",
+    ]);
+    run(&[
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "tls.key",
+        "-out",
+        "tls.csr",
+        "-subj",
+        "/CN=pave.pave-system.svc",
+    ]);
+    std::fs::write(
+        dir.join("san.ext"),
+        "subjectAltName=DNS:pave.pave-system.svc,IP:127.0.0.1\n",
+    )
+    .unwrap();
+    run(&[
+        "x509",
+        "-req",
+        "-in",
+        "tls.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "tls.crt",
+        "-days",
+        "2",
+        "-extfile",
+        "san.ext",
+    ]);
+}
+
+#[test]
+fn webhook_serves_https_with_a_san_certificate() {
+    if !have("openssl") || !have("curl") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    certificates(dir.path());
+    let db = format!("sqlite://{}", dir.path().join("pave.db").display());
+    let cert = dir.path().join("tls.crt");
+    let key = dir.path().join("tls.key");
+    let server = Server::start(
+        &[
+            "--tls-cert",
+            cert.to_str().unwrap(),
+            "--tls-key",
+            key.to_str().unwrap(),
+        ],
+        &db,
+    );
+    let url = format!("https://{}/api/admission/validate", server.addr);
+    let body = review("tls-1", &deployment("web", true, json!({})));
+    let curl = |extra: &[&str]| {
+        Command::new("curl")
+            .args([
+                "-sS",
+                "--max-time",
+                "20",
+                "-X",
+                "POST",
+                "-H",
+                "Content-Type: application/json",
+                "--data-binary",
+                &body,
+            ])
+            .args(extra)
+            .arg(&url)
+            .output()
+            .unwrap()
+    };
+    let ca = dir.path().join("ca.pem");
+    let out = curl(&["--cacert", ca.to_str().unwrap()]);
+    assert!(out.status.success(), "curl: {}", stderr(&out));
+    let answer: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(answer["response"]["uid"], "tls-1");
+    assert_eq!(answer["response"]["allowed"], false);
+
+    // Without the CA the certificate is not trusted: TLS is real.
+    let out = curl(&[]);
+    assert!(
+        !out.status.success(),
+        "curl trusted an unknown CA: {}",
+        stdout(&out)
+    );
+
+    // The manifest carries that CA.
+    let out = pave()
+        .args([
+            "admission",
+            "manifest",
+            "--ca-file",
+            ca.to_str().unwrap(),
+            "--namespace",
+            "pave-system",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let manifest =
+        pave_yaml::parse_documents(&stdout(&out), &pave_yaml::Limits::default()).unwrap();
+    let hook = &manifest[0].value["webhooks"][0];
+    assert_eq!(manifest[0].value["kind"], "ValidatingWebhookConfiguration");
+    assert_eq!(hook["clientConfig"]["service"]["name"], "pave");
+    let encoded = hook["clientConfig"]["caBundle"].as_str().unwrap();
+    let decoded = Command::new("openssl")
+        .args(["base64", "-d", "-A"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            use std::io::Write;
+            child.stdin.take().unwrap().write_all(encoded.as_bytes())?;
+            child.wait_with_output()
+        })
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&decoded.stdout).trim(),
+        std::fs::read_to_string(&ca).unwrap().trim()
+    );
+}
+
+#[test]
+fn unusable_tls_files_stop_the_server_with_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let cert = dir.path().join("tls.crt");
+    std::fs::write(&cert, "not a certificate").unwrap();
+    let out = pave()
+        .args([
+            "serve",
+            "--addr",
+            "127.0.0.1:0",
+            "--tls-cert",
+            cert.to_str().unwrap(),
+            "--tls-key",
+            "/no/such.key",
+        ])
+        .env(
+            "PAVE_DATABASE_URL",
+            format!("sqlite://{}", dir.path().join("pave.db").display()),
+        )
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(
+        err.contains("/no/such.key") || err.contains("tls.crt"),
+        "{err}"
+    );
+    let out = pave()
+        .args(["serve", "--tls-cert", cert.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "--tls-cert needs --tls-key");
+}

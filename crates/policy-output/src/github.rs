@@ -2,7 +2,12 @@
 //!
 //! Escaping follows the Actions toolkit: in the message `%`, CR and LF become `%25`, `%0D`,
 //! `%0A`; in property values `:` and `,` also become `%3A` and `%2C`.
+//!
+//! GitHub turns only the first 10 commands of each kind (error, warning, notice) of a step
+//! into annotations, 50 per job, so input errors come first and findings follow by
+//! severity, most severe first; a plain line says when some were left to the log.
 
+use std::collections::HashMap;
 use std::fmt::Write as _;
 
 use pave_policy::Report;
@@ -11,10 +16,30 @@ use crate::levels::github_command;
 use crate::paths::Resolver;
 use crate::{RenderOptions, text};
 
+/// Annotations GitHub shows per kind and step.
+const SHOWN_PER_KIND: usize = 10;
+
 pub(crate) fn render(report: &Report, options: &RenderOptions) -> String {
     let resolver = Resolver::new(options);
     let mut out = String::new();
-    for f in &report.findings {
+    let mut per_kind: HashMap<&str, usize> = HashMap::new();
+    for e in &report.errors {
+        let place = resolver.place(&e.file);
+        *per_kind.entry("error").or_default() += 1;
+        command(
+            &mut out,
+            "error",
+            place.annotation_path(),
+            e.line,
+            e.column,
+            "pave: input error",
+            &text::safe(&e.message),
+        );
+    }
+    let mut findings: Vec<_> = report.findings.iter().collect();
+    // Stable: report order within a severity.
+    findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
+    for f in findings {
         let place = resolver.place(&f.file);
         let mut message = f.message.clone();
         if let Some(object) = &f.object {
@@ -28,9 +53,11 @@ pub(crate) fn render(report: &Report, options: &RenderOptions) -> String {
             );
         }
         let title = format!("{} ({})", f.rule, f.severity);
+        let kind = github_command(f.status);
+        *per_kind.entry(kind).or_default() += 1;
         command(
             &mut out,
-            github_command(f.status),
+            kind,
             place.annotation_path(),
             f.line,
             f.column,
@@ -38,19 +65,18 @@ pub(crate) fn render(report: &Report, options: &RenderOptions) -> String {
             &text::safe(&message),
         );
     }
-    for e in &report.errors {
-        let place = resolver.place(&e.file);
-        command(
-            &mut out,
-            "error",
-            place.annotation_path(),
-            e.line,
-            e.column,
-            "pave: input error",
-            &text::safe(&e.message),
+    // Plain text: a line that is not a command is printed to the log as it is.
+    let hidden: usize = per_kind
+        .values()
+        .map(|n| n.saturating_sub(SHOWN_PER_KIND))
+        .sum();
+    if hidden > 0 {
+        let _ = writeln!(
+            out,
+            "{hidden} more {} in this log than GitHub shows as annotations ({SHOWN_PER_KIND} of each kind per step)",
+            if hidden == 1 { "problem" } else { "problems" }
         );
     }
-    // Plain text: a line that is not a command is printed to the log as it is.
     out.push_str(&text::summary_line(report));
     out.push('\n');
     out

@@ -85,6 +85,15 @@
 //! while `pave check` exits 0 (conftest reports warnings as failures because it has no
 //! threshold; ours is `failOn`). Test cases carry `file` and `line` attributes, which
 //! GitLab and GitHub test reporters use to link to the source.
+//!
+//! # GitHub workflow commands
+//!
+//! One command per input error, then per finding, most severe first: GitHub makes
+//! annotations of only the first 10 commands of each kind in a step (50 per job), and says
+//! nothing about the rest, so a plain line counts what stayed in the log. Then the summary
+//! line. Paths are repo-relative as for SARIF, unencoded; stdin findings have no `file`.
+//! Human and GitHub output replace control characters from the input (other than newline
+//! and tab) with U+FFFD, so checked files cannot drive the terminal.
 
 mod github;
 mod human;

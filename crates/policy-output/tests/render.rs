@@ -635,9 +635,16 @@ fn github_commands_parse_back() {
     let r = report();
     let out = render(&r, Format::Github, &options());
     let lines: Vec<&str> = out.lines().collect();
-    assert_eq!(lines.len(), r.findings.len() + r.errors.len() + 1);
+    assert_eq!(lines.len(), r.errors.len() + r.findings.len() + 1);
     assert_eq!(*lines.last().unwrap(), summary_line(&r));
-    for (line, f) in lines.iter().zip(&r.findings) {
+    // Input errors first, then findings from the most severe (GitHub shows only the first
+    // ten of each kind).
+    assert!(
+        lines[1].starts_with("::error file=odd%2C name%3A 50%25.yaml,title=pave%3A input error::")
+    );
+    let mut findings: Vec<_> = r.findings.iter().collect();
+    findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
+    for (line, f) in lines[r.errors.len()..].iter().zip(findings) {
         let rest = line.strip_prefix("::").unwrap();
         let (head, message) = rest.split_once("::").unwrap();
         assert!(!message.contains('\n') && !message.contains('\r'));
@@ -668,11 +675,27 @@ fn github_commands_parse_back() {
             assert_eq!(props.get("col").cloned(), f.column.map(|c| c.to_string()));
         }
     }
-    let error_line = lines[r.findings.len() + 1];
-    assert!(
-        error_line
-            .starts_with("::error file=odd%2C name%3A 50%25.yaml,title=pave%3A input error::")
-    );
+}
+
+#[test]
+fn github_says_when_annotations_overflow() {
+    let mut r = report();
+    let extra: Vec<_> = (0..12)
+        .map(|i| {
+            let mut f = r.findings[1].clone();
+            f.line = Some(100 + i);
+            f
+        })
+        .collect();
+    r.findings.extend(extra);
+    let failed = r.summary().failed;
+    let out = render(&r, Format::Github, &options());
+    let errors = out.lines().filter(|l| l.starts_with("::error ")).count();
+    assert_eq!(errors, failed + r.errors.len());
+    let hidden = errors - 10;
+    assert!(out.contains(&format!(
+        "{hidden} more problems in this log than GitHub shows as annotations"
+    )));
 }
 
 #[test]

@@ -12,7 +12,7 @@
 //! 1 file, 2 objects checked: 1 failed, 1 excepted (profile recommended, failing at medium and above)
 //! ```
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 
 use pave_policy::{Finding, Report, RuleInfo, Status};
@@ -86,10 +86,14 @@ pub(crate) fn render(report: &Report, options: &RenderOptions) -> String {
     // Findings come sorted by file from the engine; group runs of the same file, keeping
     // first-appearance order should a caller hand them in another order.
     let mut files: Vec<(&str, Vec<&Finding>)> = Vec::new();
+    let mut index: HashMap<&str, usize> = HashMap::new();
     for f in &report.findings {
-        match files.iter_mut().find(|(file, _)| *file == f.file) {
-            Some((_, list)) => list.push(f),
-            None => files.push((&f.file, vec![f])),
+        let i = *index.entry(&f.file).or_insert_with(|| {
+            files.push((&f.file, Vec::new()));
+            files.len() - 1
+        });
+        if let Some((_, list)) = files.get_mut(i) {
+            list.push(f);
         }
     }
     for (file, findings) in &files {

@@ -1,10 +1,10 @@
 //! JUnit XML as CI systems read it (GitLab, Jenkins, GitHub test reporters). Granularity
 //! and mappings are in the crate docs.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 
-use pave_policy::{Finding, Report, Status};
+use pave_policy::{Finding, ObjectRef, Report, Status};
 
 use crate::RenderOptions;
 use crate::text;
@@ -90,7 +90,7 @@ enum Outcome {
     },
 }
 
-pub(crate) fn render(report: &Report, _options: &RenderOptions) -> String {
+pub(crate) fn render<'a>(report: &'a Report, _options: &RenderOptions) -> String {
     let mut suites = Suites::default();
     // Suites in the order files were checked, then files known only from findings/errors.
     for c in &report.checked {
@@ -109,11 +109,20 @@ pub(crate) fn render(report: &Report, _options: &RenderOptions) -> String {
 
     // A document with no finding at all passed every rule that ran on it. Documents without
     // an object identity (Dockerfiles, plans) are told apart by input kind.
+    let key = |file: &'a str, object: &'a Option<ObjectRef>, input: &'a str| {
+        (
+            file,
+            object.as_ref(),
+            if object.is_some() { "" } else { input },
+        )
+    };
+    let with_findings: HashSet<_> = report
+        .findings
+        .iter()
+        .map(|f| key(&f.file, &f.object, &f.input))
+        .collect();
     for c in &report.checked {
-        let has_findings = report.findings.iter().any(|f| {
-            f.file == c.file && f.object == c.object && (c.object.is_some() || f.input == c.input)
-        });
-        if !has_findings {
+        if !with_findings.contains(&key(&c.file, &c.object, &c.input)) {
             let name = match &c.object {
                 Some(o) => o.to_string(),
                 None => c.input.clone(),

@@ -1,6 +1,6 @@
 //! SARIF 2.1.0 as GitHub code scanning reads it (see the crate docs for the choices).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 
 use pave_policy::rule::References;
@@ -111,13 +111,14 @@ pub(crate) fn value(report: &Report, options: &RenderOptions) -> Value {
 /// does not describe (so every result has a `ruleIndex`).
 fn rules(report: &Report) -> Vec<RuleInfo> {
     let mut rules: Vec<RuleInfo> = Vec::new();
+    let mut known: HashSet<&str> = HashSet::new();
     for r in &report.rules {
-        if !rules.iter().any(|known| known.id == r.id) {
+        if known.insert(&r.id) {
             rules.push(r.clone());
         }
     }
     for f in &report.findings {
-        if !rules.iter().any(|known| known.id == f.rule) {
+        if known.insert(&f.rule) {
             rules.push(RuleInfo {
                 id: f.rule.clone(),
                 title: f.title.clone(),

@@ -2,12 +2,12 @@
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::Path;
 
 use anyhow::{Context, anyhow};
 use pave_check::{PolicyOptions, ReadOptions, build_policy, read_inputs};
-use serde_json::json;
+use pave_policy_output::{Format, RenderOptions};
 
 use crate::Outcome;
 use crate::args::{CheckArgs, ManifestArgs, OutputFormat, PolicyArgs};
@@ -38,9 +38,10 @@ pub(crate) fn check(args: CheckArgs, output: OutputFormat) -> anyhow::Result<Out
         return list_rules(&policy, output);
     }
     let format = match args.format.as_deref() {
-        Some(f) => f.to_owned(),
-        None if output == OutputFormat::Json => "json".to_owned(),
-        None => "human".to_owned(),
+        Some(f) => Format::parse(f)
+            .ok_or_else(|| anyhow!("unknown format `{f}` (use {})", Format::NAMES.join(", ")))?,
+        None if output == OutputFormat::Json => Format::Json,
+        None => Format::Human,
     };
     let options = ReadOptions {
         forced: args.forced,
@@ -48,10 +49,22 @@ pub(crate) fn check(args: CheckArgs, output: OutputFormat) -> anyhow::Result<Out
     };
     let inputs = read_inputs(&args.paths, &mut std::io::stdin().lock(), &options);
     let report = policy.check(&inputs.documents, inputs.errors, pave_check::now_unix());
-    let text = render(&report, &format)?;
+    let working_dir = std::env::current_dir().ok();
+    let mut render_options = RenderOptions::default();
+    render_options.color = args.output_file.is_none()
+        && std::io::stdout().is_terminal()
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    render_options.verbose = args.verbose;
+    render_options.tool_version = env!("CARGO_PKG_VERSION").to_owned();
+    render_options.repo_root = working_dir.as_deref().and_then(repo_root);
+    render_options.working_dir = working_dir;
+    let text = pave_policy_output::render(&report, format, &render_options);
     match &args.output_file {
-        Some(path) => std::fs::write(path, text)
-            .with_context(|| format!("cannot write {}", path.display()))?,
+        Some(path) => {
+            std::fs::write(path, text)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            eprintln!("{}", pave_policy_output::summary_line(&report));
+        }
         None => std::io::stdout().lock().write_all(text.as_bytes())?,
     }
     Ok(match report.exit_code() {
@@ -61,33 +74,11 @@ pub(crate) fn check(args: CheckArgs, output: OutputFormat) -> anyhow::Result<Out
     })
 }
 
-fn render(report: &pave_policy::Report, format: &str) -> anyhow::Result<String> {
-    match format {
-        "json" => Ok(serde_json::to_string_pretty(
-            &json!({"summary": report.summary(), "report": report}),
-        )? + "\n"),
-        "human" | "text" => {
-            let mut out = String::new();
-            for e in &report.errors {
-                out.push_str(&format!("{e}\n"));
-            }
-            for f in &report.findings {
-                out.push_str(&format!(
-                    "{}:{}:{}: {} {} {}\n",
-                    f.file,
-                    f.line.unwrap_or(0),
-                    f.column.unwrap_or(0),
-                    f.severity,
-                    f.rule,
-                    f.message
-                ));
-            }
-            Ok(out)
-        }
-        other => Err(anyhow!(
-            "unknown format `{other}` (use human, json, sarif, junit or github)"
-        )),
-    }
+/// The enclosing git work tree (SARIF URIs are relative to it).
+fn repo_root(dir: &Path) -> Option<std::path::PathBuf> {
+    dir.ancestors()
+        .find(|d| d.join(".git").exists())
+        .map(Path::to_path_buf)
 }
 
 fn list_rules(policy: &pave_policy::Policy, output: OutputFormat) -> anyhow::Result<Outcome> {

@@ -412,7 +412,7 @@ fn storage_unencrypted(plan: &Plan<'_>, emit: Emit<'_>) {
             Attr::Set(Value::Bool(false)) => {
                 emit(r.at(&[key]), format!("{} sets {key} = false", r.address))
             }
-            Attr::Unset if !inherited && !(r.kind == "aws_ebs_volume" && ebs_default) => emit(
+            Attr::Unset if !inherited && (r.kind != "aws_ebs_volume" || !ebs_default) => emit(
                 r.path.clone(),
                 format!(
                     "{} does not set {key}: its storage is not encrypted at rest",
@@ -547,7 +547,7 @@ fn port(v: Option<&Value>) -> Option<i64> {
     }
 }
 
-fn strings<'a>(v: Option<&'a Value>) -> impl Iterator<Item = &'a str> {
+fn strings(v: Option<&Value>) -> impl Iterator<Item = &str> {
     items(v).iter().filter_map(Value::as_str)
 }
 

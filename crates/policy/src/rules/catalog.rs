@@ -389,4 +389,15 @@ spec:
             ]
         );
     }
+
+    #[test]
+    fn odd_shapes_do_not_panic() {
+        for text in [
+            "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: []\nspec: x\n",
+            "apiVersion: backstage.io/v1alpha1\nkind: API\nmetadata: {annotations: 5, description: 7}\nspec: {owner: \"user:\"}\n",
+            "apiVersion: backstage.io/v1alpha1\nkind: System\nspec: {owner: [a]}\n",
+        ] {
+            let _ = check(text);
+        }
+    }
 }

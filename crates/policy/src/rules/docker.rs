@@ -1209,4 +1209,15 @@ RUN sudo -E make install
         let apk = f.iter().find(|f| f.rule == "docker-apk-no-cache").unwrap();
         assert_eq!((apk.line, apk.column), (Some(4), Some(1)));
     }
+
+    #[test]
+    fn odd_shapes_do_not_panic() {
+        for text in [
+            "FROM ${\nUSER\nRUN\nADD\nENV A\nARG\n",
+            "ARG X=\"\nFROM $X:${Y:-}\nRUN echo \"héllo → ünïcode\" && sudo\nRUN [\"sh\", \"-c\"]\nADD [\"only\"]\n",
+            "FROM a AS a\nFROM a AS b\nFROM b\nUSER $U\nRUN 'unterminated && apt-get install\n",
+        ] {
+            let _ = check(text);
+        }
+    }
 }

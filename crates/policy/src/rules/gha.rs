@@ -326,8 +326,10 @@ fn context_references(expr: &str) -> Vec<&str> {
     let mut out = Vec::new();
     let mut i = 0;
     while i < bytes.len() {
-        let starts = expr[i..].len() >= 6
-            && expr[i..i + 6].eq_ignore_ascii_case("github")
+        // Bytes, not str slices: `i` need not be on a character boundary.
+        let starts = bytes
+            .get(i..i + 6)
+            .is_some_and(|w| w.eq_ignore_ascii_case(b"github"))
             && (i == 0 || !(ident(bytes[i - 1]) || bytes[i - 1] == b'.'));
         if !starts {
             i += 1;
@@ -693,6 +695,10 @@ jobs:
             vec!["github.event.issue.title", "github['event']"]
         );
         assert_eq!(
+            context_references("format('héllo → {0}', github.head_ref)"),
+            vec!["github.head_ref"]
+        );
+        assert_eq!(
             segments("github.event.pages[3]['page_name']"),
             vec!["github", "event", "pages", "*", "page_name"]
         );
@@ -704,5 +710,16 @@ jobs:
         );
         assert_eq!(unpinned("./local"), None);
         assert!(unpinned("docker://alpine:3").is_some());
+    }
+
+    #[test]
+    fn odd_shapes_do_not_panic() {
+        for text in [
+            "on: 5\njobs: []\n",
+            "on: [pull_request_target]\njobs:\n  a: x\n  b:\n    steps: x\n  c:\n    uses: 5\n    steps: [null, 1, {uses: 5, with: 3, run: [1]}, {uses: actions/checkout, with: {ref: 5}}]\n",
+            "\"true\": {workflow_run: {}}\njobs:\n  a:\n    steps:\n      - run: \"${{ github\"\n      - run: \"${{ github.event.issue.title[\"\n      - run: \"é${{ émoji.github }} ${{github}}\"\n",
+        ] {
+            let _ = check(text);
+        }
     }
 }

@@ -7,6 +7,7 @@
 //! leave out what is unknown until apply; `resource_changes[].change.after_unknown` tells an
 //! unknown attribute from an unset one, and unknown is never a violation.
 
+use std::cell::OnceCell;
 use std::collections::{HashMap, HashSet};
 
 use pave_yaml::PathSegment;
@@ -42,12 +43,17 @@ fn meta(
     }
 }
 
-/// A managed resource in the plan and the path to its object in the JSON.
+/// A managed resource in the plan and where its object is in the JSON.
 struct Resource<'a> {
     address: &'a str,
     kind: &'a str,
     values: &'a Value,
-    path: Vec<PathSegment>,
+    /// `planned_values` or `values`.
+    root: &'static str,
+    /// Indexes into `child_modules` at each level, then into `resources`; the path is only
+    /// built for findings.
+    modules: Vec<usize>,
+    index: usize,
 }
 
 impl<'a> Resource<'a> {
@@ -60,9 +66,20 @@ impl<'a> Resource<'a> {
         self.get(key).and_then(Value::as_str)
     }
 
+    /// The path to the resource object.
+    fn path(&self) -> Vec<PathSegment> {
+        let mut p = Vec::with_capacity(4 + 2 * self.modules.len());
+        p.extend([self.root.into(), "root_module".into()]);
+        for m in &self.modules {
+            p.extend(["child_modules".into(), PathSegment::Index(*m)]);
+        }
+        p.extend(["resources".into(), PathSegment::Index(self.index)]);
+        p
+    }
+
     /// The path to `values.<keys…>`.
     fn at(&self, keys: &[&str]) -> Vec<PathSegment> {
-        let mut p = self.path.clone();
+        let mut p = self.path();
         p.push("values".into());
         p.extend(keys.iter().map(|k| PathSegment::Key((*k).to_owned())));
         p
@@ -79,9 +96,10 @@ enum Attr<'a> {
 }
 
 struct Plan<'a> {
+    doc: &'a Document,
     resources: Vec<Resource<'a>>,
-    /// Address → `after_unknown`.
-    unknown: HashMap<&'a str, &'a Value>,
+    /// Address → `after_unknown`, built when first needed.
+    unknown: OnceCell<HashMap<&'a str, &'a Value>>,
 }
 
 impl<'a> Plan<'a> {
@@ -89,27 +107,36 @@ impl<'a> Plan<'a> {
         let mut resources = Vec::new();
         for root in ["planned_values", "values"] {
             if let Some(module) = doc.value.get(root).and_then(|v| v.get("root_module")) {
-                walk(
-                    module,
-                    vec![root.into(), "root_module".into()],
-                    &mut resources,
-                    0,
-                );
+                walk(module, root, &mut Vec::new(), &mut resources);
                 break;
             }
         }
-        let mut unknown = HashMap::new();
-        if let Some(Value::Array(changes)) = doc.value.get("resource_changes") {
-            for c in changes {
-                if let (Some(address), Some(after)) = (
-                    c.get("address").and_then(Value::as_str),
-                    c.get("change").and_then(|c| c.get("after_unknown")),
-                ) {
-                    unknown.insert(address, after);
-                }
-            }
+        Plan {
+            doc,
+            resources,
+            unknown: OnceCell::new(),
         }
-        Plan { resources, unknown }
+    }
+
+    /// `after_unknown` of a resource.
+    fn unknown(&self, address: &str) -> Option<&'a Value> {
+        self.unknown
+            .get_or_init(|| {
+                let mut unknown = HashMap::new();
+                if let Some(Value::Array(changes)) = self.doc.value.get("resource_changes") {
+                    for c in changes {
+                        if let (Some(address), Some(after)) = (
+                            c.get("address").and_then(Value::as_str),
+                            c.get("change").and_then(|c| c.get("after_unknown")),
+                        ) {
+                            unknown.insert(address, after);
+                        }
+                    }
+                }
+                unknown
+            })
+            .get(address)
+            .copied()
     }
 
     fn of_type<'s>(&'s self, kinds: &'s [&str]) -> impl Iterator<Item = &'s Resource<'a>> {
@@ -123,8 +150,7 @@ impl<'a> Plan<'a> {
             return Attr::Set(v);
         }
         if self
-            .unknown
-            .get(r.address)
+            .unknown(r.address)
             .and_then(|u| u.get(key))
             .is_some_and(|u| u == &Value::Bool(true))
         {
@@ -135,9 +161,14 @@ impl<'a> Plan<'a> {
     }
 }
 
-fn walk<'a>(module: &'a Value, path: Vec<PathSegment>, out: &mut Vec<Resource<'a>>, depth: usize) {
+fn walk<'a>(
+    module: &'a Value,
+    root: &'static str,
+    modules: &mut Vec<usize>,
+    out: &mut Vec<Resource<'a>>,
+) {
     if let Some(Value::Array(resources)) = module.get("resources") {
-        for (i, r) in resources.iter().enumerate() {
+        for (index, r) in resources.iter().enumerate() {
             // Data sources are read, not created: nothing to guard.
             if r.get("mode").and_then(Value::as_str).unwrap_or("managed") != "managed" {
                 continue;
@@ -148,25 +179,23 @@ fn walk<'a>(module: &'a Value, path: Vec<PathSegment>, out: &mut Vec<Resource<'a
             ) else {
                 continue;
             };
-            let mut p = path.clone();
-            p.push("resources".into());
-            p.push(i.into());
             out.push(Resource {
                 address,
                 kind,
                 values: r.get("values").unwrap_or(&NULL),
-                path: p,
+                root,
+                modules: modules.clone(),
+                index,
             });
         }
     }
-    if depth < 64
+    if modules.len() < 64
         && let Some(Value::Array(children)) = module.get("child_modules")
     {
         for (j, child) in children.iter().enumerate() {
-            let mut p = path.clone();
-            p.push("child_modules".into());
-            p.push(j.into());
-            walk(child, p, out, depth + 1);
+            modules.push(j);
+            walk(child, root, modules, out);
+            modules.pop();
         }
     }
 }
@@ -355,12 +384,12 @@ const BLOCK_FLAGS: [&str; 4] = [
     "restrict_public_buckets",
 ];
 
-fn s3_encryption(plan: &Plan<'_>, doc: &Document, emit: Emit<'_>) {
+fn s3_encryption(plan: &Plan<'_>, emit: Emit<'_>) {
     let mut buckets = plan.of_type(&["aws_s3_bucket"]).peekable();
     if buckets.peek().is_none() {
         return;
     }
-    let config = config_index(doc);
+    let config = config_index(plan.doc);
     let links = BucketLinks::build(
         plan,
         &config,
@@ -375,7 +404,7 @@ fn s3_encryption(plan: &Plan<'_>, doc: &Document, emit: Emit<'_>) {
             continue;
         }
         emit(
-            bucket.path.clone(),
+            bucket.path(),
             format!(
                 "{} declares no server-side encryption (no aws_s3_bucket_server_side_encryption_configuration for it): it relies on the SSE-S3 default",
                 bucket.address
@@ -413,7 +442,7 @@ fn storage_unencrypted(plan: &Plan<'_>, emit: Emit<'_>) {
                 emit(r.at(&[key]), format!("{} sets {key} = false", r.address))
             }
             Attr::Unset if !inherited && (r.kind != "aws_ebs_volume" || !ebs_default) => emit(
-                r.path.clone(),
+                r.path(),
                 format!(
                     "{} does not set {key}: its storage is not encrypted at rest",
                     r.address
@@ -482,13 +511,13 @@ fn public_access_block(plan: &Plan<'_>, emit: Emit<'_>) {
         let path = if r.get(first).is_some() {
             r.at(&[*first])
         } else {
-            r.path.clone()
+            r.path()
         };
         emit(path, format!("{} leaves {} off", r.address, off.join(", ")));
     }
 }
 
-fn public_access_block_missing(plan: &Plan<'_>, doc: &Document, emit: Emit<'_>) {
+fn public_access_block_missing(plan: &Plan<'_>, emit: Emit<'_>) {
     let mut buckets = plan.of_type(&["aws_s3_bucket"]).peekable();
     if buckets.peek().is_none() {
         return;
@@ -504,12 +533,12 @@ fn public_access_block_missing(plan: &Plan<'_>, doc: &Document, emit: Emit<'_>) 
     {
         return;
     }
-    let config = config_index(doc);
+    let config = config_index(plan.doc);
     let links = BucketLinks::build(plan, &config, "aws_s3_bucket_public_access_block");
     for bucket in buckets {
         if !links.covers(bucket) {
             emit(
-                bucket.path.clone(),
+                bucket.path(),
                 format!(
                     "{} has no aws_s3_bucket_public_access_block (and no account-wide block)",
                     bucket.address
@@ -590,7 +619,7 @@ fn ingress_rules<'a>(plan: &Plan<'a>) -> Vec<(&'a str, Ingress<'a>)> {
                     out.push((
                         r.address,
                         Ingress {
-                            path: r.path.clone(),
+                            path: r.path(),
                             cidrs: strings(r.get("cidr_blocks"))
                                 .chain(strings(r.get("ipv6_cidr_blocks")))
                                 .collect(),
@@ -604,7 +633,7 @@ fn ingress_rules<'a>(plan: &Plan<'a>) -> Vec<(&'a str, Ingress<'a>)> {
             _ => out.push((
                 r.address,
                 Ingress {
-                    path: r.path.clone(),
+                    path: r.path(),
                     cidrs: r
                         .str("cidr_ipv4")
                         .into_iter()
@@ -738,7 +767,7 @@ fn required_tags(plan: &Plan<'_>, required: &[String], emit: Emit<'_>) {
             (Attr::Unset, Attr::Unknown) => continue,
             (Attr::Unset, Attr::Unset) => ("tags", &NULL),
         };
-        let unknown = plan.unknown.get(r.address).and_then(|u| u.get(key));
+        let unknown = plan.unknown(r.address).and_then(|u| u.get(key));
         let missing: Vec<&str> = required
             .iter()
             .filter(|k| match tags.get(k.as_str()) {
@@ -804,7 +833,7 @@ pub(crate) fn rules() -> Vec<Box<dyn Rule>> {
                  with bucket_key_enabled).",
                 &["CKV_AWS_19"],
             ),
-            check: |_, doc, emit| s3_encryption(&Plan::new(doc), doc, emit),
+            check: |_, doc, emit| s3_encryption(&Plan::new(doc), emit),
         },
         DocRule {
             meta: meta(
@@ -848,7 +877,7 @@ pub(crate) fn rules() -> Vec<Box<dyn Rule>> {
                  true, or an aws_s3_account_public_access_block for the whole account.",
                 &["CKV2_AWS_6"],
             ),
-            check: |_, doc, emit| public_access_block_missing(&Plan::new(doc), doc, emit),
+            check: |_, doc, emit| public_access_block_missing(&Plan::new(doc), emit),
         },
         DocRule {
             meta: meta(
@@ -1360,5 +1389,21 @@ mod tests {
         );
         assert_eq!(resource_ref("var.bucket_id"), None);
         assert_eq!(resource_ref("module.s3.bucket_id"), None);
+    }
+
+    #[test]
+    fn odd_shapes_do_not_panic() {
+        for p in [
+            json!({"format_version": "1", "planned_values": {"root_module": "x"}}),
+            json!({"format_version": "1", "planned_values": {"root_module": {
+                "resources": [1, null, {"address": 5}, {"address": "aws_s3_bucket.x", "type": "aws_s3_bucket", "values": 3},
+                              {"address": "aws_security_group.x", "type": "aws_security_group", "values": {"ingress": "open", "tags": 1}},
+                              {"address": "aws_iam_policy.x", "type": "aws_iam_policy", "values": {"policy": "{\"Statement\": 7}"}}],
+                "child_modules": {"a": 1}}},
+                "resource_changes": [{"address": "aws_s3_bucket.x", "change": null}, 4],
+                "configuration": {"root_module": {"resources": 2, "module_calls": []}}}),
+        ] {
+            let _ = check(&p);
+        }
     }
 }

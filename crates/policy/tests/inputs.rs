@@ -1,0 +1,218 @@
+//! The built-in rules over realistic inputs of each non-Kubernetes kind: a `terraform show
+//! -json` plan with nested modules, multi-stage Dockerfiles, workflows and catalog files.
+//! Good fixtures have no findings; bad ones exactly the expected rule ids, each with a
+//! position.
+#![allow(clippy::unwrap_used, clippy::print_stdout, clippy::print_stderr)]
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use pave_policy::{DocKind, Document, Exceptions, Finding, Policy, PolicyConfig};
+
+fn load(fixture: &str) -> Vec<Document> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(fixture);
+    let text = std::fs::read_to_string(&path).unwrap();
+    pave_policy::load(fixture, text, None, &pave_yaml::Limits::default()).unwrap()
+}
+
+fn findings(fixture: &str, kind: DocKind) -> Vec<Finding> {
+    let docs = load(fixture);
+    assert!(!docs.is_empty(), "{fixture}: no documents");
+    assert!(
+        docs.iter().all(|d| d.kind == kind),
+        "{fixture}: detected as {:?}",
+        docs.iter().map(|d| d.kind).collect::<Vec<_>>()
+    );
+    let report =
+        Policy::new(PolicyConfig::default(), Exceptions::default()).check(&docs, Vec::new(), 0);
+    assert!(report.errors.is_empty(), "{fixture}: {:?}", report.errors);
+    for f in &report.findings {
+        assert!(
+            f.line.is_some() && f.column.is_some(),
+            "{fixture}: {} has no position",
+            f.rule
+        );
+    }
+    report.findings
+}
+
+fn assert_ids(fixture: &str, kind: DocKind, expected: &[&str]) {
+    let found = findings(fixture, kind);
+    let ids: BTreeSet<&str> = found.iter().map(|f| f.rule.as_str()).collect();
+    let expected: BTreeSet<&str> = expected.iter().copied().collect();
+    assert_eq!(
+        ids,
+        expected,
+        "{fixture}:\n{}",
+        found
+            .iter()
+            .map(|f| format!(
+                "  {}:{} {} {}",
+                f.line.unwrap_or(0),
+                f.column.unwrap_or(0),
+                f.rule,
+                f.message
+            ))
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+}
+
+/// (rule, line) pairs, for spot checks of positions.
+fn lines(fixture: &str, kind: DocKind) -> Vec<(String, u32)> {
+    findings(fixture, kind)
+        .into_iter()
+        .map(|f| (f.rule, f.line.unwrap()))
+        .collect()
+}
+
+#[test]
+fn terraform_plans() {
+    assert_ids("terraform/good.json", DocKind::TerraformPlan, &[]);
+    assert_ids(
+        "terraform/bad.json",
+        DocKind::TerraformPlan,
+        &[
+            "tf-db-public",
+            "tf-iam-admin-policy",
+            "tf-required-tags",
+            "tf-s3-encryption",
+            "tf-s3-public-access-block",
+            "tf-s3-public-access-block-missing",
+            "tf-s3-public-acl",
+            "tf-sg-open-admin-port",
+            "tf-storage-unencrypted",
+        ],
+    );
+    // Findings in a nested module point into it.
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/terraform/bad.json"),
+    )
+    .unwrap();
+    let public = lines("terraform/bad.json", DocKind::TerraformPlan)
+        .into_iter()
+        .find(|(rule, _)| rule == "tf-db-public")
+        .unwrap()
+        .1;
+    let expected = text
+        .lines()
+        .position(|l| l.contains("\"publicly_accessible\": true"))
+        .unwrap();
+    assert_eq!(public as usize, expected + 1);
+}
+
+#[test]
+fn dockerfiles() {
+    assert_ids("docker/Dockerfile.good", DocKind::Dockerfile, &[]);
+    assert_ids(
+        "docker/Dockerfile.bad",
+        DocKind::Dockerfile,
+        &[
+            "docker-add-local",
+            "docker-add-url",
+            "docker-apt-cleanup",
+            "docker-apt-no-recommends",
+            "docker-base-unpinned",
+            "docker-healthcheck",
+            "docker-root-user",
+            "docker-secret-arg",
+            "docker-secret-env",
+            "docker-sudo",
+        ],
+    );
+    let got = lines("docker/Dockerfile.bad", DocKind::Dockerfile);
+    assert!(got.contains(&("docker-base-unpinned".into(), 2)), "{got:?}");
+    assert!(got.contains(&("docker-root-user".into(), 20)), "{got:?}");
+}
+
+#[test]
+fn workflows() {
+    assert_ids("gha/good.yml", DocKind::GithubWorkflow, &[]);
+    assert_ids(
+        "gha/bad.yml",
+        DocKind::GithubWorkflow,
+        &[
+            "gha-action-unpinned",
+            "gha-permissions-missing",
+            "gha-permissions-write-all",
+            "gha-pr-target-checkout",
+            "gha-script-injection",
+        ],
+    );
+    let got = lines("gha/bad.yml", DocKind::GithubWorkflow);
+    assert!(
+        got.contains(&("gha-pr-target-checkout".into(), 13)),
+        "{got:?}"
+    );
+    assert!(
+        got.contains(&("gha-script-injection".into(), 19)),
+        "{got:?}"
+    );
+}
+
+#[test]
+fn catalog_entities() {
+    assert_ids("catalog/good.yaml", DocKind::Catalog, &[]);
+    assert_ids(
+        "catalog/bad.yaml",
+        DocKind::Catalog,
+        &[
+            "catalog-description-missing",
+            "catalog-lifecycle-missing",
+            "catalog-owner-missing",
+            "catalog-owner-user",
+            "catalog-system-missing",
+            "catalog-techdocs-missing",
+        ],
+    );
+    let got = lines("catalog/bad.yaml", DocKind::Catalog);
+    assert!(got.contains(&("catalog-owner-user".into(), 9)), "{got:?}");
+    assert!(
+        got.contains(&("catalog-owner-missing".into(), 16)),
+        "{got:?}"
+    );
+}
+
+/// 10,000 documents through every built-in rule. A budget check, run in release builds:
+/// `cargo test -p pave-policy --release --test inputs -- --ignored --nocapture`
+/// (`PAVE_RULE_TIMES=1` prints each rule's time).
+#[test]
+#[ignore = "timing; run in release"]
+fn ten_thousand_documents() {
+    // 2,500 documents of each kind (copies share their source text, as documents of one
+    // file do).
+    let mut docs = Vec::new();
+    for fixture in [
+        "terraform/bad.json",
+        "docker/Dockerfile.bad",
+        "gha/bad.yml",
+        "catalog/bad.yaml",
+    ] {
+        let once = load(fixture);
+        docs.extend(once.iter().cycle().take(2_500).cloned());
+    }
+    let rules = pave_policy::rules::builtin();
+    let settings = pave_policy::RuleSettings::default();
+    let ctx = pave_policy::rule::Context {
+        docs: &docs,
+        settings: &settings,
+    };
+    let start = std::time::Instant::now();
+    let mut raw = Vec::new();
+    for rule in &rules {
+        let t = std::time::Instant::now();
+        rule.check(&ctx, &mut raw);
+        if std::env::var("PAVE_RULE_TIMES").is_ok() {
+            eprintln!("{:40} {:?}", rule.meta().id, t.elapsed());
+        }
+    }
+    let elapsed = start.elapsed();
+    eprintln!(
+        "{} documents, {} findings, {elapsed:?}",
+        docs.len(),
+        raw.len()
+    );
+    assert!(elapsed.as_secs_f64() < 1.0, "{elapsed:?}");
+}

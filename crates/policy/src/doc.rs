@@ -92,6 +92,18 @@ pub struct Document {
     /// The parsed content (for Dockerfiles, the instructions as JSON, as conftest gives them).
     pub value: Value,
     pub dockerfile: Option<Arc<Dockerfile>>,
+    /// Where the YAML document begins in the text, so that positions are found by reading this
+    /// document alone rather than the whole stream before it (a 10,000-document
+    /// `helm template` output would otherwise cost quadratic time).
+    pub start: TextOffset,
+}
+
+/// A line start in a source text.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TextOffset {
+    pub byte: usize,
+    /// Lines before it (0 for the first line).
+    pub lines_before: u32,
 }
 
 impl Document {
@@ -133,7 +145,15 @@ impl Document {
         }
         let mut full = self.base.clone();
         full.extend_from_slice(path);
-        pave_yaml::locate(&self.source.text, self.index, &full)
+        let (text, index) = match self.source.text.get(self.start.byte..) {
+            Some(rest) if self.start.byte > 0 => (rest, 0),
+            _ => (self.source.text.as_str(), self.index),
+        };
+        let mut position = pave_yaml::locate(text, index, &full)?;
+        if self.start.byte > 0 {
+            position.line += self.start.lines_before;
+        }
+        Some(position)
     }
 
     /// A string at `path` (dotted keys), e.g. `doc.str_at(&["metadata", "name"])`.
@@ -211,12 +231,28 @@ pub fn load(
             kind: DocKind::Dockerfile,
             value,
             dockerfile: Some(Arc::new(dockerfile)),
+            start: TextOffset::default(),
         }]);
     }
     let parsed = pave_yaml::parse_documents(&source.text, limits)?;
     let workflow = is_workflow_path(path);
+    let line_starts = if parsed.len() > 1 {
+        std::iter::once(0)
+            .chain(source.text.match_indices('\n').map(|(i, _)| i + 1))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let offset = |line: u32| -> TextOffset {
+        let lines_before = line.saturating_sub(1);
+        match line_starts.get(lines_before as usize) {
+            Some(&byte) => TextOffset { byte, lines_before },
+            None => TextOffset::default(),
+        }
+    };
     let mut docs = Vec::new();
     for (index, doc) in parsed.into_iter().enumerate() {
+        let start = offset(doc.start.line);
         let kind = match forced {
             Some(k) => Some(k),
             None => detect(&doc.value, workflow),
@@ -233,6 +269,7 @@ pub fn load(
                         kind,
                         value: item.clone(),
                         dockerfile: None,
+                        start,
                     });
                 }
             }
@@ -245,6 +282,7 @@ pub fn load(
             kind,
             value: doc.value,
             dockerfile: None,
+            start,
         });
     }
     Ok(docs)
@@ -329,6 +367,28 @@ mod tests {
             kinds("values.yaml", "replicas: 3\n").is_empty(),
             "unrecognised YAML is skipped"
         );
+    }
+
+    #[test]
+    fn positions_in_long_streams_count_from_the_start_of_the_file() {
+        let mut text = String::from("# header\n");
+        for i in 0..50 {
+            text.push_str(&format!(
+                "---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: p{i}\n"
+            ));
+        }
+        text.push_str("--- # last\napiVersion: v1\nkind: Pod\nmetadata: {name: last}\n");
+        let docs = load("s.yaml", text.clone(), None, &pave_yaml::Limits::default()).unwrap();
+        assert_eq!(docs.len(), 51);
+        for (i, doc) in docs.iter().enumerate() {
+            let slow = pave_yaml::locate(&text, doc.index, &["metadata".into(), "name".into()]);
+            assert_eq!(
+                doc.locate(&["metadata".into(), "name".into()]),
+                slow,
+                "document {i}"
+            );
+        }
+        assert_eq!(docs[1].locate(&["kind".into()]).unwrap().line, 9);
     }
 
     #[test]

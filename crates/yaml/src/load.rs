@@ -443,17 +443,28 @@ enum LocateFrame {
 /// first. When the path does not exist (a missing required field, say), the position of the
 /// deepest existing ancestor is returned instead; `None` only when the document is missing.
 pub fn locate(text: &str, doc_index: usize, path: &[PathSegment]) -> Option<Position> {
+    locate_many(text, doc_index, &[path]).pop().flatten()
+}
+
+/// [`locate`] for several paths of one document in a single pass over the text (a document
+/// with many findings is read once, not once per finding).
+pub fn locate_many(text: &str, doc_index: usize, paths: &[&[PathSegment]]) -> Vec<Option<Position>> {
+    let mut best: Vec<Option<Position>> = vec![None; paths.len()];
+    let mut done = vec![false; paths.len()];
+    let mut remaining = paths.len();
+    if remaining == 0 {
+        return best;
+    }
     let mut parser = Parser::new_from_str(text);
     let mut doc = None::<usize>;
     let mut stack: Vec<LocateFrame> = Vec::new();
     let mut current: Vec<PathSegment> = Vec::new();
-    let mut best: Option<Position> = None;
     while let Some(Ok((event, span))) = parser.next_event() {
         match event {
             Event::DocumentStart(_) => {
                 doc = Some(doc.map_or(0, |d| d + 1));
                 if doc == Some(doc_index) {
-                    best = Some(Position::from_span(&span));
+                    best.fill(Some(Position::from_span(&span)));
                 }
                 continue;
             }
@@ -505,12 +516,17 @@ pub fn locate(text: &str, doc_index: usize, path: &[PathSegment]) -> Option<Posi
             None => Some(position),
             _ => None,
         };
-        if let Some(node_position) = node_position
-            && current.len() <= path.len()
-            && path.starts_with(&current)
-        {
-            best = Some(node_position);
-            if current.len() == path.len() {
+        if let Some(node_position) = node_position {
+            for (i, path) in paths.iter().enumerate() {
+                if !done[i] && current.len() <= path.len() && path.starts_with(&current) {
+                    best[i] = Some(node_position);
+                    if current.len() == path.len() {
+                        done[i] = true;
+                        remaining -= 1;
+                    }
+                }
+            }
+            if remaining == 0 {
                 return best;
             }
         }

@@ -1616,6 +1616,11 @@ fn check_pdb_zero_disruptions(ctx: &Context<'_>, out: &mut Out<'_>) {
             _ => continue,
         };
         if required >= total {
+            if what.len() > 3 {
+                let more = what.len() - 3;
+                what.truncate(3);
+                what.push(format!("{more} more"));
+            }
             out.emit(
                 i,
                 spec_path(&["minAvailable"]),
@@ -1852,14 +1857,24 @@ enum PortRef<'a> {
     Name(&'a str),
 }
 
-/// An Ingress backend: (path to the backend, service name, name field, port field, port).
-type Backend<'a> = (
-    Vec<PathSegment>,
-    &'a str,
-    &'static str,
-    &'static str,
-    Option<PortRef<'a>>,
-);
+/// A Service an Ingress sends traffic to.
+struct Backend<'a> {
+    /// Path to the backend.
+    path: Vec<PathSegment>,
+    service: &'a str,
+    /// Where the name and port sit under `path` (networking.k8s.io/v1 or v1beta1 layout).
+    name_at: &'static [&'static str],
+    port_at: &'static [&'static str],
+    port: Option<PortRef<'a>>,
+}
+
+impl Backend<'_> {
+    fn at(&self, field: &[&str]) -> Vec<PathSegment> {
+        let mut p = self.path.clone();
+        p.extend(field.iter().map(|k| PathSegment::Key((*k).to_owned())));
+        p
+    }
+}
 
 fn backend<'a>(b: &'a Value, path: Vec<PathSegment>) -> Option<Backend<'a>> {
     let port = |v: Option<&'a Value>| match v {
@@ -1873,17 +1888,22 @@ fn backend<'a>(b: &'a Value, path: Vec<PathSegment>) -> Option<Backend<'a>> {
         let p = service.get("port");
         let p =
             port(p.and_then(|p| p.get("number"))).or_else(|| port(p.and_then(|p| p.get("name"))));
-        return Some((path, name, "service.name", "service.port", p));
+        return Some(Backend {
+            path,
+            service: name,
+            name_at: &["service", "name"],
+            port_at: &["service", "port"],
+            port: p,
+        });
     }
     // extensions/v1beta1 and networking.k8s.io/v1beta1
-    let name = b.get("serviceName")?.as_str()?;
-    Some((
+    Some(Backend {
         path,
-        name,
-        "serviceName",
-        "servicePort",
-        port(b.get("servicePort")),
-    ))
+        service: b.get("serviceName")?.as_str()?,
+        name_at: &["serviceName"],
+        port_at: &["servicePort"],
+        port: port(b.get("servicePort")),
+    })
 }
 
 fn backends(ingress: &Document) -> Vec<Backend<'_>> {
@@ -1920,11 +1940,6 @@ fn has_port(svc: &Document, port: &PortRef<'_>) -> bool {
         })
 }
 
-fn with_dotted(mut base: Vec<PathSegment>, dotted: &str) -> Vec<PathSegment> {
-    base.extend(dotted.split('.').map(|k| PathSegment::Key(k.to_owned())));
-    base
-}
-
 fn check_ingress_backend(ctx: &Context<'_>, out: &mut Out<'_>) {
     if objects(ctx, "Ingress").next().is_none() {
         return;
@@ -1935,26 +1950,27 @@ fn check_ingress_backend(ctx: &Context<'_>, out: &mut Out<'_>) {
     }
     for (i, ingress) in objects(ctx, "Ingress") {
         let ns = namespace_of(ingress);
-        for (path, name, name_field, port_field, port) in backends(ingress) {
+        for b in backends(ingress) {
+            let name = b.service;
             let mut found = services.find(ns, "Service", name).peekable();
             if found.peek().is_none() {
                 out.emit(
                     i,
-                    with_dotted(path, name_field),
+                    b.at(b.name_at),
                     format!("backend service {name} is not in the input"),
                 );
                 continue;
             }
-            if let Some(port) = port
-                && !found.any(|s| has_port(&ctx.docs[s], &port))
+            if let Some(port) = &b.port
+                && !found.any(|s| has_port(&ctx.docs[s], port))
             {
                 let shown = match port {
                     PortRef::Number(n) => n.to_string(),
-                    PortRef::Name(p) => p.to_owned(),
+                    PortRef::Name(p) => (*p).to_owned(),
                 };
                 out.emit(
                     i,
-                    with_dotted(path, port_field),
+                    b.at(b.port_at),
                     format!("backend service {name} has no port {shown}"),
                 );
             }
@@ -2021,7 +2037,7 @@ fn check_pdb_selector(ctx: &Context<'_>, out: &mut Out<'_>) {
 
 fn check_required_labels(ctx: &Context<'_>, doc: &Document, emit: Emit<'_>) {
     let required = &ctx.settings.required_labels;
-    if required.is_empty() || owned(doc) || super::pods::template_keys(kind_of(doc)).is_none() {
+    if required.is_empty() || super::pods::template_keys(kind_of(doc)).is_none() || owned(doc) {
         return;
     }
     let labels = doc

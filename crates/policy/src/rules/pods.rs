@@ -75,12 +75,7 @@ impl ContainerView<'_> {
 
     /// "container web", "init container migrate".
     pub(crate) fn label(&self) -> String {
-        let what = match self.field {
-            "initContainers" => "init container",
-            "ephemeralContainers" => "ephemeral container",
-            _ => "container",
-        };
-        format!("{what} {}", self.name())
+        container_label(self.field, self.name())
     }
 
     pub(crate) fn get(&self, rest: &[&str]) -> Option<&Value> {
@@ -94,20 +89,25 @@ impl ContainerView<'_> {
     }
 }
 
-/// The pod spec of a workload document, if it has one.
-pub(crate) fn pod_of(doc: &Document) -> Option<PodView<'_>> {
-    let kind = doc.value.get("kind")?.as_str()?;
-    let keys: &[&str] = match kind {
-        "Pod" => &[],
+/// The keys from a pod-bearing object to its pod template (none for a Pod itself).
+pub(crate) fn template_keys(kind: &str) -> Option<&'static [&'static str]> {
+    match kind {
+        "Pod" => Some(&[]),
         "Deployment"
         | "StatefulSet"
         | "DaemonSet"
         | "ReplicaSet"
         | "ReplicationController"
-        | "Job" => &["spec", "template"],
-        "CronJob" => &["spec", "jobTemplate", "spec", "template"],
-        _ => return None,
-    };
+        | "Job" => Some(&["spec", "template"]),
+        "CronJob" => Some(&["spec", "jobTemplate", "spec", "template"]),
+        _ => None,
+    }
+}
+
+/// The pod spec of a workload document, if it has one.
+pub(crate) fn pod_of(doc: &Document) -> Option<PodView<'_>> {
+    let kind = doc.value.get("kind")?.as_str()?;
+    let keys = template_keys(kind)?;
     let template = keys.iter().try_fold(&doc.value, |v, k| v.get(k))?;
     let spec = template.get("spec")?;
     if !spec.is_object() {
@@ -127,4 +127,133 @@ pub(crate) fn pod_of(doc: &Document) -> Option<PodView<'_>> {
         metadata: template.get("metadata"),
         metadata_path,
     })
+}
+
+fn container_label(field: &str, name: &str) -> String {
+    let what = match field {
+        "initContainers" => "init container",
+        "ephemeralContainers" => "ephemeral container",
+        _ => "container",
+    };
+    format!("{what} {name}")
+}
+
+fn keys_path(keys: &[&str], rest: &[&str]) -> Vec<PathSegment> {
+    keys.iter()
+        .chain(rest)
+        .map(|k| PathSegment::Key((*k).to_owned()))
+        .collect()
+}
+
+/// A pod template found without allocating: paths are built only when there is a finding,
+/// which matters when every rule walks every document.
+#[derive(Clone, Copy)]
+pub(crate) struct PodRef<'a> {
+    pub(crate) kind: &'a str,
+    /// From the document to the template (see [`template_keys`]).
+    pub(crate) keys: &'static [&'static str],
+    /// The template (for a Pod, the Pod itself): holds `metadata` and `spec`.
+    pub(crate) template: &'a Value,
+    pub(crate) spec: &'a Value,
+}
+
+/// The pod template of a pod-bearing document.
+pub(crate) fn pod_ref(doc: &Document) -> Option<PodRef<'_>> {
+    let kind = doc.value.get("kind")?.as_str()?;
+    let keys = template_keys(kind)?;
+    let template = keys.iter().try_fold(&doc.value, |v, k| v.get(k))?;
+    let spec = template.get("spec").filter(|s| s.is_object())?;
+    Some(PodRef {
+        kind,
+        keys,
+        template,
+        spec,
+    })
+}
+
+impl<'a> PodRef<'a> {
+    /// A value inside the pod spec.
+    pub(crate) fn get(&self, rest: &[&str]) -> Option<&'a Value> {
+        rest.iter().try_fold(self.spec, |v, k| v.get(k))
+    }
+
+    /// The pod template's labels.
+    pub(crate) fn labels(&self) -> Option<&'a serde_json::Map<String, Value>> {
+        self.template.get("metadata")?.get("labels")?.as_object()
+    }
+
+    /// Path to `spec` + `rest` inside the pod template.
+    pub(crate) fn path(&self, rest: &[&str]) -> Vec<PathSegment> {
+        let mut p = keys_path(self.keys, &["spec"]);
+        p.extend(rest.iter().map(|k| PathSegment::Key((*k).to_owned())));
+        p
+    }
+
+    /// Path to `rest` inside the pod template (e.g. `["metadata", "labels"]`).
+    pub(crate) fn template_path(&self, rest: &[&str]) -> Vec<PathSegment> {
+        keys_path(self.keys, rest)
+    }
+
+    pub(crate) fn is_windows(&self) -> bool {
+        self.get(&["os", "name"]).and_then(Value::as_str) == Some("windows")
+    }
+
+    /// The regular containers, then (with `init`) the init containers. Never ephemeral
+    /// containers: they are debugging sessions added to running pods, not part of the spec
+    /// a team ships.
+    pub(crate) fn containers(&self, init: bool) -> impl Iterator<Item = ContainerRef<'a>> + 'a {
+        let fields: &'static [&'static str] = if init {
+            &["containers", "initContainers"]
+        } else {
+            &["containers"]
+        };
+        let spec = self.spec;
+        fields.iter().flat_map(move |field| {
+            spec.get(*field)
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .enumerate()
+                .map(move |(index, value)| ContainerRef {
+                    field,
+                    index,
+                    value,
+                })
+        })
+    }
+}
+
+/// One container of a [`PodRef`].
+#[derive(Clone, Copy)]
+pub(crate) struct ContainerRef<'a> {
+    /// `containers` or `initContainers`.
+    pub(crate) field: &'static str,
+    pub(crate) index: usize,
+    pub(crate) value: &'a Value,
+}
+
+impl<'a> ContainerRef<'a> {
+    pub(crate) fn name(&self) -> &'a str {
+        self.value
+            .get("name")
+            .and_then(Value::as_str)
+            .unwrap_or("?")
+    }
+
+    /// "container web", "init container migrate".
+    pub(crate) fn label(&self) -> String {
+        container_label(self.field, self.name())
+    }
+
+    pub(crate) fn get(&self, rest: &[&str]) -> Option<&'a Value> {
+        rest.iter().try_fold(self.value, |v, k| v.get(k))
+    }
+
+    /// Path to `rest` inside this container.
+    pub(crate) fn path(&self, pod: &PodRef<'_>, rest: &[&str]) -> Vec<PathSegment> {
+        let mut p = pod.path(&[self.field]);
+        p.push(PathSegment::Index(self.index));
+        p.extend(rest.iter().map(|k| PathSegment::Key((*k).to_owned())));
+        p
+    }
 }

@@ -266,12 +266,7 @@ pub(crate) fn rules() -> Vec<DocRule> {
                 Tier::Baseline,
                 "Running Unconfined (or any non-default profile) removes AppArmor's confinement.",
                 "Use the runtime default AppArmor profile or a profile loaded on the node (Localhost).",
-                refs(
-                    "appArmorProfile",
-                    Some("linuxHardening"),
-                    None,
-                    &["CKV_K8S_29"],
-                ),
+                refs("appArmorProfile", None, None, &["CKV_K8S_29"]),
             ),
             check: |_, doc, emit| {
                 on_pods(doc, emit, |pod, emit| {
@@ -328,7 +323,7 @@ pub(crate) fn rules() -> Vec<DocRule> {
                 Tier::Baseline,
                 "Setting the SELinux user or role, or an unusual type, can escape the container's SELinux confinement.",
                 "Leave seLinuxOptions.user and .role unset and use a container type (container_t, container_init_t, container_kvm_t, container_engine_t).",
-                refs("seLinuxOptions", Some("linuxHardening"), None, &[]),
+                refs("seLinuxOptions", None, None, &[]),
             ),
             check: |_, doc, emit| {
                 const TYPES: &[&str] = &[
@@ -421,12 +416,7 @@ pub(crate) fn rules() -> Vec<DocRule> {
                 Tier::Baseline,
                 "An Unconfined seccomp profile lets the container make every system call.",
                 "Use seccompProfile type RuntimeDefault (or Localhost).",
-                refs(
-                    "seccompProfile_baseline",
-                    Some("linuxHardening"),
-                    None,
-                    &["CKV_K8S_31"],
-                ),
+                refs("seccompProfile_baseline", None, None, &["CKV_K8S_31"]),
             ),
             check: |_, doc, emit| {
                 let bad = |v: Option<&Value>| {
@@ -718,12 +708,7 @@ pub(crate) fn rules() -> Vec<DocRule> {
                 Tier::Restricted,
                 "The restricted level requires an explicit seccomp profile on the pod or every container.",
                 "Set `securityContext.seccompProfile.type: RuntimeDefault` on the pod.",
-                refs(
-                    "seccompProfile_restricted",
-                    Some("linuxHardening"),
-                    None,
-                    &["CKV_K8S_31"],
-                ),
+                refs("seccompProfile_restricted", None, None, &["CKV_K8S_31"]),
             ),
             check: |_, doc, emit| {
                 let allowed = |v: Option<&Value>| {
@@ -776,7 +761,7 @@ pub(crate) fn rules() -> Vec<DocRule> {
                 "Set `capabilities.drop: [ALL]` and add back only NET_BIND_SERVICE if needed.",
                 refs(
                     "capabilities_restricted",
-                    Some("insecureCapabilities"),
+                    None,
                     Some("drop-net-raw-capability"),
                     &["CKV_K8S_28", "CKV_K8S_37"],
                 ),

@@ -156,6 +156,33 @@ impl Document {
         Some(position)
     }
 
+    /// [`Document::locate`] for several paths, reading the document once.
+    pub fn locate_many(&self, paths: &[&[PathSegment]]) -> Vec<Option<Position>> {
+        if self.dockerfile.is_some() || paths.len() == 1 {
+            return paths.iter().map(|p| self.locate(p)).collect();
+        }
+        let full: Vec<Vec<PathSegment>> = paths
+            .iter()
+            .map(|p| {
+                let mut f = self.base.clone();
+                f.extend_from_slice(p);
+                f
+            })
+            .collect();
+        let refs: Vec<&[PathSegment]> = full.iter().map(Vec::as_slice).collect();
+        let (text, index) = match self.source.text.get(self.start.byte..) {
+            Some(rest) if self.start.byte > 0 => (rest, 0),
+            _ => (self.source.text.as_str(), self.index),
+        };
+        let mut positions = pave_yaml::locate_many(text, index, &refs);
+        if self.start.byte > 0 {
+            for p in positions.iter_mut().flatten() {
+                p.line += self.start.lines_before;
+            }
+        }
+        positions
+    }
+
     /// A string at `path` (dotted keys), e.g. `doc.str_at(&["metadata", "name"])`.
     pub fn str_at(&self, path: &[&str]) -> Option<&str> {
         path.iter().try_fold(&self.value, |v, k| v.get(k))?.as_str()

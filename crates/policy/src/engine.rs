@@ -7,7 +7,7 @@ use crate::config::PolicyConfig;
 use crate::doc::Document;
 use crate::exceptions::{Exceptions, annotated_exemptions};
 use crate::report::{Checked, ExceptionRef, Finding, InputError, Report, RuleInfo, Status};
-use crate::rule::{Context, RawFinding, References, Rule, Severity};
+use crate::rule::{Context, References, Rule, Severity};
 
 /// A source of rules that are not built in (Rego policies): evaluated per document.
 pub trait CustomPolicies: Send + Sync {
@@ -29,6 +29,64 @@ pub struct CustomFinding {
 pub const EXPIRED_EXCEPTION: &str = "pave-exception-expired";
 /// Finding rule for `pave.dev/exempt` annotations no exception backs.
 pub const UNREGISTERED_EXEMPTION: &str = "pave-exemption-unregistered";
+
+/// A finding before its position and exception are known.
+struct Pending {
+    doc: usize,
+    rule: String,
+    title: String,
+    severity: Severity,
+    message: String,
+    path: Vec<pave_yaml::PathSegment>,
+}
+
+/// `items.flat_map(f)` on every core (when `parallel`), in the order of `items`.
+fn parallel_flat_map<T: Send, R: Send>(
+    parallel: bool,
+    items: Vec<T>,
+    f: impl Fn(T) -> Vec<R> + Sync,
+) -> Vec<R> {
+    let threads = if parallel {
+        std::thread::available_parallelism()
+            .map_or(1, usize::from)
+            .min(items.len())
+    } else {
+        1
+    };
+    if threads <= 1 {
+        return items.into_iter().flat_map(&f).collect();
+    }
+    // Dealt round-robin: neighbouring items (rules of one family, documents of one file)
+    // cost alike, so every thread gets a similar share.
+    let mut buckets: Vec<Vec<(usize, T)>> = (0..threads).map(|_| Vec::new()).collect();
+    for (i, item) in items.into_iter().enumerate() {
+        buckets[i % threads].push((i, item));
+    }
+    let f = &f;
+    let mut results: Vec<(usize, Vec<R>)> = std::thread::scope(|s| {
+        let handles: Vec<_> = buckets
+            .into_iter()
+            .map(|bucket| {
+                s.spawn(move || {
+                    bucket
+                        .into_iter()
+                        .map(|(i, t)| (i, f(t)))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| match h.join() {
+                Ok(done) => done,
+                // A panicking rule is a bug: surface it as the panic it is.
+                Err(panic) => std::panic::resume_unwind(panic),
+            })
+            .collect()
+    });
+    results.sort_by_key(|(i, _)| *i);
+    results.into_iter().flat_map(|(_, r)| r).collect()
+}
 
 struct Enabled {
     rule: Box<dyn Rule>,
@@ -115,52 +173,40 @@ impl Policy {
             docs,
             settings: &self.config.settings,
         };
-        let mut raw: Vec<(RawFinding, Severity)> = Vec::new();
-        for e in self
+        let rules: Vec<&Enabled> = self
             .enabled
             .iter()
             .filter(|e| !(alone && e.rule.cross_document()))
-        {
+            .collect();
+        // Threads pay off only for many documents (not for one admission request).
+        let parallel = docs.len() >= 64;
+        let mut pending: Vec<Pending> = parallel_flat_map(parallel, rules, |e| {
             let mut found = Vec::new();
             e.rule.check(&ctx, &mut found);
-            raw.extend(found.into_iter().map(|f| (f, e.severity)));
-        }
-        let mut findings = Vec::new();
-        for (raw, severity) in raw {
-            let Some(doc) = docs.get(raw.doc) else {
-                continue;
-            };
-            let title = self
-                .enabled
-                .iter()
-                .find(|e| e.rule.meta().id == raw.rule)
-                .map_or("", |e| e.rule.meta().title);
-            findings.push(self.finding(
-                doc,
-                raw.rule,
-                title,
-                severity,
-                raw.message,
-                &raw.path,
-                now,
-            ));
-        }
+            let meta = e.rule.meta();
+            found
+                .into_iter()
+                .map(|f| Pending {
+                    doc: f.doc,
+                    rule: meta.id.to_owned(),
+                    title: meta.title.to_owned(),
+                    severity: e.severity,
+                    message: f.message,
+                    path: f.path,
+                })
+                .collect()
+        });
         for custom in &self.custom {
-            for doc in docs {
+            for (i, doc) in docs.iter().enumerate() {
                 match custom.evaluate(doc) {
-                    Ok(found) => {
-                        for f in found {
-                            findings.push(self.finding(
-                                doc,
-                                &f.rule,
-                                &f.rule,
-                                f.severity,
-                                f.message,
-                                &[],
-                                now,
-                            ));
-                        }
-                    }
+                    Ok(found) => pending.extend(found.into_iter().map(|f| Pending {
+                        doc: i,
+                        title: f.rule.clone(),
+                        rule: f.rule,
+                        severity: f.severity,
+                        message: f.message,
+                        path: Vec::new(),
+                    })),
                     Err(message) => errors.push(InputError {
                         file: doc.source.path.clone(),
                         line: doc.locate(&[]).map(|p| p.line),
@@ -171,19 +217,18 @@ impl Policy {
             }
         }
         // Objects that claim exemptions must be backed by an exceptions entry.
-        for doc in docs {
+        for (i, doc) in docs.iter().enumerate() {
+            let exemptions = annotated_exemptions(doc);
+            if exemptions.is_empty() {
+                continue;
+            }
             let object = doc.object();
-            for rule in annotated_exemptions(doc) {
+            for rule in exemptions {
                 if self
                     .exceptions
                     .find(&rule, object.as_ref(), &doc.source.path)
                     .is_none()
                 {
-                    let path = vec![
-                        "metadata".into(),
-                        "annotations".into(),
-                        crate::exceptions::EXEMPT_ANNOTATION.into(),
-                    ];
                     let message = format!(
                         "{} names {rule}, but no entry in the exceptions file covers {}: every waiver needs an owner and an expiry",
                         crate::exceptions::EXEMPT_ANNOTATION,
@@ -191,18 +236,38 @@ impl Policy {
                             .as_ref()
                             .map_or_else(|| doc.source.path.clone(), ToString::to_string)
                     );
-                    findings.push(self.finding(
-                        doc,
-                        UNREGISTERED_EXEMPTION,
-                        "Exemption without a registered exception",
-                        Severity::High,
+                    pending.push(Pending {
+                        doc: i,
+                        rule: UNREGISTERED_EXEMPTION.into(),
+                        title: "Exemption without a registered exception".into(),
+                        severity: Severity::High,
                         message,
-                        &path,
-                        now,
-                    ));
+                        path: vec![
+                            "metadata".into(),
+                            "annotations".into(),
+                            crate::exceptions::EXEMPT_ANNOTATION.into(),
+                        ],
+                    });
                 }
             }
         }
+        // Positions: each document with findings is read once for all of them.
+        pending.sort_by_key(|p| p.doc);
+        let groups: Vec<&mut [Pending]> = pending.chunk_by_mut(|a, b| a.doc == b.doc).collect();
+        let mut findings: Vec<Finding> = parallel_flat_map(parallel, groups, |group| {
+            let Some(doc) = group.first().and_then(|p| docs.get(p.doc)) else {
+                return Vec::new();
+            };
+            let paths: Vec<&[pave_yaml::PathSegment]> =
+                group.iter().map(|p| p.path.as_slice()).collect();
+            let positions = doc.locate_many(&paths);
+            let object = doc.object();
+            group
+                .iter()
+                .zip(positions)
+                .map(|(p, position)| self.finding(doc, object.clone(), p, position, now))
+                .collect()
+        });
         // Expired exceptions that still match something are findings of their own.
         let mut expired_reported = HashSet::new();
         let mut expired = Vec::new();
@@ -234,7 +299,8 @@ impl Policy {
         }
         findings.extend(expired);
         findings.sort_by(|a, b| {
-            (&a.file, a.line, a.column, &a.rule).cmp(&(&b.file, b.line, b.column, &b.rule))
+            (&a.file, a.line, a.column, &a.rule, &a.message)
+                .cmp(&(&b.file, b.line, b.column, &b.rule, &b.message))
         });
         let mut rules: Vec<RuleInfo> = self
             .enabled
@@ -277,19 +343,16 @@ impl Policy {
         }
     }
 
-    #[allow(clippy::too_many_arguments)]
     fn finding(
         &self,
         doc: &Document,
-        rule: &str,
-        title: &str,
-        severity: Severity,
-        message: String,
-        path: &[pave_yaml::PathSegment],
+        object: Option<crate::doc::ObjectRef>,
+        pending: &Pending,
+        position: Option<pave_yaml::Position>,
         now: i64,
     ) -> Finding {
-        let object = doc.object();
-        let position = doc.locate(path);
+        let rule = pending.rule.as_str();
+        let severity = pending.severity;
         let exception = self
             .exceptions
             .find(rule, object.as_ref(), &doc.source.path)
@@ -303,10 +366,10 @@ impl Policy {
         };
         Finding {
             rule: rule.to_owned(),
-            title: title.to_owned(),
+            title: pending.title.clone(),
             severity,
             status,
-            message,
+            message: pending.message.clone(),
             file: doc.source.path.clone(),
             line: position.map(|p| p.line),
             column: position.map(|p| p.column),

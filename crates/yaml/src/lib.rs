@@ -14,4 +14,6 @@ mod emit;
 mod load;
 
 pub use emit::to_yaml_string;
-pub use load::{Document, Limits, PathSegment, Position, YamlError, locate, locate_many, parse_documents};
+pub use load::{
+    Document, Limits, PathSegment, Position, YamlError, locate, locate_many, parse_documents,
+};

@@ -448,7 +448,11 @@ pub fn locate(text: &str, doc_index: usize, path: &[PathSegment]) -> Option<Posi
 
 /// [`locate`] for several paths of one document in a single pass over the text (a document
 /// with many findings is read once, not once per finding).
-pub fn locate_many(text: &str, doc_index: usize, paths: &[&[PathSegment]]) -> Vec<Option<Position>> {
+pub fn locate_many(
+    text: &str,
+    doc_index: usize,
+    paths: &[&[PathSegment]],
+) -> Vec<Option<Position>> {
     let mut best: Vec<Option<Position>> = vec![None; paths.len()];
     let mut done = vec![false; paths.len()];
     let mut remaining = paths.len();

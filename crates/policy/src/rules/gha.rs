@@ -677,11 +677,12 @@ jobs:
             .collect();
         let lines: Vec<u32> = f.iter().map(|(l, _)| *l).collect();
         assert_eq!(lines, vec![8, 8, 12, 15]);
+        // Findings at one position are ordered by message.
         assert_eq!(
-            f[0].1,
+            f[1].1,
             "job triage, step 1 (Echo): run expands ${{ github.event.issue.title }}, which an outsider controls, into the code before it runs"
         );
-        assert!(f[1].1.contains("github.event.comment.body"));
+        assert!(f[0].1.contains("github.event.comment.body"));
         assert!(f[2].1.contains("github.event.commits[0].message"));
         assert!(f[3].1.contains("script expands ${{ github.head_ref }}"));
     }

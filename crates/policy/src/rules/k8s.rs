@@ -85,9 +85,30 @@ impl Out<'_> {
     }
 }
 
+/// Rules whose verdict on an object depends on other objects (a PodDisruptionBudget, an
+/// autoscaler, a ServiceAccount, what a selector matches): the admission webhook, which sees
+/// one object alone, skips them rather than guess. The other cross rules only index the
+/// input once per run, and judge a lone object correctly.
+const NEEDS_OTHER_OBJECTS: &[&str] = &[
+    "k8s-automount-token",
+    "k8s-default-service-account",
+    "k8s-replicas",
+    "k8s-pdb",
+    "k8s-pdb-zero-disruptions",
+    "k8s-network-policy",
+    "k8s-service-selector",
+    "k8s-ingress-backend",
+    "k8s-hpa-target",
+    "k8s-pdb-selector",
+];
+
 impl Rule for CrossRule {
     fn meta(&self) -> &RuleMeta {
         &self.meta
+    }
+
+    fn cross_document(&self) -> bool {
+        NEEDS_OTHER_OBJECTS.contains(&self.meta.id)
     }
 
     fn check(&self, ctx: &Context<'_>, out: &mut Vec<RawFinding>) {
@@ -2217,6 +2238,17 @@ fn check_rolebinding_admin_role(ctx: &Context<'_>, out: &mut Out<'_>) {
                 path!["roleRef", "name"],
                 format!("binds Role {role}, which grants every verb on every resource"),
             );
+        }
+    }
+}
+
+#[cfg(test)]
+mod cross_tests {
+    #[test]
+    fn every_rule_that_needs_other_objects_exists() {
+        let ids: Vec<&str> = super::rules().iter().map(|r| r.meta().id).collect();
+        for id in super::NEEDS_OTHER_OBJECTS {
+            assert!(ids.contains(id), "{id}");
         }
     }
 }

@@ -398,18 +398,46 @@ fn peak_rss_mb() -> f64 {
 /// process (reading, rules, rendering).
 fn stages(args: &[String]) {
     let paths = vec![args[0].clone()];
-    let format = pave_policy_output::Format::parse(args.get(1).map_or("json", String::as_str)).unwrap();
+    let format =
+        pave_policy_output::Format::parse(args.get(1).map_or("json", String::as_str)).unwrap();
     let started = Instant::now();
-    let inputs = pave_check::read_inputs(&paths, &mut std::io::empty(), &pave_check::ReadOptions::default());
+    let inputs = pave_check::read_inputs(
+        &paths,
+        &mut std::io::empty(),
+        &pave_check::ReadOptions::default(),
+    );
     let read = started.elapsed();
-    println!("read   {:>8.1} ms  peak {:>6.0} MB  ({} documents)", read.as_secs_f64() * 1e3, peak_rss_mb(), inputs.documents.len());
-    let policy = pave_policy::Policy::new(pave_policy::PolicyConfig::default(), pave_policy::Exceptions::default());
+    println!(
+        "read   {:>8.1} ms  peak {:>6.0} MB  ({} documents)",
+        read.as_secs_f64() * 1e3,
+        peak_rss_mb(),
+        inputs.documents.len()
+    );
+    let policy = pave_policy::Policy::new(
+        pave_policy::PolicyConfig::default(),
+        pave_policy::Exceptions::default(),
+    );
     let started = Instant::now();
     let report = policy.check(&inputs.documents, inputs.errors, 0);
-    println!("check  {:>8.1} ms  peak {:>6.0} MB  ({} findings)", started.elapsed().as_secs_f64() * 1e3, peak_rss_mb(), report.findings.len());
+    println!(
+        "check  {:>8.1} ms  peak {:>6.0} MB  ({} findings)",
+        started.elapsed().as_secs_f64() * 1e3,
+        peak_rss_mb(),
+        report.findings.len()
+    );
     let started = Instant::now();
-    let text = pave_policy_output::render(&report, format, &pave_policy_output::RenderOptions::default());
-    println!("render {:>8.1} ms  peak {:>6.0} MB  ({} bytes of {})", started.elapsed().as_secs_f64() * 1e3, peak_rss_mb(), text.len(), format.as_str());
+    let text = pave_policy_output::render(
+        &report,
+        format,
+        &pave_policy_output::RenderOptions::default(),
+    );
+    println!(
+        "render {:>8.1} ms  peak {:>6.0} MB  ({} bytes of {})",
+        started.elapsed().as_secs_f64() * 1e3,
+        peak_rss_mb(),
+        text.len(),
+        format.as_str()
+    );
 }
 
 fn main() {
@@ -417,7 +445,12 @@ fn main() {
     let args: Vec<String> = std::env::args().collect();
     if args.get(1).map(String::as_str) == Some("--generate") {
         let dir = PathBuf::from(args.get(2).expect("--generate DIR N"));
-        generate(&dir, args.get(3).and_then(|n| n.parse().ok()).expect("--generate DIR N"));
+        generate(
+            &dir,
+            args.get(3)
+                .and_then(|n| n.parse().ok())
+                .expect("--generate DIR N"),
+        );
         return;
     }
     if args.get(1).map(String::as_str) == Some("--stages") {

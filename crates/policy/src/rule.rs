@@ -137,6 +137,12 @@ pub trait Rule: Send + Sync {
     fn cross_document(&self) -> bool {
         false
     }
+
+    /// The rule as a per-document function, when it is one: the engine then runs every such
+    /// rule on a document before moving to the next, while the document is in cache.
+    fn as_doc_rule(&self) -> Option<&DocRule> {
+        None
+    }
 }
 
 /// Builds a path from keys and indexes: `path!["spec", "containers", 0, "image"]`.
@@ -190,6 +196,10 @@ pub struct DocRule {
 impl Rule for DocRule {
     fn meta(&self) -> &RuleMeta {
         &self.meta
+    }
+
+    fn as_doc_rule(&self) -> Option<&DocRule> {
+        Some(self)
     }
 
     fn check(&self, ctx: &Context<'_>, out: &mut Vec<RawFinding>) {

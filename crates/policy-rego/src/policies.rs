@@ -106,7 +106,7 @@ pub struct RegoFinding {
 }
 
 /// A rule whose results an `exception` rule set aside for a document.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct AppliedException {
     /// `<package>.<rule>`.
     pub rule: String,
@@ -114,6 +114,8 @@ pub struct AppliedException {
     pub name: String,
     /// How many `exception` entries named the rule (conftest counts each).
     pub count: usize,
+    /// The results it set aside (conftest does not show them; they may be none).
+    pub findings: Vec<RegoFinding>,
 }
 
 /// The result of checking one document.
@@ -125,7 +127,7 @@ pub struct Outcome {
     pub prints: Vec<String>,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct RegoRule {
     name: String,
     /// `data.main.deny`.
@@ -137,7 +139,7 @@ struct RegoRule {
     files: Vec<String>,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct Namespace {
     name: String,
     /// `data.main`.
@@ -271,31 +273,34 @@ impl RegoPolicies {
                 let count = exceptions
                     .as_ref()
                     .map_or(0, |e| count_exceptions(e, &rule.exception_name));
+                let found = match (collection, count) {
+                    (false, _) => Vec::new(),
+                    (true, 0) => results(&value, &rule.query, label)?,
+                    // conftest never reads excepted results, so a malformed one is no error.
+                    (true, _) => results(&value, &rule.query, label).unwrap_or_default(),
+                };
+                let findings = found.into_iter().map(|(message, metadata)| RegoFinding {
+                    rule: id.clone(),
+                    namespace: ns.name.clone(),
+                    name: rule.name.clone(),
+                    severity: if rule.failure {
+                        FAILURE_SEVERITY
+                    } else {
+                        WARNING_SEVERITY
+                    },
+                    message,
+                    metadata,
+                });
                 if count > 0 {
                     outcome.exceptions.push(AppliedException {
-                        rule: id,
-                        namespace: ns.name.clone(),
-                        name: rule.name.clone(),
-                        count,
-                    });
-                    continue;
-                }
-                if !collection {
-                    continue;
-                }
-                for (message, metadata) in results(&value, &rule.query, label)? {
-                    outcome.findings.push(RegoFinding {
                         rule: id.clone(),
                         namespace: ns.name.clone(),
                         name: rule.name.clone(),
-                        severity: if rule.failure {
-                            FAILURE_SEVERITY
-                        } else {
-                            WARNING_SEVERITY
-                        },
-                        message,
-                        metadata,
+                        count,
+                        findings: findings.collect(),
                     });
+                } else {
+                    outcome.findings.extend(findings);
                 }
             }
         }
@@ -472,8 +477,7 @@ fn build(
         // regorus reads these as identifiers (with a warning on stderr) where OPA's v0
         // parser stops: the rule would be silently wrong.
         if options.rego_version == RegoVersion::V0
-            && !scan.imports_keywords
-            && let Some((keyword, line)) = &scan.v1_keyword
+            && let Some((keyword, line)) = scan.unimported_keyword()
         {
             return Err(RegoError::Syntax {
                 location: format!("{name}:{line}"),
@@ -681,24 +685,8 @@ fn rule_path(components: &[String]) -> String {
 
 /// The namespaces to evaluate, per `--namespace`/`--all-namespaces`.
 fn select(available: &[Namespace], options: &RegoOptions) -> Result<Vec<Namespace>, RegoError> {
-    let take = |n: &Namespace| Namespace {
-        name: n.name.clone(),
-        path: n.path.clone(),
-        rules: n
-            .rules
-            .iter()
-            .map(|r| RegoRule {
-                name: r.name.clone(),
-                query: r.query.clone(),
-                failure: r.failure,
-                exception_name: r.exception_name.clone(),
-                files: r.files.clone(),
-            })
-            .collect(),
-        exception: n.exception.clone(),
-    };
     if options.all_namespaces {
-        return Ok(available.iter().map(take).collect());
+        return Ok(available.to_vec());
     }
     if options
         .namespaces
@@ -715,7 +703,7 @@ fn select(available: &[Namespace], options: &RegoOptions) -> Result<Vec<Namespac
                     }
                 })?;
                 if matched {
-                    out.push(take(ns));
+                    out.push(ns.clone());
                     break;
                 }
             }
@@ -729,7 +717,7 @@ fn select(available: &[Namespace], options: &RegoOptions) -> Result<Vec<Namespac
             continue;
         }
         out.push(match available.iter().find(|n| &n.name == name) {
-            Some(ns) => take(ns),
+            Some(ns) => ns.clone(),
             None => Namespace {
                 name: name.clone(),
                 path: rule_path(&name.split('.').map(str::to_owned).collect::<Vec<_>>()),

@@ -168,11 +168,24 @@ pub(crate) struct Scan {
     pub(crate) package_annotation: Option<Annotation>,
     /// Whether the policy mentions `conftest` (it may read `data.conftest.file`).
     pub(crate) mentions_conftest: bool,
-    /// The first `if` or `contains` keyword in a rule head, with its line: Rego v0 reads
-    /// them as keywords only after `import future.keywords…` or `import rego.v1`.
-    pub(crate) v1_keyword: Option<(String, u32)>,
-    /// Imports `future.keywords…` or `rego.v1`.
-    pub(crate) imports_keywords: bool,
+    /// The first use of each of the `if` and `contains` keywords in rule heads, with its
+    /// line: Rego v0 reads them as keywords only once imported.
+    pub(crate) v1_keywords: Vec<(String, u32)>,
+    /// Keywords imported with `import future.keywords.<kw>`; `*` for `import
+    /// future.keywords` and `import rego.v1`.
+    pub(crate) imported_keywords: Vec<String>,
+}
+
+impl Scan {
+    /// The first `if`/`contains` used without its import (which Rego v0 needs).
+    pub(crate) fn unimported_keyword(&self) -> Option<&(String, u32)> {
+        if self.imported_keywords.iter().any(|k| k == "*") {
+            return None;
+        }
+        self.v1_keywords
+            .iter()
+            .find(|(k, _)| !self.imported_keywords.contains(k))
+    }
 }
 
 /// The parts of an OPA METADATA annotation reports use.
@@ -203,15 +216,31 @@ pub(crate) fn scan(text: &str) -> Scan {
         if t.depth != 0 {
             continue;
         }
-        if name == "import" && matches!(next, Some(Tok::Ident(m)) if m == "future" || m == "rego") {
-            scan.imports_keywords = true;
+        if name == "import" && line_start {
+            let path: Vec<&str> = tokens[i + 1..]
+                .iter()
+                .take_while(|n| n.line == t.line)
+                .filter_map(|n| match &n.tok {
+                    Tok::Ident(s) => Some(s.as_str()),
+                    _ => None,
+                })
+                .collect();
+            match path[..] {
+                ["future", "keywords"] | ["rego", "v1", ..] => {
+                    scan.imported_keywords.push("*".into());
+                }
+                ["future", "keywords", keyword, ..] => {
+                    scan.imported_keywords.push(keyword.to_owned());
+                }
+                _ => {}
+            }
         }
         // At the top level `if` only appears in rule heads; `contains(` is the builtin.
         if (name == "if" || (name == "contains" && next != Some(&Tok::Open('('))))
             && !import_line
-            && scan.v1_keyword.is_none()
+            && !scan.v1_keywords.iter().any(|(k, _)| k == name)
         {
-            scan.v1_keyword = Some((name.clone(), t.line));
+            scan.v1_keywords.push((name.clone(), t.line));
         }
         let rule = is_failure(name) || is_warning(name);
         if (rule || name == "exception") && !scan.candidates.contains(name) {
@@ -328,11 +357,15 @@ mod tests {
         assert_eq!(s.candidates, ["deny", "warn_a", "exception"]);
         assert!(s.bracket_if.is_empty());
         assert!(!s.mentions_conftest);
-        assert_eq!(s.v1_keyword, Some(("contains".to_owned(), 4)));
-        assert!(!s.imports_keywords);
-        let s = scan("package main\nimport future.keywords.if\nx := contains(\"a\", \"b\")\n");
-        assert!(s.imports_keywords);
-        assert_eq!(s.v1_keyword, None);
+        assert_eq!(s.unimported_keyword(), Some(&("contains".to_owned(), 4)));
+        let s = scan(
+            "package main\nimport future.keywords.if\nx := contains(\"a\", \"b\")\ny if true\n",
+        );
+        assert_eq!(s.unimported_keyword(), None);
+        let s = scan("package main\nimport future.keywords.if\ndeny contains 1 if true\n");
+        assert_eq!(s.unimported_keyword(), Some(&("contains".to_owned(), 3)));
+        let s = scan("package main\nimport rego.v1\ndeny contains 1 if true\n");
+        assert_eq!(s.unimported_keyword(), None);
     }
 
     #[test]

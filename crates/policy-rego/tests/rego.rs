@@ -196,6 +196,15 @@ fn exceptions_set_results_aside_and_are_counted() {
     assert_eq!(outcome.exceptions.len(), 1);
     assert_eq!(outcome.exceptions[0].rule, "main.deny_run_as_root");
     assert_eq!(outcome.exceptions[0].count, 1);
+    let set_aside: Vec<&str> = outcome.exceptions[0]
+        .findings
+        .iter()
+        .map(|f| f.message.as_str())
+        .collect();
+    assert_eq!(
+        set_aside,
+        ["Containers must not run as root in Deployment can-run-as-root"]
+    );
 }
 
 #[test]

@@ -18,7 +18,8 @@
 //! - `--data`: OPA's loader semantics (see [`RegoPolicies::load`]); `data.conftest.file`
 //!   holds the document's file `name` and absolute `dir`.
 //! - `--rego-version v0|v1` (default v1); a syntax error says when the other version reads
-//!   the policy.
+//!   the policy. In v0, `if`/`contains` without their `future.keywords` import are refused
+//!   as OPA refuses them (regorus alone would read them as identifiers).
 //!
 //! # Differences
 //!
@@ -29,8 +30,9 @@
 //!   `main.warn_labels`); `deny`/`violation` are [`FAILURE_SEVERITY`] (fail at the default
 //!   threshold), `warn` is [`WARNING_SEVERITY`] (reported only). Results set aside by
 //!   `exception` rules are left out of [`pave_policy::CustomPolicies::evaluate`] and counted
-//!   in [`RegoPolicies::excepted`]; [`RegoPolicies::check`] returns them with metadata and
-//!   `print()` output.
+//!   in [`RegoPolicies::excepted`]; [`RegoPolicies::check`] returns them, with metadata
+//!   and `print()` output.
+//! - `--strict`, `--capabilities`, `--combine` and `_loc` locations are not supported.
 //! - Builtins that need the network or the host (`http.send`, `opa.runtime`), JSON Schema,
 //!   YAML and UUID builtins are not built in; conftest's `parse_config*` neither.
 

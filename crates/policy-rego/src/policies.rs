@@ -2,7 +2,7 @@
 //! does.
 
 use std::fmt;
-use std::num::NonZeroU32;
+use std::num::{NonZeroU32, NonZeroUsize};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::PathBuf;
 use std::str::FromStr;
@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use pave_policy::rule::References;
 use pave_policy::{CustomFinding, CustomPolicies, Document, RuleInfo, Severity};
 use regorus::utils::limits::ExecutionTimerConfig;
-use regorus::{Engine, LimitError, Value as RegoValue};
+use regorus::{Engine, LimitError, PolicyLengthConfig, Value as RegoValue};
 use serde_json::{Map, Value};
 
 use crate::error::{RegoError, diagnostic};
@@ -184,9 +184,20 @@ impl fmt::Debug for RegoPolicies {
 }
 
 impl RegoPolicies {
-    /// Loads `.rego` files under `policy_paths` (files or directories, recursively;
-    /// `*_test.rego` skipped) and JSON/YAML `data_paths` (see the crate docs for how they
-    /// are merged into `data`).
+    /// Loads `.rego` files under `policy_paths` (files or directories, recursively, in
+    /// name order; `*_test.rego` skipped) and the `data` document from `data_paths`, the
+    /// way conftest's `--data` does (OPA's loader):
+    ///
+    /// - only `.json`, `.yaml` and `.yml` files are read, others skipped even when named;
+    /// - a file named directly, or directly inside a named directory, is merged at the root
+    ///   of `data`, so its top level must be an object: `services.yaml` holding
+    ///   `services: {ports: [22]}` is `data.services.ports`;
+    /// - files in subdirectories go under the subdirectories' names (not the files'):
+    ///   `dir/k8s/x.yaml` holding `{a: 1}` is `data.k8s.a`;
+    /// - `prefix.path:file` loads the file under `data.prefix.path`;
+    /// - documents are deep-merged; two files setting the same key to anything but objects
+    ///   conflict (even with equal values), which is an error;
+    /// - of a multi-document YAML file only the first document is read.
     pub fn load(
         policy_paths: &[PathBuf],
         data_paths: &[PathBuf],
@@ -531,6 +542,14 @@ fn build(
 fn new_engine(version: RegoVersion) -> Engine {
     let mut engine = Engine::new();
     engine.set_rego_v0(version == RegoVersion::V0);
+    // regorus's defaults (1 MiB, 20,000 lines of at most 1,024 columns) guard services
+    // that take policies from strangers; these are the repository's own, and OPA reads a
+    // long deny-list on one line.
+    engine.set_policy_length_config(PolicyLengthConfig {
+        max_col: NonZeroU32::new(1 << 20).unwrap_or(NonZeroU32::MAX),
+        max_file_bytes: NonZeroUsize::new(64 << 20).unwrap_or(NonZeroUsize::MAX),
+        max_lines: NonZeroUsize::new(1 << 20).unwrap_or(NonZeroUsize::MAX),
+    });
     engine
 }
 

@@ -710,6 +710,21 @@ fn empty_or_unreadable_policy_directories() {
 }
 
 #[test]
+fn long_lines_load() {
+    let list: Vec<String> = (0..500)
+        .map(|i| format!("\"registry-{i}.example.com\""))
+        .collect();
+    let source = format!(
+        "package main\nallowed := [{}]\ndeny contains \"x\" if not input.registry in allowed\n",
+        list.join(", ")
+    );
+    assert!(source.lines().nth(1).unwrap().len() > 10_000);
+    let p = from_source(&source, RegoOptions::default()).unwrap();
+    let out = p.check(&json!({"registry": "registry-499.example.com"}), "x");
+    assert!(out.unwrap().findings.is_empty());
+}
+
+#[test]
 fn no_panics_on_odd_sources() {
     let long = format!("package main\nx := \"{}\"\n", "a".repeat(5000));
     let sources = [

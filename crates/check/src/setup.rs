@@ -21,6 +21,18 @@ pub struct PolicyOptions {
     pub profile: Option<Profile>,
     /// `--fail-on` (overrides the file).
     pub fail_on: Option<Severity>,
+    /// Custom Rego policies (`--policy`), when given.
+    pub rego: Option<RegoSetup>,
+}
+
+/// Where custom Rego policies come from, and how they run (conftest's flags).
+#[derive(Debug, Clone, Default)]
+pub struct RegoSetup {
+    /// `--policy`: `.rego` files or folders.
+    pub policies: Vec<PathBuf>,
+    /// `--data`: JSON/YAML files or folders, readable as `data.*`.
+    pub data: Vec<PathBuf>,
+    pub options: pave_policy_rego::RegoOptions,
 }
 
 /// Why the policy could not be assembled.
@@ -34,6 +46,8 @@ pub enum SetupError {
     },
     #[error(transparent)]
     Config(#[from] ConfigError),
+    #[error(transparent)]
+    Rego(#[from] pave_policy_rego::RegoError),
 }
 
 /// The assembled policy and what is worth telling the user about it.
@@ -67,8 +81,14 @@ pub fn build_policy(options: &PolicyOptions, dir: &Path) -> Result<Assembled, Se
         Some(path) => Exceptions::parse(&shown(path), &read(path)?)?,
         None => Exceptions::default(),
     };
+    let mut policy = Policy::new(config, exceptions);
+    if let Some(rego) = &options.rego {
+        let custom =
+            pave_policy_rego::RegoPolicies::load(&rego.policies, &rego.data, rego.options.clone())?;
+        policy = policy.with_custom(Box::new(custom));
+    }
     Ok(Assembled {
-        policy: Policy::new(config, exceptions),
+        policy,
         config_file,
         exceptions_file,
     })

@@ -143,6 +143,34 @@ pub(crate) struct PolicyArgs {
     /// Exceptions with owners and expiry dates [default: ./pave-exceptions.yaml if present]
     #[arg(long, value_name = "FILE", env = "PAVE_EXCEPTIONS")]
     pub(crate) exceptions: Option<PathBuf>,
+
+    /// Custom Rego policies (conftest-compatible `deny`/`violation`/`warn` rules): files or folders
+    #[arg(long = "policy", short = 'p', value_name = "PATH")]
+    pub(crate) policies: Vec<PathBuf>,
+
+    /// JSON/YAML files or folders the Rego policies read as `data.*`
+    #[arg(long, short = 'd', value_name = "PATH", requires = "policies")]
+    pub(crate) data: Vec<PathBuf>,
+
+    /// Rego packages whose rules run (globs allowed) [default: main]
+    #[arg(long, value_name = "NAMESPACE", requires = "policies")]
+    pub(crate) namespace: Vec<String>,
+
+    /// Run the rules of every Rego package
+    #[arg(long, requires = "policies")]
+    pub(crate) all_namespaces: bool,
+
+    /// Rego syntax: v1 (OPA 1.x, `deny contains msg if`) or v0 (`deny[msg] { }`)
+    #[arg(long, value_name = "VERSION", default_value = "v1", value_parser = parse_rego_version)]
+    pub(crate) rego_version: pave_policy_rego::RegoVersion,
+
+    /// Time limit for all Rego rules on one document (`2s`, `500ms`)
+    #[arg(long, value_name = "DURATION", default_value = "2s", value_parser = crate::config::parse_duration)]
+    pub(crate) rego_timeout: std::time::Duration,
+}
+
+fn parse_rego_version(s: &str) -> Result<pave_policy_rego::RegoVersion, String> {
+    s.parse()
 }
 
 fn parse_profile(s: &str) -> Result<pave_policy::Profile, String> {

@@ -6,6 +6,7 @@ use std::io::{IsTerminal, Write};
 use std::path::Path;
 
 use anyhow::{Context, anyhow};
+use pave_check::setup::RegoSetup;
 use pave_check::{PolicyOptions, ReadOptions, build_policy, read_inputs};
 use pave_policy_output::{Format, RenderOptions};
 
@@ -18,6 +19,21 @@ pub(crate) fn policy_options(args: &PolicyArgs) -> PolicyOptions {
         exceptions_file: args.exceptions.clone(),
         profile: args.profile,
         fail_on: args.fail_on,
+        rego: (!args.policies.is_empty()).then(|| RegoSetup {
+            policies: args.policies.clone(),
+            data: args.data.clone(),
+            options: pave_policy_rego::RegoOptions {
+                namespaces: if args.namespace.is_empty() {
+                    vec!["main".to_owned()]
+                } else {
+                    args.namespace.clone()
+                },
+                all_namespaces: args.all_namespaces,
+                rego_version: args.rego_version,
+                timeout: args.rego_timeout,
+                ..pave_policy_rego::RegoOptions::default()
+            },
+        }),
     }
 }
 

@@ -102,7 +102,7 @@ fn parse_rules(value: &Value) -> anyhow::Result<CatalogRules> {
     Ok(CatalogRules::allowing(kinds))
 }
 
-/// Parses `90s`, `5m`, `1h`, `2d`, or a plain number of seconds.
+/// Parses `500ms`, `90s`, `5m`, `1h`, `2d`, or a plain number of seconds.
 pub(crate) fn parse_duration(text: &str) -> Result<Duration, String> {
     let text = text.trim();
     let (digits, unit) = text.split_at(
@@ -113,11 +113,16 @@ pub(crate) fn parse_duration(text: &str) -> Result<Duration, String> {
         .parse()
         .map_err(|_| format!("`{text}` is not a duration (try 90s, 5m or 1h)"))?;
     let seconds = match unit {
+        "ms" => return Ok(Duration::from_millis(n)),
         "" | "s" => n,
         "m" => n * 60,
         "h" => n * 3600,
         "d" => n * 86_400,
-        _ => return Err(format!("`{text}` has an unknown unit (use s, m, h or d)")),
+        _ => {
+            return Err(format!(
+                "`{text}` has an unknown unit (use ms, s, m, h or d)"
+            ));
+        }
     };
     Ok(Duration::from_secs(seconds))
 }

@@ -307,3 +307,74 @@ fn type_override_and_rule_listing() {
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("unknown profile"), "{}", stderr(&out));
 }
+
+#[test]
+fn rego_policies_run_like_conftest() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::create_dir_all(root.join("policy")).unwrap();
+    std::fs::write(root.join("pod.yaml"), PRIVILEGED).unwrap();
+    std::fs::write(
+        root.join("policy/images.rego"),
+        "package main\n\ndeny contains msg if {\n  input.kind == \"Pod\"\n  some c in input.spec.containers\n  not startswith(c.image, data.registry)\n  msg := sprintf(\"image %s is not from %s\", [c.image, data.registry])\n}\n\nwarn_labels contains msg if {\n  not input.metadata.labels.team\n  msg := \"add a team label\"\n}\n",
+    )
+    .unwrap();
+    std::fs::write(root.join("data.yaml"), "registry: registry.example.com/\n").unwrap();
+    let out = check_in(
+        root,
+        &[
+            "pod.yaml",
+            "--profile",
+            "baseline",
+            "--policy",
+            "policy",
+            "--data",
+            "data.yaml",
+            "-f",
+            "json",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let report = json(&out);
+    let mut found = rules(&report);
+    found.sort();
+    assert_eq!(found, ["main.deny", "main.warn_labels", "pss-privileged"]);
+    let deny = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == "main.deny")
+        .unwrap();
+    assert_eq!(
+        deny["message"],
+        "image nginx:1.27 is not from registry.example.com/"
+    );
+    assert_eq!(deny["status"], "failed");
+
+    // Another namespace: main's rules do not run.
+    let out = check_in(
+        root,
+        &[
+            "pod.yaml",
+            "--profile",
+            "baseline",
+            "--policy",
+            "policy",
+            "--namespace",
+            "other",
+            "-f",
+            "json",
+        ],
+    );
+    assert_eq!(rules(&json(&out)), ["pss-privileged"]);
+
+    // A syntax error names the file and line; nothing is checked with a broken policy.
+    std::fs::write(
+        root.join("policy/broken.rego"),
+        "package main\n\ndeny contains msg if {\n  input.kind ==\n}\n",
+    )
+    .unwrap();
+    let out = check_in(root, &["pod.yaml", "--policy", "policy"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("broken.rego:"), "{}", stderr(&out));
+}

@@ -45,6 +45,15 @@ struct Pending {
     path: Vec<pave_yaml::PathSegment>,
 }
 
+/// Documents in 64 slices, for [`parallel_flat_map`].
+fn doc_ranges(len: usize) -> Vec<std::ops::Range<usize>> {
+    let chunk = len.div_ceil(64).max(1);
+    (0..len)
+        .step_by(chunk)
+        .map(|start| start..(start + chunk).min(len))
+        .collect()
+}
+
 /// `items.flat_map(f)` on every core (when `parallel`), in the order of `items`.
 fn parallel_flat_map<T: Send, R: Send>(
     parallel: bool,
@@ -194,11 +203,7 @@ impl Policy {
                 by_kind[kind_slot(rule.meta.kind)].push((rule, e.severity));
             }
         }
-        let chunk = docs.len().div_ceil(64).max(1);
-        let ranges: Vec<std::ops::Range<usize>> = (0..docs.len())
-            .step_by(chunk)
-            .map(|start| start..(start + chunk).min(docs.len()))
-            .collect();
+        let ranges = doc_ranges(docs.len());
         let mut pending: Vec<Pending> = parallel_flat_map(parallel, ranges, |range| {
             let mut out = Vec::new();
             for i in range {
@@ -235,16 +240,44 @@ impl Policy {
                 .collect()
         }));
         for custom in &self.custom {
-            for (i, doc) in docs.iter().enumerate() {
-                match custom.evaluate(doc) {
-                    Ok(found) => pending.extend(found.into_iter().map(|f| Pending {
-                        doc: i,
-                        title: Cow::Owned(f.rule.clone()),
-                        rule: Cow::Owned(f.rule),
-                        severity: f.severity,
-                        message: f.message,
-                        path: Vec::new(),
-                    })),
+            // Titles from the policies' METADATA; `pave-policy.yaml` may switch custom rules
+            // off or change their severity (profiles do not: they choose built-in rules).
+            let titles: std::collections::HashMap<String, String> = custom
+                .rules()
+                .into_iter()
+                .map(|r| (r.id, r.title))
+                .collect();
+            let ranges = doc_ranges(docs.len());
+            let outcomes = parallel_flat_map(parallel, ranges, |range| {
+                range.map(|i| (i, custom.evaluate(&docs[i]))).collect()
+            });
+            for (i, outcome) in outcomes {
+                let doc = &docs[i];
+                match outcome {
+                    Ok(found) => {
+                        for f in found {
+                            let o = self.config.overrides.get(&f.rule);
+                            if o.and_then(|o| o.enabled) == Some(false) {
+                                continue;
+                            }
+                            let severity = o
+                                .and_then(|o| o.severity.as_deref())
+                                .and_then(Severity::parse)
+                                .unwrap_or(f.severity);
+                            let title = titles
+                                .get(&f.rule)
+                                .cloned()
+                                .unwrap_or_else(|| f.rule.clone());
+                            pending.push(Pending {
+                                doc: i,
+                                title: Cow::Owned(title),
+                                rule: Cow::Owned(f.rule),
+                                severity,
+                                message: f.message,
+                                path: Vec::new(),
+                            });
+                        }
+                    }
                     Err(message) => errors.push(InputError {
                         file: doc.source.path.clone(),
                         line: doc.locate(&[]).map(|p| p.line),

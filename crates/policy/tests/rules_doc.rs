@@ -37,7 +37,14 @@ fn references(m: &RuleMeta) -> String {
         out.push(format!("kube-score `{p}`"));
     }
     if !r.checkov.is_empty() {
-        out.push(format!("Checkov {}", r.checkov.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", ")));
+        out.push(format!(
+            "Checkov {}",
+            r.checkov
+                .iter()
+                .map(|c| format!("`{c}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
     }
     out.join("; ")
 }
@@ -60,13 +67,29 @@ fn render() -> String {
             DocKind::Catalog => "Backstage catalog entities",
         };
         let _ = write!(out, "\n## {heading} ({} rules)\n\n", of_kind.len());
-        out.push_str("| id | severity | profiles | title | same check elsewhere |\n|---|---|---|---|---|\n");
+        out.push_str(
+            "| id | severity | profiles | title | same check elsewhere |\n|---|---|---|---|---|\n",
+        );
         for r in &of_kind {
-            let _ = writeln!(out, "| `{}` | {} | {} | {} | {} |", r.id, r.severity, tier(r.tier), cell(r.title), cell(&references(r)));
+            let _ = writeln!(
+                out,
+                "| `{}` | {} | {} | {} | {} |",
+                r.id,
+                r.severity,
+                tier(r.tier),
+                cell(r.title),
+                cell(&references(r))
+            );
         }
         out.push('\n');
         for r in &of_kind {
-            let _ = write!(out, "- **`{}`**: {} *Fix:* {}\n", r.id, cell(r.rationale), cell(r.remediation));
+            let _ = write!(
+                out,
+                "- **`{}`**: {} *Fix:* {}\n",
+                r.id,
+                cell(r.rationale),
+                cell(r.remediation)
+            );
         }
     }
     out
@@ -93,7 +116,12 @@ fn rule_ids_are_unique_and_well_formed() {
     let mut seen = std::collections::HashSet::new();
     for r in &rules {
         assert!(seen.insert(r.id), "duplicate rule id {}", r.id);
-        assert!(r.id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'), "{}", r.id);
+        assert!(
+            r.id.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'),
+            "{}",
+            r.id
+        );
         let prefix = match r.kind {
             DocKind::Kubernetes => ["pss-", "k8s-"].iter().any(|p| r.id.starts_with(p)),
             DocKind::TerraformPlan => r.id.starts_with("tf-"),
@@ -102,6 +130,10 @@ fn rule_ids_are_unique_and_well_formed() {
             DocKind::Catalog => r.id.starts_with("catalog-"),
         };
         assert!(prefix, "{} does not say what it checks", r.id);
-        assert!(!r.title.is_empty() && !r.rationale.is_empty() && !r.remediation.is_empty(), "{}", r.id);
+        assert!(
+            !r.title.is_empty() && !r.rationale.is_empty() && !r.remediation.is_empty(),
+            "{}",
+            r.id
+        );
     }
 }

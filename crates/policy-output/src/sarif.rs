@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 
 use pave_policy::rule::References;
 use pave_policy::{Finding, ObjectRef, Report, RuleInfo, Status};
+use serde::Serialize;
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 
@@ -18,7 +19,35 @@ const SRCROOT: &str = "%SRCROOT%";
 const MAX_NAME: usize = 255;
 const MAX_DESCRIPTION: usize = 1024;
 
+#[derive(Serialize)]
+struct Log<'a> {
+    #[serde(rename = "$schema")]
+    schema: &'static str,
+    version: &'static str,
+    runs: [Run<'a>; 1],
+}
+
+#[derive(Serialize)]
+struct Run<'a> {
+    /// Everything but the results: small, built as values.
+    #[serde(flatten)]
+    head: Map<String, Value>,
+    results: Vec<SarifResult<'a>>,
+}
+
+/// The pretty-printed log.
+pub(crate) fn render(report: &Report, options: &RenderOptions) -> String {
+    // Plain data with string keys: serialisation cannot fail.
+    let mut text = serde_json::to_string_pretty(&log(report, options)).unwrap_or_default();
+    text.push('\n');
+    text
+}
+
 pub(crate) fn value(report: &Report, options: &RenderOptions) -> Value {
+    serde_json::to_value(log(report, options)).unwrap_or(Value::Null)
+}
+
+fn log<'a>(report: &'a Report, options: &RenderOptions) -> Log<'a> {
     let resolver = Resolver::new(options);
     let rules = rules(report);
     let index: HashMap<&str, usize> = rules
@@ -50,7 +79,7 @@ pub(crate) fn value(report: &Report, options: &RenderOptions) -> Value {
             let mut physical = Map::new();
             physical.insert(
                 "artifactLocation".into(),
-                artifact_location(&resolver.place(&e.file)),
+                serde_json::to_value(artifact(&resolver.place(&e.file))).unwrap_or(Value::Null),
             );
             if let Some(line) = e.line {
                 let mut region = Map::new();
@@ -98,13 +127,12 @@ pub(crate) fn value(report: &Report, options: &RenderOptions) -> Value {
     );
     // pave-yaml counts columns in characters.
     run.insert("columnKind".into(), json!("unicodeCodePoints"));
-    run.insert("results".into(), Value::Array(results));
 
-    json!({
-        "$schema": SCHEMA,
-        "version": "2.1.0",
-        "runs": [ Value::Object(run) ],
-    })
+    Log {
+        schema: SCHEMA,
+        version: "2.1.0",
+        runs: [Run { head: run, results }],
+    }
 }
 
 /// Every rule that ran, once, plus a bare descriptor for any finding whose rule the report
@@ -202,58 +230,102 @@ fn help(rule: &RuleInfo, title: &str) -> (String, String) {
     }
 }
 
-fn result(
-    f: &Finding,
+// One result, serialised straight from these views: building a `Value` map per result costs
+// more than everything else in a large report.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SarifResult<'a> {
+    rule_id: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rule_index: Option<usize>,
+    level: &'static str,
+    message: Message,
+    locations: [Location<'a>; 1],
+    partial_fingerprints: Fingerprints,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    suppressions: Option<[Suppression; 1]>,
+}
+
+#[derive(Serialize)]
+struct Message {
+    text: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Location<'a> {
+    physical_location: Physical,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    logical_locations: Option<[Logical<'a>; 1]>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Physical {
+    artifact_location: Artifact,
+    region: Region,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Artifact {
+    uri: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    uri_base_id: Option<&'static str>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Region {
+    start_line: u32,
+    start_column: u32,
+    end_line: u32,
+    end_column: u32,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Logical<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    name: Option<&'a str>,
+    fully_qualified_name: String,
+    kind: &'static str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Fingerprints {
+    primary_location_line_hash: String,
+}
+
+#[derive(Serialize)]
+struct Suppression {
+    kind: &'static str,
+    status: &'static str,
+    justification: String,
+}
+
+fn result<'a>(
+    f: &'a Finding,
     report: &Report,
     place: &Place,
     rule_index: Option<usize>,
     fingerprint: String,
-) -> Value {
+) -> SarifResult<'a> {
     let line = f.line.unwrap_or(1).max(1);
     let column = f.column.unwrap_or(1).max(1);
     let mut message = non_empty(&f.message, &f.title).to_owned();
     if let Some(object) = &f.object {
         let _ = write!(message, " ({object})");
     }
-    let mut location = Map::new();
-    location.insert(
-        "physicalLocation".into(),
-        json!({
-            "artifactLocation": artifact_location(place),
-            "region": {
-                "startLine": line,
-                "startColumn": column,
-                "endLine": line,
-                "endColumn": column + 1,
-            },
-        }),
-    );
-    if let Some(object) = &f.object {
-        let mut logical = Map::new();
-        if !object.name.is_empty() {
-            logical.insert("name".into(), json!(object.name));
-        }
-        logical.insert("fullyQualifiedName".into(), json!(object.to_string()));
-        logical.insert("kind".into(), json!("resource"));
-        location.insert("logicalLocations".into(), json!([logical]));
-    }
-
-    let mut result = Map::new();
-    result.insert("ruleId".into(), json!(f.rule));
-    if let Some(i) = rule_index {
-        result.insert("ruleIndex".into(), json!(i));
-    }
-    result.insert(
-        "level".into(),
-        json!(result_level(f, report.fail_on).as_str()),
-    );
-    result.insert("message".into(), json!({ "text": message }));
-    result.insert("locations".into(), json!([location]));
-    result.insert(
-        "partialFingerprints".into(),
-        json!({ "primaryLocationLineHash": fingerprint }),
-    );
-    if let Some(e) = &f.exception {
+    let logical = f.object.as_ref().map(|object| {
+        [Logical {
+            name: Some(object.name.as_str()).filter(|n| !n.is_empty()),
+            fully_qualified_name: object.to_string(),
+            kind: "resource",
+        }]
+    });
+    let suppressions = f.exception.as_ref().map(|e| {
         let reason = text::one_line(&e.reason);
         let justification = format!(
             "{}exception {} (owner {}, expires {})",
@@ -266,20 +338,41 @@ fn result(
             e.owner,
             e.expires
         );
-        result.insert(
-            "suppressions".into(),
-            json!([{ "kind": "external", "status": "accepted", "justification": justification }]),
-        );
+        [Suppression {
+            kind: "external",
+            status: "accepted",
+            justification,
+        }]
+    });
+    SarifResult {
+        rule_id: &f.rule,
+        rule_index,
+        level: result_level(f, report.fail_on).as_str(),
+        message: Message { text: message },
+        locations: [Location {
+            physical_location: Physical {
+                artifact_location: artifact(place),
+                region: Region {
+                    start_line: line,
+                    start_column: column,
+                    end_line: line,
+                    end_column: column + 1,
+                },
+            },
+            logical_locations: logical,
+        }],
+        partial_fingerprints: Fingerprints {
+            primary_location_line_hash: fingerprint,
+        },
+        suppressions,
     }
-    Value::Object(result)
 }
 
-fn artifact_location(place: &Place) -> Value {
+fn artifact(place: &Place) -> Artifact {
     let (uri, relative) = place.sarif_uri();
-    if relative {
-        json!({ "uri": uri, "uriBaseId": SRCROOT })
-    } else {
-        json!({ "uri": uri })
+    Artifact {
+        uri,
+        uri_base_id: relative.then_some(SRCROOT),
     }
 }
 

@@ -96,6 +96,7 @@ pub fn review(policy: &Policy, body: &[u8], now: i64) -> Result<Answer, BadRevie
         value: object,
         dockerfile: None,
         start: pave_policy::doc::TextOffset::default(),
+        spans: None,
     };
     let described = doc.object().map(|o| o.to_string()).unwrap_or_default();
     let report = policy.check_object(doc, now);

@@ -412,7 +412,7 @@ mod tests {
             "apiVersion: v1\nkind: Pod\nmetadata: {name: a}\n---\napiVersion: v1\nkind: Service\nmetadata: {name: b}\n",
         );
         assert_eq!(inputs.documents.len(), 2);
-        assert_eq!(inputs.documents[1].source.path, "-");
+        assert_eq!(&*inputs.documents[1].source.path, "-");
         let inputs = read(
             &["-"],
             "# syntax=docker/dockerfile:1\nFROM alpine\nRUN true\n",

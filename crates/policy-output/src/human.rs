@@ -199,7 +199,7 @@ fn write_hints(out: &mut String, report: &Report, options: &RenderOptions, paint
         .findings
         .iter()
         .filter(|f| options.verbose || f.status == Status::Failed)
-        .map(|f| f.rule.as_str())
+        .map(|f| &*f.rule)
         .filter(|id| seen.insert(*id))
         .collect();
     if options.verbose {

@@ -100,7 +100,7 @@ pub(crate) fn render<'a>(report: &'a Report, _options: &RenderOptions) -> String
     for f in &report.findings {
         let name = match &f.object {
             Some(o) => format!("{} {o}", f.rule),
-            None => f.rule.clone(),
+            None => f.rule.to_string(),
         };
         suites
             .get(&f.file)

@@ -68,7 +68,7 @@ fn log<'a>(report: &'a Report, options: &RenderOptions) -> Log<'a> {
         if f.status == Status::Excepted && options.omit_excepted_from_sarif {
             continue;
         }
-        let rule_index = index.get(f.rule.as_str()).copied();
+        let rule_index = index.get(&*f.rule).copied();
         results.push(result(f, report, &place, rule_index, format!("{hash}:{n}")));
     }
 
@@ -148,11 +148,11 @@ fn rules(report: &Report) -> Vec<RuleInfo> {
     for f in &report.findings {
         if known.insert(&f.rule) {
             rules.push(RuleInfo {
-                id: f.rule.clone(),
-                title: f.title.clone(),
+                id: f.rule.to_string(),
+                title: f.title.to_string(),
                 severity: f.severity,
                 source: "unknown",
-                input: Some(f.input.clone()),
+                input: Some(f.input.to_string()),
                 rationale: String::new(),
                 remediation: String::new(),
                 references: References::default(),

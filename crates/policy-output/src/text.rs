@@ -10,7 +10,7 @@ pub(crate) fn file_count(report: &Report) -> usize {
         .checked
         .iter()
         .map(|c| c.file.as_str())
-        .chain(report.findings.iter().map(|f| f.file.as_str()))
+        .chain(report.findings.iter().map(|f| &*f.file))
         .chain(report.errors.iter().map(|e| e.file.as_str()))
         .collect();
     files.len()

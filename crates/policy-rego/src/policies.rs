@@ -373,7 +373,7 @@ impl CustomPolicies for RegoPolicies {
     fn evaluate(&self, doc: &Document) -> Result<Vec<CustomFinding>, String> {
         let label = match doc.object() {
             Some(object) => format!("{} ({object})", doc.source.path),
-            None => doc.source.path.clone(),
+            None => doc.source.path.to_string(),
         };
         let outcome = self.check_labelled(&doc.value, &doc.source.path, &label)?;
         let excepted: usize = outcome.exceptions.iter().map(|e| e.count).sum();

@@ -390,7 +390,7 @@ fn nested_namespaces_and_bracketed_packages() {
     .unwrap();
     assert_eq!(p.namespaces(), ["main.gke", "team.a-b"]);
     let out = p.check(&json!({}), "x").unwrap();
-    let rules: Vec<&str> = out.findings.iter().map(|f| f.rule.as_str()).collect();
+    let rules: Vec<&str> = out.findings.iter().map(|f| &*f.rule).collect();
     assert_eq!(rules, ["main.gke.deny", "team.a-b.deny"]);
 }
 
@@ -472,7 +472,7 @@ warn_set contains "" if true
     let got: Vec<(&str, &str)> = out
         .findings
         .iter()
-        .map(|f| (f.rule.as_str(), f.message.as_str()))
+        .map(|f| (&*f.rule, f.message.as_str()))
         .collect();
     assert_eq!(
         got,

@@ -58,7 +58,7 @@ impl DocKind {
 #[derive(Debug)]
 pub struct Source {
     /// As shown in reports: relative to the working directory when possible, `-` for stdin.
-    pub path: String,
+    pub path: Arc<str>,
     pub text: String,
 }
 
@@ -94,8 +94,12 @@ pub struct Document {
     pub dockerfile: Option<Arc<Dockerfile>>,
     /// Where the YAML document begins in the text, so that positions are found by reading this
     /// document alone rather than the whole stream before it (a 10,000-document
-    /// `helm template` output would otherwise cost quadratic time).
+    /// `helm template` output would otherwise cost quadratic time). Used when `spans` is
+    /// absent.
     pub start: TextOffset,
+    /// Node positions recorded while parsing (shared by the items of a `List`), and the node
+    /// that is this document's root: positions without reading the text again.
+    pub spans: Option<(Arc<pave_yaml::Spans>, usize)>,
 }
 
 /// A line start in a source text.
@@ -143,6 +147,9 @@ impl Document {
                 column: 1,
             });
         }
+        if let Some((spans, node)) = &self.spans {
+            return spans.locate(&self.value, *node, path);
+        }
         let mut full = self.base.clone();
         full.extend_from_slice(path);
         let (text, index) = match self.source.text.get(self.start.byte..) {
@@ -158,7 +165,7 @@ impl Document {
 
     /// [`Document::locate`] for several paths, reading the document once.
     pub fn locate_many(&self, paths: &[&[PathSegment]]) -> Vec<Option<Position>> {
-        if self.dockerfile.is_some() || paths.len() == 1 {
+        if self.dockerfile.is_some() || self.spans.is_some() || paths.len() == 1 {
             return paths.iter().map(|p| self.locate(p)).collect();
         }
         let full: Vec<Vec<PathSegment>> = paths
@@ -244,7 +251,7 @@ pub fn load(
     let is_dockerfile =
         forced == Some(DocKind::Dockerfile) || (forced.is_none() && is_dockerfile_name(path));
     let source = Arc::new(Source {
-        path: path.to_owned(),
+        path: path.into(),
         text,
     });
     if is_dockerfile {
@@ -259,6 +266,7 @@ pub fn load(
             value,
             dockerfile: Some(Arc::new(dockerfile)),
             start: TextOffset::default(),
+            spans: None,
         }]);
     }
     let parsed = pave_yaml::parse_documents(&source.text, limits)?;
@@ -285,18 +293,22 @@ pub fn load(
             None => detect(&doc.value, workflow),
         };
         let Some(kind) = kind else { continue };
+        let spans = Arc::new(doc.spans);
         // A Kubernetes `List` (what `kubectl get -o yaml` prints) holds the objects.
         if kind == DocKind::Kubernetes && is_list(&doc.value) {
             if let Some(Value::Array(items)) = doc.value.get("items") {
                 for (i, item) in items.iter().enumerate() {
+                    let base = vec![PathSegment::Key("items".into()), PathSegment::Index(i)];
+                    let node = spans.node(&doc.value, 0, &base);
                     docs.push(Document {
                         source: Arc::clone(&source),
                         index,
-                        base: vec![PathSegment::Key("items".into()), PathSegment::Index(i)],
+                        base,
                         kind,
                         value: item.clone(),
                         dockerfile: None,
                         start,
+                        spans: node.map(|node| (Arc::clone(&spans), node)),
                     });
                 }
             }
@@ -310,6 +322,7 @@ pub fn load(
             value: doc.value,
             dockerfile: None,
             start,
+            spans: Some((spans, 0)),
         });
     }
     Ok(docs)

@@ -3,6 +3,7 @@
 
 use std::borrow::Cow;
 use std::collections::HashSet;
+use std::sync::Arc;
 
 use crate::config::PolicyConfig;
 use crate::doc::{DocKind, Document};
@@ -28,6 +29,12 @@ pub struct CustomFinding {
     pub rule: String,
     pub severity: Severity,
     pub message: String,
+}
+
+/// The order of findings in a report: by file, position, rule and message.
+fn report_order(a: &Finding, b: &Finding) -> std::cmp::Ordering {
+    (&a.file, a.line, a.column, &a.rule, &a.message)
+        .cmp(&(&b.file, b.line, b.column, &b.rule, &b.message))
 }
 
 /// Finding rule for exceptions past their `expires`.
@@ -279,7 +286,7 @@ impl Policy {
                         }
                     }
                     Err(message) => errors.push(InputError {
-                        file: doc.source.path.clone(),
+                        file: doc.source.path.to_string(),
                         line: doc.locate(&[]).map(|p| p.line),
                         column: None,
                         message,
@@ -305,7 +312,7 @@ impl Policy {
                         crate::exceptions::EXEMPT_ANNOTATION,
                         object
                             .as_ref()
-                            .map_or_else(|| doc.source.path.clone(), ToString::to_string)
+                            .map_or_else(|| doc.source.path.to_string(), ToString::to_string)
                     );
                     pending.push(Pending {
                         doc: i,
@@ -333,11 +340,13 @@ impl Policy {
                 group.iter().map(|p| p.path.as_slice()).collect();
             let positions = doc.locate_many(&paths);
             let object = doc.object();
-            group
-                .iter()
+            let mut found: Vec<Finding> = group
+                .iter_mut()
                 .zip(positions)
                 .map(|(p, position)| self.finding(doc, object.clone(), p, position, now))
-                .collect()
+                .collect();
+            found.sort_by(report_order);
+            found
         });
         drop(pending);
         // Expired exceptions that still match something are findings of their own.
@@ -360,7 +369,7 @@ impl Policy {
                             "exception {} (owner {}) expired on {}; renew it or fix the findings it covered ({})",
                             e.id, e.owner, e.expires, f.rule
                         ),
-                        file: e.file.clone(),
+                        file: e.file.as_str().into(),
                         line: e.position.map(|p| p.line),
                         column: e.position.map(|p| p.column),
                         object: None,
@@ -370,10 +379,10 @@ impl Policy {
             }
         }
         findings.extend(expired);
-        findings.sort_by(|a, b| {
-            (&a.file, a.line, a.column, &a.rule, &a.message)
-                .cmp(&(&b.file, b.line, b.column, &b.rule, &b.message))
-        });
+        // Documents usually arrive in file order, each already sorted: then one pass checks it.
+        if !findings.is_sorted_by(|a, b| report_order(a, b).is_le()) {
+            findings.sort_by(report_order);
+        }
         let mut rules: Vec<RuleInfo> = self
             .enabled
             .iter()
@@ -407,7 +416,7 @@ impl Policy {
             checked: docs
                 .iter()
                 .map(|d| Checked {
-                    file: d.source.path.clone(),
+                    file: d.source.path.to_string(),
                     input: d.kind.as_str().into(),
                     object: d.object(),
                 })
@@ -419,7 +428,7 @@ impl Policy {
         &self,
         doc: &Document,
         object: Option<crate::doc::ObjectRef>,
-        pending: &Pending,
+        pending: &mut Pending,
         position: Option<pave_yaml::Position>,
         now: i64,
     ) -> Finding {
@@ -437,16 +446,16 @@ impl Policy {
             Status::Warning
         };
         Finding {
-            rule: rule.to_owned(),
-            title: pending.title.clone().into_owned(),
+            rule: pending.rule.clone(),
+            title: pending.title.clone(),
             severity,
             status,
-            message: pending.message.clone(),
-            file: doc.source.path.clone(),
+            message: std::mem::take(&mut pending.message),
+            file: Arc::clone(&doc.source.path),
             line: position.map(|p| p.line),
             column: position.map(|p| p.column),
             object,
-            input: doc.kind.as_str().into(),
+            input: Cow::Borrowed(doc.kind.as_str()),
             exception: exception.map(|e| ExceptionRef {
                 id: e.id.clone(),
                 owner: e.owner.clone(),

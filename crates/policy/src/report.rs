@@ -1,6 +1,9 @@
 //! The outcome of a check: findings with positions and status, the rules involved, and the
 //! inputs that could not be read.
 
+use std::borrow::Cow;
+use std::sync::Arc;
+
 use serde::Serialize;
 
 use crate::doc::{DocKind, ObjectRef};
@@ -30,12 +33,14 @@ pub struct ExceptionRef {
 /// One problem found.
 #[derive(Debug, Clone, Serialize)]
 pub struct Finding {
-    pub rule: String,
-    pub title: String,
+    // Built-in rules' ids and titles are static; a report of 100,000 findings should not
+    // allocate them 100,000 times, nor the file name each finding shares with its document.
+    pub rule: Cow<'static, str>,
+    pub title: Cow<'static, str>,
     pub severity: Severity,
     pub status: Status,
     pub message: String,
-    pub file: String,
+    pub file: Arc<str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub line: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -43,7 +48,7 @@ pub struct Finding {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub object: Option<ObjectRef>,
     /// The kind of input, `kubernetes`, `terraform`, …
-    pub input: String,
+    pub input: Cow<'static, str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub exception: Option<ExceptionRef>,
 }

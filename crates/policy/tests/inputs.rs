@@ -40,7 +40,7 @@ fn findings(fixture: &str, kind: DocKind) -> Vec<Finding> {
 
 fn assert_ids(fixture: &str, kind: DocKind, expected: &[&str]) {
     let found = findings(fixture, kind);
-    let ids: BTreeSet<&str> = found.iter().map(|f| f.rule.as_str()).collect();
+    let ids: BTreeSet<&str> = found.iter().map(|f| &*f.rule).collect();
     let expected: BTreeSet<&str> = expected.iter().copied().collect();
     assert_eq!(
         ids,
@@ -64,7 +64,7 @@ fn assert_ids(fixture: &str, kind: DocKind, expected: &[&str]) {
 fn lines(fixture: &str, kind: DocKind) -> Vec<(String, u32)> {
     findings(fixture, kind)
         .into_iter()
-        .map(|f| (f.rule, f.line.unwrap()))
+        .map(|f| (f.rule.into_owned(), f.line.unwrap()))
         .collect()
 }
 

@@ -101,7 +101,7 @@ fn polaris_fixtures() {
             let found: Vec<String> = report
                 .findings
                 .iter()
-                .filter(|f| ids.contains(&f.rule.as_str()))
+                .filter(|f| ids.contains(&&*f.rule))
                 .map(|f| format!("{}: {}", f.rule, f.message))
                 .collect();
             if found.is_empty() == want_findings {

@@ -15,5 +15,5 @@ mod load;
 
 pub use emit::to_yaml_string;
 pub use load::{
-    Document, Limits, PathSegment, Position, YamlError, locate, locate_many, parse_documents,
+    Document, Limits, PathSegment, Position, Spans, YamlError, locate, locate_many, parse_documents,
 };

@@ -55,6 +55,89 @@ pub struct Document {
     pub value: Value,
     /// Where the document's content starts.
     pub start: Position,
+    /// Where each node of `value` starts.
+    pub spans: Spans,
+}
+
+/// Where each node of a document starts, recorded while parsing so that finding a field's
+/// line and column needs no second pass over the text. Nodes are kept in document order
+/// (pre-order, mapping keys left out) with their subtree sizes: 12 bytes per node, a small
+/// fraction of what the `Value` itself takes.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Spans {
+    nodes: Vec<NodeSpan>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct NodeSpan {
+    /// For a mapping value, its key's position (where a reader looks first), as [`locate`].
+    position: Position,
+    /// Nodes in this subtree, itself included.
+    size: u32,
+}
+
+impl Spans {
+    /// The node at `path` below node `from` of `value`'s tree (`value` is node `from`), or
+    /// `None` when the path does not exist.
+    pub fn node(&self, value: &Value, from: usize, path: &[PathSegment]) -> Option<usize> {
+        let mut node = from;
+        let mut value = value;
+        for segment in path {
+            let (next, child) = self.child(value, node, segment)?;
+            node = next;
+            value = child;
+        }
+        Some(node)
+    }
+
+    /// Where the node at `path` below node `from` starts, as [`locate`] answers: the deepest
+    /// existing ancestor when the path does not exist; `None` only when `from` is unknown.
+    pub fn locate(&self, value: &Value, from: usize, path: &[PathSegment]) -> Option<Position> {
+        let mut best = self.nodes.get(from)?.position;
+        let mut node = from;
+        let mut value = value;
+        for segment in path {
+            let Some((next, child)) = self.child(value, node, segment) else {
+                break;
+            };
+            let Some(span) = self.nodes.get(next) else {
+                break;
+            };
+            best = span.position;
+            node = next;
+            value = child;
+        }
+        Some(best)
+    }
+
+    fn child<'v>(
+        &self,
+        value: &'v Value,
+        node: usize,
+        segment: &PathSegment,
+    ) -> Option<(usize, &'v Value)> {
+        // Children follow their parent, each after the previous one's subtree.
+        let mut index = node + 1;
+        match (segment, value) {
+            (PathSegment::Key(key), Value::Object(map)) => {
+                for (k, child) in map {
+                    if k == key {
+                        return Some((index, child));
+                    }
+                    index += self.nodes.get(index)?.size as usize;
+                }
+                None
+            }
+            (PathSegment::Index(i), Value::Array(items)) => {
+                let child = items.get(*i)?;
+                for _ in 0..*i {
+                    index += self.nodes.get(index)?.size as usize;
+                }
+                Some((index, child))
+            }
+            _ => None,
+        }
+    }
 }
 
 /// A step in a path into a document (`spec`, `owner`, or an array index).
@@ -132,20 +215,26 @@ enum Frame {
         items: Vec<Value>,
         anchor: usize,
         nodes_before: usize,
+        span: usize,
     },
     Map {
         map: Map<String, Value>,
         key: Option<String>,
+        /// Where the pending key starts: the position recorded for its value.
+        key_position: Position,
         anchor: usize,
         nodes_before: usize,
+        span: usize,
     },
 }
 
 struct Builder<'a> {
     limits: &'a Limits,
     stack: Vec<Frame>,
-    /// Completed anchored nodes: anchor id → (value, node count).
-    anchors: HashMap<usize, (Value, usize)>,
+    /// Completed anchored nodes: anchor id → (value, node count, first span).
+    anchors: HashMap<usize, (Value, usize, usize)>,
+    /// The current document's node spans.
+    spans: Vec<NodeSpan>,
     /// Nodes read from the text.
     nodes: usize,
     /// Nodes added by alias expansion.
@@ -153,6 +242,16 @@ struct Builder<'a> {
 }
 
 impl Builder<'_> {
+    /// Records the start of a value node (not a key); returns its slot.
+    fn start_node(&mut self, span: &Span) -> usize {
+        let position = match self.stack.last() {
+            Some(Frame::Map { key_position, .. }) => *key_position,
+            _ => Position::from_span(span),
+        };
+        self.spans.push(NodeSpan { position, size: 1 });
+        self.spans.len() - 1
+    }
+
     /// Places a finished node in its parent; returns it when it is a document root.
     fn push_value(&mut self, value: Value, span: &Span) -> Result<Option<Value>, YamlError> {
         match self.stack.last_mut() {
@@ -181,6 +280,9 @@ impl Builder<'_> {
                         });
                     }
                     *key = Some(k);
+                    if let Some(Frame::Map { key_position, .. }) = self.stack.last_mut() {
+                        *key_position = Position::from_span(span);
+                    }
                     Ok(None)
                 }
                 Some(k) => {
@@ -204,23 +306,29 @@ impl Builder<'_> {
     }
 
     fn close(&mut self, span: &Span) -> Result<Option<Value>, YamlError> {
-        let (value, anchor, nodes_before) = match self.stack.pop() {
+        let (value, anchor, nodes_before, slot) = match self.stack.pop() {
             Some(Frame::Seq {
                 items,
                 anchor,
                 nodes_before,
-            }) => (Value::Array(items), anchor, nodes_before),
+                span,
+            }) => (Value::Array(items), anchor, nodes_before, span),
             Some(Frame::Map {
                 map,
                 anchor,
                 nodes_before,
+                span,
                 ..
-            }) => (Value::Object(map), anchor, nodes_before),
+            }) => (Value::Object(map), anchor, nodes_before, span),
             None => return Ok(None),
         };
+        let size = u32::try_from(self.spans.len() - slot).unwrap_or(u32::MAX);
+        if let Some(node) = self.spans.get_mut(slot) {
+            node.size = size;
+        }
         if anchor != 0 {
             let count = self.nodes + self.expanded - nodes_before;
-            self.anchors.insert(anchor, (value.clone(), count));
+            self.anchors.insert(anchor, (value.clone(), count, slot));
         }
         self.push_value(value, span)
     }
@@ -239,6 +347,7 @@ pub fn parse_documents(text: &str, limits: &Limits) -> Result<Vec<Document>, Yam
         limits,
         stack: Vec::new(),
         anchors: HashMap::new(),
+        spans: Vec::new(),
         nodes: 0,
         expanded: 0,
     };
@@ -251,12 +360,13 @@ pub fn parse_documents(text: &str, limits: &Limits) -> Result<Vec<Document>, Yam
             Event::DocumentStart(_) => {
                 doc_start = Position::from_span(&span);
                 builder.anchors.clear();
+                builder.spans.clear();
                 None
             }
             Event::DocumentEnd => None,
             Event::Alias(id) => {
                 let position = Position::from_span(&span);
-                let (value, count) = builder
+                let (value, count, first) = builder
                     .anchors
                     .get(&id)
                     .cloned()
@@ -266,17 +376,31 @@ pub fn parse_documents(text: &str, limits: &Limits) -> Result<Vec<Document>, Yam
                 if builder.expanded > limit {
                     return Err(YamlError::AliasExpansion { position, limit });
                 }
+                if !builder.in_key_position() {
+                    // The copy has the anchored node's shape; all of it sits at the alias.
+                    let slot = builder.start_node(&span);
+                    let size = builder.spans.get(first).map_or(1, |n| n.size);
+                    if let Some(node) = builder.spans.get_mut(slot) {
+                        node.size = size;
+                        let at = node.position;
+                        for i in 1..size as usize {
+                            let size = builder.spans.get(first + i).map_or(1, |n| n.size);
+                            builder.spans.push(NodeSpan { position: at, size });
+                        }
+                    }
+                }
                 builder.push_value(value, &span)?
             }
             Event::Scalar(text, style, anchor, tag) => {
                 builder.nodes += 1;
-                let value = if builder.in_key_position() {
-                    Value::String(text.into_owned())
+                let (value, slot) = if builder.in_key_position() {
+                    (Value::String(text.into_owned()), usize::MAX)
                 } else {
-                    resolve_scalar(text, style, tag.as_deref())
+                    let slot = builder.start_node(&span);
+                    (resolve_scalar(text, style, tag.as_deref()), slot)
                 };
                 if anchor != 0 {
-                    builder.anchors.insert(anchor, (value.clone(), 1));
+                    builder.anchors.insert(anchor, (value.clone(), 1, slot));
                 }
                 builder.push_value(value, &span)?
             }
@@ -287,11 +411,13 @@ pub fn parse_documents(text: &str, limits: &Limits) -> Result<Vec<Document>, Yam
                     });
                 }
                 let nodes_before = builder.nodes + builder.expanded;
+                let slot = builder.start_node(&span);
                 builder.open(
                     Frame::Seq {
                         items: Vec::new(),
                         anchor,
                         nodes_before,
+                        span: slot,
                     },
                     &span,
                 )?;
@@ -304,12 +430,15 @@ pub fn parse_documents(text: &str, limits: &Limits) -> Result<Vec<Document>, Yam
                     });
                 }
                 let nodes_before = builder.nodes + builder.expanded;
+                let slot = builder.start_node(&span);
                 builder.open(
                     Frame::Map {
                         map: Map::new(),
                         key: None,
+                        key_position: Position::default(),
                         anchor,
                         nodes_before,
+                        span: slot,
                     },
                     &span,
                 )?;
@@ -321,6 +450,9 @@ pub fn parse_documents(text: &str, limits: &Limits) -> Result<Vec<Document>, Yam
             documents.push(Document {
                 value,
                 start: doc_start,
+                spans: Spans {
+                    nodes: std::mem::take(&mut builder.spans),
+                },
             });
         }
     }
@@ -556,6 +688,71 @@ pub fn locate_many(
 mod tests {
     use super::*;
     use serde_json::json;
+
+    /// Every path of `value`, parents before children.
+    fn all_paths(value: &Value, prefix: &mut Vec<PathSegment>, out: &mut Vec<Vec<PathSegment>>) {
+        out.push(prefix.clone());
+        match value {
+            Value::Object(map) => {
+                for (k, v) in map {
+                    prefix.push(PathSegment::Key(k.clone()));
+                    all_paths(v, prefix, out);
+                    prefix.pop();
+                }
+            }
+            Value::Array(items) => {
+                for (i, v) in items.iter().enumerate() {
+                    prefix.push(PathSegment::Index(i));
+                    all_paths(v, prefix, out);
+                    prefix.pop();
+                }
+            }
+            _ => {}
+        }
+    }
+
+    #[test]
+    fn recorded_spans_agree_with_reading_the_text_again() {
+        let text = "a: 1\nb:\n  - x\n  - {c: 2, d: [3, 4]}\n  - - 5\n    - six: 6\nbase: &base\n  k: v\n  list: [1, 2]\n\
+                    copy: *base\nafter: {\"q\": 1}\n---\n- &s scalar\n- *s\n- nested:\n    deep:\n      deeper: [a, b]\n---\nplain\n";
+        let docs = parse_documents(text, &Limits::default()).unwrap();
+        assert_eq!(docs.len(), 3);
+        let mut checked = 0;
+        for (index, doc) in docs.iter().enumerate() {
+            let mut paths = Vec::new();
+            all_paths(&doc.value, &mut Vec::new(), &mut paths);
+            for path in &paths {
+                let expected = locate(text, index, path);
+                assert_eq!(
+                    doc.spans.locate(&doc.value, 0, path),
+                    expected,
+                    "doc {index} path {path:?}"
+                );
+                let node = doc.spans.node(&doc.value, 0, path).unwrap();
+                assert_eq!(doc.spans.locate(&doc.value, node, &[]), expected);
+                checked += 1;
+            }
+            // Missing paths fall back to the deepest existing ancestor, as `locate` does.
+            let missing = vec![
+                PathSegment::Key("b".into()),
+                PathSegment::Index(1),
+                PathSegment::Key("zzz".into()),
+            ];
+            assert_eq!(
+                doc.spans.locate(&doc.value, 0, &missing),
+                locate(text, index, &missing)
+            );
+        }
+        assert!(checked > 25, "{checked}");
+        assert_eq!(
+            docs[0]
+                .spans
+                .locate(&docs[0].value, 0, &["copy".into(), "list".into(), 1.into()])
+                .unwrap()
+                .line,
+            10
+        );
+    }
 
     fn parse(text: &str) -> Result<Vec<Value>, YamlError> {
         parse_documents(text, &Limits::default()).map(|d| d.into_iter().map(|d| d.value).collect())

@@ -34,8 +34,8 @@ pub(crate) fn finding(
     input: &str,
 ) -> Finding {
     Finding {
-        rule: rule.into(),
-        title: title.into(),
+        rule: rule.to_owned().into(),
+        title: title.to_owned().into(),
         severity,
         status,
         message: message.into(),
@@ -43,7 +43,7 @@ pub(crate) fn finding(
         line: position.map(|p| p.0),
         column: position.map(|p| p.1),
         object,
-        input: input.into(),
+        input: input.to_owned().into(),
         exception: None,
     }
 }

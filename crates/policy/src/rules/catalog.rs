@@ -291,7 +291,10 @@ mod tests {
     }
 
     fn ids(text: &str) -> Vec<String> {
-        let mut ids: Vec<String> = check(text).into_iter().map(|f| f.rule).collect();
+        let mut ids: Vec<String> = check(text)
+            .into_iter()
+            .map(|f| f.rule.into_owned())
+            .collect();
         ids.sort();
         ids
     }
@@ -377,7 +380,7 @@ spec:
         ));
         let got: Vec<(&str, u32, u32)> = f
             .iter()
-            .map(|f| (f.rule.as_str(), f.line.unwrap(), f.column.unwrap()))
+            .map(|f| (&*f.rule, f.line.unwrap(), f.column.unwrap()))
             .collect();
         // Missing description: at `metadata`; user owner: at the second document's owner.
         assert_eq!(

@@ -962,7 +962,10 @@ mod tests {
     }
 
     fn ids(plan: &Value) -> Vec<String> {
-        let mut ids: Vec<String> = check(plan).into_iter().map(|f| f.rule).collect();
+        let mut ids: Vec<String> = check(plan)
+            .into_iter()
+            .map(|f| f.rule.into_owned())
+            .collect();
         ids.sort();
         ids
     }
@@ -1177,10 +1180,7 @@ mod tests {
             ),
         ]);
         let f = check(&p);
-        let got: Vec<(&str, &str)> = f
-            .iter()
-            .map(|f| (f.rule.as_str(), f.message.as_str()))
-            .collect();
+        let got: Vec<(&str, &str)> = f.iter().map(|f| (&*f.rule, f.message.as_str())).collect();
         assert_eq!(
             got,
             vec![

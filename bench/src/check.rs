@@ -20,6 +20,7 @@ struct Options {
     rate: u32,
     seconds: u64,
     runs: usize,
+    checkov_max: usize,
 }
 
 fn parse_args() -> Options {
@@ -29,6 +30,7 @@ fn parse_args() -> Options {
         rate: 500,
         seconds: 10,
         runs: 3,
+        checkov_max: 1000,
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -44,6 +46,7 @@ fn parse_args() -> Options {
             "--rate" => options.rate = value().parse().unwrap(),
             "--seconds" => options.seconds = value().parse().unwrap(),
             "--runs" => options.runs = value().parse().unwrap(),
+            "--checkov-max" => options.checkov_max = value().parse().unwrap(),
             other => panic!("unknown argument {other}"),
         }
     }
@@ -217,30 +220,38 @@ fn check_vs_checkov(options: &Options, work: &Path) {
             &[pave.to_str().unwrap(), "check", "-f", "json", dir_s],
             &[],
         );
-        let checkov = options.checkov.as_ref().map(|checkov| {
-            let checkov_runs = if n > 1000 { 1 } else { options.runs };
-            repeat(
-                checkov_runs,
-                &[
-                    checkov.to_str().unwrap(),
-                    "-d",
-                    dir_s,
-                    "--framework",
-                    "kubernetes",
-                    "--skip-download",
-                    "--compact",
-                    "--quiet",
-                    "-o",
-                    "json",
-                ],
-                &[("BC_SKIP_MAPPING", "TRUE")],
-            )
-        });
+        // Checkov needs minutes beyond a thousand documents; `--checkov-max` raises the cap.
+        let checkov = options
+            .checkov
+            .as_ref()
+            .filter(|_| n <= options.checkov_max)
+            .map(|checkov| {
+                let checkov_runs = if n > 1000 { 1 } else { options.runs };
+                repeat(
+                    checkov_runs,
+                    &[
+                        checkov.to_str().unwrap(),
+                        "-d",
+                        dir_s,
+                        "--framework",
+                        "kubernetes",
+                        "--skip-download",
+                        "--compact",
+                        "--quiet",
+                        "-o",
+                        "json",
+                    ],
+                    &[("BC_SKIP_MAPPING", "TRUE")],
+                )
+            });
         match checkov {
             Some((cw, cr, _)) => println!(
                 "| {n} | {:.3} s | {pave_rss:.0} MB | {cw:.2} s | {cr:.0} MB | **{:.0}x** |",
                 pave_wall,
                 cw / pave_wall
+            ),
+            None if options.checkov.is_some() => println!(
+                "| {n} | {pave_wall:.3} s | {pave_rss:.0} MB | (not run: N > --checkov-max) | | |"
             ),
             None => println!("| {n} | {pave_wall:.3} s | {pave_rss:.0} MB | (not installed) | | |"),
         }
@@ -440,6 +451,93 @@ fn stages(args: &[String]) {
     );
 }
 
+/// conftest-style policies as a team would write them: four rules over Deployments.
+const REGO_POLICY: &str = r#"package main
+
+import rego.v1
+
+deny contains msg if {
+  input.kind == "Deployment"
+  some c in input.spec.template.spec.containers
+  endswith(c.image, ":latest")
+  msg := sprintf("%s: container %s uses a latest tag", [input.metadata.name, c.name])
+}
+
+deny contains msg if {
+  input.kind == "Deployment"
+  some c in input.spec.template.spec.containers
+  c.securityContext.privileged
+  msg := sprintf("%s: container %s is privileged", [input.metadata.name, c.name])
+}
+
+warn contains msg if {
+  input.kind == "Deployment"
+  not input.spec.template.spec.securityContext.runAsNonRoot
+  msg := sprintf("%s: set runAsNonRoot", [input.metadata.name])
+}
+
+deny_labels contains msg if {
+  not input.metadata.labels.owner
+  msg := sprintf("%s has no owner label", [input.metadata.name])
+}
+"#;
+
+/// What Rego policies add per document: the same inputs with and without `--policy`.
+fn rego_cost(options: &Options, work: &Path) {
+    let pave = pave_binary();
+    let n = 1000;
+    let dir = work.join("rego-inputs");
+    generate(&dir, n);
+    let policy = work.join("rego-policy");
+    std::fs::create_dir_all(&policy).unwrap();
+    std::fs::write(policy.join("deployments.rego"), REGO_POLICY).unwrap();
+    let (dir_s, policy_s) = (dir.to_str().unwrap(), policy.to_str().unwrap());
+    // Sanity: the policies report something (their findings are `main.deny`, `main.warn`).
+    let out = Command::new(&pave)
+        .args(["check", "-f", "json", "--policy", policy_s, dir_s])
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let rego_findings = report["findings"].as_array().map_or(0, |f| {
+        f.iter()
+            .filter(|f| f["rule"].as_str().is_some_and(|r| r.starts_with("main.")))
+            .count()
+    });
+    assert!(
+        rego_findings > 0,
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let runs = options.runs.max(3);
+    let (plain, _, _) = repeat(
+        runs,
+        &[pave.to_str().unwrap(), "check", "-f", "json", dir_s],
+        &[],
+    );
+    let (with_rego, rss, _) = repeat(
+        runs,
+        &[
+            pave.to_str().unwrap(),
+            "check",
+            "-f",
+            "json",
+            "--policy",
+            policy_s,
+            dir_s,
+        ],
+        &[],
+    );
+    println!("\n## Rego policies ({n} Deployments, 4 conftest-style rules)\n");
+    println!(
+        "| built-in rules only | plus Rego | Rego per document (wall, all cores) | peak RSS | Rego findings |"
+    );
+    println!("|---|---|---|---|---|");
+    println!(
+        "| {plain:.3} s | {with_rego:.3} s | {:.0} µs | {rss:.0} MB | {rego_findings} |",
+        (with_rego - plain) / n as f64 * 1e6
+    );
+}
+
 fn main() {
     // `check-bench --generate DIR N`: only write the inputs (for profiling by hand).
     let args: Vec<String> = std::env::args().collect();
@@ -465,6 +563,7 @@ fn main() {
         std::thread::available_parallelism().map_or(1, usize::from)
     );
     check_vs_checkov(&options, &work);
+    rego_cost(&options, &work);
     webhook(&options, &work);
     let _ = std::fs::remove_dir_all(&work);
 }

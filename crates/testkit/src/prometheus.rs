@@ -637,6 +637,25 @@ pub mod sloth {
         history
     }
 
+    /// An SLO as `pave slo status --targets-json` takes it (the JSON of
+    /// `pave_slo_status::SloTarget`): Sloth's id, a 30-day period and Sloth's default windows.
+    pub fn target_json(service: &str, name: &str, objective_percent: f64) -> serde_json::Value {
+        let window = |severity, short, long, factor| serde_json::json!({"severity": severity, "short": short, "long": long, "burn_rate_factor": factor});
+        serde_json::json!({
+            "id": format!("{service}-{name}"),
+            "service": service,
+            "name": name,
+            "objective_percent": objective_percent,
+            "period": "30d",
+            "alert_windows": [
+                window("page", "5m", "1h", 14.4),
+                window("page", "30m", "6h", 6.0),
+                window("ticket", "2h", "1d", 3.0),
+                window("ticket", "6h", "3d", 1.0),
+            ],
+        })
+    }
+
     /// A whole rule file for `slos`.
     pub fn rule_file(slos: &[SyntheticSlo]) -> String {
         let mut out = String::from("groups:\n");

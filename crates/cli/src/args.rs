@@ -65,6 +65,9 @@ pub(crate) enum Command {
     /// The Kubernetes admission webhook (served by `pave serve`)
     #[command(subcommand)]
     Admission(AdmissionCommand),
+    /// Service level objectives: live status from Prometheus and the deploy gate
+    #[command(subcommand)]
+    Slo(crate::slo_live::SloLiveCommand),
     /// Print shell completions
     Completions {
         /// The shell to generate completions for

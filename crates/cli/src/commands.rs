@@ -35,6 +35,7 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<Outcome> {
         }
         Command::Catalog(CatalogCommand::Validate { paths }) => validate(&paths, &ingest, format),
         Command::Check(args) => crate::check::check(args, format),
+        Command::Slo(command) => crate::slo_live::run(command, format).await,
         Command::Admission(crate::args::AdmissionCommand::Manifest(args)) => {
             crate::check::admission_manifest(&args)
         }

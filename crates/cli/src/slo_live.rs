@@ -1,0 +1,280 @@
+//! `pave slo status` and `pave slo gate`: the live status of SLOs read from Prometheus, and the
+//! deploy gate over their error budgets.
+//!
+//! `run_status` and `run_gate` take the SLOs as [`SloTarget`]s, so any spec loader can feed
+//! them. Until spec loading is wired here, the hidden `--targets-json FILE` (a JSON array of
+//! targets) is the TEMPORARY way to pass them.
+
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, anyhow};
+use clap::{Args, Subcommand};
+use pave_prometheus::{Client, ClientOptions};
+use pave_slo_status::render::{STATUS_COLUMNS, gate_text, status_notes, status_rows};
+use pave_slo_status::{GatePolicy, SloTarget, StatusOptions, StatusReport, fetch_status};
+use serde_json::{Value, json};
+
+use crate::args::OutputFormat;
+use crate::output::{print_data, table};
+use crate::{Outcome, wants_json};
+
+/// `pave slo status|gate`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum SloLiveCommand {
+    /// Live SLO status from Prometheus: SLI and error budget over the period, burn rate, time to exhaustion, alerts
+    Status(StatusArgs),
+    /// Deploy gate: exit 1 when the error-budget policy says freeze, 0 otherwise
+    Gate(GateArgs),
+}
+
+/// Where Prometheus is and how to ask it.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Prometheus")]
+pub(crate) struct PrometheusArgs {
+    /// Prometheus base URL: `http://host:9090` (a path prefix, `https://`, and `user:password@` for basic auth work too)
+    #[arg(long, env = "PAVE_PROMETHEUS_URL", value_name = "URL")]
+    pub(crate) prometheus_url: String,
+
+    /// Bearer token sent to Prometheus
+    #[arg(
+        long,
+        env = "PAVE_PROMETHEUS_TOKEN",
+        hide_env_values = true,
+        value_name = "TOKEN"
+    )]
+    pub(crate) prometheus_token: Option<String>,
+
+    /// Time limit of each query (`10s`, `500ms`)
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = crate::config::parse_duration)]
+    pub(crate) query_timeout: Duration,
+
+    /// Queries in flight at once
+    #[arg(long, value_name = "N", default_value_t = 8)]
+    pub(crate) concurrency: usize,
+
+    /// TEMPORARY until spec loading is wired: the SLOs as a JSON array of targets
+    /// (`id`, `service`, `name`, `objective_percent`, `period`, `alert_windows`)
+    #[arg(long, hide = true, value_name = "FILE")]
+    pub(crate) targets_json: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct StatusArgs {
+    #[command(flatten)]
+    pub(crate) prometheus: PrometheusArgs,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct GateArgs {
+    #[command(flatten)]
+    pub(crate) prometheus: PrometheusArgs,
+
+    /// Freeze when an SLO's remaining error budget over its period is at or below this percentage
+    #[arg(
+        long,
+        value_name = "PERCENT",
+        default_value = "0",
+        allow_negative_numbers = true,
+        value_parser = parse_percent
+    )]
+    pub(crate) min_budget_remaining: f64,
+
+    /// Also freeze when an SLO had no traffic over its period (default: no traffic passes)
+    #[arg(long)]
+    pub(crate) freeze_on_no_data: bool,
+
+    /// Let the change through even when the policy says freeze; the reason is recorded in the output
+    #[arg(long, value_name = "REASON")]
+    pub(crate) override_reason: Option<String>,
+}
+
+/// `10`, `10%`, `-5` → a ratio (0.1, −0.05).
+fn parse_percent(text: &str) -> Result<f64, String> {
+    let number = text.trim().trim_end_matches('%');
+    number
+        .parse::<f64>()
+        .ok()
+        .filter(|v| v.is_finite())
+        .map(|v| v / 100.0)
+        .ok_or_else(|| format!("`{text}` is not a percentage (e.g. 0, 10, 25%)"))
+}
+
+/// Runs `pave slo status|gate` with the targets from `--targets-json` (TEMPORARY).
+pub(crate) async fn run(command: SloLiveCommand, format: OutputFormat) -> anyhow::Result<Outcome> {
+    match command {
+        SloLiveCommand::Status(args) => {
+            let targets = load_targets(&args.prometheus)?;
+            run_status(&args, targets, format).await
+        }
+        SloLiveCommand::Gate(args) => {
+            let targets = load_targets(&args.prometheus)?;
+            run_gate(&args, targets, format).await
+        }
+    }
+}
+
+/// TEMPORARY: reads `--targets-json`.
+fn load_targets(args: &PrometheusArgs) -> anyhow::Result<Vec<SloTarget>> {
+    let Some(path) = &args.targets_json else {
+        return Err(anyhow!(
+            "no SLOs given (until spec files are read here, pass --targets-json FILE)"
+        ));
+    };
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    serde_json::from_str(&text)
+        .with_context(|| format!("{} is not a list of SLO targets", path.display()))
+}
+
+fn client(args: &PrometheusArgs) -> anyhow::Result<Client> {
+    let options = ClientOptions {
+        timeout: args.query_timeout,
+        bearer_token: args.prometheus_token.clone(),
+        ..ClientOptions::default()
+    };
+    Ok(Client::new(&args.prometheus_url, options)?)
+}
+
+async fn fetch(
+    args: &PrometheusArgs,
+    targets: &[SloTarget],
+) -> anyhow::Result<(StatusReport, Duration)> {
+    if targets.is_empty() {
+        return Err(anyhow!("no SLOs to look up"));
+    }
+    let client = client(args)?;
+    let options = StatusOptions {
+        concurrency: args.concurrency,
+        ..StatusOptions::default()
+    };
+    let started = Instant::now();
+    let report = fetch_status(&client, targets, &options).await?;
+    Ok((report, started.elapsed()))
+}
+
+/// `pave slo status`: prints every SLO's status; exit 2 when Prometheus cannot be read or a
+/// series is missing for some SLO (the others are still printed).
+pub(crate) async fn run_status(
+    args: &StatusArgs,
+    targets: Vec<SloTarget>,
+    format: OutputFormat,
+) -> anyhow::Result<Outcome> {
+    let (report, elapsed) = fetch(&args.prometheus, &targets).await?;
+    if wants_json(format) {
+        print_data(format, &serde_json::to_value(&report)?, &[])?;
+    } else {
+        let rows = status_rows(&report);
+        let rows: Vec<&Value> = rows.iter().collect();
+        print!("{}", table(&rows, STATUS_COLUMNS));
+        for note in status_notes(&report) {
+            eprintln!("{note}");
+        }
+        eprintln!(
+            "{} SLOs from {} ({} queries, {} ms)",
+            report.slos.len(),
+            report.prometheus_url,
+            report.queries,
+            elapsed.as_millis()
+        );
+    }
+    Ok(if report.has_errors() {
+        Outcome::InputErrors
+    } else {
+        Outcome::Success
+    })
+}
+
+/// `pave slo gate`: exit 0 when changes may go ahead (or an override lets them), 1 when the
+/// policy freezes (an SLO that cannot be read freezes: fail closed), 2 when Prometheus cannot
+/// be read at all and there is no override.
+pub(crate) async fn run_gate(
+    args: &GateArgs,
+    targets: Vec<SloTarget>,
+    format: OutputFormat,
+) -> anyhow::Result<Outcome> {
+    let policy = GatePolicy {
+        min_budget_remaining: args.min_budget_remaining,
+        freeze_on_no_data: args.freeze_on_no_data,
+    };
+    let reason = args.override_reason.as_deref();
+    if reason.is_some_and(|r| r.trim().is_empty()) {
+        return Err(anyhow!(
+            "--override-reason must say why the change cannot wait"
+        ));
+    }
+    let (decision, failure, url) = match fetch(&args.prometheus, &targets).await {
+        Ok((report, _)) => (
+            pave_slo_status::decide(&report.slos, &policy, reason),
+            None,
+            report.prometheus_url,
+        ),
+        Err(e) if targets.is_empty() => return Err(e),
+        Err(e) => {
+            let message = format!("{e:#}");
+            (
+                pave_slo_status::decide_unavailable(&targets, &message, &policy, reason),
+                Some(e),
+                args.prometheus.prometheus_url.clone(),
+            )
+        }
+    };
+    if decision.overridden {
+        // The audit record until the audit log exists: the decision carries the reason too.
+        tracing::warn!(
+            reason = decision.override_reason.as_deref().unwrap_or_default(),
+            "deploy gate overridden: the error-budget policy said freeze"
+        );
+    }
+    if wants_json(format) {
+        let mut value = serde_json::to_value(&decision)?;
+        if let Value::Object(map) = &mut value {
+            map.insert("prometheus_url".to_owned(), json!(strip_credentials(&url)));
+        }
+        print_data(format, &value, &[])?;
+    } else {
+        print!("{}", gate_text(&decision));
+    }
+    match failure {
+        Some(e) if !decision.allowed => {
+            Err(e.context("the deploy gate cannot decide (failing closed)"))
+        }
+        _ if decision.allowed => Ok(Outcome::Success),
+        _ => Ok(Outcome::Failures),
+    }
+}
+
+/// `http://user:pw@host/x` → `http://host/x`.
+fn strip_credentials(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) => format!("{scheme}://{}", &rest[at + 1..]),
+        None => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentages() {
+        assert_eq!(parse_percent("10"), Ok(0.1));
+        assert_eq!(parse_percent("25%"), Ok(0.25));
+        assert_eq!(parse_percent("-5"), Ok(-0.05));
+        assert!(parse_percent("lots").is_err());
+        assert!(parse_percent("NaN").is_err());
+    }
+
+    #[test]
+    fn credentials_are_not_echoed() {
+        assert_eq!(strip_credentials("http://u:p@h:9090/x"), "http://h:9090/x");
+        assert_eq!(strip_credentials("http://h:9090"), "http://h:9090");
+        assert_eq!(strip_credentials("http://h/a@b"), "http://h/a@b");
+    }
+}

@@ -1,0 +1,147 @@
+//! Prometheus durations (`5m`, `1d`, `4w`, `1d1h43m`): parsing, and formatting the way
+//! Prometheus' `model.Duration.String()` does, which is how Sloth names its series
+//! (`slo:sli_error:ratio_rate4w` for 28 days).
+
+use std::time::Duration;
+
+const UNITS: &[(&str, u64)] = &[
+    ("y", 365 * 86_400_000),
+    ("w", 7 * 86_400_000),
+    ("d", 86_400_000),
+    ("h", 3_600_000),
+    ("m", 60_000),
+    ("s", 1000),
+    ("ms", 1),
+];
+
+/// Formats like Prometheus: years and weeks only when exact (`30d`, `4w`, `1d1h43m`).
+pub fn format_prometheus(d: Duration) -> String {
+    let mut ms = u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
+    if ms == 0 {
+        return "0s".to_owned();
+    }
+    let mut out = String::new();
+    for &(unit, mult) in UNITS {
+        if (unit == "y" || unit == "w") && ms % mult != 0 {
+            continue;
+        }
+        let v = ms / mult;
+        if v > 0 {
+            out.push_str(&format!("{v}{unit}"));
+            ms -= v * mult;
+        }
+    }
+    out
+}
+
+/// Parses `1d`, `90m`, `1h30m`, `4w`, `500ms`.
+///
+/// # Errors
+/// A message naming the text when it is not a Prometheus duration.
+pub fn parse_prometheus(text: &str) -> Result<Duration, String> {
+    let bad = || format!("`{text}` is not a duration (use e.g. 5m, 1h, 30d, 4w)");
+    let mut rest = text.trim();
+    if rest.is_empty() {
+        return Err(bad());
+    }
+    let mut ms: u64 = 0;
+    while !rest.is_empty() {
+        let digits = rest.find(|c: char| !c.is_ascii_digit()).ok_or_else(bad)?;
+        if digits == 0 {
+            return Err(bad());
+        }
+        let n: u64 = rest[..digits].parse().map_err(|_| bad())?;
+        rest = &rest[digits..];
+        let &(unit, mult) = UNITS
+            .iter()
+            .filter(|(u, _)| rest.starts_with(u))
+            .max_by_key(|(u, _)| u.len())
+            .ok_or_else(bad)?;
+        rest = &rest[unit.len()..];
+        ms = n
+            .checked_mul(mult)
+            .and_then(|v| ms.checked_add(v))
+            .ok_or_else(bad)?;
+    }
+    Ok(Duration::from_millis(ms))
+}
+
+/// A short human form: `29d 23h`, `5h 12m`, `42m`, `30s`.
+pub fn format_human(d: Duration) -> String {
+    let s = d.as_secs();
+    let (days, hours, minutes) = (s / 86_400, s % 86_400 / 3600, s % 3600 / 60);
+    match (days, hours, minutes) {
+        (0, 0, 0) => format!("{s}s"),
+        (0, 0, m) => format!("{m}m"),
+        (0, h, 0) => format!("{h}h"),
+        (0, h, m) => format!("{h}h {m}m"),
+        (d, 0, _) => format!("{d}d"),
+        (d, h, _) => format!("{d}d {h}h"),
+    }
+}
+
+/// serde for `Duration` as a Prometheus duration string.
+pub(crate) mod serde_prometheus {
+    use serde::{Deserialize, Deserializer, Serializer};
+    use std::time::Duration;
+
+    pub(crate) fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&super::format_prometheus(*d))
+    }
+
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+        let text = String::deserialize(d)?;
+        super::parse_prometheus(&text).map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    #[test]
+    fn formats_like_prometheus() {
+        let day = 86_400;
+        for (secs, text) in [
+            (300, "5m"),
+            (3600, "1h"),
+            (day, "1d"),
+            (3 * day, "3d"),
+            (30 * day, "30d"),
+            (28 * day, "4w"),
+            (7 * day, "1w"),
+            (90 * day, "90d"),
+            (365 * day, "1y"),
+            (day + 3600 + 43 * 60, "1d1h43m"),
+        ] {
+            assert_eq!(format_prometheus(Duration::from_secs(secs)), text);
+            assert_eq!(parse_prometheus(text).unwrap(), Duration::from_secs(secs));
+        }
+        assert_eq!(format_prometheus(Duration::ZERO), "0s");
+        assert_eq!(
+            parse_prometheus("500ms").unwrap(),
+            Duration::from_millis(500)
+        );
+    }
+
+    #[test]
+    fn rejects_what_is_not_a_duration() {
+        for bad in ["", "5", "m", "5x", "1.5h", "-1h", "99999999999999999999d"] {
+            assert!(parse_prometheus(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn human_form() {
+        assert_eq!(format_human(Duration::from_secs(30 * 86_400)), "30d");
+        assert_eq!(
+            format_human(Duration::from_secs(86_400 + 7200 + 60)),
+            "1d 2h"
+        );
+        assert_eq!(format_human(Duration::from_secs(3 * 3600 + 120)), "3h 2m");
+        assert_eq!(format_human(Duration::from_secs(42 * 60)), "42m");
+        assert_eq!(format_human(Duration::from_secs(12)), "12s");
+    }
+}

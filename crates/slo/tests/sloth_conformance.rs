@@ -33,7 +33,7 @@ fn sloth_examples_generate_what_sloth_generated() {
         .collect();
     inputs.sort();
     let case = Case {
-        extra_labels: vec![("cmd", "examplesgen.sh")],
+        extra_labels: vec![("cmd".to_owned(), "examplesgen.sh".to_owned())],
         ..Case::default()
     };
     let mut failures = Vec::new();

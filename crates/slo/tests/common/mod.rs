@@ -12,8 +12,8 @@ use serde_json::Value;
 /// Options of one generation (Sloth's flags).
 #[derive(Default)]
 pub(crate) struct Case {
-    pub(crate) period: Option<&'static str>,
-    pub(crate) extra_labels: Vec<(&'static str, &'static str)>,
+    pub(crate) period: Option<String>,
+    pub(crate) extra_labels: Vec<(String, String)>,
     pub(crate) windows: Vec<(String, String)>,
     pub(crate) disable_alerts: bool,
     pub(crate) disable_recordings: bool,
@@ -22,7 +22,7 @@ pub(crate) struct Case {
 
 /// Generates the rule file text for one input, or the error text.
 pub(crate) fn generate_text(name: &str, text: &str, case: &Case) -> Result<String, String> {
-    let period = Duration::parse(case.period.unwrap_or("30d")).unwrap();
+    let period = Duration::parse(case.period.as_deref().unwrap_or("30d")).unwrap();
     let (set, problems) = SloSet::load(
         &[(name, text)],
         &LoadOptions {
@@ -50,7 +50,7 @@ pub(crate) fn generate_text(name: &str, text: &str, case: &Case) -> Result<Strin
         extra_labels: case
             .extra_labels
             .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .map(|(k, v)| (k.clone(), v.clone()))
             .collect::<BTreeMap<_, _>>(),
         disable_alerts: case.disable_alerts,
         disable_recordings: case.disable_recordings,

@@ -9,6 +9,7 @@ mod check;
 mod commands;
 mod config;
 mod output;
+mod slo;
 
 use std::ffi::OsString;
 use std::io::IsTerminal;

@@ -41,7 +41,7 @@ pub use spec::{
 };
 pub use windows::{AlertWindows, Window, WindowsCatalog};
 
-/// A problem in an input, with where it is: `file:line:column: message`.
+/// A problem in an input, with where it is: `file:line:column: error: message`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Diagnostic {
     pub file: String,
@@ -63,8 +63,12 @@ impl Diagnostic {
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.position {
-            Some(p) => write!(f, "{}:{}:{}: {}", self.file, p.line, p.column, self.message),
-            None => write!(f, "{}: {}", self.file, self.message),
+            Some(p) => write!(
+                f,
+                "{}:{}:{}: error: {}",
+                self.file, p.line, p.column, self.message
+            ),
+            None => write!(f, "{}: error: {}", self.file, self.message),
         }
     }
 }

@@ -209,7 +209,7 @@ fn duplicates_across_files_are_found() {
     assert!(
         dups[0]
             .to_string()
-            .starts_with("b.yaml:4:5: SLO `svc-availability`"),
+            .starts_with("b.yaml:4:5: error: SLO `svc-availability`"),
         "{}",
         dups[0]
     );

@@ -349,6 +349,30 @@ fn run_validate(args: &ValidateArgs) -> anyhow::Result<Outcome> {
     })
 }
 
+/// Renders and writes `jobs` under `out`, mirroring input paths; returns how many files.
+fn write_outputs(
+    jobs: &[(&pave_slo::GeneratedFile, &InputFile)],
+    out: &Path,
+    version: &str,
+) -> anyhow::Result<usize> {
+    let mut written = 0;
+    for (file, input) in jobs {
+        let text = render_file(file, version);
+        if text.is_empty() {
+            continue; // only OpenSLO SLI or other non-SLO documents
+        }
+        let target = out.join(&input.relative);
+        if let Some(parent) = target.parent() {
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("cannot create {}", parent.display()))?;
+        }
+        std::fs::write(&target, text)
+            .with_context(|| format!("cannot write {}", target.display()))?;
+        written += 1;
+    }
+    Ok(written)
+}
+
 fn run_generate(args: &GenerateArgs) -> anyhow::Result<Outcome> {
     let mut loaded = load(&args.input)?;
     loaded.options.disable_alerts = args.disable_alerts;
@@ -394,20 +418,27 @@ fn run_generate(args: &GenerateArgs) -> anyhow::Result<Outcome> {
             out.display()
         );
     }
+    // Render and write on every core: files are independent.
+    let jobs: Vec<(&pave_slo::GeneratedFile, &InputFile)> =
+        generated.iter().zip(&loaded.files).collect();
+    let threads = std::thread::available_parallelism().map_or(1, usize::from);
+    let chunk = jobs.len().div_ceil(threads).max(1);
+    let results: Vec<anyhow::Result<usize>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = jobs
+            .chunks(chunk)
+            .map(|part| scope.spawn(|| write_outputs(part, out, version)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err(anyhow!("a writer thread panicked")))
+            })
+            .collect()
+    });
     let mut written = 0;
-    for (file, input) in generated.iter().zip(&loaded.files) {
-        let text = render_file(file, version);
-        if text.is_empty() {
-            continue; // only OpenSLO SLI or other non-SLO documents
-        }
-        let target = out.join(&input.relative);
-        if let Some(parent) = target.parent() {
-            std::fs::create_dir_all(parent)
-                .with_context(|| format!("cannot create {}", parent.display()))?;
-        }
-        std::fs::write(&target, text)
-            .with_context(|| format!("cannot write {}", target.display()))?;
-        written += 1;
+    for r in results {
+        written += r?;
     }
     eprintln!("wrote {written} rule files to {}", out.display());
     Ok(Outcome::Success)

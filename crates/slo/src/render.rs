@@ -120,11 +120,243 @@ pub fn doc_value(doc: &GeneratedDoc) -> Value {
     }
 }
 
-/// One output document with its header.
+/// One output document with its header (written directly, without building a value).
 pub fn render_doc(doc: &GeneratedDoc, version: &str) -> String {
     let mut out = header(version);
-    out.push_str(&pave_yaml::to_yaml_string(&doc_value(doc)));
+    out.reserve(doc.slos.len() * 8192);
+    match &doc.kind {
+        SpecKind::Kubernetes(_) => {
+            let mut head = doc_value(&GeneratedDoc {
+                kind: doc.kind.clone(),
+                slos: Vec::new(),
+            });
+            // Metadata through the generic writer, groups directly.
+            if let Some(spec) = head.get_mut("spec") {
+                *spec = Value::Null;
+            }
+            let mut text = String::new();
+            emit(&mut text, &head, 0);
+            out.push_str(text.trim_end_matches("spec: null\n"));
+            out.push_str("spec:\n  groups:");
+            write_groups(&mut out, doc, 4, true);
+        }
+        _ => {
+            out.push_str("groups:");
+            write_groups(&mut out, doc, 2, false);
+        }
+    }
     out
+}
+
+fn write_groups(out: &mut String, doc: &GeneratedDoc, indent: usize, k8s: bool) {
+    let mut any = false;
+    for group in doc.slos.iter().flat_map(|s| s.groups()) {
+        any = true;
+        out.push('\n');
+        pad(out, indent);
+        out.push_str("- name: ");
+        scalar(out, &group.name, indent + 4, false);
+        out.push('\n');
+        pad(out, indent + 2);
+        out.push_str("rules:");
+        for rule in &group.rules {
+            out.push('\n');
+            pad(out, indent + 4);
+            out.push_str("- ");
+            write_rule(out, rule, indent + 6, k8s);
+        }
+    }
+    out.push_str(if any { "\n" } else { " []\n" });
+}
+
+fn write_rule(out: &mut String, rule: &Rule, indent: usize, k8s: bool) {
+    let kind = match rule.kind {
+        RuleKind::Record => "record",
+        RuleKind::Alert => "alert",
+    };
+    let mut first = true;
+    let mut field = |out: &mut String, key: &str| {
+        if !first {
+            out.push('\n');
+            pad(out, indent);
+        }
+        first = false;
+        out.push_str(key);
+        out.push(':');
+    };
+    let string = |out: &mut String, value: &str| {
+        out.push(' ');
+        scalar(out, value, indent + 2, false);
+    };
+    let map = |out: &mut String, values: &BTreeMap<String, String>| {
+        for (k, v) in values {
+            out.push('\n');
+            pad(out, indent + 2);
+            scalar(out, k, indent + 2, true);
+            out.push(':');
+            string(out, v);
+        }
+    };
+    if k8s {
+        // Alphabetical, as Kubernetes serializers write them.
+        if rule.kind == RuleKind::Alert {
+            field(out, "alert");
+            string(out, &rule.name);
+        }
+        if !rule.annotations.is_empty() {
+            field(out, "annotations");
+            map(out, &rule.annotations);
+        }
+        field(out, "expr");
+        string(out, &rule.expr);
+        if !rule.labels.is_empty() {
+            field(out, "labels");
+            map(out, &rule.labels);
+        }
+        if rule.kind == RuleKind::Record {
+            field(out, "record");
+            string(out, &rule.name);
+        }
+    } else {
+        field(out, kind);
+        string(out, &rule.name);
+        field(out, "expr");
+        string(out, &rule.expr);
+        if !rule.labels.is_empty() {
+            field(out, "labels");
+            map(out, &rule.labels);
+        }
+        if !rule.annotations.is_empty() {
+            field(out, "annotations");
+            map(out, &rule.annotations);
+        }
+    }
+}
+
+/// A block-YAML writer for the shapes generated here (mappings, sequences, strings), faster
+/// than the general emitter on megabytes of rules: plain scalars only for a conservative
+/// character set, literal blocks for multi-line expressions, JSON-style double quotes
+/// otherwise (valid YAML).
+fn emit(out: &mut String, value: &Value, indent: usize) {
+    match value {
+        Value::Object(map) if !map.is_empty() => {
+            for (i, (k, v)) in map.iter().enumerate() {
+                if i > 0 {
+                    pad(out, indent);
+                }
+                scalar(out, k, indent, true);
+                out.push(':');
+                child(out, v, indent);
+            }
+        }
+        Value::Array(items) if !items.is_empty() => {
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    pad(out, indent);
+                }
+                out.push_str("- ");
+                match item {
+                    Value::Object(m) if !m.is_empty() => emit(out, item, indent + 2),
+                    _ => {
+                        leaf(out, item, indent + 2);
+                        out.push('\n');
+                    }
+                }
+            }
+        }
+        other => {
+            leaf(out, other, indent);
+            out.push('\n');
+        }
+    }
+}
+
+fn child(out: &mut String, value: &Value, indent: usize) {
+    match value {
+        Value::Object(m) if !m.is_empty() => {
+            out.push('\n');
+            pad(out, indent + 2);
+            emit(out, value, indent + 2);
+        }
+        Value::Array(a) if !a.is_empty() => {
+            out.push('\n');
+            pad(out, indent + 2);
+            emit(out, value, indent + 2);
+        }
+        other => {
+            out.push(' ');
+            leaf(out, other, indent + 2);
+            out.push('\n');
+        }
+    }
+}
+
+fn pad(out: &mut String, n: usize) {
+    out.extend(std::iter::repeat_n(' ', n));
+}
+
+fn leaf(out: &mut String, value: &Value, indent: usize) {
+    match value {
+        Value::String(s) => scalar(out, s, indent, false),
+        Value::Array(_) => out.push_str("[]"),
+        Value::Object(_) => out.push_str("{}"),
+        other => out.push_str(&other.to_string()),
+    }
+}
+
+fn scalar(out: &mut String, s: &str, indent: usize, is_key: bool) {
+    if is_plain(s) {
+        out.push_str(s);
+    } else if !is_key && is_block(s) {
+        out.push('|');
+        let body = match s.strip_suffix('\n') {
+            Some(body) => body,
+            None => {
+                out.push('-');
+                s
+            }
+        };
+        for line in body.split('\n') {
+            out.push('\n');
+            if !line.is_empty() {
+                pad(out, indent);
+                out.push_str(line);
+            }
+        }
+    } else {
+        out.push_str(&Value::String(s.to_owned()).to_string());
+    }
+}
+
+/// Safe unquoted under YAML 1.1 and 1.2: starts with a letter, then letters, digits and
+/// `_ - . / :` (no `: `), and not a word that reads as a boolean or null.
+fn is_plain(s: &str) -> bool {
+    let bytes = s.as_bytes();
+    let Some(first) = bytes.first() else {
+        return false;
+    };
+    first.is_ascii_alphabetic()
+        && !bytes.ends_with(b":")
+        && bytes
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b'/' | b':'))
+        && !matches!(
+            s.to_ascii_lowercase().as_str(),
+            "y" | "n" | "yes" | "no" | "on" | "off" | "true" | "false" | "null"
+        )
+}
+
+/// A literal block keeps `s` exactly: several lines, at most one trailing newline, no line
+/// with trailing blanks, first line not indented, printable characters only.
+fn is_block(s: &str) -> bool {
+    let body = s.strip_suffix('\n').unwrap_or(s);
+    body.contains('\n')
+        && !body.ends_with('\n')
+        && !body.starts_with([' ', '\n'])
+        && !body
+            .chars()
+            .any(|c| (c.is_control() && c != '\n') || c == '\u{feff}')
+        && !body.split('\n').any(|l| l.ends_with(' '))
 }
 
 /// Every output document of a file, in input order (empty when the file generated nothing,
@@ -135,4 +367,61 @@ pub fn render_file(file: &GeneratedFile, version: &str) -> String {
         out.push_str(&render_doc(doc, version));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn round_trip(value: &Value) -> Value {
+        let mut text = String::new();
+        emit(&mut text, value, 0);
+        let docs = pave_yaml::parse_documents(&text, &pave_yaml::Limits::default())
+            .unwrap_or_else(|e| panic!("{e}\n{text}"));
+        docs.into_iter()
+            .next()
+            .map(|d| d.value)
+            .unwrap_or(Value::Null)
+    }
+
+    #[test]
+    fn direct_rendering_matches_the_document_value() {
+        use crate::{GenerateOptions, LoadOptions, SloSet, WindowsCatalog, generate};
+        let spec = "version: prometheus/v1\nservice: s1\nlabels: {t: \"2\"}\nslos:\n  - name: n1\n    objective: 99\n    sli:\n      raw:\n        error_ratio_query: x[{{.window}}]\n    alerting:\n      name: A\n      annotations: {runbook: \"http://x: y\"}\n";
+        let crd = "apiVersion: sloth.slok.dev/v1\nkind: PrometheusServiceLevel\nmetadata: {name: m, labels: {a: b}, annotations: {c: d}}\nspec:\n  service: s2\n  slos:\n    - name: n2\n      objective: 99.5\n      sli:\n        raw:\n          errorRatioQuery: y[{{.window}}]\n      alerting:\n        pageAlert: {disable: true}\n        ticketAlert: {disable: true}\n";
+        let (set, problems) = SloSet::load(&[("a", spec), ("b", crd)], &LoadOptions::default());
+        assert!(problems.is_empty(), "{problems:?}");
+        for disable_recordings in [false, true] {
+            let options = GenerateOptions {
+                disable_recordings,
+                disable_alerts: disable_recordings,
+                ..GenerateOptions::default()
+            };
+            let Ok(files) = generate(&set, &WindowsCatalog::builtin(), &options) else {
+                // Plain output with everything disabled is an error; the CRD still renders.
+                continue;
+            };
+            for doc in files.iter().flat_map(|f| &f.docs) {
+                let text = render_doc(doc, "dev");
+                let docs = pave_yaml::parse_documents(&text, &pave_yaml::Limits::default())
+                    .unwrap_or_else(|e| panic!("{e}\n{text}"));
+                assert_eq!(docs.len(), 1, "{text}");
+                assert_eq!(docs[0].value, doc_value(doc), "{text}");
+            }
+        }
+    }
+
+    #[test]
+    fn emitted_yaml_reads_back_the_same() {
+        let value = json!({
+            "groups": [{"name": "a", "rules": [
+                {"record": "slo:x", "expr": "sum(x)\n/\nsum(y)\n", "labels": {"tier": "2", "on": "yes", "a": "b c", "k": "#x", "e": ""}},
+                {"alert": "A", "expr": "(\n  1\n)", "annotations": {"t": "{{$labels.x}} is: bad", "u": "line\n  indented \nend"}},
+                {"expr": "  starts with spaces\nx\n", "labels": {"weird": "tab\there", "nl": "a\n\n"}},
+            ]}],
+            "empty": {}, "none": [],
+        });
+        assert_eq!(round_trip(&value), value);
+    }
 }

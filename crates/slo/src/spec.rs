@@ -244,7 +244,8 @@ impl SloSet {
                 let group = reader.document(&doc.value);
                 let failed = !reader.problems.is_empty();
                 diagnostics.append(&mut reader.problems);
-                if let Some(group) = group.filter(|_| !failed) {
+                if let Some(mut group) = group.filter(|_| !failed) {
+                    locate_positions(text, &mut group);
                     file.groups.push(group);
                 }
             }
@@ -290,6 +291,21 @@ struct SliDoc<'a> {
     text: &'a str,
     doc_index: usize,
     spec: Value,
+}
+
+/// Sets the position of every SLO of `group` in one pass over the text.
+fn locate_positions(text: &str, group: &mut SloGroup) {
+    let paths: Vec<&[PathSegment]> = group
+        .slos
+        .iter()
+        .map(|s| s.source.path.as_slice())
+        .collect();
+    let positions = pave_yaml::locate_many(text, group.doc_index, &paths);
+    for (slo, position) in group.slos.iter_mut().zip(positions) {
+        if let Some(position) = position {
+            slo.source.position = position;
+        }
+    }
 }
 
 /// The position of `path` in document `doc_index`, or of its deepest existing ancestor.
@@ -361,16 +377,13 @@ impl Reader<'_> {
             .push(Diagnostic::new(self.file, Some(position), message));
     }
 
-    fn position(&self, path: &[PathSegment]) -> Position {
-        position_of(self.text, self.doc_index, path, self.doc_start)
-    }
-
     fn source(&self, path: &[PathSegment]) -> Source {
         Source {
             file: self.file.to_owned(),
             doc_index: self.doc_index,
             path: path.to_vec(),
-            position: self.position(path),
+            // Filled for all SLOs of the document at once (`locate_positions`).
+            position: self.doc_start,
         }
     }
 

@@ -106,13 +106,13 @@ fn main() {
         prometheus.startup_time.as_secs_f64()
     );
 
-    let targets = dir.path().join("targets.json");
-    println!("targets: {}", targets.display());
+    let targets = dir.path().join("slos.yaml");
+    println!("SLO specs: {}", targets.display());
     let list: Vec<Value> = slos
         .iter()
         .map(|s| sloth::target_json(&s.service, &s.slo, s.objective_percent))
         .collect();
-    std::fs::write(&targets, serde_json::to_string(&list).unwrap()).unwrap();
+    std::fs::write(&targets, sloth::spec_for(&list)).unwrap();
     let run = |command: &str| {
         let started = Instant::now();
         let out = Command::new(&args.pave)
@@ -124,7 +124,6 @@ fn main() {
                 "--prometheus-url",
                 prometheus.url(),
             ])
-            .arg("--targets-json")
             .arg(&targets)
             .output()
             .unwrap();

@@ -65,9 +65,9 @@ pub(crate) enum Command {
     /// The Kubernetes admission webhook (served by `pave serve`)
     #[command(subcommand)]
     Admission(AdmissionCommand),
-    /// Service level objectives: live status from Prometheus and the deploy gate
-    #[command(subcommand)]
-    Slo(crate::slo_live::SloLiveCommand),
+    /// SLOs: generate Sloth-compatible Prometheus rules, validate specs (`pave slo generate --help`)
+    #[command(disable_help_flag = true)]
+    Slo(SloArgs),
     /// Print shell completions
     Completions {
         /// The shell to generate completions for
@@ -222,6 +222,15 @@ pub(crate) struct CheckArgs {
 
     #[command(flatten)]
     pub(crate) policy: PolicyArgs,
+}
+
+/// `pave slo …`: its arguments are parsed by `crate::slo` (its `-o` is an output path, not
+/// the global output format).
+#[derive(Debug, Args)]
+pub(crate) struct SloArgs {
+    /// `generate …` or `validate …` (see `pave slo --help`)
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true, num_args = 0.., value_name = "ARGS")]
+    pub(crate) args: Vec<std::ffi::OsString>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -23,6 +23,10 @@ use crate::output::{print_data, print_diagnostics};
 use crate::{Outcome, wants_json};
 
 pub(crate) async fn run(cli: Cli) -> anyhow::Result<Outcome> {
+    if let Command::Slo(args) = cli.command {
+        // Needs neither pave.yaml nor a store.
+        return crate::slo::run(args.args, cli.global.output).await;
+    }
     let (config_file, _) = ConfigFile::load(cli.global.config.as_deref())?;
     let ingest = config_file.ingest_config()?;
     let format = cli.global.output;
@@ -35,7 +39,7 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<Outcome> {
         }
         Command::Catalog(CatalogCommand::Validate { paths }) => validate(&paths, &ingest, format),
         Command::Check(args) => crate::check::check(args, format),
-        Command::Slo(command) => crate::slo_live::run(command, format).await,
+        Command::Slo(_) => unreachable!("handled above"),
         Command::Admission(crate::args::AdmissionCommand::Manifest(args)) => {
             crate::check::admission_manifest(&args)
         }

@@ -9,6 +9,7 @@ mod check;
 mod commands;
 mod config;
 mod output;
+mod slo;
 mod slo_live;
 
 use std::ffi::OsString;

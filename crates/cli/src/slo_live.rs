@@ -7,11 +7,10 @@
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, anyhow};
-use clap::{Args, Subcommand};
+use anyhow::anyhow;
+use clap::Args;
 use pave_prometheus::{Client, ClientOptions};
 use pave_slo_status::render::{STATUS_COLUMNS, gate_text, status_notes, status_rows};
 use pave_slo_status::{GatePolicy, SloTarget, StatusOptions, StatusReport, fetch_status};
@@ -20,15 +19,6 @@ use serde_json::{Value, json};
 use crate::args::OutputFormat;
 use crate::output::{print_data, table};
 use crate::{Outcome, wants_json};
-
-/// `pave slo status|gate`.
-#[derive(Debug, Subcommand)]
-pub(crate) enum SloLiveCommand {
-    /// Live SLO status from Prometheus: SLI and error budget over the period, burn rate, time to exhaustion, alerts
-    Status(StatusArgs),
-    /// Deploy gate: exit 1 when the error-budget policy says freeze, 0 otherwise
-    Gate(GateArgs),
-}
 
 /// Where Prometheus is and how to ask it.
 #[derive(Debug, Args)]
@@ -54,11 +44,6 @@ pub(crate) struct PrometheusArgs {
     /// Queries in flight at once
     #[arg(long, value_name = "N", default_value_t = 8)]
     pub(crate) concurrency: usize,
-
-    /// TEMPORARY until spec loading is wired: the SLOs as a JSON array of targets
-    /// (`id`, `service`, `name`, `objective_percent`, `period`, `alert_windows`)
-    #[arg(long, hide = true, value_name = "FILE")]
-    pub(crate) targets_json: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -100,33 +85,6 @@ fn parse_percent(text: &str) -> Result<f64, String> {
         .filter(|v| v.is_finite())
         .map(|v| v / 100.0)
         .ok_or_else(|| format!("`{text}` is not a percentage (e.g. 0, 10, 25%)"))
-}
-
-/// Runs `pave slo status|gate` with the targets from `--targets-json` (TEMPORARY).
-pub(crate) async fn run(command: SloLiveCommand, format: OutputFormat) -> anyhow::Result<Outcome> {
-    match command {
-        SloLiveCommand::Status(args) => {
-            let targets = load_targets(&args.prometheus)?;
-            run_status(&args, targets, format).await
-        }
-        SloLiveCommand::Gate(args) => {
-            let targets = load_targets(&args.prometheus)?;
-            run_gate(&args, targets, format).await
-        }
-    }
-}
-
-/// TEMPORARY: reads `--targets-json`.
-fn load_targets(args: &PrometheusArgs) -> anyhow::Result<Vec<SloTarget>> {
-    let Some(path) = &args.targets_json else {
-        return Err(anyhow!(
-            "no SLOs given (until spec files are read here, pass --targets-json FILE)"
-        ));
-    };
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    serde_json::from_str(&text)
-        .with_context(|| format!("{} is not a list of SLO targets", path.display()))
 }
 
 fn client(args: &PrometheusArgs) -> anyhow::Result<Client> {

@@ -2,7 +2,7 @@
 //! with the hand-written Sloth-style fixture and synthetic history, and against servers that
 //! are down, slow, or answer garbage.
 //!
-//! The SLOs are passed with the TEMPORARY `--targets-json` until spec loading is wired.
+//! The SLOs are read from Sloth spec files, as users pass them.
 
 #![allow(clippy::unwrap_used)]
 
@@ -31,12 +31,12 @@ fn ghost() -> Value {
 }
 
 fn slo(dir: &Path, url: &str, args: &[&str], targets: &[Value]) -> Output {
-    let file = dir.join(format!("targets-{}.json", rand_suffix()));
-    std::fs::write(&file, serde_json::to_string(targets).unwrap()).unwrap();
+    let file = dir.join(format!("slos-{}.yaml", rand_suffix()));
+    std::fs::write(&file, sloth::spec_for(targets)).unwrap();
     pave()
         .arg("slo")
         .args(args)
-        .args(["--prometheus-url", url, "--targets-json"])
+        .args(["--prometheus-url", url])
         .arg(&file)
         .env_remove("PAVE_PROMETHEUS_URL")
         .output()

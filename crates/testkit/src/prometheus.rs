@@ -656,6 +656,21 @@ pub mod sloth {
         })
     }
 
+    /// A Sloth `prometheus/v1` spec (one YAML document per service) declaring the SLOs of
+    /// `targets` (values from [`target_json`]): what `pave slo status|gate` read.
+    pub fn spec_for(targets: &[serde_json::Value]) -> String {
+        let mut out = String::new();
+        for t in targets {
+            let (service, name) = (t["service"].as_str().unwrap(), t["name"].as_str().unwrap());
+            out.push_str(&format!(
+                "---\nversion: prometheus/v1\nservice: {service}\nslos:\n  - name: {name}\n    objective: {}\n    sli:\n      events:\n        error_query: sum(rate(http_requests_total{{service=\"{service}\",code=~\"5..\"}}[{{{{.window}}}}]))\n        total_query: sum(rate(http_requests_total{{service=\"{service}\"}}[{{{{.window}}}}]))\n    alerting:\n      name: {}HighErrorRate\n",
+                t["objective_percent"],
+                capitalized(service)
+            ));
+        }
+        out
+    }
+
     /// A whole rule file for `slos`.
     pub fn rule_file(slos: &[SyntheticSlo]) -> String {
         let mut out = String::from("groups:\n");

@@ -16,8 +16,11 @@
 //!     generate::generate(set, WindowsCatalog, options) ──► GeneratedFile (groups of rules)
 //!                 ▼
 //!     render::render_file ──► Prometheus rule YAML | PrometheusRule CRD YAML
+//!
+//!     dashboard::dashboards(set, WindowsCatalog, options) ──► Grafana dashboard JSON per service
 //! ```
 
+pub mod dashboard;
 pub mod duration;
 pub mod generate;
 pub mod gofmt;
@@ -28,6 +31,7 @@ pub mod windows;
 
 use std::fmt;
 
+pub use dashboard::{DashboardOptions, ServiceDashboard, dashboard, dashboard_uid, dashboards};
 pub use duration::{Duration, DurationError};
 pub use generate::{
     GenerateOptions, GeneratedDoc, GeneratedFile, Info, Rule, RuleGroup, RuleKind, SloRules,

@@ -1,4 +1,5 @@
-//! `pave slo generate|validate`: Sloth-compatible rule generation. The file work (walking
+//! `pave slo generate|validate|dashboard`: Sloth-compatible rule generation and Grafana
+//! dashboards. The file work (walking
 //! folders, reading specs and window catalogs, writing outputs) is here; everything else is
 //! `pave-slo`.
 //!
@@ -16,8 +17,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, anyhow, bail};
 use clap::{Args, Parser, Subcommand};
 use pave_slo::{
-    Diagnostic, Duration, Error, GenerateOptions, LoadOptions, SloSet, WindowsCatalog, generate,
-    render_file,
+    DashboardOptions, Diagnostic, Duration, Error, GenerateOptions, LoadOptions, SloSet,
+    WindowsCatalog, dashboard_uid, dashboards, generate, render_file,
 };
 use regex::Regex;
 
@@ -38,6 +39,8 @@ enum SloCommand {
     Generate(GenerateArgs),
     /// Check SLO specs (and that rules can be generated) without writing anything; exit 2 on problems
     Validate(ValidateArgs),
+    /// Grafana dashboards (JSON, one per service) for the rules `generate` writes
+    Dashboard(DashboardArgs),
     /// Live status from Prometheus: SLI and error budget over the period, burn rate, time to exhaustion, alerts
     Status(StatusCli),
     /// Deploy gate: exit 1 when the error-budget policy says freeze, 0 otherwise
@@ -153,6 +156,46 @@ struct ValidateArgs {
     ignore_slo_duplicates: bool,
 }
 
+#[derive(Debug, Args)]
+struct DashboardArgs {
+    /// SLO spec file, or folder searched recursively for `.yml`/`.yaml` files
+    #[arg(long, short = 'i', value_name = "PATH")]
+    input: PathBuf,
+
+    /// Where to write: `-` (standard output), a file, or a folder (an existing folder or a path
+    /// ending in `/`) that gets `<service>.json` per service. Standard output and files get
+    /// the dashboard itself when there is one service, a JSON array of dashboards otherwise.
+    #[arg(
+        long = "out",
+        short = 'o',
+        alias = "output",
+        value_name = "PATH",
+        default_value = "-"
+    )]
+    out: String,
+
+    /// With a folder input: skip files whose path matches this regex (wins over --fs-include)
+    #[arg(long, short = 'e', value_name = "REGEX")]
+    fs_exclude: Option<String>,
+
+    /// With a folder input: read only files whose path matches this regex
+    #[arg(long, short = 'n', value_name = "REGEX")]
+    fs_include: Option<String>,
+
+    /// The SLO period of specs that do not set one (as for `generate`)
+    #[arg(long, value_name = "DURATION", default_value = "30d", value_parser = parse_period)]
+    default_slo_period: Duration,
+
+    /// AlertWindows catalog file or folder (as for `generate`): the burn-rate windows and
+    /// alert thresholds shown
+    #[arg(long, alias = "slo-period-windows-path", value_name = "PATH")]
+    slo_period_windows: Option<PathBuf>,
+
+    /// Dashboard auto-refresh interval (empty: off)
+    #[arg(long, value_name = "INTERVAL", default_value = "1m")]
+    refresh: String,
+}
+
 fn parse_label(s: &str) -> Result<(String, String), String> {
     let (k, v) = s
         .split_once('=')
@@ -194,6 +237,7 @@ pub(crate) async fn run(
     match cli.command {
         SloCommand::Generate(args) => run_generate(&args),
         SloCommand::Validate(args) => run_validate(&args),
+        SloCommand::Dashboard(args) => run_dashboard(&args),
         SloCommand::Status(args) => {
             let Some(targets) = targets(&args.specs)? else {
                 return Ok(Outcome::InputErrors);
@@ -585,5 +629,99 @@ fn run_generate(args: &GenerateArgs) -> anyhow::Result<Outcome> {
         written += r?;
     }
     eprintln!("wrote {written} rule files to {}", out.display());
+    Ok(Outcome::Success)
+}
+
+/// The file name of a service's dashboard: `<service>.json` when the name is a plain file
+/// name, else `<uid>.json` (the uid is sanitised and unique).
+fn dashboard_file_name(service: &str) -> String {
+    let plain = service
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+        && service
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphanumeric());
+    if plain {
+        format!("{service}.json")
+    } else {
+        format!("{}.json", dashboard_uid(service))
+    }
+}
+
+fn run_dashboard(args: &DashboardArgs) -> anyhow::Result<Outcome> {
+    let input = InputArgs {
+        input: args.input.clone(),
+        fs_exclude: args.fs_exclude.clone(),
+        fs_include: args.fs_include.clone(),
+        extra_labels: Vec::new(),
+        default_slo_period: args.default_slo_period,
+        slo_period_windows: args.slo_period_windows.clone(),
+        sloth_version: None,
+    };
+    let mut loaded = load(&input)?;
+    // Two SLOs with one id would share series: the dashboard could not tell them apart.
+    loaded.problems.extend(loaded.set.duplicates());
+    if !loaded.problems.is_empty() {
+        print_problems(&loaded.problems);
+        return Ok(Outcome::InputErrors);
+    }
+    let options = DashboardOptions {
+        refresh: args.refresh.clone(),
+    };
+    let boards = match dashboards(&loaded.set, &loaded.catalog, &options) {
+        Ok(b) => b,
+        Err(e) => {
+            print_problems(&generation_problems(e));
+            return Ok(Outcome::InputErrors);
+        }
+    };
+    if boards.is_empty() {
+        print_problems(&[Diagnostic::new(
+            &args.input.display().to_string(),
+            None,
+            "no SLOs: nothing to put on a dashboard",
+        )]);
+        return Ok(Outcome::InputErrors);
+    }
+    let pretty = |v: &serde_json::Value| -> anyhow::Result<String> {
+        Ok(serde_json::to_string_pretty(v)? + "\n")
+    };
+    let out = Path::new(&args.out);
+    let folder = args.out != "-"
+        && (out.is_dir()
+            || args.out.ends_with('/')
+            || args.out.ends_with(std::path::MAIN_SEPARATOR));
+    if folder {
+        std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
+        let mut names = std::collections::BTreeSet::new();
+        for board in &boards {
+            let mut name = dashboard_file_name(&board.service);
+            if !names.insert(name.to_ascii_lowercase()) {
+                // Case-insensitive file systems: fall back to the (hashed) uid.
+                name = format!("{}.json", dashboard_uid(&board.service));
+                names.insert(name.to_ascii_lowercase());
+            }
+            let target = out.join(name);
+            std::fs::write(&target, pretty(&board.dashboard)?)
+                .with_context(|| format!("cannot write {}", target.display()))?;
+        }
+        eprintln!("wrote {} dashboards to {}", boards.len(), out.display());
+        return Ok(Outcome::Success);
+    }
+    let text = match boards.as_slice() {
+        [one] => pretty(&one.dashboard)?,
+        many => pretty(&serde_json::Value::Array(
+            many.iter().map(|b| b.dashboard.clone()).collect(),
+        ))?,
+    };
+    if args.out == "-" {
+        let mut stdout = std::io::stdout().lock();
+        stdout.write_all(text.as_bytes())?;
+        stdout.flush()?;
+    } else {
+        std::fs::write(out, text).with_context(|| format!("cannot write {}", out.display()))?;
+        eprintln!("wrote {} dashboards to {}", boards.len(), out.display());
+    }
     Ok(Outcome::Success)
 }

@@ -1,4 +1,4 @@
-//! `pave slo generate|validate`, run as a user would: files and folders, Sloth's flags,
+//! `pave slo generate|validate|dashboard`, run as a user would: files and folders, Sloth's flags,
 //! exit codes and error positions.
 
 #![allow(clippy::unwrap_used)]
@@ -271,6 +271,7 @@ fn help_and_usage_errors() {
     let out = slo(dir.path(), &["--help"]);
     assert_eq!(out.status.code(), Some(0));
     assert!(stdout(&out).contains("generate") && stdout(&out).contains("validate"));
+    assert!(stdout(&out).contains("dashboard"));
     let out = slo(dir.path(), &["generate", "--help"]);
     assert_eq!(out.status.code(), Some(0));
     assert!(stdout(&out).contains("--default-slo-period"));
@@ -278,4 +279,126 @@ fn help_and_usage_errors() {
     assert_eq!(out.status.code(), Some(2));
     let out = slo(dir.path(), &["generate", "-i", "x", "-l", "novalue"]);
     assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn dashboards_per_service_to_stdout_file_and_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("slos")).unwrap();
+    std::fs::write(dir.path().join("slos/shop.yaml"), SPEC).unwrap();
+
+    // One service to stdout: the dashboard object itself, importable as-is.
+    let out = slo(dir.path(), &["dashboard", "-i", "slos/shop.yaml"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let board: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(board["uid"], "slo-shop");
+    assert_eq!(board["title"], "SLOs / shop");
+    assert_eq!(board["tags"], serde_json::json!(["pave", "slo"]));
+    assert_eq!(board["time"]["from"], "now-30d");
+    assert_eq!(board["templating"]["list"][0]["type"], "datasource");
+    let panels = board["panels"].as_array().unwrap();
+    let titles: Vec<&str> = panels
+        .iter()
+        .map(|p| p["title"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        titles[1..],
+        [
+            "SLI over period",
+            "Error budget remaining",
+            "Alerts firing",
+            "Burn rate per window",
+            "Remaining error budget over time"
+        ]
+    );
+    assert_eq!(
+        panels[1]["targets"][0]["expr"],
+        "1 - slo:sli_error:ratio_rate30d{sloth_id=\"shop-availability\", sloth_service=\"shop\", sloth_slo=\"availability\"}"
+    );
+
+    // The 28-day period: series named `4w`, as `generate` names them.
+    let out = slo(
+        dir.path(),
+        &[
+            "dashboard",
+            "-i",
+            "slos/shop.yaml",
+            "--default-slo-period",
+            "28d",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stdout(&out).contains("slo:sli_error:ratio_rate4w{"));
+    assert!(stdout(&out).contains("\"from\": \"now-28d\""));
+
+    // Two services: an array in a file, one `<service>.json` each in a folder.
+    std::fs::write(
+        dir.path().join("slos/cart.yaml"),
+        SPEC.replace("service: shop", "service: cart"),
+    )
+    .unwrap();
+    let out = slo(dir.path(), &["dashboard", "-i", "slos", "-o", "all.json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let all: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("all.json")).unwrap())
+            .unwrap();
+    let uids: Vec<&str> = all
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["uid"].as_str().unwrap())
+        .collect();
+    assert_eq!(uids, ["slo-cart", "slo-shop"]);
+    let out = slo(dir.path(), &["dashboard", "-i", "slos", "-o", "boards/"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("wrote 2 dashboards"),
+        "{}",
+        stderr(&out)
+    );
+    let cart: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("boards/cart.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(cart["title"], "SLOs / cart");
+    assert!(dir.path().join("boards/shop.json").is_file());
+}
+
+#[test]
+fn dashboard_exits_2_on_spec_problems() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("bad.yaml"),
+        "version: prometheus/v1\nslos: 3\n",
+    )
+    .unwrap();
+    let out = slo(dir.path(), &["dashboard", "-i", "bad.yaml"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("bad.yaml:2:1: error: `slos` must be a list"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(stdout(&out).is_empty());
+
+    // A period without alert windows.
+    std::fs::write(dir.path().join("shop.yaml"), SPEC).unwrap();
+    let out = slo(
+        dir.path(),
+        &["dashboard", "-i", "shop.yaml", "--default-slo-period", "5d"],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("no alert windows for the 5d SLO period"),
+        "{}",
+        stderr(&out)
+    );
+
+    // The same SLO twice.
+    std::fs::create_dir_all(dir.path().join("dup")).unwrap();
+    std::fs::write(dir.path().join("dup/a.yaml"), SPEC).unwrap();
+    std::fs::write(dir.path().join("dup/b.yaml"), SPEC).unwrap();
+    let out = slo(dir.path(), &["dashboard", "-i", "dup"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stdout(&out).is_empty());
 }

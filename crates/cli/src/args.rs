@@ -65,7 +65,8 @@ pub(crate) enum Command {
     /// The Kubernetes admission webhook (served by `pave serve`)
     #[command(subcommand)]
     Admission(AdmissionCommand),
-    /// SLOs: generate Sloth-compatible Prometheus rules, validate specs (`pave slo generate --help`)
+    /// SLOs: generate Sloth-compatible Prometheus rules, validate specs, Grafana dashboards
+    /// (`pave slo --help`)
     #[command(disable_help_flag = true)]
     Slo(SloArgs),
     /// Print shell completions

@@ -1,7 +1,6 @@
 //! `pave slo generate|validate|dashboard`: Sloth-compatible rule generation and Grafana
-//! dashboards. The file work (walking
-//! folders, reading specs and window catalogs, writing outputs) is here; everything else is
-//! `pave-slo`.
+//! dashboards. The file work (walking folders, reading specs and window catalogs, writing
+//! outputs) is here; everything else is `pave-slo`.
 //!
 //! The flags follow Sloth's names and short forms (`-i`, `-o`, `-l`, `-e`, `-n`) so existing
 //! scripts work. Because pave's global `-o/--output` means "output format", `pave slo` parses

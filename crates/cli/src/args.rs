@@ -95,6 +95,10 @@ pub(crate) struct ServerArgs {
     #[arg(long, value_name = "FILE", requires = "tls_cert", env = "PAVE_TLS_KEY")]
     pub(crate) tls_key: Option<PathBuf>,
 
+    /// Show live SLO budget and burn rates on entity pages from this Prometheus (`http://host:9090`)
+    #[arg(long, value_name = "URL", env = "PAVE_PROMETHEUS_URL")]
+    pub(crate) prometheus_url: Option<String>,
+
     /// Set from the global `--log-format`.
     #[arg(skip)]
     pub(crate) json_logs: bool,

@@ -305,6 +305,16 @@ fn print_report(report: &IngestReport, format: OutputFormat) -> anyhow::Result<(
     Ok(())
 }
 
+/// `--prometheus-url`: live SLO status on entity pages.
+fn set_prometheus(state: &AppState, args: &ServerArgs) -> anyhow::Result<()> {
+    if let Some(url) = &args.prometheus_url {
+        state
+            .set_prometheus_url(url)
+            .with_context(|| format!("--prometheus-url {url}"))?;
+    }
+    Ok(())
+}
+
 fn serve_options(args: &ServerArgs) -> ServeOptions {
     ServeOptions {
         addr: args.addr,
@@ -358,6 +368,7 @@ async fn serve(
     let policy = crate::check::assemble(&args.policy)?;
     let state = AppState::new(store, ingest);
     state.set_policy(policy);
+    set_prometheus(&state, &args.server)?;
     // Serve what is stored at once; read the sources in the background.
     state.reload().await?;
     let background = Arc::clone(&state);
@@ -381,6 +392,7 @@ async fn demo(
     let root = dir.join("catalog-info.yaml");
     let locations = pave_ingest::register(store.as_ref(), &[Source::Path(root.clone())]).await?;
     let state = AppState::new(store, ingest);
+    set_prometheus(&state, &args.server)?;
     let report = state.refresh(&locations).await?;
     print_diagnostics(report.diagnostics());
     let catalog = state.catalog();

@@ -301,7 +301,7 @@ fn targets(args: &SpecArgs) -> anyhow::Result<Option<Vec<pave_slo_status::SloTar
                 continue;
             }
         };
-        targets.push(target(slo, windows));
+        targets.push(pave_slo_status::SloTarget::from_slo(slo, windows));
     }
     if !problems.is_empty() {
         print_problems(&problems);
@@ -311,34 +311,6 @@ fn targets(args: &SpecArgs) -> anyhow::Result<Option<Vec<pave_slo_status::SloTar
         bail!("no SLOs in {}", names.join(", "));
     }
     Ok(Some(targets))
-}
-
-fn target(slo: &pave_slo::Slo, windows: &pave_slo::AlertWindows) -> pave_slo_status::SloTarget {
-    use pave_slo_status::{AlertWindow, Severity};
-    let std_duration = |d: Duration| std::time::Duration::from_millis(d.as_millis());
-    let alert_windows = [
-        (Severity::Page, &windows.page_quick),
-        (Severity::Page, &windows.page_slow),
-        (Severity::Ticket, &windows.ticket_quick),
-        (Severity::Ticket, &windows.ticket_slow),
-    ]
-    .into_iter()
-    .map(|(severity, window)| AlertWindow {
-        severity,
-        short: std_duration(window.short),
-        long: std_duration(window.long),
-        burn_rate_factor: windows.burn_rate_factor(window),
-    })
-    .collect();
-    pave_slo_status::SloTarget {
-        id: slo.id.clone(),
-        service: slo.service.clone(),
-        name: slo.name.clone(),
-        objective_percent: slo.objective_percent,
-        period: std_duration(slo.period),
-        period_label: slo.period.to_string(),
-        alert_windows,
-    }
 }
 
 /// An input file: its path, the name used in messages and outputs (relative to a folder

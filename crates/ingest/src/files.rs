@@ -105,7 +105,7 @@ fn position_of(bytes: &[u8], offset: usize) -> Position {
 
 /// Resolves `target` against `base_dir` without touching the file system: `..` and `.` are
 /// folded lexically so a path that escapes the root is caught even if it does not exist.
-pub(crate) fn resolve_lexically(base_dir: &Path, target: &str) -> PathBuf {
+pub fn resolve_lexically(base_dir: &Path, target: &str) -> PathBuf {
     let joined = base_dir.join(target);
     let mut out = PathBuf::new();
     for component in joined.components() {

@@ -23,8 +23,9 @@ use pave_store::{Batch, EntityHead, EntityRow, LocationRow, Store, StoreError};
 use serde::Serialize;
 
 pub use diagnostics::{Diagnostic, DiagnosticSeverity};
+pub use files::resolve_lexically;
 pub use snapshot::{build_catalog, load_catalog};
-pub use source::{FILE, GIT, Source};
+pub use source::{FILE, GIT, Source, git_checkout_dir};
 
 use walk::{Content, KeyPrefix, Previous, Produced, WalkInput, WalkOutput};
 

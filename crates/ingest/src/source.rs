@@ -92,6 +92,12 @@ pub(crate) struct Checkout {
     pub(crate) commit: String,
 }
 
+/// Where the checkout of `url` lives in the git cache `cache_dir` (whether or not it exists
+/// yet): what `managed-by-location` paths of a git source are relative to.
+pub fn git_checkout_dir(url: &str, cache_dir: &Path) -> PathBuf {
+    cache_dir.join(&crate::files::hex(&Sha1::digest(url.as_bytes()))[..16])
+}
+
 /// Clones or updates `url` at `reference` (default: the remote's HEAD) into the cache, with a
 /// shallow fetch, and checks it out.
 pub(crate) fn sync_git(
@@ -106,7 +112,7 @@ pub(crate) fn sync_git(
         },
         message,
     };
-    let dir = cache_dir.join(&crate::files::hex(&Sha1::digest(url.as_bytes()))[..16]);
+    let dir = git_checkout_dir(url, cache_dir);
     std::fs::create_dir_all(&dir).map_err(|e| {
         fail(format!(
             "cannot create the git cache {}: {e}",

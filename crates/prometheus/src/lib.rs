@@ -200,12 +200,16 @@ impl Client {
     /// # Errors
     /// See [`Error`]: unreachable, timeout, HTTP or API errors, or an answer that is not JSON.
     pub async fn query(&self, promql: &str, time: Option<f64>) -> Result<QueryResult, Error> {
-        let mut form = url::form_urlencoded::Serializer::new(String::new());
-        form.append_pair("query", promql);
-        if let Some(t) = time {
-            form.append_pair("time", &format!("{t:.3}"));
-        }
-        let form = form.finish();
+        // Built in a block: the serializer is not `Send`, so it must not live across `.await`
+        // (callers such as axum handlers need a `Send` future).
+        let form = {
+            let mut form = url::form_urlencoded::Serializer::new(String::new());
+            form.append_pair("query", promql);
+            if let Some(t) = time {
+                form.append_pair("time", &format!("{t:.3}"));
+            }
+            form.finish()
+        };
         let (status, body) = self
             .inner
             .send("/api/v1/query", &form, &self.options)
@@ -242,7 +246,17 @@ impl Client {
         time: Option<f64>,
         concurrency: usize,
     ) -> Vec<Result<(Vec<Sample>, Vec<String>), Error>> {
-        bounded(queries, concurrency, |q| self.query_vector(q, time)).await
+        // Owned queries and a cloned client: a closure borrowing them makes the future
+        // fail axum's `Send` check (rustc's higher-ranked lifetime limitation).
+        let client = self.clone();
+        futures_util::stream::iter(queries.to_vec())
+            .map(move |q| {
+                let client = client.clone();
+                async move { client.query_vector(&q, time).await }
+            })
+            .buffered(concurrency.max(1))
+            .collect()
+            .await
     }
 }
 

@@ -10,6 +10,7 @@ mod error;
 pub mod metrics;
 mod openapi;
 pub mod portal;
+pub mod slo;
 pub mod tls;
 
 use std::net::SocketAddr;
@@ -38,6 +39,10 @@ pub struct AppState {
     ready: AtomicBool,
     /// The guardrails the admission webhook applies (swappable, like the catalog index).
     policy: RwLock<Arc<pave_policy::Policy>>,
+    /// SLOs attached to entities (`pave.dev/slo`), rebuilt with the index.
+    slos: RwLock<Arc<slo::SloIndex>>,
+    /// Live SLO status (`--prometheus-url`).
+    live: RwLock<Option<Arc<slo::LiveStatus>>>,
 }
 
 impl AppState {
@@ -52,6 +57,8 @@ impl AppState {
                 pave_policy::PolicyConfig::default(),
                 pave_policy::Exceptions::default(),
             ))),
+            slos: RwLock::new(Arc::new(slo::SloIndex::default())),
+            live: RwLock::new(None),
         })
     }
 
@@ -69,6 +76,58 @@ impl AppState {
         match self.policy.write() {
             Ok(mut guard) => *guard = policy,
             Err(poisoned) => *poisoned.into_inner() = policy,
+        }
+    }
+
+    /// The SLOs attached to entities (cheap: an `Arc` clone).
+    pub fn slos(&self) -> Arc<slo::SloIndex> {
+        match self.slos.read() {
+            Ok(guard) => Arc::clone(&guard),
+            Err(poisoned) => Arc::clone(&poisoned.into_inner()),
+        }
+    }
+
+    /// Where live SLO status is read from, if anywhere.
+    pub fn live_status(&self) -> Option<Arc<slo::LiveStatus>> {
+        match self.live.read() {
+            Ok(guard) => guard.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    /// Reads live SLO status from the Prometheus at `url` (`pave serve --prometheus-url`).
+    ///
+    /// # Errors
+    /// When the URL is not a usable Prometheus address.
+    pub fn set_prometheus_url(&self, url: &str) -> Result<(), pave_prometheus::Error> {
+        let live = Some(Arc::new(slo::LiveStatus::new(url)?));
+        match self.live.write() {
+            Ok(mut guard) => *guard = live,
+            Err(poisoned) => *poisoned.into_inner() = live,
+        }
+        Ok(())
+    }
+
+    /// Re-reads the SLO specs entities name (after ingestion; the specs may have changed
+    /// even when the entities did not).
+    async fn rebuild_slos(&self) {
+        let catalog = self.catalog();
+        let git_cache = self.ingest.git_cache.clone();
+        let built =
+            tokio::task::spawn_blocking(move || slo::SloIndex::build(&catalog, &git_cache)).await;
+        let index = match built {
+            Ok(index) => Arc::new(index),
+            Err(e) => {
+                tracing::error!(error = %e, "reading SLO specs failed");
+                return;
+            }
+        };
+        if !index.is_empty() {
+            tracing::info!(entities = index.len(), "SLO specs read");
+        }
+        match self.slos.write() {
+            Ok(mut guard) => *guard = index,
+            Err(poisoned) => *poisoned.into_inner() = index,
         }
     }
 
@@ -90,6 +149,7 @@ impl AppState {
             Ok(mut guard) => *guard = Arc::new(catalog),
             Err(poisoned) => *poisoned.into_inner() = Arc::new(catalog),
         }
+        self.rebuild_slos().await;
         self.ready.store(true, Ordering::Release);
         tracing::info!(
             entities,
@@ -138,6 +198,8 @@ impl AppState {
         let changed = totals.added + totals.updated + totals.removed > 0;
         if changed || !self.ready.load(Ordering::Acquire) {
             self.reload().await?;
+        } else {
+            self.rebuild_slos().await;
         }
         Ok(report)
     }

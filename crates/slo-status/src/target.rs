@@ -72,6 +72,35 @@ pub struct SloTarget {
 }
 
 impl SloTarget {
+    /// The target of an SLO read from a spec, with the alert windows of its period (`windows`,
+    /// e.g. from [`pave_slo::WindowsCatalog::require`]).
+    pub fn from_slo(slo: &pave_slo::Slo, windows: &pave_slo::AlertWindows) -> Self {
+        let std_duration = |d: pave_slo::Duration| Duration::from_millis(d.as_millis());
+        let alert_windows = [
+            (Severity::Page, &windows.page_quick),
+            (Severity::Page, &windows.page_slow),
+            (Severity::Ticket, &windows.ticket_quick),
+            (Severity::Ticket, &windows.ticket_slow),
+        ]
+        .into_iter()
+        .map(|(severity, window)| AlertWindow {
+            severity,
+            short: std_duration(window.short),
+            long: std_duration(window.long),
+            burn_rate_factor: windows.burn_rate_factor(window),
+        })
+        .collect();
+        SloTarget {
+            id: slo.id.clone(),
+            service: slo.service.clone(),
+            name: slo.name.clone(),
+            objective_percent: slo.objective_percent,
+            period: std_duration(slo.period),
+            period_label: slo.period.to_string(),
+            alert_windows,
+        }
+    }
+
     /// An SLO as `sloth generate` names it: `id = <service>-<name>`, the period label
     /// formatted like Prometheus, and Sloth's default alert windows.
     pub fn sloth(service: &str, name: &str, objective_percent: f64, period: Duration) -> Self {

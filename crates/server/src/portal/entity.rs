@@ -112,6 +112,8 @@ pub(crate) struct EntityPage {
     pub(crate) owned: Vec<Row>,
     pub(crate) is_user: bool,
     pub(crate) member_of: Vec<RefView>,
+    /// The SLOs the entity's `pave.dev/slo` annotation names.
+    pub(crate) slo: Option<super::slo::SloCard>,
 }
 
 impl EntityPage {
@@ -138,7 +140,9 @@ pub(crate) async fn page(
     let Some(record) = catalog.get(&reference.to_lowercase()) else {
         return PortalError::EntityNotFound(reference).into_response();
     };
-    let page = build(&catalog, &record.entity());
+    let slo = super::slo::card(&state, &record.key).await;
+    let mut page = build(&catalog, &record.entity());
+    page.slo = slo;
     match super::render(&page) {
         Ok(html) => html.into_response(),
         Err(e) => e.into_response(),
@@ -208,6 +212,7 @@ fn build(catalog: &Catalog, entity: &Value) -> EntityPage {
         },
         is_group,
         is_user,
+        slo: None,
         spec_type: spec("type").map(str::to_owned),
         lifecycle: spec("lifecycle").map(str::to_owned),
         tags: super::tags(entity),

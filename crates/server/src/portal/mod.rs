@@ -16,6 +16,7 @@ mod assets;
 mod entity;
 mod error;
 pub(crate) mod graph;
+mod slo;
 mod view;
 
 use std::sync::Arc;

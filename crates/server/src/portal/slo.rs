@@ -186,6 +186,14 @@ pub(crate) fn chart(bars: &[(String, Option<f64>)]) -> String {
     svg
 }
 
+/// Compile-time check: axum handlers need a `Send` future, and the Prometheus client's once
+/// was not.
+#[allow(dead_code)]
+fn assert_send(state: &AppState) {
+    fn is_send<T: Send>(_: T) {}
+    is_send(card(state, "x"));
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -232,11 +240,4 @@ mod tests {
         assert!(!svg.contains("<script>"), "{svg}");
         assert!(svg.contains("&lt;script&gt;&amp;&quot;"), "{svg}");
     }
-}
-/// Compile-time check: axum handlers need a `Send` future, and the Prometheus client's once
-/// was not.
-#[allow(dead_code)]
-fn assert_send(state: &AppState) {
-    fn is_send<T: Send>(_: T) {}
-    is_send(card(state, "x"));
 }

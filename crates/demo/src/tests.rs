@@ -242,7 +242,9 @@ fn has_spec_field(doc: &Doc, field: &str) -> bool {
 fn entity_docs(files: &BTreeMap<String, Vec<u8>>) -> Vec<(String, Doc)> {
     files
         .iter()
-        .filter(|(path, _)| path.ends_with(".yaml") && !path.contains("/definitions/"))
+        .filter(|(path, _)| {
+            path.ends_with(".yaml") && !path.contains("/definitions/") && !path.starts_with("slos/")
+        })
         .flat_map(|(path, bytes)| {
             Doc::parse_stream(text(bytes))
                 .into_iter()
@@ -360,7 +362,11 @@ fn demo_root_location_lists_exactly_the_entity_files() {
     let entity_files: HashSet<&str> = files
         .keys()
         .map(String::as_str)
-        .filter(|path| *path != "catalog-info.yaml" && !path.starts_with("apis/definitions/"))
+        .filter(|path| {
+            *path != "catalog-info.yaml"
+                && !path.starts_with("apis/definitions/")
+                && !path.starts_with("slos/")
+        })
         .collect();
     assert_eq!(listed, entity_files);
     for expected in ["org/groups.yaml", "org/users.yaml", "domains.yaml"] {
@@ -666,4 +672,40 @@ fn bench_tiny_catalogs_still_have_one_of_each() {
             assert_eq!(count_kind(&docs, kind), 1, "N={components} {kind}");
         }
     }
+}
+
+#[test]
+fn production_services_have_valid_slo_specs_their_entities_point_at() {
+    let (_, files) = demo_files();
+    let specs: Vec<(String, String)> = files
+        .iter()
+        .filter(|(path, _)| path.starts_with("slos/"))
+        .map(|(path, bytes)| (path.clone(), String::from_utf8(bytes.clone()).unwrap()))
+        .collect();
+    assert!(specs.len() >= 3, "{} SLO specs", specs.len());
+    let inputs: Vec<(&str, &str)> = specs
+        .iter()
+        .map(|(p, t)| (p.as_str(), t.as_str()))
+        .collect();
+    let (set, problems) = pave_slo::SloSet::load(&inputs, &pave_slo::LoadOptions::default());
+    assert!(problems.is_empty(), "{problems:?}");
+    assert_eq!(set.slos().count(), specs.len() * 2);
+    // Every spec is named by exactly one component, relative to its entity file.
+    let annotated: Vec<String> = files
+        .iter()
+        .filter(|(path, _)| path.starts_with("systems/"))
+        .flat_map(|(_, bytes)| text(bytes).lines().map(str::to_owned).collect::<Vec<_>>())
+        .filter_map(|line| {
+            let value = line.trim().strip_prefix("pave.dev/slo: ")?;
+            value
+                .trim_matches('"')
+                .strip_prefix("../")
+                .map(str::to_owned)
+        })
+        .collect();
+    let mut named: Vec<&str> = specs.iter().map(|(p, _)| p.as_str()).collect();
+    named.sort_unstable();
+    let mut annotated_sorted: Vec<&str> = annotated.iter().map(String::as_str).collect();
+    annotated_sorted.sort_unstable();
+    assert_eq!(named, annotated_sorted);
 }

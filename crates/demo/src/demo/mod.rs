@@ -14,7 +14,9 @@ use serde_json::{Map, Value, json};
 use crate::DemoSummary;
 use crate::output::{OutputDir, root_location};
 use apis::APIS;
-use landscape::{Component, ComponentType, DOMAINS, RESOURCES, Resource, SYSTEMS, System};
+use landscape::{
+    Component, ComponentType, DOMAINS, Lifecycle, RESOURCES, Resource, SYSTEMS, System,
+};
 
 pub(crate) const EMAIL_DOMAIN: &str = "northwind.example.com";
 const GITHUB_ORG: &str = "northwind";
@@ -74,6 +76,9 @@ pub(crate) fn write_demo_org(dir: &Path) -> io::Result<DemoSummary> {
             format!("systems/{}.yaml", system.name),
             system_file_entities(system),
         )?;
+        for component in system.components.iter().filter(|c| has_slos(c)) {
+            out.write(&slo_spec_path(component), &slo_spec(component))?;
+        }
     }
     for system in SYSTEMS {
         let apis: Vec<&apis::Api> = APIS.iter().filter(|a| a.system == system.name).collect();
@@ -153,6 +158,65 @@ fn system_file_entities(system: &System) -> Vec<Value> {
     entities
 }
 
+/// Production services have SLOs, as a platform's golden path gives them.
+fn has_slos(component: &Component) -> bool {
+    component.component_type == ComponentType::Service
+        && component.lifecycle == Lifecycle::Production
+}
+
+fn slo_spec_path(component: &Component) -> String {
+    format!("slos/{}.yaml", component.name)
+}
+
+/// A Sloth `prometheus/v1` spec: availability and latency SLOs on the usual HTTP metrics.
+fn slo_spec(component: &Component) -> String {
+    let name = component.name;
+    let alert = name
+        .split('-')
+        .map(|part| {
+            let mut chars = part.chars();
+            chars.next().map_or_else(String::new, |first| {
+                first.to_uppercase().chain(chars).collect()
+            })
+        })
+        .collect::<String>();
+    format!(
+        r#"version: prometheus/v1
+service: {name}
+labels:
+  owner: {name}-team
+slos:
+  - name: requests-availability
+    objective: 99.9
+    description: Requests that do not fail with a 5xx.
+    sli:
+      events:
+        error_query: sum(rate(http_requests_total{{job="{name}",code=~"5.."}}[{{{{.window}}}}]))
+        total_query: sum(rate(http_requests_total{{job="{name}"}}[{{{{.window}}}}]))
+    alerting:
+      name: {alert}HighErrorRate
+      page_alert:
+        labels: {{severity: page}}
+      ticket_alert:
+        labels: {{severity: ticket}}
+  - name: requests-latency
+    objective: 99
+    description: Requests answered within 500 ms.
+    sli:
+      events:
+        error_query: |
+          sum(rate(http_request_duration_seconds_count{{job="{name}"}}[{{{{.window}}}}]))
+          -
+          sum(rate(http_request_duration_seconds_bucket{{job="{name}",le="0.5"}}[{{{{.window}}}}]))
+        total_query: sum(rate(http_request_duration_seconds_count{{job="{name}"}}[{{{{.window}}}}]))
+    alerting:
+      name: {alert}HighLatency
+      page_alert:
+        disable: true
+"#
+    )
+}
+
 fn component_entity(component: &Component, system: &System) -> Value {
     let mut metadata = Map::new();
     metadata.insert("name".into(), component.name.into());
@@ -160,13 +224,20 @@ fn component_entity(component: &Component, system: &System) -> Value {
         metadata.insert("title".into(), title.into());
     }
     metadata.insert("description".into(), component.description.into());
-    metadata.insert(
-        "annotations".into(),
-        json!({
-            "github.com/project-slug": format!("{GITHUB_ORG}/{}", component.name),
-            "backstage.io/techdocs-ref": "dir:.",
-        }),
-    );
+    let mut annotations = json!({
+        "github.com/project-slug": format!("{GITHUB_ORG}/{}", component.name),
+        "backstage.io/techdocs-ref": "dir:.",
+    });
+    if has_slos(component)
+        && let Some(map) = annotations.as_object_mut()
+    {
+        // Entity files live in `systems/`: the spec is one folder up.
+        map.insert(
+            "pave.dev/slo".into(),
+            format!("../{}", slo_spec_path(component)).into(),
+        );
+    }
+    metadata.insert("annotations".into(), annotations);
     metadata.insert("tags".into(), component.tags.into());
     metadata.insert("links".into(), component_links(component));
 

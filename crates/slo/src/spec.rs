@@ -245,7 +245,7 @@ impl SloSet {
                 let failed = !reader.problems.is_empty();
                 diagnostics.append(&mut reader.problems);
                 if let Some(mut group) = group.filter(|_| !failed) {
-                    locate_positions(text, &mut group);
+                    locate_positions(doc, &mut group);
                     file.groups.push(group);
                 }
             }
@@ -293,16 +293,11 @@ struct SliDoc<'a> {
     spec: Value,
 }
 
-/// Sets the position of every SLO of `group` in one pass over the text.
-fn locate_positions(text: &str, group: &mut SloGroup) {
-    let paths: Vec<&[PathSegment]> = group
-        .slos
-        .iter()
-        .map(|s| s.source.path.as_slice())
-        .collect();
-    let positions = pave_yaml::locate_many(text, group.doc_index, &paths);
-    for (slo, position) in group.slos.iter_mut().zip(positions) {
-        if let Some(position) = position {
+/// Sets the position of every SLO of `group` from the spans recorded while parsing (reading
+/// the text again would cost quadratic time in a file of many documents).
+fn locate_positions(doc: &pave_yaml::Document, group: &mut SloGroup) {
+    for slo in &mut group.slos {
+        if let Some(position) = doc.spans.locate(&doc.value, 0, &slo.source.path) {
             slo.source.position = position;
         }
     }

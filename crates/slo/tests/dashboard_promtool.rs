@@ -5,7 +5,11 @@
 //! Skipped (with a note) without promtool; a failure when `CI=true`.
 #![allow(clippy::unwrap_used, clippy::print_stdout, clippy::print_stderr)]
 
+mod common;
+
 use std::process::Command;
+
+use common::promtool;
 
 use pave_slo::dashboard::expressions;
 use pave_slo::{
@@ -13,21 +17,6 @@ use pave_slo::{
     dashboards, generate, render_file,
 };
 use serde_json::{Value, json};
-
-fn promtool() -> bool {
-    let ok = Command::new("promtool")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !ok {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "CI=true but `promtool` is not installed"
-        );
-        eprintln!("skipping: `promtool` is not installed");
-    }
-    ok
-}
 
 const SPEC: &str = r#"version: prometheus/v1
 service: shop

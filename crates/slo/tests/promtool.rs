@@ -9,23 +9,8 @@ mod common;
 use std::path::Path;
 use std::process::Command;
 
-use common::{Case, generate_text};
+use common::{Case, generate_text, promtool};
 use serde_json::{Value, json};
-
-fn promtool() -> bool {
-    let ok = Command::new("promtool")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !ok {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "CI=true but `promtool` is not installed"
-        );
-        eprintln!("skipping: `promtool` is not installed");
-    }
-    ok
-}
 
 /// Plain rule files, one per output document (promtool reads only a file's first document).
 fn rule_files(text: &str) -> Vec<String> {

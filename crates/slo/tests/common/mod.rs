@@ -1,6 +1,6 @@
 //! Helpers shared by the conformance and fixture tests: generate as `sloth generate` would,
 //! and compare rule files as parsed YAML.
-#![allow(dead_code, clippy::unwrap_used)]
+#![allow(dead_code, clippy::unwrap_used, clippy::print_stderr)]
 
 use std::collections::BTreeMap;
 
@@ -139,4 +139,20 @@ pub(crate) fn compare(want: &str, got: &str) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// Whether `promtool` can run; without it tests skip with a note, except under `CI=true`.
+pub(crate) fn promtool() -> bool {
+    let ok = std::process::Command::new("promtool")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "CI=true but `promtool` is not installed"
+        );
+        eprintln!("skipping: `promtool` is not installed");
+    }
+    ok
 }

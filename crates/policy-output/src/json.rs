@@ -172,6 +172,15 @@ pub(crate) fn render(report: &Report, options: &RenderOptions) -> String {
     text
 }
 
+pub(crate) fn write(
+    report: &Report,
+    options: &RenderOptions,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, &view(report, options))?;
+    out.write_all(b"\n")
+}
+
 pub(crate) fn value(report: &Report, options: &RenderOptions) -> Value {
     // Plain data with string keys: serialisation cannot fail.
     serde_json::to_value(view(report, options)).unwrap_or(Value::Null)

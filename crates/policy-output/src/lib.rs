@@ -249,6 +249,21 @@ pub fn render(report: &Report, format: Format, options: &RenderOptions) -> Strin
     }
 }
 
+/// Writes `report` in `format` to `out`: JSON and SARIF are serialized straight into the
+/// writer, so a report of 100,000 findings is never held as one string.
+pub fn write(
+    report: &Report,
+    format: Format,
+    options: &RenderOptions,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
+    match format {
+        Format::Json => json::write(report, options, out),
+        Format::Sarif => sarif::write(report, options, out),
+        _ => out.write_all(render(report, format, options).as_bytes()),
+    }
+}
+
 /// Human text: findings grouped by file, input errors, fixes, and a summary line.
 pub fn human(report: &Report, options: &RenderOptions) -> String {
     human::render(report, options)

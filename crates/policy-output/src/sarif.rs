@@ -43,6 +43,15 @@ pub(crate) fn render(report: &Report, options: &RenderOptions) -> String {
     text
 }
 
+pub(crate) fn write(
+    report: &Report,
+    options: &RenderOptions,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, &log(report, options))?;
+    out.write_all(b"\n")
+}
+
 pub(crate) fn value(report: &Report, options: &RenderOptions) -> Value {
     serde_json::to_value(log(report, options)).unwrap_or(Value::Null)
 }

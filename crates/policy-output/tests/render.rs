@@ -706,3 +706,20 @@ fn default_options_render_every_format() {
         assert!(out.ends_with('\n'), "{format}");
     }
 }
+
+// --- streaming ------------------------------------------------------------------------------
+
+#[test]
+fn write_streams_the_same_bytes_as_render() {
+    let report = report();
+    let options = options();
+    for format in Format::ALL {
+        let mut streamed = Vec::new();
+        pave_policy_output::write(&report, format, &options, &mut streamed).unwrap();
+        assert_eq!(
+            String::from_utf8(streamed).unwrap(),
+            render(&report, format, &options),
+            "{format}"
+        );
+    }
+}

@@ -106,7 +106,11 @@ fn parallel_flat_map<T: Send, R: Send>(
             .collect()
     });
     results.sort_by_key(|(i, _)| *i);
-    results.into_iter().flat_map(|(_, r)| r).collect()
+    let mut flat = Vec::with_capacity(results.iter().map(|(_, r)| r.len()).sum());
+    for (_, r) in results {
+        flat.extend(r);
+    }
+    flat
 }
 
 struct Enabled {
@@ -210,26 +214,9 @@ impl Policy {
                 by_kind[kind_slot(rule.meta.kind)].push((rule, e.severity));
             }
         }
-        let ranges = doc_ranges(docs.len());
-        let mut pending: Vec<Pending> = parallel_flat_map(parallel, ranges, |range| {
-            let mut out = Vec::new();
-            for i in range {
-                let doc = &docs[i];
-                for (rule, severity) in &by_kind[kind_slot(doc.kind)] {
-                    (rule.check)(&ctx, doc, &mut |path, message| {
-                        out.push(Pending {
-                            doc: i,
-                            rule: Cow::Borrowed(rule.meta.id),
-                            title: Cow::Borrowed(rule.meta.title),
-                            severity: *severity,
-                            message,
-                            path,
-                        });
-                    });
-                }
-            }
-            out
-        });
+        // Findings of whole-input rules, custom policies and exemptions come first, so the
+        // per-document pass below positions all of a document's findings in one walk.
+        let mut pending: Vec<Pending> = Vec::new();
         pending.extend(parallel_flat_map(parallel, whole_input, |e| {
             let mut found = Vec::new();
             e.rule.check(&ctx, &mut found);
@@ -329,26 +316,51 @@ impl Policy {
                 }
             }
         }
-        // Positions: each document with findings is read once for all of them.
+        // Per-document rules, then positions and exceptions, document by document: a
+        // document's findings are never held as paths for the whole input, and its tree is
+        // walked once for all of them.
         pending.sort_by_key(|p| p.doc);
-        let groups: Vec<&mut [Pending]> = pending.chunk_by_mut(|a, b| a.doc == b.doc).collect();
-        let mut findings: Vec<Finding> = parallel_flat_map(parallel, groups, |group| {
-            let Some(doc) = group.first().and_then(|p| docs.get(p.doc)) else {
-                return Vec::new();
-            };
-            let paths: Vec<&[pave_yaml::PathSegment]> =
-                group.iter().map(|p| p.path.as_slice()).collect();
-            let positions = doc.locate_many(&paths);
-            let object = doc.object();
-            let mut found: Vec<Finding> = group
-                .iter_mut()
-                .zip(positions)
-                .map(|(p, position)| self.finding(doc, object.clone(), p, position, now))
-                .collect();
-            found.sort_by(report_order);
-            found
+        let mut slices = Vec::new();
+        for range in doc_ranges(docs.len()) {
+            let tail = pending.split_off(pending.partition_point(|p| p.doc < range.end));
+            slices.push((range, std::mem::replace(&mut pending, tail)));
+        }
+        let mut findings: Vec<Finding> = parallel_flat_map(parallel, slices, |(range, extra)| {
+            let mut extra = extra.into_iter().peekable();
+            let mut out = Vec::new();
+            let mut here: Vec<Pending> = Vec::new();
+            for i in range {
+                let doc = &docs[i];
+                for (rule, severity) in &by_kind[kind_slot(doc.kind)] {
+                    (rule.check)(&ctx, doc, &mut |path, message| {
+                        here.push(Pending {
+                            doc: i,
+                            rule: Cow::Borrowed(rule.meta.id),
+                            title: Cow::Borrowed(rule.meta.title),
+                            severity: *severity,
+                            message,
+                            path,
+                        });
+                    });
+                }
+                while let Some(p) = extra.next_if(|p| p.doc == i) {
+                    here.push(p);
+                }
+                if here.is_empty() {
+                    continue;
+                }
+                let paths: Vec<&[pave_yaml::PathSegment]> =
+                    here.iter().map(|p| p.path.as_slice()).collect();
+                let positions = doc.locate_many(&paths);
+                let object = doc.object();
+                let start = out.len();
+                out.extend(here.drain(..).zip(positions).map(|(mut p, position)| {
+                    self.finding(doc, object.clone(), &mut p, position, now)
+                }));
+                out[start..].sort_by(report_order);
+            }
+            out
         });
-        drop(pending);
         // Expired exceptions that still match something are findings of their own.
         let mut expired_reported = HashSet::new();
         let mut expired = Vec::new();

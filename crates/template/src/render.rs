@@ -32,6 +32,8 @@ pub type Rendered = BTreeMap<String, RenderedFile>;
 pub fn environment() -> Environment<'static> {
     let mut env = Environment::new();
     env.set_undefined_behavior(UndefinedBehavior::SemiStrict);
+    // Skeletons are source files: no HTML escaping of `.html`, no JSON quoting of `.yaml`.
+    env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
     env.set_keep_trailing_newline(true);
     env.set_trim_blocks(true);
     env.set_lstrip_blocks(true);
@@ -298,7 +300,9 @@ spec:
         );
         assert_eq!(text(&r, "raw.bin"), "{{ not rendered }}");
         assert!(r.contains_key(".github/workflows/ci.yaml"));
-        assert_eq!(r.len(), 4);
+        assert_eq!(text(&r, "values.yaml"), "name: My Service\n");
+        assert_eq!(text(&r, "index.html"), "<h1><b></h1>\n");
+        assert_eq!(r.len(), 6);
         let r = render(&t, &answers("gitlab")).unwrap_or_else(|e| panic!("{e}"));
         assert!(!r.contains_key(".github/workflows/ci.yaml"));
     }

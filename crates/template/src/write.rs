@@ -37,6 +37,11 @@ pub fn write_new(dest: &Path, files: &Rendered, force: bool) -> Result<()> {
     match state {
         Some(false) if !force => Err(Error::DestinationNotEmpty(dest.to_path_buf())),
         Some(false) => {
+            // Every path is checked before the first write.
+            let root = dest.canonicalize().map_err(|e| Error::io(dest, e))?;
+            for path in files.keys() {
+                inside(&root, path)?;
+            }
             for (path, file) in files {
                 write_file(dest, path, &file.contents, file.executable)?;
             }

@@ -277,6 +277,8 @@ spec:
     #[test]
     fn renders_names_contents_conditions_and_copies() {
         let t = template(&[
+            ("values.yaml", "name: {{ name }}\n"),
+            ("index.html", "<h1>{{ '<b>' }}</h1>\n"),
             (
                 "{{ name | kebab_case }}/README.md",
                 "# {{ name | title_case }} ({{ template.name }} {{ template.version }})\n{% if ci == 'both' %}\nboth\n{% endif %}\n",

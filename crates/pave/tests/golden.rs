@@ -99,6 +99,12 @@ fn run(cache: &Path, cwd: &Path, args: &[&str]) -> Output {
         .unwrap()
 }
 
+/// Exit code `code` and `needle` in stderr.
+fn fails_with(out: &Output, code: i32, needle: &str) {
+    assert_eq!(out.status.code(), Some(code), "{}", stderr(out));
+    assert!(stderr(out).contains(needle), "{}", stderr(out));
+}
+
 fn read(dir: &Path, path: &str) -> String {
     std::fs::read_to_string(dir.join(path)).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
@@ -157,12 +163,7 @@ fn new_update_and_drift_from_a_git_template() {
             "port=70000",
         ],
     );
-    assert_eq!(out.status.code(), Some(2));
-    assert!(
-        stderr(&out).contains("  - name: \"Bad Name\" does not match"),
-        "{}",
-        stderr(&out)
-    );
+    fails_with(&out, 2, "  - name: \"Bad Name\" does not match");
     assert!(
         stderr(&out).contains("  - port: 70000 is greater than the maximum of 65535"),
         "{}",
@@ -173,12 +174,7 @@ fn new_update_and_drift_from_a_git_template() {
         tmp.path(),
         &["new", &src, "svc-a", "--set", "port=many"],
     );
-    assert_eq!(out.status.code(), Some(2));
-    assert!(
-        stderr(&out).contains("--set port=many: `many` is not an integer"),
-        "{}",
-        stderr(&out)
-    );
+    fails_with(&out, 2, "--set port=many: `many` is not an integer");
 
     // Three repositories at v1.0.0 (one from a values file, one as JSON output).
     let out = run(
@@ -255,12 +251,7 @@ fn new_update_and_drift_from_a_git_template() {
             "owner=team-a",
         ],
     );
-    assert_eq!(out.status.code(), Some(2));
-    assert!(
-        stderr(&out).contains("destination exists and is not empty"),
-        "{}",
-        stderr(&out)
-    );
+    fails_with(&out, 2, "destination exists and is not empty");
 
     let repo = tmp.path().join("svc-a");
     let answers = read(&repo, ".pave/answers.yaml");
@@ -416,17 +407,7 @@ fn templates_show_and_bad_sources() {
     assert!(stdout(&out).trim_start().starts_with('['));
 
     let out = run(&cache, tmp.path(), &["new", "no-such-template", "x"]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(
-        stderr(&out).contains("no built-in template `no-such-template`"),
-        "{}",
-        stderr(&out)
-    );
+    fails_with(&out, 2, "no built-in template `no-such-template`");
     let out = run(&cache, tmp.path(), &["update", "."]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(
-        stderr(&out).contains(".pave/answers.yaml"),
-        "{}",
-        stderr(&out)
-    );
+    fails_with(&out, 2, ".pave/answers.yaml");
 }

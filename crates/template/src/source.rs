@@ -331,8 +331,8 @@ impl Sources {
             .map_err(|e| Error::io(std::env::temp_dir(), e))?;
         let tree = tmp.path().join("tree");
         std::fs::create_dir(&tree).map_err(|e| Error::io(&tree, e))?;
-        let out = Command::new("git")
-            .arg("--git-dir")
+        let mut cmd = Command::new("git");
+        cmd.arg("--git-dir")
             .arg(repo)
             .arg("--work-tree")
             .arg(&tree)
@@ -346,15 +346,8 @@ impl Sources {
                 "--",
                 ".",
             ])
-            .env("GIT_INDEX_FILE", tmp.path().join("index"))
-            .output()
-            .map_err(|e| git_missing(&e))?;
-        if !out.status.success() {
-            return Err(Error::Git {
-                command: format!("checkout {commit}"),
-                message: String::from_utf8_lossy(&out.stderr).trim().to_owned(),
-            });
-        }
+            .env("GIT_INDEX_FILE", tmp.path().join("index"));
+        run(cmd, &format!("checkout {commit}"))?;
         let template = crate::load::load_dir(&tree)?;
         if let Ok(mut m) = self.checkouts.lock() {
             m.insert(key, template.clone());
@@ -390,18 +383,10 @@ impl Sources {
                 .prefix(".clone-")
                 .tempdir_in(&self.cache_dir)
                 .map_err(|e| Error::io(&self.cache_dir, e))?;
-            let out = Command::new("git")
-                .args(["clone", "--quiet", "--bare", "--", url])
-                .arg(tmp.path().join("repo"))
-                .env("GIT_TERMINAL_PROMPT", "0")
-                .output()
-                .map_err(|e| git_missing(&e))?;
-            if !out.status.success() {
-                return Err(Error::Git {
-                    command: format!("clone {url}"),
-                    message: String::from_utf8_lossy(&out.stderr).trim().to_owned(),
-                });
-            }
+            let mut cmd = Command::new("git");
+            cmd.args(["clone", "--quiet", "--bare", "--", url])
+                .arg(tmp.path().join("repo"));
+            run(cmd, &format!("clone {url}"))?;
             // Another run may have won the race; either copy will do.
             if std::fs::rename(tmp.path().join("repo"), &dir).is_err() && !looks_bare(&dir) {
                 return Err(Error::Source(format!(
@@ -470,16 +455,20 @@ fn tags(repo: &Path) -> Result<Vec<(Version, String)>> {
 }
 
 fn git(repo: &Path, args: &[&str]) -> Result<String> {
-    let out = Command::new("git")
-        .arg("--git-dir")
-        .arg(repo)
-        .args(args)
+    let mut cmd = Command::new("git");
+    cmd.arg("--git-dir").arg(repo).args(args);
+    run(cmd, args.first().copied().unwrap_or_default())
+}
+
+/// Runs a git command (never prompting for credentials); its stdout, or its stderr as the error.
+fn run(mut cmd: Command, label: &str) -> Result<String> {
+    let out = cmd
         .env("GIT_TERMINAL_PROMPT", "0")
         .output()
         .map_err(|e| git_missing(&e))?;
     if !out.status.success() {
         return Err(Error::Git {
-            command: args.first().copied().unwrap_or_default().to_owned(),
+            command: label.to_owned(),
             message: String::from_utf8_lossy(&out.stderr).trim().to_owned(),
         });
     }

@@ -94,6 +94,22 @@ fn rel_is_script(path: &str) -> bool {
 mod tests {
     use super::*;
 
+    /// Every embedded template loads, and its `spec.version` and name match its folder.
+    #[test]
+    fn every_builtin_loads_and_matches_its_folder() {
+        for (name, versions) in catalog() {
+            for version in versions {
+                let t = load(&name, &version).unwrap_or_else(|e| panic!("{name} {version}: {e}"));
+                assert_eq!(t.manifest.name, name);
+                assert_eq!(
+                    t.manifest.version, version,
+                    "{name}: spec.version differs from the folder name"
+                );
+                assert!(!t.files.is_empty(), "{name} {version}: empty skeleton");
+            }
+        }
+    }
+
     #[test]
     fn indexes_names_and_versions() {
         let paths = [

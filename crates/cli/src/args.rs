@@ -69,6 +69,15 @@ pub(crate) enum Command {
     /// (`pave slo --help`)
     #[command(disable_help_flag = true)]
     Slo(SloArgs),
+    /// Create a repository from a golden-path template
+    New(crate::golden::NewArgs),
+    /// List and show golden-path templates
+    #[command(subcommand)]
+    Templates(crate::golden::TemplatesCommand),
+    /// Bring a repository made by `pave new` up to a newer template version (3-way merge)
+    Update(crate::golden::UpdateArgs),
+    /// Report which template version each repository is on and how far behind it is
+    Drift(crate::golden::DriftArgs),
     /// Print shell completions
     Completions {
         /// The shell to generate completions for

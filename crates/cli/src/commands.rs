@@ -40,6 +40,10 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Catalog(CatalogCommand::Validate { paths }) => validate(&paths, &ingest, format),
         Command::Check(args) => crate::check::check(args, format),
         Command::Slo(_) => unreachable!("handled above"),
+        Command::New(args) => crate::golden::new(args, format),
+        Command::Templates(command) => crate::golden::templates(command, format),
+        Command::Update(args) => crate::golden::update(args, format),
+        Command::Drift(args) => crate::golden::drift(args, format),
         Command::Admission(crate::args::AdmissionCommand::Manifest(args)) => {
             crate::check::admission_manifest(&args)
         }

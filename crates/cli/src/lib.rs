@@ -8,6 +8,7 @@ mod args;
 mod check;
 mod commands;
 mod config;
+mod golden;
 mod output;
 mod slo;
 mod slo_live;

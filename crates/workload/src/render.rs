@@ -71,6 +71,7 @@ pub struct Rendered {
 pub(crate) const OWNER_ANNOTATION: &str = "pave.dev/owner";
 pub(crate) const COST_CENTER_ANNOTATION: &str = "pave.dev/cost-center";
 pub(crate) const SYSTEM_ANNOTATION: &str = "pave.dev/system";
+pub(crate) const PRIORITY_CLASS_ANNOTATION: &str = "pave.dev/priority-class";
 
 const DEFAULT_REQUESTS: (&str, &str) = ("100m", "128Mi");
 const DEFAULT_LIMITS: (&str, &str) = ("500m", "256Mi");
@@ -455,6 +456,12 @@ fn render_env(
             "seccompProfile": {"type": "RuntimeDefault"},
         }),
     );
+    if let Some(p) = workload
+        .annotation(PRIORITY_CLASS_ANNOTATION)
+        .filter(|s| !s.is_empty())
+    {
+        pod_spec.insert("priorityClassName".into(), json!(p));
+    }
     pod_spec.insert("containers".into(), Value::Array(containers));
     pod_spec.insert("volumes".into(), Value::Array(pod_volumes));
     let multi = workload.kind == WorkloadKind::Deployment && settings.multi_replica();

@@ -69,6 +69,9 @@ pub(crate) enum Command {
     /// (`pave slo --help`)
     #[command(disable_help_flag = true)]
     Slo(SloArgs),
+    /// Render a Score workload into secure-by-default Kubernetes manifests (`pave render --help`)
+    #[command(disable_help_flag = true)]
+    Render(crate::render::RenderArgs),
     /// Print shell completions
     Completions {
         /// The shell to generate completions for

@@ -39,6 +39,7 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<Outcome> {
         }
         Command::Catalog(CatalogCommand::Validate { paths }) => validate(&paths, &ingest, format),
         Command::Check(args) => crate::check::check(args, format),
+        Command::Render(args) => crate::render::run(args),
         Command::Slo(_) => unreachable!("handled above"),
         Command::Admission(crate::args::AdmissionCommand::Manifest(args)) => {
             crate::check::admission_manifest(&args)

@@ -9,6 +9,7 @@ mod check;
 mod commands;
 mod config;
 mod output;
+mod render;
 mod slo;
 mod slo_live;
 

@@ -7,19 +7,23 @@ use std::process::Command;
 
 use pave_policy::{Exceptions, Policy, PolicyConfig, Profile, RuleSettings};
 use pave_workload::{
-    Environment, Layout, NoFiles, Provisioners, RenderOptions, Rendered, Workload,
-    render,
+    Environment, Layout, NoFiles, Provisioners, RenderOptions, Rendered, Workload, render,
 };
 use serde_json::Value;
 
 const FIXTURES: [(&str, Option<&str>); 3] = [
     ("api.score.yaml", None),
-    ("worker.score.yaml", Some("ghcr.io/northwind/invoice-worker:2.0.1")),
+    (
+        "worker.score.yaml",
+        Some("ghcr.io/northwind/invoice-worker:2.0.1"),
+    ),
     ("batch.score.yaml", None),
 ];
 
 fn fixture(name: &str) -> String {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name);
     std::fs::read_to_string(path).unwrap()
 }
 
@@ -111,7 +115,8 @@ fn findings(text: &str, profile: Profile, settings: RuleSettings) -> Vec<String>
         },
         Exceptions::default(),
     );
-    let docs = pave_policy::load("rendered.yaml", text.to_owned(), None, &Default::default()).unwrap();
+    let docs =
+        pave_policy::load("rendered.yaml", text.to_owned(), None, &Default::default()).unwrap();
     assert!(!docs.is_empty());
     let report = policy.check(&docs, Vec::new(), 0);
     report
@@ -173,7 +178,9 @@ fn validate_schemas(dir: &Path, objects: &[Value]) -> usize {
 fn fixtures_are_compliant_in_every_environment() {
     let schemas = schema_dir();
     if schemas.is_none() {
-        eprintln!("note: ../shared/corpus/kubernetes-schemas not found; skipping schema validation");
+        eprintln!(
+            "note: ../shared/corpus/kubernetes-schemas not found; skipping schema validation"
+        );
     }
     let mut validated = 0;
     let mut recommended = Vec::new();

@@ -321,4 +321,98 @@ mod tests {
             .collect();
         assert!(leftovers.is_empty());
     }
+
+    fn fixture(name: &str) -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../workload/tests/fixtures")
+            .join(name)
+    }
+
+    fn error_of(result: anyhow::Result<Outcome>) -> String {
+        match result {
+            Ok(_) => panic!("expected an error"),
+            Err(e) => format!("{e:#}"),
+        }
+    }
+
+    fn run_with(args: &[&str]) -> anyhow::Result<Outcome> {
+        run(RenderArgs {
+            args: args.iter().map(OsString::from).collect(),
+        })
+    }
+
+    #[test]
+    fn renders_a_fixture_and_reads_provisioner_folders() {
+        let tmp = tempfile::tempdir().unwrap();
+        let out = tmp.path().join("deploy");
+        let api = fixture("api.score.yaml");
+        let outcome = run_with(&[
+            api.to_str().unwrap(),
+            "--env",
+            "dev,prod",
+            "-o",
+            out.to_str().unwrap(),
+        ])
+        .unwrap();
+        assert!(matches!(outcome, Outcome::Success));
+        assert!(out.join("overlays/prod/kustomization.yaml").is_file());
+        assert!(!out.join("overlays/staging").exists());
+
+        // A platform folder overriding the dns provisioner comes first.
+        let platform = tmp.path().join("platform");
+        std::fs::create_dir(&platform).unwrap();
+        std::fs::write(
+            platform.join("dns.provisioners.yaml"),
+            "- type: dns\n  outputs:\n    host: \"{{ workload }}.{{ env }}.corp.example\"\n",
+        )
+        .unwrap();
+        let options = RenderOptions {
+            environments: vec![Environment::Prod],
+            image: None,
+            namespace: Some("payments".into()),
+        };
+        let (layout, warnings) =
+            render_file(&api, std::slice::from_ref(&platform), &options).unwrap();
+        assert!(warnings.is_empty(), "{warnings:?}");
+        let all: String = layout.files.values().cloned().collect();
+        assert!(all.contains("payments-api.prod.corp.example"), "{all}");
+        assert!(all.contains("namespace: payments"));
+
+        // A broken provisioner file: the error names it, and nothing is written.
+        std::fs::write(
+            platform.join("broken.provisioners.yaml"),
+            "- type: dns\n  outputs: [\n",
+        )
+        .unwrap();
+        let out2 = tmp.path().join("never");
+        let e = error_of(run_with(&[
+            api.to_str().unwrap(),
+            "-o",
+            out2.to_str().unwrap(),
+            "--provisioners",
+            platform.to_str().unwrap(),
+        ]));
+        assert!(e.contains("broken.provisioners.yaml:"), "{e}");
+        assert!(!out2.exists());
+    }
+
+    #[test]
+    fn bad_arguments_and_missing_image() {
+        assert!(matches!(
+            run_with(&["--env", "qa"]).unwrap(),
+            Outcome::InputErrors
+        ));
+        let tmp = tempfile::tempdir().unwrap();
+        let out = tmp.path().join("deploy");
+        let e = error_of(run_with(&[
+            fixture("worker.score.yaml").to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+        ]));
+        assert!(
+            e.contains("worker.score.yaml:10:5: container `worker` has image `.`"),
+            "{e}"
+        );
+        assert!(!out.exists());
+    }
 }

@@ -485,16 +485,8 @@ fn render_env(
     let pod_annotations: Map<String, Value> = workload
         .annotations
         .iter()
-        .filter(|(k, _)| {
-            !matches!(
-                k.as_str(),
-                "pave.dev/workload-kind"
-                    | "pave.dev/schedule"
-                    | OWNER_ANNOTATION
-                    | COST_CENTER_ANNOTATION
-                    | SYSTEM_ANNOTATION
-            )
-        })
+        // pave's own annotations become labels and fields, not pod annotations.
+        .filter(|(k, _)| !k.starts_with("pave.dev/"))
         .map(|(k, v)| (k.clone(), json!(v)))
         .collect();
     let mut pod_meta = Map::new();

@@ -220,3 +220,125 @@ fn fixtures_are_compliant_in_every_environment() {
         eprintln!("validated {validated} objects against the Kubernetes v1.32.2 schemas");
     }
 }
+
+#[test]
+fn output_is_deterministic_and_dev_layout_snapshot() {
+    let a = render_fixture("api.score.yaml", None).layout();
+    let b = render_fixture("api.score.yaml", None).layout();
+    assert_eq!(a, b);
+    // One layout in full: the HTTP API in dev only (everything in base).
+    let w = Workload::parse("api.score.yaml", &fixture("api.score.yaml")).unwrap();
+    let options = RenderOptions {
+        environments: vec![Environment::Dev],
+        ..RenderOptions::default()
+    };
+    let layout = render(&w, &Provisioners::builtin(), &NoFiles, &options)
+        .unwrap()
+        .layout();
+    let text: String = layout
+        .files
+        .iter()
+        .map(|(path, text)| format!("=== {path}\n{text}"))
+        .collect();
+    insta::assert_snapshot!(text);
+}
+
+#[test]
+fn secrets_reach_containers_only_as_secret_key_refs() {
+    let rendered = render_fixture("api.score.yaml", None);
+    let deployment = rendered.environments[0]
+        .objects
+        .iter()
+        .find(|o| o["kind"] == "Deployment")
+        .unwrap();
+    let env = deployment["spec"]["template"]["spec"]["containers"][0]["env"]
+        .as_array()
+        .unwrap();
+    let by_name = |n: &str| env.iter().find(|e| e["name"] == n).unwrap();
+    assert_eq!(
+        by_name("DB_PASSWORD")["valueFrom"]["secretKeyRef"],
+        serde_json::json!({"name": "payments-api-db-postgres", "key": "password"})
+    );
+    assert_eq!(by_name("PRICE_FORMAT")["value"], "$0.00");
+    assert_eq!(by_name("APP_NAME")["value"], "payments-api");
+    let url = by_name("DATABASE_URL")["value"].as_str().unwrap();
+    assert!(url.starts_with("postgresql://$(PAVE_SECRET_"), "{url}");
+    assert!(url.ends_with(":5432/payments"), "{url}");
+    // Helpers come before the variables that use them.
+    let first_helper = env
+        .iter()
+        .position(|e| e["name"].as_str().unwrap().starts_with("PAVE_SECRET_"))
+        .unwrap();
+    let url_at = env
+        .iter()
+        .position(|e| e["name"] == "DATABASE_URL")
+        .unwrap();
+    assert!(first_helper < url_at);
+    for e in env {
+        if let Some(v) = e["value"].as_str() {
+            assert!(!v.contains('\u{E000}'), "{e}");
+        }
+    }
+}
+
+/// Conformance with the Score specification's own schema and sample (when the research
+/// corpus is present, as in CI).
+#[test]
+fn score_schema_conformance() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus/score");
+    let Ok(schema) = std::fs::read_to_string(dir.join("score-v1b1.json")) else {
+        eprintln!(
+            "note: ../shared/corpus/score not found; skipping the Score schema conformance test"
+        );
+        return;
+    };
+    let schema: Value = serde_json::from_str(&schema).unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let mut cases: Vec<(String, String)> = FIXTURES
+        .iter()
+        .map(|(n, _)| ((*n).to_owned(), fixture(n)))
+        .collect();
+    for sample in ["score-full.yaml", "score-deprecated-files-and-volumes.yaml"] {
+        cases.push((
+            sample.to_owned(),
+            std::fs::read_to_string(dir.join(sample)).unwrap(),
+        ));
+    }
+    // Invalid documents: both validators must refuse them.
+    let head = "apiVersion: score.dev/v1b1\nmetadata:\n  name: demo\n";
+    let invalid = [
+        format!("{head}containers: {{}}\n"),
+        format!("{head}containers:\n  main: {{image: x, extra: 1}}\n"),
+        format!(
+            "{head}containers:\n  main:\n    image: x\n    resources: {{limits: {{cpu: 1core}}}}\n"
+        ),
+        format!(
+            "{head}containers:\n  main: {{image: x}}\nresources:\n  db: {{type: postgres, id: Bad_Id}}\n"
+        ),
+        format!(
+            "{head}containers:\n  main: {{image: x}}\nservice:\n  ports:\n    web: {{port: 80, protocol: SCTP}}\n"
+        ),
+        "apiVersion: score.dev/v1b1\nmetadata: {name: x}\ncontainers:\n  main: {image: x}\n"
+            .to_owned(),
+    ];
+    for (name, text) in &cases {
+        let value = pave_yaml::parse_documents(text, &pave_yaml::Limits::default()).unwrap()[0]
+            .value
+            .clone();
+        assert!(
+            validator.is_valid(&value),
+            "{name}: the Score schema refuses it"
+        );
+        Workload::parse(name, text).unwrap_or_else(|e| panic!("{name}: {e}"));
+    }
+    for text in &invalid {
+        let value = pave_yaml::parse_documents(text, &pave_yaml::Limits::default()).unwrap()[0]
+            .value
+            .clone();
+        assert!(!validator.is_valid(&value), "schema accepts:\n{text}");
+        assert!(
+            Workload::parse("x.yaml", text).is_err(),
+            "pave accepts:\n{text}"
+        );
+    }
+}

@@ -618,14 +618,7 @@ fn render_env(
     allow.insert("podSelector".into(), pod_selector.clone());
     allow.insert("policyTypes".into(), json!(["Ingress", "Egress"]));
     if !workload.service_ports.is_empty() {
-        let mut ports: Vec<(u16, String)> = workload
-            .service_ports
-            .iter()
-            .map(|p| (p.target_port, p.protocol.clone()))
-            .collect();
-        ports.sort();
-        ports.dedup();
-        let ports: Vec<Value> = ports
+        let ports: Vec<Value> = target_ports(workload)
             .iter()
             .map(|(p, proto)| json!({"port": p, "protocol": proto}))
             .collect();
@@ -654,6 +647,18 @@ fn render_env(
     }));
     objects.extend(manifests);
     Ok(objects)
+}
+
+/// The distinct (target port, protocol) pairs of the service ports.
+fn target_ports(workload: &Workload) -> Vec<(u16, String)> {
+    let mut ports: Vec<(u16, String)> = workload
+        .service_ports
+        .iter()
+        .map(|p| (p.target_port, p.protocol.clone()))
+        .collect();
+    ports.sort();
+    ports.dedup();
+    ports
 }
 
 fn add_labels(object: &mut Value, labels: &Map<String, Value>) {
@@ -758,17 +763,10 @@ fn container(
     }
 
     if first && !workload.service_ports.is_empty() {
-        let mut ports: Vec<(u16, String)> = workload
-            .service_ports
-            .iter()
-            .map(|p| (p.target_port, p.protocol.clone()))
-            .collect();
-        ports.sort();
-        ports.dedup();
         out.insert(
             "ports".into(),
             Value::Array(
-                ports
+                target_ports(workload)
                     .iter()
                     .map(|(p, proto)| json!({"containerPort": p, "protocol": proto}))
                     .collect(),

@@ -457,10 +457,10 @@ impl Validator {
             });
         }
         if let Some(files) = c.get("files") {
-            self.enter("files", |v| v.files(files));
+            self.enter("files", |v| v.map_or_list(files, Self::file));
         }
         if let Some(volumes) = c.get("volumes") {
-            self.enter("volumes", |v| v.volumes(volumes));
+            self.enter("volumes", |v| v.map_or_list(volumes, Self::volume));
         }
         if let Some(before) = c.get("before") {
             self.enter("before", |v| {
@@ -648,16 +648,18 @@ impl Validator {
         }
     }
 
-    fn files(&mut self, value: &Value) {
+    /// `files` and `volumes`: a mapping keyed by target path, or the deprecated list form
+    /// (whose items name their `target`).
+    fn map_or_list(&mut self, value: &Value, item: fn(&mut Self, &Value, bool)) {
         match value {
             Value::Array(items) => {
-                for (i, item) in items.iter().enumerate() {
-                    self.enter_index(i, |v| v.file(item, true));
+                for (i, x) in items.iter().enumerate() {
+                    self.enter_index(i, |v| item(v, x, true));
                 }
             }
             Value::Object(map) => {
-                for (target, f) in map {
-                    self.enter(target, |v| v.file(f, false));
+                for (target, x) in map {
+                    self.enter(target, |v| item(v, x, false));
                 }
             }
             other => self.problem(&[], format!("must be a mapping, not {}", type_name(other))),
@@ -685,22 +687,6 @@ impl Validator {
             && !r.is_boolean()
         {
             self.problem(&["readOnly"], "must be true or false".into());
-        }
-    }
-
-    fn volumes(&mut self, value: &Value) {
-        match value {
-            Value::Array(items) => {
-                for (i, item) in items.iter().enumerate() {
-                    self.enter_index(i, |v| v.volume(item, true));
-                }
-            }
-            Value::Object(map) => {
-                for (target, m) in map {
-                    self.enter(target, |v| v.volume(m, false));
-                }
-            }
-            other => self.problem(&[], format!("must be a mapping, not {}", type_name(other))),
         }
     }
 

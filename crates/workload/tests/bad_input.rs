@@ -19,6 +19,21 @@ fn error(text: &str) -> String {
         .to_string()
 }
 
+/// The error of rendering a workload with one `queue` resource, served by `text` only.
+fn queue_error(file: &str, text: &str) -> String {
+    let mut p = Provisioners::default();
+    p.add_file(file, text).unwrap();
+    render_text(
+        &format!(
+            "{HEAD}containers:\n  main: {{image: nginx:1.27}}\nresources:\n  qq:\n    type: queue\n"
+        ),
+        &p,
+        None,
+    )
+    .unwrap_err()
+    .to_string()
+}
+
 const HEAD: &str = "apiVersion: score.dev/v1b1\nmetadata:\n  name: demo\n";
 
 #[test]
@@ -105,42 +120,20 @@ fn provisioner_template_errors_name_the_provisioner_file_and_line() {
     assert!(e.contains("provisioner for type `route`, manifests"), "{e}");
     assert!(e.contains("undefined value"), "{e}");
 
-    let mut p = Provisioners::default();
-    p.add_file(
+    let e = queue_error(
         "platform/queue.provisioners.yaml",
         "# queues\n- type: queue\n  outputs:\n    url: \"amqp://{{ params.host }}\"\n",
-    )
-    .unwrap();
-    let e = render_text(
-        &format!(
-            "{HEAD}containers:\n  main: {{image: nginx:1.27}}\nresources:\n  qq:\n    type: queue\n"
-        ),
-        &p,
-        None,
-    )
-    .unwrap_err()
-    .to_string();
+    );
     assert!(
         e.starts_with("platform/queue.provisioners.yaml:4:5: provisioner for type `queue`, output `url` (template line 1): undefined value"),
         "{e}"
     );
 
     // Manifests that are not Kubernetes objects.
-    let mut p = Provisioners::default();
-    p.add_file(
+    let e = queue_error(
         "platform/bad.provisioners.yaml",
         "- type: queue\n  manifests: |\n    just: text\n",
-    )
-    .unwrap();
-    let e = render_text(
-        &format!(
-            "{HEAD}containers:\n  main: {{image: nginx:1.27}}\nresources:\n  qq:\n    type: queue\n"
-        ),
-        &p,
-        None,
-    )
-    .unwrap_err()
-    .to_string();
+    );
     assert!(e.starts_with("platform/bad.provisioners.yaml:2:3:"), "{e}");
     assert!(e.contains("is not a Kubernetes object"), "{e}");
 }

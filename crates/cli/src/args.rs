@@ -78,6 +78,9 @@ pub(crate) enum Command {
     Update(crate::golden::UpdateArgs),
     /// Report which template version each repository is on and how far behind it is
     Drift(crate::golden::DriftArgs),
+    /// Render a Score workload into secure-by-default Kubernetes manifests (`pave render --help`)
+    #[command(disable_help_flag = true)]
+    Render(crate::render::RenderArgs),
     /// Print shell completions
     Completions {
         /// The shell to generate completions for

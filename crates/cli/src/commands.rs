@@ -39,6 +39,7 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<Outcome> {
         }
         Command::Catalog(CatalogCommand::Validate { paths }) => validate(&paths, &ingest, format),
         Command::Check(args) => crate::check::check(args, format),
+        Command::Render(args) => crate::render::run(args),
         Command::Slo(_) => unreachable!("handled above"),
         Command::New(args) => crate::golden::new(args, format),
         Command::Templates(command) => crate::golden::templates(command, format),

@@ -10,6 +10,7 @@ mod commands;
 mod config;
 mod golden;
 mod output;
+mod render;
 mod slo;
 mod slo_live;
 

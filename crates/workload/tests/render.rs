@@ -1,0 +1,344 @@
+//! End-to-end: the fixtures render for every environment into layouts that `kubectl kustomize`
+//! builds, whose output passes pave's own guardrails and the Kubernetes JSON schemas.
+#![allow(clippy::unwrap_used, clippy::print_stderr)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use pave_policy::{Exceptions, Policy, PolicyConfig, Profile, RuleSettings};
+use pave_workload::{
+    Environment, Layout, NoFiles, Provisioners, RenderOptions, Rendered, Workload, render,
+};
+use serde_json::Value;
+
+const FIXTURES: [(&str, Option<&str>); 3] = [
+    ("api.score.yaml", None),
+    (
+        "worker.score.yaml",
+        Some("ghcr.io/northwind/invoice-worker:2.0.1"),
+    ),
+    ("batch.score.yaml", None),
+];
+
+fn fixture(name: &str) -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name);
+    std::fs::read_to_string(path).unwrap()
+}
+
+fn render_fixture(name: &str, image: Option<&str>) -> Rendered {
+    let w = Workload::parse(name, &fixture(name)).unwrap();
+    let options = RenderOptions {
+        image: image.map(str::to_owned),
+        ..RenderOptions::default()
+    };
+    render(&w, &Provisioners::builtin(), &NoFiles, &options).unwrap()
+}
+
+fn write(layout: &Layout, dir: &Path) {
+    for (path, text) in &layout.files {
+        let p = dir.join(path);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+}
+
+/// `kubectl`, or `None` with a note; panics under `CI=true`.
+fn kubectl() -> Option<PathBuf> {
+    let found = std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|d| d.join("kubectl"))
+            .find(|p| p.is_file())
+    });
+    if found.is_none() {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "kubectl is required under CI=true (apt-get install kubernetes-client)"
+        );
+        eprintln!("note: kubectl not found; checking the in-memory objects instead");
+    }
+    found
+}
+
+/// The objects of one environment: what `kubectl kustomize overlays/<env>` prints, or (without
+/// kubectl) the rendered objects with the namespace set.
+fn built(rendered: &Rendered, dir: &Path, env: Environment) -> (String, Vec<Value>) {
+    if let Some(kubectl) = kubectl() {
+        let out = Command::new(kubectl)
+            .arg("kustomize")
+            .arg(dir.join("overlays").join(env.as_str()))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "kubectl kustomize overlays/{env} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let text = String::from_utf8(out.stdout).unwrap();
+        let docs = pave_yaml::parse_documents(&text, &pave_yaml::Limits::default())
+            .unwrap()
+            .into_iter()
+            .map(|d| d.value)
+            .filter(|v| !v.is_null())
+            .collect();
+        return (text, docs);
+    }
+    let e = rendered
+        .environments
+        .iter()
+        .find(|e| e.environment == env)
+        .unwrap();
+    let objects: Vec<Value> = e
+        .objects
+        .iter()
+        .cloned()
+        .map(|mut o| {
+            o["metadata"]["namespace"] = Value::String(e.namespace.clone());
+            o
+        })
+        .collect();
+    let text = objects
+        .iter()
+        .map(pave_yaml::to_yaml_string)
+        .collect::<Vec<_>>()
+        .join("---\n");
+    (text, objects)
+}
+
+fn findings(text: &str, profile: Profile, settings: RuleSettings) -> Vec<String> {
+    let policy = Policy::new(
+        PolicyConfig {
+            profile,
+            settings,
+            ..PolicyConfig::default()
+        },
+        Exceptions::default(),
+    );
+    let docs =
+        pave_policy::load("rendered.yaml", text.to_owned(), None, &Default::default()).unwrap();
+    assert!(!docs.is_empty());
+    let report = policy.check(&docs, Vec::new(), 0);
+    report
+        .findings
+        .iter()
+        .map(|f| {
+            format!(
+                "{} {} {}: {}",
+                f.rule,
+                f.severity.as_str(),
+                f.object.as_ref().map(|o| o.to_string()).unwrap_or_default(),
+                f.message
+            )
+        })
+        .collect()
+}
+
+fn schema_dir() -> Option<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/corpus/kubernetes-schemas/v1.32.2-standalone-strict");
+    dir.is_dir().then_some(dir)
+}
+
+/// Validates each object against its schema; returns how many had one.
+fn validate_schemas(dir: &Path, objects: &[Value]) -> usize {
+    let mut validated = 0;
+    for o in objects {
+        let api = o["apiVersion"].as_str().unwrap();
+        let kind = o["kind"].as_str().unwrap().to_ascii_lowercase();
+        let file = match api.split_once('/') {
+            Some((group, version)) => {
+                format!("{kind}-{}-{version}.json", group.split('.').next().unwrap())
+            }
+            None => format!("{kind}-{api}.json"),
+        };
+        let path = dir.join(&file);
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            continue; // a custom resource: no schema
+        };
+        let schema: Value = serde_json::from_str(&text).unwrap();
+        let validator = jsonschema::validator_for(&schema).unwrap();
+        let errors: Vec<String> = validator
+            .iter_errors(o)
+            .map(|e| format!("{e} at {}", e.instance_path()))
+            .collect();
+        assert!(
+            errors.is_empty(),
+            "{} {} fails {file}:\n{}",
+            o["kind"],
+            o["metadata"]["name"],
+            errors.join("\n")
+        );
+        validated += 1;
+    }
+    validated
+}
+
+#[test]
+fn fixtures_are_compliant_in_every_environment() {
+    let schemas = schema_dir();
+    if schemas.is_none() {
+        eprintln!(
+            "note: ../shared/corpus/kubernetes-schemas not found; skipping schema validation"
+        );
+    }
+    let mut validated = 0;
+    let mut recommended = Vec::new();
+    for (name, image) in FIXTURES {
+        let rendered = render_fixture(name, image);
+        assert!(rendered.warnings.is_empty(), "{:?}", rendered.warnings);
+        let tmp = tempfile::tempdir().unwrap();
+        write(&rendered.layout(), tmp.path());
+        for env in Environment::ALL {
+            let (text, objects) = built(&rendered, tmp.path(), env);
+            let restricted = findings(&text, Profile::Restricted, RuleSettings::default());
+            assert!(
+                restricted.is_empty(),
+                "{name} {env}: restricted findings:\n{}",
+                restricted.join("\n")
+            );
+            // The recommended profile, with dev not counted as production.
+            let settings = RuleSettings {
+                production_namespaces: vec!["staging".into(), "prod".into()],
+                ..RuleSettings::default()
+            };
+            for f in findings(&text, Profile::Recommended, settings) {
+                recommended.push(format!("{name} {env}: {f}"));
+            }
+            if let Some(dir) = &schemas {
+                validated += validate_schemas(dir, &objects);
+            }
+        }
+    }
+    assert!(
+        recommended.is_empty(),
+        "recommended findings:\n{}",
+        recommended.join("\n")
+    );
+    if schemas.is_some() {
+        assert!(validated > 0);
+        eprintln!("validated {validated} objects against the Kubernetes v1.32.2 schemas");
+    }
+}
+
+#[test]
+fn output_is_deterministic_and_dev_layout_snapshot() {
+    let a = render_fixture("api.score.yaml", None).layout();
+    let b = render_fixture("api.score.yaml", None).layout();
+    assert_eq!(a, b);
+    // One layout in full: the HTTP API in dev only (everything in base).
+    let w = Workload::parse("api.score.yaml", &fixture("api.score.yaml")).unwrap();
+    let options = RenderOptions {
+        environments: vec![Environment::Dev],
+        ..RenderOptions::default()
+    };
+    let layout = render(&w, &Provisioners::builtin(), &NoFiles, &options)
+        .unwrap()
+        .layout();
+    let text: String = layout
+        .files
+        .iter()
+        .map(|(path, text)| format!("=== {path}\n{text}"))
+        .collect();
+    insta::assert_snapshot!(text);
+}
+
+#[test]
+fn secrets_reach_containers_only_as_secret_key_refs() {
+    let rendered = render_fixture("api.score.yaml", None);
+    let deployment = rendered.environments[0]
+        .objects
+        .iter()
+        .find(|o| o["kind"] == "Deployment")
+        .unwrap();
+    let env = deployment["spec"]["template"]["spec"]["containers"][0]["env"]
+        .as_array()
+        .unwrap();
+    let by_name = |n: &str| env.iter().find(|e| e["name"] == n).unwrap();
+    assert_eq!(
+        by_name("DB_PASSWORD")["valueFrom"]["secretKeyRef"],
+        serde_json::json!({"name": "payments-api-db-postgres", "key": "password"})
+    );
+    assert_eq!(by_name("PRICE_FORMAT")["value"], "$0.00");
+    assert_eq!(by_name("APP_NAME")["value"], "payments-api");
+    let url = by_name("DATABASE_URL")["value"].as_str().unwrap();
+    assert!(url.starts_with("postgresql://$(PAVE_SECRET_"), "{url}");
+    assert!(url.ends_with(":5432/payments"), "{url}");
+    // Helpers come before the variables that use them.
+    let first_helper = env
+        .iter()
+        .position(|e| e["name"].as_str().unwrap().starts_with("PAVE_SECRET_"))
+        .unwrap();
+    let url_at = env
+        .iter()
+        .position(|e| e["name"] == "DATABASE_URL")
+        .unwrap();
+    assert!(first_helper < url_at);
+    for e in env {
+        if let Some(v) = e["value"].as_str() {
+            assert!(!v.contains('\u{E000}'), "{e}");
+        }
+    }
+}
+
+/// Conformance with the Score specification's own schema and sample (when the research
+/// corpus is present, as in CI).
+#[test]
+fn score_schema_conformance() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus/score");
+    let Ok(schema) = std::fs::read_to_string(dir.join("score-v1b1.json")) else {
+        eprintln!(
+            "note: ../shared/corpus/score not found; skipping the Score schema conformance test"
+        );
+        return;
+    };
+    let schema: Value = serde_json::from_str(&schema).unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let mut cases: Vec<(String, String)> = FIXTURES
+        .iter()
+        .map(|(n, _)| ((*n).to_owned(), fixture(n)))
+        .collect();
+    for sample in ["score-full.yaml", "score-deprecated-files-and-volumes.yaml"] {
+        cases.push((
+            sample.to_owned(),
+            std::fs::read_to_string(dir.join(sample)).unwrap(),
+        ));
+    }
+    // Invalid documents: both validators must refuse them.
+    let head = "apiVersion: score.dev/v1b1\nmetadata:\n  name: demo\n";
+    let invalid = [
+        format!("{head}containers: {{}}\n"),
+        format!("{head}containers:\n  main: {{image: x, extra: 1}}\n"),
+        format!(
+            "{head}containers:\n  main:\n    image: x\n    resources: {{limits: {{cpu: 1core}}}}\n"
+        ),
+        format!(
+            "{head}containers:\n  main: {{image: x}}\nresources:\n  db: {{type: postgres, id: Bad_Id}}\n"
+        ),
+        format!(
+            "{head}containers:\n  main: {{image: x}}\nservice:\n  ports:\n    web: {{port: 80, protocol: SCTP}}\n"
+        ),
+        "apiVersion: score.dev/v1b1\nmetadata: {name: x}\ncontainers:\n  main: {image: x}\n"
+            .to_owned(),
+    ];
+    for (name, text) in &cases {
+        let value = pave_yaml::parse_documents(text, &pave_yaml::Limits::default()).unwrap()[0]
+            .value
+            .clone();
+        assert!(
+            validator.is_valid(&value),
+            "{name}: the Score schema refuses it"
+        );
+        Workload::parse(name, text).unwrap_or_else(|e| panic!("{name}: {e}"));
+    }
+    for text in &invalid {
+        let value = pave_yaml::parse_documents(text, &pave_yaml::Limits::default()).unwrap()[0]
+            .value
+            .clone();
+        assert!(!validator.is_valid(&value), "schema accepts:\n{text}");
+        assert!(
+            Workload::parse("x.yaml", text).is_err(),
+            "pave accepts:\n{text}"
+        );
+    }
+}

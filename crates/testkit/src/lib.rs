@@ -5,6 +5,7 @@
 // Test and benchmark support: a panic is how a failure is reported.
 #![allow(clippy::print_stderr, clippy::unwrap_used)]
 
+pub mod k8s;
 pub mod prometheus;
 
 use std::io::{BufRead, BufReader, Read, Write};

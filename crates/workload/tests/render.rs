@@ -2,8 +2,9 @@
 //! builds, whose output passes pave's own guardrails and the Kubernetes JSON schemas.
 #![allow(clippy::unwrap_used, clippy::print_stderr)]
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
+
+use pave_testkit::k8s::{kubectl, kustomize, schema_dir, validate_schemas};
 
 use pave_policy::{Exceptions, Policy, PolicyConfig, Profile, RuleSettings};
 use pave_workload::{
@@ -44,38 +45,11 @@ fn write(layout: &Layout, dir: &Path) {
     }
 }
 
-/// `kubectl`, or `None` with a note; panics under `CI=true`.
-fn kubectl() -> Option<PathBuf> {
-    let found = std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths)
-            .map(|d| d.join("kubectl"))
-            .find(|p| p.is_file())
-    });
-    if found.is_none() {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "kubectl is required under CI=true (apt-get install kubernetes-client)"
-        );
-        eprintln!("note: kubectl not found; checking the in-memory objects instead");
-    }
-    found
-}
-
 /// The objects of one environment: what `kubectl kustomize overlays/<env>` prints, or (without
 /// kubectl) the rendered objects with the namespace set.
 fn built(rendered: &Rendered, dir: &Path, env: Environment) -> (String, Vec<Value>) {
     if let Some(kubectl) = kubectl() {
-        let out = Command::new(kubectl)
-            .arg("kustomize")
-            .arg(dir.join("overlays").join(env.as_str()))
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "kubectl kustomize overlays/{env} failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let text = String::from_utf8(out.stdout).unwrap();
+        let text = kustomize(&kubectl, &dir.join("overlays").join(env.as_str()));
         let docs = pave_yaml::parse_documents(&text, &pave_yaml::Limits::default())
             .unwrap()
             .into_iter()
@@ -132,46 +106,6 @@ fn findings(text: &str, profile: Profile, settings: RuleSettings) -> Vec<String>
             )
         })
         .collect()
-}
-
-fn schema_dir() -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/corpus/kubernetes-schemas/v1.32.2-standalone-strict");
-    dir.is_dir().then_some(dir)
-}
-
-/// Validates each object against its schema; returns how many had one.
-fn validate_schemas(dir: &Path, objects: &[Value]) -> usize {
-    let mut validated = 0;
-    for o in objects {
-        let api = o["apiVersion"].as_str().unwrap();
-        let kind = o["kind"].as_str().unwrap().to_ascii_lowercase();
-        let file = match api.split_once('/') {
-            Some((group, version)) => {
-                format!("{kind}-{}-{version}.json", group.split('.').next().unwrap())
-            }
-            None => format!("{kind}-{api}.json"),
-        };
-        let path = dir.join(&file);
-        let Ok(text) = std::fs::read_to_string(&path) else {
-            continue; // a custom resource: no schema
-        };
-        let schema: Value = serde_json::from_str(&text).unwrap();
-        let validator = jsonschema::validator_for(&schema).unwrap();
-        let errors: Vec<String> = validator
-            .iter_errors(o)
-            .map(|e| format!("{e} at {}", e.instance_path()))
-            .collect();
-        assert!(
-            errors.is_empty(),
-            "{} {} fails {file}:\n{}",
-            o["kind"],
-            o["metadata"]["name"],
-            errors.join("\n")
-        );
-        validated += 1;
-    }
-    validated
 }
 
 #[test]

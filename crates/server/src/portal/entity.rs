@@ -281,10 +281,47 @@ fn facts(catalog: &Catalog, entity: &Value, id: &Identity) -> Vec<Fact> {
             &format!("{} locations", targets.len()),
         ));
     }
+    if let Some(fact) = golden_path(entity) {
+        facts.push(fact);
+    }
     facts.push(Fact::text("Namespace", &id.namespace));
     facts.push(Fact::text("Entity ref", &id.reference));
     facts
 }
+
+/// The golden path a repository was made from (`pave new` writes the `pave.dev/template*`
+/// annotations into its catalog entry) and, for built-in templates, whether a newer version
+/// is out. Other sources are shown as they are: their versions live in git repositories the
+/// server does not fetch.
+fn golden_path(entity: &Value) -> Option<Fact> {
+    let annotation = |key: &str| view::str_at(entity, &["metadata", "annotations", key]);
+    let name = annotation(TEMPLATE_ANNOTATION)?;
+    let version = annotation(TEMPLATE_VERSION_ANNOTATION).unwrap_or("?");
+    let source = annotation(TEMPLATE_SOURCE_ANNOTATION).unwrap_or("builtin");
+    let latest = (source == "builtin")
+        .then(|| pave_template::builtin::catalog().remove(name))
+        .flatten()
+        .and_then(|versions| versions.last().cloned());
+    let current = semver::Version::parse(version).ok();
+    let (value, badge) = match (latest, current) {
+        (Some(latest), Some(current)) if latest > current => (
+            format!("{name} {version} · {latest} available (pave update)"),
+            "template-behind",
+        ),
+        (Some(_), Some(_)) => (format!("{name} {version} · up to date"), "template-current"),
+        _ if source == "builtin" => (format!("{name} {version}"), "template-unknown"),
+        _ => (format!("{name} {version} ({source})"), "template-unknown"),
+    };
+    Some(Fact {
+        badge: Some(badge.to_owned()),
+        ..Fact::text("Golden path", &value)
+    })
+}
+
+/// Annotations `pave new` writes into the catalog entry of the repositories it makes.
+const TEMPLATE_ANNOTATION: &str = "pave.dev/template";
+const TEMPLATE_VERSION_ANNOTATION: &str = "pave.dev/template-version";
+const TEMPLATE_SOURCE_ANNOTATION: &str = "pave.dev/template-source";
 
 fn links(entity: &Value) -> Vec<LinkView> {
     entity
@@ -547,5 +584,57 @@ mod tests {
         assert_eq!(initials("Cher"), "C");
         assert_eq!(initials(""), "");
         assert_eq!(initials("Jean-Luc de la Tour"), "JT");
+    }
+
+    fn made_from(annotations: serde_json::Value) -> Option<(String, String)> {
+        let entity = serde_json::json!({"metadata": {"name": "x", "annotations": annotations}});
+        golden_path(&entity).map(|f| (f.value, f.badge.unwrap_or_default()))
+    }
+
+    #[test]
+    fn golden_path_says_whether_a_builtin_template_is_behind() {
+        let versions = pave_template::builtin::catalog();
+        let api = versions.get("api-service").unwrap();
+        let (oldest, latest) = (api.first().unwrap(), api.last().unwrap());
+        assert!(oldest < latest, "the built-in api-service has one version");
+
+        let (value, badge) = made_from(serde_json::json!({
+            "pave.dev/template": "api-service",
+            "pave.dev/template-version": oldest.to_string(),
+            "pave.dev/template-source": "builtin",
+        }))
+        .unwrap();
+        assert_eq!(badge, "template-behind");
+        assert_eq!(
+            value,
+            format!("api-service {oldest} · {latest} available (pave update)")
+        );
+
+        let (value, badge) = made_from(serde_json::json!({
+            "pave.dev/template": "api-service",
+            "pave.dev/template-version": latest.to_string(),
+        }))
+        .unwrap();
+        assert_eq!(
+            (value, badge),
+            (
+                format!("api-service {latest} · up to date"),
+                "template-current".to_owned()
+            )
+        );
+
+        let (value, badge) = made_from(serde_json::json!({
+            "pave.dev/template": "payments-template",
+            "pave.dev/template-version": "3.0.0",
+            "pave.dev/template-source": "https://git.example.com/templates.git",
+        }))
+        .unwrap();
+        assert_eq!(badge, "template-unknown");
+        assert!(
+            value.contains("3.0.0") && value.contains("git.example.com"),
+            "{value}"
+        );
+
+        assert!(made_from(serde_json::json!({"backstage.io/techdocs-ref": "dir:."})).is_none());
     }
 }

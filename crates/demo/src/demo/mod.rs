@@ -225,7 +225,7 @@ fn golden_path(component: &Component) -> Vec<(&'static str, &'static str)> {
         ComponentType::Worker => "async-worker",
         ComponentType::Website | ComponentType::Library => return Vec::new(),
     };
-    let version = if component.name.len() % 3 == 0 {
+    let version = if component.name.len().is_multiple_of(3) {
         "1.0.0"
     } else {
         "1.1.0"

@@ -9,28 +9,9 @@ use std::path::Path;
 use std::process::Command;
 
 use common::{Server, pave, stderr, stdout};
+use pave_testkit::have;
 use pave_testkit::http;
 use serde_json::{Value, json};
-
-/// Whether `tool` can run; in CI a missing tool fails the test instead of skipping it.
-fn have(tool: &str) -> bool {
-    let ok = Command::new(tool)
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success())
-        || Command::new(tool)
-            .arg("version")
-            .output()
-            .is_ok_and(|o| o.status.success());
-    if !ok {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "CI=true but `{tool}` is not installed"
-        );
-        eprintln!("skipping: `{tool}` is not installed");
-    }
-    ok
-}
 
 fn review(uid: &str, object: &Value) -> String {
     json!({

@@ -12,18 +12,7 @@ use std::process::{Command, Output};
 use common::{pave, stderr, stdout};
 
 fn has_git() -> bool {
-    let ok = Command::new("git")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !ok {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "git is required under CI=true"
-        );
-        eprintln!("note: git not found; skipping");
-    }
-    ok
+    pave_testkit::have("git")
 }
 
 fn fixture(version: &str) -> PathBuf {

@@ -224,3 +224,23 @@ fn dechunk(mut data: &[u8]) -> Vec<u8> {
     }
     out
 }
+
+/// Whether `tool` runs (`tool --version` or `tool version`); without it a test skips with a
+/// note, except under `CI=true`, where a missing tool fails the test.
+pub fn have(tool: &str) -> bool {
+    let runs = |arg: &str| {
+        Command::new(tool)
+            .arg(arg)
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
+    let ok = runs("--version") || runs("version");
+    if !ok {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "CI=true but `{tool}` is not installed"
+        );
+        eprintln!("skipping: `{tool}` is not installed");
+    }
+    ok
+}

@@ -60,13 +60,21 @@ impl Source {
                 })?;
                 Ok((FILE.into(), absolute.display().to_string()))
             }
-            Source::Git { url, reference } => Ok((
-                GIT.into(),
-                match reference {
-                    Some(r) => format!("{url}#{r}"),
-                    None => url.clone(),
-                },
-            )),
+            Source::Git { url, reference } => {
+                check_git_source(url, reference.as_deref()).map_err(|message| {
+                    IngestError::Source {
+                        source_text: url.clone(),
+                        message,
+                    }
+                })?;
+                Ok((
+                    GIT.into(),
+                    match reference {
+                        Some(r) => format!("{url}#{r}"),
+                        None => url.clone(),
+                    },
+                ))
+            }
         }
     }
 
@@ -84,6 +92,39 @@ impl Source {
         }
     }
 }
+
+/// Refuses URLs and refs that git would read as options (`--upload-pack=…` runs a command)
+/// or that no branch, tag or commit can be named like. Sources come from the API too, so
+/// this is a security boundary, not a convenience.
+fn check_git_source(url: &str, reference: Option<&str>) -> Result<(), String> {
+    if url.starts_with('-') || url.chars().any(char::is_control) {
+        return Err(format!("`{url}` is not a git repository URL"));
+    }
+    let transport = url.split("://").next().unwrap_or(url);
+    if transport.contains("::") {
+        return Err(format!(
+            "`{url}`: git remote helpers (`<transport>::<address>`) are not allowed"
+        ));
+    }
+    if let Some(reference) = reference {
+        let allowed = |c: char| c.is_ascii_alphanumeric() || "._/+@-".contains(c);
+        if reference.starts_with('-')
+            || reference.contains("..")
+            || reference.contains("@{")
+            || !reference.chars().all(allowed)
+        {
+            return Err(format!(
+                "`{reference}` is not a branch, tag or commit name (letters, digits and `._/+@-`, \
+                 not starting with `-`)"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// How long one git command may take before it is stopped: a server that hangs must not
+/// stall every later refresh and shutdown.
+const GIT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(300);
 
 /// A checked-out repository.
 #[derive(Debug, Clone)]
@@ -112,6 +153,7 @@ pub(crate) fn sync_git(
         },
         message,
     };
+    check_git_source(url, reference).map_err(&fail)?;
     let dir = git_checkout_dir(url, cache_dir);
     std::fs::create_dir_all(&dir).map_err(|e| {
         fail(format!(
@@ -121,9 +163,9 @@ pub(crate) fn sync_git(
     })?;
     if !dir.join(".git").exists() {
         git(&dir, &["init", "--quiet"]).map_err(&fail)?;
-        git(&dir, &["remote", "add", "origin", url]).map_err(&fail)?;
+        git(&dir, &["remote", "add", "--", "origin", url]).map_err(&fail)?;
     } else {
-        git(&dir, &["remote", "set-url", "origin", url]).map_err(&fail)?;
+        git(&dir, &["remote", "set-url", "--", "origin", url]).map_err(&fail)?;
     }
     let wanted = reference.unwrap_or("HEAD");
     git(
@@ -134,6 +176,7 @@ pub(crate) fn sync_git(
             "--depth",
             "1",
             "--no-tags",
+            "--end-of-options",
             "origin",
             wanted,
         ],
@@ -153,20 +196,26 @@ pub(crate) fn sync_git(
 }
 
 fn git(dir: &Path, args: &[&str]) -> Result<String, String> {
-    let output = Command::new("git")
-        .arg("-C")
+    let child = Command::new("git")
+        // Remote helpers such as `ext::` run commands; they are never wanted here.
+        .args(["-c", "protocol.ext.allow=never", "-C"])
         .arg(dir)
         .args(args)
         // Never wait for a password prompt: a server run has nobody to answer it.
         .env("GIT_TERMINAL_PROMPT", "0")
         .env("GIT_ASKPASS", "")
-        .output()
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
         .map_err(|e| match e.kind() {
             std::io::ErrorKind::NotFound => {
                 "the git executable was not found; install git to ingest git sources".to_owned()
             }
             _ => format!("cannot run git: {e}"),
         })?;
+    let output = wait_with_timeout(child, GIT_TIMEOUT)
+        .map_err(|e| format!("git {}: {e}", args.first().copied().unwrap_or_default()))?;
     if output.status.success() {
         Ok(String::from_utf8_lossy(&output.stdout).into_owned())
     } else {
@@ -178,6 +227,43 @@ fn git(dir: &Path, args: &[&str]) -> Result<String, String> {
             .unwrap_or("git failed")
             .to_owned())
     }
+}
+
+/// Waits for `child`, reading its output, and kills it after `timeout`.
+fn wait_with_timeout(
+    mut child: std::process::Child,
+    timeout: std::time::Duration,
+) -> Result<std::process::Output, String> {
+    use std::io::Read;
+    fn drain(pipe: Option<impl Read + Send + 'static>) -> std::thread::JoinHandle<Vec<u8>> {
+        std::thread::spawn(move || {
+            let mut buffer = Vec::new();
+            if let Some(mut pipe) = pipe {
+                let _ = pipe.read_to_end(&mut buffer);
+            }
+            buffer
+        })
+    }
+    let stdout = drain(child.stdout.take());
+    let stderr = drain(child.stderr.take());
+    let deadline = std::time::Instant::now() + timeout;
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break status,
+            Ok(None) if std::time::Instant::now() >= deadline => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(format!("timed out after {} s", timeout.as_secs()));
+            }
+            Ok(None) => std::thread::sleep(std::time::Duration::from_millis(20)),
+            Err(e) => return Err(format!("cannot wait for git: {e}")),
+        }
+    };
+    Ok(std::process::Output {
+        status,
+        stdout: stdout.join().unwrap_or_default(),
+        stderr: stderr.join().unwrap_or_default(),
+    })
 }
 
 #[cfg(test)]
@@ -208,5 +294,28 @@ mod tests {
                 reference: None
             }
         );
+    }
+
+    #[test]
+    fn option_like_refs_and_urls_are_refused_before_git_runs() {
+        let temp = tempfile::tempdir().unwrap();
+        let marker = temp.path().join("ran");
+        let evil = format!("--upload-pack=touch {}", marker.display());
+        let source = Source::parse(&format!("file:///nonexistent/repo#{evil}"));
+        let err = source.location().unwrap_err().to_string();
+        assert!(err.contains("is not a branch, tag or commit name"), "{err}");
+        let err = sync_git("file:///nonexistent/repo", Some(&evil), temp.path())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("not a branch, tag or commit name"), "{err}");
+        for url in ["-oProxyCommand=x://y", "ext::sh -c touch% /tmp/x"] {
+            let err = sync_git(url, None, temp.path()).unwrap_err().to_string();
+            assert!(err.contains("not"), "{url}: {err}");
+        }
+        assert!(!marker.exists(), "git ran the injected command");
+        // Ordinary refs and IPv6 hosts still pass.
+        for reference in ["main", "v1.2.3", "release/2026-11", "a1b2c3d4"] {
+            assert!(check_git_source("https://[::1]/org/repo.git", Some(reference)).is_ok());
+        }
     }
 }

@@ -618,6 +618,57 @@ mod tests {
     }
 
     #[test]
+    fn templates_are_scaffolder_v1beta3_with_steps() {
+        let template = |api_version: &str, spec: Value| {
+            json!({"apiVersion": api_version, "kind": "Template",
+                "metadata": {"name": "react-ssr-template", "title": "React SSR"}, "spec": spec})
+        };
+        let spec = json!({"owner": "web@example.com", "type": "website",
+            "parameters": [{"title": "Name", "required": ["name"], "properties": {"name": {"type": "string"}}}],
+            "steps": [{"id": "fetch", "name": "Fetch", "action": "fetch:template", "input": {"url": "./skeleton"}},
+                      {"id": "publish", "action": "publish:github", "if": "${{ parameters.publish }}"}],
+            "output": {"links": [{"title": "Repository", "url": "${{ steps.publish.output.remoteUrl }}"}]}});
+        let rules = CatalogRules::default();
+        let accepted = process_entity(
+            template("scaffolder.backstage.io/v1beta3", spec.clone()),
+            &ctx(&rules),
+        )
+        .unwrap();
+        assert_eq!(
+            accepted.entity_ref.key(),
+            "template:default/react-ssr-template"
+        );
+        assert!(
+            accepted
+                .relations
+                .iter()
+                .any(|r| r.relation == crate::RelationType::OwnedBy
+                    && r.target == "group:default/web@example.com"),
+            "{:?}",
+            accepted.relations
+        );
+
+        assert!(
+            errors(template("backstage.io/v1alpha1", spec.clone()))[0]
+                .contains("not supported for kind Template")
+        );
+        let mut without_steps = spec.clone();
+        without_steps.as_object_mut().unwrap().remove("steps");
+        assert!(
+            errors(template("scaffolder.backstage.io/v1beta3", without_steps))
+                .iter()
+                .any(|e| e.starts_with("spec.steps")),
+        );
+        let mut bad_step = spec;
+        bad_step["steps"][1] = json!({"id": "publish", "action": 3});
+        assert!(
+            errors(template("scaffolder.backstage.io/v1beta3", bad_step))
+                .iter()
+                .any(|e| e.starts_with("spec.steps.1.action")),
+        );
+    }
+
+    #[test]
     fn unknown_kinds_follow_the_rules() {
         let raw = json!({"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "gizmo"}, "spec": {"owner": "x"}});
         assert!(errors(raw.clone())[0].contains("not allowed by catalog.rules"));

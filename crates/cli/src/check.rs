@@ -68,8 +68,10 @@ pub(crate) fn check(args: CheckArgs, output: OutputFormat) -> anyhow::Result<Out
     let working_dir = std::env::current_dir().ok();
     let mut render_options = RenderOptions::default();
     render_options.color = args.output_file.is_none()
-        && std::io::stdout().is_terminal()
-        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+        && crate::output::use_color(
+            std::io::stdout().is_terminal(),
+            std::env::var_os("NO_COLOR"),
+        );
     render_options.verbose = args.verbose;
     render_options.tool_version = env!("CARGO_PKG_VERSION").to_owned();
     render_options.repo_root = working_dir.as_deref().and_then(repo_root);

@@ -23,31 +23,32 @@ use crate::output::{print_data, print_diagnostics};
 use crate::{Outcome, wants_json};
 
 pub(crate) async fn run(cli: Cli) -> anyhow::Result<Outcome> {
-    if let Command::Slo(args) = cli.command {
-        // Needs neither pave.yaml nor a store.
-        return crate::slo::run(args.args, cli.global.output).await;
-    }
-    let (config_file, _) = ConfigFile::load(cli.global.config.as_deref())?;
-    let ingest = config_file.ingest_config()?;
     let format = cli.global.output;
-    let json_logs = cli.global.log_format == crate::args::LogFormat::Json;
-    let database_url = cli.global.database_url.as_deref();
-    match cli.command {
+    // Commands that need neither pave.yaml nor a store run first, so that a broken pave.yaml
+    // does not stop `pave check` or `pave completions`.
+    let command = match cli.command {
+        Command::Slo(args) => return crate::slo::run(args.args, format).await,
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "pave", &mut std::io::stdout());
-            Ok(Outcome::Success)
+            return Ok(Outcome::Success);
         }
-        Command::Catalog(CatalogCommand::Validate { paths }) => validate(&paths, &ingest, format),
-        Command::Check(args) => crate::check::check(args, format),
-        Command::Render(args) => crate::render::run(args),
-        Command::Slo(_) => unreachable!("handled above"),
-        Command::New(args) => crate::golden::new(args, format),
-        Command::Templates(command) => crate::golden::templates(command, format),
-        Command::Update(args) => crate::golden::update(args, format),
-        Command::Drift(args) => crate::golden::drift(args, format),
+        Command::Check(args) => return crate::check::check(args, format),
+        Command::Render(args) => return crate::render::run(args),
+        Command::New(args) => return crate::golden::new(args, format),
+        Command::Templates(command) => return crate::golden::templates(command, format),
+        Command::Update(args) => return crate::golden::update(args, format),
+        Command::Drift(args) => return crate::golden::drift(args, format),
         Command::Admission(crate::args::AdmissionCommand::Manifest(args)) => {
-            crate::check::admission_manifest(&args)
+            return crate::check::admission_manifest(&args);
         }
+        command @ (Command::Catalog(_) | Command::Serve(_) | Command::Demo(_)) => command,
+    };
+    let (config_file, _) = ConfigFile::load(cli.global.config.as_deref())?;
+    let ingest = config_file.ingest_config()?;
+    let json_logs = cli.global.log_format == crate::args::LogFormat::Json;
+    let database_url = cli.global.database_url.as_deref();
+    match command {
+        Command::Catalog(CatalogCommand::Validate { paths }) => validate(&paths, &ingest, format),
         Command::Catalog(command) => {
             let store = open_store(database_url, "pave.db").await?;
             catalog(command, store, &ingest, format).await
@@ -62,6 +63,7 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<Outcome> {
             let store = open_store(database_url, "demo.db").await?;
             demo(args, store, ingest).await
         }
+        _ => Err(anyhow!("internal: command dispatched twice")),
     }
 }
 
@@ -115,7 +117,11 @@ async fn catalog(
             };
             let report = run_ingest(store.as_ref(), ingest, &locations).await?;
             print_report(&report, format)?;
-            Ok(if report.has_failures() {
+            // A source that could not be read at all (an unreachable repository, a folder
+            // that is gone) is an input error; rejected entities are failures.
+            Ok(if report.locations.iter().any(|l| l.failed.is_some()) {
+                Outcome::InputErrors
+            } else if report.has_failures() {
                 Outcome::Failures
             } else {
                 Outcome::Success

@@ -11,7 +11,16 @@ use crate::args::OutputFormat;
 
 /// Whether to colour stderr: a terminal, and `NO_COLOR` unset.
 pub(crate) fn color_stderr() -> bool {
-    std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+    use_color(
+        std::io::stderr().is_terminal(),
+        std::env::var_os("NO_COLOR"),
+    )
+}
+
+/// Whether to colour a stream: only a terminal, and never when `NO_COLOR` is set to anything
+/// but the empty string (<https://no-color.org>).
+pub(crate) fn use_color(is_terminal: bool, no_color: Option<std::ffi::OsString>) -> bool {
+    is_terminal && no_color.is_none_or(|v| v.is_empty())
 }
 
 /// Prints `value` as JSON or YAML; for tables, `columns` picks (header, path) pairs from each
@@ -129,5 +138,20 @@ mod tests {
             text,
             "KIND       NAME                TAGS\nComponent  svc                 a,b\nAPI        a-much-longer-name  -\n"
         );
+    }
+
+    #[test]
+    fn colour_needs_a_terminal_and_no_no_color() {
+        assert!(super::use_color(true, None));
+        assert!(
+            super::use_color(true, Some("".into())),
+            "an empty NO_COLOR is unset"
+        );
+        assert!(!super::use_color(true, Some("1".into())));
+        assert!(
+            !super::use_color(true, Some("0".into())),
+            "any value disables colour"
+        );
+        assert!(!super::use_color(false, None));
     }
 }

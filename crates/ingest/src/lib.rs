@@ -273,11 +273,7 @@ fn walk_location(
                 source_text: path.display().to_string(),
                 message: format!("cannot read it: {e}"),
             })?;
-            let boundary = if root.is_dir() {
-                root.clone()
-            } else {
-                root.parent().map(Path::to_path_buf).unwrap_or_default()
-            };
+            let boundary = file_boundary(&root);
             (root, boundary, KeyPrefix::File, None)
         }
         Source::Git { url, reference } => {
@@ -362,6 +358,7 @@ fn plan_location(
         content,
         file,
         path,
+        position,
     } in entities
     {
         if let Some(owner) = claims
@@ -373,7 +370,7 @@ fn plan_location(
             report.diagnostics.push(
                 Diagnostic::error(
                     file,
-                    None,
+                    position,
                     format!(
                         "conflict: {entity_ref} is already provided by another location ({owner}); the first claimant keeps it"
                     ),
@@ -496,8 +493,18 @@ impl ValidationReport {
     }
 }
 
-/// Validates files or folders exactly as ingestion would read them, without a store. Location
-/// targets are followed; placeholders may read any local file.
+/// What a file source may read: its folder (a folder source: itself). Location targets and
+/// placeholders that leave it are errors, so a catalog file cannot pull in `/etc/passwd`.
+fn file_boundary(root: &Path) -> PathBuf {
+    if root.is_dir() {
+        root.to_path_buf()
+    } else {
+        root.parent().map(Path::to_path_buf).unwrap_or_default()
+    }
+}
+
+/// Validates files or folders exactly as ingestion would read them, without a store: Location
+/// targets are followed and may not leave the source, as in [`ingest`].
 pub fn validate(paths: &[PathBuf], config: &IngestConfig) -> ValidationReport {
     let mut report = ValidationReport::default();
     for path in paths {
@@ -516,7 +523,7 @@ pub fn validate(paths: &[PathBuf], config: &IngestConfig) -> ValidationReport {
         let input = WalkInput {
             config,
             root: root.clone(),
-            boundary: PathBuf::from("/"),
+            boundary: file_boundary(&root),
             key_prefix: KeyPrefix::File,
             origin: origin.clone(),
             previous: Previous::default(),

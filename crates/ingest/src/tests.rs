@@ -217,10 +217,19 @@ async fn the_first_claimant_keeps_a_conflicting_ref() {
         f.body("component:default/dup").await["spec"]["owner"],
         "team-a"
     );
+    // Both conflicts name the document's line and column.
+    let all = messages(&report);
     assert!(
-        messages(&report)
-            .iter()
-            .any(|m| m.contains("already provided by another location"))
+        all.iter()
+            .any(|m| m.contains("catalog-info.yaml:1:1: error: conflict")
+                && m.contains("already provided by another location")),
+        "{all:#?}"
+    );
+    assert!(
+        all.iter()
+            .any(|m| m.contains("catalog-info.yaml:1:1: error: conflict")
+                && m.contains("defined more than once in this source")),
+        "{all:#?}"
     );
     // Still true on the next run.
     let again = f.ingest(&[&first, &second]).await;
@@ -335,6 +344,23 @@ async fn targets_and_placeholders_may_not_leave_the_source() {
             .contains(&"component:default/secret".to_owned())
     );
     assert!(!f.refs().await.contains(&"api:default/leaky".to_owned()));
+
+    // `pave catalog validate` applies the same boundary, with the same messages.
+    let validated = crate::validate(&[f.path("")], &f.config);
+    let validated: Vec<String> = validated
+        .diagnostics
+        .iter()
+        .map(|d| d.message.clone())
+        .collect();
+    for expected in [
+        "outside the source root",
+        "placeholder $text could not read",
+    ] {
+        assert!(
+            validated.iter().any(|m| m.contains(expected)),
+            "{expected}: {validated:#?}"
+        );
+    }
 }
 
 fn git(dir: &Path, args: &[&str]) {

@@ -30,6 +30,8 @@ pub(crate) struct Produced {
     pub(crate) file: String,
     /// The file's path as its `FileRow` names it.
     pub(crate) path: String,
+    /// Where its document starts, when it was read now (for conflict messages).
+    pub(crate) position: Option<pave_yaml::Position>,
 }
 
 /// What an entity is now.
@@ -184,7 +186,7 @@ pub(crate) fn walk(input: &WalkInput<'_>, location_id: &str, fingerprint: &str) 
                     out.diagnostics.push(
                         Diagnostic::error(
                             entity.file.clone(),
-                            None,
+                            entity.position,
                             format!(
                                 "conflict: {} is defined more than once in this source; the first definition is kept",
                                 entity.entity_ref
@@ -466,6 +468,7 @@ fn process_file(
                     },
                     file: shown.clone(),
                     path: path.display().to_string(),
+                    position: Some(doc.start),
                 });
             }
             Err(rejected) => {
@@ -557,6 +560,7 @@ fn produced_from_row(row: &EntityHead, shown: &str, path: &Path) -> Produced {
         content: Content::Kept,
         file: shown.to_owned(),
         path: path.display().to_string(),
+        position: None,
     }
 }
 
@@ -755,6 +759,7 @@ pub(crate) fn generated_location(kind: &str, target: &str) -> Produced {
         },
         file: location_ref.clone(),
         path: location_ref,
+        position: None,
     }
 }
 

@@ -121,6 +121,32 @@ fn failures_exit_1_and_input_errors_exit_2() {
         stderr(&out)
     );
 
+    if pave_testkit::have("git") {
+        let repo = dir.path().join("no-such-repo");
+        let url = format!("file://{}", repo.display());
+        let out = run(&["catalog", "ingest", &url], &db);
+        assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+        assert!(
+            stderr(&out).contains("git fetch failed"),
+            "{}",
+            stderr(&out)
+        );
+    }
+    let out = run(
+        &[
+            "catalog",
+            "ingest",
+            "https://example.com/r.git#--upload-pack=x",
+        ],
+        &db,
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("is not a branch, tag or commit name"),
+        "{}",
+        stderr(&out)
+    );
+
     let out = run(&["catalog", "list"], "mysql://nope");
     assert_eq!(out.status.code(), Some(2));
     assert!(
@@ -147,6 +173,12 @@ fn failures_exit_1_and_input_errors_exit_2() {
         "{}",
         stderr(&out)
     );
+    // Commands that do not read pave.yaml are not stopped by a broken one.
+    let out = common::pave()
+        .args(["--config", config.to_str().unwrap(), "completions", "bash"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
 }
 
 #[test]

@@ -546,12 +546,11 @@ pub(crate) async fn delete_location(
     State(state): State<Arc<AppState>>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    if !state.store.delete_location(&id).await? {
+    if !state.remove_location(&id).await? {
         return Err(ApiError::NotFound(format!(
             "Found no location with ID {id}"
         )));
     }
-    state.reload().await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 

@@ -160,6 +160,18 @@ impl AppState {
         Ok(())
     }
 
+    /// Unregisters a location and drops its entities. Holds the refresh lock so that a refresh
+    /// running now does not write entities for a location that is gone (its batch would fail
+    /// and lose every other location's refresh).
+    pub async fn remove_location(&self, id: &str) -> Result<bool, StoreError> {
+        let _guard = self.refresh_lock.lock().await;
+        if !self.store.delete_location(id).await? {
+            return Ok(false);
+        }
+        self.reload().await?;
+        Ok(true)
+    }
+
     /// Ingests `locations`, then rebuilds the index.
     pub async fn refresh(&self, locations: &[LocationRow]) -> Result<IngestReport, IngestError> {
         let _guard = self.refresh_lock.lock().await;

@@ -218,7 +218,11 @@ enum Frame {
         span: usize,
     },
     Map {
-        map: Map<String, Value>,
+        /// Entries in document order; the `Map` is built once, at its exact size, when the
+        /// mapping ends (growing it entry by entry left up to half of it unused).
+        entries: Vec<(String, Value)>,
+        /// Keys of a large mapping, for duplicate checks (small ones are scanned).
+        keys: Option<std::collections::HashSet<String>>,
         key: Option<String>,
         /// Where the pending key starts: the position recorded for its value.
         key_position: Position,
@@ -260,7 +264,9 @@ impl Builder<'_> {
                 items.push(value);
                 Ok(None)
             }
-            Some(Frame::Map { map, key, .. }) => match key.take() {
+            Some(Frame::Map {
+                entries, keys, key, ..
+            }) => match key.take() {
                 None => {
                     let k = match value {
                         Value::String(s) => s,
@@ -273,7 +279,7 @@ impl Builder<'_> {
                             });
                         }
                     };
-                    if map.contains_key(&k) {
+                    if is_duplicate(entries, keys, &k) {
                         return Err(YamlError::DuplicateKey {
                             position: Position::from_span(span),
                             key: k,
@@ -286,7 +292,7 @@ impl Builder<'_> {
                     Ok(None)
                 }
                 Some(k) => {
-                    map.insert(k, value);
+                    entries.push((k, value));
                     Ok(None)
                 }
             },
@@ -308,18 +314,25 @@ impl Builder<'_> {
     fn close(&mut self, span: &Span) -> Result<Option<Value>, YamlError> {
         let (value, anchor, nodes_before, slot) = match self.stack.pop() {
             Some(Frame::Seq {
-                items,
+                mut items,
                 anchor,
                 nodes_before,
                 span,
-            }) => (Value::Array(items), anchor, nodes_before, span),
+            }) => {
+                items.shrink_to_fit();
+                (Value::Array(items), anchor, nodes_before, span)
+            }
             Some(Frame::Map {
-                map,
+                entries,
                 anchor,
                 nodes_before,
                 span,
                 ..
-            }) => (Value::Object(map), anchor, nodes_before, span),
+            }) => {
+                let mut map = Map::with_capacity(entries.len());
+                map.extend(entries);
+                (Value::Object(map), anchor, nodes_before, span)
+            }
             None => return Ok(None),
         };
         let size = u32::try_from(self.spans.len() - slot).unwrap_or(u32::MAX);
@@ -336,6 +349,21 @@ impl Builder<'_> {
     fn in_key_position(&self) -> bool {
         matches!(self.stack.last(), Some(Frame::Map { key: None, .. }))
     }
+}
+
+/// Whether `key` is already in a mapping being built. Small mappings are scanned; from
+/// `SCAN_LIMIT` entries on, a set of their keys is kept so that a huge mapping stays linear.
+fn is_duplicate(
+    entries: &[(String, Value)],
+    keys: &mut Option<std::collections::HashSet<String>>,
+    key: &str,
+) -> bool {
+    const SCAN_LIMIT: usize = 32;
+    if entries.len() < SCAN_LIMIT {
+        return entries.iter().any(|(k, _)| k == key);
+    }
+    let keys = keys.get_or_insert_with(|| entries.iter().map(|(k, _)| k.clone()).collect());
+    !keys.insert(key.to_owned())
 }
 
 /// Parses every document of a YAML stream (YAML 1.2 core schema).
@@ -433,7 +461,8 @@ pub fn parse_documents(text: &str, limits: &Limits) -> Result<Vec<Document>, Yam
                 let slot = builder.start_node(&span);
                 builder.open(
                     Frame::Map {
-                        map: Map::new(),
+                        entries: Vec::new(),
+                        keys: None,
                         key: None,
                         key_position: Position::default(),
                         anchor,
@@ -849,6 +878,21 @@ mod tests {
                 key: "a".into()
             }
         );
+        // Large mappings check duplicates through a key set, early and late keys alike.
+        let many: String = (0..100).map(|i| format!("k{i}: {i}\n")).collect();
+        let doc = parse(&many).unwrap();
+        assert_eq!(doc[0].as_object().map(|m| m.len()), Some(100));
+        assert_eq!(doc[0]["k99"], 99);
+        for (dup, line) in [("k3", 101), ("k70", 101)] {
+            let err = parse(&format!("{many}{dup}: x\n")).unwrap_err();
+            assert_eq!(
+                err,
+                YamlError::DuplicateKey {
+                    position: Position { line, column: 1 },
+                    key: dup.into()
+                }
+            );
+        }
     }
 
     #[test]

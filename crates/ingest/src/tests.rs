@@ -241,6 +241,37 @@ async fn the_first_claimant_keeps_a_conflicting_ref() {
 }
 
 #[tokio::test]
+async fn json_and_yaml_placeholders_read_files_beside_the_descriptor() {
+    let f = Fixture::new().await;
+    f.write(
+        "apis/spec/orders.json",
+        r#"{"openapi": "3.0.0", "info": {"title": "Orders", "version": "1"}}"#,
+    );
+    f.write(
+        "apis/spec/events.yaml",
+        "asyncapi: 2.6.0\ninfo:\n  title: Events\n  version: '2'\n",
+    );
+    f.write(
+        "apis/catalog-info.yaml",
+        "apiVersion: backstage.io/v1alpha1\nkind: API\nmetadata:\n  name: orders\nspec:\n  type: openapi\n  lifecycle: production\n  owner: t\n  definition:\n    $text: ./spec/orders.json\n  parsed:\n    $json: ./spec/orders.json\n---\napiVersion: backstage.io/v1alpha1\nkind: API\nmetadata:\n  name: events\nspec:\n  type: asyncapi\n  lifecycle: production\n  owner: t\n  definition:\n    $text: spec/events.yaml\n  extra:\n    $yaml: spec/events.yaml\n",
+    );
+    let report = f.ingest(&[&f.path("apis").display().to_string()]).await;
+    assert_eq!(report.totals().errors, 0, "{:#?}", messages(&report));
+    let orders = f.body("api:default/orders").await;
+    assert!(
+        orders["spec"]["definition"]
+            .as_str()
+            .unwrap()
+            .contains("\"title\": \"Orders\"")
+    );
+    // `$json` and `$yaml` substitute the parsed structure, not the text.
+    assert_eq!(orders["spec"]["parsed"]["info"]["title"], "Orders");
+    let events = f.body("api:default/events").await;
+    assert_eq!(events["spec"]["extra"]["info"]["version"], "2");
+    assert_eq!(events["spec"]["extra"]["asyncapi"], "2.6.0");
+}
+
+#[tokio::test]
 async fn location_cycles_are_detected() {
     let f = Fixture::new().await;
     let location = |name: &str, target: &str| {

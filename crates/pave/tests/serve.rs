@@ -58,6 +58,14 @@ fn catalog_api_matches_backstage_routes() {
     assert_eq!(r2.json().as_array().unwrap().len(), 1);
     assert!(r2.header("link").is_none());
     assert_eq!(server.get("/api/catalog/entities?limit=0").status, 400);
+    // Plain offset paging agrees with the ordered list.
+    let ordered = names(
+        &server
+            .get("/api/catalog/entities?order=asc:metadata.name")
+            .json(),
+    );
+    let r = server.get("/api/catalog/entities?offset=2&limit=2&order=asc:metadata.name");
+    assert_eq!(names(&r.json()), ordered[2..4].to_vec());
 
     // by-query with cursors.
     let r = server.get("/api/catalog/entities/by-query?limit=4&orderField=metadata.name,asc&filter=kind=component&filter=kind=api&filter=kind=group");
@@ -177,6 +185,10 @@ fn catalog_api_matches_backstage_routes() {
     assert!(
         metrics.contains("pave_ingest_duration_seconds_bucket"),
         "{metrics}"
+    );
+    assert!(
+        metrics.contains("pave_http_request_duration_seconds_bucket{"),
+        "request latency histogram: {metrics}"
     );
     let openapi = server.get("/api/openapi.json").json();
     assert_eq!(openapi["openapi"], "3.1.0");

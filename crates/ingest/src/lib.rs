@@ -25,7 +25,7 @@ use serde::Serialize;
 pub use diagnostics::{Diagnostic, DiagnosticSeverity};
 pub use files::resolve_lexically;
 pub use snapshot::{build_catalog, load_catalog};
-pub use source::{FILE, GIT, Source, git_checkout_dir};
+pub use source::{FILE, GIT, Source, URL, git_checkout_dir};
 
 use walk::{Content, KeyPrefix, Previous, Produced, WalkInput, WalkOutput};
 
@@ -288,6 +288,33 @@ fn walk_location(
                     prefix,
                 },
                 Some(checkout.commit),
+            )
+        }
+        Source::Url {
+            repository,
+            reference,
+            path,
+            ..
+        } => {
+            let (dir, root, commit) =
+                source::checkout_path(repository, reference, path, &config.git_cache).map_err(
+                    |e| match e {
+                        IngestError::Source { message, .. } => IngestError::Source {
+                            source_text: location.target.clone(),
+                            message,
+                        },
+                        other => other,
+                    },
+                )?;
+            (
+                root,
+                // Targets may reach anywhere in the repository, as in Backstage.
+                dir.clone(),
+                KeyPrefix::Git {
+                    checkout: dir,
+                    prefix: format!("git:{repository}#{reference}"),
+                },
+                Some(commit),
             )
         }
     };

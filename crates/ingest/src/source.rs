@@ -18,12 +18,23 @@ pub enum Source {
         url: String,
         reference: Option<String>,
     },
+    /// A file or folder inside a repository, named by its web URL as Backstage `url` locations
+    /// are (`https://github.com/org/repo/blob/main/catalog-info.yaml`, GitLab's `/-/blob/`):
+    /// read from a git checkout of `repository` at `reference`.
+    Url {
+        web_url: String,
+        repository: String,
+        reference: String,
+        path: String,
+    },
 }
 
 /// Location type for files and folders.
 pub const FILE: &str = "file";
 /// Location type for git repositories.
 pub const GIT: &str = "git";
+/// Location type for a file or folder in a repository, by its web URL (Backstage's `url`).
+pub const URL: &str = "url";
 
 impl Source {
     /// Parses a command-line source: URLs (`https://…`, `ssh://…`, `git@host:…`, `file://…`)
@@ -32,6 +43,9 @@ impl Source {
         let is_url = text.contains("://") || (text.starts_with("git@") && text.contains(':'));
         if !is_url {
             return Source::Path(PathBuf::from(text));
+        }
+        if let Some(source) = Self::parse_web_url(text) {
+            return source;
         }
         match text.rsplit_once('#') {
             Some((url, reference)) if !reference.is_empty() => Source::Git {
@@ -47,6 +61,31 @@ impl Source {
                 reference: None,
             },
         }
+    }
+
+    /// A forge's web URL of a file or folder: `https://host/<owner>/<repo>/blob|tree/<ref>/<path>`
+    /// (GitHub) or `https://host/<group>/<repo>/-/blob|tree/<ref>/<path>` (GitLab). The ref is
+    /// one path segment, as Backstage's URL readers take it.
+    fn parse_web_url(text: &str) -> Option<Source> {
+        let rest = text.strip_prefix("https://")?;
+        let (host, path) = rest.split_once('/')?;
+        let segments: Vec<&str> = path.trim_end_matches('/').split('/').collect();
+        let marker = segments.iter().position(|s| *s == "blob" || *s == "tree")?;
+        let repo_segments = match segments.get(..marker)? {
+            [prefix @ .., "-"] => prefix,
+            all => all,
+        };
+        let reference = segments.get(marker + 1)?;
+        let file_path = segments.get(marker + 2..).unwrap_or_default().join("/");
+        if repo_segments.len() < 2 || reference.is_empty() {
+            return None;
+        }
+        Some(Source::Url {
+            web_url: text.to_owned(),
+            repository: format!("https://{host}/{}.git", repo_segments.join("/")),
+            reference: (*reference).to_owned(),
+            path: file_path,
+        })
     }
 
     /// The `(type, target)` this source is registered under. Paths are made absolute (and
@@ -75,6 +114,20 @@ impl Source {
                     },
                 ))
             }
+            Source::Url {
+                web_url,
+                repository,
+                reference,
+                path,
+            } => {
+                check_git_source(repository, Some(reference))
+                    .and_then(|()| check_repository_path(path))
+                    .map_err(|message| IngestError::Source {
+                        source_text: web_url.clone(),
+                        message,
+                    })?;
+                Ok((URL.into(), web_url.clone()))
+            }
         }
     }
 
@@ -83,10 +136,17 @@ impl Source {
         match kind {
             FILE => Ok(Source::Path(PathBuf::from(target))),
             GIT => Ok(Source::parse(target)),
+            URL => match Source::parse(target) {
+                Source::Path(_) => Err(IngestError::Source {
+                    source_text: target.to_owned(),
+                    message: "a `url` location needs an https:// URL".to_owned(),
+                }),
+                source => Ok(source),
+            },
             other => Err(IngestError::Source {
                 source_text: format!("{other}:{target}"),
                 message: format!(
-                    "unsupported location type `{other}` (pave reads `file` and `git` locations)"
+                    "unsupported location type `{other}` (pave reads `file`, `git` and `url` locations)"
                 ),
             }),
         }
@@ -118,6 +178,39 @@ fn check_git_source(url: &str, reference: Option<&str>) -> Result<(), String> {
                  not starting with `-`)"
             ));
         }
+    }
+    Ok(())
+}
+
+/// Checks out `repository` at `reference` and finds `path` in it: the checkout folder, the
+/// path's folder or file there, and the commit.
+pub(crate) fn checkout_path(
+    repository: &str,
+    reference: &str,
+    path: &str,
+    cache_dir: &Path,
+) -> Result<(PathBuf, PathBuf, String), IngestError> {
+    let fail = |message: String| IngestError::Source {
+        source_text: format!("{repository}#{reference}:{path}"),
+        message,
+    };
+    check_repository_path(path).map_err(fail)?;
+    let checkout = sync_git(repository, Some(reference), cache_dir)?;
+    let dir = std::fs::canonicalize(&checkout.dir).unwrap_or(checkout.dir);
+    let root = dir.join(path);
+    match std::fs::symlink_metadata(&root) {
+        Ok(meta) if !meta.file_type().is_symlink() => Ok((dir, root, checkout.commit)),
+        Ok(_) => Err(fail(format!("`{path}` is a symbolic link"))),
+        Err(_) => Err(fail(format!(
+            "`{path}` does not exist in {repository} at {reference}"
+        ))),
+    }
+}
+
+/// A path inside a repository must stay inside it.
+pub(crate) fn check_repository_path(path: &str) -> Result<(), String> {
+    if path.starts_with('/') || path.split('/').any(|s| s == "..") {
+        return Err(format!("`{path}` leaves the repository"));
     }
     Ok(())
 }
@@ -317,5 +410,90 @@ mod tests {
         for reference in ["main", "v1.2.3", "release/2026-11", "a1b2c3d4"] {
             assert!(check_git_source("https://[::1]/org/repo.git", Some(reference)).is_ok());
         }
+    }
+
+    #[test]
+    fn forge_web_urls_are_files_in_repositories() {
+        let cases = [
+            (
+                "https://github.com/backstage/backstage/blob/master/packages/catalog-model/examples/all.yaml",
+                "https://github.com/backstage/backstage.git",
+                "master",
+                "packages/catalog-model/examples/all.yaml",
+            ),
+            (
+                "https://gitlab.example.com/platform/team/svc/-/tree/v1.2/catalog",
+                "https://gitlab.example.com/platform/team/svc.git",
+                "v1.2",
+                "catalog",
+            ),
+            (
+                "https://ghe.example.com/org/repo/tree/main",
+                "https://ghe.example.com/org/repo.git",
+                "main",
+                "",
+            ),
+        ];
+        for (web_url, repo, reference, file) in cases {
+            let source = Source::parse(web_url);
+            assert_eq!(
+                source,
+                Source::Url {
+                    web_url: web_url.into(),
+                    repository: repo.into(),
+                    reference: reference.into(),
+                    path: file.into()
+                }
+            );
+            let (kind, target) = source.location().unwrap();
+            assert_eq!((kind.as_str(), target.as_str()), (URL, web_url));
+            assert_eq!(Source::from_location(&kind, &target).unwrap(), source);
+        }
+        // Plain repository URLs stay git sources.
+        assert!(matches!(
+            Source::parse("https://github.com/org/repo.git#main"),
+            Source::Git { .. }
+        ));
+        let escape = Source::parse("https://github.com/o/r/blob/main/../../etc/passwd");
+        assert!(
+            escape
+                .location()
+                .unwrap_err()
+                .to_string()
+                .contains("leaves the repository")
+        );
+        assert!(Source::from_location(URL, "./local").is_err());
+    }
+
+    #[test]
+    fn a_path_in_a_repository_is_checked_out() {
+        if !pave_testkit::have("git") {
+            return;
+        }
+        let temp = tempfile::tempdir().unwrap();
+        let repo = temp.path().join("repo");
+        std::fs::create_dir_all(repo.join("catalog")).unwrap();
+        std::fs::write(repo.join("catalog/all.yaml"), "kind: Location\n").unwrap();
+        let git = |args: &[&str]| {
+            let status = Command::new("git")
+                .arg("-C")
+                .arg(&repo)
+                .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
+                .args(args)
+                .status()
+                .unwrap();
+            assert!(status.success(), "git {args:?}");
+        };
+        git(&["init", "--quiet", "--initial-branch=main"]);
+        git(&["add", "."]);
+        git(&["commit", "--quiet", "-m", "init"]);
+        let url = format!("file://{}", repo.display());
+        let cache = temp.path().join("cache");
+        let (dir, root, commit) = checkout_path(&url, "main", "catalog/all.yaml", &cache).unwrap();
+        assert_eq!(root, dir.join("catalog/all.yaml"));
+        assert_eq!(std::fs::read_to_string(&root).unwrap(), "kind: Location\n");
+        assert_eq!(commit.len(), 40);
+        let err = checkout_path(&url, "main", "catalog/none.yaml", &cache).unwrap_err();
+        assert!(err.to_string().contains("does not exist"), "{err}");
     }
 }

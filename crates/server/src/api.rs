@@ -471,7 +471,7 @@ pub(crate) async fn add_location(
         "git" | "url" => Source::parse(&body.target),
         other => {
             return Err(ApiError::Input(format!(
-                "unsupported location type `{other}`; use file or git"
+                "unsupported location type `{other}`; use file, git or url"
             )));
         }
     };

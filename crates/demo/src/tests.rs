@@ -328,7 +328,7 @@ fn demo_summary_meets_the_minimums_and_matches_the_files() {
     assert_eq!(summary.domains, 4);
     assert_eq!(summary.systems, 10);
     assert_eq!(summary.components, 60);
-    assert_eq!(summary.apis, 30);
+    assert_eq!(summary.apis, 32);
     assert_eq!(summary.resources, 10);
     assert_eq!(summary.locations, 1);
     assert_eq!(summary.files, files.len());
@@ -530,9 +530,15 @@ fn demo_api_definitions_are_written_and_referenced() {
         referenced, written,
         "definitions without an API, or the reverse"
     );
+    // At least 30 APIs with OpenAPI or AsyncAPI definitions, plus the gRPC ones.
+    assert!(
+        types["openapi"] + types["asyncapi"] >= 30,
+        "{types:?}: fewer than 30 OpenAPI/AsyncAPI APIs"
+    );
     assert!(types["openapi"] > types["asyncapi"] + types["grpc"]);
     assert!(types["asyncapi"] >= 1);
     assert_eq!(types["grpc"], 2);
+    assert_eq!(types.values().sum::<usize>(), 32, "{types:?}");
 }
 
 #[test]

@@ -350,3 +350,131 @@ fn json_logs_are_json_lines() {
         "{lines:?}"
     );
 }
+
+/// The entities `pave serve` answers with, by name, with their `spec.lifecycle`.
+fn lifecycles(server: &pave_testkit::Server) -> Vec<(String, String)> {
+    server
+        .get("/api/catalog/entities")
+        .json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["metadata"]["name"].as_str().unwrap().to_owned(),
+                e["spec"]["lifecycle"].as_str().unwrap_or("").to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// Changes `write_catalog`'s folder: `orders` becomes experimental, `billing` is removed
+/// and a new `shipping` component appears in a new sub-folder.
+fn change_catalog(root: &std::path::Path) {
+    let orders = common::component("orders", "team-a", "  providesApis: [orders-api]\n")
+        .replace("lifecycle: production", "lifecycle: experimental");
+    std::fs::write(root.join("svc/catalog-info.yaml"), orders).unwrap();
+    std::fs::create_dir_all(root.join("shipping")).unwrap();
+    std::fs::write(
+        root.join("shipping/catalog-info.yaml"),
+        common::component("shipping", "team-a", ""),
+    )
+    .unwrap();
+}
+
+fn pair(name: &str, lifecycle: &str) -> (String, String) {
+    (name.to_owned(), lifecycle.to_owned())
+}
+
+#[test]
+fn refresh_interval_rereads_sources_on_its_own() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("pave.db").display());
+    let root = write_catalog(dir.path());
+    let server = Server::start(
+        &[
+            "--source",
+            root.to_str().unwrap(),
+            "--refresh-interval",
+            "300ms",
+        ],
+        &db,
+    );
+    let before = [
+        pair("billing", "production"),
+        pair("orders", "production"),
+        pair("orders-api", "production"),
+        pair("team-a", ""),
+    ];
+    server.wait_for("/api/catalog/entities", |r| {
+        r.status == 200 && r.json().as_array().is_some_and(|a| a.len() == 5)
+    });
+    let initial = lifecycles(&server);
+    assert!(
+        before.iter().all(|entity| initial.contains(entity)),
+        "{initial:?}"
+    );
+
+    change_catalog(&root);
+    // Nobody asks for a refresh: only the 300 ms timer can bring the change in.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    let mut seen = lifecycles(&server);
+    while !(seen.contains(&pair("shipping", "production"))
+        && seen.contains(&pair("orders", "experimental"))
+        && !seen.iter().any(|(name, _)| name == "billing"))
+        && std::time::Instant::now() < deadline
+    {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        seen = lifecycles(&server);
+    }
+    assert!(
+        seen.contains(&pair("shipping", "production")),
+        "the added entity did not appear within 15 s: {seen:?}"
+    );
+    assert!(
+        seen.contains(&pair("orders", "experimental")),
+        "the changed entity was not updated within 15 s: {seen:?}"
+    );
+    assert!(
+        !seen.iter().any(|(name, _)| name == "billing"),
+        "the removed entity is still served after 15 s: {seen:?}"
+    );
+    assert_eq!(
+        server
+            .get("/api/catalog/entities/by-name/component/default/billing")
+            .status,
+        404
+    );
+    assert_eq!(
+        server
+            .get("/api/catalog/entities/by-name/component/default/shipping")
+            .status,
+        200
+    );
+}
+
+#[test]
+fn refresh_interval_zero_never_rereads() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("pave.db").display());
+    let root = write_catalog(dir.path());
+    let server = Server::start(
+        &[
+            "--source",
+            root.to_str().unwrap(),
+            "--refresh-interval",
+            "0",
+        ],
+        &db,
+    );
+    server.wait_for("/api/catalog/entities", |r| {
+        r.status == 200 && r.json().as_array().is_some_and(|a| a.len() == 5)
+    });
+    change_catalog(&root);
+    // Long enough for several 300 ms refreshes in the test above.
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    let seen = lifecycles(&server);
+    assert!(seen.contains(&pair("billing", "production")), "{seen:?}");
+    assert!(seen.contains(&pair("orders", "production")), "{seen:?}");
+    assert!(!seen.iter().any(|(name, _)| name == "shipping"), "{seen:?}");
+}

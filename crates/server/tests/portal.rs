@@ -116,9 +116,9 @@ async fn catalog_lists_filters_searches_and_pages() {
         all.content_type
     );
     assert_layout(&all.body);
-    // 14 groups, 46 users, 4 domains, 10 systems, 60 components, 30 APIs, 10 resources and the
+    // 14 groups, 46 users, 4 domains, 10 systems, 60 components, 32 APIs, 10 resources and the
     // demo's root location (plus the location registration made, counted by ingestion).
-    assert!(total(&all.body) >= 175, "{}", total(&all.body));
+    assert!(total(&all.body) >= 177, "{}", total(&all.body));
     assert_eq!(rows(&all.body).len(), 25);
     assert!(
         all.body
@@ -144,7 +144,7 @@ async fn catalog_lists_filters_searches_and_pages() {
     );
     assert!(
         all.body
-            .contains(r#"<option value="API">API (30)</option>"#)
+            .contains(r#"<option value="API">API (32)</option>"#)
     );
     assert!(all.body.contains(r#"<option value="production">"#));
     assert!(all.body.contains(r#"action="/catalog" method="get""#));
@@ -155,8 +155,8 @@ async fn catalog_lists_filters_searches_and_pages() {
     // kind=API: only APIs, and the count says so; the select shows the choice.
     let apis = get(state, "/catalog?kind=api", false).await;
     assert_eq!(apis.status, StatusCode::OK);
-    assert_eq!(total(&apis.body), 30);
-    assert!(apis.body.contains("<strong>30</strong> entities"));
+    assert_eq!(total(&apis.body), 32);
+    assert!(apis.body.contains("<strong>32</strong> entities"));
     assert!(apis.body.contains(r#"<option value="API" selected>"#));
     assert!(apis.body.contains("<h1>APIs</h1>"));
     let api_rows = rows(&apis.body);
@@ -220,9 +220,9 @@ async fn catalog_lists_filters_searches_and_pages() {
 
     // Paging: page 2 continues where page 1 stopped; past the end clamps to the last page.
     let page2 = get(state, "/catalog?kind=API&page=2", false).await;
-    assert_eq!(rows(&page2.body).len(), 5);
+    assert_eq!(rows(&page2.body).len(), 7);
     assert!(page2.body.contains("Page 2 of 2"));
-    assert!(page2.body.contains("showing 26–30"));
+    assert!(page2.body.contains("showing 26–32"));
     assert!(
         page2
             .body

@@ -341,7 +341,7 @@ fn portal_in_headless_chromium() {
         .unwrap()
         .parse()
         .unwrap();
-    assert!(total >= 175, "{total} entities");
+    assert!(total >= 177, "{total} entities");
     assert_eq!(cdp.eval("document.title"), json!("Catalog · pave"));
     let stylesheet_applied =
         cdp.eval("getComputedStyle(document.querySelector('.topbar')).position");

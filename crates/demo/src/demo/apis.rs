@@ -587,6 +587,50 @@ pub(crate) const APIS: &[Api] = &[
             ..REST
         }),
     },
+    Api {
+        name: "price-changes-api",
+        system: "product-catalog",
+        title: "Price Changes API",
+        description: "Scheduled shelf-price changes, approved by the trading team and applied overnight.",
+        shape: ApiShape::Rest(RestApi {
+            collection: "/price-changes",
+            resource: "PriceChange",
+            id_param: "priceChangeId",
+            writable: &[
+                ("sku", Text),
+                ("newUnitPrice", Money),
+                ("effectiveFrom", Timestamp),
+                (
+                    "reason",
+                    Enum(&["cost-change", "promotion", "clearance", "price-match"]),
+                ),
+            ],
+            read_only: &[
+                (
+                    "status",
+                    Enum(&["pending-approval", "scheduled", "applied", "cancelled"]),
+                ),
+                ("requestedBy", Email),
+                ("appliedAt", Timestamp),
+            ],
+            filters: &[("sku", Text, false), ("status", Text, false)],
+            actions: &[
+                Action {
+                    segment: "approve",
+                    operation_id: "approvePriceChange",
+                    summary: "Approve a price change so it is applied at its effective time",
+                    body: &[],
+                },
+                Action {
+                    segment: "cancel",
+                    operation_id: "cancelPriceChange",
+                    summary: "Withdraw a price change that has not been applied yet",
+                    body: &[("reason", Text)],
+                },
+            ],
+            ..REST
+        }),
+    },
     // identity
     Api {
         name: "auth-api",
@@ -843,6 +887,46 @@ pub(crate) const APIS: &[Api] = &[
                 body: &[("shortPickedSkus", TextList)],
             }],
             ..REST
+        }),
+    },
+    Api {
+        name: "fulfilment-events-api",
+        system: "warehouse",
+        title: "Fulfilment Events",
+        description: "Packing, short picks and dispatch of fulfilment orders on the fulfilment-events topic.",
+        shape: ApiShape::Events(EventApi {
+            channel: "fulfilment-events",
+            events: &[
+                Event {
+                    name: "FulfilmentOrderPacked",
+                    summary: "Every tote of an order was packed and labelled.",
+                    fields: &[
+                        ("fulfilmentOrderId", Id),
+                        ("orderId", Id),
+                        ("toteCount", Int),
+                        ("substitutedSkus", TextList),
+                    ],
+                },
+                Event {
+                    name: "ItemsShortPicked",
+                    summary: "Items could not be picked and will be missing from the order.",
+                    fields: &[
+                        ("fulfilmentOrderId", Id),
+                        ("orderId", Id),
+                        ("shortPickedSkus", TextList),
+                    ],
+                },
+                Event {
+                    name: "FulfilmentOrderDispatched",
+                    summary: "The order was loaded onto its van.",
+                    fields: &[
+                        ("fulfilmentOrderId", Id),
+                        ("orderId", Id),
+                        ("vanId", Text),
+                        ("dispatchedAt", Timestamp),
+                    ],
+                },
+            ],
         }),
     },
     // delivery

@@ -340,7 +340,11 @@ pub(crate) const SYSTEMS: &[System] = &[
                 component_type: Worker,
                 description: "Sends order confirmation and substitution e-mails when orders change state.",
                 tags: &["java", "kafka"],
-                consumes: &["order-events-api", "notifications-api"],
+                consumes: &[
+                    "order-events-api",
+                    "fulfilment-events-api",
+                    "notifications-api",
+                ],
                 depends_on: &["resource:order-events"],
                 ..COMPONENT
             },
@@ -468,7 +472,7 @@ pub(crate) const SYSTEMS: &[System] = &[
                 name: "pricing-service",
                 description: "Shelf prices, price-per-kilo labels and scheduled price changes.",
                 tags: &["go", "postgres"],
-                provides: &["pricing-api"],
+                provides: &["pricing-api", "price-changes-api"],
                 depends_on: &["resource:catalog-db", "component:service-kit-go"],
                 ..COMPONENT
             },
@@ -478,7 +482,12 @@ pub(crate) const SYSTEMS: &[System] = &[
                 component_type: Website,
                 description: "Internal tool for the trading team to edit products and schedule price changes.",
                 tags: &["typescript", "react"],
-                consumes: &["product-catalog-api", "pricing-api", "auth-api"],
+                consumes: &[
+                    "product-catalog-api",
+                    "pricing-api",
+                    "price-changes-api",
+                    "auth-api",
+                ],
                 depends_on: &["component:design-system"],
                 ..COMPONENT
             },
@@ -619,7 +628,7 @@ pub(crate) const SYSTEMS: &[System] = &[
                 title: Some("Fulfilment Orchestrator"),
                 description: "Schedules each order into a pick wave so it is packed before its van leaves.",
                 tags: &["java", "kafka"],
-                provides: &["fulfilment-orders-api"],
+                provides: &["fulfilment-orders-api", "fulfilment-events-api"],
                 consumes: &["order-events-api", "picking-api", "delivery-slots-api"],
                 depends_on: &["resource:order-events", "component:service-kit-jvm"],
                 ..COMPONENT
@@ -698,7 +707,7 @@ pub(crate) const SYSTEMS: &[System] = &[
                 description: "Live order tracking and ETAs shown to customers on the web and in the app.",
                 tags: &["go", "kafka"],
                 provides: &["delivery-tracking-api"],
-                consumes: &["courier-events-api"],
+                consumes: &["courier-events-api", "fulfilment-events-api"],
                 ..COMPONENT
             },
             Component {
@@ -814,6 +823,7 @@ pub(crate) const SYSTEMS: &[System] = &[
                     "order-events-api",
                     "payment-events-api",
                     "stock-events-api",
+                    "fulfilment-events-api",
                     "analytics-events-api",
                 ],
                 depends_on: &["resource:data-lake"],

@@ -194,5 +194,22 @@ fn postgres_database_url_works_end_to_end() {
     let out = run(&["catalog", "list", "-o", "json"], &db.url);
     let items: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
     assert_eq!(items.as_array().unwrap().len(), 5);
+
+    // `pave serve` on the same PostgreSQL database serves what was ingested, relations included.
+    let server = common::Server::start(&[], &db.url);
+    let orders = server.wait_for(
+        "/api/catalog/entities/by-name/component/default/orders",
+        |r| r.status == 200,
+    );
+    let relations = orders.json()["relations"].to_string();
+    assert!(
+        relations.contains("component:default/billing"),
+        "{relations}"
+    );
+    let page = server
+        .get("/api/catalog/entities/by-query?filter=kind=component")
+        .json();
+    assert_eq!(page["totalItems"], 2, "{page}");
+    drop(server);
     runtime.block_on(db.drop_database());
 }

@@ -5,6 +5,9 @@
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+mod allocator;
+
 fn main() -> std::process::ExitCode {
+    allocator::tune_for_long_running_commands();
     pave_cli::main(std::env::args_os())
 }

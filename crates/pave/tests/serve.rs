@@ -33,6 +33,14 @@ fn catalog_api_matches_backstage_routes() {
     );
     assert_eq!(server.get("/readyz").status, 200);
     assert_eq!(server.get("/healthz").body, "ok");
+    // The server re-executed itself with mimalloc's lean settings (src/allocator.rs).
+    if let Ok(environ) = std::fs::read(format!("/proc/{}/environ", server.child.id())) {
+        let environ = String::from_utf8_lossy(&environ);
+        assert!(
+            environ.split('\0').any(|v| v == "MIMALLOC_ALLOW_THP=0"),
+            "{environ}"
+        );
+    }
 
     // Filters: comma = AND, repeated = OR, case-insensitive, relations.
     let r = server.get("/api/catalog/entities?filter=kind=Component,spec.type=SERVICE");

@@ -272,6 +272,31 @@ async fn json_and_yaml_placeholders_read_files_beside_the_descriptor() {
 }
 
 #[tokio::test]
+async fn relative_url_targets_are_files_beside_the_location() {
+    let f = Fixture::new().await;
+    f.write("svc/catalog-info.yaml", &component("by-url", "team-a"));
+    f.write(
+        "catalog-info.yaml",
+        "apiVersion: backstage.io/v1alpha1\nkind: Location\nmetadata:\n  name: root\nspec:\n  type: url\n  targets:\n    - ./svc/catalog-info.yaml\n    - https://example.com/org/repo/blob/main/x.yaml\n",
+    );
+    let report = f
+        .ingest(&[&f.path("catalog-info.yaml").display().to_string()])
+        .await;
+    assert!(
+        f.refs()
+            .await
+            .contains(&"component:default/by-url".to_owned())
+    );
+    let all = messages(&report);
+    assert_eq!(report.totals().errors, 1, "{all:#?}");
+    assert!(
+        all.iter()
+            .any(|m| m.contains("remote targets are not fetched")),
+        "{all:#?}"
+    );
+}
+
+#[tokio::test]
 async fn location_cycles_are_detected() {
     let f = Fixture::new().await;
     let location = |name: &str, target: &str| {

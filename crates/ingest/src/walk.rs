@@ -647,9 +647,12 @@ fn resolve_target(
     };
     match request.kind.as_deref() {
         None | Some("file") => {}
+        // Backstage resolves a relative `url` target against its file's URL: in a checkout
+        // that is the file next to it.
+        Some("url") if !request.target.contains("://") => {}
         Some("url") => {
             error(format!(
-                "location target {} has type `url`: remote targets are not fetched; register the repository as a git source instead",
+                "location target {} has type `url`: remote targets are not fetched; register it as a source of its own (`pave catalog ingest <url>`) instead",
                 request.target
             ));
             return Vec::new();

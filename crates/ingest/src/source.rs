@@ -226,10 +226,13 @@ pub(crate) struct Checkout {
     pub(crate) commit: String,
 }
 
-/// Where the checkout of `url` lives in the git cache `cache_dir` (whether or not it exists
-/// yet): what `managed-by-location` paths of a git source are relative to.
-pub fn git_checkout_dir(url: &str, cache_dir: &Path) -> PathBuf {
-    cache_dir.join(&crate::files::hex(&Sha1::digest(url.as_bytes()))[..16])
+/// Where the checkout of `url` at `reference` (`HEAD` for the default branch) lives in the git
+/// cache `cache_dir` (whether or not it exists yet): what `managed-by-location` paths of a git
+/// source are relative to. One checkout per ref, so that two locations on different refs of
+/// one repository never see each other's files.
+pub fn git_checkout_dir(url: &str, reference: &str, cache_dir: &Path) -> PathBuf {
+    let key = format!("{url}#{reference}");
+    cache_dir.join(&crate::files::hex(&Sha1::digest(key.as_bytes()))[..16])
 }
 
 /// Clones or updates `url` at `reference` (default: the remote's HEAD) into the cache, with a
@@ -247,7 +250,7 @@ pub(crate) fn sync_git(
         message,
     };
     check_git_source(url, reference).map_err(&fail)?;
-    let dir = git_checkout_dir(url, cache_dir);
+    let dir = git_checkout_dir(url, reference.unwrap_or("HEAD"), cache_dir);
     std::fs::create_dir_all(&dir).map_err(|e| {
         fail(format!(
             "cannot create the git cache {}: {e}",

@@ -488,6 +488,19 @@ async fn git_sources_are_cloned_and_updated() {
         "team-b"
     );
 
+    // Two refs of one repository have checkouts of their own.
+    git(&repo, &["tag", "old", "HEAD~1"]);
+    let plain = format!("file://{}", repo.display());
+    let old = format!("{plain}#old");
+    let report = f.ingest(&[&url, &old]).await;
+    assert_eq!(report.totals().conflicts, 1, "from-git stays with main");
+    let main_dir = crate::git_checkout_dir(&plain, "main", &f.config.git_cache);
+    let old_dir = crate::git_checkout_dir(&plain, "old", &f.config.git_cache);
+    assert_ne!(main_dir, old_dir);
+    let owner = |dir: &Path| fs::read_to_string(dir.join("svc/catalog-info.yaml")).unwrap();
+    assert!(owner(&main_dir).contains("team-b"));
+    assert!(owner(&old_dir).contains("team-a"));
+
     // An unreachable repository fails that location only, keeping its entities.
     let bad = f.ingest(&["https://git.invalid/nope.git"]).await;
     let failed = bad.locations[0].failed.clone().unwrap();

@@ -134,13 +134,16 @@ pub fn source_dir_of(location: &str, origin: &str, git_cache: &Path) -> Result<S
     }
     if let Some(rest) = location.strip_prefix("git:") {
         // `git:<url>#<ref>/<path in the checkout>`; the ref may contain slashes.
+        // The checkout is per ref: try each split of `<ref>/<path>` until a file is there.
         let (url, rest) = rest.split_once('#').ok_or_else(unsupported)?;
-        let checkout = pave_ingest::git_checkout_dir(url, git_cache);
-        let checkout = std::fs::canonicalize(&checkout).map_err(|_| unsupported())?;
-        let file = rest
+        let (checkout, file) = rest
             .match_indices('/')
-            .map(|(i, _)| checkout.join(&rest[i + 1..]))
-            .find(|candidate| candidate.is_file())
+            .find_map(|(i, _)| {
+                let checkout = pave_ingest::git_checkout_dir(url, &rest[..i], git_cache);
+                let checkout = std::fs::canonicalize(&checkout).ok()?;
+                let file = checkout.join(&rest[i + 1..]);
+                file.is_file().then_some((checkout, file))
+            })
             .ok_or_else(unsupported)?;
         let file = pave_ingest::resolve_lexically(&checkout, &file.display().to_string());
         if !file.starts_with(&checkout) {
@@ -354,6 +357,29 @@ mod tests {
             dir: root.join("services/api"),
             boundary: root.to_path_buf(),
         }
+    }
+
+    #[test]
+    fn git_entities_resolve_in_their_refs_checkout() {
+        let cache = tempfile::tempdir().unwrap();
+        let url = "https://git.example.com/org/repo.git";
+        // Refs may contain slashes; each ref has a checkout of its own.
+        for (reference, owner) in [("release/1.0", "old"), ("main", "new")] {
+            let checkout = pave_ingest::git_checkout_dir(url, reference, cache.path());
+            std::fs::create_dir_all(checkout.join("svc")).unwrap();
+            std::fs::write(checkout.join("svc/catalog-info.yaml"), owner).unwrap();
+        }
+        for reference in ["release/1.0", "main"] {
+            let location = format!("git:{url}#{reference}/svc/catalog-info.yaml");
+            let found = source_dir_of(&location, &format!("git:{url}"), cache.path()).unwrap();
+            let checkout =
+                std::fs::canonicalize(pave_ingest::git_checkout_dir(url, reference, cache.path()))
+                    .unwrap();
+            assert_eq!(found.boundary, checkout, "{reference}");
+            assert_eq!(found.dir, checkout.join("svc"), "{reference}");
+        }
+        let missing = format!("git:{url}#main/none/catalog-info.yaml");
+        assert!(source_dir_of(&missing, "", cache.path()).is_err());
     }
 
     #[test]

@@ -301,6 +301,8 @@ impl Sources {
         version: &Version,
         commit: Option<&str>,
     ) -> Result<Loaded> {
+        // The answers file is repository content: only a commit id may reach git.
+        let commit = commit.filter(|c| is_commit_id(c));
         if let (Source::Git(url), Some(commit)) = (source, commit) {
             let repo = self.repo(url)?;
             if git(&repo, &["cat-file", "-e", &format!("{commit}^{{commit}}")]).is_ok() {
@@ -400,6 +402,11 @@ impl Sources {
         }
         Ok(dir)
     }
+}
+
+/// An abbreviated or full SHA-1/SHA-256 commit id, and nothing git could read as an option.
+fn is_commit_id(text: &str) -> bool {
+    (7..=64).contains(&text.len()) && text.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
 fn latest_of(versions: &[Version]) -> Option<Version> {
@@ -582,5 +589,20 @@ mod tests {
             ]),
             Some(Version::new(1, 0, 0))
         );
+    }
+
+    #[test]
+    fn only_commit_ids_from_answers_files_reach_git() {
+        assert!(is_commit_id("0123abc"));
+        assert!(is_commit_id(&"f".repeat(40)));
+        for bad in [
+            "--output=/tmp/x",
+            "HEAD",
+            "abc",
+            "main^{commit}",
+            "0123abc --all",
+        ] {
+            assert!(!is_commit_id(bad), "{bad}");
+        }
     }
 }

@@ -552,6 +552,14 @@ async fn empty_catalog_says_so() {
         .await
         .unwrap();
     let state = AppState::new(Arc::new(store), IngestConfig::default());
+    // Not ready until the index has been loaded once; a load balancer keeps traffic away.
+    let ready = get(&state, "/readyz", false).await;
+    assert_eq!(ready.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert!(ready.body.contains("not loaded yet"), "{}", ready.body);
+    assert_eq!(get(&state, "/healthz", false).await.status, StatusCode::OK);
+    state.reload().await.unwrap();
+    assert_eq!(get(&state, "/readyz", false).await.status, StatusCode::OK);
+
     let page = get(&state, "/catalog", false).await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.body.contains("The catalog is empty"));

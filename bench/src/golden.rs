@@ -138,7 +138,9 @@ fn main() {
         wall(update),
         met(update < Duration::from_secs(5))
     );
+    let render_batch = render.cli_batch.expect("the pave binary is there");
     for (mode, d) in [
+        ("one `pave render` for all, written to disk", render_batch),
         ("one process each", render_cli),
         ("in process, `pave_workload`", render.lib),
     ] {

@@ -62,6 +62,8 @@ pub(crate) struct Figures {
     /// One `pave render` process per workload, one after the other, written to disk (`None`
     /// when the `pave` binary is missing).
     pub(crate) cli: Option<Duration>,
+    /// One `pave render` process for all the workloads (`-o DIR`, a layout per workload).
+    pub(crate) cli_batch: Option<Duration>,
     /// Files in the layouts of one run.
     pub(crate) files: usize,
 }
@@ -120,9 +122,51 @@ pub(crate) fn measure(pave: &Path, work: &Path, workloads: usize, runs: usize) -
             cli.push(start.elapsed());
         }
     }
+    let mut cli_batch = Vec::new();
+    if pave.is_file() {
+        for run in 0..runs {
+            let out = work.join(format!("batch-{run}"));
+            let start = Instant::now();
+            let status = Command::new(pave)
+                .arg("render")
+                .args(texts.iter().map(|(name, _)| work.join(name)))
+                .arg("-o")
+                .arg(&out)
+                .args(["--image", IMAGE])
+                .output()
+                .expect("run pave render");
+            cli_batch.push(start.elapsed());
+            assert!(
+                status.status.success(),
+                "pave render (all): {}",
+                String::from_utf8_lossy(&status.stderr)
+            );
+            let written = walk_files(&out);
+            assert_eq!(
+                written,
+                files,
+                "one layout per workload under {}",
+                out.display()
+            );
+        }
+    }
     Figures {
         lib: median(lib),
         cli: (!cli.is_empty()).then(|| median(cli)),
+        cli_batch: (!cli_batch.is_empty()).then(|| median(cli_batch)),
         files,
     }
+}
+
+/// Files below `dir`.
+fn walk_files(dir: &Path) -> usize {
+    std::fs::read_dir(dir).map_or(0, |entries| {
+        entries
+            .flatten()
+            .map(|e| {
+                let path = e.path();
+                if path.is_dir() { walk_files(&path) } else { 1 }
+            })
+            .sum()
+    })
 }

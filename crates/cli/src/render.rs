@@ -30,23 +30,18 @@ pub(crate) struct RenderArgs {
 #[derive(Debug, Parser)]
 #[command(name = "pave render", version, max_term_width = 100)]
 struct RenderCli {
-    /// The Score v1b1 workload file
-    #[arg(value_name = "SCORE", default_value = "score.yaml")]
-    score: PathBuf,
+    /// The Score v1b1 workload file(s). With several, each layout goes to `<DIR>/<workload>`
+    /// with `-o DIR`, else to `deploy/` beside its Score file
+    #[arg(value_name = "SCORE", default_value = "score.yaml", num_args = 1..)]
+    scores: Vec<PathBuf>,
 
     /// Environments to render (dev, staging, prod; repeatable or comma-separated); default all three
     #[arg(long = "env", short = 'e', value_name = "ENV", value_delimiter = ',', value_parser = parse_env)]
     envs: Vec<Environment>,
 
-    /// Output folder (replaced as a whole; see --force)
-    #[arg(
-        long = "out",
-        short = 'o',
-        alias = "output",
-        value_name = "DIR",
-        default_value = "deploy"
-    )]
-    out: PathBuf,
+    /// Output folder (replaced as a whole; see --force); default `deploy`
+    #[arg(long = "out", short = 'o', alias = "output", value_name = "DIR")]
+    out: Option<PathBuf>,
 
     /// Image for containers whose Score image is `.` (built from this repository)
     #[arg(long, value_name = "REF")]
@@ -112,35 +107,104 @@ pub(crate) fn run(args: RenderArgs) -> anyhow::Result<Outcome> {
         image: cli.image.clone(),
         namespace: cli.namespace.clone(),
     };
-    let (layout, warnings) = render_file(&cli.score, &cli.provisioners, &options)?;
-    for w in &warnings {
-        eprintln!("warning: {w}");
-    }
-    write_layout(&layout, &cli.out, cli.force)?;
     let envs: Vec<&str> = options.environments.iter().map(|e| e.as_str()).collect();
+    if let [score] = cli.scores.as_slice() {
+        let RenderedFile {
+            layout, warnings, ..
+        } = render_file(score, &cli.provisioners, &options)?;
+        for w in &warnings {
+            eprintln!("warning: {w}");
+        }
+        let out = cli.out.unwrap_or_else(|| PathBuf::from("deploy"));
+        write_layout(&layout, &out, cli.force)?;
+        println!(
+            "wrote {} ({} files): kubectl kustomize {}/overlays/<{}>",
+            out.display(),
+            layout.files.len(),
+            out.display(),
+            envs.join("|")
+        );
+        return Ok(Outcome::Success);
+    }
+    render_many(&cli, &options, &envs)
+}
+
+/// Renders several workloads in one run: every layout is planned (and every error reported)
+/// before the first one is written, so a bad Score file leaves every output as it was.
+fn render_many(cli: &RenderCli, options: &RenderOptions, envs: &[&str]) -> anyhow::Result<Outcome> {
+    let provisioners = load_provisioners(&cli.provisioners)?;
+    let mut planned: Vec<(PathBuf, Layout)> = Vec::new();
+    let mut errors = Vec::new();
+    let mut outputs: std::collections::BTreeMap<PathBuf, &Path> = Default::default();
+    for score in &cli.scores {
+        let result = render_with(score, &provisioners, options).and_then(|rendered| {
+            for w in &rendered.warnings {
+                eprintln!("warning: {}: {w}", score.display());
+            }
+            let out = match &cli.out {
+                Some(dir) => dir.join(&rendered.name),
+                None => score.parent().unwrap_or(Path::new("")).join("deploy"),
+            };
+            if let Some(other) = outputs.insert(out.clone(), score) {
+                bail!(
+                    "{} and {} would both be written to {}",
+                    other.display(),
+                    score.display(),
+                    out.display()
+                );
+            }
+            Ok((out, rendered.layout))
+        });
+        match result {
+            Ok(plan) => planned.push(plan),
+            Err(e) => errors.push(format!("{e:#}")),
+        }
+    }
+    if !errors.is_empty() {
+        for e in &errors {
+            eprintln!("error: {e}");
+        }
+        eprintln!(
+            "pave render: {} of {} workloads failed; nothing was written",
+            errors.len(),
+            cli.scores.len()
+        );
+        return Ok(Outcome::InputErrors);
+    }
+    let mut files = 0;
+    for (out, layout) in &planned {
+        write_layout(layout, out, cli.force)?;
+        files += layout.files.len();
+    }
     println!(
-        "wrote {} ({} files): kubectl kustomize {}/overlays/<{}>",
-        cli.out.display(),
-        layout.files.len(),
-        cli.out.display(),
+        "wrote {} layouts ({files} files): kubectl kustomize <layout>/overlays/<{}>",
+        planned.len(),
         envs.join("|")
     );
     Ok(Outcome::Success)
 }
 
+/// A workload rendered in memory (nothing is written yet).
+pub(crate) struct RenderedFile {
+    /// The workload's `metadata.name`.
+    pub(crate) name: String,
+    pub(crate) layout: Layout,
+    pub(crate) warnings: Vec<String>,
+}
+
 /// Reads `score` and the provisioner folders and renders the layout (nothing is written).
-/// Returns the layout and the render's warnings.
 pub(crate) fn render_file(
     score: &Path,
     provisioner_dirs: &[PathBuf],
     options: &RenderOptions,
-) -> anyhow::Result<(Layout, Vec<String>)> {
-    let text = std::fs::read_to_string(score)
-        .with_context(|| format!("cannot read {}", score.display()))?;
-    let name = score.display().to_string();
-    let workload = pave_workload::Workload::parse(&name, &text).map_err(|e| anyhow!("{e}"))?;
+) -> anyhow::Result<RenderedFile> {
+    render_with(score, &load_provisioners(provisioner_dirs)?, options)
+}
+
+/// The built-in provisioners after those of `dirs` (`*.provisioners.yaml`, sorted by name).
+fn load_provisioners(dirs: &[PathBuf]) -> anyhow::Result<Provisioners> {
     let mut provisioners = Provisioners::builtin();
-    for dir in provisioner_dirs {
+    for dir in dirs {
         let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
             .with_context(|| format!("cannot read the provisioners folder {}", dir.display()))?
             .filter_map(|e| e.ok().map(|e| e.path()))
@@ -166,11 +230,27 @@ pub(crate) fn render_file(
                 .map_err(|e| anyhow!("{e}"))?;
         }
     }
+    Ok(provisioners)
+}
+
+/// Reads `score` and renders it with `provisioners`.
+fn render_with(
+    score: &Path,
+    provisioners: &Provisioners,
+    options: &RenderOptions,
+) -> anyhow::Result<RenderedFile> {
+    let text = std::fs::read_to_string(score)
+        .with_context(|| format!("cannot read {}", score.display()))?;
+    let name = score.display().to_string();
+    let workload = pave_workload::Workload::parse(&name, &text).map_err(|e| anyhow!("{e}"))?;
     let base = score.parent().unwrap_or(Path::new("")).to_path_buf();
-    let rendered = pave_workload::render(&workload, &provisioners, &Files { base }, options)
+    let rendered = pave_workload::render(&workload, provisioners, &Files { base }, options)
         .map_err(|e| anyhow!("{e}"))?;
-    let layout = rendered.layout();
-    Ok((layout, rendered.warnings))
+    Ok(RenderedFile {
+        name: workload.name,
+        layout: rendered.layout(),
+        warnings: rendered.warnings,
+    })
 }
 
 /// Files named by `files.*.source`, relative to the Score file's folder.
@@ -371,8 +451,9 @@ mod tests {
             image: None,
             namespace: Some("payments".into()),
         };
-        let (layout, warnings) =
-            render_file(&api, std::slice::from_ref(&platform), &options).unwrap();
+        let RenderedFile {
+            layout, warnings, ..
+        } = render_file(&api, std::slice::from_ref(&platform), &options).unwrap();
         assert!(warnings.is_empty(), "{warnings:?}");
         let all: String = layout.files.values().cloned().collect();
         assert!(all.contains("payments-api.prod.corp.example"), "{all}");
@@ -394,6 +475,55 @@ mod tests {
         ]));
         assert!(e.contains("broken.provisioners.yaml:"), "{e}");
         assert!(!out2.exists());
+    }
+
+    #[test]
+    fn many_workloads_in_one_run_are_planned_before_any_is_written() {
+        let tmp = tempfile::tempdir().unwrap();
+        let all = tmp.path().join("all");
+        let (api, batch) = (fixture("api.score.yaml"), fixture("batch.score.yaml"));
+        let outcome = run_with(&[
+            api.to_str().unwrap(),
+            batch.to_str().unwrap(),
+            "-o",
+            all.to_str().unwrap(),
+        ])
+        .unwrap();
+        assert!(matches!(outcome, Outcome::Success));
+        for name in ["payments-api", "nightly-report"] {
+            assert!(
+                all.join(name)
+                    .join("overlays/prod/kustomization.yaml")
+                    .is_file(),
+                "{name}"
+            );
+        }
+
+        // Without -o, each layout lands beside its Score file.
+        let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
+        for dir in [&a, &b] {
+            std::fs::create_dir(dir).unwrap();
+            std::fs::copy(&api, dir.join("score.yaml")).unwrap();
+        }
+        let (a_score, b_score) = (a.join("score.yaml"), b.join("score.yaml"));
+        let scores = [a_score.to_str().unwrap(), b_score.to_str().unwrap()];
+        assert!(matches!(run_with(&scores).unwrap(), Outcome::Success));
+        assert!(a.join("deploy/base/kustomization.yaml").is_file());
+        assert!(b.join("deploy/base/kustomization.yaml").is_file());
+
+        // Two workloads with one name under -o, or one bad Score file: nothing is written.
+        let never = tmp.path().join("never");
+        let clash = [scores[0], scores[1], "-o", never.to_str().unwrap()];
+        assert!(matches!(run_with(&clash).unwrap(), Outcome::InputErrors));
+        let worker = fixture("worker.score.yaml");
+        let bad = [
+            api.to_str().unwrap(),
+            worker.to_str().unwrap(),
+            "-o",
+            never.to_str().unwrap(),
+        ];
+        assert!(matches!(run_with(&bad).unwrap(), Outcome::InputErrors));
+        assert!(!never.exists());
     }
 
     #[test]

@@ -19,7 +19,7 @@ use crate::Outcome;
 /// The arguments after `pave render` (parsed by [`RenderCli`]).
 #[derive(Debug, clap::Args)]
 pub(crate) struct RenderArgs {
-    /// `[score.yaml] [--env ENV]… [-o DIR] [--image REF] …` (see `pave render --help`)
+    /// `[score.yaml]… [--env ENV]… [-o DIR] [--image REF] …` (see `pave render --help`)
     #[arg(trailing_var_arg = true, allow_hyphen_values = true, num_args = 0.., value_name = "ARGS")]
     pub(crate) args: Vec<OsString>,
 }

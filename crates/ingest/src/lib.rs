@@ -297,15 +297,7 @@ fn walk_location(
             ..
         } => {
             let (dir, root, commit) =
-                source::checkout_path(repository, reference, path, &config.git_cache).map_err(
-                    |e| match e {
-                        IngestError::Source { message, .. } => IngestError::Source {
-                            source_text: location.target.clone(),
-                            message,
-                        },
-                        other => other,
-                    },
-                )?;
+                source::checkout_path(repository, reference, path, &config.git_cache)?;
             (
                 root,
                 // Targets may reach anywhere in the repository, as in Backstage.

@@ -1,7 +1,5 @@
 //! One HTTP/1.1 request per connection over hyper's low-level client, with TLS (rustls, ring,
-//! the system's CA bundle) for `https://`.
-
-use std::sync::Arc;
+//! the system's CA bundle, from `pave-http`) for `https://`.
 
 use base64::Engine as _;
 use http_body_util::{BodyExt, Full, Limited};
@@ -9,18 +7,9 @@ use hyper::body::Bytes;
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
-use tokio_rustls::rustls;
-use tokio_rustls::rustls::pki_types::pem::PemObject;
-use tokio_rustls::rustls::pki_types::{CertificateDer, ServerName};
+use tokio_rustls::rustls::pki_types::ServerName;
 
 use crate::{ClientOptions, Error, Method};
-
-/// Where the system keeps its CA bundle, tried in order after `$SSL_CERT_FILE`.
-const CA_BUNDLES: &[&str] = &[
-    "/etc/ssl/certs/ca-certificates.crt",
-    "/etc/pki/tls/certs/ca-bundle.crt",
-    "/etc/ssl/cert.pem",
-];
 
 pub(crate) struct Endpoint {
     /// The URL without credentials, for messages.
@@ -76,7 +65,11 @@ impl Endpoint {
         let tls = if https {
             let name = ServerName::try_from(host.clone())
                 .map_err(|e| invalid(&format!("not a TLS server name: {e}")))?;
-            Some((connector(&shown)?, name))
+            let connector = pave_http::tls_connector().map_err(|message| Error::Tls {
+                url: shown.clone(),
+                message,
+            })?;
+            Some((connector, name))
         } else {
             None
         };
@@ -207,44 +200,6 @@ fn percent_decode(s: &str) -> String {
         .next()
         .map(|(_, v)| v.into_owned())
         .unwrap_or_default()
-}
-
-/// A TLS connector trusting the system's CA bundle (`$SSL_CERT_FILE` or the usual paths).
-fn connector(shown: &str) -> Result<TlsConnector, Error> {
-    let tls_error = |message: String| Error::Tls {
-        url: shown.to_owned(),
-        message,
-    };
-    let candidates: Vec<String> = std::env::var("SSL_CERT_FILE")
-        .ok()
-        .into_iter()
-        .chain(CA_BUNDLES.iter().map(|s| (*s).to_owned()))
-        .collect();
-    let Some(bundle) = candidates
-        .iter()
-        .find(|p| std::path::Path::new(p).is_file())
-    else {
-        return Err(tls_error(format!(
-            "no CA bundle found (set SSL_CERT_FILE; looked at {})",
-            candidates.join(", ")
-        )));
-    };
-    let mut roots = rustls::RootCertStore::empty();
-    let certs = CertificateDer::pem_file_iter(bundle)
-        .map_err(|e| tls_error(format!("cannot read {bundle}: {e}")))?;
-    for cert in certs.flatten() {
-        let _ = roots.add(cert);
-    }
-    if roots.is_empty() {
-        return Err(tls_error(format!("{bundle} holds no usable certificate")));
-    }
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let config = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|e| tls_error(e.to_string()))?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    Ok(TlsConnector::from(Arc::new(config)))
 }
 
 #[cfg(test)]

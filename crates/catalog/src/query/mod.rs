@@ -29,6 +29,9 @@ use index::SearchIndex;
 pub enum QueryError {
     #[error("invalid filter, {0}")]
     InvalidFilter(String),
+    /// A malformed filter predicate (`query`).
+    #[error("Invalid query: {0}")]
+    InvalidQuery(String),
     #[error("invalid fields, {0}")]
     InvalidFields(String),
     #[error("invalid order, {0}")]

@@ -64,7 +64,7 @@ impl Predicate {
 }
 
 fn invalid(message: String) -> QueryError {
-    QueryError::InvalidFilter(message)
+    QueryError::InvalidQuery(message)
 }
 
 fn parse(value: &Value, depth: usize, nodes: &mut usize) -> Result<Predicate, QueryError> {

@@ -258,7 +258,7 @@ pub(crate) async fn query_by_predicate(
         return Err(ApiError::Input("Cursor cannot be empty".into()));
     }
     if let Some(query) = &request.query {
-        Predicate::parse(query).map_err(|e| ApiError::Input(format!("Invalid query: {e}")))?;
+        Predicate::parse(query)?;
     }
     let order_field = match request.order_by {
         None => None,
@@ -327,12 +327,7 @@ pub(crate) async fn by_refs(
         Some(fields) if !fields.is_empty() => FieldSelection::parse(&fields)?,
         _ => params.fields()?,
     };
-    let query = request
-        .query
-        .as_ref()
-        .map(Predicate::parse)
-        .transpose()
-        .map_err(|e| ApiError::Input(format!("Invalid query: {e}")))?;
+    let query = request.query.as_ref().map(Predicate::parse).transpose()?;
     let catalog = state.catalog();
     let items = catalog.by_refs(
         &request.entity_refs,
@@ -479,12 +474,7 @@ pub(crate) async fn facets_by_predicate(
     if names.is_empty() {
         return Err(ApiError::Input("Missing or empty facets parameter".into()));
     }
-    let query = request
-        .query
-        .as_ref()
-        .map(Predicate::parse)
-        .transpose()
-        .map_err(|e| ApiError::Input(format!("Invalid query: {e}")))?;
+    let query = request.query.as_ref().map(Predicate::parse).transpose()?;
     let catalog = state.catalog();
     Ok(facets_response(catalog.facets(
         None,

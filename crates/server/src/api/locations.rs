@@ -150,12 +150,7 @@ pub(crate) async fn query_locations(
             }
         }
     };
-    let predicate = cursor
-        .query
-        .as_ref()
-        .map(Predicate::parse)
-        .transpose()
-        .map_err(|e| ApiError::Input(format!("Invalid query: {e}")))?;
+    let predicate = cursor.query.as_ref().map(Predicate::parse).transpose()?;
     if let Some(p) = &predicate {
         check_location_keys(p)?;
     }

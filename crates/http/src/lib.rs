@@ -8,7 +8,7 @@
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use http_body_util::{BodyExt, Empty, Limited};
+use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Bytes;
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
@@ -140,9 +140,21 @@ async fn follow(mut url: Url, options: &GetOptions<'_>) -> Result<Fetched, Error
                 setting: options.allow_setting.to_owned(),
             });
         }
-        match exchange(&url, options.max_bytes).await? {
-            Answer::Body(body) => return Ok(Fetched { url, body }),
-            Answer::Redirect(location) => {
+        let Exchanged {
+            status,
+            location,
+            body,
+        } = exchange(Request {
+            method: hyper::Method::GET,
+            url: &url,
+            headers: &[("accept", "*/*")],
+            body: Bytes::new(),
+            max_bytes: options.max_bytes,
+        })
+        .await?;
+        match (status, location) {
+            (200..=299, _) => return Ok(Fetched { url, body }),
+            (300..=399, Some(location)) => {
                 hops += 1;
                 if hops > options.max_redirects {
                     return Err(Error::TooManyRedirects {
@@ -155,13 +167,35 @@ async fn follow(mut url: Url, options: &GetOptions<'_>) -> Result<Fetched, Error
                     reason: format!("a redirect from {url} to it: {e}"),
                 })?;
             }
+            (status, _) => {
+                return Err(Error::Status {
+                    url: url.to_string(),
+                    status,
+                });
+            }
         }
     }
 }
 
-enum Answer {
-    Body(Bytes),
-    Redirect(String),
+/// One HTTP request, as [`exchange`] sends it.
+pub struct Request<'a> {
+    /// `GET` or `POST`.
+    pub method: hyper::Method,
+    pub url: &'a Url,
+    /// Sent besides `host` and `user-agent`.
+    pub headers: &'a [(&'a str, &'a str)],
+    pub body: Bytes,
+    /// Bodies larger than this are refused.
+    pub max_bytes: usize,
+}
+
+/// What [`exchange`] read.
+#[derive(Debug, Clone)]
+pub struct Exchanged {
+    pub status: u16,
+    /// The `location` header, for redirects.
+    pub location: Option<String>,
+    pub body: Bytes,
 }
 
 struct Target {
@@ -207,9 +241,15 @@ fn target(url: &Url) -> Result<Target, Error> {
     })
 }
 
-async fn exchange(url: &Url, max_bytes: usize) -> Result<Answer, Error> {
-    let target = target(url)?;
-    let shown = url.to_string();
+/// Sends one request on a new connection and reads the whole answer, whatever its status.
+/// The caller bounds its time (`tokio::time::timeout`). Messages name the URL as given,
+/// so give one without credentials.
+///
+/// # Errors
+/// Connection, TLS and protocol failures, and bodies over `max_bytes`.
+pub async fn exchange(request: Request<'_>) -> Result<Exchanged, Error> {
+    let target = target(request.url)?;
+    let shown = request.url.to_string();
     let stream = TcpStream::connect((target.host.as_str(), target.port))
         .await
         .map_err(|error| Error::Unreachable {
@@ -217,11 +257,16 @@ async fn exchange(url: &Url, max_bytes: usize) -> Result<Answer, Error> {
             error,
         })?;
     let _ = stream.set_nodelay(true);
-    let request = hyper::Request::get(&target.path)
+    let mut builder = hyper::Request::builder()
+        .method(request.method)
+        .uri(&target.path)
         .header("host", &target.authority)
-        .header("accept", "*/*")
-        .header("user-agent", concat!("pave/", env!("CARGO_PKG_VERSION")))
-        .body(Empty::<Bytes>::new())
+        .header("user-agent", concat!("pave/", env!("CARGO_PKG_VERSION")));
+    for (name, value) in request.headers {
+        builder = builder.header(*name, *value);
+    }
+    let http_request = builder
+        .body(Full::new(request.body))
         .map_err(|e| Error::Transport {
             url: shown.clone(),
             message: e.to_string(),
@@ -242,18 +287,30 @@ async fn exchange(url: &Url, max_bytes: usize) -> Result<Answer, Error> {
                 url: shown.clone(),
                 message: e.to_string(),
             })?;
-        send(TokioIo::new(stream), request, &shown, max_bytes).await
+        send(
+            TokioIo::new(stream),
+            http_request,
+            &shown,
+            request.max_bytes,
+        )
+        .await
     } else {
-        send(TokioIo::new(stream), request, &shown, max_bytes).await
+        send(
+            TokioIo::new(stream),
+            http_request,
+            &shown,
+            request.max_bytes,
+        )
+        .await
     }
 }
 
 async fn send<T>(
     io: TokioIo<T>,
-    request: hyper::Request<Empty<Bytes>>,
+    request: hyper::Request<Full<Bytes>>,
     shown: &str,
     max_bytes: usize,
-) -> Result<Answer, Error>
+) -> Result<Exchanged, Error>
 where
     T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
@@ -269,27 +326,12 @@ where
         let _ = connection.await;
     });
     let response = sender.send_request(request).await.map_err(transport)?;
-    let status = response.status();
-    if status.is_redirection() {
-        let location = response
-            .headers()
-            .get(hyper::header::LOCATION)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
-        return match location {
-            Some(location) => Ok(Answer::Redirect(location)),
-            None => Err(Error::Status {
-                url: shown.to_owned(),
-                status: status.as_u16(),
-            }),
-        };
-    }
-    if !status.is_success() {
-        return Err(Error::Status {
-            url: shown.to_owned(),
-            status: status.as_u16(),
-        });
-    }
+    let status = response.status().as_u16();
+    let location = response
+        .headers()
+        .get(hyper::header::LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
     let body = Limited::new(response.into_body(), max_bytes)
         .collect()
         .await
@@ -307,7 +349,11 @@ where
             }
         })?
         .to_bytes();
-    Ok(Answer::Body(body))
+    Ok(Exchanged {
+        status,
+        location,
+        body,
+    })
 }
 
 #[cfg(test)]

@@ -548,23 +548,10 @@ mod tests {
             return;
         }
         let temp = tempfile::tempdir().unwrap();
-        let repo = temp.path().join("repo");
-        std::fs::create_dir_all(repo.join("catalog")).unwrap();
-        std::fs::write(repo.join("catalog/all.yaml"), "kind: Location\n").unwrap();
-        let git = |args: &[&str]| {
-            let status = Command::new("git")
-                .arg("-C")
-                .arg(&repo)
-                .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
-                .args(args)
-                .status()
-                .unwrap();
-            assert!(status.success(), "git {args:?}");
-        };
-        git(&["init", "--quiet", "--initial-branch=main"]);
-        git(&["add", "."]);
-        git(&["commit", "--quiet", "-m", "init"]);
-        let url = format!("file://{}", repo.display());
+        let url = pave_testkit::git_repo(
+            &temp.path().join("repo"),
+            &[("catalog/all.yaml", "kind: Location\n")],
+        );
         let cache = temp.path().join("cache");
         let (dir, root, commit) = checkout_path(&url, "main", "catalog/all.yaml", &cache).unwrap();
         assert_eq!(root, dir.join("catalog/all.yaml"));

@@ -472,16 +472,7 @@ async fn targets_and_placeholders_may_not_leave_the_source() {
     }
 }
 
-fn git(dir: &Path, args: &[&str]) {
-    let status = std::process::Command::new("git")
-        .arg("-C")
-        .arg(dir)
-        .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
-        .args(args)
-        .status()
-        .unwrap();
-    assert!(status.success(), "git {args:?}");
-}
+use pave_testkit::git;
 
 fn git_available() -> bool {
     let ok = std::process::Command::new("git")
@@ -647,48 +638,17 @@ impl Store for FailingWrites {
     }
 }
 
-/// Serves `files` (path → body) over HTTP on a free port until the test ends; 404 otherwise.
-fn serve_files(files: Vec<(&'static str, String)>) -> String {
-    use std::io::{BufRead, BufReader, Write};
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
-    std::thread::spawn(move || {
-        for stream in listener.incoming().flatten() {
-            let mut reader = BufReader::new(&stream);
-            let mut line = String::new();
-            let _ = reader.read_line(&mut line);
-            let path = line.split_whitespace().nth(1).unwrap_or("/").to_owned();
-            loop {
-                let mut header = String::new();
-                if reader.read_line(&mut header).map_or(true, |n| n == 0) || header == "\r\n" {
-                    break;
-                }
-            }
-            let response = match files.iter().find(|(p, _)| *p == path) {
-                Some((_, body)) => format!(
-                    "HTTP/1.1 200 OK\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-                    body.len()
-                ),
-                None => "HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
-                    .into(),
-            };
-            let _ = (&stream).write_all(response.as_bytes());
-        }
-    });
-    format!("http://{addr}")
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn url_locations_are_fetched_over_http_from_allowed_hosts_only() {
     let mut f = Fixture::new().await;
-    let base = serve_files(vec![
+    let base = pave_testkit::serve_files(vec![
         (
-            "/catalog/all.yaml",
+            "/catalog/all.yaml".into(),
             "apiVersion: backstage.io/v1alpha1\nkind: Location\nmetadata:\n  name: all\nspec:\n  targets:\n    - ./svc.yaml\n    - /shared/api.yaml\n    - ./missing.yaml\n    - http://elsewhere.invalid/x.yaml\n    - ./*.yaml\n".into(),
         ),
-        ("/catalog/svc.yaml", component("svc", "team")),
+        ("/catalog/svc.yaml".into(), component("svc", "team")),
         (
-            "/shared/api.yaml",
+            "/shared/api.yaml".into(),
             "apiVersion: backstage.io/v1alpha1\nkind: API\nmetadata:\n  name: shared\nspec:\n  type: openapi\n  lifecycle: production\n  owner: team\n  definition: 'openapi: 3.0.0'\n".into(),
         ),
     ]);

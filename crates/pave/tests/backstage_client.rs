@@ -7,12 +7,11 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use common::{Server, pave, stderr, stdout};
-use pave_testkit::http;
+use pave_testkit::{git_repo, http, serve_files};
 
 fn fixture_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/backstage-client")
@@ -37,59 +36,6 @@ fn install_client(dir: &Path) {
         stdout(&output),
         stderr(&output)
     );
-}
-
-/// Serves `files` (URL path → body) over HTTP on a free port; 404 for anything else.
-fn serve_files(files: Vec<(String, String)>) -> String {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
-    std::thread::spawn(move || {
-        for stream in listener.incoming().flatten() {
-            let mut reader = BufReader::new(&stream);
-            let mut line = String::new();
-            let _ = reader.read_line(&mut line);
-            let path = line.split_whitespace().nth(1).unwrap_or("/").to_owned();
-            loop {
-                let mut header = String::new();
-                if reader.read_line(&mut header).map_or(true, |n| n == 0) || header == "\r\n" {
-                    break;
-                }
-            }
-            let response = match files.iter().find(|(p, _)| *p == path) {
-                Some((_, body)) => format!(
-                    "HTTP/1.1 200 OK\r\ncontent-type: text/yaml\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-                    body.len()
-                ),
-                None => "HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
-                    .to_owned(),
-            };
-            let _ = (&stream).write_all(response.as_bytes());
-        }
-    });
-    format!("http://{addr}")
-}
-
-fn git_repo(dir: &Path, files: &[(&str, &str)]) -> String {
-    std::fs::create_dir_all(dir).unwrap();
-    for (path, text) in files {
-        let path = dir.join(path);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, text).unwrap();
-    }
-    let git = |args: &[&str]| {
-        let status = Command::new("git")
-            .arg("-C")
-            .arg(dir)
-            .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
-            .args(args)
-            .status()
-            .unwrap();
-        assert!(status.success(), "git {args:?}");
-    };
-    git(&["init", "--quiet", "--initial-branch=main"]);
-    git(&["add", "."]);
-    git(&["commit", "--quiet", "-m", "init"]);
-    format!("file://{}", dir.display())
 }
 
 fn component(name: &str) -> String {

@@ -534,7 +534,7 @@ impl Catalog {
             self.index.entities(key, value).for_each(|e| set.insert(e));
         };
         match matcher {
-            Matcher::Equals(value) => add(key, Some(value)),
+            Matcher::Equals(value) | Matcher::Contains(value) => add(key, Some(value)),
             Matcher::Exists(true) => add(key, None),
             Matcher::Exists(false) => {
                 add(key, None);

@@ -36,8 +36,11 @@ pub enum Predicate {
 /// What a field's values must satisfy. Keys and values are lower-cased.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Matcher {
-    /// A value equal to this (a primitive, or `$contains` of a primitive).
+    /// A value equal to this (a primitive).
     Equals(String),
+    /// `$contains` of a primitive: an array item equal to this. On the search rows, where an
+    /// array's items are rows of their own, this is [`Matcher::Equals`].
+    Contains(String),
     /// The field is present (`true`) or absent (`false`).
     Exists(bool),
     /// A value equal to one of these.
@@ -148,7 +151,7 @@ fn matcher(key: &str, value: &Value) -> Result<Matcher, QueryError> {
         ("$hasPrefix", Value::String(prefix)) => Ok(Matcher::HasPrefix(prefix.to_lowercase())),
         ("$contains", target) => {
             if let Some(text) = primitive(target) {
-                return Ok(Matcher::Equals(text));
+                return Ok(Matcher::Contains(text));
             }
             match target {
                 Value::Object(target) if key == "relations" => relation(target),
@@ -258,7 +261,7 @@ mod tests {
                 ]),
                 Predicate::Not(Box::new(Predicate::Fields(vec![(
                     "metadata.tags".into(),
-                    Matcher::Equals("java".into())
+                    Matcher::Contains("java".into())
                 )]))),
                 Predicate::Any(vec![
                     Predicate::Fields(vec![("spec.owner".into(), Matcher::Exists(false))]),

@@ -96,7 +96,8 @@ fn location_matches(location: &Value, predicate: &Predicate) -> bool {
                 Matcher::Exists(exists) => *exists,
                 Matcher::In(values) => values.contains(&value),
                 Matcher::HasPrefix(prefix) => value.starts_with(prefix.as_str()),
-                Matcher::Relation { .. } => false,
+                // Location fields are not arrays: Backstage's store matches nothing.
+                Matcher::Contains(_) | Matcher::Relation { .. } => false,
             }
         }),
     }
@@ -487,6 +488,7 @@ mod tests {
         ));
         assert!(!matches(json!({"$not": {"type": "url"}})));
         assert!(matches(json!({"$any": [{"type": "file"}, {"id": "b1"}]})));
+        assert!(!matches(json!({"type": {"$contains": "url"}})));
         assert!(check_location_keys(&Predicate::parse(&json!({"kind": "x"})).unwrap()).is_err());
     }
 }

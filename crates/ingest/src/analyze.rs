@@ -13,6 +13,8 @@ use crate::{IngestConfig, IngestError};
 
 /// Catalog files read per analysis; a repository with more is summarised by these.
 const MAX_FILES: usize = 200;
+/// Folder entries looked at per analysis, so that analysing `/` ends.
+const MAX_ENTRIES: usize = 100_000;
 
 /// A catalog file found in the analysed source.
 #[derive(Debug, Clone, PartialEq)]
@@ -55,7 +57,9 @@ pub async fn analyze(
     catalog_filename: &str,
 ) -> Result<Analysis, IngestError> {
     let source = source.clone();
-    let config = config.clone();
+    let mut config = config.clone();
+    // Checkouts of its own: an analysis never fetches into a checkout ingestion is reading.
+    config.git_cache = config.git_cache.join("analyze");
     let filename = catalog_filename.to_owned();
     tokio::task::spawn_blocking(move || analyze_blocking(&source, &config, &filename))
         .await
@@ -146,6 +150,7 @@ fn find(root: &Path, filename: &str) -> Vec<PathBuf> {
         .follow_links(false)
         .into_iter()
         .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'))
+        .take(MAX_ENTRIES)
         .filter_map(Result::ok)
         .filter(|e| e.file_type().is_file() && e.file_name() == filename)
         .map(walkdir::DirEntry::into_path)

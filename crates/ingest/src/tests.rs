@@ -704,6 +704,48 @@ async fn url_locations_are_fetched_over_http_from_allowed_hosts_only() {
     );
 }
 
+/// Panics in the walk's worker threads, as a bug reading one file would.
+struct PanickingProgress;
+
+impl Progress for PanickingProgress {
+    fn file_done(&self, _entities: usize) {
+        panic!("injected: a worker failed");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_panicking_worker_fails_the_run_and_keeps_the_previous_state() {
+    let f = Fixture::new().await;
+    for i in 0..8 {
+        f.write(
+            &format!("s{i}/catalog-info.yaml"),
+            &component(&format!("svc-{i}"), "t"),
+        );
+    }
+    let root = f.path("").display().to_string();
+    f.ingest(&[&root]).await;
+    let before = f.refs().await;
+    assert_eq!(before.len(), 9);
+    // Files change, so every one is read again, and the workers panic while reading them.
+    for i in 0..8 {
+        f.write(
+            &format!("s{i}/catalog-info.yaml"),
+            &component(&format!("new-{i}"), "t"),
+        );
+    }
+    let locations = f.store.locations().await.unwrap();
+    let progress: Arc<dyn Progress> = Arc::new(PanickingProgress);
+    let err = ingest(&f.store, &f.config, &locations, Some(progress))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, IngestError::Worker(_)), "{err}");
+    assert_eq!(
+        f.refs().await,
+        before,
+        "nothing was written, nothing deleted"
+    );
+}
+
 #[tokio::test]
 async fn a_failed_write_leaves_the_previous_state() {
     let f = Fixture::new().await;

@@ -7,7 +7,6 @@
 use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use pave_catalog::stitch::relations_to_text;
 use pave_catalog::{CatalogRules, PlaceholderReader, ProcessContext, process_entity};
@@ -304,33 +303,15 @@ fn process_level(
     fingerprint: &str,
     files: &[PathBuf],
 ) -> Vec<FileOutcome> {
-    let next = AtomicUsize::new(0);
-    let workers = input.config.workers.clamp(1, files.len().max(1));
-    let mut results: Vec<(usize, FileOutcome)> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..workers)
-            .map(|_| {
-                scope.spawn(|| {
-                    let mut done = Vec::new();
-                    loop {
-                        let i = next.fetch_add(1, Ordering::Relaxed);
-                        let Some(path) = files.get(i) else { break };
-                        let outcome = process_file(input, location_id, fingerprint, path);
-                        if let Some(progress) = input.progress {
-                            progress.file_done(outcome.entities.len());
-                        }
-                        done.push((i, outcome));
-                    }
-                    done
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().unwrap_or_default())
-            .collect()
-    });
-    results.sort_by_key(|(i, _)| *i);
-    results.into_iter().map(|(_, o)| o).collect()
+    // A worker's panic is re-raised: its files must not vanish from the plan, which would
+    // delete what they produced.
+    pave_stdx::par_map(files.to_vec(), input.config.workers, |path| {
+        let outcome = process_file(input, location_id, fingerprint, &path);
+        if let Some(progress) = input.progress {
+            progress.file_done(outcome.entities.len());
+        }
+        outcome
+    })
 }
 
 /// Records the files placeholders read, to know when a descriptor must be re-read.

@@ -57,6 +57,15 @@ impl From<pave_catalog::query::QueryError> for ApiError {
     }
 }
 
+impl From<pave_ingest::IngestError> for ApiError {
+    fn from(e: pave_ingest::IngestError) -> Self {
+        match e {
+            pave_ingest::IngestError::Store(e) => e.into(),
+            other => ApiError::internal("catalog update failed", other),
+        }
+    }
+}
+
 impl From<pave_store::StoreError> for ApiError {
     fn from(e: pave_store::StoreError) -> Self {
         ApiError::internal("database error", e)

@@ -27,7 +27,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use pave_catalog::Catalog;
 use pave_ingest::{IngestConfig, IngestError, IngestReport};
-use pave_store::{LocationRow, Store, StoreError};
+use pave_store::{LocationRow, Store};
 
 pub use error::ApiError;
 pub use operations::{AncestryLink, LocationError};
@@ -143,7 +143,10 @@ impl AppState {
     }
 
     /// Rebuilds the index from the store and swaps it in.
-    pub async fn reload(&self) -> Result<(), StoreError> {
+    ///
+    /// # Errors
+    /// When the store cannot be read or building the index failed; the old index stays.
+    pub async fn reload(&self) -> Result<(), IngestError> {
         let started = Instant::now();
         let catalog = pave_ingest::load_catalog(self.store.as_ref()).await?;
         record_catalog_metrics(&catalog);
@@ -166,7 +169,7 @@ impl AppState {
     /// Unregisters a location and drops its entities. Holds the refresh lock so that a refresh
     /// running now does not write entities for a location that is gone (its batch would fail
     /// and lose every other location's refresh).
-    pub async fn remove_location(&self, id: &str) -> Result<bool, StoreError> {
+    pub async fn remove_location(&self, id: &str) -> Result<bool, IngestError> {
         let _guard = self.refresh_lock.lock().await;
         if !self.store.delete_location(id).await? {
             return Ok(false);

@@ -113,8 +113,8 @@ impl AppState {
     /// Returns whether there was such an entity.
     ///
     /// # Errors
-    /// Store failures.
-    pub async fn remove_entity(&self, uid: &str) -> Result<bool, StoreError> {
+    /// Store failures, and a failed rebuild of the index.
+    pub async fn remove_entity(&self, uid: &str) -> Result<bool, IngestError> {
         let Some(key) = self.catalog().get_by_uid(uid).map(|r| r.key.to_string()) else {
             return Ok(false);
         };

@@ -353,7 +353,6 @@ impl CatalogBuilder {
         items: Vec<T>,
         finish: impl Fn(T) -> Option<FinalEntity> + Sync,
     ) {
-        let chunk = items.len().div_ceil(self.workers).max(1);
         let prepared: Vec<Prepared> = if self.workers == 1 || items.len() < 64 {
             items
                 .into_iter()
@@ -361,29 +360,12 @@ impl CatalogBuilder {
                 .filter_map(prepare)
                 .collect()
         } else {
-            let mut chunks: Vec<Vec<T>> = Vec::new();
-            let mut items = items.into_iter().peekable();
-            while items.peek().is_some() {
-                chunks.push(items.by_ref().take(chunk).collect());
-            }
-            let finish = &finish;
-            std::thread::scope(|scope| {
-                let handles: Vec<_> = chunks
-                    .into_iter()
-                    .map(|c| {
-                        scope.spawn(move || {
-                            c.into_iter()
-                                .filter_map(finish)
-                                .filter_map(prepare)
-                                .collect::<Vec<_>>()
-                        })
-                    })
-                    .collect();
-                handles
-                    .into_iter()
-                    .flat_map(|h| h.join().unwrap_or_default())
-                    .collect()
-            })
+            // A panic in `finish` or `prepare` reaches the caller: an index missing a chunk of
+            // entities must never be served.
+            pave_stdx::par_map(items, self.workers, |item| finish(item).and_then(prepare))
+                .into_iter()
+                .flatten()
+                .collect()
         };
         for entity in prepared {
             self.push(entity);

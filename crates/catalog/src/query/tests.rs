@@ -448,3 +448,28 @@ fn predicates_combine_with_filters_refs_facets_and_cursors() {
         .is_err()
     );
 }
+
+#[test]
+fn a_panic_while_building_the_index_is_not_an_index_with_holes() {
+    let entities = stitch(
+        (0..200)
+            .map(|i| {
+                entity(
+                    "Component",
+                    &format!("c{i:03}"),
+                    json!({"owner": "team-a"}),
+                    &[],
+                )
+            })
+            .collect(),
+    );
+    let built = std::panic::catch_unwind(move || {
+        let mut builder = CatalogBuilder::new(4);
+        builder.add_batch(entities, |e| {
+            assert!(e.key != "component:default/c123", "injected");
+            Some(e)
+        });
+        builder.finish()
+    });
+    assert!(built.is_err(), "the panic reached the caller");
+}

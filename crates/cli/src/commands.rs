@@ -13,6 +13,7 @@ use clap::CommandFactory;
 use pave_catalog::EntityRef;
 use pave_catalog::query::{EntitiesRequest, EntityFilter};
 use pave_ingest::{IngestConfig, IngestReport, Progress, Source};
+use pave_platform::{Platform, Principal};
 use pave_server::{AppState, ServeOptions};
 use pave_store::Store;
 use serde_json::{Value, json};
@@ -100,6 +101,7 @@ async fn catalog(
     ingest: &IngestConfig,
     format: OutputFormat,
 ) -> anyhow::Result<Outcome> {
+    let platform = Platform::without_snapshot(Arc::clone(&store), ingest.clone());
     match command {
         CatalogCommand::Validate { .. } => Err(anyhow!("validate needs no store")),
         CatalogCommand::Ingest { sources } => {
@@ -113,9 +115,9 @@ async fn catalog(
                 all
             } else {
                 let sources: Vec<Source> = sources.iter().map(|s| Source::parse(s)).collect();
-                pave_ingest::register(store.as_ref(), &sources).await?
+                platform.register(&Principal::Operator, &sources).await?
             };
-            let report = run_ingest(store.as_ref(), ingest, &locations).await?;
+            let report = run_ingest(&platform, &locations).await?;
             print_report(&report, format)?;
             // A source that could not be read at all (an unreachable repository, a folder
             // that is gone) is an input error; rejected entities are failures.
@@ -214,7 +216,7 @@ async fn catalog(
             Ok(Outcome::Success)
         }
         CatalogCommand::Unregister { id } => {
-            if store.delete_location(&id).await? {
+            if platform.remove_location(&Principal::Operator, &id).await? {
                 eprintln!("removed location {id} and the entities it provided");
                 Ok(Outcome::Success)
             } else {
@@ -243,8 +245,7 @@ impl Progress for Spinner {
 }
 
 async fn run_ingest(
-    store: &dyn Store,
-    ingest: &IngestConfig,
+    platform: &Platform,
     locations: &[pave_store::LocationRow],
 ) -> anyhow::Result<IngestReport> {
     let spinner = std::io::stderr().is_terminal().then(|| {
@@ -258,7 +259,9 @@ async fn run_ingest(
         })
     });
     let progress = spinner.clone().map(|s| s as Arc<dyn Progress>);
-    let report = pave_ingest::ingest(store, ingest, locations, progress).await;
+    let report = platform
+        .refresh(&Principal::Operator, locations, progress)
+        .await;
     if let Some(spinner) = spinner {
         spinner.bar.finish_and_clear();
     }
@@ -370,14 +373,15 @@ async fn serve(
     ingest: IngestConfig,
 ) -> anyhow::Result<Outcome> {
     let sources: Vec<Source> = args.sources.iter().map(|s| Source::parse(s)).collect();
-    let registered = pave_ingest::register(store.as_ref(), &sources).await?;
+    let platform = Platform::new(Arc::clone(&store), ingest);
+    let registered = platform.register(&Principal::Operator, &sources).await?;
     tracing::info!(
         backend = store.backend(),
         sources = registered.len(),
         "starting"
     );
     let policy = crate::check::assemble(&args.policy)?;
-    let state = AppState::new(store, ingest);
+    let state = AppState::with_platform(platform);
     state.set_policy(policy);
     set_prometheus(&state, &args.server)?;
     // Serve what is stored at once; read the sources in the background.
@@ -401,8 +405,11 @@ async fn demo(
     let summary = pave_demo::write_demo_org(&dir)
         .with_context(|| format!("cannot write the demo catalog to {}", dir.display()))?;
     let root = dir.join("catalog-info.yaml");
-    let locations = pave_ingest::register(store.as_ref(), &[Source::Path(root.clone())]).await?;
-    let state = AppState::new(store, ingest);
+    let platform = Platform::new(store, ingest);
+    let locations = platform
+        .register(&Principal::Operator, &[Source::Path(root.clone())])
+        .await?;
+    let state = AppState::with_platform(platform);
     set_prometheus(&state, &args.server)?;
     let report = state.refresh(&locations).await?;
     print_diagnostics(report.diagnostics());

@@ -207,7 +207,8 @@ pub async fn ingest(
 ) -> Result<IngestReport, IngestError> {
     let started = Instant::now();
     let now = now_millis();
-    let mut claims: HashMap<String, String> = store.entity_owners().await?.into_iter().collect();
+    // Who owns each ref this run produces: the store's rows, as this run changes them.
+    let mut claims: HashMap<String, String> = HashMap::new();
     let mut batch = Batch::default();
     let mut reports = Vec::new();
     for location in locations {
@@ -239,6 +240,13 @@ pub async fn ingest(
             }
             Ok((output, commit)) => {
                 report.commit = commit;
+                let unknown: Vec<String> = output
+                    .entities
+                    .iter()
+                    .map(|e| e.entity_ref.clone())
+                    .filter(|r| !claims.contains_key(r))
+                    .collect();
+                claims.extend(store.entity_owners_of(&unknown).await?);
                 plan_location(
                     location,
                     output,

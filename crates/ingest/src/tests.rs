@@ -613,8 +613,8 @@ impl Store for FailingWrites {
     ) -> pave_store::Result<Vec<pave_store::EntityHead>> {
         self.0.location_entity_heads(id).await
     }
-    async fn entity_owners(&self) -> pave_store::Result<Vec<(String, String)>> {
-        self.0.entity_owners().await
+    async fn entity_owners_of(&self, refs: &[String]) -> pave_store::Result<Vec<(String, String)>> {
+        self.0.entity_owners_of(refs).await
     }
     async fn entity_origin(
         &self,

@@ -27,6 +27,10 @@ pub enum ApiError {
     /// Already there (409).
     #[error("{0}")]
     Conflict(String),
+    /// Something pave depends on failed: a source that cannot be read, a database that does
+    /// not answer (503).
+    #[error("{0}")]
+    Unavailable(String),
     /// Our fault (500); details go to the log, not to the client.
     #[error("{0}")]
     Internal(String),
@@ -41,6 +45,9 @@ impl ApiError {
                 (StatusCode::METHOD_NOT_ALLOWED, "MethodNotAllowedError")
             }
             ApiError::Conflict(_) => (StatusCode::CONFLICT, "ConflictError"),
+            ApiError::Unavailable(_) => {
+                (StatusCode::SERVICE_UNAVAILABLE, "ServiceUnavailableError")
+            }
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "Error"),
         }
     }
@@ -61,7 +68,22 @@ impl From<pave_ingest::IngestError> for ApiError {
     fn from(e: pave_ingest::IngestError) -> Self {
         match e {
             pave_ingest::IngestError::Store(e) => e.into(),
+            e @ pave_ingest::IngestError::Source { .. } => ApiError::Unavailable(e.to_string()),
             other => ApiError::internal("catalog update failed", other),
+        }
+    }
+}
+
+impl From<pave_platform::LocationError> for ApiError {
+    fn from(e: pave_platform::LocationError) -> Self {
+        use pave_platform::LocationError;
+        match e {
+            LocationError::Invalid(message) => ApiError::Input(message),
+            LocationError::NotFound(_) => ApiError::NotFound(e.to_string()),
+            LocationError::Conflict(_) => ApiError::Conflict(e.to_string()),
+            LocationError::Unreadable(e) => ApiError::Unavailable(e.to_string()),
+            LocationError::Store(e) => e.into(),
+            LocationError::Ingest(e) => e.into(),
         }
     }
 }

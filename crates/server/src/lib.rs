@@ -1,23 +1,20 @@
 //! The HTTP server: the Backstage-compatible catalog API, the portal, health, metrics and the
-//! OpenAPI document, over one shared in-memory catalog index.
-//!
-//! The store is the source of truth; the index (`pave_catalog::Catalog`) is rebuilt from it
-//! after every change and swapped in atomically, so reads never wait for ingestion.
+//! OpenAPI document. Handlers translate requests into calls on the application layer
+//! (`pave_platform::Platform`) and render its snapshot; they keep no catalog state of
+//! their own.
 
 mod admission;
 mod api;
 mod error;
 pub mod metrics;
 mod openapi;
-mod operations;
 pub mod portal;
 pub mod slo;
 pub mod tls;
 
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use api::{entities, locations};
 use axum::Router;
@@ -27,40 +24,37 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use pave_catalog::Catalog;
 use pave_ingest::{IngestConfig, IngestError, IngestReport};
+use pave_platform::{Platform, Principal, Snapshot};
 use pave_store::{LocationRow, Store};
 
 pub use error::ApiError;
-pub use operations::{AncestryLink, LocationError};
 
-/// Shared server state.
+/// Shared server state: the platform, plus what only the server has (the admission policy
+/// and the live SLO status reader).
 pub struct AppState {
-    pub store: Arc<dyn Store>,
-    pub ingest: IngestConfig,
-    catalog: RwLock<Arc<Catalog>>,
-    /// One ingestion (or other catalog write) at a time; readers never take it.
-    pub(crate) refresh_lock: tokio::sync::Mutex<()>,
-    ready: AtomicBool,
-    /// The guardrails the admission webhook applies (swappable, like the catalog index).
+    pub platform: Arc<Platform>,
+    /// The guardrails the admission webhook applies (swappable, like the snapshot).
     policy: RwLock<Arc<pave_policy::Policy>>,
-    /// SLOs attached to entities (`pave.dev/slo`), rebuilt with the index.
-    slos: RwLock<Arc<slo::SloIndex>>,
     /// Live SLO status (`--prometheus-url`).
     live: RwLock<Option<Arc<slo::LiveStatus>>>,
 }
 
+/// Who the server acts for. Until sign-in exists (the identity issue), every request is the
+/// operator's.
+pub(crate) const PRINCIPAL: Principal = Principal::Operator;
+
 impl AppState {
     pub fn new(store: Arc<dyn Store>, ingest: IngestConfig) -> Arc<Self> {
+        Self::with_platform(Platform::new(store, ingest))
+    }
+
+    pub fn with_platform(platform: Arc<Platform>) -> Arc<Self> {
         Arc::new(AppState {
-            store,
-            ingest,
-            catalog: RwLock::new(Arc::new(Catalog::default())),
-            refresh_lock: tokio::sync::Mutex::new(()),
-            ready: AtomicBool::new(false),
+            platform,
             policy: RwLock::new(Arc::new(pave_policy::Policy::new(
                 pave_policy::PolicyConfig::default(),
                 pave_policy::Exceptions::default(),
             ))),
-            slos: RwLock::new(Arc::new(slo::SloIndex::default())),
             live: RwLock::new(None),
         })
     }
@@ -82,15 +76,22 @@ impl AppState {
         }
     }
 
-    /// The SLOs attached to entities (cheap: an `Arc` clone).
-    pub fn slos(&self) -> Arc<slo::SloIndex> {
-        match self.slos.read() {
-            Ok(guard) => Arc::clone(&guard),
-            Err(poisoned) => Arc::clone(&poisoned.into_inner()),
-        }
+    /// What readers see now: the catalog and its SLOs, built together.
+    pub fn snapshot(&self) -> Arc<Snapshot> {
+        self.platform.snapshot()
     }
 
-    /// Where live SLO status is read from, if anywhere.
+    /// The current index (cheap: an `Arc` clone).
+    pub fn catalog(&self) -> Arc<Catalog> {
+        Arc::clone(&self.snapshot().catalog)
+    }
+
+    /// The SLOs attached to entities (cheap: an `Arc` clone).
+    pub fn slos(&self) -> Arc<pave_platform::SloIndex> {
+        Arc::clone(&self.snapshot().slos)
+    }
+
+    /// Live SLO status, if a Prometheus was named.
     pub fn live_status(&self) -> Option<Arc<slo::LiveStatus>> {
         match self.live.read() {
             Ok(guard) => guard.clone(),
@@ -111,137 +112,28 @@ impl AppState {
         Ok(())
     }
 
-    /// Re-reads the SLO specs entities name (after ingestion; the specs may have changed
-    /// even when the entities did not).
-    async fn rebuild_slos(&self) {
-        let catalog = self.catalog();
-        let git_cache = self.ingest.git_cache.clone();
-        let built =
-            tokio::task::spawn_blocking(move || slo::SloIndex::build(&catalog, &git_cache)).await;
-        let index = match built {
-            Ok(index) => Arc::new(index),
-            Err(e) => {
-                tracing::error!(error = %e, "reading SLO specs failed");
-                return;
-            }
-        };
-        if !index.is_empty() {
-            tracing::info!(entities = index.len(), "SLO specs read");
-        }
-        match self.slos.write() {
-            Ok(mut guard) => *guard = index,
-            Err(poisoned) => *poisoned.into_inner() = index,
-        }
-    }
-
-    /// The current index (cheap: an `Arc` clone).
-    pub fn catalog(&self) -> Arc<Catalog> {
-        match self.catalog.read() {
-            Ok(guard) => Arc::clone(&guard),
-            Err(poisoned) => Arc::clone(&poisoned.into_inner()),
-        }
-    }
-
-    /// Rebuilds the index from the store and swaps it in.
+    /// Rebuilds the snapshot from the store.
     ///
     /// # Errors
-    /// When the store cannot be read or building the index failed; the old index stays.
+    /// As [`Platform::reload`].
     pub async fn reload(&self) -> Result<(), IngestError> {
-        let started = Instant::now();
-        let catalog = pave_ingest::load_catalog(self.store.as_ref()).await?;
-        record_catalog_metrics(&catalog);
-        let entities = catalog.len();
-        match self.catalog.write() {
-            Ok(mut guard) => *guard = Arc::new(catalog),
-            Err(poisoned) => *poisoned.into_inner() = Arc::new(catalog),
-        }
-        self.rebuild_slos().await;
-        self.ready.store(true, Ordering::Release);
-        tracing::info!(
-            entities,
-            elapsed_ms = started.elapsed().as_millis() as u64,
-            rss_mb = resident_mb(),
-            "catalog index rebuilt"
-        );
-        Ok(())
+        self.platform.reload().await
     }
 
-    /// Unregisters a location and drops its entities. Holds the refresh lock so that a refresh
-    /// running now does not write entities for a location that is gone (its batch would fail
-    /// and lose every other location's refresh).
-    pub async fn remove_location(&self, id: &str) -> Result<bool, IngestError> {
-        let _guard = self.refresh_lock.lock().await;
-        if !self.store.delete_location(id).await? {
-            return Ok(false);
-        }
-        self.reload().await?;
-        Ok(true)
-    }
-
-    /// Ingests `locations`, then rebuilds the index.
+    /// Reads `locations` (as the operator), then rebuilds the snapshot.
+    ///
+    /// # Errors
+    /// As [`Platform::refresh`].
     pub async fn refresh(&self, locations: &[LocationRow]) -> Result<IngestReport, IngestError> {
-        let _guard = self.refresh_lock.lock().await;
-        let started = Instant::now();
-        let result = pave_ingest::ingest(self.store.as_ref(), &self.ingest, locations, None).await;
-        ::metrics::histogram!("pave_ingest_duration_seconds")
-            .record(started.elapsed().as_secs_f64());
-        let report = match result {
-            Ok(report) => report,
-            Err(e) => {
-                ::metrics::counter!("pave_ingest_runs_total", "outcome" => "error").increment(1);
-                return Err(e);
-            }
-        };
-        let totals = report.totals();
-        let outcome = if report.has_failures() {
-            "partial"
-        } else {
-            "ok"
-        };
-        ::metrics::counter!("pave_ingest_runs_total", "outcome" => outcome).increment(1);
-        ::metrics::counter!("pave_ingest_rejected_total").increment(totals.rejected as u64);
-        for d in report.diagnostics().filter(|d| d.is_error()).take(20) {
-            tracing::warn!("{d}");
-        }
-        tracing::info!(
-            added = totals.added,
-            updated = totals.updated,
-            removed = totals.removed,
-            rejected = totals.rejected,
-            errors = totals.errors,
-            elapsed_ms = report.duration_ms,
-            rss_mb = resident_mb(),
-            "ingestion finished"
-        );
-        let changed = totals.added + totals.updated + totals.removed > 0;
-        if changed || !self.ready.load(Ordering::Acquire) {
-            self.reload().await?;
-        } else {
-            self.rebuild_slos().await;
-        }
-        Ok(report)
+        self.platform.refresh(&PRINCIPAL, locations, None).await
     }
 
-    /// Ingests every registered location.
+    /// Reads every registered location (as the scheduler).
+    ///
+    /// # Errors
+    /// As [`Platform::refresh`].
     pub async fn refresh_all(&self) -> Result<IngestReport, IngestError> {
-        let locations = self.store.locations().await?;
-        self.refresh(&locations).await
-    }
-}
-
-/// Resident memory in MiB (Linux; 0 elsewhere), for logs.
-fn resident_mb() -> u64 {
-    std::fs::read_to_string("/proc/self/statm")
-        .ok()
-        .and_then(|s| s.split_whitespace().nth(1)?.parse::<u64>().ok())
-        .map_or(0, |pages| pages * 4096 / (1024 * 1024))
-}
-
-fn record_catalog_metrics(catalog: &Catalog) {
-    ::metrics::gauge!("pave_catalog_entities_total").set(catalog.len() as f64);
-    let kinds = catalog.facets(None, None, &["kind".to_owned()]);
-    for (kind, count) in kinds.into_iter().flat_map(|(_, values)| values) {
-        ::metrics::gauge!("pave_catalog_entities", "kind" => kind).set(count as f64);
+        self.platform.refresh_all(&Principal::Scheduler).await
     }
 }
 
@@ -328,17 +220,32 @@ pub fn router(state: Arc<AppState>) -> Router {
 /// Largest AdmissionReview accepted (objects are at most ~1.5 MiB in etcd, twice for updates).
 pub const ADMISSION_BODY_LIMIT: usize = 8 * 1024 * 1024;
 
+/// How long `/readyz` waits for the database.
+const READY_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Ready means serving a loaded snapshot. A database that does not answer is reported (body
+/// and `pave_database_up`) but does not take the server out of rotation: reads are served
+/// from memory.
 async fn readyz(State(state): State<Arc<AppState>>) -> Response {
-    if !state.ready.load(Ordering::Acquire) {
+    if !state.platform.is_loaded() {
         return (StatusCode::SERVICE_UNAVAILABLE, "catalog not loaded yet").into_response();
     }
-    match state.store.locations().await {
-        Ok(_) => "ready".into_response(),
-        Err(e) => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            format!("database unavailable: {e}"),
-        )
-            .into_response(),
+    let check = tokio::time::timeout(READY_TIMEOUT, state.platform.store().locations()).await;
+    let problem = match check {
+        Ok(Ok(_)) => None,
+        Ok(Err(e)) => Some(format!("database unavailable: {e}")),
+        Err(_) => Some(format!(
+            "database unavailable: no answer within {} s",
+            READY_TIMEOUT.as_secs()
+        )),
+    };
+    ::metrics::gauge!("pave_database_up").set(if problem.is_some() { 0.0 } else { 1.0 });
+    match problem {
+        None => "ready".into_response(),
+        Some(problem) => {
+            tracing::warn!("{problem}");
+            format!("ready (serving the loaded catalog; {problem})").into_response()
+        }
     }
 }
 

@@ -25,7 +25,7 @@ async fn demo() -> Demo {
         .unwrap();
     let state = AppState::new(Arc::new(store), IngestConfig::default());
     let locations = pave_ingest::register(
-        state.store.as_ref(),
+        state.platform.store().as_ref(),
         &[Source::Path(demo_dir.join("catalog-info.yaml"))],
     )
     .await
@@ -596,7 +596,7 @@ spec:
         .await
         .unwrap();
     let state = AppState::new(Arc::new(store), IngestConfig::default());
-    let locations = pave_ingest::register(state.store.as_ref(), &[Source::Path(file)])
+    let locations = pave_ingest::register(state.platform.store().as_ref(), &[Source::Path(file)])
         .await
         .unwrap();
     state.refresh(&locations).await.unwrap();

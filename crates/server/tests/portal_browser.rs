@@ -271,7 +271,7 @@ fn start_server(runtime: &tokio::runtime::Runtime, dir: &Path) -> SocketAddr {
             .unwrap();
         let state = AppState::new(Arc::new(store), IngestConfig::default());
         let locations = pave_ingest::register(
-            state.store.as_ref(),
+            state.platform.store().as_ref(),
             &[Source::Path(demo_dir.join("catalog-info.yaml"))],
         )
         .await

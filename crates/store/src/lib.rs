@@ -196,8 +196,9 @@ pub trait Store: Send + Sync {
     /// The heads of the entities one location produced (bodies only for Locations).
     async fn location_entity_heads(&self, location_id: &str) -> Result<Vec<EntityHead>>;
 
-    /// `(entity_ref, location_id)` for every entity, to detect conflicting claims.
-    async fn entity_owners(&self) -> Result<Vec<(String, String)>>;
+    /// `(entity_ref, location_id)` for those of `refs` that are stored, to detect
+    /// conflicting claims.
+    async fn entity_owners_of(&self, refs: &[String]) -> Result<Vec<(String, String)>>;
 
     /// The location and parent of one entity (`entity_ref` canonical, lower-cased).
     async fn entity_origin(&self, entity_ref: &str) -> Result<Option<EntityOrigin>>;

@@ -209,11 +209,20 @@ impl $crate::Store for $store {
             .collect())
     }
 
-    async fn entity_owners(&self) -> $crate::Result<Vec<(String, String)>> {
-        ::sqlx::query_as(::sqlx::AssertSqlSafe(sql("SELECT entity_ref, location_id FROM entities")))
-            .fetch_all(&self.pool)
-            .await
-            .map_err(q("reading entity owners"))
+    async fn entity_owners_of(&self, refs: &[String]) -> $crate::Result<Vec<(String, String)>> {
+        let mut owners = Vec::new();
+        for chunk in refs.chunks($crate::ROWS_PER_STATEMENT) {
+            let sql = format!(
+                "SELECT entity_ref, location_id FROM entities WHERE entity_ref IN {}",
+                $crate::in_list(1, chunk.len(), placeholder)
+            );
+            let mut query = ::sqlx::query_as::<_, (String, String)>(::sqlx::AssertSqlSafe(sql));
+            for r in chunk {
+                query = query.bind(r);
+            }
+            owners.extend(query.fetch_all(&self.pool).await.map_err(q("reading entity owners"))?);
+        }
+        Ok(owners)
     }
 
     async fn entity_origin(&self, entity_ref: &str) -> $crate::Result<Option<$crate::EntityOrigin>> {
@@ -297,9 +306,12 @@ async fn apply_in(tx: &mut ::sqlx::Transaction<'_, $db>, batch: &$crate::Batch) 
         let columns: Vec<&str> = ENTITY_COLUMNS.split(", ").collect();
         let mut sql = $crate::multi_row_insert("entities", &columns, chunk.len(), placeholder);
         sql.push_str(
-            " ON CONFLICT (entity_ref) DO UPDATE SET uid = excluded.uid, location_id = excluded.location_id, \
+            // An entity keeps its uid for ever, and a row another location owns is left to it
+            // (two readings racing for one ref: the first claimant keeps it).
+            " ON CONFLICT (entity_ref) DO UPDATE SET \
              location_key = excluded.location_key, body = excluded.body, relations = excluded.relations, \
-             hash = excluded.hash, updated_at = excluded.updated_at, parent_ref = excluded.parent_ref",
+             hash = excluded.hash, updated_at = excluded.updated_at, parent_ref = excluded.parent_ref \
+             WHERE entities.location_id = excluded.location_id",
         );
         let mut query = ::sqlx::query(::sqlx::AssertSqlSafe(sql));
         for e in chunk {

@@ -30,6 +30,7 @@ pub async fn run_all(store: &dyn Store) {
     deleting_a_location_removes_what_it_produced(store).await;
     locations_are_updated_unless_taken(store).await;
     origins_and_parents(store).await;
+    uids_and_owners_do_not_change_on_upsert(store).await;
 }
 
 async fn locations_are_registered_once(store: &dyn Store) {
@@ -114,8 +115,17 @@ async fn batches_upsert_and_delete(store: &dyn Store) {
         visited, expected,
         "visit streams every row in entity_ref order"
     );
-    let owners = store.entity_owners().await.unwrap();
-    assert!(owners.contains(&("component:default/one".into(), loc.id.clone())));
+    let owners = store
+        .entity_owners_of(&[
+            "component:default/one".into(),
+            "component:default/none".into(),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(
+        owners,
+        vec![("component:default/one".into(), loc.id.clone())]
+    );
     store.apply(&Batch::default()).await.unwrap();
 }
 
@@ -350,4 +360,54 @@ async fn origins_and_parents(store: &dyn Store) {
         "a new parent leaves the entity as it was"
     );
     assert!(store.delete_location(&loc.id).await.unwrap());
+}
+
+async fn uids_and_owners_do_not_change_on_upsert(store: &dyn Store) {
+    let (a, _) = store.add_location("file", "/catalog/ua", 1).await.unwrap();
+    let (b, _) = store.add_location("file", "/catalog/ub", 1).await.unwrap();
+    let first = entity(&a.id, "u1", "{\"v\":1}");
+    store
+        .apply(&Batch {
+            upsert_entities: vec![first.clone()],
+            ..Batch::default()
+        })
+        .await
+        .unwrap();
+    // The same location writes it again with another uid (a second replica's reading):
+    // the body changes, the uid does not.
+    let mut again = entity(&a.id, "u1", "{\"v\":2}");
+    again.uid = "another-uid".into();
+    store
+        .apply(&Batch {
+            upsert_entities: vec![again],
+            ..Batch::default()
+        })
+        .await
+        .unwrap();
+    let rows = store.location_entities(&a.id).await.unwrap();
+    assert_eq!(
+        (rows[0].uid.as_str(), rows[0].body.as_str()),
+        (first.uid.as_str(), "{\"v\":2}")
+    );
+    // Another location cannot take a row over by writing the same ref.
+    let mut taker = entity(&b.id, "u1", "{\"v\":3}");
+    taker.uid = "taker".into();
+    store
+        .apply(&Batch {
+            upsert_entities: vec![taker],
+            ..Batch::default()
+        })
+        .await
+        .unwrap();
+    let owners = store
+        .entity_owners_of(&["component:default/u1".into()])
+        .await
+        .unwrap();
+    assert_eq!(owners, vec![("component:default/u1".into(), a.id.clone())]);
+    assert_eq!(
+        store.location_entities(&a.id).await.unwrap()[0].body,
+        "{\"v\":2}"
+    );
+    assert!(store.delete_location(&a.id).await.unwrap());
+    assert!(store.delete_location(&b.id).await.unwrap());
 }

@@ -13,13 +13,12 @@ use pave_catalog::query::{
     Direction, EntitiesRequest, FieldSelection, FullTextFilter, OrderField, Predicate, QueryPage,
     QueryRequest,
 };
-use pave_catalog::{CatalogRules, ProcessContext, process_entity};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::{Params, body, json_array, json_response};
-use crate::AppState;
 use crate::error::ApiError;
+use crate::{AppState, PRINCIPAL};
 
 /// Renders a JSON array of entities a chunk (about 64 KiB) at a time.
 struct JsonArrayChunks {
@@ -377,7 +376,8 @@ pub(crate) async fn ancestry(
 ) -> Result<Response, ApiError> {
     let key = entity_key(&kind, &namespace, &name);
     let (root, links) = state
-        .ancestry(&key)
+        .platform
+        .ancestry(&PRINCIPAL, &key)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("No such entity {key}")))?;
     let items: Vec<Value> = links
@@ -411,7 +411,7 @@ pub(crate) async fn delete_by_uid(
     State(state): State<Arc<AppState>>,
     Path(uid): Path<String>,
 ) -> Result<Response, ApiError> {
-    state.remove_entity(&uid).await?;
+    state.platform.remove_entity(&PRINCIPAL, &uid).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -515,20 +515,15 @@ pub(crate) async fn validate_entity(
             request.location
         ));
     }
-    let rules: &CatalogRules = &state.ingest.rules;
-    let context = ProcessContext {
-        rules,
-        location: &request.location,
-        origin_location: &request.location,
-        placeholders: None,
-    };
-    match process_entity(request.entity, &context) {
-        Ok(_) => StatusCode::OK.into_response(),
-        Err(rejected) => {
-            let errors: Vec<Value> = rejected
-                .problems
-                .iter()
-                .map(|p| json!({"name": "InputError", "message": p.message, "path": p.dotted_path()}))
+    match state
+        .platform
+        .validate_entity(request.entity, &request.location)
+    {
+        Ok(()) => StatusCode::OK.into_response(),
+        Err(problems) => {
+            let errors: Vec<Value> = problems
+                .into_iter()
+                .map(|(message, path)| json!({"name": "InputError", "message": message, "path": path}))
                 .collect();
             (StatusCode::BAD_REQUEST, Json(json!({"errors": errors}))).into_response()
         }
@@ -551,28 +546,34 @@ pub(crate) async fn refresh(
     request: Result<Json<RefreshBody>, JsonRejection>,
 ) -> Result<Response, ApiError> {
     let request = body(request)?;
-    let locations = match request.entity_ref {
-        None => state.store.locations().await?,
+    let report = match request.entity_ref {
+        None => state.platform.refresh_all(&PRINCIPAL).await?,
         Some(entity_ref) => {
             let key = pave_catalog::EntityRef::parse(&entity_ref, Some("component"), "default")
                 .map_err(|e| ApiError::Input(e.to_string()))?
                 .key();
-            let origin = state
-                .store
-                .entity_origin(&key)
-                .await?
-                .ok_or_else(|| ApiError::NotFound(format!("No entity {key}")))?;
             state
-                .store
-                .location(&origin.location_id)
+                .platform
+                .refresh_entity(&PRINCIPAL, &key)
                 .await?
-                .into_iter()
-                .collect()
+                .ok_or_else(|| ApiError::NotFound(format!("No entity {key}")))?
         }
     };
-    state
-        .refresh(&locations)
-        .await
-        .map_err(|e| ApiError::internal("ingestion failed", e))?;
+    // A source that could not be read is not a successful refresh.
+    let failed: Vec<String> = report
+        .locations
+        .iter()
+        .filter_map(|l| {
+            l.failed
+                .as_ref()
+                .map(|why| format!("{}:{}: {why}", l.kind, l.target))
+        })
+        .collect();
+    if !failed.is_empty() {
+        return Err(ApiError::Unavailable(format!(
+            "could not read {}",
+            failed.join("; ")
+        )));
+    }
     Ok(StatusCode::OK.into_response())
 }

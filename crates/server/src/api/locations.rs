@@ -15,22 +15,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::{Params, body};
-use crate::AppState;
 use crate::error::ApiError;
-use crate::operations::LocationError;
-
-impl From<LocationError> for ApiError {
-    fn from(e: LocationError) -> Self {
-        match e {
-            LocationError::Invalid(message) => ApiError::Input(message),
-            LocationError::NotFound(_) => ApiError::NotFound(e.to_string()),
-            LocationError::Conflict(_) => ApiError::Conflict(e.to_string()),
-            LocationError::Store(e) => e.into(),
-            LocationError::Ingest(e) => ApiError::internal("ingestion failed", e),
-        }
-    }
-}
-
+use crate::{AppState, PRINCIPAL};
 /// A location as Backstage's `Location` type has it: `{id, type, target, entityRef}`.
 fn location_json(l: &LocationRow) -> Value {
     json!({
@@ -47,7 +33,7 @@ fn location_json(l: &LocationRow) -> Value {
 pub(crate) async fn list_locations(
     State(state): State<Arc<AppState>>,
 ) -> Result<Response, ApiError> {
-    let locations = state.store.locations().await?;
+    let locations = state.platform.locations(&PRINCIPAL).await?;
     let items: Vec<Value> = locations
         .iter()
         .map(|l| json!({"data": location_json(l)}))
@@ -156,8 +142,8 @@ pub(crate) async fn query_locations(
         check_location_keys(p)?;
     }
     let mut matching: Vec<Value> = state
-        .store
-        .locations()
+        .platform
+        .locations(&PRINCIPAL)
         .await?
         .iter()
         .map(location_json)
@@ -201,8 +187,8 @@ pub(crate) async fn get_location(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let location = state
-        .store
-        .location(&id)
+        .platform
+        .location(&PRINCIPAL, &id)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("Found no location with ID {id}")))?;
     let mut value = location_json(&location);
@@ -225,7 +211,8 @@ pub(crate) async fn location_by_entity(
 ) -> Result<Response, ApiError> {
     let key = format!("{kind}:{namespace}/{name}").to_lowercase();
     let location = state
-        .location_of(&key)
+        .platform
+        .location_of(&PRINCIPAL, &key)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("found no entity for ref {key}")))?;
     Ok(Json(location_json(&location)).into_response())
@@ -270,16 +257,10 @@ pub(crate) async fn add_location(
         }
     };
     if params.flag("dryRun") {
-        let (source, kind, target) = state.resolve_location(&request.kind, &request.target)?;
-        let preview = pave_ingest::preview(&source, &state.ingest)
-            .await
-            .map_err(|e| ApiError::Input(e.to_string()))?;
-        let exists = state
-            .store
-            .locations()
-            .await?
-            .iter()
-            .any(|l| l.kind == kind && l.target == target);
+        let (kind, target, preview, exists) = state
+            .platform
+            .preview_location(&PRINCIPAL, &request.kind, &request.target)
+            .await?;
         return Ok((
             StatusCode::CREATED,
             Json(json!({
@@ -297,14 +278,13 @@ pub(crate) async fn add_location(
             .into_response());
     }
     let (location, existed, report) = state
-        .add_location(&request.kind, &request.target, refresh_existing)
+        .platform
+        .add_location(&PRINCIPAL, &request.kind, &request.target, refresh_existing)
         .await?;
-    let catalog = state.catalog();
-    let rows = state.store.location_entities(&location.id).await?;
-    let entities: Vec<Value> = rows
-        .iter()
-        .filter_map(|r| catalog.get(&r.entity_ref).map(|rec| rec.entity()))
-        .collect();
+    let entities = state
+        .platform
+        .location_entities(&PRINCIPAL, &location.id)
+        .await?;
     let mut answer = json!({
         "location": location_json(&location),
         "entities": entities,
@@ -327,7 +307,8 @@ pub(crate) async fn update_location(
 ) -> Result<Response, ApiError> {
     let request = body(request)?;
     let location = state
-        .update_location(&id, &request.kind, &request.target)
+        .platform
+        .update_location(&PRINCIPAL, &id, &request.kind, &request.target)
         .await?;
     Ok(Json(location_json(&location)).into_response())
 }
@@ -340,7 +321,7 @@ pub(crate) async fn delete_location(
     State(state): State<Arc<AppState>>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    if !state.remove_location(&id).await? {
+    if !state.platform.remove_location(&PRINCIPAL, &id).await? {
         return Err(ApiError::NotFound(format!(
             "Found no location with ID {id}"
         )));
@@ -385,20 +366,24 @@ fn entity_name(text: &str) -> String {
 /// What a repository or folder holds for the catalog: its catalog files, or an entity to
 /// generate for it (Backstage's "register existing component").
 #[utoipa::path(post, path = "/api/catalog/analyze-location", tag = "locations", request_body = AnalyzeBody,
-    responses((status = 200, description = "`{existingEntityFiles: [{location, isRegistered, entity}], generateEntities: [{entity, fields}]}`"), (status = 400, description = "Unreadable or not allowed")))]
+    responses((status = 200, description = "`{existingEntityFiles: [{location, isRegistered, entity}], generateEntities: [{entity, fields}]}`"), (status = 400, description = "Not a location pave reads, or not allowed"), (status = 503, description = "The source cannot be read")))]
 pub(crate) async fn analyze_location(
     State(state): State<Arc<AppState>>,
     request: Result<Json<AnalyzeBody>, JsonRejection>,
 ) -> Result<Response, ApiError> {
     let request = body(request)?;
-    let (source, _, _) =
-        state.resolve_location(&request.location.kind, &request.location.target)?;
     let filename = request
         .catalog_filename
         .unwrap_or_else(|| "catalog-info.yaml".to_owned());
-    let analysis = pave_ingest::analyze(&source, &state.ingest, &filename)
-        .await
-        .map_err(|e| ApiError::Input(e.to_string()))?;
+    let analysis = state
+        .platform
+        .analyze_location(
+            &PRINCIPAL,
+            &request.location.kind,
+            &request.location.target,
+            &filename,
+        )
+        .await?;
     let catalog = state.catalog();
     let existing: Vec<Value> = analysis
         .files

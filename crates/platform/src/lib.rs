@@ -1,0 +1,350 @@
+//! The application layer of the catalog: one [`Platform`] owns the store, the snapshot that
+//! readers see, and every operation the server, the CLI and the scheduler perform. Front
+//! ends translate HTTP requests and arguments into calls here; nothing else writes.
+//!
+//! - **Every operation names its [`Principal`]**, so that authorization and audit have one
+//!   place to hook (today everyone is the local operator or the scheduler).
+//! - **Writes are serialized per source**: reading a location holds that location's lock
+//!   only, so a slow git host delays refreshes of its own source, not registrations of
+//!   others. Each location's reading is one transaction.
+//! - **Reads go through one immutable [`Snapshot`]** (the catalog index and the SLOs of its
+//!   entities), rebuilt after changes and swapped atomically; rebuilds are coalesced.
+
+mod locks;
+mod operations;
+pub mod slo;
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+use std::time::Instant;
+
+use pave_catalog::Catalog;
+use pave_ingest::{IngestConfig, IngestError, IngestReport, Progress, Source};
+use pave_store::{LocationRow, Store, StoreError};
+
+pub use operations::{AncestryLink, LocationError};
+pub use slo::SloIndex;
+
+/// Who asks for an operation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Principal {
+    /// A person at the controls: the CLI, and every caller of the server until sign-in
+    /// exists (whoever can reach the server).
+    Operator,
+    /// The platform itself: the scheduled refreshes and the reading of sources at start.
+    Scheduler,
+}
+
+/// What readers see, built together and swapped as one.
+#[derive(Default)]
+pub struct Snapshot {
+    pub catalog: Arc<Catalog>,
+    pub slos: Arc<SloIndex>,
+}
+
+/// The catalog's application layer. Cheap to share (`Arc`); every method may be called
+/// from any task.
+pub struct Platform {
+    store: Arc<dyn Store>,
+    ingest: IngestConfig,
+    snapshot: RwLock<Arc<Snapshot>>,
+    /// Whether a snapshot has been loaded from the store since start.
+    loaded: AtomicBool,
+    /// One lock per location: reading a source, moving or removing it.
+    sources: locks::SourceLocks,
+    /// Index rebuilds, one at a time.
+    rebuild: tokio::sync::Mutex<()>,
+    /// Changes written (counted) and the count the snapshot was built from, so that several
+    /// writes that finish together rebuild once.
+    changes: AtomicU64,
+    built: AtomicU64,
+    /// Whether writes rebuild the snapshot (a server) or leave it to an explicit
+    /// [`Platform::reload`] (a one-shot CLI command that never reads it).
+    keeps_snapshot: bool,
+}
+
+impl Platform {
+    /// A platform that serves: every change rebuilds the snapshot.
+    pub fn new(store: Arc<dyn Store>, ingest: IngestConfig) -> Arc<Platform> {
+        Self::build(store, ingest, true)
+    }
+
+    /// A platform for one command that writes and exits: changes are not followed by a
+    /// snapshot rebuild (call [`Platform::reload`] to read one).
+    pub fn without_snapshot(store: Arc<dyn Store>, ingest: IngestConfig) -> Arc<Platform> {
+        Self::build(store, ingest, false)
+    }
+
+    fn build(store: Arc<dyn Store>, ingest: IngestConfig, keeps_snapshot: bool) -> Arc<Platform> {
+        Arc::new(Platform {
+            store,
+            ingest,
+            snapshot: RwLock::new(Arc::new(Snapshot::default())),
+            loaded: AtomicBool::new(false),
+            sources: locks::SourceLocks::default(),
+            rebuild: tokio::sync::Mutex::new(()),
+            changes: AtomicU64::new(0),
+            built: AtomicU64::new(0),
+            keeps_snapshot,
+        })
+    }
+
+    /// The store (for reads the platform has no operation for yet, and for health checks).
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    /// How sources are read.
+    pub fn ingest_config(&self) -> &IngestConfig {
+        &self.ingest
+    }
+
+    /// What readers see now (cheap: an `Arc` clone).
+    pub fn snapshot(&self) -> Arc<Snapshot> {
+        match self.snapshot.read() {
+            Ok(guard) => Arc::clone(&guard),
+            Err(poisoned) => Arc::clone(&poisoned.into_inner()),
+        }
+    }
+
+    /// Whether a snapshot has been loaded from the store (readiness).
+    pub fn is_loaded(&self) -> bool {
+        self.loaded.load(Ordering::Acquire)
+    }
+
+    fn swap(&self, snapshot: Snapshot) {
+        let snapshot = Arc::new(snapshot);
+        match self.snapshot.write() {
+            Ok(mut guard) => *guard = snapshot,
+            Err(poisoned) => *poisoned.into_inner() = snapshot,
+        }
+    }
+
+    /// Rebuilds the snapshot from the store unless it already holds every change written so
+    /// far, and swaps it in.
+    ///
+    /// # Errors
+    /// When the store cannot be read or building the index failed; the old snapshot stays.
+    pub async fn reload(&self) -> Result<(), IngestError> {
+        let wanted = self.changes.load(Ordering::Acquire);
+        let _guard = self.rebuild.lock().await;
+        if self.is_loaded() && self.built.load(Ordering::Acquire) >= wanted {
+            return Ok(());
+        }
+        let started = Instant::now();
+        let catalog = Arc::new(pave_ingest::load_catalog(self.store.as_ref()).await?);
+        record_catalog_metrics(&catalog);
+        let slos = self.read_slos(&catalog).await?;
+        let entities = catalog.len();
+        self.swap(Snapshot { catalog, slos });
+        self.built.store(wanted, Ordering::Release);
+        self.loaded.store(true, Ordering::Release);
+        tracing::info!(
+            entities,
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            rss_mb = resident_mb(),
+            "catalog index rebuilt"
+        );
+        Ok(())
+    }
+
+    /// Re-reads the SLO specs entities name (the specs may change when the entities do
+    /// not) and swaps in a snapshot with them.
+    async fn reread_slos(&self) -> Result<(), IngestError> {
+        let _guard = self.rebuild.lock().await;
+        let catalog = Arc::clone(&self.snapshot().catalog);
+        let slos = self.read_slos(&catalog).await?;
+        self.swap(Snapshot { catalog, slos });
+        Ok(())
+    }
+
+    async fn read_slos(&self, catalog: &Arc<Catalog>) -> Result<Arc<SloIndex>, IngestError> {
+        let catalog = Arc::clone(catalog);
+        let git_cache = self.ingest.git_cache.clone();
+        let index = tokio::task::spawn_blocking(move || SloIndex::build(&catalog, &git_cache))
+            .await
+            .map_err(|e| IngestError::Worker(format!("reading SLO specs failed: {e}")))?;
+        if !index.is_empty() {
+            tracing::info!(entities = index.len(), "SLO specs read");
+        }
+        Ok(Arc::new(index))
+    }
+
+    /// Notes that the store changed, then rebuilds the snapshot.
+    async fn changed(&self) -> Result<(), IngestError> {
+        self.changes.fetch_add(1, Ordering::AcqRel);
+        if !self.keeps_snapshot {
+            return Ok(());
+        }
+        self.reload().await
+    }
+
+    /// Registers `sources` (those not registered yet) and returns their locations in order.
+    ///
+    /// # Errors
+    /// Sources that cannot be registered (a missing path, a refused URL) and store failures.
+    pub async fn register(
+        &self,
+        _principal: &Principal,
+        sources: &[Source],
+    ) -> Result<Vec<LocationRow>, IngestError> {
+        pave_ingest::register(self.store.as_ref(), sources).await
+    }
+
+    /// The registered locations.
+    ///
+    /// # Errors
+    /// Store failures.
+    pub async fn locations(&self, _principal: &Principal) -> Result<Vec<LocationRow>, StoreError> {
+        self.store.locations().await
+    }
+
+    /// One registered location.
+    ///
+    /// # Errors
+    /// Store failures.
+    pub async fn location(
+        &self,
+        _principal: &Principal,
+        id: &str,
+    ) -> Result<Option<LocationRow>, StoreError> {
+        self.store.location(id).await
+    }
+
+    /// Reads `locations`, each under its own lock and in its own transaction, in order (the
+    /// first claimant of an entity keeps it), then rebuilds the snapshot once if anything
+    /// changed.
+    ///
+    /// # Errors
+    /// Store failures and failed workers; a location that cannot be read is a report, not
+    /// an error.
+    pub async fn refresh(
+        &self,
+        _principal: &Principal,
+        locations: &[LocationRow],
+        progress: Option<Arc<dyn Progress>>,
+    ) -> Result<IngestReport, IngestError> {
+        let started = Instant::now();
+        let mut report = IngestReport::default();
+        let mut changed = false;
+        for location in locations {
+            let _source = self.sources.lock(&location.id).await;
+            let result = pave_ingest::ingest(
+                self.store.as_ref(),
+                &self.ingest,
+                std::slice::from_ref(location),
+                progress.clone(),
+            )
+            .await;
+            let one = match result {
+                Ok(one) => one,
+                Err(e) => {
+                    ::metrics::counter!("pave_ingest_runs_total", "outcome" => "error")
+                        .increment(1);
+                    if changed {
+                        self.changed().await?;
+                    }
+                    return Err(e);
+                }
+            };
+            let totals = one.totals();
+            changed |= totals.added + totals.updated + totals.removed > 0;
+            report.locations.extend(one.locations);
+        }
+        report.duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        ::metrics::histogram!("pave_ingest_duration_seconds")
+            .record(started.elapsed().as_secs_f64());
+        let totals = report.totals();
+        let outcome = if report.has_failures() {
+            "partial"
+        } else {
+            "ok"
+        };
+        ::metrics::counter!("pave_ingest_runs_total", "outcome" => outcome).increment(1);
+        ::metrics::counter!("pave_ingest_rejected_total").increment(totals.rejected as u64);
+        for d in report.diagnostics().filter(|d| d.is_error()).take(20) {
+            tracing::warn!("{d}");
+        }
+        tracing::info!(
+            added = totals.added,
+            updated = totals.updated,
+            removed = totals.removed,
+            rejected = totals.rejected,
+            errors = totals.errors,
+            elapsed_ms = report.duration_ms,
+            rss_mb = resident_mb(),
+            "ingestion finished"
+        );
+        if changed || !self.is_loaded() {
+            self.changed().await?;
+        } else if self.keeps_snapshot {
+            self.reread_slos().await?;
+        }
+        Ok(report)
+    }
+
+    /// Reads every registered location.
+    ///
+    /// # Errors
+    /// As [`Platform::refresh`].
+    pub async fn refresh_all(&self, principal: &Principal) -> Result<IngestReport, IngestError> {
+        let locations = self.store.locations().await?;
+        self.refresh(principal, &locations, None).await
+    }
+
+    /// Reads the location `entity_ref` (canonical, lower case) came from. `None` when there
+    /// is no such entity.
+    ///
+    /// # Errors
+    /// As [`Platform::refresh`].
+    pub async fn refresh_entity(
+        &self,
+        principal: &Principal,
+        entity_ref: &str,
+    ) -> Result<Option<IngestReport>, IngestError> {
+        let Some(origin) = self.store.entity_origin(entity_ref).await? else {
+            return Ok(None);
+        };
+        let Some(location) = self.store.location(&origin.location_id).await? else {
+            return Ok(None);
+        };
+        self.refresh(principal, &[location], None).await.map(Some)
+    }
+
+    /// Unregisters a location and drops its entities. Holds the location's lock, so that a
+    /// reading of it running now does not write entities for a location that is gone.
+    ///
+    /// # Errors
+    /// Store failures and a failed rebuild.
+    pub async fn remove_location(
+        &self,
+        _principal: &Principal,
+        id: &str,
+    ) -> Result<bool, IngestError> {
+        let removed = {
+            let _source = self.sources.lock(id).await;
+            self.store.delete_location(id).await?
+        };
+        if removed {
+            self.sources.forget(id);
+            self.changed().await?;
+        }
+        Ok(removed)
+    }
+}
+
+/// Resident memory in MiB (Linux; 0 elsewhere), for logs.
+fn resident_mb() -> u64 {
+    std::fs::read_to_string("/proc/self/statm")
+        .ok()
+        .and_then(|s| s.split_whitespace().nth(1)?.parse::<u64>().ok())
+        .map_or(0, |pages| pages * 4096 / (1024 * 1024))
+}
+
+fn record_catalog_metrics(catalog: &Catalog) {
+    ::metrics::gauge!("pave_catalog_entities_total").set(catalog.len() as f64);
+    let kinds = catalog.facets(None, None, &["kind".to_owned()]);
+    for (kind, count) in kinds.into_iter().flat_map(|(_, values)| values) {
+        ::metrics::gauge!("pave_catalog_entities", "kind" => kind).set(count as f64);
+    }
+}

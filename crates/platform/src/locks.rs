@@ -1,0 +1,63 @@
+//! One lock per registered location: reading a source, moving it or removing it holds that
+//! source's lock only, so a slow source delays nothing but itself.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use tokio::sync::OwnedMutexGuard;
+
+#[derive(Default)]
+pub(crate) struct SourceLocks {
+    locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+impl SourceLocks {
+    /// Waits for the lock of location `id`.
+    pub(crate) async fn lock(&self, id: &str) -> OwnedMutexGuard<()> {
+        let lock = {
+            let mut locks = match self.locks.lock() {
+                Ok(guard) => guard,
+                Err(poisoned) => poisoned.into_inner(),
+            };
+            Arc::clone(locks.entry(id.to_owned()).or_default())
+        };
+        lock.lock_owned().await
+    }
+
+    /// Drops the lock of a location that is gone (a holder keeps its own `Arc`).
+    pub(crate) fn forget(&self, id: &str) {
+        let mut locks = match self.locks.lock() {
+            Ok(guard) => guard,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        locks.remove(id);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[tokio::test]
+    async fn one_source_waits_for_itself_only() {
+        let locks = Arc::new(SourceLocks::default());
+        let slow = locks.lock("slow").await;
+        // Another source is not held up.
+        tokio::time::timeout(Duration::from_millis(100), locks.lock("other"))
+            .await
+            .expect("another source's lock is free");
+        // The same source waits until the holder is done.
+        let waiting = {
+            let locks = Arc::clone(&locks);
+            tokio::spawn(async move { drop(locks.lock("slow").await) })
+        };
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert!(!waiting.is_finished());
+        drop(slow);
+        tokio::time::timeout(Duration::from_secs(1), waiting)
+            .await
+            .unwrap()
+            .unwrap();
+    }
+}

@@ -1,0 +1,410 @@
+//! SLOs attached to catalog entities: the `pave.dev/slo` annotation names SLO spec files
+//! (comma-separated, relative to the entity's catalog file), read into the snapshot each time
+//! the index is rebuilt (the specs may change when the entities do not).
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+use pave_catalog::Catalog;
+use pave_slo::{LoadOptions, SloSet, WindowsCatalog};
+use pave_slo_status::SloTarget;
+use serde_json::Value;
+
+/// The annotation naming an entity's SLO spec files.
+pub const ANNOTATION: &str = "pave.dev/slo";
+
+/// Largest SLO spec file read.
+const MAX_SPEC_BYTES: u64 = 4 * 1024 * 1024;
+
+/// One SLO attached to an entity.
+#[derive(Debug, Clone)]
+pub struct SloSummary {
+    pub id: String,
+    pub name: String,
+    pub service: String,
+    pub description: String,
+    pub objective_percent: f64,
+    /// The period, e.g. `30d`.
+    pub window: String,
+    /// The spec file, as shown.
+    pub file: String,
+    /// What to read from Prometheus (`None` when the period has no alert windows).
+    pub target: Option<SloTarget>,
+}
+
+/// The SLOs of one entity and the problems found reading them.
+#[derive(Debug, Clone, Default)]
+pub struct EntitySlos {
+    pub slos: Vec<SloSummary>,
+    pub problems: Vec<String>,
+}
+
+/// Entity key (`kind:namespace/name`, lower case) → its SLOs.
+#[derive(Debug, Default)]
+pub struct SloIndex {
+    entities: HashMap<String, EntitySlos>,
+}
+
+impl SloIndex {
+    /// The SLOs of the entity with index key `key`.
+    pub fn get(&self, key: &str) -> Option<&EntitySlos> {
+        self.entities.get(key)
+    }
+
+    /// Entities with the annotation.
+    pub fn len(&self) -> usize {
+        self.entities.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entities.is_empty()
+    }
+
+    /// Reads the specs of every entity of `catalog` that carries the annotation. Problems are
+    /// kept per entity (and logged); nothing here fails.
+    pub fn build(catalog: &Catalog, git_cache: &Path) -> SloIndex {
+        let windows = WindowsCatalog::builtin();
+        let mut entities = HashMap::new();
+        for record in catalog.records() {
+            if !record.json.contains(ANNOTATION) {
+                continue;
+            }
+            let entity = record.entity();
+            let Some(value) = annotation(&entity, ANNOTATION) else {
+                continue;
+            };
+            let slos = entity_slos(&entity, value, git_cache, &windows);
+            for problem in &slos.problems {
+                tracing::warn!(entity = %record.key, "{problem}");
+            }
+            entities.insert(record.key.to_string(), slos);
+        }
+        SloIndex { entities }
+    }
+}
+
+fn annotation<'a>(entity: &'a Value, key: &str) -> Option<&'a str> {
+    entity
+        .get("metadata")?
+        .get("annotations")?
+        .get(key)?
+        .as_str()
+}
+
+/// Where an entity's catalog file is, and the folder its relative paths must stay in.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SourceDir {
+    /// The folder of the catalog file.
+    pub dir: PathBuf,
+    /// The source root (the registered folder, or the git checkout).
+    pub boundary: PathBuf,
+}
+
+/// Finds the folder of the entity's catalog file from `backstage.io/managed-by-location`.
+fn source_dir(entity: &Value, git_cache: &Path) -> Result<SourceDir, String> {
+    let location = annotation(entity, "backstage.io/managed-by-location")
+        .ok_or("the entity has no backstage.io/managed-by-location annotation")?;
+    let origin = annotation(entity, "backstage.io/managed-by-origin-location").unwrap_or("");
+    source_dir_of(location, origin, git_cache)
+}
+
+/// [`source_dir`] on the annotation values.
+pub fn source_dir_of(location: &str, origin: &str, git_cache: &Path) -> Result<SourceDir, String> {
+    let unsupported = || {
+        format!(
+            "SLO specs are read only from file and git sources checked out locally (the entity comes from {location})"
+        )
+    };
+    if let Some(path) = location.strip_prefix("file:") {
+        let file = PathBuf::from(path);
+        let dir = file.parent().map(Path::to_path_buf).unwrap_or_default();
+        // The registered location: a folder is the root, a file's folder otherwise.
+        let boundary = match origin.strip_prefix("file:").map(PathBuf::from) {
+            Some(root) if root.is_dir() && dir.starts_with(&root) => root,
+            Some(root) => match root.parent() {
+                Some(parent) if dir.starts_with(parent) => parent.to_path_buf(),
+                _ => dir.clone(),
+            },
+            None => dir.clone(),
+        };
+        return Ok(SourceDir { dir, boundary });
+    }
+    if let Some(rest) = location.strip_prefix("git:") {
+        // `git:<url>#<ref>/<path in the checkout>`; the ref may contain slashes.
+        // The checkout is per ref: try each split of `<ref>/<path>` until a file is there.
+        let (url, rest) = rest.split_once('#').ok_or_else(unsupported)?;
+        let (checkout, file) = rest
+            .match_indices('/')
+            .find_map(|(i, _)| {
+                let checkout = pave_ingest::git_checkout_dir(url, &rest[..i], git_cache);
+                let checkout = std::fs::canonicalize(&checkout).ok()?;
+                let file = checkout.join(&rest[i + 1..]);
+                file.is_file().then_some((checkout, file))
+            })
+            .ok_or_else(unsupported)?;
+        let file = pave_ingest::resolve_lexically(&checkout, &file.display().to_string());
+        if !file.starts_with(&checkout) {
+            return Err(unsupported());
+        }
+        let dir = file.parent().map(Path::to_path_buf).unwrap_or_default();
+        return Ok(SourceDir {
+            dir,
+            boundary: checkout,
+        });
+    }
+    Err(unsupported())
+}
+
+/// Resolves one annotation entry against the catalog file's folder, refusing absolute
+/// paths, URLs and paths that leave the source root.
+pub fn resolve(source: &SourceDir, target: &str) -> Result<PathBuf, String> {
+    if target.contains("://") {
+        return Err(format!(
+            "{ANNOTATION}: {target}: remote specs are not fetched (name a file inside the source)"
+        ));
+    }
+    if Path::new(target).is_absolute() {
+        return Err(format!(
+            "{ANNOTATION}: {target}: absolute paths are not allowed (name a file relative to the catalog file)"
+        ));
+    }
+    let path = pave_ingest::resolve_lexically(&source.dir, target);
+    if !path.starts_with(&source.boundary) {
+        return Err(format!(
+            "{ANNOTATION}: {target}: {} is outside the source root {}",
+            path.display(),
+            source.boundary.display()
+        ));
+    }
+    Ok(path)
+}
+
+/// Reads `path` (bounded, UTF-8), refusing symbolic links that lead out of `boundary`.
+fn read_spec(path: &Path, boundary: &Path) -> Result<String, String> {
+    let real = std::fs::canonicalize(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => format!("{}: the SLO spec does not exist", path.display()),
+        _ => format!("{}: {e}", path.display()),
+    })?;
+    let real_boundary = std::fs::canonicalize(boundary).unwrap_or_else(|_| boundary.to_owned());
+    if !real.starts_with(&real_boundary) {
+        return Err(format!(
+            "{}: leads outside the source root {}",
+            path.display(),
+            boundary.display()
+        ));
+    }
+    let meta = std::fs::metadata(&real).map_err(|e| format!("{}: {e}", path.display()))?;
+    if !meta.is_file() {
+        return Err(format!("{}: not a file", path.display()));
+    }
+    if meta.len() > MAX_SPEC_BYTES {
+        return Err(format!(
+            "{}: larger than {} MiB",
+            path.display(),
+            MAX_SPEC_BYTES >> 20
+        ));
+    }
+    let bytes = std::fs::read(&real).map_err(|e| format!("{}: {e}", path.display()))?;
+    String::from_utf8(bytes).map_err(|_| format!("{}: not UTF-8 text", path.display()))
+}
+
+fn entity_slos(
+    entity: &Value,
+    value: &str,
+    git_cache: &Path,
+    windows: &WindowsCatalog,
+) -> EntitySlos {
+    let mut out = EntitySlos::default();
+    let source = match source_dir(entity, git_cache) {
+        Ok(source) => source,
+        Err(problem) => {
+            out.problems.push(problem);
+            return out;
+        }
+    };
+    let mut inputs: Vec<(String, String)> = Vec::new();
+    let mut seen = HashSet::new();
+    for target in value.split(',').map(str::trim).filter(|t| !t.is_empty()) {
+        let text = resolve(&source, target).and_then(|path| {
+            let text = read_spec(&path, &source.boundary)?;
+            Ok((path, text))
+        });
+        match text {
+            Ok((path, text)) => {
+                let name = path.display().to_string();
+                if seen.insert(name.clone()) {
+                    inputs.push((name, text));
+                }
+            }
+            Err(problem) => out.problems.push(problem),
+        }
+    }
+    if value.split(',').all(|t| t.trim().is_empty()) {
+        out.problems.push(format!(
+            "{ANNOTATION} is empty (name SLO spec files, comma-separated)"
+        ));
+    }
+    let refs: Vec<(&str, &str)> = inputs
+        .iter()
+        .map(|(n, t)| (n.as_str(), t.as_str()))
+        .collect();
+    let (set, mut problems) = SloSet::load(&refs, &LoadOptions::default());
+    problems.extend(set.duplicates());
+    out.problems
+        .extend(problems.iter().map(ToString::to_string));
+    let mut ids = HashSet::new();
+    for slo in set.slos() {
+        if !ids.insert(slo.id.clone()) {
+            continue;
+        }
+        let target = match windows.require(slo.period) {
+            Ok(w) => Some(SloTarget::from_slo(slo, w)),
+            Err(e) => {
+                out.problems.push(
+                    pave_slo::Diagnostic::new(
+                        &slo.source.file,
+                        Some(slo.source.position),
+                        e.to_string(),
+                    )
+                    .to_string(),
+                );
+                None
+            }
+        };
+        out.slos.push(SloSummary {
+            id: slo.id.clone(),
+            name: slo.name.clone(),
+            service: slo.service.clone(),
+            description: slo.description.clone(),
+            objective_percent: slo.objective_percent,
+            window: slo.period.to_string(),
+            file: slo.source.file.clone(),
+            target,
+        });
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn source(root: &Path) -> SourceDir {
+        SourceDir {
+            dir: root.join("services/api"),
+            boundary: root.to_path_buf(),
+        }
+    }
+
+    #[test]
+    fn git_entities_resolve_in_their_refs_checkout() {
+        let cache = tempfile::tempdir().unwrap();
+        let url = "https://git.example.com/org/repo.git";
+        // Refs may contain slashes; each ref has a checkout of its own.
+        for (reference, owner) in [("release/1.0", "old"), ("main", "new")] {
+            let checkout = pave_ingest::git_checkout_dir(url, reference, cache.path());
+            std::fs::create_dir_all(checkout.join("svc")).unwrap();
+            std::fs::write(checkout.join("svc/catalog-info.yaml"), owner).unwrap();
+        }
+        for reference in ["release/1.0", "main"] {
+            let location = format!("git:{url}#{reference}/svc/catalog-info.yaml");
+            let found = source_dir_of(&location, &format!("git:{url}"), cache.path()).unwrap();
+            let checkout =
+                std::fs::canonicalize(pave_ingest::git_checkout_dir(url, reference, cache.path()))
+                    .unwrap();
+            assert_eq!(found.boundary, checkout, "{reference}");
+            assert_eq!(found.dir, checkout.join("svc"), "{reference}");
+        }
+        let missing = format!("git:{url}#main/none/catalog-info.yaml");
+        assert!(source_dir_of(&missing, "", cache.path()).is_err());
+    }
+
+    #[test]
+    fn resolves_relative_paths_inside_the_source() {
+        let root = Path::new("/repo");
+        let s = source(root);
+        assert_eq!(
+            resolve(&s, "./slo.yaml"),
+            Ok(PathBuf::from("/repo/services/api/slo.yaml"))
+        );
+        assert_eq!(
+            resolve(&s, "../shared/slo.yaml"),
+            Ok(PathBuf::from("/repo/services/shared/slo.yaml"))
+        );
+    }
+
+    #[test]
+    fn refuses_escapes_absolute_paths_and_urls() {
+        let s = source(Path::new("/repo"));
+        let escape = resolve(&s, "../../../etc/passwd").unwrap_err();
+        assert!(escape.contains("outside the source root"), "{escape}");
+        let absolute = resolve(&s, "/etc/passwd").unwrap_err();
+        assert!(absolute.contains("absolute paths"), "{absolute}");
+        let url = resolve(&s, "https://example.com/slo.yaml").unwrap_err();
+        assert!(url.contains("remote specs"), "{url}");
+    }
+
+    #[test]
+    fn file_locations_use_the_registered_folder_as_root() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = std::fs::canonicalize(dir.path()).unwrap();
+        std::fs::create_dir_all(root.join("a/b")).unwrap();
+        let location = format!("file:{}", root.join("a/b/catalog-info.yaml").display());
+        let origin = format!("file:{}", root.display());
+        let s = source_dir_of(&location, &origin, Path::new("/nonexistent")).unwrap();
+        assert_eq!(s.dir, root.join("a/b"));
+        assert_eq!(s.boundary, root);
+        // A registered file: its folder is the root.
+        let origin = format!("file:{}", root.join("a/b/catalog-info.yaml").display());
+        let s = source_dir_of(&location, &origin, Path::new("/nonexistent")).unwrap();
+        assert_eq!(s.boundary, root.join("a/b"));
+        let url = source_dir_of("url:https://x/y.yaml", "", Path::new("/x")).unwrap_err();
+        assert!(url.contains("only from file and git sources"), "{url}");
+    }
+
+    fn entity(location: &str, slo: &str) -> Value {
+        serde_json::json!({"metadata": {"annotations": {
+            "backstage.io/managed-by-location": location,
+            "pave.dev/slo": slo,
+        }}})
+    }
+
+    const SPEC: &str = "version: prometheus/v1\nservice: api\nslos:\n  - name: availability\n    objective: 99.9\n    description: Requests succeed.\n    sli:\n      events:\n        error_query: sum(rate(e[{{.window}}]))\n        total_query: sum(rate(t[{{.window}}]))\n    alerting:\n      page_alert:\n        disable: true\n      ticket_alert:\n        disable: true\n";
+
+    #[test]
+    fn reads_specs_and_reports_missing_and_broken_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = std::fs::canonicalize(dir.path()).unwrap();
+        std::fs::write(root.join("slo.yaml"), SPEC).unwrap();
+        std::fs::write(
+            root.join("bad.yaml"),
+            "version: prometheus/v1\nservice: api\nslos:\n  - name: broken\n    objective: 140\n",
+        )
+        .unwrap();
+        let location = format!("file:{}", root.join("catalog-info.yaml").display());
+        let e = entity(
+            &location,
+            "./slo.yaml, missing.yaml, bad.yaml, ../outside.yaml",
+        );
+        let slos = entity_slos(
+            &e,
+            annotation(&e, ANNOTATION).unwrap(),
+            Path::new("/x"),
+            &WindowsCatalog::builtin(),
+        );
+        assert_eq!(slos.slos.len(), 1, "{slos:?}");
+        let slo = &slos.slos[0];
+        assert_eq!(slo.name, "availability");
+        assert_eq!(slo.objective_percent, 99.9);
+        assert_eq!(slo.window, "30d");
+        assert_eq!(slo.description, "Requests succeed.");
+        assert_eq!(slo.target.as_ref().unwrap().id, "api-availability");
+        let problems = slos.problems.join("\n");
+        assert!(
+            problems.contains("missing.yaml: the SLO spec does not exist"),
+            "{problems}"
+        );
+        assert!(problems.contains("outside the source root"), "{problems}");
+        assert!(problems.contains("bad.yaml:4:5: error:"), "{problems}");
+    }
+}

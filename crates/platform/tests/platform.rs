@@ -1,0 +1,137 @@
+//! The platform against a real SQLite store and real files.
+
+#![allow(clippy::unwrap_used)]
+
+use std::sync::Arc;
+
+use pave_ingest::{IngestConfig, Source};
+use pave_platform::{LocationError, Platform, Principal};
+use pave_store_sqlite::SqliteStore;
+
+const OPERATOR: Principal = Principal::Operator;
+
+async fn platform(dir: &std::path::Path) -> Arc<Platform> {
+    let store = SqliteStore::open(&dir.join("pave.db")).await.unwrap();
+    let config = IngestConfig {
+        git_cache: dir.join("git"),
+        ..IngestConfig::default()
+    };
+    Platform::new(Arc::new(store), config)
+}
+
+fn component(name: &str) -> String {
+    format!(
+        "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: {name}\nspec:\n  type: service\n  lifecycle: production\n  owner: team\n"
+    )
+}
+
+#[tokio::test]
+async fn a_new_location_that_cannot_be_read_is_not_registered() {
+    if !pave_testkit::have("git") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let platform = platform(dir.path()).await;
+    let missing = format!("file://{}/no-such-repo", dir.path().display());
+    let err = platform
+        .add_location(&OPERATOR, "git", &missing, false)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, LocationError::Unreadable(_)), "{err}");
+    assert!(platform.store().locations().await.unwrap().is_empty());
+    // Once the repository exists, the same request succeeds (no 409 from a half-done try).
+    let repo = pave_testkit::git_repo(
+        &dir.path().join("no-such-repo"),
+        &[("catalog-info.yaml", &component("svc"))],
+    );
+    assert_eq!(repo, missing);
+    let (location, existed, report) = platform
+        .add_location(&OPERATOR, "git", &missing, false)
+        .await
+        .unwrap();
+    assert!(!existed);
+    assert_eq!(
+        report.totals().added,
+        2,
+        "the component and the generated location"
+    );
+    assert!(
+        platform
+            .snapshot()
+            .catalog
+            .get("component:default/svc")
+            .is_some()
+    );
+    // Now it is registered and read: adding it again is a conflict.
+    let again = platform
+        .add_location(&OPERATOR, "git", &missing, false)
+        .await;
+    assert!(
+        matches!(again, Err(LocationError::Conflict(_))),
+        "{again:?}"
+    );
+    assert!(
+        platform
+            .remove_location(&OPERATOR, &location.id)
+            .await
+            .unwrap()
+    );
+    assert!(
+        platform
+            .snapshot()
+            .catalog
+            .get("component:default/svc")
+            .is_none()
+    );
+}
+
+#[tokio::test]
+async fn writes_rebuild_one_snapshot_and_uids_stay() {
+    let dir = tempfile::tempdir().unwrap();
+    let platform = platform(dir.path()).await;
+    assert!(!platform.is_loaded());
+    let root = dir.path().join("catalog");
+    std::fs::create_dir_all(&root).unwrap();
+    std::fs::write(root.join("catalog-info.yaml"), component("a")).unwrap();
+    let locations = platform
+        .register(&OPERATOR, &[Source::Path(root.clone())])
+        .await
+        .unwrap();
+    platform.refresh(&OPERATOR, &locations, None).await.unwrap();
+    assert!(platform.is_loaded());
+    let snapshot = platform.snapshot();
+    let uid = snapshot
+        .catalog
+        .get("component:default/a")
+        .unwrap()
+        .uid
+        .to_string();
+    // An edit is served after the refresh, with the same uid.
+    std::fs::write(
+        root.join("catalog-info.yaml"),
+        component("a").replace("production", "experimental"),
+    )
+    .unwrap();
+    platform.refresh_all(&Principal::Scheduler).await.unwrap();
+    let after = platform.snapshot();
+    let record = after.catalog.get("component:default/a").unwrap();
+    assert_eq!(&*record.uid, uid.as_str());
+    assert!(record.json.contains("experimental"));
+    // The old snapshot is untouched: readers holding it see one consistent catalog.
+    assert!(
+        snapshot
+            .catalog
+            .get("component:default/a")
+            .unwrap()
+            .json
+            .contains("production")
+    );
+    // Refreshing an unknown entity is `None`, not an error.
+    assert!(
+        platform
+            .refresh_entity(&OPERATOR, "component:default/none")
+            .await
+            .unwrap()
+            .is_none()
+    );
+}

@@ -384,11 +384,28 @@ async fn serve(
     let state = AppState::with_platform(platform);
     state.set_policy(policy);
     set_prometheus(&state, &args.server)?;
-    // Serve what is stored at once; read the sources in the background.
+    // Serve what is stored at once; read the sources in the background: all of them when
+    // this replica leads the schedule, else only those never read yet (the leader reads the
+    // rest on its schedule).
     state.reload().await?;
     let background = Arc::clone(&state);
+    let term = pave_server::leader_term(args.server.refresh_interval);
     tokio::spawn(async move {
-        if let Err(e) = background.refresh_all().await {
+        let platform = &background.platform;
+        let result = match platform.lead(term).await {
+            Ok(true) => background.refresh_all().await,
+            Ok(false) | Err(_) => match platform.locations(&Principal::Scheduler).await {
+                Ok(all) => {
+                    let unread: Vec<_> = all
+                        .into_iter()
+                        .filter(|l| l.refreshed_at.is_none())
+                        .collect();
+                    platform.refresh(&Principal::Scheduler, &unread, None).await
+                }
+                Err(e) => Err(e.into()),
+            },
+        };
+        if let Err(e) = result {
             tracing::error!(error = %e, "initial ingestion failed");
         }
     });

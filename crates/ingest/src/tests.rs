@@ -625,6 +625,21 @@ impl Store for FailingWrites {
     async fn files(&self, id: &str) -> pave_store::Result<Vec<pave_store::FileRow>> {
         self.0.files(id).await
     }
+    async fn change_version(&self) -> pave_store::Result<i64> {
+        self.0.change_version().await
+    }
+    async fn acquire_lease(
+        &self,
+        name: &str,
+        holder: &str,
+        now: i64,
+        ttl_ms: i64,
+    ) -> pave_store::Result<bool> {
+        self.0.acquire_lease(name, holder, now, ttl_ms).await
+    }
+    async fn release_lease(&self, name: &str, holder: &str) -> pave_store::Result<()> {
+        self.0.release_lease(name, holder).await
+    }
     async fn apply(&self, batch: &Batch) -> pave_store::Result<()> {
         // Write half of the batch, then fail: the real store must roll it back.
         let mut half = batch.clone();

@@ -14,9 +14,9 @@ mod locks;
 mod operations;
 pub mod slo;
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Arc, RwLock};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use pave_catalog::Catalog;
 use pave_ingest::{IngestConfig, IngestError, IngestReport, Progress, Source};
@@ -54,10 +54,12 @@ pub struct Platform {
     sources: locks::SourceLocks,
     /// Index rebuilds, one at a time.
     rebuild: tokio::sync::Mutex<()>,
-    /// Changes written (counted) and the count the snapshot was built from, so that several
-    /// writes that finish together rebuild once.
-    changes: AtomicU64,
-    built: AtomicU64,
+    /// The store's change version the snapshot was built from: a rebuild is needed when the
+    /// store's has moved (a write here or on another replica), and several writes that
+    /// finish together rebuild once.
+    built: AtomicI64,
+    /// This process, as a lease holder among replicas.
+    holder: String,
     /// Whether writes rebuild the snapshot (a server) or leave it to an explicit
     /// [`Platform::reload`] (a one-shot CLI command that never reads it).
     keeps_snapshot: bool,
@@ -83,8 +85,8 @@ impl Platform {
             loaded: AtomicBool::new(false),
             sources: locks::SourceLocks::default(),
             rebuild: tokio::sync::Mutex::new(()),
-            changes: AtomicU64::new(0),
-            built: AtomicU64::new(0),
+            built: AtomicI64::new(-1),
+            holder: format!("{}-{}", std::process::id(), pave_ingest::now_millis()),
             keeps_snapshot,
         })
     }
@@ -126,9 +128,10 @@ impl Platform {
     /// # Errors
     /// When the store cannot be read or building the index failed; the old snapshot stays.
     pub async fn reload(&self) -> Result<(), IngestError> {
-        let wanted = self.changes.load(Ordering::Acquire);
         let _guard = self.rebuild.lock().await;
-        if self.is_loaded() && self.built.load(Ordering::Acquire) >= wanted {
+        // Read before the rows: a change made while they are read moves it again.
+        let wanted = self.store.change_version().await?;
+        if self.is_loaded() && self.built.load(Ordering::Acquire) == wanted {
             return Ok(());
         }
         let started = Instant::now();
@@ -170,13 +173,71 @@ impl Platform {
         Ok(Arc::new(index))
     }
 
-    /// Notes that the store changed, then rebuilds the snapshot.
+    /// Rebuilds the snapshot after a write (the store's version moved with it).
     async fn changed(&self) -> Result<(), IngestError> {
-        self.changes.fetch_add(1, Ordering::AcqRel);
         if !self.keeps_snapshot {
             return Ok(());
         }
         self.reload().await
+    }
+
+    /// Follows changes other replicas write: every `every`, compares the store's change
+    /// version with the snapshot's and rebuilds when it moved. Runs until the task is
+    /// dropped; a failed check is logged and tried again.
+    pub async fn follow_changes(self: Arc<Self>, every: Duration) {
+        let mut ticker = tokio::time::interval(every);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticker.tick().await;
+            let moved = match self.store.change_version().await {
+                Ok(version) => version != self.built.load(Ordering::Acquire),
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot read the catalog version");
+                    false
+                }
+            };
+            if moved && let Err(e) = self.reload().await {
+                tracing::error!(error = %e, "rebuilding the catalog after a change failed");
+            }
+        }
+    }
+
+    /// Takes or renews the lead of the scheduled refreshes for `term`: one replica reads the
+    /// sources on schedule; when it dies, another takes over once its term ran out.
+    ///
+    /// # Errors
+    /// Store failures.
+    pub async fn lead(&self, term: Duration) -> Result<bool, StoreError> {
+        let term = i64::try_from(term.as_millis()).unwrap_or(i64::MAX);
+        self.store
+            .acquire_lease(
+                SCHEDULER_LEASE,
+                &self.holder,
+                pave_ingest::now_millis(),
+                term,
+            )
+            .await
+    }
+
+    /// Waits (up to [`SOURCE_WAIT`]) until no other replica is reading `location` and takes
+    /// the lease; `false` when another still holds it.
+    async fn lease_source(&self, location: &str) -> Result<bool, StoreError> {
+        let name = format!("source:{location}");
+        let started = Instant::now();
+        loop {
+            let now = pave_ingest::now_millis();
+            if self
+                .store
+                .acquire_lease(&name, &self.holder, now, SOURCE_LEASE_MS)
+                .await?
+            {
+                return Ok(true);
+            }
+            if started.elapsed() > SOURCE_WAIT {
+                return Ok(false);
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
     }
 
     /// Registers `sources` (those not registered yet) and returns their locations in order.
@@ -229,6 +290,19 @@ impl Platform {
         let mut changed = false;
         for location in locations {
             let _source = self.sources.lock(&location.id).await;
+            if !self.lease_source(&location.id).await? {
+                report.locations.push(pave_ingest::LocationReport {
+                    location_id: location.id.clone(),
+                    kind: location.kind.clone(),
+                    target: location.target.clone(),
+                    failed: Some(format!(
+                        "another replica has been reading it for over {} s",
+                        SOURCE_WAIT.as_secs()
+                    )),
+                    ..pave_ingest::LocationReport::default()
+                });
+                continue;
+            }
             let result = pave_ingest::ingest(
                 self.store.as_ref(),
                 &self.ingest,
@@ -236,6 +310,10 @@ impl Platform {
                 progress.clone(),
             )
             .await;
+            let _ = self
+                .store
+                .release_lease(&format!("source:{}", location.id), &self.holder)
+                .await;
             let one = match result {
                 Ok(one) => one,
                 Err(e) => {
@@ -332,6 +410,14 @@ impl Platform {
         Ok(removed)
     }
 }
+
+/// The lease of the replica that runs the scheduled refreshes.
+const SCHEDULER_LEASE: &str = "scheduler";
+/// How long a replica may read one source before others may take it over (a reading that
+/// outlives this was stopped: git commands time out after 300 s).
+const SOURCE_LEASE_MS: i64 = 15 * 60 * 1000;
+/// How long a refresh waits for another replica reading the same source.
+const SOURCE_WAIT: Duration = Duration::from_secs(60);
 
 /// Resident memory in MiB (Linux; 0 elsewhere), for logs.
 fn resident_mb() -> u64 {

@@ -260,6 +260,15 @@ async fn metrics_text() -> Response {
         .into_response()
 }
 
+/// How often a server checks whether another replica changed the catalog.
+const FOLLOW_EVERY: Duration = Duration::from_millis(500);
+
+/// How long a leader's term lasts: three refresh intervals (at least 10 s), so a leader that
+/// died is replaced within that time, and a slow refresh does not lose the lead.
+pub fn leader_term(interval: Duration) -> Duration {
+    (interval * 3).max(Duration::from_secs(10))
+}
+
 /// How `serve` runs.
 #[derive(Debug, Clone)]
 pub struct ServeOptions {
@@ -286,6 +295,8 @@ pub async fn serve(
     let addr = listener.local_addr()?;
     on_bound(addr);
     tracing::info!(%addr, "serving");
+    // Replicas on one database: each follows the others' changes; one leads the schedule.
+    let follower = tokio::spawn(Arc::clone(&state.platform).follow_changes(FOLLOW_EVERY));
     let refresher = options.refresh_interval.map(|interval| {
         let state = Arc::clone(&state);
         tokio::spawn(async move {
@@ -294,8 +305,14 @@ pub async fn serve(
             ticker.tick().await; // the first tick fires at once; the caller already ingested
             loop {
                 ticker.tick().await;
-                if let Err(e) = state.refresh_all().await {
-                    tracing::error!(error = %e, "scheduled refresh failed");
+                match state.platform.lead(leader_term(interval)).await {
+                    Ok(true) => {
+                        if let Err(e) = state.refresh_all().await {
+                            tracing::error!(error = %e, "scheduled refresh failed");
+                        }
+                    }
+                    Ok(false) => tracing::debug!("another replica runs the scheduled refreshes"),
+                    Err(e) => tracing::error!(error = %e, "cannot take the scheduler lease"),
                 }
             }
         })
@@ -316,6 +333,7 @@ pub async fn serve(
     if let Some(task) = refresher {
         task.abort();
     }
+    follower.abort();
     tracing::info!("stopped");
     result
 }

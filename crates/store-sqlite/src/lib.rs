@@ -18,6 +18,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "entity_parent",
         include_str!("../migrations/0002_entity_parent.sql"),
     ),
+    (
+        3,
+        "replicas",
+        include_str!("../migrations/0003_replicas.sql"),
+    ),
 ];
 
 fn migrator() -> Migrator {

@@ -207,6 +207,17 @@ pub trait Store: Send + Sync {
 
     /// Applies a batch atomically: all of it or none of it.
     async fn apply(&self, batch: &Batch) -> Result<()>;
+
+    /// A number that grows with every write that changes what readers see (entities and
+    /// locations); replicas rebuild their snapshot when it moves.
+    async fn change_version(&self) -> Result<i64>;
+
+    /// Takes or renews lease `name` for `holder` until `now + ttl_ms`, unless another holder
+    /// has it and it has not expired. Returns whether `holder` holds it now.
+    async fn acquire_lease(&self, name: &str, holder: &str, now: i64, ttl_ms: i64) -> Result<bool>;
+
+    /// Gives lease `name` up, if `holder` has it.
+    async fn release_lease(&self, name: &str, holder: &str) -> Result<()>;
 }
 
 /// Bind parameters per statement stay under SQLite's limit (32,766) and PostgreSQL's (65,535).

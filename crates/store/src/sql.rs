@@ -73,16 +73,21 @@ impl $crate::Store for $store {
         now: i64,
     ) -> $crate::Result<($crate::LocationRow, bool)> {
         let id = ::uuid::Uuid::new_v4().to_string();
+        let mut tx = self.pool.begin().await.map_err(q("starting a transaction"))?;
         let inserted = ::sqlx::query(::sqlx::AssertSqlSafe(sql("INSERT INTO locations (id, type, target, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (type, target) DO NOTHING")))
         .bind(&id)
         .bind(kind)
         .bind(target)
         .bind(now)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await
         .map_err(q("adding a location"))?
         .rows_affected()
             == 1;
+        if inserted {
+            bump_version(&mut tx).await?;
+        }
+        tx.commit().await.map_err(q("committing"))?;
         let row: LocationTuple = ::sqlx::query_as(::sqlx::AssertSqlSafe(sql(&format!("SELECT {LOCATION_COLUMNS} FROM locations WHERE type = ? AND target = ?"))))
         .bind(kind)
         .bind(target)
@@ -132,6 +137,7 @@ impl $crate::Store for $store {
         if updated == 0 {
             return Ok($crate::LocationUpdate::NotFound);
         }
+        bump_version(&mut tx).await?;
         let row: LocationTuple = ::sqlx::query_as(::sqlx::AssertSqlSafe(sql(&format!("SELECT {LOCATION_COLUMNS} FROM locations WHERE id = ?"))))
             .bind(id)
             .fetch_one(&mut *tx)
@@ -143,12 +149,18 @@ impl $crate::Store for $store {
 
     async fn delete_location(&self, id: &str) -> $crate::Result<bool> {
         // Entities and files go with it (ON DELETE CASCADE).
+        let mut tx = self.pool.begin().await.map_err(q("starting a transaction"))?;
         let result = ::sqlx::query(::sqlx::AssertSqlSafe(sql("DELETE FROM locations WHERE id = ?")))
             .bind(id)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await
             .map_err(q("deleting a location"))?;
-        Ok(result.rows_affected() > 0)
+        let deleted = result.rows_affected() > 0;
+        if deleted {
+            bump_version(&mut tx).await?;
+        }
+        tx.commit().await.map_err(q("committing"))?;
+        Ok(deleted)
     }
 
     async fn entities(&self) -> $crate::Result<Vec<$crate::EntityRow>> {
@@ -262,8 +274,58 @@ impl $crate::Store for $store {
             .await
             .map_err(q("starting a transaction"))?;
         apply_in(&mut tx, batch).await?;
+        if !batch.upsert_entities.is_empty()
+            || !batch.delete_entities.is_empty()
+            || !batch.set_parents.is_empty()
+        {
+            bump_version(&mut tx).await?;
+        }
         tx.commit().await.map_err(q("committing"))
     }
+
+    async fn change_version(&self) -> $crate::Result<i64> {
+        let (version,): (i64,) = ::sqlx::query_as(::sqlx::AssertSqlSafe(sql("SELECT version FROM catalog_version WHERE id = 1")))
+            .fetch_one(&self.pool)
+            .await
+            .map_err(q("reading the catalog version"))?;
+        Ok(version)
+    }
+
+    async fn acquire_lease(&self, name: &str, holder: &str, now: i64, ttl_ms: i64) -> $crate::Result<bool> {
+        let taken = ::sqlx::query(::sqlx::AssertSqlSafe(sql(
+            "INSERT INTO leases (name, holder, expires_at) VALUES (?, ?, ?) \
+             ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at \
+             WHERE leases.holder = excluded.holder OR leases.expires_at < ?",
+        )))
+        .bind(name)
+        .bind(holder)
+        .bind(now.saturating_add(ttl_ms))
+        .bind(now)
+        .execute(&self.pool)
+        .await
+        .map_err(q("taking a lease"))?
+        .rows_affected();
+        Ok(taken == 1)
+    }
+
+    async fn release_lease(&self, name: &str, holder: &str) -> $crate::Result<()> {
+        ::sqlx::query(::sqlx::AssertSqlSafe(sql("DELETE FROM leases WHERE name = ? AND holder = ?")))
+            .bind(name)
+            .bind(holder)
+            .execute(&self.pool)
+            .await
+            .map_err(q("giving a lease up"))?;
+        Ok(())
+    }
+}
+
+/// Moves the catalog version on, inside the writing transaction.
+async fn bump_version(tx: &mut ::sqlx::Transaction<'_, $db>) -> $crate::Result<()> {
+    ::sqlx::query(::sqlx::AssertSqlSafe(sql("UPDATE catalog_version SET version = version + 1 WHERE id = 1")))
+        .execute(&mut **tx)
+        .await
+        .map_err(q("moving the catalog version"))?;
+    Ok(())
 }
 
 fn placeholder(n: usize) -> String {

@@ -31,6 +31,8 @@ pub async fn run_all(store: &dyn Store) {
     locations_are_updated_unless_taken(store).await;
     origins_and_parents(store).await;
     uids_and_owners_do_not_change_on_upsert(store).await;
+    the_version_moves_with_what_readers_see(store).await;
+    leases_have_one_holder_until_they_expire(store).await;
 }
 
 async fn locations_are_registered_once(store: &dyn Store) {
@@ -410,4 +412,107 @@ async fn uids_and_owners_do_not_change_on_upsert(store: &dyn Store) {
     );
     assert!(store.delete_location(&a.id).await.unwrap());
     assert!(store.delete_location(&b.id).await.unwrap());
+}
+
+async fn the_version_moves_with_what_readers_see(store: &dyn Store) {
+    let v0 = store.change_version().await.unwrap();
+    let (loc, created) = store.add_location("file", "/catalog/v", 1).await.unwrap();
+    assert!(created);
+    let v1 = store.change_version().await.unwrap();
+    assert!(v1 > v0, "a new location moves the version");
+    store.add_location("file", "/catalog/v", 2).await.unwrap();
+    assert_eq!(
+        store.change_version().await.unwrap(),
+        v1,
+        "an existing one does not"
+    );
+    // A batch that only records status does not change what readers see.
+    store
+        .apply(&Batch {
+            location_status: vec![(loc.id.clone(), 3, "{}".into())],
+            ..Batch::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(store.change_version().await.unwrap(), v1);
+    store
+        .apply(&Batch {
+            upsert_entities: vec![entity(&loc.id, "v1", "{}")],
+            ..Batch::default()
+        })
+        .await
+        .unwrap();
+    let v2 = store.change_version().await.unwrap();
+    assert!(v2 > v1, "entities move it");
+    assert!(store.delete_location(&loc.id).await.unwrap());
+    assert!(
+        store.change_version().await.unwrap() > v2,
+        "removal moves it"
+    );
+}
+
+async fn leases_have_one_holder_until_they_expire(store: &dyn Store) {
+    assert!(
+        store
+            .acquire_lease("scheduler", "a", 1_000, 500)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .acquire_lease("scheduler", "b", 1_200, 500)
+            .await
+            .unwrap(),
+        "a holds it"
+    );
+    assert!(
+        store
+            .acquire_lease("scheduler", "a", 1_400, 500)
+            .await
+            .unwrap(),
+        "a renews"
+    );
+    assert!(
+        !store
+            .acquire_lease("scheduler", "b", 1_800, 500)
+            .await
+            .unwrap(),
+        "renewed until 1,900"
+    );
+    assert!(
+        store
+            .acquire_lease("scheduler", "b", 2_000, 500)
+            .await
+            .unwrap(),
+        "expired: b takes over"
+    );
+    assert!(
+        !store
+            .acquire_lease("scheduler", "a", 2_100, 500)
+            .await
+            .unwrap()
+    );
+    store.release_lease("scheduler", "a").await.unwrap();
+    assert!(
+        !store
+            .acquire_lease("scheduler", "a", 2_100, 500)
+            .await
+            .unwrap(),
+        "only the holder releases"
+    );
+    store.release_lease("scheduler", "b").await.unwrap();
+    assert!(
+        store
+            .acquire_lease("scheduler", "a", 2_100, 500)
+            .await
+            .unwrap(),
+        "released: free"
+    );
+    assert!(
+        store
+            .acquire_lease("source:x", "b", 2_100, 500)
+            .await
+            .unwrap(),
+        "leases are independent"
+    );
 }

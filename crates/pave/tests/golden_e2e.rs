@@ -149,19 +149,24 @@ impl Proc {
 
     /// The first JSON log line whose `msg` is `msg`, waiting up to `timeout`.
     fn wait_log(&self, msg: &str, timeout: Duration) -> Value {
+        self.wait_log_where(timeout, |v| v["msg"] == msg)
+    }
+
+    /// The first JSON log line for which `want` holds, waiting up to `timeout`.
+    fn wait_log_where(&self, timeout: Duration, want: impl Fn(&Value) -> bool) -> Value {
         let deadline = Instant::now() + timeout;
         loop {
             if let Some(v) = self
                 .log()
                 .iter()
                 .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-                .find(|v| v["msg"] == msg)
+                .find(|v| want(v))
             {
                 return v;
             }
             assert!(
                 Instant::now() < deadline,
-                "no log line {msg:?} within {timeout:?}:\n{}",
+                "no such log line within {timeout:?}:\n{}",
                 self.log().join("\n")
             );
             std::thread::sleep(Duration::from_millis(20));
@@ -460,6 +465,7 @@ impl Collector {
             for stream in listener.incoming().flatten() {
                 let mut reader = BufReader::new(stream);
                 let mut length = 0;
+                let mut chunked = false;
                 let mut first = String::new();
                 if reader.read_line(&mut first).is_err() {
                     continue;
@@ -469,14 +475,22 @@ impl Collector {
                     if reader.read_line(&mut line).is_err() || line.trim().is_empty() {
                         break;
                     }
-                    if let Some((k, v)) = line.split_once(':')
-                        && k.eq_ignore_ascii_case("content-length")
-                    {
-                        length = v.trim().parse().unwrap_or(0);
+                    if let Some((k, v)) = line.split_once(':') {
+                        if k.eq_ignore_ascii_case("content-length") {
+                            length = v.trim().parse().unwrap_or(0);
+                        }
+                        if k.eq_ignore_ascii_case("transfer-encoding") && v.contains("chunked") {
+                            chunked = true;
+                        }
                     }
                 }
-                let mut body = vec![0; length];
-                if reader.read_exact(&mut body).is_ok()
+                let body = if chunked {
+                    read_chunked(&mut reader)
+                } else {
+                    let mut body = vec![0; length];
+                    reader.read_exact(&mut body).ok().map(|()| body)
+                };
+                if let Some(body) = body
                     && first.starts_with("POST /v1/traces ")
                     && let Ok(v) = serde_json::from_slice(&body)
                 {
@@ -536,6 +550,22 @@ impl Collector {
     }
 }
 
+/// A chunked request body (the JavaScript exporter sends one).
+fn read_chunked(reader: &mut impl BufRead) -> Option<Vec<u8>> {
+    let mut body = Vec::new();
+    loop {
+        let mut size = String::new();
+        reader.read_line(&mut size).ok()?;
+        let size = usize::from_str_radix(size.trim(), 16).ok()?;
+        let mut chunk = vec![0; size + 2];
+        reader.read_exact(&mut chunk).ok()?;
+        if size == 0 {
+            return Some(body);
+        }
+        body.extend_from_slice(&chunk[..size]);
+    }
+}
+
 fn attribute<'a>(span: &'a Value, key: &str) -> &'a Value {
     span["attributes"]
         .as_array()
@@ -543,6 +573,106 @@ fn attribute<'a>(span: &'a Value, key: &str) -> &'a Value {
         .iter()
         .find(|a| a["key"] == key)
         .map_or(&Value::Null, |a| &a["value"])
+}
+
+// ---------------------------------------------------------------------------------------------
+// Languages: the same contract, built and run with each one's real toolchain
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Lang {
+    Go,
+    TypeScript,
+}
+
+impl Lang {
+    fn tools(self) -> &'static [&'static str] {
+        match self {
+            Lang::Go => &["go"],
+            Lang::TypeScript => &["node", "npm"],
+        }
+    }
+
+    fn answer(self) -> &'static str {
+        match self {
+            Lang::Go => "language=go",
+            Lang::TypeScript => "language=typescript",
+        }
+    }
+
+    /// The route label of `GET /` and of the team's `/slow/<ms>` route.
+    fn routes(self) -> (&'static str, &'static str) {
+        match self {
+            Lang::Go => ("/{$}", "/slow/{ms}"),
+            Lang::TypeScript => ("/", "/slow/:ms"),
+        }
+    }
+
+    /// A runtime metric the language's client exports.
+    fn runtime_metric(self) -> &'static str {
+        match self {
+            Lang::Go => "go_goroutines",
+            Lang::TypeScript => "nodejs_eventloop_lag_seconds",
+        }
+    }
+
+    /// Runs the repository's own checks and build as its CI does; the command that starts it.
+    fn build(self, repo: &Path) -> Command {
+        match self {
+            Lang::Go => Command::new(build(repo)),
+            Lang::TypeScript => {
+                let npm = |args: &[&str]| run_ok(Command::new("npm").current_dir(repo).args(args));
+                // Exactly the versions of package-lock.json.
+                npm(&["ci", "--no-audit", "--no-fund"]);
+                npm(&["run", "lint"]);
+                let test = npm(&["test"]);
+                assert!(stdout(&test).contains("# fail 0"), "{}", stdout(&test));
+                npm(&["run", "build"]);
+                let mut cmd = Command::new("node");
+                cmd.current_dir(repo).arg("dist/main.js");
+                cmd
+            }
+        }
+    }
+
+    /// Adds a slow route and a failing one, as a team would.
+    fn add_team_routes(self, repo: &Path) {
+        match self {
+            Lang::Go => {
+                let routes = repo.join("routes.go");
+                let text = std::fs::read_to_string(&routes).unwrap();
+                let text = text.replace(
+                    "\tmux.HandleFunc(\"GET /{$}\", hello)\n",
+                    "\tmux.HandleFunc(\"GET /{$}\", hello)\n\tteamRoutes(mux)\n",
+                );
+                assert!(text.contains("teamRoutes(mux)"), "{text}");
+                std::fs::write(&routes, text).unwrap();
+                std::fs::write(repo.join("team_routes.go"), TEAM_ROUTES).unwrap();
+            }
+            Lang::TypeScript => {
+                let routes = repo.join("src/routes.ts");
+                let text = std::fs::read_to_string(&routes).unwrap();
+                let anchor = "  app.get(\"/\", async () => ({ service: \"orders-api\" }));\n";
+                assert!(text.contains(anchor), "{text}");
+                let text = text.replace(anchor, &format!("{anchor}{TEAM_ROUTES_TS}"));
+                std::fs::write(&routes, text).unwrap();
+            }
+        }
+    }
+}
+
+const TEAM_ROUTES_TS: &str = r#"  app.get("/slow/:ms", async (request) => {
+    const { ms } = request.params as { ms: string };
+    await new Promise((resolve) => setTimeout(resolve, Number(ms)));
+    return "slow done\n";
+  });
+  app.get("/fail", async (_request, reply) => reply.code(500).send("failed on purpose"));
+"#;
+
+/// An OTLP integer attribute: a string in Go's encoding, a number in the JavaScript SDK's.
+fn int_value(v: &Value) -> Option<i64> {
+    v["intValue"]
+        .as_i64()
+        .or_else(|| v["intValue"].as_str().and_then(|s| s.parse().ok()))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -570,8 +700,17 @@ func teamRoutes(mux *http.ServeMux) {
 "#;
 
 #[test]
-fn api_service_runs_drains_and_feeds_its_slos() {
-    if !have_tools(&["go", "prometheus", "promtool"]) {
+fn api_service_in_go_runs_drains_and_feeds_its_slos() {
+    api_service_e2e(Lang::Go);
+}
+
+#[test]
+fn api_service_in_typescript_runs_drains_and_feeds_its_slos() {
+    api_service_e2e(Lang::TypeScript);
+}
+
+fn api_service_e2e(lang: Lang) {
+    if !have_tools(lang.tools()) || !have_tools(&["prometheus", "promtool"]) {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
@@ -581,19 +720,11 @@ fn api_service_runs_drains_and_feeds_its_slos() {
         "api-service",
         &repo,
         "orders-api",
-        &[&format!("port={port}"), "latency_ms=250"],
+        &[&format!("port={port}"), "latency_ms=250", lang.answer()],
     );
-    // The team adds routes, as routes.go says.
-    let routes = repo.join("routes.go");
-    let text = std::fs::read_to_string(&routes).unwrap();
-    let text = text.replace(
-        "\tmux.HandleFunc(\"GET /{$}\", hello)\n",
-        "\tmux.HandleFunc(\"GET /{$}\", hello)\n\tteamRoutes(mux)\n",
-    );
-    assert!(text.contains("teamRoutes(mux)"), "{text}");
-    std::fs::write(&routes, text).unwrap();
-    std::fs::write(repo.join("team_routes.go"), TEAM_ROUTES).unwrap();
-    let bin = build(&repo);
+    // The team adds routes, where the template says to.
+    lang.add_team_routes(&repo);
+    let mut start = lang.build(&repo);
 
     let objects = rendered_objects(&repo);
     let (job, scrape_port) = scrape_job(&objects, Duration::from_secs(1));
@@ -605,7 +736,7 @@ fn api_service_runs_drains_and_feeds_its_slos() {
 
     let collector = Collector::start();
     let mut service = Proc::start(
-        Command::new(&bin)
+        start
             .env("PORT", port.to_string())
             .env("SHUTDOWN_DELAY", "2s")
             .env("SHUTDOWN_TIMEOUT", "10s")
@@ -658,12 +789,10 @@ fn api_service_runs_drains_and_feeds_its_slos() {
     )
     .unwrap();
     assert_eq!(code, 500);
-    let failed = service
-        .log()
-        .iter()
-        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-        .find(|v| v["msg"] == "request failed" && v["trace_id"] == trace);
-    let failed = failed.unwrap_or_else(|| panic!("no log line with the trace id"));
+    // (Logged when the response is done: the line may follow the answer by a moment.)
+    let failed = service.wait_log_where(Duration::from_secs(5), |v| {
+        v["msg"] == "request failed" && v["trace_id"] == trace
+    });
     assert_eq!(failed["route"], "/fail");
     assert_eq!(failed["level"], "ERROR");
     let span = collector.wait_span(|s| s["traceId"] == trace);
@@ -673,8 +802,8 @@ fn api_service_runs_drains_and_feeds_its_slos() {
     assert_eq!(span["status"]["code"], 2);
     assert_eq!(attribute(&span, "http.route")["stringValue"], "/fail");
     assert_eq!(
-        attribute(&span, "http.response.status_code")["intValue"],
-        "500"
+        int_value(attribute(&span, "http.response.status_code")),
+        Some(500)
     );
     let resource = span["resource"]["attributes"].to_string();
     assert!(
@@ -699,7 +828,8 @@ fn api_service_runs_drains_and_feeds_its_slos() {
         "no /fail series scraped:\n{}",
         prometheus.log()
     );
-    for (route, code) in [("/{$}", "200"), ("/slow/{ms}", "200"), ("unmatched", "404")] {
+    let (root, slow_route) = lang.routes();
+    for (route, code) in [(root, "200"), (slow_route, "200"), ("unmatched", "404")] {
         let v = query_value(
             &prometheus,
             &format!(
@@ -708,7 +838,11 @@ fn api_service_runs_drains_and_feeds_its_slos() {
         );
         assert!(v >= 1.0, "{route} {code}: {v}");
     }
-    assert!(query_value(&prometheus, &format!("go_goroutines{{{job_sel}}}")) >= 1.0);
+    let runtime = lang.runtime_metric();
+    assert!(
+        query_value(&prometheus, &format!("{runtime}{{{job_sel}}}")).is_finite(),
+        "{runtime} not scraped"
+    );
 
     // The SLO rules turned that traffic into budgets. 7 of 74 requests failed (budget 0.1%):
     // spent. 3 of 74 took longer than 250 ms (budget 1%): burning faster than the budget
@@ -1241,12 +1375,13 @@ fn generated_repositories_pass_outside_linters() {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
-    let cases: [(&str, &[&str]); 5] = [
+    let cases: [(&str, &[&str]); 6] = [
         (
             "api-service",
             &["database=true", "cache=true", "public=true"],
         ),
         ("api-service", &["ci=gitlab"]),
+        ("api-service", &["language=typescript"]),
         ("async-worker", &["queue_tls=true"]),
         (
             "async-worker",

@@ -615,10 +615,14 @@ impl Lang {
         }
     }
 
-    /// Runs the repository's own checks and build as its CI does; the command that starts it.
-    fn build(self, repo: &Path) -> Command {
+    /// Runs the repository's own checks and build as its CI does; how to start it.
+    fn build(self, repo: &Path) -> Launch {
         match self {
-            Lang::Go => Command::new(build(repo)),
+            Lang::Go => Launch {
+                program: build(repo),
+                args: Vec::new(),
+                dir: repo.to_path_buf(),
+            },
             Lang::TypeScript => {
                 let npm = |args: &[&str]| run_ok(Command::new("npm").current_dir(repo).args(args));
                 // Exactly the versions of package-lock.json.
@@ -627,9 +631,11 @@ impl Lang {
                 let test = npm(&["test"]);
                 assert!(stdout(&test).contains("# fail 0"), "{}", stdout(&test));
                 npm(&["run", "build"]);
-                let mut cmd = Command::new("node");
-                cmd.current_dir(repo).arg("dist/main.js");
-                cmd
+                Launch {
+                    program: PathBuf::from("node"),
+                    args: vec!["dist/main.js".into()],
+                    dir: repo.to_path_buf(),
+                }
             }
         }
     }
@@ -657,6 +663,21 @@ impl Lang {
                 std::fs::write(&routes, text).unwrap();
             }
         }
+    }
+}
+
+/// How to start a built service.
+struct Launch {
+    program: PathBuf,
+    args: Vec<String>,
+    dir: PathBuf,
+}
+
+impl Launch {
+    fn command(&self) -> Command {
+        let mut cmd = Command::new(&self.program);
+        cmd.args(&self.args).current_dir(&self.dir);
+        cmd
     }
 }
 
@@ -724,7 +745,7 @@ fn api_service_e2e(lang: Lang) {
     );
     // The team adds routes, where the template says to.
     lang.add_team_routes(&repo);
-    let mut start = lang.build(&repo);
+    let launch = lang.build(&repo);
 
     let objects = rendered_objects(&repo);
     let (job, scrape_port) = scrape_job(&objects, Duration::from_secs(1));
@@ -736,7 +757,8 @@ fn api_service_e2e(lang: Lang) {
 
     let collector = Collector::start();
     let mut service = Proc::start(
-        start
+        launch
+            .command()
             .env("PORT", port.to_string())
             .env("SHUTDOWN_DELAY", "2s")
             .env("SHUTDOWN_TIMEOUT", "10s")
@@ -1014,8 +1036,19 @@ fn message(payload: &str) -> String {
 }
 
 #[test]
-fn async_worker_consumes_at_least_once_with_redis_auth_and_feeds_its_slos() {
-    if !have_tools(&["go", "redis-server", "redis-cli", "prometheus", "promtool"]) {
+fn async_worker_in_go_consumes_at_least_once_with_redis_auth_and_feeds_its_slos() {
+    async_worker_e2e(Lang::Go);
+}
+
+#[test]
+fn async_worker_in_typescript_consumes_at_least_once_with_redis_auth_and_feeds_its_slos() {
+    async_worker_e2e(Lang::TypeScript);
+}
+
+fn async_worker_e2e(lang: Lang) {
+    if !have_tools(lang.tools())
+        || !have_tools(&["redis-server", "redis-cli", "prometheus", "promtool"])
+    {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
@@ -1025,9 +1058,13 @@ fn async_worker_consumes_at_least_once_with_redis_auth_and_feeds_its_slos() {
         "async-worker",
         &repo,
         "invoice-worker",
-        &[&format!("metrics_port={port}"), "queue=invoices"],
+        &[
+            &format!("metrics_port={port}"),
+            "queue=invoices",
+            lang.answer(),
+        ],
     );
-    let bin = build(&repo);
+    let launch = lang.build(&repo);
 
     let objects = rendered_objects(&repo);
     let (job, scrape_port) = scrape_job(&objects, Duration::from_secs(1));
@@ -1045,7 +1082,7 @@ fn async_worker_consumes_at_least_once_with_redis_auth_and_feeds_its_slos() {
 
     let mut redis = Redis::start("s3cret-pw");
     let worker = |password: Option<&str>| {
-        let mut cmd = Command::new(&bin);
+        let mut cmd = launch.command();
         cmd.env("METRICS_PORT", port.to_string())
             .env("REDIS_HOST", "127.0.0.1")
             .env("REDIS_PORT", redis.port.to_string())
@@ -1375,13 +1412,14 @@ fn generated_repositories_pass_outside_linters() {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
-    let cases: [(&str, &[&str]); 6] = [
+    let cases: [(&str, &[&str]); 7] = [
         (
             "api-service",
             &["database=true", "cache=true", "public=true"],
         ),
         ("api-service", &["ci=gitlab"]),
         ("api-service", &["language=typescript"]),
+        ("async-worker", &["language=typescript", "ci=gitlab"]),
         ("async-worker", &["queue_tls=true"]),
         (
             "async-worker",

@@ -1434,7 +1434,7 @@ fn generated_repositories_pass_outside_linters() {
         let name = format!("{template}-{i}");
         let repo = tmp.path().join(&name);
         new_repo(template, &repo, &name, extra);
-        let mut lint = |program: &str, args: &[&str]| {
+        let lint = |program: &str, args: &[&str]| {
             let out = Command::new(program)
                 .current_dir(&repo)
                 .args(args)

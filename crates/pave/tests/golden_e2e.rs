@@ -453,6 +453,8 @@ fn query_value(prometheus: &TestPrometheus, promql: &str) -> f64 {
 struct Collector {
     port: u16,
     bodies: Arc<Mutex<Vec<Value>>>,
+    /// Bodies that are not JSON (protobuf).
+    raw: Arc<Mutex<Vec<Vec<u8>>>>,
 }
 
 impl Collector {
@@ -460,7 +462,9 @@ impl Collector {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
         let bodies = Arc::new(Mutex::new(Vec::new()));
+        let raw = Arc::new(Mutex::new(Vec::new()));
         let kept = Arc::clone(&bodies);
+        let kept_raw = Arc::clone(&raw);
         std::thread::spawn(move || {
             for stream in listener.incoming().flatten() {
                 let mut reader = BufReader::new(stream);
@@ -492,16 +496,27 @@ impl Collector {
                 };
                 if let Some(body) = body
                     && first.starts_with("POST /v1/traces ")
-                    && let Ok(v) = serde_json::from_slice(&body)
                 {
-                    kept.lock().unwrap().push(v);
+                    match serde_json::from_slice(&body) {
+                        Ok(v) => kept.lock().unwrap().push(v),
+                        Err(_) => kept_raw.lock().unwrap().push(body),
+                    }
                 }
                 let _ = reader.get_mut().write_all(
                     b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}",
                 );
             }
         });
-        Collector { port, bodies }
+        Collector { port, bodies, raw }
+    }
+
+    /// Waits until a non-JSON body satisfies `want`.
+    fn wait_raw(&self, want: impl Fn(&[u8]) -> bool) {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while !self.raw.lock().unwrap().iter().any(|b| want(b)) {
+            assert!(Instant::now() < deadline, "no such OTLP request received");
+            std::thread::sleep(Duration::from_millis(50));
+        }
     }
 
     /// Every span received, waiting until one satisfies `want`.
@@ -582,6 +597,7 @@ fn attribute<'a>(span: &'a Value, key: &str) -> &'a Value {
 enum Lang {
     Go,
     TypeScript,
+    Python,
 }
 
 impl Lang {
@@ -589,6 +605,7 @@ impl Lang {
         match self {
             Lang::Go => &["go"],
             Lang::TypeScript => &["node", "npm"],
+            Lang::Python => &["uv"],
         }
     }
 
@@ -596,6 +613,7 @@ impl Lang {
         match self {
             Lang::Go => "language=go",
             Lang::TypeScript => "language=typescript",
+            Lang::Python => "language=python",
         }
     }
 
@@ -604,6 +622,7 @@ impl Lang {
         match self {
             Lang::Go => ("/{$}", "/slow/{ms}"),
             Lang::TypeScript => ("/", "/slow/:ms"),
+            Lang::Python => ("/", "/slow/{ms}"),
         }
     }
 
@@ -612,6 +631,7 @@ impl Lang {
         match self {
             Lang::Go => "go_goroutines",
             Lang::TypeScript => "nodejs_eventloop_lag_seconds",
+            Lang::Python => "python_gc_collections_total",
         }
     }
 
@@ -637,6 +657,20 @@ impl Lang {
                     dir: repo.to_path_buf(),
                 }
             }
+            Lang::Python => {
+                let uv = |args: &[&str]| run_ok(Command::new("uv").current_dir(repo).args(args));
+                // Exactly the versions of uv.lock (with their hashes).
+                uv(&["sync", "--locked"]);
+                uv(&["run", "ruff", "check", "."]);
+                uv(&["run", "ruff", "format", "--check", "."]);
+                let test = uv(&["run", "pytest"]);
+                assert!(stdout(&test).contains(" passed"), "{}", stdout(&test));
+                Launch {
+                    program: repo.join(".venv/bin/python"),
+                    args: vec!["-m".into(), "app".into()],
+                    dir: repo.to_path_buf(),
+                }
+            }
         }
     }
 
@@ -653,6 +687,17 @@ impl Lang {
                 assert!(text.contains("teamRoutes(mux)"), "{text}");
                 std::fs::write(&routes, text).unwrap();
                 std::fs::write(repo.join("team_routes.go"), TEAM_ROUTES).unwrap();
+            }
+            Lang::Python => {
+                let routes = repo.join("app/routes.py");
+                let text = std::fs::read_to_string(&routes).unwrap();
+                let imports = "from fastapi import APIRouter\n";
+                assert!(text.contains(imports), "{text}");
+                let text = text.replace(
+                    imports,
+                    "import asyncio\n\nfrom fastapi import APIRouter\nfrom fastapi.responses import PlainTextResponse\n",
+                );
+                std::fs::write(&routes, format!("{text}{TEAM_ROUTES_PY}")).unwrap();
             }
             Lang::TypeScript => {
                 let routes = repo.join("src/routes.ts");
@@ -687,6 +732,19 @@ const TEAM_ROUTES_TS: &str = r#"  app.get("/slow/:ms", async (request) => {
     return "slow done\n";
   });
   app.get("/fail", async (_request, reply) => reply.code(500).send("failed on purpose"));
+"#;
+
+const TEAM_ROUTES_PY: &str = r#"
+
+@router.get("/slow/{ms}")
+async def slow(ms: int) -> PlainTextResponse:
+    await asyncio.sleep(ms / 1000)
+    return PlainTextResponse("slow done\n")
+
+
+@router.get("/fail")
+async def fail() -> PlainTextResponse:
+    return PlainTextResponse("failed on purpose", status_code=500)
 "#;
 
 /// An OTLP integer attribute: a string in Go's encoding, a number in the JavaScript SDK's.
@@ -728,6 +786,11 @@ fn api_service_in_go_runs_drains_and_feeds_its_slos() {
 #[test]
 fn api_service_in_typescript_runs_drains_and_feeds_its_slos() {
     api_service_e2e(Lang::TypeScript);
+}
+
+#[test]
+fn api_service_in_python_runs_drains_and_feeds_its_slos() {
+    api_service_e2e(Lang::Python);
 }
 
 fn api_service_e2e(lang: Lang) {
@@ -817,25 +880,48 @@ fn api_service_e2e(lang: Lang) {
     });
     assert_eq!(failed["route"], "/fail");
     assert_eq!(failed["level"], "ERROR");
-    let span = collector.wait_span(|s| s["traceId"] == trace);
-    assert_eq!(span["parentSpanId"], "00f067aa0ba902b7");
-    assert_eq!(span["name"], "GET /fail");
-    assert_eq!(span["kind"], 2);
-    assert_eq!(span["status"]["code"], 2);
-    assert_eq!(attribute(&span, "http.route")["stringValue"], "/fail");
-    assert_eq!(
-        int_value(attribute(&span, "http.response.status_code")),
-        Some(500)
-    );
-    let resource = span["resource"]["attributes"].to_string();
-    assert!(
-        resource.contains("\"service.name\"") && resource.contains("orders-api"),
-        "{resource}"
-    );
-    assert!(
-        resource.contains("deployment.environment.name"),
-        "{resource}"
-    );
+    if lang == Lang::Python {
+        // Python's OTLP/HTTP exporter speaks protobuf only: the trace and parent span ids (raw
+        // bytes), the span name, route and resource are in the request.
+        let hex = |h: &str| {
+            (0..h.len())
+                .step_by(2)
+                .map(|i| u8::from_str_radix(&h[i..i + 2], 16).unwrap())
+                .collect::<Vec<u8>>()
+        };
+        let want: Vec<Vec<u8>> = vec![
+            hex(trace),
+            hex("00f067aa0ba902b7"),
+            b"GET /fail".to_vec(),
+            b"http.route".to_vec(),
+            b"orders-api".to_vec(),
+            b"deployment.environment.name".to_vec(),
+        ];
+        collector.wait_raw(|body| {
+            want.iter()
+                .all(|w| body.windows(w.len()).any(|window| window == w.as_slice()))
+        });
+    } else {
+        let span = collector.wait_span(|s| s["traceId"] == trace);
+        assert_eq!(span["parentSpanId"], "00f067aa0ba902b7");
+        assert_eq!(span["name"], "GET /fail");
+        assert_eq!(span["kind"], 2);
+        assert_eq!(span["status"]["code"], 2);
+        assert_eq!(attribute(&span, "http.route")["stringValue"], "/fail");
+        assert_eq!(
+            int_value(attribute(&span, "http.response.status_code")),
+            Some(500)
+        );
+        let resource = span["resource"]["attributes"].to_string();
+        assert!(
+            resource.contains("\"service.name\"") && resource.contains("orders-api"),
+            "{resource}"
+        );
+        assert!(
+            resource.contains("deployment.environment.name"),
+            "{resource}"
+        );
+    }
 
     // Prometheus scraped every route under its pattern and method.
     let job_sel = r#"job="orders-api""#;
@@ -924,12 +1010,8 @@ fn api_service_e2e(lang: Lang) {
         "exited {took:?} after SIGTERM"
     );
     assert_eq!(status(port, "/readyz"), None, "no longer listening");
-    let log = service.log().join("\n");
-    assert!(
-        log.contains(r#""msg":"draining: readiness is off""#),
-        "{log}"
-    );
-    assert!(log.contains(r#""msg":"stopped""#), "{log}");
+    service.wait_log("draining: readiness is off", Duration::from_secs(1));
+    service.wait_log("stopped", Duration::from_secs(1));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1043,6 +1125,11 @@ fn async_worker_in_go_consumes_at_least_once_with_redis_auth_and_feeds_its_slos(
 #[test]
 fn async_worker_in_typescript_consumes_at_least_once_with_redis_auth_and_feeds_its_slos() {
     async_worker_e2e(Lang::TypeScript);
+}
+
+#[test]
+fn async_worker_in_python_consumes_at_least_once_with_redis_auth_and_feeds_its_slos() {
+    async_worker_e2e(Lang::Python);
 }
 
 fn async_worker_e2e(lang: Lang) {
@@ -1223,7 +1310,7 @@ fn async_worker_e2e(lang: Lang) {
 
     running.signal("TERM");
     assert_eq!(running.wait(Duration::from_secs(15)), 0);
-    assert!(running.log().join("\n").contains(r#""msg":"stopped""#));
+    running.wait_log("stopped", Duration::from_secs(1));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1412,7 +1499,9 @@ fn generated_repositories_pass_outside_linters() {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
-    let cases: [(&str, &[&str]); 7] = [
+    let cases: [(&str, &[&str]); 9] = [
+        ("api-service", &["language=python", "ci=gitlab"]),
+        ("async-worker", &["language=python"]),
         (
             "api-service",
             &["database=true", "cache=true", "public=true"],

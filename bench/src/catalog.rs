@@ -64,6 +64,10 @@ struct Measured {
     filter_ms: f64,
     filter_count: usize,
     by_query_ms: f64,
+    predicate_ms: f64,
+    predicate_hits: u64,
+    predicate_facets_ms: f64,
+    ancestry_ms: f64,
     by_name_ms: f64,
     facets_ms: f64,
     rss_mb: f64,
@@ -82,6 +86,29 @@ fn median_ms(server: &Server, path: &str, runs: usize) -> (f64, pave_testkit::Re
     times.sort_by(f64::total_cmp);
     (times[times.len() / 2], last)
 }
+
+/// The median time of `runs` `POST`s of `body` to `path`.
+fn median_post_ms(
+    server: &Server,
+    path: &str,
+    body: &str,
+    runs: usize,
+) -> (f64, pave_testkit::Response) {
+    let mut last = http(server.addr, "POST", path, Some(body));
+    assert_eq!(last.status, 200, "{path}: {}", last.body);
+    let mut times = Vec::with_capacity(runs);
+    for _ in 0..runs {
+        let started = Instant::now();
+        last = http(server.addr, "POST", path, Some(body));
+        times.push(started.elapsed().as_secs_f64() * 1000.0);
+    }
+    times.sort_by(f64::total_cmp);
+    (times[times.len() / 2], last)
+}
+
+/// What the Backstage client sends for `queryEntities({query})` and
+/// `getEntityFacets({query})`: services that are not experimental, or any API.
+const PREDICATE: &str = r#"{"$any": [{"$all": [{"kind": "component"}, {"spec.type": {"$in": ["service", "website"]}}, {"$not": {"spec.lifecycle": "experimental"}}]}, {"kind": "api"}]}"#;
 
 fn bench(binary: &Path, work: &Path, components: usize, runs: usize) -> Measured {
     let dir = work.join(format!("catalog-{components}"));
@@ -156,6 +183,30 @@ fn bench(binary: &Path, work: &Path, components: usize, runs: usize) -> Measured
         runs,
     );
     let (by_query_ms, _) = median_ms(&server, "/api/catalog/entities/by-query?limit=100", runs);
+    let (predicate_ms, predicate) = median_post_ms(
+        &server,
+        "/api/catalog/entities/by-query",
+        &format!(r#"{{"query": {PREDICATE}, "limit": 100}}"#),
+        runs,
+    );
+    let (predicate_facets_ms, _) = median_post_ms(
+        &server,
+        "/api/catalog/entity-facets",
+        &format!(r#"{{"facets": ["kind", "spec.type", "spec.owner"], "query": {PREDICATE}}}"#),
+        runs,
+    );
+    let (ancestry_ms, ancestry) = median_ms(
+        &server,
+        &format!("/api/catalog/entities/by-name/component/default/{component}/ancestry"),
+        runs * 5,
+    );
+    assert!(
+        ancestry.json()["items"]
+            .as_array()
+            .is_some_and(|i| i.len() >= 2),
+        "{}",
+        ancestry.body
+    );
     let (by_name_ms, _) = median_ms(
         &server,
         &format!("/api/catalog/entities/by-name/component/default/{component}"),
@@ -193,6 +244,10 @@ fn bench(binary: &Path, work: &Path, components: usize, runs: usize) -> Measured
         filter_ms,
         filter_count: filtered.json().as_array().map_or(0, Vec::len),
         by_query_ms,
+        predicate_ms,
+        predicate_hits: predicate.json()["totalItems"].as_u64().unwrap_or(0),
+        predicate_facets_ms,
+        ancestry_ms,
         by_name_ms,
         facets_ms,
         rss_mb,
@@ -291,6 +346,30 @@ fn report(components: usize, m: &Measured) {
             format!("{:.2} ms", m.facets_ms),
             peer_cell(p(|p| p.facets_ms), "ms"),
             ratio(p(|p| p.facets_ms), m.facets_ms),
+            "-".into(),
+        ),
+        (
+            format!(
+                "POST /entities/by-query with a query predicate, limit 100 ({} hits)",
+                m.predicate_hits
+            ),
+            format!("{:.2} ms", m.predicate_ms),
+            "not measured".into(),
+            "-".into(),
+            "-".into(),
+        ),
+        (
+            "POST /entity-facets with the same predicate (3 facets)".into(),
+            format!("{:.2} ms", m.predicate_facets_ms),
+            "not measured".into(),
+            "-".into(),
+            "-".into(),
+        ),
+        (
+            "GET /entities/by-name/…/ancestry".into(),
+            format!("{:.3} ms", m.ancestry_ms),
+            "not measured".into(),
+            "-".into(),
             "-".into(),
         ),
         (

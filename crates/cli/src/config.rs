@@ -30,6 +30,18 @@ pub(crate) struct CatalogSection {
     pub(crate) discovery: Option<Vec<String>>,
     #[serde(default)]
     pub(crate) max_file_bytes: Option<u64>,
+    /// Where `url` locations may be fetched from over HTTP.
+    #[serde(default)]
+    pub(crate) reading: ReadingSection,
+}
+
+/// `catalog.reading`, as Backstage's `backend.reading`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub(crate) struct ReadingSection {
+    /// `[{host: example.com, paths: [/catalog/]}]`; `*.example.com` allows subdomains.
+    #[serde(default)]
+    pub(crate) allow: Vec<pave_ingest::http::ReadingAllow>,
 }
 
 impl ConfigFile {
@@ -70,6 +82,7 @@ impl ConfigFile {
         if let Some(max) = self.catalog.max_file_bytes {
             config.max_file_bytes = max;
         }
+        config.reading_allow = self.catalog.reading.allow.clone();
         Ok(config)
     }
 }
@@ -199,6 +212,20 @@ mod tests {
         let (config, _) = ConfigFile::load(Some(&path)).unwrap();
         let ingest = config.ingest_config().unwrap();
         assert_eq!(ingest.discovery, vec!["**/*.yaml".to_owned()]);
+        std::fs::write(
+            &path,
+            "catalog:\n  reading:\n    allow:\n      - host: '*.example.com'\n        paths: [/catalog/]\n",
+        )
+        .unwrap();
+        let (config, _) = ConfigFile::load(Some(&path)).unwrap();
+        let allow = config.ingest_config().unwrap().reading_allow;
+        assert_eq!(allow.len(), 1);
+        assert!(
+            allow[0].allows(&url::Url::parse("https://cdn.example.com/catalog/a.yaml").unwrap())
+        );
+        std::fs::write(&path, "catalog:\n  reading:\n    allow:\n      - hots: x\n").unwrap();
+        let err = ConfigFile::load(Some(&path)).unwrap_err().to_string();
+        assert!(err.contains("unknown field `hots`"), "{err}");
         std::fs::write(&path, "catalog:\n  rulez: []\n").unwrap();
         let err = ConfigFile::load(Some(&path)).unwrap_err().to_string();
         assert!(err.contains("unknown field `rulez`"), "{err}");

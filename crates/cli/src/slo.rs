@@ -580,21 +580,10 @@ fn run_generate(args: &GenerateArgs) -> anyhow::Result<Outcome> {
     // Render and write on every core: files are independent.
     let jobs: Vec<(&pave_slo::GeneratedFile, &InputFile)> =
         generated.iter().zip(&loaded.files).collect();
-    let threads = std::thread::available_parallelism().map_or(1, usize::from);
+    let threads = pave_stdx::available_threads();
     let chunk = jobs.len().div_ceil(threads).max(1);
-    let results: Vec<anyhow::Result<usize>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = jobs
-            .chunks(chunk)
-            .map(|part| scope.spawn(|| write_outputs(part, out, version)))
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| {
-                h.join()
-                    .unwrap_or_else(|_| Err(anyhow!("a writer thread panicked")))
-            })
-            .collect()
-    });
+    let parts: Vec<&[(&pave_slo::GeneratedFile, &InputFile)]> = jobs.chunks(chunk).collect();
+    let results = pave_stdx::par_map(parts, threads, |part| write_outputs(part, out, version));
     let mut written = 0;
     for r in results {
         written += r?;

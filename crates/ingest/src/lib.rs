@@ -7,8 +7,10 @@
 //! store holds. Conflicting claims on one entity ref keep the first claimant. Nothing is
 //! written until every location is done, and then all at once.
 
+mod analyze;
 mod diagnostics;
 mod files;
+pub mod http;
 mod snapshot;
 mod source;
 mod walk;
@@ -22,6 +24,7 @@ use pave_catalog::CatalogRules;
 use pave_store::{Batch, EntityHead, EntityRow, LocationRow, Store, StoreError};
 use serde::Serialize;
 
+pub use analyze::{Analysis, FoundFile, SourceName, analyze};
 pub use diagnostics::{Diagnostic, DiagnosticSeverity};
 pub use files::resolve_lexically;
 pub use snapshot::{build_catalog, load_catalog};
@@ -43,6 +46,8 @@ pub struct IngestConfig {
     pub git_cache: PathBuf,
     /// Files parsed in parallel.
     pub workers: usize,
+    /// Hosts `url` locations may be fetched from over HTTP (`catalog.reading.allow`).
+    pub reading_allow: Vec<http::ReadingAllow>,
 }
 
 impl Default for IngestConfig {
@@ -54,6 +59,7 @@ impl Default for IngestConfig {
             yaml_limits: pave_yaml::Limits::default(),
             git_cache: std::env::temp_dir().join("pave-git-cache"),
             workers: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            reading_allow: Vec::new(),
         }
     }
 }
@@ -158,6 +164,15 @@ impl IngestReport {
         let t = self.totals();
         t.errors > 0 || t.rejected > 0 || t.conflicts > 0
     }
+}
+
+/// The ref of the `Location` entity standing for a registered location
+/// (`location:default/generated-<sha1 of type:target>`): Backstage's `Location.entityRef`.
+pub fn generated_location_ref(kind: &str, target: &str) -> String {
+    format!(
+        "location:default/{}",
+        walk::generated_location_name(kind, target)
+    )
 }
 
 pub fn now_millis() -> i64 {
@@ -309,6 +324,18 @@ fn walk_location(
                 Some(commit),
             )
         }
+        Source::Http { url } => {
+            let mirror = http::mirror(url, config)?;
+            (
+                mirror.root,
+                mirror.dir.clone(),
+                KeyPrefix::Http {
+                    dir: mirror.dir,
+                    failures: mirror.failures,
+                },
+                None,
+            )
+        }
     };
     let generated = walk::generated_location(&location.kind, &location.target);
     let mut previous = Previous::default();
@@ -335,12 +362,10 @@ fn walk_location(
         origin: location_ref.clone(),
         previous,
         progress: progress.as_deref(),
+        root_parent: generated.entity_ref.clone(),
     };
     let mut output = walk::walk(&input, &location.id, &fingerprint);
-    output.entities.insert(
-        0,
-        walk::generated_location(&location.kind, &location.target),
-    );
+    output.entities.insert(0, generated);
     Ok((output, commit))
 }
 
@@ -378,6 +403,7 @@ fn plan_location(
         file,
         path,
         position,
+        parent_ref,
     } in entities
     {
         if let Some(owner) = claims
@@ -398,6 +424,12 @@ fn plan_location(
             );
             continue;
         }
+        let old = previous.get(entity_ref.as_str());
+        if let Some(old) = old.filter(|o| o.parent_ref != parent_ref) {
+            batch
+                .set_parents
+                .push((old.entity_ref.clone(), parent_ref.clone()));
+        }
         let (body, relations) = match content {
             // Kept entities are the stored ones: nothing to write.
             Content::Kept => {
@@ -409,7 +441,7 @@ fn plan_location(
             Content::Read { body, relations } => (body, relations),
         };
         let hash = entity_hash(&body, &relations);
-        match previous.get(entity_ref.as_str()) {
+        match old {
             Some(old) if old.hash == hash => report.unchanged += 1,
             old => {
                 if old.is_some() {
@@ -426,6 +458,7 @@ fn plan_location(
                     relations,
                     hash,
                     updated_at: now,
+                    parent_ref,
                 });
             }
         }
@@ -547,6 +580,7 @@ pub fn validate(paths: &[PathBuf], config: &IngestConfig) -> ValidationReport {
             origin: origin.clone(),
             previous: Previous::default(),
             progress: None,
+            root_parent: String::new(),
         };
         let output = walk::walk(
             &input,

@@ -2,7 +2,9 @@
 
 use pave_catalog::stitch::Stitcher;
 use pave_catalog::{Catalog, CatalogBuilder};
-use pave_store::{EntityRow, Store, StoreError};
+use pave_store::{EntityRow, Store};
+
+use crate::IngestError;
 
 /// Collects every entity and the relations it emitted.
 fn stitcher(relations: &[(String, String)]) -> Stitcher {
@@ -48,13 +50,17 @@ pub fn build_catalog(mut rows: Vec<EntityRow>) -> Catalog {
 /// Reads every entity from the store and indexes it, streaming: relations are read first
 /// (stitching needs all of them), then bodies are finished and indexed in batches on a
 /// blocking thread pool, so memory holds the index, not every row.
-pub async fn load_catalog(store: &dyn Store) -> Result<Catalog, StoreError> {
+///
+/// # Errors
+/// When the store cannot be read, or a worker building the index failed (then no index is
+/// better than one missing entities).
+pub async fn load_catalog(store: &dyn Store) -> Result<Catalog, IngestError> {
     let started = std::time::Instant::now();
     let relations = store.entity_relations().await?;
     let count = relations.len();
     let stitcher = tokio::task::spawn_blocking(move || stitcher(&relations))
         .await
-        .unwrap_or_default();
+        .map_err(|e| IngestError::Worker(format!("stitching relations failed: {e}")))?;
     // Rows travel in batches: one hand-off per row between threads costs more than the work.
     const BATCH: usize = 1024;
     let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<EntityRow>>(2);
@@ -77,8 +83,10 @@ pub async fn load_catalog(store: &dyn Store) -> Result<Catalog, StoreError> {
         .await;
     let _ = tx.send(batch);
     drop(tx);
-    let catalog = builder.await.unwrap_or_default();
+    let catalog = builder.await;
     visited?;
+    let catalog =
+        catalog.map_err(|e| IngestError::Worker(format!("building the index failed: {e}")))?;
     tracing::debug!(
         entities = catalog.len(),
         elapsed_ms = started.elapsed().as_millis() as u64,

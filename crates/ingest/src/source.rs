@@ -27,6 +27,9 @@ pub enum Source {
         reference: String,
         path: String,
     },
+    /// Any other `http(s)://` URL of a catalog file, fetched over HTTP (Backstage's
+    /// `FetchUrlReader`): only from hosts `catalog.reading.allow` names.
+    Http { url: String },
 }
 
 /// Location type for files and folders.
@@ -37,8 +40,10 @@ pub const GIT: &str = "git";
 pub const URL: &str = "url";
 
 impl Source {
-    /// Parses a command-line source: URLs (`https://…`, `ssh://…`, `git@host:…`, `file://…`)
-    /// are git repositories, optionally followed by `#<ref>`; anything else is a path.
+    /// Parses a command-line source: a forge's web URL of a file or folder is a file in a
+    /// repository; an `http(s)://` URL of a `.yaml`, `.yml` or `.json` file is fetched over
+    /// HTTP; other URLs (`https://…`, `ssh://…`, `git@host:…`, `file://…`) are git repositories,
+    /// optionally followed by `#<ref>`; anything else is a path.
     pub fn parse(text: &str) -> Source {
         let is_url = text.contains("://") || (text.starts_with("git@") && text.contains(':'));
         if !is_url {
@@ -47,6 +52,15 @@ impl Source {
         if let Some(source) = Self::parse_web_url(text) {
             return source;
         }
+        if is_http(text) && !text.contains('#') && names_a_catalog_file(text) {
+            return Source::Http {
+                url: text.to_owned(),
+            };
+        }
+        Self::parse_git(text)
+    }
+
+    fn parse_git(text: &str) -> Source {
         match text.rsplit_once('#') {
             Some((url, reference)) if !reference.is_empty() => Source::Git {
                 url: url.to_owned(),
@@ -128,18 +142,61 @@ impl Source {
                     })?;
                 Ok((URL.into(), web_url.clone()))
             }
+            Source::Http { url } => {
+                crate::http::check_url(url).map_err(|message| IngestError::Source {
+                    source_text: url.clone(),
+                    message,
+                })?;
+                Ok((URL.into(), url.clone()))
+            }
         }
+    }
+
+    /// The `(type, target)` a location registered as `kind` is stored under: the source's own
+    /// (a path made absolute), except that a `url` location keeps type `url` whatever reads it
+    /// (`getLocationByRef('url:…')` must find it).
+    ///
+    /// # Errors
+    /// As [`Source::from_location`] and [`Source::location`].
+    pub fn resolve(kind: &str, target: &str) -> Result<(Source, String, String), IngestError> {
+        let source = Self::from_location(kind, target)?;
+        let (own_kind, own_target) = source.location()?;
+        let kind = if kind == URL {
+            URL.to_owned()
+        } else {
+            own_kind
+        };
+        let target = if kind == URL {
+            target.to_owned()
+        } else {
+            own_target
+        };
+        Ok((source, kind, target))
     }
 
     /// The source a registered location stands for.
     pub fn from_location(kind: &str, target: &str) -> Result<Source, IngestError> {
         match kind {
             FILE => Ok(Source::Path(PathBuf::from(target))),
-            GIT => Ok(Source::parse(target)),
+            GIT => match Source::parse(target) {
+                Source::Path(_) => Err(IngestError::Source {
+                    source_text: target.to_owned(),
+                    message: "a `git` location needs a repository URL (https://, ssh://, git@host:, file://)".to_owned(),
+                }),
+                // A `git` location is a repository, whatever its URL looks like.
+                Source::Http { url } => Ok(Self::parse_git(&url)),
+                source => Ok(source),
+            },
+            // As Backstage reads `url` locations: a forge's web URL from a checkout of its
+            // repository, other http(s) URLs over HTTP; pave also takes a `file://` or ssh
+            // repository URL (read with git) so that local repositories can stand in.
             URL => match Source::parse(target) {
                 Source::Path(_) => Err(IngestError::Source {
                     source_text: target.to_owned(),
-                    message: "a `url` location needs an https:// URL".to_owned(),
+                    message: "a `url` location needs an http(s):// URL".to_owned(),
+                }),
+                Source::Git { .. } if is_http(target) => Ok(Source::Http {
+                    url: target.to_owned(),
                 }),
                 source => Ok(source),
             },
@@ -151,6 +208,23 @@ impl Source {
             }),
         }
     }
+}
+
+fn is_http(text: &str) -> bool {
+    let lower = text.get(..8).unwrap_or(text).to_ascii_lowercase();
+    lower.starts_with("https://") || lower.starts_with("http://")
+}
+
+/// Whether a URL's path ends in a catalog file's extension.
+fn names_a_catalog_file(text: &str) -> bool {
+    let path = text
+        .split(['?', '#'])
+        .next()
+        .unwrap_or(text)
+        .to_ascii_lowercase();
+    [".yaml", ".yml", ".json"]
+        .iter()
+        .any(|ext| path.ends_with(ext))
 }
 
 /// Refuses URLs and refs that git would read as options (`--upload-pack=…` runs a command)
@@ -474,23 +548,10 @@ mod tests {
             return;
         }
         let temp = tempfile::tempdir().unwrap();
-        let repo = temp.path().join("repo");
-        std::fs::create_dir_all(repo.join("catalog")).unwrap();
-        std::fs::write(repo.join("catalog/all.yaml"), "kind: Location\n").unwrap();
-        let git = |args: &[&str]| {
-            let status = Command::new("git")
-                .arg("-C")
-                .arg(&repo)
-                .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
-                .args(args)
-                .status()
-                .unwrap();
-            assert!(status.success(), "git {args:?}");
-        };
-        git(&["init", "--quiet", "--initial-branch=main"]);
-        git(&["add", "."]);
-        git(&["commit", "--quiet", "-m", "init"]);
-        let url = format!("file://{}", repo.display());
+        let url = pave_testkit::git_repo(
+            &temp.path().join("repo"),
+            &[("catalog/all.yaml", "kind: Location\n")],
+        );
         let cache = temp.path().join("cache");
         let (dir, root, commit) = checkout_path(&url, "main", "catalog/all.yaml", &cache).unwrap();
         assert_eq!(root, dir.join("catalog/all.yaml"));

@@ -138,6 +138,59 @@ async fn folders_are_discovered_and_locations_followed() {
 }
 
 #[tokio::test]
+async fn each_entity_records_the_location_that_read_it() {
+    let f = Fixture::new().await;
+    f.write(
+        "all.yaml",
+        "apiVersion: backstage.io/v1alpha1\nkind: Location\nmetadata:\n  name: all\nspec:\n  targets: [./svc.yaml]\n",
+    );
+    f.write("svc.yaml", &component("svc", "team"));
+    let root = f.path("all.yaml").display().to_string();
+    f.ingest(&[&root]).await;
+    let parents = |store: &SqliteStore| {
+        let store = store.clone();
+        async move {
+            let rows = store.entities().await.unwrap();
+            rows.into_iter()
+                .map(|r| (r.entity_ref, r.parent_ref))
+                .collect::<HashMap<_, _>>()
+        }
+    };
+    let first = parents(&f.store).await;
+    let generated = first
+        .keys()
+        .find(|r| r.starts_with("location:default/generated-"))
+        .unwrap()
+        .clone();
+    assert_eq!(first[&generated], "", "the generated location is the root");
+    assert_eq!(first["location:default/all"], generated);
+    assert_eq!(first["component:default/svc"], "location:default/all");
+    // Unchanged files keep their rows, and a moved include updates only the parent.
+    f.write(
+        "all.yaml",
+        "apiVersion: backstage.io/v1alpha1\nkind: Location\nmetadata:\n  name: all\nspec:\n  targets: [./more.yaml]\n",
+    );
+    f.write(
+        "more.yaml",
+        "apiVersion: backstage.io/v1alpha1\nkind: Location\nmetadata:\n  name: more\nspec:\n  targets: [./svc.yaml]\n",
+    );
+    let report = f.ingest(&[&root]).await;
+    assert_eq!(report.totals().added, 1, "{:#?}", messages(&report));
+    let second = parents(&f.store).await;
+    assert_eq!(second["location:default/more"], "location:default/all");
+    assert_eq!(second["component:default/svc"], "location:default/more");
+    assert_eq!(
+        f.store
+            .entity_origin("component:default/svc")
+            .await
+            .unwrap()
+            .unwrap()
+            .parent_ref,
+        "location:default/more"
+    );
+}
+
+#[tokio::test]
 async fn unchanged_files_are_not_reparsed_and_changes_are_diffed() {
     let f = Fixture::new().await;
     f.write(
@@ -419,16 +472,7 @@ async fn targets_and_placeholders_may_not_leave_the_source() {
     }
 }
 
-fn git(dir: &Path, args: &[&str]) {
-    let status = std::process::Command::new("git")
-        .arg("-C")
-        .arg(dir)
-        .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
-        .args(args)
-        .status()
-        .unwrap();
-    assert!(status.success(), "git {args:?}");
-}
+use pave_testkit::git;
 
 fn git_available() -> bool {
     let ok = std::process::Command::new("git")
@@ -537,6 +581,14 @@ impl Store for FailingWrites {
     async fn location(&self, id: &str) -> pave_store::Result<Option<LocationRow>> {
         self.0.location(id).await
     }
+    async fn update_location(
+        &self,
+        id: &str,
+        k: &str,
+        t: &str,
+    ) -> pave_store::Result<pave_store::LocationUpdate> {
+        self.0.update_location(id, k, t).await
+    }
     async fn delete_location(&self, id: &str) -> pave_store::Result<bool> {
         self.0.delete_location(id).await
     }
@@ -564,6 +616,12 @@ impl Store for FailingWrites {
     async fn entity_owners(&self) -> pave_store::Result<Vec<(String, String)>> {
         self.0.entity_owners().await
     }
+    async fn entity_origin(
+        &self,
+        entity_ref: &str,
+    ) -> pave_store::Result<Option<pave_store::EntityOrigin>> {
+        self.0.entity_origin(entity_ref).await
+    }
     async fn files(&self, id: &str) -> pave_store::Result<Vec<pave_store::FileRow>> {
         self.0.files(id).await
     }
@@ -578,6 +636,114 @@ impl Store for FailingWrites {
         });
         self.0.apply(&half).await
     }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn url_locations_are_fetched_over_http_from_allowed_hosts_only() {
+    let mut f = Fixture::new().await;
+    let base = pave_testkit::serve_files(vec![
+        (
+            "/catalog/all.yaml".into(),
+            "apiVersion: backstage.io/v1alpha1\nkind: Location\nmetadata:\n  name: all\nspec:\n  targets:\n    - ./svc.yaml\n    - /shared/api.yaml\n    - ./missing.yaml\n    - http://elsewhere.invalid/x.yaml\n    - ./*.yaml\n".into(),
+        ),
+        ("/catalog/svc.yaml".into(), component("svc", "team")),
+        (
+            "/shared/api.yaml".into(),
+            "apiVersion: backstage.io/v1alpha1\nkind: API\nmetadata:\n  name: shared\nspec:\n  type: openapi\n  lifecycle: production\n  owner: team\n  definition: 'openapi: 3.0.0'\n".into(),
+        ),
+    ]);
+    let root = format!("{base}/catalog/all.yaml");
+    assert_eq!(
+        Source::parse(&root).location().unwrap(),
+        (URL.to_owned(), root.clone())
+    );
+    // Not allowed: the location cannot be read, and the message names the setting.
+    let report = f.ingest(&[&root]).await;
+    let failed = report.locations[0].failed.clone().unwrap();
+    assert!(
+        failed.contains("not allowed by catalog.reading.allow"),
+        "{failed}"
+    );
+
+    f.config.reading_allow = vec![http::ReadingAllow {
+        host: base.trim_start_matches("http://").to_owned(),
+        paths: None,
+    }];
+    let report = f.ingest(&[&root]).await;
+    let all = messages(&report);
+    assert_eq!(report.totals().added, 4, "{all:#?}");
+    let refs = f.refs().await;
+    assert!(
+        refs.contains(&"component:default/svc".to_owned()),
+        "{refs:?}"
+    );
+    assert!(refs.contains(&"api:default/shared".to_owned()), "{refs:?}");
+    let svc = f.body("component:default/svc").await;
+    assert_eq!(
+        svc["metadata"]["annotations"]["backstage.io/managed-by-location"],
+        format!("url:{base}/catalog/svc.yaml")
+    );
+    assert_eq!(
+        svc["metadata"]["annotations"]["backstage.io/managed-by-origin-location"],
+        format!("url:{root}")
+    );
+    let find = |needle: &str| all.iter().find(|m| m.contains(needle)).cloned();
+    let missing = find("./missing.yaml").unwrap();
+    assert!(
+        missing.starts_with(&format!("url:{root}:9:7: error:")),
+        "{missing}"
+    );
+    assert!(missing.contains("answered HTTP 404"), "{missing}");
+    assert!(
+        find("elsewhere.invalid/x.yaml is not allowed by catalog.reading.allow").is_some(),
+        "{all:#?}"
+    );
+    assert!(
+        find("files served over HTTP cannot be listed").is_some(),
+        "{all:#?}"
+    );
+}
+
+/// Panics in the walk's worker threads, as a bug reading one file would.
+struct PanickingProgress;
+
+impl Progress for PanickingProgress {
+    fn file_done(&self, _entities: usize) {
+        panic!("injected: a worker failed");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_panicking_worker_fails_the_run_and_keeps_the_previous_state() {
+    let f = Fixture::new().await;
+    for i in 0..8 {
+        f.write(
+            &format!("s{i}/catalog-info.yaml"),
+            &component(&format!("svc-{i}"), "t"),
+        );
+    }
+    let root = f.path("").display().to_string();
+    f.ingest(&[&root]).await;
+    let before = f.refs().await;
+    assert_eq!(before.len(), 9);
+    // Files change, so every one is read again, and the workers panic while reading them.
+    for i in 0..8 {
+        f.write(
+            &format!("s{i}/catalog-info.yaml"),
+            &component(&format!("new-{i}"), "t"),
+        );
+    }
+    let locations = f.store.locations().await.unwrap();
+    let progress: Arc<dyn Progress> = Arc::new(PanickingProgress);
+    let err = ingest(&f.store, &f.config, &locations, Some(progress))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, IngestError::Worker(_)), "{err}");
+    assert_eq!(
+        f.refs().await,
+        before,
+        "nothing was written, nothing deleted"
+    );
 }
 
 #[tokio::test]

@@ -7,7 +7,6 @@
 use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use pave_catalog::stitch::relations_to_text;
 use pave_catalog::{CatalogRules, PlaceholderReader, ProcessContext, process_entity};
@@ -32,6 +31,8 @@ pub(crate) struct Produced {
     pub(crate) path: String,
     /// Where its document starts, when it was read now (for conflict messages).
     pub(crate) position: Option<pave_yaml::Position>,
+    /// The entity that made the walk read its file (see `EntityRow::parent_ref`).
+    pub(crate) parent_ref: String,
 }
 
 /// What an entity is now.
@@ -63,6 +64,8 @@ pub(crate) struct WalkInput<'a> {
     pub(crate) origin: String,
     pub(crate) previous: Previous,
     pub(crate) progress: Option<&'a dyn Progress>,
+    /// The parent of what the root files hold: the registered location's generated `Location`.
+    pub(crate) root_parent: String,
 }
 
 /// Turns a path into a `managed-by-location` value.
@@ -71,6 +74,12 @@ pub(crate) enum KeyPrefix {
     File,
     /// `git:<url>#<ref>/<path relative to the checkout>`
     Git { checkout: PathBuf, prefix: String },
+    /// `url:<the URL the file was fetched from>`, for files mirrored from an HTTP location;
+    /// `failures` says why files that targets named are missing.
+    Http {
+        dir: PathBuf,
+        failures: HashMap<PathBuf, String>,
+    },
 }
 
 impl KeyPrefix {
@@ -81,6 +90,10 @@ impl KeyPrefix {
                 let rel = path.strip_prefix(checkout).unwrap_or(path);
                 format!("{prefix}/{}", rel.display())
             }
+            KeyPrefix::Http { dir, .. } => match crate::http::url_of(dir, path) {
+                Some(url) => format!("url:{url}"),
+                None => format!("file:{}", path.display()),
+            },
         }
     }
 
@@ -88,7 +101,7 @@ impl KeyPrefix {
     fn display(&self, path: &Path) -> String {
         match self {
             KeyPrefix::File => path.display().to_string(),
-            KeyPrefix::Git { .. } => self.key(path),
+            KeyPrefix::Git { .. } | KeyPrefix::Http { .. } => self.key(path),
         }
     }
 }
@@ -164,6 +177,11 @@ pub(crate) fn walk(input: &WalkInput<'_>, location_id: &str, fingerprint: &str) 
     // The first file to include another is its parent; cycles are includes of an ancestor.
     let mut parent: HashMap<PathBuf, Option<PathBuf>> =
         level.iter().map(|p| (p.clone(), None)).collect();
+    // The entity whose request read each file: Backstage's ancestry.
+    let mut emitter: HashMap<PathBuf, String> = level
+        .iter()
+        .map(|p| (p.clone(), input.root_parent.clone()))
+        .collect();
     let mut seen_refs: HashSet<String> = HashSet::new();
     while !level.is_empty() {
         let outcomes = process_level(input, location_id, fingerprint, &level);
@@ -177,7 +195,9 @@ pub(crate) fn walk(input: &WalkInput<'_>, location_id: &str, fingerprint: &str) 
             out.rejected += outcome.rejected;
             out.diagnostics.extend(outcome.diagnostics);
             out.files.extend(outcome.state);
-            for entity in outcome.entities {
+            let parent_ref = emitter.get(&outcome.path).cloned().unwrap_or_default();
+            for mut entity in outcome.entities {
+                entity.parent_ref.clone_from(&parent_ref);
                 if seen_refs.insert(entity.entity_ref.clone()) {
                     out.entities.push(entity);
                 } else {
@@ -216,6 +236,7 @@ pub(crate) fn walk(input: &WalkInput<'_>, location_id: &str, fingerprint: &str) 
                         continue;
                     }
                     parent.insert(path.clone(), Some(outcome.path.clone()));
+                    emitter.insert(path.clone(), request.entity_ref.clone());
                     next.push(path);
                 }
             }
@@ -282,33 +303,15 @@ fn process_level(
     fingerprint: &str,
     files: &[PathBuf],
 ) -> Vec<FileOutcome> {
-    let next = AtomicUsize::new(0);
-    let workers = input.config.workers.clamp(1, files.len().max(1));
-    let mut results: Vec<(usize, FileOutcome)> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..workers)
-            .map(|_| {
-                scope.spawn(|| {
-                    let mut done = Vec::new();
-                    loop {
-                        let i = next.fetch_add(1, Ordering::Relaxed);
-                        let Some(path) = files.get(i) else { break };
-                        let outcome = process_file(input, location_id, fingerprint, path);
-                        if let Some(progress) = input.progress {
-                            progress.file_done(outcome.entities.len());
-                        }
-                        done.push((i, outcome));
-                    }
-                    done
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().unwrap_or_default())
-            .collect()
-    });
-    results.sort_by_key(|(i, _)| *i);
-    results.into_iter().map(|(_, o)| o).collect()
+    // A worker's panic is re-raised: its files must not vanish from the plan, which would
+    // delete what they produced.
+    pave_stdx::par_map(files.to_vec(), input.config.workers, |path| {
+        let outcome = process_file(input, location_id, fingerprint, &path);
+        if let Some(progress) = input.progress {
+            progress.file_done(outcome.entities.len());
+        }
+        outcome
+    })
 }
 
 /// Records the files placeholders read, to know when a descriptor must be re-read.
@@ -469,6 +472,7 @@ fn process_file(
                     file: shown.clone(),
                     path: path.display().to_string(),
                     position: Some(doc.start),
+                    parent_ref: String::new(),
                 });
             }
             Err(rejected) => {
@@ -561,6 +565,7 @@ fn produced_from_row(row: &EntityHead, shown: &str, path: &Path) -> Produced {
         file: shown.to_owned(),
         path: path.display().to_string(),
         position: None,
+        parent_ref: String::new(),
     }
 }
 
@@ -645,6 +650,9 @@ fn resolve_target(
                 .with_entity(request.entity_ref.clone()),
         );
     };
+    if let KeyPrefix::Http { dir, failures } = &input.key_prefix {
+        return resolve_http_target(dir, failures, request, error);
+    }
     match request.kind.as_deref() {
         None | Some("file") => {}
         // Backstage resolves a relative `url` target against its file's URL: in a checkout
@@ -732,14 +740,62 @@ fn resolve_target(
     }
 }
 
+/// Resolves a target of a file fetched over HTTP as Backstage does: against the file's URL
+/// (relative paths, absolute paths and URLs alike), to the mirrored copy the crawl fetched.
+fn resolve_http_target(
+    dir: &Path,
+    failures: &HashMap<PathBuf, String>,
+    request: &TargetRequest,
+    mut error: impl FnMut(String),
+) -> Vec<PathBuf> {
+    if !matches!(request.kind.as_deref(), None | Some("url" | "file")) {
+        error(format!(
+            "location target {} has unsupported type `{}` (pave follows `url` and `file` targets)",
+            request.target,
+            request.kind.as_deref().unwrap_or_default()
+        ));
+        return Vec::new();
+    }
+    if is_glob(&request.target) {
+        error(format!(
+            "location target {} is a glob: files served over HTTP cannot be listed; name each file",
+            request.target
+        ));
+        return Vec::new();
+    }
+    let joined = crate::http::url_of(dir, &request.from_file)
+        .and_then(|base| url::Url::parse(&base).ok())
+        .and_then(|base| base.join(request.target.trim_start_matches("file:")).ok());
+    let Some(url) = joined else {
+        error(format!(
+            "location target {} is not a URL or a path",
+            request.target
+        ));
+        return Vec::new();
+    };
+    let path = dir.join(crate::http::mirror_path(&url));
+    if path.is_file() {
+        return vec![path];
+    }
+    match failures.get(&path) {
+        Some(why) => error(format!(
+            "location target {} could not be read: {why}; the location's other targets are still read",
+            request.target
+        )),
+        None if request.required => error(format!(
+            "location target {} ({url}) could not be read; the location's other targets are still read",
+            request.target
+        )),
+        None => {}
+    }
+    Vec::new()
+}
+
 /// The `Location` entity standing for a registered location, named as Backstage names
 /// generated locations: `generated-` + SHA-1 of `type:target`.
 pub(crate) fn generated_location(kind: &str, target: &str) -> Produced {
     let location_ref = format!("{kind}:{target}");
-    let name = format!(
-        "generated-{}",
-        crate::files::hex(&sha1::Sha1::digest(location_ref.as_bytes()))
-    );
+    let name = generated_location_name(kind, target);
     let body = json!({
         "apiVersion": "backstage.io/v1alpha1",
         "kind": "Location",
@@ -763,7 +819,17 @@ pub(crate) fn generated_location(kind: &str, target: &str) -> Produced {
         file: location_ref.clone(),
         path: location_ref,
         position: None,
+        parent_ref: String::new(),
     }
+}
+
+/// `generated-` + SHA-1 of `type:target`, Backstage's name for a registered location's entity.
+pub(crate) fn generated_location_name(kind: &str, target: &str) -> String {
+    let location_ref = format!("{kind}:{target}");
+    format!(
+        "generated-{}",
+        crate::files::hex(&sha1::Sha1::digest(location_ref.as_bytes()))
+    )
 }
 
 /// What a run's outcome depends on besides file contents: a change here re-reads every file.

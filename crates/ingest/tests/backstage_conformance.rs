@@ -207,7 +207,7 @@ async fn split_catalog_matches_backstage() {
     let facet_names: Vec<String> = ["kind", "spec.type", "metadata.tags"]
         .map(String::from)
         .to_vec();
-    let facets = build_catalog(without).facets(None, &facet_names);
+    let facets = build_catalog(without).facets(None, None, &facet_names);
     let expected_facets = read_json(&corpus.join("expected/split/facets.json"));
     for (name, values) in facets {
         let want: Vec<(String, u64)> = expected_facets["facets"][&name]

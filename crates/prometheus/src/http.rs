@@ -1,38 +1,20 @@
 //! One HTTP/1.1 request per connection over hyper's low-level client, with TLS (rustls, ring,
-//! the system's CA bundle) for `https://`.
-
-use std::sync::Arc;
+//! the system's CA bundle, from `pave-http`) for `https://`.
 
 use base64::Engine as _;
-use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Bytes;
-use hyper_util::rt::TokioIo;
-use tokio::net::TcpStream;
-use tokio_rustls::TlsConnector;
-use tokio_rustls::rustls;
-use tokio_rustls::rustls::pki_types::pem::PemObject;
-use tokio_rustls::rustls::pki_types::{CertificateDer, ServerName};
+use tokio_rustls::rustls::pki_types::ServerName;
 
 use crate::{ClientOptions, Error, Method};
-
-/// Where the system keeps its CA bundle, tried in order after `$SSL_CERT_FILE`.
-const CA_BUNDLES: &[&str] = &[
-    "/etc/ssl/certs/ca-certificates.crt",
-    "/etc/pki/tls/certs/ca-bundle.crt",
-    "/etc/ssl/cert.pem",
-];
 
 pub(crate) struct Endpoint {
     /// The URL without credentials, for messages.
     pub(crate) shown: String,
-    host: String,
-    port: u16,
-    /// The `Host` header.
-    authority: String,
+    /// The URL without credentials, whose path is the prefix requests go under.
+    base: url::Url,
     /// The path prefix without a trailing `/` (empty or e.g. `/prometheus`).
     prefix: String,
     authorization: Option<String>,
-    tls: Option<(TlsConnector, ServerName<'static>)>,
 }
 
 impl Endpoint {
@@ -47,19 +29,17 @@ impl Endpoint {
             "https" => true,
             _ => return Err(invalid("use an http:// or https:// URL")),
         };
-        let host = url
-            .host_str()
-            .ok_or_else(|| invalid("no host"))?
-            .trim_start_matches('[')
-            .trim_end_matches(']')
-            .to_owned();
-        let port = url
-            .port_or_known_default()
+        let host = url.host_str().ok_or_else(|| invalid("no host"))?;
+        if https {
+            ServerName::try_from(
+                host.trim_start_matches('[')
+                    .trim_end_matches(']')
+                    .to_owned(),
+            )
+            .map_err(|e| invalid(&format!("not a TLS server name: {e}")))?;
+        }
+        url.port_or_known_default()
             .ok_or_else(|| invalid("no port"))?;
-        let authority = match url.port() {
-            Some(p) => format!("{}:{p}", url.host_str().unwrap_or_default()),
-            None => url.host_str().unwrap_or_default().to_owned(),
-        };
         let basic = (!url.username().is_empty()).then(|| {
             let user = percent_decode(url.username());
             let password = url.password().map(percent_decode).unwrap_or_default();
@@ -73,21 +53,18 @@ impl Endpoint {
         let _ = url.set_password(None);
         let prefix = url.path().trim_end_matches('/').to_owned();
         let shown = url.as_str().trim_end_matches('/').to_owned();
-        let tls = if https {
-            let name = ServerName::try_from(host.clone())
-                .map_err(|e| invalid(&format!("not a TLS server name: {e}")))?;
-            Some((connector(&shown)?, name))
-        } else {
-            None
-        };
+        if https {
+            // Checked now, so that a missing CA bundle is a clear error before any query.
+            pave_http::tls_connector().map_err(|message| Error::Tls {
+                url: shown.clone(),
+                message,
+            })?;
+        }
         Ok(Endpoint {
             shown,
-            host,
-            port,
-            authority,
+            base: url,
             prefix,
             authorization,
-            tls,
         })
     }
 
@@ -99,106 +76,52 @@ impl Endpoint {
         form: &str,
         options: &ClientOptions,
     ) -> Result<(u16, Bytes), Error> {
-        let exchange = async {
-            let stream = TcpStream::connect((self.host.as_str(), self.port))
-                .await
-                .map_err(|error| Error::Unreachable {
-                    url: self.shown.clone(),
-                    error,
-                })?;
-            let _ = stream.set_nodelay(true);
-            let request = self.request(path, form, options)?;
-            match &self.tls {
-                None => self.exchange(TokioIo::new(stream), request, options).await,
-                Some((connector, name)) => {
-                    let stream =
-                        connector
-                            .connect(name.clone(), stream)
-                            .await
-                            .map_err(|e| Error::Tls {
-                                url: self.shown.clone(),
-                                message: e.to_string(),
-                            })?;
-                    self.exchange(TokioIo::new(stream), request, options).await
-                }
+        let mut url = self.base.clone();
+        url.set_path(&format!("{}{path}", self.prefix));
+        let (method, body) = match options.method {
+            Method::Post => (hyper::Method::POST, Bytes::copy_from_slice(form.as_bytes())),
+            Method::Get => {
+                url.set_query(Some(form));
+                (hyper::Method::GET, Bytes::new())
             }
         };
-        tokio::time::timeout(options.timeout, exchange)
+        let mut headers = vec![("accept", "application/json")];
+        if options.method == Method::Post {
+            headers.push(("content-type", "application/x-www-form-urlencoded"));
+        }
+        if let Some(auth) = &self.authorization {
+            headers.push(("authorization", auth.as_str()));
+        }
+        let exchange = pave_http::exchange(pave_http::Request {
+            method,
+            url: &url,
+            headers: &headers,
+            body,
+            max_bytes: options.max_body_bytes,
+        });
+        let answer = tokio::time::timeout(options.timeout, exchange)
             .await
             .map_err(|_| Error::Timeout {
                 url: self.shown.clone(),
                 timeout: options.timeout,
             })?
+            .map_err(|e| self.error(e))?;
+        Ok((answer.status, answer.body))
     }
 
-    fn request(
-        &self,
-        path: &str,
-        form: &str,
-        options: &ClientOptions,
-    ) -> Result<hyper::Request<Full<Bytes>>, Error> {
-        let builder = match options.method {
-            Method::Post => hyper::Request::post(format!("{}{path}", self.prefix))
-                .header("content-type", "application/x-www-form-urlencoded"),
-            Method::Get => hyper::Request::get(format!("{}{path}?{form}", self.prefix)),
-        };
-        let mut builder = builder
-            .header("host", &self.authority)
-            .header("accept", "application/json")
-            .header("user-agent", concat!("pave/", env!("CARGO_PKG_VERSION")));
-        if let Some(auth) = &self.authorization {
-            builder = builder.header("authorization", auth);
+    /// Names the Prometheus endpoint (not the query URL) in transport errors.
+    fn error(&self, error: pave_http::Error) -> Error {
+        let url = self.shown.clone();
+        match error {
+            pave_http::Error::Unreachable { error, .. } => Error::Unreachable { url, error },
+            pave_http::Error::Tls { message, .. } => Error::Tls { url, message },
+            pave_http::Error::TooLarge { limit, .. } => Error::TooLarge { url, limit },
+            pave_http::Error::Timeout { timeout, .. } => Error::Timeout { url, timeout },
+            other => Error::Transport {
+                url,
+                message: other.to_string(),
+            },
         }
-        let body = match options.method {
-            Method::Post => Bytes::copy_from_slice(form.as_bytes()),
-            Method::Get => Bytes::new(),
-        };
-        builder.body(Full::new(body)).map_err(|e| Error::Transport {
-            url: self.shown.clone(),
-            message: e.to_string(),
-        })
-    }
-
-    async fn exchange<T>(
-        &self,
-        io: TokioIo<T>,
-        request: hyper::Request<Full<Bytes>>,
-        options: &ClientOptions,
-    ) -> Result<(u16, Bytes), Error>
-    where
-        T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
-    {
-        let transport = |e: hyper::Error| Error::Transport {
-            url: self.shown.clone(),
-            message: e.to_string(),
-        };
-        let (mut sender, connection) = hyper::client::conn::http1::handshake(io)
-            .await
-            .map_err(transport)?;
-        // Drives the connection; it ends when the response is read and `sender` dropped.
-        tokio::spawn(async move {
-            let _ = connection.await;
-        });
-        let response = sender.send_request(request).await.map_err(transport)?;
-        let status = response.status().as_u16();
-        let body = Limited::new(response.into_body(), options.max_body_bytes)
-            .collect()
-            .await
-            .map_err(|e| {
-                if e.is::<http_body_util::LengthLimitError>() {
-                    Error::TooLarge {
-                        url: self.shown.clone(),
-                        limit: options.max_body_bytes,
-                    }
-                } else {
-                    Error::Transport {
-                        url: self.shown.clone(),
-                        message: e.to_string(),
-                    }
-                }
-            })?
-            .to_bytes();
-        Ok((status, body))
     }
 }
 
@@ -207,44 +130,6 @@ fn percent_decode(s: &str) -> String {
         .next()
         .map(|(_, v)| v.into_owned())
         .unwrap_or_default()
-}
-
-/// A TLS connector trusting the system's CA bundle (`$SSL_CERT_FILE` or the usual paths).
-fn connector(shown: &str) -> Result<TlsConnector, Error> {
-    let tls_error = |message: String| Error::Tls {
-        url: shown.to_owned(),
-        message,
-    };
-    let candidates: Vec<String> = std::env::var("SSL_CERT_FILE")
-        .ok()
-        .into_iter()
-        .chain(CA_BUNDLES.iter().map(|s| (*s).to_owned()))
-        .collect();
-    let Some(bundle) = candidates
-        .iter()
-        .find(|p| std::path::Path::new(p).is_file())
-    else {
-        return Err(tls_error(format!(
-            "no CA bundle found (set SSL_CERT_FILE; looked at {})",
-            candidates.join(", ")
-        )));
-    };
-    let mut roots = rustls::RootCertStore::empty();
-    let certs = CertificateDer::pem_file_iter(bundle)
-        .map_err(|e| tls_error(format!("cannot read {bundle}: {e}")))?;
-    for cert in certs.flatten() {
-        let _ = roots.add(cert);
-    }
-    if roots.is_empty() {
-        return Err(tls_error(format!("{bundle} holds no usable certificate")));
-    }
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let config = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|e| tls_error(e.to_string()))?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    Ok(TlsConnector::from(Arc::new(config)))
 }
 
 #[cfg(test)]
@@ -259,13 +144,13 @@ mod tests {
             Endpoint::parse("http://alice:s%40cret@prom.example:9090/prometheus/", None).unwrap();
         assert_eq!(e.shown, "http://prom.example:9090/prometheus");
         assert_eq!(e.prefix, "/prometheus");
-        assert_eq!(e.authority, "prom.example:9090");
-        assert_eq!(e.port, 9090);
+        assert_eq!(e.base.as_str(), "http://prom.example:9090/prometheus/");
         let expected = base64::engine::general_purpose::STANDARD.encode("alice:s@cret");
         assert_eq!(e.authorization, Some(format!("Basic {expected}")));
 
         let e = Endpoint::parse("http://prom.example", Some("tok")).unwrap();
-        assert_eq!((e.port, e.prefix.as_str()), (80, ""));
+        assert_eq!(e.prefix, "");
+        assert_eq!(e.base.port_or_known_default(), Some(80));
         assert_eq!(e.authorization.as_deref(), Some("Bearer tok"));
 
         for bad in ["prom:9090", "ftp://x", "http://"] {

@@ -1,7 +1,14 @@
 //! API errors, serialized the way Backstage's error handler does:
 //! `{"error": {"name", "message"}, "request": {"method", "url"}, "response": {"statusCode"}}`.
+//!
+//! A handler's [`ApiError`] becomes a response that carries the error as an extension;
+//! [`describe_errors`], a middleware around the whole router, knows the request and writes
+//! the body, so that every error (405s and unknown routes included) has the same shape.
 
-use axum::http::StatusCode;
+use axum::body::Body;
+use axum::extract::{OriginalUri, Request};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
@@ -14,6 +21,9 @@ pub enum ApiError {
     /// Nothing there (404).
     #[error("{0}")]
     NotFound(String),
+    /// The route exists, the method does not (405).
+    #[error("{0}")]
+    MethodNotAllowed(String),
     /// Already there (409).
     #[error("{0}")]
     Conflict(String),
@@ -27,6 +37,9 @@ impl ApiError {
         match self {
             ApiError::Input(_) => (StatusCode::BAD_REQUEST, "InputError"),
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "NotFoundError"),
+            ApiError::MethodNotAllowed(_) => {
+                (StatusCode::METHOD_NOT_ALLOWED, "MethodNotAllowedError")
+            }
             ApiError::Conflict(_) => (StatusCode::CONFLICT, "ConflictError"),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "Error"),
         }
@@ -44,19 +57,72 @@ impl From<pave_catalog::query::QueryError> for ApiError {
     }
 }
 
+impl From<pave_ingest::IngestError> for ApiError {
+    fn from(e: pave_ingest::IngestError) -> Self {
+        match e {
+            pave_ingest::IngestError::Store(e) => e.into(),
+            other => ApiError::internal("catalog update failed", other),
+        }
+    }
+}
+
 impl From<pave_store::StoreError> for ApiError {
     fn from(e: pave_store::StoreError) -> Self {
         ApiError::internal("database error", e)
     }
 }
 
+/// The error of a response, for [`describe_errors`] to render with the request.
+#[derive(Clone)]
+struct ErrorBody {
+    name: &'static str,
+    message: String,
+}
+
+fn render(status: StatusCode, error: &ErrorBody, request: Option<(&str, &str)>) -> String {
+    let mut body = json!({
+        "error": {"name": error.name, "message": error.message},
+        "response": {"statusCode": status.as_u16()},
+    });
+    if let Some((method, url)) = request {
+        body["request"] = json!({"method": method, "url": url});
+    }
+    body.to_string()
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, name) = self.parts();
-        let body = json!({
-            "error": {"name": name, "message": self.to_string()},
-            "response": {"statusCode": status.as_u16()},
-        });
-        (status, axum::Json(body)).into_response()
+        let error = ErrorBody {
+            name,
+            message: self.to_string(),
+        };
+        let mut response = Response::new(Body::from(render(status, &error, None)));
+        *response.status_mut() = status;
+        response.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        response.extensions_mut().insert(error);
+        response
     }
+}
+
+/// Adds `request: {method, url}` to every [`ApiError`] body, as Backstage does.
+pub(crate) async fn describe_errors(request: Request, next: Next) -> Response {
+    let method = request.method().as_str().to_owned();
+    let url = request
+        .extensions()
+        .get::<OriginalUri>()
+        .map_or_else(|| request.uri().clone(), |o| o.0.clone())
+        .path_and_query()
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or_default();
+    let mut response = next.run(request).await;
+    if let Some(error) = response.extensions_mut().remove::<ErrorBody>() {
+        let body = render(response.status(), &error, Some((&method, &url)));
+        response.headers_mut().remove(header::CONTENT_LENGTH);
+        *response.body_mut() = Body::from(body);
+    }
+    response
 }

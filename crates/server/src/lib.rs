@@ -9,6 +9,7 @@ mod api;
 mod error;
 pub mod metrics;
 mod openapi;
+mod operations;
 pub mod portal;
 pub mod slo;
 pub mod tls;
@@ -18,6 +19,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
+use api::{entities, locations};
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{StatusCode, header};
@@ -25,17 +27,18 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use pave_catalog::Catalog;
 use pave_ingest::{IngestConfig, IngestError, IngestReport};
-use pave_store::{LocationRow, Store, StoreError};
+use pave_store::{LocationRow, Store};
 
 pub use error::ApiError;
+pub use operations::{AncestryLink, LocationError};
 
 /// Shared server state.
 pub struct AppState {
     pub store: Arc<dyn Store>,
     pub ingest: IngestConfig,
     catalog: RwLock<Arc<Catalog>>,
-    /// One ingestion at a time; readers never take it.
-    refresh_lock: tokio::sync::Mutex<()>,
+    /// One ingestion (or other catalog write) at a time; readers never take it.
+    pub(crate) refresh_lock: tokio::sync::Mutex<()>,
     ready: AtomicBool,
     /// The guardrails the admission webhook applies (swappable, like the catalog index).
     policy: RwLock<Arc<pave_policy::Policy>>,
@@ -140,7 +143,10 @@ impl AppState {
     }
 
     /// Rebuilds the index from the store and swaps it in.
-    pub async fn reload(&self) -> Result<(), StoreError> {
+    ///
+    /// # Errors
+    /// When the store cannot be read or building the index failed; the old index stays.
+    pub async fn reload(&self) -> Result<(), IngestError> {
         let started = Instant::now();
         let catalog = pave_ingest::load_catalog(self.store.as_ref()).await?;
         record_catalog_metrics(&catalog);
@@ -163,7 +169,7 @@ impl AppState {
     /// Unregisters a location and drops its entities. Holds the refresh lock so that a refresh
     /// running now does not write entities for a location that is gone (its batch would fail
     /// and lose every other location's refresh).
-    pub async fn remove_location(&self, id: &str) -> Result<bool, StoreError> {
+    pub async fn remove_location(&self, id: &str) -> Result<bool, IngestError> {
         let _guard = self.refresh_lock.lock().await;
         if !self.store.delete_location(id).await? {
             return Ok(false);
@@ -233,7 +239,7 @@ fn resident_mb() -> u64 {
 
 fn record_catalog_metrics(catalog: &Catalog) {
     ::metrics::gauge!("pave_catalog_entities_total").set(catalog.len() as f64);
-    let kinds = catalog.facets(None, &["kind".to_owned()]);
+    let kinds = catalog.facets(None, None, &["kind".to_owned()]);
     for (kind, count) in kinds.into_iter().flat_map(|(_, values)| values) {
         ::metrics::gauge!("pave_catalog_entities", "kind" => kind).set(count as f64);
     }
@@ -244,26 +250,52 @@ pub const BODY_LIMIT: usize = 1024 * 1024;
 
 /// Every route: API, portal, health, metrics, OpenAPI.
 pub fn router(state: Arc<AppState>) -> Router {
+    // Literal segments (`by-query`, `by-entity`) are routes of their own, so they are never
+    // read as a location `{id}`.
     let api = Router::new()
-        .route("/entities", get(api::entities))
-        .route("/entities/by-query", get(api::by_query))
-        .route("/entities/by-refs", post(api::by_refs))
+        .route("/entities", get(entities::entities))
+        .route(
+            "/entities/by-query",
+            get(entities::by_query).post(entities::query_by_predicate),
+        )
+        .route("/entities/by-refs", post(entities::by_refs))
         .route(
             "/entities/by-name/{kind}/{namespace}/{name}",
-            get(api::by_name),
+            get(entities::by_name),
         )
-        .route("/entities/by-uid/{uid}", get(api::by_uid))
-        .route("/entity-facets", get(api::facets))
-        .route("/validate-entity", post(api::validate_entity))
+        .route(
+            "/entities/by-name/{kind}/{namespace}/{name}/ancestry",
+            get(entities::ancestry),
+        )
+        .route(
+            "/entities/by-uid/{uid}",
+            get(entities::by_uid).delete(entities::delete_by_uid),
+        )
+        .route(
+            "/entity-facets",
+            get(entities::facets).post(entities::facets_by_predicate),
+        )
+        .route("/validate-entity", post(entities::validate_entity))
+        .route("/refresh", post(entities::refresh))
         .route(
             "/locations",
-            get(api::list_locations).post(api::add_location),
+            get(locations::list_locations).post(locations::add_location),
+        )
+        .route("/locations/by-query", post(locations::query_locations))
+        .route(
+            "/locations/by-entity/{kind}/{namespace}/{name}",
+            get(locations::location_by_entity),
         )
         .route(
             "/locations/{id}",
-            get(api::get_location).delete(api::delete_location),
+            get(locations::get_location)
+                .put(locations::update_location)
+                .delete(locations::delete_location),
         )
-        .route("/refresh", post(api::refresh))
+        .route("/analyze-location", post(locations::analyze_location))
+        .method_not_allowed_fallback(|| async {
+            ApiError::MethodNotAllowed("That method is not allowed on this catalog route".into())
+        })
         .fallback(|| async { ApiError::NotFound("No such catalog route".into()) });
     let _ = metrics::handle();
     let catalog = Router::new()
@@ -287,6 +319,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         ));
     catalog
         .merge(admission)
+        .layer(axum::middleware::from_fn(error::describe_errors))
         .layer(axum::middleware::from_fn(metrics::track))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)

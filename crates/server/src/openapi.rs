@@ -4,7 +4,7 @@ use axum::Json;
 use axum::response::IntoResponse;
 use utoipa::OpenApi;
 
-use crate::api;
+use crate::api::{entities, locations};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -14,20 +14,40 @@ use crate::api;
         license(name = "Apache-2.0")
     ),
     paths(
-        api::entities,
-        api::by_query,
-        api::by_refs,
-        api::by_name,
-        api::by_uid,
-        api::facets,
-        api::validate_entity,
-        api::list_locations,
-        api::get_location,
-        api::add_location,
-        api::delete_location,
-        api::refresh,
+        entities::entities,
+        entities::by_query,
+        entities::query_by_predicate,
+        entities::by_refs,
+        entities::by_name,
+        entities::ancestry,
+        entities::by_uid,
+        entities::delete_by_uid,
+        entities::facets,
+        entities::facets_by_predicate,
+        entities::validate_entity,
+        entities::refresh,
+        locations::list_locations,
+        locations::query_locations,
+        locations::get_location,
+        locations::location_by_entity,
+        locations::add_location,
+        locations::update_location,
+        locations::delete_location,
+        locations::analyze_location,
     ),
-    components(schemas(api::ByRefsBody, api::ValidateBody, api::LocationBody, api::RefreshBody)),
+    components(schemas(
+        entities::ByRefsBody,
+        entities::QueryBody,
+        entities::OrderBy,
+        entities::OrderByField,
+        entities::FullTextBody,
+        entities::FacetsBody,
+        entities::ValidateBody,
+        entities::RefreshBody,
+        locations::LocationBody,
+        locations::LocationQueryBody,
+        locations::AnalyzeBody,
+    )),
     tags(
         (name = "catalog", description = "Entities, facets, validation and refresh"),
         (name = "locations", description = "Registered sources")

@@ -8,8 +8,14 @@ use sqlx::migrate::{Migration, MigrationType, Migrator};
 use sqlx::postgres::PgPoolOptions;
 use sqlx::{Connection, PgConnection, PgPool};
 
-const MIGRATIONS: &[(i64, &str, &str)] =
-    &[(1, "catalog", include_str!("../migrations/0001_catalog.sql"))];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "catalog", include_str!("../migrations/0001_catalog.sql")),
+    (
+        2,
+        "entity_parent",
+        include_str!("../migrations/0002_entity_parent.sql"),
+    ),
+];
 
 fn migrator() -> Migrator {
     Migrator::with_migrations(

@@ -11,8 +11,14 @@ use sqlx::SqlitePool;
 use sqlx::migrate::{Migration, MigrationType, Migrator};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
-const MIGRATIONS: &[(i64, &str, &str)] =
-    &[(1, "catalog", include_str!("../migrations/0001_catalog.sql"))];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "catalog", include_str!("../migrations/0001_catalog.sql")),
+    (
+        2,
+        "entity_parent",
+        include_str!("../migrations/0002_entity_parent.sql"),
+    ),
+];
 
 fn migrator() -> Migrator {
     Migrator::with_migrations(

@@ -50,6 +50,9 @@ pub struct EntityRow {
     pub hash: String,
     /// Unix milliseconds.
     pub updated_at: i64,
+    /// The entity that emitted this one (Backstage's ancestry): the `Location` that read its
+    /// file, or its registered location's generated `Location`; empty for that root.
+    pub parent_ref: String,
 }
 
 /// What ingestion needs of a stored entity to diff against: everything but the body, which
@@ -62,6 +65,25 @@ pub struct EntityHead {
     pub hash: String,
     /// The body, for `location:` refs only.
     pub body: Option<String>,
+    pub parent_ref: String,
+}
+
+/// Where a stored entity came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EntityOrigin {
+    pub location_id: String,
+    /// See [`EntityRow::parent_ref`].
+    pub parent_ref: String,
+}
+
+/// What [`Store::update_location`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LocationUpdate {
+    Updated(LocationRow),
+    /// No location has that id.
+    NotFound,
+    /// Another location already has that type and target.
+    Conflict,
 }
 
 /// What the last ingestion knew about one file, so unchanged files need not be re-read.
@@ -88,6 +110,8 @@ pub struct Batch {
     pub delete_files: Vec<(String, String)>,
     /// (location id, refreshed_at, status JSON)
     pub location_status: Vec<(String, i64, String)>,
+    /// (entity ref, parent ref) for rows kept as they are whose parent changed.
+    pub set_parents: Vec<(String, String)>,
 }
 
 impl Batch {
@@ -97,6 +121,7 @@ impl Batch {
             && self.upsert_files.is_empty()
             && self.delete_files.is_empty()
             && self.location_status.is_empty()
+            && self.set_parents.is_empty()
     }
 }
 
@@ -148,6 +173,10 @@ pub trait Store: Send + Sync {
 
     async fn location(&self, id: &str) -> Result<Option<LocationRow>>;
 
+    /// Changes a location's type and target (Backstage's `PUT /locations/{id}`); its entities
+    /// stay until it is read again.
+    async fn update_location(&self, id: &str, kind: &str, target: &str) -> Result<LocationUpdate>;
+
     /// Removes a location with its entities and file state; false when there was none.
     async fn delete_location(&self, id: &str) -> Result<bool>;
 
@@ -169,6 +198,9 @@ pub trait Store: Send + Sync {
 
     /// `(entity_ref, location_id)` for every entity, to detect conflicting claims.
     async fn entity_owners(&self) -> Result<Vec<(String, String)>>;
+
+    /// The location and parent of one entity (`entity_ref` canonical, lower-cased).
+    async fn entity_origin(&self, entity_ref: &str) -> Result<Option<EntityOrigin>>;
 
     async fn files(&self, location_id: &str) -> Result<Vec<FileRow>>;
 

@@ -27,7 +27,7 @@ pub fn placeholders(sql: &str, numbered: bool) -> String {
 #[macro_export]
 macro_rules! impl_sql_store {
     ($store:ty, $db:ty, backend = $backend:literal, numbered = $numbered:literal) => {
-type EntityTuple = (String, String, String, String, String, String, String, i64);
+type EntityTuple = (String, String, String, String, String, String, String, i64, String);
 
 fn entity_from(t: EntityTuple) -> $crate::EntityRow {
     $crate::EntityRow {
@@ -39,6 +39,7 @@ fn entity_from(t: EntityTuple) -> $crate::EntityRow {
         relations: t.5,
         hash: t.6,
         updated_at: t.7,
+        parent_ref: t.8,
     }
 }
 
@@ -56,7 +57,7 @@ fn location_from(t: LocationTuple) -> $crate::LocationRow {
 }
 
 const ENTITY_COLUMNS: &str =
-    "entity_ref, uid, location_id, location_key, body, relations, hash, updated_at";
+    "entity_ref, uid, location_id, location_key, body, relations, hash, updated_at, parent_ref";
 const LOCATION_COLUMNS: &str = "id, type, target, created_at, refreshed_at, status";
 
 #[::async_trait::async_trait]
@@ -108,6 +109,38 @@ impl $crate::Store for $store {
         Ok(row.map(location_from))
     }
 
+    async fn update_location(&self, id: &str, kind: &str, target: &str) -> $crate::Result<$crate::LocationUpdate> {
+        let mut tx = self.pool.begin().await.map_err(q("starting a transaction"))?;
+        let conflict: Option<(String,)> = ::sqlx::query_as(::sqlx::AssertSqlSafe(sql("SELECT id FROM locations WHERE type = ? AND target = ? AND id <> ?")))
+            .bind(kind)
+            .bind(target)
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(q("reading a location"))?;
+        if conflict.is_some() {
+            return Ok($crate::LocationUpdate::Conflict);
+        }
+        let updated = ::sqlx::query(::sqlx::AssertSqlSafe(sql("UPDATE locations SET type = ?, target = ? WHERE id = ?")))
+            .bind(kind)
+            .bind(target)
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(q("updating a location"))?
+            .rows_affected();
+        if updated == 0 {
+            return Ok($crate::LocationUpdate::NotFound);
+        }
+        let row: LocationTuple = ::sqlx::query_as(::sqlx::AssertSqlSafe(sql(&format!("SELECT {LOCATION_COLUMNS} FROM locations WHERE id = ?"))))
+            .bind(id)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(q("reading a location"))?;
+        tx.commit().await.map_err(q("committing"))?;
+        Ok($crate::LocationUpdate::Updated(location_from(row)))
+    }
+
     async fn delete_location(&self, id: &str) -> $crate::Result<bool> {
         // Entities and files go with it (ON DELETE CASCADE).
         let result = ::sqlx::query(::sqlx::AssertSqlSafe(sql("DELETE FROM locations WHERE id = ?")))
@@ -135,7 +168,7 @@ impl $crate::Store for $store {
 
     async fn visit_entities(&self, visit: &mut (dyn FnMut($crate::EntityRow) + Send)) -> $crate::Result<()> {
         use ::futures_util::TryStreamExt;
-        let mut rows = ::sqlx::query_as::<_, (String, String, String, String, String, String, i64)>(::sqlx::AssertSqlSafe(sql("SELECT entity_ref, uid, location_id, location_key, body, hash, updated_at FROM entities ORDER BY entity_ref")))
+        let mut rows = ::sqlx::query_as::<_, (String, String, String, String, String, String, i64, String)>(::sqlx::AssertSqlSafe(sql("SELECT entity_ref, uid, location_id, location_key, body, hash, updated_at, parent_ref FROM entities ORDER BY entity_ref")))
         .fetch(&self.pool);
         while let Some(t) = rows.try_next().await.map_err(q("reading entities"))? {
             visit($crate::EntityRow {
@@ -147,6 +180,7 @@ impl $crate::Store for $store {
                 relations: String::new(),
                 hash: t.5,
                 updated_at: t.6,
+                parent_ref: t.7,
             });
         }
         Ok(())
@@ -162,8 +196,8 @@ impl $crate::Store for $store {
     }
 
     async fn location_entity_heads(&self, location_id: &str) -> $crate::Result<Vec<$crate::EntityHead>> {
-        let rows: Vec<(String, String, String, String, Option<String>)> = ::sqlx::query_as(::sqlx::AssertSqlSafe(sql(
-            "SELECT entity_ref, uid, location_key, hash, CASE WHEN entity_ref LIKE 'location:%' THEN body END FROM entities WHERE location_id = ? ORDER BY entity_ref",
+        let rows: Vec<(String, String, String, String, Option<String>, String)> = ::sqlx::query_as(::sqlx::AssertSqlSafe(sql(
+            "SELECT entity_ref, uid, location_key, hash, CASE WHEN entity_ref LIKE 'location:%' THEN body END, parent_ref FROM entities WHERE location_id = ? ORDER BY entity_ref",
         )))
         .bind(location_id)
         .fetch_all(&self.pool)
@@ -171,7 +205,7 @@ impl $crate::Store for $store {
         .map_err(q("reading a location's entities"))?;
         Ok(rows
             .into_iter()
-            .map(|(entity_ref, uid, location_key, hash, body)| $crate::EntityHead { entity_ref, uid, location_key, hash, body })
+            .map(|(entity_ref, uid, location_key, hash, body, parent_ref)| $crate::EntityHead { entity_ref, uid, location_key, hash, body, parent_ref })
             .collect())
     }
 
@@ -180,6 +214,15 @@ impl $crate::Store for $store {
             .fetch_all(&self.pool)
             .await
             .map_err(q("reading entity owners"))
+    }
+
+    async fn entity_origin(&self, entity_ref: &str) -> $crate::Result<Option<$crate::EntityOrigin>> {
+        let row: Option<(String, String)> = ::sqlx::query_as(::sqlx::AssertSqlSafe(sql("SELECT location_id, parent_ref FROM entities WHERE entity_ref = ?")))
+            .bind(entity_ref)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(q("reading an entity's origin"))?;
+        Ok(row.map(|(location_id, parent_ref)| $crate::EntityOrigin { location_id, parent_ref }))
     }
 
     async fn files(&self, location_id: &str) -> $crate::Result<Vec<$crate::FileRow>> {
@@ -256,7 +299,7 @@ async fn apply_in(tx: &mut ::sqlx::Transaction<'_, $db>, batch: &$crate::Batch) 
         sql.push_str(
             " ON CONFLICT (entity_ref) DO UPDATE SET uid = excluded.uid, location_id = excluded.location_id, \
              location_key = excluded.location_key, body = excluded.body, relations = excluded.relations, \
-             hash = excluded.hash, updated_at = excluded.updated_at",
+             hash = excluded.hash, updated_at = excluded.updated_at, parent_ref = excluded.parent_ref",
         );
         let mut query = ::sqlx::query(::sqlx::AssertSqlSafe(sql));
         for e in chunk {
@@ -268,7 +311,8 @@ async fn apply_in(tx: &mut ::sqlx::Transaction<'_, $db>, batch: &$crate::Batch) 
                 .bind(&e.body)
                 .bind(&e.relations)
                 .bind(&e.hash)
-                .bind(e.updated_at);
+                .bind(e.updated_at)
+                .bind(&e.parent_ref);
         }
         query
             .execute(&mut **tx)
@@ -298,6 +342,14 @@ async fn apply_in(tx: &mut ::sqlx::Transaction<'_, $db>, batch: &$crate::Batch) 
             .execute(&mut **tx)
             .await
             .map_err(q("writing file state"))?;
+    }
+    for (entity_ref, parent_ref) in &batch.set_parents {
+        ::sqlx::query(::sqlx::AssertSqlSafe(sql("UPDATE entities SET parent_ref = ? WHERE entity_ref = ?")))
+            .bind(parent_ref)
+            .bind(entity_ref)
+            .execute(&mut **tx)
+            .await
+            .map_err(q("updating entity parents"))?;
     }
     for (location_id, refreshed_at, status) in &batch.location_status {
         ::sqlx::query(::sqlx::AssertSqlSafe(sql("UPDATE locations SET refreshed_at = ?, status = ? WHERE id = ?")))

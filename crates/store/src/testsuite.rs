@@ -3,7 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use crate::{Batch, EntityRow, FileRow, Store};
+use crate::{Batch, EntityOrigin, EntityRow, FileRow, LocationUpdate, Store};
 
 fn entity(location_id: &str, name: &str, body: &str) -> EntityRow {
     EntityRow {
@@ -15,6 +15,7 @@ fn entity(location_id: &str, name: &str, body: &str) -> EntityRow {
         relations: "[]".into(),
         hash: format!("h-{body}"),
         updated_at: 1,
+        parent_ref: format!("location:default/generated-{location_id}"),
     }
 }
 
@@ -27,6 +28,8 @@ pub async fn run_all(store: &dyn Store) {
     files_round_trip(store).await;
     heads_carry_location_bodies(store).await;
     deleting_a_location_removes_what_it_produced(store).await;
+    locations_are_updated_unless_taken(store).await;
+    origins_and_parents(store).await;
 }
 
 async fn locations_are_registered_once(store: &dyn Store) {
@@ -255,4 +258,96 @@ async fn deleting_a_location_removes_what_it_produced(store: &dyn Store) {
             .iter()
             .any(|e| e.entity_ref == "component:default/d1")
     );
+}
+
+async fn locations_are_updated_unless_taken(store: &dyn Store) {
+    let (a, _) = store
+        .add_location("url", "https://a.example/x.yaml", 1)
+        .await
+        .unwrap();
+    let (b, _) = store
+        .add_location("url", "https://b.example/y.yaml", 2)
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .update_location(&a.id, "url", &b.target)
+            .await
+            .unwrap(),
+        LocationUpdate::Conflict
+    );
+    assert_eq!(
+        store
+            .update_location("no-such-id", "url", "https://c.example/")
+            .await
+            .unwrap(),
+        LocationUpdate::NotFound
+    );
+    let LocationUpdate::Updated(moved) = store
+        .update_location(&a.id, "file", "/catalog/moved")
+        .await
+        .unwrap()
+    else {
+        panic!("not updated");
+    };
+    assert_eq!(
+        (
+            moved.id.as_str(),
+            moved.kind.as_str(),
+            moved.target.as_str(),
+            moved.created_at
+        ),
+        (a.id.as_str(), "file", "/catalog/moved", 1)
+    );
+    assert_eq!(store.location(&a.id).await.unwrap(), Some(moved));
+    // Updating a location to what it already is is not a conflict with itself.
+    assert!(matches!(
+        store
+            .update_location(&b.id, "url", &b.target)
+            .await
+            .unwrap(),
+        LocationUpdate::Updated(_)
+    ));
+    assert!(store.delete_location(&a.id).await.unwrap());
+    assert!(store.delete_location(&b.id).await.unwrap());
+}
+
+async fn origins_and_parents(store: &dyn Store) {
+    let (loc, _) = store.add_location("file", "/catalog/o", 1).await.unwrap();
+    let row = entity(&loc.id, "o1", "{}");
+    store
+        .apply(&Batch {
+            upsert_entities: vec![row.clone()],
+            ..Batch::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        store.entity_origin("component:default/o1").await.unwrap(),
+        Some(EntityOrigin {
+            location_id: loc.id.clone(),
+            parent_ref: row.parent_ref.clone()
+        })
+    );
+    assert_eq!(
+        store.entity_origin("component:default/none").await.unwrap(),
+        None
+    );
+    store
+        .apply(&Batch {
+            set_parents: vec![(
+                "component:default/o1".into(),
+                "location:default/other".into(),
+            )],
+            ..Batch::default()
+        })
+        .await
+        .unwrap();
+    let heads = store.location_entity_heads(&loc.id).await.unwrap();
+    assert_eq!(heads[0].parent_ref, "location:default/other");
+    assert_eq!(
+        heads[0].hash, row.hash,
+        "a new parent leaves the entity as it was"
+    );
+    assert!(store.delete_location(&loc.id).await.unwrap());
 }

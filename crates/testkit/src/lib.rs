@@ -244,3 +244,61 @@ pub fn have(tool: &str) -> bool {
     }
     ok
 }
+
+/// Serves `files` (URL path → body) over plain HTTP on a free loopback port until the
+/// process ends, one connection at a time; anything else is a 404. Returns `http://host:port`.
+pub fn serve_files(files: Vec<(String, String)>) -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let mut reader = BufReader::new(&stream);
+            let mut line = String::new();
+            let _ = reader.read_line(&mut line);
+            let path = line.split_whitespace().nth(1).unwrap_or("/").to_owned();
+            loop {
+                let mut header = String::new();
+                if reader.read_line(&mut header).map_or(true, |n| n == 0) || header == "\r\n" {
+                    break;
+                }
+            }
+            let response = match files.iter().find(|(p, _)| *p == path) {
+                Some((_, body)) => format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: text/yaml\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                ),
+                None => "HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+                    .to_owned(),
+            };
+            let _ = (&stream).write_all(response.as_bytes());
+        }
+    });
+    format!("http://{addr}")
+}
+
+/// Runs `git <args>` in `dir` as a test author; panics when it fails.
+pub fn git(dir: &Path, args: &[&str]) {
+    let status = Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
+        .args(args)
+        .status()
+        .unwrap();
+    assert!(status.success(), "git {args:?} in {}", dir.display());
+}
+
+/// Writes `files` (relative path → text) into `dir`, commits them on `main` in a new
+/// repository there, and returns its `file://` URL.
+pub fn git_repo(dir: &Path, files: &[(&str, &str)]) -> String {
+    std::fs::create_dir_all(dir).unwrap();
+    for (path, text) in files {
+        let path = dir.join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+    git(dir, &["init", "--quiet", "--initial-branch=main"]);
+    git(dir, &["add", "."]);
+    git(dir, &["commit", "--quiet", "-m", "init"]);
+    format!("file://{}", dir.display())
+}

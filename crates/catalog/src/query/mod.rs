@@ -7,6 +7,7 @@
 pub mod fields;
 pub mod filter;
 mod index;
+pub mod predicate;
 mod search;
 
 use std::borrow::Cow;
@@ -18,6 +19,7 @@ use serde_json::Value;
 
 pub use fields::FieldSelection;
 pub use filter::{Condition, EntityFilter};
+pub use predicate::{Matcher, Predicate};
 
 use crate::stitch::FinalEntity;
 use index::SearchIndex;
@@ -27,6 +29,9 @@ use index::SearchIndex;
 pub enum QueryError {
     #[error("invalid filter, {0}")]
     InvalidFilter(String),
+    /// A malformed filter predicate (`query`).
+    #[error("Invalid query: {0}")]
+    InvalidQuery(String),
     #[error("invalid fields, {0}")]
     InvalidFields(String),
     #[error("invalid order, {0}")]
@@ -168,6 +173,15 @@ impl Bitset {
         }
     }
 
+    /// The complement within the first `n` ids.
+    fn not(&self, n: usize) -> Bitset {
+        let mut out = Bitset::full(n);
+        for (a, b) in out.0.iter_mut().zip(&self.0) {
+            *a &= !b;
+        }
+        out
+    }
+
     fn iter(&self) -> impl Iterator<Item = u32> + '_ {
         self.0.iter().enumerate().flat_map(|(w, word)| {
             let mut bits = *word;
@@ -211,8 +225,14 @@ pub struct QueryRequest {
     pub offset: Option<usize>,
     pub limit: Option<usize>,
     pub fields: Option<FieldSelection>,
-    /// When set, replaces filter, order and full text.
+    /// When set, replaces filter, query, order and full text.
     pub cursor: Option<String>,
+    /// A filter predicate (`POST /entities/by-query`), ANDed with `filter`; kept as JSON so
+    /// that cursors carry it (Backstage's client sends a cursor that holds a `query` back to
+    /// the `POST` route).
+    pub query: Option<Value>,
+    /// `totalItems: exclude`: do not count; `totalItems` is 0, as in Backstage.
+    pub exclude_total: bool,
 }
 
 /// Items per page of `by-query` when the request names no limit.
@@ -237,6 +257,8 @@ struct Cursor {
     filter: Option<EntityFilter>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     full_text_filter: Option<FullTextFilter>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    query: Option<Value>,
     is_previous: bool,
     #[serde(default)]
     first_sort_field_values: Option<Vec<Option<String>>>,
@@ -331,7 +353,6 @@ impl CatalogBuilder {
         items: Vec<T>,
         finish: impl Fn(T) -> Option<FinalEntity> + Sync,
     ) {
-        let chunk = items.len().div_ceil(self.workers).max(1);
         let prepared: Vec<Prepared> = if self.workers == 1 || items.len() < 64 {
             items
                 .into_iter()
@@ -339,29 +360,12 @@ impl CatalogBuilder {
                 .filter_map(prepare)
                 .collect()
         } else {
-            let mut chunks: Vec<Vec<T>> = Vec::new();
-            let mut items = items.into_iter().peekable();
-            while items.peek().is_some() {
-                chunks.push(items.by_ref().take(chunk).collect());
-            }
-            let finish = &finish;
-            std::thread::scope(|scope| {
-                let handles: Vec<_> = chunks
-                    .into_iter()
-                    .map(|c| {
-                        scope.spawn(move || {
-                            c.into_iter()
-                                .filter_map(finish)
-                                .filter_map(prepare)
-                                .collect::<Vec<_>>()
-                        })
-                    })
-                    .collect();
-                handles
-                    .into_iter()
-                    .flat_map(|h| h.join().unwrap_or_default())
-                    .collect()
-            })
+            // A panic in `finish` or `prepare` reaches the caller: an index missing a chunk of
+            // entities must never be served.
+            pave_stdx::par_map(items, self.workers, |item| finish(item).and_then(prepare))
+                .into_iter()
+                .flatten()
+                .collect()
         };
         for entity in prepared {
             self.push(entity);
@@ -466,6 +470,73 @@ impl Catalog {
             any.or(&set);
         }
         any
+    }
+
+    /// Entities matching both `filter` and `query` (either may be absent).
+    fn selection(&self, filter: Option<&EntityFilter>, query: Option<&Predicate>) -> Bitset {
+        let mut set = self.matches(filter);
+        if let Some(query) = query {
+            set.and(&self.predicate(query));
+        }
+        set
+    }
+
+    fn predicate(&self, predicate: &Predicate) -> Bitset {
+        let n = self.records.len();
+        match predicate {
+            Predicate::All(items) => {
+                let mut set = Bitset::full(n);
+                for item in items {
+                    set.and(&self.predicate(item));
+                }
+                set
+            }
+            Predicate::Any(items) => {
+                let mut set = Bitset::empty(n);
+                for item in items {
+                    set.or(&self.predicate(item));
+                }
+                set
+            }
+            Predicate::Not(inner) => self.predicate(inner).not(n),
+            Predicate::Fields(fields) => {
+                let mut set = Bitset::full(n);
+                for (key, matcher) in fields {
+                    set.and(&self.matcher(key, matcher));
+                }
+                set
+            }
+        }
+    }
+
+    fn matcher(&self, key: &str, matcher: &Matcher) -> Bitset {
+        let n = self.records.len();
+        let mut set = Bitset::empty(n);
+        let mut add = |key: &str, value: Option<&str>| {
+            self.index.entities(key, value).for_each(|e| set.insert(e));
+        };
+        match matcher {
+            Matcher::Equals(value) | Matcher::Contains(value) => add(key, Some(value)),
+            Matcher::Exists(true) => add(key, None),
+            Matcher::Exists(false) => {
+                add(key, None);
+                return set.not(n);
+            }
+            Matcher::In(values) => values.iter().for_each(|v| add(key, Some(v))),
+            Matcher::HasPrefix(prefix) => {
+                for (value, entities) in self.index.values(key) {
+                    if value.starts_with(prefix.as_str()) {
+                        entities.iter().for_each(|e| set.insert(*e));
+                    }
+                }
+            }
+            Matcher::Relation { key, targets: None } => add(key, None),
+            Matcher::Relation {
+                key,
+                targets: Some(targets),
+            } => targets.iter().for_each(|t| add(key, Some(t))),
+        }
+        set
     }
 
     fn condition(&self, condition: &Condition) -> Bitset {
@@ -618,6 +689,7 @@ impl Catalog {
                     order_field_values: Vec::new(),
                     filter: request.filter.clone(),
                     full_text_filter: request.full_text.clone(),
+                    query: request.query.clone(),
                     is_previous: false,
                     first_sort_field_values: None,
                     total_items: 0,
@@ -626,14 +698,17 @@ impl Catalog {
             ),
         };
         let sort = cursor.order_fields.first();
-        let mut set = self.matches(cursor.filter.as_ref());
+        let query = cursor.query.as_ref().map(Predicate::parse).transpose()?;
+        let mut set = self.selection(cursor.filter.as_ref(), query.as_ref());
         if let Some(text) = &cursor.full_text_filter
             && let Some(matches) = self.full_text(text, sort.map(|s| s.field.as_str()))
         {
             set.and(&matches);
         }
         let mut ids: Vec<u32> = set.iter().collect();
-        let total_items = if initial {
+        let total_items = if initial && request.exclude_total {
+            0
+        } else if initial {
             ids.len()
         } else {
             cursor.total_items
@@ -721,9 +796,10 @@ impl Catalog {
         &'a self,
         refs: &[String],
         filter: Option<&EntityFilter>,
+        query: Option<&Predicate>,
         fields: Option<&FieldSelection>,
     ) -> Vec<Option<Cow<'a, str>>> {
-        let allowed = filter.map(|f| self.matches(Some(f)));
+        let allowed = (filter.is_some() || query.is_some()).then(|| self.selection(filter, query));
         refs.iter()
             .map(|r| {
                 let id = self.id_of(r)?;
@@ -740,9 +816,10 @@ impl Catalog {
     pub fn facets(
         &self,
         filter: Option<&EntityFilter>,
+        query: Option<&Predicate>,
         facets: &[String],
     ) -> Vec<(String, Vec<(String, usize)>)> {
-        let allowed = self.matches(filter);
+        let allowed = self.selection(filter, query);
         facets
             .iter()
             .map(|facet| {

@@ -270,6 +270,7 @@ fn facets_count_original_values() {
     let c = catalog();
     let facets = c.facets(
         None,
+        None,
         &[
             "kind".into(),
             "spec.type".into(),
@@ -300,7 +301,7 @@ fn facets_count_original_values() {
         vec![("Java".into(), 1), ("go".into(), 1), ("java".into(), 2)]
     );
     assert!(facets[3].1.is_empty());
-    let filtered = c.facets(filter(&["kind=api"]).as_ref(), &["kind".into()]);
+    let filtered = c.facets(filter(&["kind=api"]).as_ref(), None, &["kind".into()]);
     assert_eq!(filtered[0].1, vec![("API".into(), 1)]);
 }
 
@@ -320,13 +321,155 @@ fn lookups() {
         ],
         None,
         None,
+        None,
     );
     assert!(items[0].is_some() && items[1].is_none() && items[2].is_some());
     let filtered = c.by_refs(
         &["group:default/team-a".into()],
         filter(&["kind=component"]).as_ref(),
         None,
+        None,
     );
     assert!(filtered[0].is_none());
     assert_eq!(c.count("KIND", "component"), 3);
+}
+
+fn predicate(value: Value) -> Predicate {
+    Predicate::parse(&value).unwrap()
+}
+
+fn query_names(c: &Catalog, query: Value) -> Vec<String> {
+    names(
+        &c.query(&QueryRequest {
+            query: Some(query),
+            ..Default::default()
+        })
+        .unwrap()
+        .items,
+    )
+}
+
+#[test]
+fn predicates_match_as_backstage_evaluates_them() {
+    let c = catalog();
+    // Equality ignores case; arrays match on any item; `$in`, `$exists`, `$hasPrefix`.
+    assert_eq!(
+        query_names(&c, json!({"kind": "COMPONENT", "metadata.tags": "java"})),
+        ["a-web", "b-svc"]
+    );
+    assert_eq!(
+        query_names(&c, json!({"spec.type": {"$in": ["website", "openapi"]}})),
+        ["api-1", "a-web"]
+    );
+    assert_eq!(
+        query_names(&c, json!({"spec.owner": {"$exists": false}})),
+        ["team-a"]
+    );
+    assert_eq!(
+        query_names(&c, json!({"metadata.name": {"$hasPrefix": "B-"}})),
+        ["b-svc"]
+    );
+    // Logic: `$all` of nothing is everything, `$any` of nothing is nothing, `$not` complements.
+    assert_eq!(query_names(&c, json!({"$all": []})).len(), 5);
+    assert!(query_names(&c, json!({"$any": []})).is_empty());
+    assert_eq!(
+        query_names(
+            &c,
+            json!({"$all": [{"kind": "component"}, {"$not": {"metadata.tags": {"$contains": "java"}}}]})
+        ),
+        ["c-svc"]
+    );
+    // Relations by type and target.
+    assert_eq!(
+        query_names(
+            &c,
+            json!({"relations": {"$contains": {"type": "ownedBy", "targetRef": "group:default/team-a"}}})
+        ),
+        ["api-1", "b-svc", "c-svc"]
+    );
+    assert_eq!(
+        query_names(&c, json!({"relations": {"$contains": {"type": "ownedby"}}})).len(),
+        4
+    );
+}
+
+#[test]
+fn predicates_combine_with_filters_refs_facets_and_cursors() {
+    let c = catalog();
+    let only_java = predicate(json!({"metadata.tags": "java"}));
+    let items = c.by_refs(
+        &[
+            "component:default/c-svc".into(),
+            "component:default/b-svc".into(),
+        ],
+        None,
+        Some(&only_java),
+        None,
+    );
+    assert!(items[0].is_none() && items[1].is_some());
+    let facets = c.facets(
+        filter(&["kind=component"]).as_ref(),
+        Some(&only_java),
+        &["kind".into()],
+    );
+    assert_eq!(facets[0].1, vec![("Component".into(), 2)]);
+    // The cursor carries the predicate (Backstage's client looks for `query` in it).
+    let first = c
+        .query(&QueryRequest {
+            query: Some(json!({"kind": "component"})),
+            limit: Some(2),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(first.total_items, 3);
+    let cursor = first.next_cursor.clone().unwrap();
+    let decoded: Value = decode_cursor(&cursor).unwrap();
+    assert_eq!(decoded["query"], json!({"kind": "component"}));
+    let second = c
+        .query(&QueryRequest {
+            cursor: Some(cursor),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(names(&second.items), ["c-svc"]);
+    // `totalItems: exclude` counts nothing; bad predicates are input errors.
+    let page = c
+        .query(&QueryRequest {
+            exclude_total: true,
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!((page.total_items, page.items.len()), (0, 5));
+    assert!(
+        c.query(&QueryRequest {
+            query: Some(json!({"kind": {"$regex": "x"}})),
+            ..Default::default()
+        })
+        .is_err()
+    );
+}
+
+#[test]
+fn a_panic_while_building_the_index_is_not_an_index_with_holes() {
+    let entities = stitch(
+        (0..200)
+            .map(|i| {
+                entity(
+                    "Component",
+                    &format!("c{i:03}"),
+                    json!({"owner": "team-a"}),
+                    &[],
+                )
+            })
+            .collect(),
+    );
+    let built = std::panic::catch_unwind(move || {
+        let mut builder = CatalogBuilder::new(4);
+        builder.add_batch(entities, |e| {
+            assert!(e.key != "component:default/c123", "injected");
+            Some(e)
+        });
+        builder.finish()
+    });
+    assert!(built.is_err(), "the panic reached the caller");
 }

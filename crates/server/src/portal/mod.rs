@@ -513,7 +513,7 @@ fn catalog_results(
 /// The filter bar's selects: every value in the catalog with its count, merged ignoring case.
 fn selects(catalog: &Catalog, params: &CatalogParams) -> Vec<FilterSelect> {
     let fields: Vec<String> = FILTERS.iter().map(|f| f.field.to_owned()).collect();
-    let facets = catalog.facets(None, &fields);
+    let facets = catalog.facets(None, None, &fields);
     FILTERS
         .iter()
         .zip(&params.filters)

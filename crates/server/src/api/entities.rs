@@ -1,96 +1,25 @@
-//! The Backstage-compatible catalog API under `/api/catalog`.
+//! Entities: listing, queries (filters and predicates), lookups, ancestry, removal, facets,
+//! validation and refresh.
 
 use std::sync::Arc;
 
 use axum::Json;
 use axum::body::Body;
+use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use pave_catalog::query::{
-    EntitiesRequest, EntityFilter, FieldSelection, FullTextFilter, OrderField, QueryRequest,
+    Direction, EntitiesRequest, FieldSelection, FullTextFilter, OrderField, Predicate, QueryPage,
+    QueryRequest,
 };
 use pave_catalog::{CatalogRules, ProcessContext, process_entity};
-use pave_ingest::Source;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use super::{Params, body, json_array, json_response};
 use crate::AppState;
 use crate::error::ApiError;
-
-/// Query parameters in order, repeats kept (`filter=a&filter=b`).
-struct Params(Vec<(String, String)>);
-
-impl Params {
-    fn parse(raw: Option<String>) -> Self {
-        Params(
-            url::form_urlencoded::parse(raw.unwrap_or_default().as_bytes())
-                .map(|(k, v)| (k.into_owned(), v.into_owned()))
-                .collect(),
-        )
-    }
-
-    fn all(&self, name: &str) -> Vec<&str> {
-        self.0
-            .iter()
-            .filter(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-            .collect()
-    }
-
-    fn one(&self, name: &str) -> Option<&str> {
-        self.0
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-    }
-
-    fn number(&self, name: &str) -> Result<Option<usize>, ApiError> {
-        self.one(name)
-            .map(|v| {
-                v.trim().parse::<usize>().map_err(|_| {
-                    ApiError::Input(format!(
-                        "invalid {name}, must be a non-negative integer, got '{v}'"
-                    ))
-                })
-            })
-            .transpose()
-    }
-
-    fn filter(&self) -> Result<Option<EntityFilter>, ApiError> {
-        Ok(EntityFilter::parse(&self.all("filter"))?)
-    }
-
-    fn fields(&self) -> Result<Option<FieldSelection>, ApiError> {
-        Ok(FieldSelection::parse(&self.all("fields"))?)
-    }
-}
-
-fn json_response(status: StatusCode, body: String) -> Response {
-    let mut response = Response::new(Body::from(body));
-    *response.status_mut() = status;
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json; charset=utf-8"),
-    );
-    response
-}
-
-fn json_array<'a>(
-    items: impl IntoIterator<Item = std::borrow::Cow<'a, str>>,
-    size_hint: usize,
-) -> String {
-    let mut out = String::with_capacity(size_hint);
-    out.push('[');
-    for (i, item) in items.into_iter().enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        out.push_str(&item);
-    }
-    out.push(']');
-    out
-}
 
 /// Renders a JSON array of entities a chunk (about 64 KiB) at a time.
 struct JsonArrayChunks {
@@ -191,6 +120,38 @@ pub(crate) async fn entities(
     Ok(response)
 }
 
+/// `totalItems=include|exclude`, as Backstage validates it.
+fn exclude_total(value: Option<&str>) -> Result<bool, ApiError> {
+    match value {
+        None | Some("include") => Ok(false),
+        Some("exclude") => Ok(true),
+        Some(other) => Err(ApiError::Input(format!(
+            "Invalid totalItems value \"{other}\", expected one of: include, exclude"
+        ))),
+    }
+}
+
+/// `{items, totalItems, pageInfo: {nextCursor?, prevCursor?}}`.
+fn page_response(page: QueryPage<'_>) -> Response {
+    let mut page_info = serde_json::Map::new();
+    if let Some(c) = page.next_cursor {
+        page_info.insert("nextCursor".into(), Value::String(c));
+    }
+    if let Some(c) = page.prev_cursor {
+        page_info.insert("prevCursor".into(), Value::String(c));
+    }
+    let hint = page.items.iter().map(|i| i.len() + 1).sum::<usize>() + 64;
+    let mut body = String::with_capacity(hint);
+    body.push_str("{\"items\":");
+    body.push_str(&json_array(page.items, hint));
+    body.push_str(&format!(
+        ",\"totalItems\":{},\"pageInfo\":{}}}",
+        page.total_items,
+        Value::Object(page_info)
+    ));
+    json_response(StatusCode::OK, body)
+}
+
 /// Query entities with cursor pagination.
 #[utoipa::path(get, path = "/api/catalog/entities/by-query", tag = "catalog",
     params(
@@ -198,6 +159,7 @@ pub(crate) async fn entities(
         ("limit" = Option<usize>, Query, description = "Page size (default 200)"), ("offset" = Option<usize>, Query),
         ("orderField" = Option<String>, Query, description = "`<field>,asc|desc`"),
         ("fullTextFilterTerm" = Option<String>, Query), ("fullTextFilterFields" = Option<String>, Query),
+        ("totalItems" = Option<String>, Query, description = "`include` (default) or `exclude` (then 0)"),
         ("cursor" = Option<String>, Query, description = "From pageInfo; replaces filter, order and search"),
     ),
     responses((status = 200, description = "`{items, totalItems, pageInfo: {nextCursor?, prevCursor?}}`"), (status = 400, description = "Bad parameters")))]
@@ -230,26 +192,111 @@ pub(crate) async fn by_query(
         limit: params.number("limit")?,
         fields: params.fields()?,
         cursor: params.one("cursor").map(str::to_owned),
+        query: None,
+        exclude_total: exclude_total(params.one("totalItems"))?,
     };
     let catalog = state.catalog();
-    let page = catalog.query(&request)?;
-    let mut page_info = serde_json::Map::new();
-    if let Some(c) = page.next_cursor {
-        page_info.insert("nextCursor".into(), Value::String(c));
+    Ok(page_response(catalog.query(&request)?))
+}
+
+/// `orderBy` of `POST /entities/by-query`: one or several `{field, order}`.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(untagged)]
+pub(crate) enum OrderBy {
+    Many(Vec<OrderByField>),
+    One(OrderByField),
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub(crate) struct OrderByField {
+    field: String,
+    order: String,
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub(crate) struct FullTextBody {
+    #[serde(default)]
+    term: Option<String>,
+    #[serde(default)]
+    fields: Option<Vec<String>>,
+}
+
+/// The body of `POST /entities/by-query` (what `CatalogClient.queryEntities` sends when a
+/// request has a `query` predicate).
+#[derive(Deserialize, Default, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct QueryBody {
+    #[serde(default)]
+    cursor: Option<String>,
+    /// A filter predicate: `$all`, `$any`, `$not`, `$exists`, `$in`, `$hasPrefix`, `$contains`.
+    #[serde(default)]
+    #[schema(value_type = Option<Object>)]
+    query: Option<Value>,
+    #[serde(default)]
+    limit: Option<usize>,
+    #[serde(default)]
+    offset: Option<usize>,
+    #[serde(default)]
+    order_by: Option<OrderBy>,
+    #[serde(default)]
+    full_text_filter: Option<FullTextBody>,
+    #[serde(default)]
+    fields: Option<Vec<String>>,
+    #[serde(default)]
+    total_items: Option<String>,
+}
+
+/// Query entities with a filter predicate in the body; the same answer as the `GET` form.
+#[utoipa::path(post, path = "/api/catalog/entities/by-query", tag = "catalog", request_body = QueryBody,
+    responses((status = 200, description = "`{items, totalItems, pageInfo: {nextCursor?, prevCursor?}}`"), (status = 400, description = "Bad body")))]
+pub(crate) async fn query_by_predicate(
+    State(state): State<Arc<AppState>>,
+    request: Result<Json<QueryBody>, JsonRejection>,
+) -> Result<Response, ApiError> {
+    let request = body(request)?;
+    if request.cursor.as_deref() == Some("") {
+        return Err(ApiError::Input("Cursor cannot be empty".into()));
     }
-    if let Some(c) = page.prev_cursor {
-        page_info.insert("prevCursor".into(), Value::String(c));
+    if let Some(query) = &request.query {
+        Predicate::parse(query)?;
     }
-    let hint = page.items.iter().map(|i| i.len() + 1).sum::<usize>() + 64;
-    let mut body = String::with_capacity(hint);
-    body.push_str("{\"items\":");
-    body.push_str(&json_array(page.items, hint));
-    body.push_str(&format!(
-        ",\"totalItems\":{},\"pageInfo\":{}}}",
-        page.total_items,
-        Value::Object(page_info)
-    ));
-    Ok(json_response(StatusCode::OK, body))
+    let order_field = match request.order_by {
+        None => None,
+        Some(OrderBy::One(field)) => Some(field),
+        Some(OrderBy::Many(fields)) => fields.into_iter().next(),
+    }
+    .map(|f| {
+        let order = match f.order.as_str() {
+            "asc" => Direction::Asc,
+            "desc" => Direction::Desc,
+            _ => {
+                return Err(ApiError::Input(
+                    "Invalid order field order, must be asc or desc".into(),
+                ));
+            }
+        };
+        Ok(OrderField {
+            field: f.field,
+            order,
+        })
+    })
+    .transpose()?;
+    let query = QueryRequest {
+        filter: None,
+        order_field,
+        full_text: request.full_text_filter.map(|t| FullTextFilter {
+            term: t.term.unwrap_or_default(),
+            fields: t.fields.unwrap_or_default(),
+        }),
+        offset: request.offset,
+        limit: request.limit,
+        fields: FieldSelection::parse(&request.fields.unwrap_or_default())?,
+        cursor: request.cursor,
+        query: request.query,
+        exclude_total: exclude_total(request.total_items.as_deref())?,
+    };
+    let catalog = state.catalog();
+    Ok(page_response(catalog.query(&query)?))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -258,27 +305,34 @@ pub(crate) struct ByRefsBody {
     entity_refs: Vec<String>,
     #[serde(default)]
     fields: Option<Vec<String>>,
+    /// A filter predicate; refs whose entity does not match come back as `null`.
+    #[serde(default)]
+    #[schema(value_type = Option<Object>)]
+    query: Option<Value>,
 }
 
-/// Fetch entities by reference, in the order asked; `null` for refs that do not exist.
+/// Fetch entities by reference, in the order asked; `null` for refs that do not exist or do
+/// not match the filter and predicate.
 #[utoipa::path(post, path = "/api/catalog/entities/by-refs", tag = "catalog", request_body = ByRefsBody,
     params(("filter" = Option<Vec<String>>, Query), ("fields" = Option<Vec<String>>, Query)),
     responses((status = 200, description = "`{items: [entity | null]}`"), (status = 400, description = "Bad body")))]
 pub(crate) async fn by_refs(
     State(state): State<Arc<AppState>>,
     RawQuery(raw): RawQuery,
-    body: Result<Json<ByRefsBody>, axum::extract::rejection::JsonRejection>,
+    request: Result<Json<ByRefsBody>, JsonRejection>,
 ) -> Result<Response, ApiError> {
-    let Json(body) = body.map_err(|e| ApiError::Input(e.body_text()))?;
+    let request = body(request)?;
     let params = Params::parse(raw);
-    let fields = match body.fields {
-        Some(fields) if !fields.is_empty() => FieldSelection::from_fields(fields),
+    let fields = match request.fields {
+        Some(fields) if !fields.is_empty() => FieldSelection::parse(&fields)?,
         _ => params.fields()?,
     };
+    let query = request.query.as_ref().map(Predicate::parse).transpose()?;
     let catalog = state.catalog();
     let items = catalog.by_refs(
-        &body.entity_refs,
+        &request.entity_refs,
         params.filter()?.as_ref(),
+        query.as_ref(),
         fields.as_ref(),
     );
     let items = items
@@ -290,6 +344,10 @@ pub(crate) async fn by_refs(
     ))
 }
 
+fn entity_key(kind: &str, namespace: &str, name: &str) -> String {
+    format!("{kind}:{namespace}/{name}").to_lowercase()
+}
+
 /// Fetch one entity by kind, namespace and name.
 #[utoipa::path(get, path = "/api/catalog/entities/by-name/{kind}/{namespace}/{name}", tag = "catalog",
     params(("kind" = String, Path), ("namespace" = String, Path), ("name" = String, Path)),
@@ -298,14 +356,35 @@ pub(crate) async fn by_name(
     State(state): State<Arc<AppState>>,
     Path((kind, namespace, name)): Path<(String, String, String)>,
 ) -> Result<Response, ApiError> {
-    let key = format!("{kind}:{namespace}/{name}").to_lowercase();
     let catalog = state.catalog();
-    let record = catalog.get(&key).ok_or_else(|| {
-        ApiError::NotFound(format!(
-            "No entity named '{name}' found, with kind '{kind}' in namespace '{namespace}'"
-        ))
-    })?;
+    let record = catalog
+        .get(&entity_key(&kind, &namespace, &name))
+        .ok_or_else(|| {
+            ApiError::NotFound(format!(
+                "No entity named '{name}' found, with kind '{kind}' in namespace '{namespace}'"
+            ))
+        })?;
     Ok(json_response(StatusCode::OK, record.json.to_string()))
+}
+
+/// The entity and what emitted it, link by link, up to its registered location.
+#[utoipa::path(get, path = "/api/catalog/entities/by-name/{kind}/{namespace}/{name}/ancestry", tag = "catalog",
+    params(("kind" = String, Path), ("namespace" = String, Path), ("name" = String, Path)),
+    responses((status = 200, description = "`{rootEntityRef, items: [{entity, parentEntityRefs}]}`"), (status = 404, description = "No such entity")))]
+pub(crate) async fn ancestry(
+    State(state): State<Arc<AppState>>,
+    Path((kind, namespace, name)): Path<(String, String, String)>,
+) -> Result<Response, ApiError> {
+    let key = entity_key(&kind, &namespace, &name);
+    let (root, links) = state
+        .ancestry(&key)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("No such entity {key}")))?;
+    let items: Vec<Value> = links
+        .into_iter()
+        .map(|l| json!({"entity": l.entity, "parentEntityRefs": l.parent_entity_refs}))
+        .collect();
+    Ok(Json(json!({"rootEntityRef": root, "items": items})).into_response())
 }
 
 /// Fetch one entity by uid.
@@ -323,6 +402,33 @@ pub(crate) async fn by_uid(
     Ok(json_response(StatusCode::OK, record.json.to_string()))
 }
 
+/// Remove an entity until its location is read again (it comes back then, unless the
+/// location is removed). An unknown uid is not an error, as in Backstage.
+#[utoipa::path(delete, path = "/api/catalog/entities/by-uid/{uid}", tag = "catalog",
+    params(("uid" = String, Path)),
+    responses((status = 204, description = "Removed (or there was no such entity)")))]
+pub(crate) async fn delete_by_uid(
+    State(state): State<Arc<AppState>>,
+    Path(uid): Path<String>,
+) -> Result<Response, ApiError> {
+    state.remove_entity(&uid).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+fn facets_response(facets: Vec<(String, Vec<(String, usize)>)>) -> Response {
+    let body: serde_json::Map<String, Value> = facets
+        .into_iter()
+        .map(|(name, values)| {
+            let values = values
+                .into_iter()
+                .map(|(value, count)| json!({"value": value, "count": count}))
+                .collect();
+            (name, Value::Array(values))
+        })
+        .collect();
+    Json(json!({"facets": body})).into_response()
+}
+
 /// Count distinct values of fields across (filtered) entities.
 #[utoipa::path(get, path = "/api/catalog/entity-facets", tag = "catalog",
     params(("facet" = Vec<String>, Query, description = "Field to count, repeatable"), ("filter" = Option<Vec<String>>, Query)),
@@ -337,18 +443,44 @@ pub(crate) async fn facets(
         return Err(ApiError::Input("Missing facet parameter".into()));
     }
     let catalog = state.catalog();
-    let facets = catalog.facets(params.filter()?.as_ref(), &names);
-    let body: serde_json::Map<String, Value> = facets
+    Ok(facets_response(catalog.facets(
+        params.filter()?.as_ref(),
+        None,
+        &names,
+    )))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub(crate) struct FacetsBody {
+    facets: Vec<String>,
+    #[serde(default)]
+    #[schema(value_type = Option<Object>)]
+    query: Option<Value>,
+}
+
+/// Count distinct values of fields across the entities a filter predicate matches.
+#[utoipa::path(post, path = "/api/catalog/entity-facets", tag = "catalog", request_body = FacetsBody,
+    responses((status = 200, description = "`{facets: {<facet>: [{value, count}]}}`"), (status = 400, description = "Bad body")))]
+pub(crate) async fn facets_by_predicate(
+    State(state): State<Arc<AppState>>,
+    request: Result<Json<FacetsBody>, JsonRejection>,
+) -> Result<Response, ApiError> {
+    let request = body(request)?;
+    let names: Vec<String> = request
+        .facets
         .into_iter()
-        .map(|(name, values)| {
-            let values = values
-                .into_iter()
-                .map(|(value, count)| json!({"value": value, "count": count}))
-                .collect();
-            (name, Value::Array(values))
-        })
+        .filter(|f| !f.is_empty())
         .collect();
-    Ok(Json(json!({"facets": body})).into_response())
+    if names.is_empty() {
+        return Err(ApiError::Input("Missing or empty facets parameter".into()));
+    }
+    let query = request.query.as_ref().map(Predicate::parse).transpose()?;
+    let catalog = state.catalog();
+    Ok(facets_response(catalog.facets(
+        None,
+        query.as_ref(),
+        &names,
+    )))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -364,7 +496,7 @@ pub(crate) struct ValidateBody {
     responses((status = 200, description = "Valid"), (status = 400, description = "`{errors: [{name, message}]}`")))]
 pub(crate) async fn validate_entity(
     State(state): State<Arc<AppState>>,
-    body: Result<Json<ValidateBody>, axum::extract::rejection::JsonRejection>,
+    request: Result<Json<ValidateBody>, JsonRejection>,
 ) -> Response {
     let error = |message: String| {
         (
@@ -373,24 +505,24 @@ pub(crate) async fn validate_entity(
         )
             .into_response()
     };
-    let Json(body) = match body {
-        Ok(b) => b,
+    let request = match request {
+        Ok(Json(b)) => b,
         Err(e) => return error(e.body_text()),
     };
-    if !body.location.contains(':') {
+    if !request.location.contains(':') {
         return error(format!(
             "Invalid location ref {}, expected <type>:<target>",
-            body.location
+            request.location
         ));
     }
     let rules: &CatalogRules = &state.ingest.rules;
     let context = ProcessContext {
         rules,
-        location: &body.location,
-        origin_location: &body.location,
+        location: &request.location,
+        origin_location: &request.location,
         placeholders: None,
     };
-    match process_entity(body.entity, &context) {
+    match process_entity(request.entity, &context) {
         Ok(_) => StatusCode::OK.into_response(),
         Err(rejected) => {
             let errors: Vec<Value> = rejected
@@ -401,157 +533,6 @@ pub(crate) async fn validate_entity(
             (StatusCode::BAD_REQUEST, Json(json!({"errors": errors}))).into_response()
         }
     }
-}
-
-fn location_json(l: &pave_store::LocationRow) -> Value {
-    json!({"id": l.id, "type": l.kind, "target": l.target})
-}
-
-/// List registered locations.
-#[utoipa::path(get, path = "/api/catalog/locations", tag = "locations",
-    responses((status = 200, description = "`[{data: {id, type, target}}]`")))]
-pub(crate) async fn list_locations(
-    State(state): State<Arc<AppState>>,
-) -> Result<Response, ApiError> {
-    let locations = state.store.locations().await?;
-    let items: Vec<Value> = locations
-        .iter()
-        .map(|l| json!({"data": location_json(l)}))
-        .collect();
-    Ok(Json(items).into_response())
-}
-
-/// One location, with its last ingestion status.
-#[utoipa::path(get, path = "/api/catalog/locations/{id}", tag = "locations",
-    params(("id" = String, Path)),
-    responses((status = 200, description = "`{id, type, target}` plus pave's `refreshedAt` and `status`"), (status = 404, description = "No such location")))]
-pub(crate) async fn get_location(
-    State(state): State<Arc<AppState>>,
-    Path(id): Path<String>,
-) -> Result<Response, ApiError> {
-    let location = state
-        .store
-        .location(&id)
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("Found no location with ID {id}")))?;
-    let mut value = location_json(&location);
-    value["refreshedAt"] = json!(location.refreshed_at);
-    value["status"] = location
-        .status
-        .as_deref()
-        .and_then(|s| serde_json::from_str(s).ok())
-        .unwrap_or(Value::Null);
-    Ok(Json(value).into_response())
-}
-
-#[derive(Deserialize, utoipa::ToSchema)]
-pub(crate) struct LocationBody {
-    /// `file` (a path on the server) or `git` / `url` (a repository URL, `URL#ref`).
-    #[serde(rename = "type")]
-    kind: String,
-    target: String,
-}
-
-/// Register a location and ingest it.
-#[utoipa::path(post, path = "/api/catalog/locations", tag = "locations", request_body = LocationBody,
-    params(("dryRun" = Option<bool>, Query, description = "Only read it; register nothing")),
-    responses((status = 201, description = "`{location, entities}`"), (status = 400, description = "Unreadable source"), (status = 409, description = "Already registered")))]
-pub(crate) async fn add_location(
-    State(state): State<Arc<AppState>>,
-    RawQuery(raw): RawQuery,
-    body: Result<Json<LocationBody>, axum::extract::rejection::JsonRejection>,
-) -> Result<Response, ApiError> {
-    let Json(body) = body.map_err(|e| ApiError::Input(e.body_text()))?;
-    let params = Params::parse(raw);
-    let dry_run = params
-        .one("dryRun")
-        .is_some_and(|v| matches!(v, "true" | "1" | "yes"));
-    let source = match body.kind.as_str() {
-        "file" => Source::Path(body.target.clone().into()),
-        "git" | "url" => Source::parse(&body.target),
-        other => {
-            return Err(ApiError::Input(format!(
-                "unsupported location type `{other}`; use file, git or url"
-            )));
-        }
-    };
-    if let Source::Git { .. } = &source
-        && !body.target.contains("://")
-        && !body.target.starts_with("git@")
-    {
-        return Err(ApiError::Input(format!(
-            "{} is not a repository URL",
-            body.target
-        )));
-    }
-    let (kind, target) = source
-        .location()
-        .map_err(|e| ApiError::Input(e.to_string()))?;
-    if dry_run {
-        let preview = pave_ingest::preview(&source, &state.ingest)
-            .await
-            .map_err(|e| ApiError::Input(e.to_string()))?;
-        let exists = state
-            .store
-            .locations()
-            .await?
-            .iter()
-            .any(|l| l.kind == kind && l.target == target);
-        return Ok((
-            StatusCode::CREATED,
-            Json(json!({
-                "location": {"id": "", "type": kind, "target": target},
-                "entities": preview.entities,
-                "exists": exists,
-                "diagnostics": preview.diagnostics,
-            })),
-        )
-            .into_response());
-    }
-    let (location, created) = state
-        .store
-        .add_location(&kind, &target, pave_ingest::now_millis())
-        .await?;
-    if !created {
-        return Err(ApiError::Conflict(format!(
-            "Location {kind}:{target} already exists"
-        )));
-    }
-    let report = state
-        .refresh(std::slice::from_ref(&location))
-        .await
-        .map_err(|e| ApiError::internal("ingestion failed", e))?;
-    let catalog = state.catalog();
-    let rows = state.store.location_entities(&location.id).await?;
-    let entities: Vec<Value> = rows
-        .iter()
-        .filter_map(|r| catalog.get(&r.entity_ref).map(|rec| rec.entity()))
-        .collect();
-    Ok((
-        StatusCode::CREATED,
-        Json(json!({
-            "location": location_json(&location),
-            "entities": entities,
-            "diagnostics": report.diagnostics().collect::<Vec<_>>(),
-        })),
-    )
-        .into_response())
-}
-
-/// Unregister a location and remove what it produced.
-#[utoipa::path(delete, path = "/api/catalog/locations/{id}", tag = "locations",
-    params(("id" = String, Path)),
-    responses((status = 204, description = "Removed"), (status = 404, description = "No such location")))]
-pub(crate) async fn delete_location(
-    State(state): State<Arc<AppState>>,
-    Path(id): Path<String>,
-) -> Result<Response, ApiError> {
-    if !state.remove_location(&id).await? {
-        return Err(ApiError::NotFound(format!(
-            "Found no location with ID {id}"
-        )));
-    }
-    Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -567,23 +548,26 @@ pub(crate) struct RefreshBody {
     responses((status = 200, description = "Refreshed"), (status = 404, description = "No such entity")))]
 pub(crate) async fn refresh(
     State(state): State<Arc<AppState>>,
-    body: Result<Json<RefreshBody>, axum::extract::rejection::JsonRejection>,
+    request: Result<Json<RefreshBody>, JsonRejection>,
 ) -> Result<Response, ApiError> {
-    let Json(body) = body.map_err(|e| ApiError::Input(e.body_text()))?;
-    let locations = match body.entity_ref {
+    let request = body(request)?;
+    let locations = match request.entity_ref {
         None => state.store.locations().await?,
         Some(entity_ref) => {
             let key = pave_catalog::EntityRef::parse(&entity_ref, Some("component"), "default")
                 .map_err(|e| ApiError::Input(e.to_string()))?
                 .key();
-            let owner = state
+            let origin = state
                 .store
-                .entity_owners()
+                .entity_origin(&key)
+                .await?
+                .ok_or_else(|| ApiError::NotFound(format!("No entity {key}")))?;
+            state
+                .store
+                .location(&origin.location_id)
                 .await?
                 .into_iter()
-                .find(|(r, _)| *r == key)
-                .ok_or_else(|| ApiError::NotFound(format!("No entity {key}")))?;
-            state.store.location(&owner.1).await?.into_iter().collect()
+                .collect()
         }
     };
     state

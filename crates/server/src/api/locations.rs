@@ -1,0 +1,494 @@
+//! Locations: list, query, register (with `dryRun` and `onConflict`), read, move, remove,
+//! look up by entity, and analyse a repository before registering it.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use base64::Engine as _;
+use pave_catalog::query::{Matcher, Predicate};
+use pave_store::LocationRow;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use super::{Params, body};
+use crate::AppState;
+use crate::error::ApiError;
+use crate::operations::LocationError;
+
+impl From<LocationError> for ApiError {
+    fn from(e: LocationError) -> Self {
+        match e {
+            LocationError::Invalid(message) => ApiError::Input(message),
+            LocationError::NotFound(_) => ApiError::NotFound(e.to_string()),
+            LocationError::Conflict(_) => ApiError::Conflict(e.to_string()),
+            LocationError::Store(e) => e.into(),
+            LocationError::Ingest(e) => ApiError::internal("ingestion failed", e),
+        }
+    }
+}
+
+/// A location as Backstage's `Location` type has it: `{id, type, target, entityRef}`.
+fn location_json(l: &LocationRow) -> Value {
+    json!({
+        "id": l.id,
+        "type": l.kind,
+        "target": l.target,
+        "entityRef": pave_ingest::generated_location_ref(&l.kind, &l.target),
+    })
+}
+
+/// List registered locations.
+#[utoipa::path(get, path = "/api/catalog/locations", tag = "locations",
+    responses((status = 200, description = "`[{data: {id, type, target, entityRef}}]`")))]
+pub(crate) async fn list_locations(
+    State(state): State<Arc<AppState>>,
+) -> Result<Response, ApiError> {
+    let locations = state.store.locations().await?;
+    let items: Vec<Value> = locations
+        .iter()
+        .map(|l| json!({"data": location_json(l)}))
+        .collect();
+    Ok(Json(items).into_response())
+}
+
+/// The body of `POST /locations/by-query`.
+#[derive(Deserialize, Default, utoipa::ToSchema)]
+pub(crate) struct LocationQueryBody {
+    #[serde(default)]
+    limit: Option<i64>,
+    /// A filter predicate on `id`, `type`, `target` and `entityRef`.
+    #[serde(default)]
+    #[schema(value_type = Option<Object>)]
+    query: Option<Value>,
+    #[serde(default)]
+    cursor: Option<String>,
+}
+
+/// What a locations cursor carries (Backstage's shape: base64 JSON).
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct LocationCursor {
+    limit: usize,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    after_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    query: Option<Value>,
+}
+
+const DEFAULT_LOCATION_LIMIT: usize = 1000;
+
+/// Whether a location matches a predicate, as Backstage's location store evaluates it: keys
+/// `id`, `type`, `target`, `entityRef`; values compared without case.
+fn location_matches(location: &Value, predicate: &Predicate) -> bool {
+    match predicate {
+        Predicate::All(items) => items.iter().all(|p| location_matches(location, p)),
+        Predicate::Any(items) => items.iter().any(|p| location_matches(location, p)),
+        Predicate::Not(inner) => !location_matches(location, inner),
+        Predicate::Fields(fields) => fields.iter().all(|(key, matcher)| {
+            let column = if key == "entityref" { "entityRef" } else { key };
+            let value = location[column].as_str().unwrap_or_default().to_lowercase();
+            match matcher {
+                Matcher::Equals(wanted) => value == *wanted,
+                Matcher::Exists(exists) => *exists,
+                Matcher::In(values) => values.contains(&value),
+                Matcher::HasPrefix(prefix) => value.starts_with(prefix.as_str()),
+                // Location fields are not arrays: Backstage's store matches nothing.
+                Matcher::Contains(_) | Matcher::Relation { .. } => false,
+            }
+        }),
+    }
+}
+
+fn check_location_keys(predicate: &Predicate) -> Result<(), ApiError> {
+    match predicate {
+        Predicate::All(items) | Predicate::Any(items) => {
+            items.iter().try_for_each(check_location_keys)
+        }
+        Predicate::Not(inner) => check_location_keys(inner),
+        Predicate::Fields(fields) => fields.iter().try_for_each(|(key, _)| {
+            if ["id", "type", "target", "entityref"].contains(&key.as_str()) {
+                Ok(())
+            } else {
+                Err(ApiError::Input(format!(
+                    "Invalid filter predicate, expected key to be 'id', 'type', 'target', or 'entityRef', got '{key}'"
+                )))
+            }
+        }),
+    }
+}
+
+/// Query locations with a filter predicate, a page at a time (ordered by id).
+#[utoipa::path(post, path = "/api/catalog/locations/by-query", tag = "locations", request_body = LocationQueryBody,
+    responses((status = 200, description = "`{items: [location], totalItems, pageInfo: {nextCursor?}}`"), (status = 400, description = "Bad body")))]
+pub(crate) async fn query_locations(
+    State(state): State<Arc<AppState>>,
+    request: Result<Json<LocationQueryBody>, JsonRejection>,
+) -> Result<Response, ApiError> {
+    let request = body(request)?;
+    let cursor = match request.cursor.as_deref() {
+        Some("") => return Err(ApiError::Input("Cursor cannot be empty".into())),
+        Some(text) => {
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(text.trim())
+                .map_err(|_| ApiError::Input("Malformed cursor, unknown encoding".into()))?;
+            serde_json::from_slice::<LocationCursor>(&bytes)
+                .map_err(|e| ApiError::Input(format!("Malformed cursor: {e}")))?
+        }
+        None => {
+            let limit = request.limit.unwrap_or(DEFAULT_LOCATION_LIMIT as i64);
+            let limit = usize::try_from(limit)
+                .ok()
+                .filter(|l| *l >= 1)
+                .ok_or_else(|| ApiError::Input("Limit must be a positive integer >= 1".into()))?;
+            LocationCursor {
+                limit,
+                after_id: None,
+                query: request.query,
+            }
+        }
+    };
+    let predicate = cursor.query.as_ref().map(Predicate::parse).transpose()?;
+    if let Some(p) = &predicate {
+        check_location_keys(p)?;
+    }
+    let mut matching: Vec<Value> = state
+        .store
+        .locations()
+        .await?
+        .iter()
+        .map(location_json)
+        .filter(|l| predicate.as_ref().is_none_or(|p| location_matches(l, p)))
+        .collect();
+    matching.sort_by(|a, b| a["id"].as_str().cmp(&b["id"].as_str()));
+    let total = matching.len();
+    let after = cursor.after_id.as_deref();
+    let mut page: Vec<Value> = matching
+        .into_iter()
+        .filter(|l| after.is_none_or(|a| l["id"].as_str().is_some_and(|id| id > a)))
+        .take(cursor.limit.saturating_add(1))
+        .collect();
+    let has_more = page.len() > cursor.limit;
+    page.truncate(cursor.limit);
+    let next_cursor = match page.last() {
+        Some(last) if has_more => {
+            let next = LocationCursor {
+                limit: cursor.limit,
+                after_id: last["id"].as_str().map(str::to_owned),
+                query: cursor.query.clone(),
+            };
+            let text = serde_json::to_vec(&next).unwrap_or_default();
+            Some(base64::engine::general_purpose::STANDARD.encode(text))
+        }
+        _ => None,
+    };
+    let mut page_info = serde_json::Map::new();
+    if let Some(c) = next_cursor {
+        page_info.insert("nextCursor".into(), Value::String(c));
+    }
+    Ok(Json(json!({"items": page, "totalItems": total, "pageInfo": page_info})).into_response())
+}
+
+/// One location, with its last ingestion status.
+#[utoipa::path(get, path = "/api/catalog/locations/{id}", tag = "locations",
+    params(("id" = String, Path)),
+    responses((status = 200, description = "`{id, type, target, entityRef}` plus pave's `refreshedAt` and `status`"), (status = 404, description = "No such location")))]
+pub(crate) async fn get_location(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let location = state
+        .store
+        .location(&id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("Found no location with ID {id}")))?;
+    let mut value = location_json(&location);
+    value["refreshedAt"] = json!(location.refreshed_at);
+    value["status"] = location
+        .status
+        .as_deref()
+        .and_then(|s| serde_json::from_str(s).ok())
+        .unwrap_or(Value::Null);
+    Ok(Json(value).into_response())
+}
+
+/// The location an entity came from.
+#[utoipa::path(get, path = "/api/catalog/locations/by-entity/{kind}/{namespace}/{name}", tag = "locations",
+    params(("kind" = String, Path), ("namespace" = String, Path), ("name" = String, Path)),
+    responses((status = 200, description = "`{id, type, target, entityRef}`"), (status = 404, description = "No such entity, or it has no location")))]
+pub(crate) async fn location_by_entity(
+    State(state): State<Arc<AppState>>,
+    Path((kind, namespace, name)): Path<(String, String, String)>,
+) -> Result<Response, ApiError> {
+    let key = format!("{kind}:{namespace}/{name}").to_lowercase();
+    let location = state
+        .location_of(&key)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("found no entity for ref {key}")))?;
+    Ok(Json(location_json(&location)).into_response())
+}
+
+/// `{type, target}` (Backstage also accepts `presence`, which registered locations ignore).
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct LocationBody {
+    /// `url` (an http(s) URL: a forge's web URL of a file or folder is read from a checkout
+    /// of its repository, any other URL is fetched), `file` (a path on the server) or `git`
+    /// (a repository URL, `URL#ref`).
+    #[serde(rename = "type")]
+    kind: String,
+    target: String,
+    #[serde(default)]
+    #[allow(dead_code)]
+    presence: Option<String>,
+}
+
+/// Register a location and ingest it.
+#[utoipa::path(post, path = "/api/catalog/locations", tag = "locations", request_body = LocationBody,
+    params(
+        ("dryRun" = Option<bool>, Query, description = "Only read it; register nothing"),
+        ("onConflict" = Option<String>, Query, description = "`reject` (default: 409 when registered) or `refresh` (read it again)"),
+    ),
+    responses((status = 201, description = "`{location, entities, exists?}`"), (status = 400, description = "Unreadable or not allowed"), (status = 409, description = "Already registered")))]
+pub(crate) async fn add_location(
+    State(state): State<Arc<AppState>>,
+    RawQuery(raw): RawQuery,
+    request: Result<Json<LocationBody>, JsonRejection>,
+) -> Result<Response, ApiError> {
+    let request = body(request)?;
+    let params = Params::parse(raw);
+    let refresh_existing = match params.one("onConflict") {
+        None | Some("reject") => false,
+        Some("refresh") => true,
+        Some(other) => {
+            return Err(ApiError::Input(format!(
+                "Invalid onConflict value \"{other}\", expected reject or refresh"
+            )));
+        }
+    };
+    if params.flag("dryRun") {
+        let (source, kind, target) = state.resolve_location(&request.kind, &request.target)?;
+        let preview = pave_ingest::preview(&source, &state.ingest)
+            .await
+            .map_err(|e| ApiError::Input(e.to_string()))?;
+        let exists = state
+            .store
+            .locations()
+            .await?
+            .iter()
+            .any(|l| l.kind == kind && l.target == target);
+        return Ok((
+            StatusCode::CREATED,
+            Json(json!({
+                "location": {
+                    "id": format!("{kind}:{target}"),
+                    "type": kind,
+                    "target": target,
+                    "entityRef": pave_ingest::generated_location_ref(&kind, &target),
+                },
+                "entities": preview.entities,
+                "exists": exists,
+                "diagnostics": preview.diagnostics,
+            })),
+        )
+            .into_response());
+    }
+    let (location, existed, report) = state
+        .add_location(&request.kind, &request.target, refresh_existing)
+        .await?;
+    let catalog = state.catalog();
+    let rows = state.store.location_entities(&location.id).await?;
+    let entities: Vec<Value> = rows
+        .iter()
+        .filter_map(|r| catalog.get(&r.entity_ref).map(|rec| rec.entity()))
+        .collect();
+    let mut answer = json!({
+        "location": location_json(&location),
+        "entities": entities,
+        "diagnostics": report.diagnostics().collect::<Vec<_>>(),
+    });
+    if existed {
+        answer["exists"] = Value::Bool(true);
+    }
+    Ok((StatusCode::CREATED, Json(answer)).into_response())
+}
+
+/// Move a location to a new type and target, and read it there.
+#[utoipa::path(put, path = "/api/catalog/locations/{id}", tag = "locations", request_body = LocationBody,
+    params(("id" = String, Path)),
+    responses((status = 200, description = "`{id, type, target, entityRef}`"), (status = 404, description = "No such location"), (status = 409, description = "Another location has that target")))]
+pub(crate) async fn update_location(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    request: Result<Json<LocationBody>, JsonRejection>,
+) -> Result<Response, ApiError> {
+    let request = body(request)?;
+    let location = state
+        .update_location(&id, &request.kind, &request.target)
+        .await?;
+    Ok(Json(location_json(&location)).into_response())
+}
+
+/// Unregister a location and remove what it produced.
+#[utoipa::path(delete, path = "/api/catalog/locations/{id}", tag = "locations",
+    params(("id" = String, Path)),
+    responses((status = 204, description = "Removed"), (status = 404, description = "No such location")))]
+pub(crate) async fn delete_location(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    if !state.remove_location(&id).await? {
+        return Err(ApiError::NotFound(format!(
+            "Found no location with ID {id}"
+        )));
+    }
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct AnalyzeBody {
+    location: LocationBody,
+    /// The catalog file name to look for (default `catalog-info.yaml`).
+    #[serde(default)]
+    catalog_filename: Option<String>,
+}
+
+/// A Backstage entity name made from a repository or folder name: at most 63 characters of
+/// `[A-Za-z0-9._-]`, starting and ending with a letter or digit.
+fn entity_name(text: &str) -> String {
+    let cleaned: String = text
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "._-".contains(c) {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    let trimmed = cleaned.trim_matches(|c: char| !c.is_ascii_alphanumeric());
+    let mut name: String = trimmed.chars().take(63).collect();
+    while name.ends_with(|c: char| !c.is_ascii_alphanumeric()) {
+        name.pop();
+    }
+    if name.is_empty() {
+        "unnamed".into()
+    } else {
+        name
+    }
+}
+
+/// What a repository or folder holds for the catalog: its catalog files, or an entity to
+/// generate for it (Backstage's "register existing component").
+#[utoipa::path(post, path = "/api/catalog/analyze-location", tag = "locations", request_body = AnalyzeBody,
+    responses((status = 200, description = "`{existingEntityFiles: [{location, isRegistered, entity}], generateEntities: [{entity, fields}]}`"), (status = 400, description = "Unreadable or not allowed")))]
+pub(crate) async fn analyze_location(
+    State(state): State<Arc<AppState>>,
+    request: Result<Json<AnalyzeBody>, JsonRejection>,
+) -> Result<Response, ApiError> {
+    let request = body(request)?;
+    let (source, _, _) =
+        state.resolve_location(&request.location.kind, &request.location.target)?;
+    let filename = request
+        .catalog_filename
+        .unwrap_or_else(|| "catalog-info.yaml".to_owned());
+    let analysis = pave_ingest::analyze(&source, &state.ingest, &filename)
+        .await
+        .map_err(|e| ApiError::Input(e.to_string()))?;
+    let catalog = state.catalog();
+    let existing: Vec<Value> = analysis
+        .files
+        .iter()
+        .flat_map(|file| {
+            let catalog = &catalog;
+            file.entities.iter().map(move |entity| {
+                let key = pave_catalog::EntityRef::parse(
+                    &format!(
+                        "{}:{}/{}",
+                        entity["kind"].as_str().unwrap_or_default(),
+                        entity["metadata"]["namespace"]
+                            .as_str()
+                            .unwrap_or("default"),
+                        entity["metadata"]["name"].as_str().unwrap_or_default()
+                    ),
+                    None,
+                    "default",
+                )
+                .map(|r| r.key())
+                .ok();
+                json!({
+                    "location": {"type": file.location_type, "target": file.location_target},
+                    "isRegistered": key.is_some_and(|k| catalog.get(&k).is_some()),
+                    "entity": entity,
+                })
+            })
+        })
+        .collect();
+    if !existing.is_empty() {
+        return Ok(
+            Json(json!({"existingEntityFiles": existing, "generateEntities": []})).into_response(),
+        );
+    }
+    // As Backstage's analyzer: a Component named after the repository, with the forge's
+    // project-slug annotation where the host is GitHub or GitLab.
+    let name = &analysis.name;
+    let mut entity = json!({
+        "apiVersion": "backstage.io/v1alpha1",
+        "kind": "Component",
+        "metadata": {"name": entity_name(&name.name)},
+        "spec": {"type": "other", "lifecycle": "unknown"},
+    });
+    let prefix = name.host.as_deref().and_then(|host| {
+        if host.contains("github") {
+            Some("github.com")
+        } else if host.contains("gitlab") {
+            Some("gitlab.com")
+        } else {
+            None
+        }
+    });
+    if let (Some(prefix), Some(owner)) = (prefix, &name.owner) {
+        entity["metadata"]["annotations"] =
+            json!({format!("{prefix}/project-slug"): format!("{owner}/{}", name.name)});
+    }
+    Ok(Json(json!({
+        "existingEntityFiles": [],
+        "generateEntities": [{"entity": entity, "fields": []}],
+    }))
+    .into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generated_names_are_valid_entity_names() {
+        assert_eq!(entity_name("shop"), "shop");
+        assert_eq!(entity_name("my repo!"), "my-repo");
+        assert_eq!(entity_name("-_x_-"), "x");
+        assert_eq!(entity_name("???"), "unnamed");
+        assert_eq!(entity_name(&"a".repeat(80)).len(), 63);
+    }
+
+    #[test]
+    fn location_predicates_follow_backstage() {
+        let location = json!({"id": "b1", "type": "url", "target": "https://GitHub.com/org/r/blob/main/x.yaml", "entityRef": "location:default/generated-1"});
+        let matches = |q: Value| location_matches(&location, &Predicate::parse(&q).unwrap());
+        assert!(matches(json!({"type": "URL"})));
+        assert!(matches(
+            json!({"target": {"$hasPrefix": "https://github.com/org"}})
+        ));
+        assert!(matches(
+            json!({"entityRef": {"$in": ["location:default/generated-1"]}})
+        ));
+        assert!(!matches(json!({"$not": {"type": "url"}})));
+        assert!(matches(json!({"$any": [{"type": "file"}, {"id": "b1"}]})));
+        assert!(!matches(json!({"type": {"$contains": "url"}})));
+        assert!(check_location_keys(&Predicate::parse(&json!({"kind": "x"})).unwrap()).is_err());
+    }
+}

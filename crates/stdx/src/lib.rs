@@ -1,0 +1,109 @@
+//! Helpers too small for a crate of their own and needed by several (rust-analyzer's `stdx`
+//! is the model). No I/O, no dependencies.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// The number of threads worth running on this machine (at least 1).
+pub fn available_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
+}
+
+/// Maps `f` over `items` on up to `threads` scoped threads and returns the results in the
+/// order of `items`. Each thread takes the next item when it is done with one, so uneven
+/// items (a large file among small ones) spread evenly.
+///
+/// A panic in `f` is re-raised here, in the caller's thread, after the other workers stop:
+/// a worker's bug is never turned into missing results. (Callers that write what they
+/// computed, such as ingestion, rely on this to keep the previous state.)
+pub fn par_map<T, R>(items: Vec<T>, threads: usize, f: impl Fn(T) -> R + Sync) -> Vec<R>
+where
+    T: Send,
+    R: Send,
+{
+    let threads = threads.clamp(1, items.len().max(1));
+    if threads == 1 {
+        return items.into_iter().map(f).collect();
+    }
+    let len = items.len();
+    // Each item is taken exactly once, by index; a slot is a `Mutex` so that workers can take
+    // items without unsafe code.
+    let slots: Vec<std::sync::Mutex<Option<T>>> = items
+        .into_iter()
+        .map(|t| std::sync::Mutex::new(Some(t)))
+        .collect();
+    let next = AtomicUsize::new(0);
+    let f = &f;
+    let slots = &slots;
+    let next = &next;
+    let mut results: Vec<(usize, R)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(move || {
+                    let mut done = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(slot) = slots.get(i) else { break };
+                        let item = match slot.lock() {
+                            Ok(mut guard) => guard.take(),
+                            Err(poisoned) => poisoned.into_inner().take(),
+                        };
+                        if let Some(item) = item {
+                            done.push((i, f(item)));
+                        }
+                    }
+                    done
+                })
+            })
+            .collect();
+        let mut all = Vec::with_capacity(len);
+        let mut panic = None;
+        for handle in handles {
+            match handle.join() {
+                Ok(done) => all.extend(done),
+                Err(payload) => {
+                    // Let the others finish their item (their results are dropped), then
+                    // re-raise the first panic.
+                    next.store(usize::MAX / 2, Ordering::Relaxed);
+                    panic.get_or_insert(payload);
+                }
+            }
+        }
+        if let Some(payload) = panic {
+            std::panic::resume_unwind(payload);
+        }
+        all
+    });
+    results.sort_unstable_by_key(|(i, _)| *i);
+    results.into_iter().map(|(_, r)| r).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keeps_order_on_any_number_of_threads() {
+        for threads in [0, 1, 2, 7, 64] {
+            let out = par_map((0..1000).collect(), threads, |i: u64| i * 2);
+            assert_eq!(out, (0..1000).map(|i| i * 2).collect::<Vec<_>>());
+        }
+        assert!(par_map(Vec::<u8>::new(), 4, |x| x).is_empty());
+    }
+
+    #[test]
+    fn a_worker_panic_reaches_the_caller() {
+        let caught = std::panic::catch_unwind(|| {
+            par_map((0..100).collect(), 4, |i: u32| {
+                assert!(i != 57, "item 57 is bad");
+                i
+            })
+        });
+        let payload = caught.expect_err("the panic must not be swallowed");
+        let message = payload
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| payload.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+            .unwrap_or_default();
+        assert!(message.contains("item 57 is bad"), "{message}");
+    }
+}

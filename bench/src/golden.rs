@@ -444,7 +444,8 @@ fn update_fleet(pave: &Path, work: &Path, repos: usize) -> Duration {
         run(Command::new(pave)
             .env("PAVE_CACHE_DIR", work.join("cache"))
             .arg("update")
-            .arg(dir));
+            .arg(dir)
+            .args(["--to", VERSION]));
     }
     let total = start.elapsed();
     for dir in &dirs {

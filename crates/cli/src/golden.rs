@@ -91,6 +91,9 @@ fn sources() -> Sources {
 
 pub(crate) fn new(args: NewArgs, format: OutputFormat) -> anyhow::Result<Outcome> {
     let parsed = pave_template::parse_source(&args.template)?;
+    if let Some(note) = &parsed.note {
+        eprintln!("note: {note}");
+    }
     let reference = args.reference.clone().or(parsed.reference);
     let sources = sources();
     let want = reference.map_or(Want::Latest, Want::Ref);
@@ -229,6 +232,9 @@ pub(crate) fn templates(
         }
         TemplatesCommand::Show { template } => {
             let parsed = pave_template::parse_source(&template)?;
+            if let Some(note) = &parsed.note {
+                eprintln!("note: {note}");
+            }
             let want = parsed.reference.map_or(Want::Latest, Want::Ref);
             let loaded = sources.load(&parsed.source, &want)?;
             let versions = sources.versions(&parsed.source).unwrap_or_default();

@@ -400,3 +400,41 @@ fn templates_show_and_bad_sources() {
     let out = run(&cache, tmp.path(), &["update", "."]);
     fails_with(&out, 2, ".pave/answers.yaml");
 }
+
+#[test]
+fn a_builtin_name_wins_over_a_folder_of_that_name_unless_written_as_a_path() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cache = tmp.path().join("cache");
+    // A folder named like a built-in, without a template in it (say, a checkout of a service).
+    std::fs::create_dir_all(tmp.path().join("api-service/src")).unwrap();
+    let set = [
+        "--set",
+        "name=orders",
+        "--set",
+        "owner=team-a",
+        "--set",
+        "system=shop",
+    ];
+    let mut args = vec!["new", "api-service", "out"];
+    args.extend(set);
+    let out = run(&cache, tmp.path(), &args);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("using the built-in template `api-service`; for the folder `api-service` here, write `./api-service`"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(read(&tmp.path().join("out"), ".pave/answers.yaml").contains("source: builtin"));
+
+    // Written as a path, it is the folder; the error names the other reading.
+    let mut args = vec!["new", "./api-service", "out2"];
+    args.extend(set);
+    let out = run(&cache, tmp.path(), &args);
+    fails_with(&out, 2, "no template.yaml here or in its subfolders");
+    assert!(
+        stderr(&out).contains("for the built-in template, write `builtin:api-service`"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!tmp.path().join("out2").exists());
+}

@@ -4,7 +4,8 @@
 //! validator, `pave slo generate` + `promtool check rules`, and `pave render` must give, for
 //! every environment, a layout that `kubectl kustomize` builds into objects with zero findings
 //! under the restricted profile that validate against the Kubernetes JSON schemas. Then a
-//! day-2 upgrade of a built-in from 1.0.0 to 1.1.0 with local edits.
+//! day-2 upgrade of a built-in from 1.0.0 to 1.1.0 with local edits (1.1.0 to 1.2.0, whose
+//! code changed, is in `golden_e2e.rs`: the upgraded repository is built and tested).
 //!
 //! promtool and kubectl are skipped locally when missing and required under `CI=true`; the
 //! schemas are read from `../shared/corpus` when it exists.
@@ -23,8 +24,12 @@ const IMAGE: &str =
     "ghcr.io/northwind/app@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 
 /// Every template with its default answers, and with every optional resource switched on.
-const CASES: [(&str, &[&str]); 6] = [
+const CASES: [(&str, &[&str]); 10] = [
     ("api-service", &[]),
+    ("api-service", &["language=python", "database=true"]),
+    ("async-worker", &["language=python", "ci=gitlab"]),
+    ("api-service", &["language=typescript", "ci=gitlab"]),
+    ("async-worker", &["language=typescript", "queue_tls=true"]),
     (
         "api-service",
         &["database=true", "cache=true", "public=true", "ci=github"],
@@ -136,6 +141,26 @@ fn every_golden_path_is_born_compliant() {
             "{entity}"
         );
 
+        // The api-service registers its API; GitLab repositories point at GitLab only.
+        if *template == "api-service" {
+            assert!(
+                entity.contains("providesApis: [") && entity.contains("kind: API"),
+                "{entity}"
+            );
+            assert!(repo.join("openapi.yaml").is_file(), "{name}");
+        }
+        assert!(entity.contains("backstage.io/kubernetes-id:"), "{entity}");
+        if extra.contains(&"ci=gitlab") {
+            for file in ["catalog-info.yaml", "slo.yaml", "go.mod", "README.md"] {
+                let Ok(text) = std::fs::read_to_string(repo.join(file)) else {
+                    continue; // go.mod: Go only
+                };
+                assert!(!text.contains("github.com"), "{name} {file}:\n{text}");
+            }
+            assert!(entity.contains("gitlab.com/project-slug:"), "{entity}");
+        }
+        assert!(repo.join("CODEOWNERS").is_file() && repo.join("renovate.json").is_file());
+
         // SLOs: Sloth-compatible rules that promtool accepts.
         let slo = repo.join("slo.yaml");
         let rules = run_ok(&["slo", "generate", "--input", slo.to_str().unwrap()]);
@@ -193,6 +218,20 @@ fn every_golden_path_is_born_compliant() {
                     kinds.contains(&kind),
                     "{name} {env}: no {kind} in {kinds:?}"
                 );
+            }
+            // Scraped: a PodMonitor for the service and the worker; the job's CronJob has a
+            // time limit and a time zone.
+            assert_eq!(
+                kinds.contains(&"PodMonitor"),
+                *template != "batch-job",
+                "{name} {env}: {kinds:?}"
+            );
+            if let Some(cron) = objects.iter().find(|o| o["kind"] == "CronJob") {
+                assert!(
+                    cron["spec"]["jobTemplate"]["spec"]["activeDeadlineSeconds"].is_u64(),
+                    "{name} {env}: {cron}"
+                );
+                assert_eq!(cron["spec"]["timeZone"], "Etc/UTC", "{name} {env}");
             }
             if env == "prod" && *template != "batch-job" {
                 for kind in ["HorizontalPodAutoscaler", "PodDisruptionBudget"] {
@@ -260,10 +299,10 @@ fn builtin_upgrade_keeps_local_edits() {
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     let drift: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(drift[0]["version"], "1.0.0", "{drift}");
-    assert_eq!(drift[0]["latest"], "1.1.0", "{drift}");
+    assert_eq!(drift[0]["latest"], "1.2.0", "{drift}");
 
     let out = pave()
-        .args(["update", repo.to_str().unwrap()])
+        .args(["update", repo.to_str().unwrap(), "--to", "1.1.0"])
         .output()
         .unwrap();
     assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));

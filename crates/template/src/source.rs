@@ -28,6 +28,9 @@ pub enum Source {
 pub struct SourceRef {
     pub source: Source,
     pub reference: Option<String>,
+    /// Set when the text could also have meant something else (a built-in name that is also
+    /// a folder here): what was chosen and how to ask for the other.
+    pub note: Option<String>,
 }
 
 impl Source {
@@ -66,16 +69,38 @@ fn looks_bare(p: &Path) -> bool {
     p.join("HEAD").is_file() && p.join("objects").is_dir()
 }
 
+/// Whether `text` is written as a path (`./api-service`, `../t`, `/abs`, `~/t`, `a/b`), so a
+/// built-in of the same name is not meant.
+fn written_as_path(text: &str) -> bool {
+    text.contains('/') || text.contains('\\') || text.starts_with('.') || text.starts_with('~')
+}
+
 /// Reads what a user typed for `<template>`: `builtin:NAME`, a built-in name, a git URL
 /// (`https://…`, `git@…`, `ssh://…`, `file://…`), a local git repository or a folder, each
-/// with an optional `@ref`. Local paths are made absolute.
+/// with an optional `@ref`. Local paths are made absolute. A bare built-in name means the
+/// built-in even when a folder of that name exists here (the note says so): write `./NAME`
+/// for the folder.
 pub fn parse_source(text: &str) -> Result<SourceRef> {
     if let Some(name) = text.strip_prefix("builtin:") {
         let (name, reference) = split_ref(name, 0);
         return Ok(SourceRef {
             source: Source::Builtin(name.to_owned()),
             reference,
+            note: None,
         });
+    }
+    if !written_as_path(text) {
+        let (name, reference) = split_ref(text, 0);
+        if crate::manifest::valid_name(name) && crate::builtin::catalog().contains_key(name) {
+            let note = Path::new(name).exists().then(|| {
+                format!("using the built-in template `{name}`; for the folder `{name}` here, write `./{name}`")
+            });
+            return Ok(SourceRef {
+                source: Source::Builtin(name.to_owned()),
+                reference,
+                note,
+            });
+        }
     }
     if is_url(text) {
         // The ref is after the last `@` past the host (`git@host:org/repo@v1`).
@@ -87,6 +112,7 @@ pub fn parse_source(text: &str) -> Result<SourceRef> {
         return Ok(SourceRef {
             source: Source::Git(url.to_owned()),
             reference,
+            note: None,
         });
     }
     let local = |path: &str| -> Option<Source> {
@@ -105,18 +131,24 @@ pub fn parse_source(text: &str) -> Result<SourceRef> {
         return Ok(SourceRef {
             source,
             reference: None,
+            note: None,
         });
     }
     let (path, reference) = split_ref(text, 0);
     if reference.is_some()
         && let Some(source) = local(path)
     {
-        return Ok(SourceRef { source, reference });
+        return Ok(SourceRef {
+            source,
+            reference,
+            note: None,
+        });
     }
     if crate::manifest::valid_name(path) {
         return Ok(SourceRef {
             source: Source::Builtin(path.to_owned()),
             reference,
+            note: None,
         });
     }
     Err(Error::Source(format!(
@@ -439,8 +471,14 @@ fn folder_versions(dir: &Path) -> Result<Vec<(Version, PathBuf)>> {
         }
     }
     if out.is_empty() {
+        let builtin = dir
+            .file_name()
+            .and_then(|n| n.to_str())
+            .filter(|n| crate::builtin::catalog().contains_key(*n))
+            .map(|n| format!(" (for the built-in template, write `builtin:{n}`)"))
+            .unwrap_or_default();
         return Err(Error::Source(format!(
-            "{}: no {} here or in its subfolders",
+            "{}: no {} here or in its subfolders{builtin}",
             dir.display(),
             crate::MANIFEST_FILE
         )));

@@ -135,6 +135,21 @@ pub struct Options {
     pub startup_timeout: Duration,
     /// Echo Prometheus' log to stderr.
     pub verbose: bool,
+    /// Targets to scrape (live services under test).
+    pub scrape: Vec<ScrapeJob>,
+}
+
+/// One `scrape_configs` entry with a static target.
+#[derive(Debug, Clone)]
+pub struct ScrapeJob {
+    /// `job_name` (the `job` label).
+    pub job: String,
+    /// `host:port`.
+    pub target: String,
+    /// `metrics_path`.
+    pub path: String,
+    /// `scrape_interval` (and timeout, capped at 10 s).
+    pub interval: Duration,
 }
 
 impl Default for Options {
@@ -144,6 +159,7 @@ impl Default for Options {
             retention: "400d".to_owned(),
             startup_timeout: Duration::from_secs(90),
             verbose: false,
+            scrape: Vec::new(),
         }
     }
 }
@@ -214,6 +230,20 @@ impl TestPrometheus {
             std::fs::copy(rules, &copy)
                 .unwrap_or_else(|e| panic!("cannot copy {}: {e}", rules.display()));
             let _ = writeln!(config, "  - {}", copy.display());
+        }
+        if !options.scrape.is_empty() {
+            config.push_str("scrape_configs:\n");
+            for job in &options.scrape {
+                let interval = job.interval.as_millis().max(100);
+                let _ = write!(
+                    config,
+                    "  - job_name: {:?}\n    scrape_interval: {interval}ms\n    scrape_timeout: {}ms\n    metrics_path: {:?}\n    static_configs:\n      - targets: [{:?}]\n",
+                    job.job,
+                    interval.min(10_000),
+                    job.path,
+                    job.target
+                );
+            }
         }
         let config_file = dir.path().join("prometheus.yml");
         std::fs::write(&config_file, config).unwrap();

@@ -26,7 +26,9 @@ pub use layout::{Layout, MARKER};
 pub use placeholder::{Reference, substitute};
 pub use provision::{BUILTIN_FILE, Provisioner, Provisioners};
 pub use render::{FileSource, NoFiles, RenderOptions, Rendered, RenderedEnvironment, render};
-pub use score::{Container, Resource, ServicePort, Workload, WorkloadKind};
+pub use score::{
+    Container, Metrics, Resource, RunSettings, ServicePort, Workload, WorkloadKind, is_port_name,
+};
 
 pub use pave_yaml::Position;
 

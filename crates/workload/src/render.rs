@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 use crate::env::Environment;
 use crate::placeholder::{Reference, lookup, substitute};
 use crate::provision::{Piece, Provisioned, Provisioners, ResourceContext, split_secrets};
-use crate::score::{Container, FileContent, Workload, WorkloadKind, path};
+use crate::score::{Container, FileContent, Workload, WorkloadKind, is_port_name, path};
 use crate::{Error, Problem};
 
 /// Reads the files a Score workload names with `files.<target>.source` (paths relative to the
@@ -531,6 +531,20 @@ fn render_env(
             "spec": {"type": "ClusterIP", "selector": selector(workload), "ports": ports},
         }));
     }
+    if let Some(m) = &workload.metrics {
+        // Prometheus Operator: scrape every pod on the named port; `job` is the workload's
+        // name (its app.kubernetes.io/name label), which the SLO queries select on.
+        objects.push(json!({
+            "apiVersion": "monitoring.coreos.com/v1",
+            "kind": "PodMonitor",
+            "metadata": metadata(&workload.name, &labels),
+            "spec": {
+                "jobLabel": "app.kubernetes.io/name",
+                "selector": {"matchLabels": selector(workload)},
+                "podMetricsEndpoints": [{"port": m.port, "path": m.path, "interval": "30s"}],
+            },
+        }));
+    }
     match workload.kind {
         WorkloadKind::Deployment => {
             let mut spec = Map::new();
@@ -577,23 +591,46 @@ fn render_env(
             }
         }
         WorkloadKind::Job | WorkloadKind::CronJob => {
-            let job_spec = json!({
+            let mut job_spec = json!({
                 "backoffLimit": 2,
                 "ttlSecondsAfterFinished": 86400,
                 "template": template(Some("Never")),
             });
+            if let Some(seconds) = workload.run.active_deadline_seconds {
+                // Counted over all retries: a stuck run is stopped, and a CronJob that forbids
+                // concurrent runs is free for its next schedule.
+                job_spec["activeDeadlineSeconds"] = json!(seconds);
+            }
             if workload.kind == WorkloadKind::CronJob {
+                let mut spec = Map::new();
+                spec.insert(
+                    "schedule".into(),
+                    json!(workload.schedule.clone().unwrap_or_default()),
+                );
+                if let Some(tz) = &workload.run.time_zone {
+                    spec.insert("timeZone".into(), json!(tz));
+                }
+                spec.insert(
+                    "concurrencyPolicy".into(),
+                    json!(
+                        workload
+                            .run
+                            .concurrency_policy
+                            .as_deref()
+                            .unwrap_or("Forbid")
+                    ),
+                );
+                spec.insert("successfulJobsHistoryLimit".into(), json!(3));
+                spec.insert("failedJobsHistoryLimit".into(), json!(3));
+                spec.insert(
+                    "jobTemplate".into(),
+                    json!({"metadata": {"labels": labels}, "spec": job_spec}),
+                );
                 objects.push(json!({
                     "apiVersion": "batch/v1",
                     "kind": "CronJob",
                     "metadata": metadata(&workload.name, &labels),
-                    "spec": {
-                        "schedule": workload.schedule.clone().unwrap_or_default(),
-                        "concurrencyPolicy": "Forbid",
-                        "successfulJobsHistoryLimit": 3,
-                        "failedJobsHistoryLimit": 3,
-                        "jobTemplate": {"metadata": {"labels": labels}, "spec": job_spec},
-                    },
+                    "spec": spec,
                 }));
             } else {
                 objects.push(json!({
@@ -768,7 +805,21 @@ fn container(
             Value::Array(
                 target_ports(workload)
                     .iter()
-                    .map(|(p, proto)| json!({"containerPort": p, "protocol": proto}))
+                    .map(|(p, proto)| {
+                        let mut port = json!({"containerPort": p, "protocol": proto});
+                        // Named after the first service port that targets it, when the name
+                        // is a valid port name (a PodMonitor selects the port by name).
+                        if let Some(name) = workload
+                            .service_ports
+                            .iter()
+                            .find(|s| s.target_port == *p && &s.protocol == proto)
+                            .map(|s| s.name.as_str())
+                            .filter(|n| is_port_name(n))
+                        {
+                            port["name"] = json!(name);
+                        }
+                        port
+                    })
                     .collect(),
             ),
         );

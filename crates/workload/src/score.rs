@@ -23,6 +23,9 @@ static MEMORY: LazyLock<Regex> =
 static CPU: LazyLock<Regex> = LazyLock::new(|| re(r"^\d+(?:m|\.\d+)?$"));
 static FILE_MODE: LazyLock<Regex> = LazyLock::new(|| re("^0?[0-7]{3}$"));
 static HEADER_NAME: LazyLock<Regex> = LazyLock::new(|| re("^[A-Za-z0-9_-]+$"));
+/// An IANA time zone name (`Etc/UTC`, `America/Argentina/Buenos_Aires`, `UTC`).
+static TIME_ZONE: LazyLock<Regex> =
+    LazyLock::new(|| re("^[A-Za-z][A-Za-z0-9_+-]{0,30}(/[A-Za-z0-9_+-]{1,30}){0,3}$"));
 
 fn re(pattern: &str) -> Regex {
     // The patterns are constants of this file; a typo is caught by the unit tests.
@@ -47,10 +50,47 @@ pub struct Workload {
     pub annotations: Vec<(String, String)>,
     pub kind: WorkloadKind,
     pub schedule: Option<String>,
+    /// How Prometheus scrapes it (annotations `pave.dev/metrics-port`, `pave.dev/metrics-path`).
+    pub metrics: Option<Metrics>,
+    /// Time limit, time zone and concurrency of Jobs and CronJobs.
+    pub run: RunSettings,
     pub service_ports: Vec<ServicePort>,
     pub containers: Vec<Container>,
     pub resources: Vec<Resource>,
     doc: Document,
+}
+
+/// Where the workload serves Prometheus metrics: a named service port and a path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Metrics {
+    /// The service port's name (also the container port's name).
+    pub port: String,
+    pub path: String,
+}
+
+/// Settings of a Job or CronJob run, from `pave.dev/` annotations.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct RunSettings {
+    /// `pave.dev/active-deadline-seconds`: a run is stopped after this long.
+    pub active_deadline_seconds: Option<u64>,
+    /// `pave.dev/time-zone`: the CronJob schedule's time zone (IANA name).
+    pub time_zone: Option<String>,
+    /// `pave.dev/concurrency-policy`: `Forbid` (default), `Allow` or `Replace`.
+    pub concurrency_policy: Option<String>,
+}
+
+/// Whether `name` can name a container port (an IANA service name: at most 15 characters,
+/// lowercase letters, digits and single inner dashes, at least one letter).
+pub fn is_port_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 15
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && name.bytes().any(|b| b.is_ascii_lowercase())
+        && !name.starts_with('-')
+        && !name.ends_with('-')
+        && !name.contains("--")
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -843,6 +883,108 @@ fn build(file: &str, doc: Document) -> Result<Workload, Error> {
             "a CronJob or Job workload cannot have service ports".into(),
         ));
     }
+    let at = |key: &str| path(&["metadata", "annotations", key]);
+    let metrics = match annotation("pave.dev/metrics-port") {
+        None => {
+            if annotation("pave.dev/metrics-path").is_some() {
+                return Err(fail(
+                    &at("pave.dev/metrics-path"),
+                    "annotation pave.dev/metrics-path needs pave.dev/metrics-port (the service port Prometheus scrapes)".into(),
+                ));
+            }
+            None
+        }
+        Some(port) => {
+            let names: Vec<&str> = service_ports.iter().map(|p| p.name.as_str()).collect();
+            if !names.contains(&port.as_str()) {
+                return Err(fail(
+                    &at("pave.dev/metrics-port"),
+                    if names.is_empty() {
+                        format!(
+                            "annotation pave.dev/metrics-port: `{port}` names no service port (this workload has none; add one under service.ports)"
+                        )
+                    } else {
+                        format!(
+                            "annotation pave.dev/metrics-port: `{port}` is not a service port (ports: {})",
+                            names.join(", ")
+                        )
+                    },
+                ));
+            }
+            if !is_port_name(&port) {
+                return Err(fail(
+                    &at("pave.dev/metrics-port"),
+                    format!(
+                        "annotation pave.dev/metrics-port: `{port}` cannot name a container port (at most 15 lowercase letters, digits and dashes); rename the service port"
+                    ),
+                ));
+            }
+            let metrics_path =
+                annotation("pave.dev/metrics-path").unwrap_or_else(|| "/metrics".into());
+            if !metrics_path.starts_with('/') || metrics_path.chars().any(char::is_whitespace) {
+                return Err(fail(
+                    &at("pave.dev/metrics-path"),
+                    format!(
+                        "annotation pave.dev/metrics-path: `{metrics_path}` is not a URL path (it starts with /)"
+                    ),
+                ));
+            }
+            Some(Metrics {
+                port,
+                path: metrics_path,
+            })
+        }
+    };
+    let mut run = RunSettings::default();
+    if let Some(v) = annotation("pave.dev/active-deadline-seconds") {
+        if kind == WorkloadKind::Deployment {
+            return Err(fail(
+                &at("pave.dev/active-deadline-seconds"),
+                "annotation pave.dev/active-deadline-seconds applies to Job and CronJob workloads only".into(),
+            ));
+        }
+        match v.trim().parse::<u64>() {
+            Ok(n) if n > 0 => run.active_deadline_seconds = Some(n),
+            _ => {
+                return Err(fail(
+                    &at("pave.dev/active-deadline-seconds"),
+                    format!(
+                        "annotation pave.dev/active-deadline-seconds: `{v}` is not a positive number of seconds"
+                    ),
+                ));
+            }
+        }
+    }
+    for key in ["pave.dev/time-zone", "pave.dev/concurrency-policy"] {
+        if annotation(key).is_some() && kind != WorkloadKind::CronJob {
+            return Err(fail(
+                &at(key),
+                format!("annotation {key} applies to CronJob workloads only"),
+            ));
+        }
+    }
+    if let Some(tz) = annotation("pave.dev/time-zone") {
+        if !TIME_ZONE.is_match(&tz) {
+            return Err(fail(
+                &at("pave.dev/time-zone"),
+                format!(
+                    "annotation pave.dev/time-zone: `{tz}` is not a time zone name (e.g. Etc/UTC, Europe/Berlin)"
+                ),
+            ));
+        }
+        run.time_zone = Some(tz);
+    }
+    if let Some(policy) = annotation("pave.dev/concurrency-policy") {
+        if !["Allow", "Forbid", "Replace"].contains(&policy.as_str()) {
+            return Err(fail(
+                &at("pave.dev/concurrency-policy"),
+                format!(
+                    "annotation pave.dev/concurrency-policy: `{policy}` is not Allow, Forbid or Replace"
+                ),
+            ));
+        }
+        run.concurrency_policy = Some(policy);
+    }
 
     let mut containers = Vec::new();
     if let Some(map) = root.get("containers").and_then(Value::as_object) {
@@ -959,6 +1101,8 @@ fn build(file: &str, doc: Document) -> Result<Workload, Error> {
         annotations,
         kind,
         schedule,
+        metrics,
+        run,
         service_ports,
         containers,
         resources,

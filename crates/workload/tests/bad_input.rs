@@ -261,3 +261,48 @@ fn volumes_are_refused_clearly() {
         "{e}"
     );
 }
+
+#[test]
+fn scrape_and_run_annotations_are_checked() {
+    let annotated = |annotations: &str, rest: &str| {
+        error(&format!(
+            "apiVersion: score.dev/v1b1\nmetadata:\n  name: demo\n  annotations:\n{annotations}{rest}containers:\n  main: {{image: nginx:1.27}}\n"
+        ))
+    };
+    let ports = "service:\n  ports:\n    web: {port: 80}\n";
+    let e = annotated("    pave.dev/metrics-port: metrics\n", ports);
+    assert!(e.starts_with("score.yaml:5:5:"), "{e}");
+    assert!(
+        e.contains("`metrics` is not a service port (ports: web)"),
+        "{e}"
+    );
+    let e = annotated("    pave.dev/metrics-port: metrics\n", "");
+    assert!(e.contains("this workload has none"), "{e}");
+    let e = annotated("    pave.dev/metrics-path: /metrics\n", ports);
+    assert!(e.contains("needs pave.dev/metrics-port"), "{e}");
+    let e = annotated(
+        "    pave.dev/metrics-port: web\n    pave.dev/metrics-path: metrics\n",
+        ports,
+    );
+    assert!(e.contains("is not a URL path"), "{e}");
+    let e = annotated("    pave.dev/active-deadline-seconds: \"60\"\n", "");
+    assert!(e.contains("Job and CronJob workloads only"), "{e}");
+    let cron = "    pave.dev/workload-kind: CronJob\n    pave.dev/schedule: \"@daily\"\n";
+    let e = annotated(
+        &format!("{cron}    pave.dev/active-deadline-seconds: soon\n"),
+        "",
+    );
+    assert!(
+        e.contains("`soon` is not a positive number of seconds"),
+        "{e}"
+    );
+    let e = annotated(&format!("{cron}    pave.dev/time-zone: \"../etc\"\n"), "");
+    assert!(e.contains("is not a time zone name"), "{e}");
+    let e = annotated(
+        &format!("{cron}    pave.dev/concurrency-policy: Never\n"),
+        "",
+    );
+    assert!(e.contains("is not Allow, Forbid or Replace"), "{e}");
+    let e = annotated("    pave.dev/time-zone: Etc/UTC\n", "");
+    assert!(e.contains("CronJob workloads only"), "{e}");
+}

@@ -276,3 +276,81 @@ fn score_schema_conformance() {
         );
     }
 }
+
+fn render_one(text: &str, env: Environment) -> Vec<Value> {
+    let w = Workload::parse("score.yaml", text).unwrap();
+    let options = RenderOptions {
+        environments: vec![env],
+        image: None,
+        namespace: None,
+    };
+    render(&w, &Provisioners::builtin(), &NoFiles, &options)
+        .unwrap()
+        .environments
+        .remove(0)
+        .objects
+}
+
+#[test]
+fn metrics_annotations_make_a_pod_monitor_on_a_named_port() {
+    let objects = render_one(
+        "apiVersion: score.dev/v1b1\nmetadata:\n  name: queue-worker\n  annotations:\n    pave.dev/metrics-port: metrics\n    pave.dev/metrics-path: /stats\nservice:\n  ports:\n    metrics: {port: 9090}\ncontainers:\n  main: {image: ghcr.io/x/w:1.0.0}\n",
+        Environment::Prod,
+    );
+    let monitor = objects.iter().find(|o| o["kind"] == "PodMonitor").unwrap();
+    assert_eq!(monitor["apiVersion"], "monitoring.coreos.com/v1");
+    assert_eq!(monitor["spec"]["jobLabel"], "app.kubernetes.io/name");
+    assert_eq!(
+        monitor["spec"]["selector"]["matchLabels"]["app.kubernetes.io/name"],
+        "queue-worker"
+    );
+    assert_eq!(
+        monitor["spec"]["podMetricsEndpoints"],
+        serde_json::json!([{"port": "metrics", "path": "/stats", "interval": "30s"}])
+    );
+    let deployment = objects.iter().find(|o| o["kind"] == "Deployment").unwrap();
+    let pod_labels = &deployment["spec"]["template"]["metadata"]["labels"];
+    assert_eq!(pod_labels["app.kubernetes.io/name"], "queue-worker");
+    assert_eq!(
+        deployment["spec"]["template"]["spec"]["containers"][0]["ports"],
+        serde_json::json!([{"containerPort": 9090, "protocol": "TCP", "name": "metrics"}])
+    );
+    // The scrape gets through the network policy and the Service exists.
+    let allow = objects
+        .iter()
+        .find(|o| o["metadata"]["name"] == "queue-worker-allow")
+        .unwrap();
+    assert_eq!(
+        allow["spec"]["ingress"][0]["ports"],
+        serde_json::json!([{"port": 9090, "protocol": "TCP"}])
+    );
+    assert!(objects.iter().any(|o| o["kind"] == "Service"));
+    // Without the annotation there is no monitor.
+    let plain = render_one(
+        "apiVersion: score.dev/v1b1\nmetadata:\n  name: web\nservice:\n  ports:\n    http: {port: 80, targetPort: 8080}\ncontainers:\n  main: {image: ghcr.io/x/w:1.0.0}\n",
+        Environment::Dev,
+    );
+    assert!(!plain.iter().any(|o| o["kind"] == "PodMonitor"));
+}
+
+#[test]
+fn cron_jobs_get_a_deadline_time_zone_and_concurrency_policy() {
+    let objects = render_one(
+        "apiVersion: score.dev/v1b1\nmetadata:\n  name: nightly\n  annotations:\n    pave.dev/workload-kind: CronJob\n    pave.dev/schedule: \"0 3 * * *\"\n    pave.dev/time-zone: Europe/Berlin\n    pave.dev/active-deadline-seconds: \"1800\"\n    pave.dev/concurrency-policy: Replace\ncontainers:\n  main: {image: ghcr.io/x/j:1.0.0}\n",
+        Environment::Prod,
+    );
+    let cron = objects.iter().find(|o| o["kind"] == "CronJob").unwrap();
+    assert_eq!(cron["spec"]["timeZone"], "Europe/Berlin");
+    assert_eq!(cron["spec"]["concurrencyPolicy"], "Replace");
+    assert_eq!(
+        cron["spec"]["jobTemplate"]["spec"]["activeDeadlineSeconds"],
+        1800
+    );
+    let default = render_one(
+        "apiVersion: score.dev/v1b1\nmetadata:\n  name: nightly\n  annotations:\n    pave.dev/workload-kind: CronJob\n    pave.dev/schedule: \"@daily\"\ncontainers:\n  main: {image: ghcr.io/x/j:1.0.0}\n",
+        Environment::Prod,
+    );
+    let cron = default.iter().find(|o| o["kind"] == "CronJob").unwrap();
+    assert_eq!(cron["spec"]["concurrencyPolicy"], "Forbid");
+    assert!(cron["spec"].get("timeZone").is_none());
+}

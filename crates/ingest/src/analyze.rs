@@ -115,7 +115,7 @@ fn analyze_blocking(
             path,
             ..
         } => {
-            let (dir, root, _) =
+            let (dir, root, _, _lock) =
                 source::checkout_path(repository, reference, path, &config.git_cache)?;
             analysis.name = repository_name(repository);
             for file in find(&root, filename) {

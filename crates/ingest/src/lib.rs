@@ -290,14 +290,15 @@ fn walk_location(
 ) -> Result<(WalkOutput, Option<String>), IngestError> {
     let source = Source::from_location(&location.kind, &location.target)?;
     let location_ref = format!("{}:{}", location.kind, location.target);
-    let (root, boundary, key_prefix, commit) = match &source {
+    // A git checkout stays locked until the walk is done (`_checkout`).
+    let (root, boundary, key_prefix, commit, _checkout) = match &source {
         Source::Path(path) => {
             let root = std::fs::canonicalize(path).map_err(|e| IngestError::Source {
                 source_text: path.display().to_string(),
                 message: format!("cannot read it: {e}"),
             })?;
             let boundary = file_boundary(&root);
-            (root, boundary, KeyPrefix::File, None)
+            (root, boundary, KeyPrefix::File, None, None)
         }
         Source::Git { url, reference } => {
             let checkout = source::sync_git(url, reference.as_deref(), &config.git_cache)?;
@@ -311,6 +312,7 @@ fn walk_location(
                     prefix,
                 },
                 Some(checkout.commit),
+                Some(checkout.lock),
             )
         }
         Source::Url {
@@ -319,7 +321,7 @@ fn walk_location(
             path,
             ..
         } => {
-            let (dir, root, commit) =
+            let (dir, root, commit, lock) =
                 source::checkout_path(repository, reference, path, &config.git_cache)?;
             (
                 root,
@@ -330,6 +332,7 @@ fn walk_location(
                     prefix: format!("git:{repository}#{reference}"),
                 },
                 Some(commit),
+                Some(lock),
             )
         }
         Source::Http { url } => {
@@ -341,6 +344,7 @@ fn walk_location(
                     dir: mirror.dir,
                     failures: mirror.failures,
                 },
+                None,
                 None,
             )
         }

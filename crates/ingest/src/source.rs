@@ -257,13 +257,13 @@ fn check_git_source(url: &str, reference: Option<&str>) -> Result<(), String> {
 }
 
 /// Checks out `repository` at `reference` and finds `path` in it: the checkout folder, the
-/// path's folder or file there, and the commit.
+/// path's folder or file there, the commit, and the checkout's lock (hold it while reading).
 pub(crate) fn checkout_path(
     repository: &str,
     reference: &str,
     path: &str,
     cache_dir: &Path,
-) -> Result<(PathBuf, PathBuf, String), IngestError> {
+) -> Result<(PathBuf, PathBuf, String, CheckoutLock), IngestError> {
     let fail = |message: String| IngestError::Source {
         source_text: format!("{repository}#{reference}:{path}"),
         message,
@@ -273,7 +273,9 @@ pub(crate) fn checkout_path(
     let dir = std::fs::canonicalize(&checkout.dir).unwrap_or(checkout.dir);
     let root = dir.join(path);
     match std::fs::symlink_metadata(&root) {
-        Ok(meta) if !meta.file_type().is_symlink() => Ok((dir, root, checkout.commit)),
+        Ok(meta) if !meta.file_type().is_symlink() => {
+            Ok((dir, root, checkout.commit, checkout.lock))
+        }
         Ok(_) => Err(fail(format!("`{path}` is a symbolic link"))),
         Err(_) => Err(fail(format!(
             "`{path}` does not exist in {repository} at {reference}"
@@ -293,11 +295,33 @@ pub(crate) fn check_repository_path(path: &str) -> Result<(), String> {
 /// stall every later refresh and shutdown.
 const GIT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(300);
 
-/// A checked-out repository.
-#[derive(Debug, Clone)]
+/// A checked-out repository, locked for as long as this lives: another process (a replica
+/// sharing the cache) or task reading the same repository and ref waits, so a fetch never
+/// changes files under a reader.
+#[derive(Debug)]
 pub(crate) struct Checkout {
     pub(crate) dir: PathBuf,
     pub(crate) commit: String,
+    pub(crate) lock: CheckoutLock,
+}
+
+/// An exclusive lock on one checkout (`<checkout>.lock`, released when dropped).
+#[derive(Debug)]
+pub(crate) struct CheckoutLock {
+    _file: std::fs::File,
+}
+
+fn lock_checkout(dir: &Path) -> Result<CheckoutLock, String> {
+    let path = dir.with_extension("lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|e| format!("cannot open the lock {}: {e}", path.display()))?;
+    file.lock()
+        .map_err(|e| format!("cannot lock {}: {e}", path.display()))?;
+    Ok(CheckoutLock { _file: file })
 }
 
 /// Where the checkout of `url` at `reference` (`HEAD` for the default branch) lives in the git
@@ -331,6 +355,7 @@ pub(crate) fn sync_git(
             dir.display()
         ))
     })?;
+    let lock = lock_checkout(&dir).map_err(&fail)?;
     if !dir.join(".git").exists() {
         git(&dir, &["init", "--quiet"]).map_err(&fail)?;
         git(&dir, &["remote", "add", "--", "origin", url]).map_err(&fail)?;
@@ -362,6 +387,7 @@ pub(crate) fn sync_git(
     Ok(Checkout {
         dir,
         commit: commit.trim().to_owned(),
+        lock,
     })
 }
 
@@ -543,6 +569,28 @@ mod tests {
     }
 
     #[test]
+    fn a_checkout_has_one_reader_at_a_time() {
+        let temp = tempfile::tempdir().unwrap();
+        let dir = temp.path().join("checkout");
+        let held = lock_checkout(&dir).unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        let waiter = {
+            let dir = dir.clone();
+            std::thread::spawn(move || {
+                let lock = lock_checkout(&dir).unwrap();
+                tx.send(()).unwrap();
+                drop(lock);
+            })
+        };
+        let wait = std::time::Duration::from_millis(200);
+        assert!(rx.recv_timeout(wait).is_err(), "the second reader waits");
+        drop(held);
+        rx.recv_timeout(std::time::Duration::from_secs(5))
+            .expect("the second reader goes on once the first is done");
+        waiter.join().unwrap();
+    }
+
+    #[test]
     fn a_path_in_a_repository_is_checked_out() {
         if !pave_testkit::have("git") {
             return;
@@ -553,7 +601,10 @@ mod tests {
             &[("catalog/all.yaml", "kind: Location\n")],
         );
         let cache = temp.path().join("cache");
-        let (dir, root, commit) = checkout_path(&url, "main", "catalog/all.yaml", &cache).unwrap();
+        let (dir, root, commit, lock) =
+            checkout_path(&url, "main", "catalog/all.yaml", &cache).unwrap();
+        // The checkout is locked until the lock is dropped: a second reader waits.
+        drop(lock);
         assert_eq!(root, dir.join("catalog/all.yaml"));
         assert_eq!(std::fs::read_to_string(&root).unwrap(), "kind: Location\n");
         assert_eq!(commit.len(), 40);

@@ -5,7 +5,7 @@
 //! every environment, a layout that `kubectl kustomize` builds into objects with zero findings
 //! under the restricted profile that validate against the Kubernetes JSON schemas. Then a
 //! day-2 upgrade of a built-in from 1.0.0 to 1.1.0 with local edits (1.1.0 to 1.2.0, whose
-//! code changed, is in `golden_e2e.rs`: the upgraded repository is built and tested).
+//! code changed, is in `golden_e2e/update.rs`: the upgraded repository is built and tested).
 //!
 //! promtool and kubectl are skipped locally when missing and required under `CI=true`; the
 //! schemas are read from `../shared/corpus` when it exists.

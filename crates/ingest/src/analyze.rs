@@ -7,6 +7,8 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
+use pave_store::LocationKind;
+
 use crate::files::read_text;
 use crate::source::{self, Source};
 use crate::{IngestConfig, IngestError};
@@ -21,7 +23,7 @@ const MAX_ENTRIES: usize = 100_000;
 pub struct FoundFile {
     /// The location that registers this file on its own: `url` with a forge web URL for
     /// repositories on a forge, `file` with a path for folders, else the analysed location.
-    pub location_type: String,
+    pub location_type: LocationKind,
     pub location_target: String,
     /// The entities in it, as written (not processed).
     pub entities: Vec<Value>,
@@ -93,7 +95,7 @@ fn analyze_blocking(
             };
             for file in find(&root, filename) {
                 let target = file.display().to_string();
-                read_found(&file, config, "file", &target, &mut analysis);
+                read_found(&file, config, LocationKind::File, &target, &mut analysis);
             }
         }
         Source::Git { url, reference } => {
@@ -103,10 +105,10 @@ fn analyze_blocking(
             for file in find(&checkout.dir, filename) {
                 let rel = relative(&checkout.dir, &file);
                 let (kind, target) = match web_blob_url(url, reference, &rel) {
-                    Some(web) => (crate::URL.to_owned(), web),
-                    None => (crate::GIT.to_owned(), format!("{url}#{reference}")),
+                    Some(web) => (LocationKind::Url, web),
+                    None => (LocationKind::Git, format!("{url}#{reference}")),
                 };
-                read_found(&file, config, &kind, &target, &mut analysis);
+                read_found(&file, config, kind, &target, &mut analysis);
             }
         }
         Source::Url {
@@ -121,7 +123,7 @@ fn analyze_blocking(
             for file in find(&root, filename) {
                 let rel = relative(&dir, &file);
                 let target = web_blob_url(repository, reference, &rel).unwrap_or_default();
-                read_found(&file, config, crate::URL, &target, &mut analysis);
+                read_found(&file, config, LocationKind::Url, &target, &mut analysis);
             }
         }
         Source::Http { url } => {
@@ -135,7 +137,7 @@ fn analyze_blocking(
                     .to_owned(),
                 ..SourceName::default()
             };
-            read_found(&mirror.root, config, crate::URL, url, &mut analysis);
+            read_found(&mirror.root, config, LocationKind::Url, url, &mut analysis);
         }
     }
     Ok(analysis)
@@ -164,7 +166,13 @@ fn relative(dir: &Path, file: &Path) -> String {
     file.strip_prefix(dir).unwrap_or(file).display().to_string()
 }
 
-fn read_found(path: &Path, config: &IngestConfig, kind: &str, target: &str, into: &mut Analysis) {
+fn read_found(
+    path: &Path,
+    config: &IngestConfig,
+    kind: LocationKind,
+    target: &str,
+    into: &mut Analysis,
+) {
     let text = match read_text(path, config.max_file_bytes) {
         Ok(file) => file.text,
         Err(e) => {
@@ -181,7 +189,7 @@ fn read_found(path: &Path, config: &IngestConfig, kind: &str, target: &str, into
                 .collect();
             if !entities.is_empty() {
                 into.files.push(FoundFile {
-                    location_type: kind.to_owned(),
+                    location_type: kind,
                     location_target: target.to_owned(),
                     entities,
                 });
@@ -285,7 +293,7 @@ mod tests {
         .unwrap();
         assert_eq!(analysis.name.name, "shop");
         assert_eq!(analysis.files.len(), 1);
-        assert_eq!(analysis.files[0].location_type, "file");
+        assert_eq!(analysis.files[0].location_type, LocationKind::File);
         assert!(
             analysis.files[0]
                 .location_target

@@ -27,8 +27,9 @@ use serde::Serialize;
 pub use analyze::{Analysis, FoundFile, SourceName, analyze};
 pub use diagnostics::{Diagnostic, DiagnosticSeverity};
 pub use files::resolve_lexically;
+pub use pave_store::LocationKind;
 pub use snapshot::{build_catalog, load_catalog};
-pub use source::{FILE, GIT, Source, URL, git_checkout_dir};
+pub use source::{Source, git_checkout_dir};
 
 use walk::{Content, KeyPrefix, Previous, Produced, WalkInput, WalkOutput};
 
@@ -84,12 +85,12 @@ pub enum IngestError {
 }
 
 /// What happened to one location.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct LocationReport {
     pub location_id: String,
     #[serde(rename = "type")]
-    pub kind: String,
+    pub kind: LocationKind,
     pub target: String,
     pub added: usize,
     pub updated: usize,
@@ -108,6 +109,26 @@ pub struct LocationReport {
 }
 
 impl LocationReport {
+    /// An empty report for `location`.
+    pub fn new(location: &LocationRow) -> Self {
+        LocationReport {
+            location_id: location.id.clone(),
+            kind: location.kind,
+            target: location.target.clone(),
+            added: 0,
+            updated: 0,
+            unchanged: 0,
+            removed: 0,
+            rejected: 0,
+            conflicts: 0,
+            files_read: 0,
+            files_unchanged: 0,
+            commit: None,
+            failed: None,
+            diagnostics: Vec::new(),
+        }
+    }
+
     pub fn errors(&self) -> usize {
         self.diagnostics.iter().filter(|d| d.is_error()).count()
             + usize::from(self.failed.is_some())
@@ -168,10 +189,10 @@ impl IngestReport {
 
 /// The ref of the `Location` entity standing for a registered location
 /// (`location:default/generated-<sha1 of type:target>`): Backstage's `Location.entityRef`.
-pub fn generated_location_ref(kind: &str, target: &str) -> String {
+pub fn generated_location_ref(kind: LocationKind, target: &str) -> String {
     format!(
         "location:default/{}",
-        walk::generated_location_name(kind, target)
+        walk::generated_location_name(kind.as_str(), target)
     )
 }
 
@@ -189,7 +210,7 @@ pub async fn register(
     let mut locations = Vec::new();
     for source in sources {
         let (kind, target) = source.location()?;
-        let (location, _) = store.add_location(&kind, &target, now_millis()).await?;
+        let (location, _) = store.add_location(kind, &target, now_millis()).await?;
         locations.push(location);
     }
     Ok(locations)
@@ -214,12 +235,7 @@ pub async fn ingest(
     for location in locations {
         let previous_rows = store.location_entity_heads(&location.id).await?;
         let previous_files = store.files(&location.id).await?;
-        let mut report = LocationReport {
-            location_id: location.id.clone(),
-            kind: location.kind.clone(),
-            target: location.target.clone(),
-            ..LocationReport::default()
-        };
+        let mut report = LocationReport::new(location);
         let walked = {
             let config = config.clone();
             let location = location.clone();
@@ -288,7 +304,7 @@ fn walk_location(
     previous_files: Vec<pave_store::FileRow>,
     progress: Option<Arc<dyn Progress>>,
 ) -> Result<(WalkOutput, Option<String>), IngestError> {
-    let source = Source::from_location(&location.kind, &location.target)?;
+    let source = Source::from_location(location.kind, &location.target)?;
     let location_ref = format!("{}:{}", location.kind, location.target);
     // A git checkout stays locked until the walk is done (`_checkout`).
     let (root, boundary, key_prefix, commit, _checkout) = match &source {
@@ -349,7 +365,7 @@ fn walk_location(
             )
         }
     };
-    let generated = walk::generated_location(&location.kind, &location.target);
+    let generated = walk::generated_location(location.kind.as_str(), &location.target);
     let mut previous = Previous::default();
     // The generated Location shares its root file's key but is not read from it.
     for row in previous_rows

@@ -32,12 +32,7 @@ pub enum Source {
     Http { url: String },
 }
 
-/// Location type for files and folders.
-pub const FILE: &str = "file";
-/// Location type for git repositories.
-pub const GIT: &str = "git";
-/// Location type for a file or folder in a repository, by its web URL (Backstage's `url`).
-pub const URL: &str = "url";
+use pave_store::LocationKind;
 
 impl Source {
     /// Parses a command-line source: a forge's web URL of a file or folder is a file in a
@@ -104,14 +99,14 @@ impl Source {
 
     /// The `(type, target)` this source is registered under. Paths are made absolute (and
     /// must exist, so that a typo is an error now rather than an empty catalog later).
-    pub fn location(&self) -> Result<(String, String), IngestError> {
+    pub fn location(&self) -> Result<(LocationKind, String), IngestError> {
         match self {
             Source::Path(path) => {
                 let absolute = std::fs::canonicalize(path).map_err(|e| IngestError::Source {
                     source_text: path.display().to_string(),
                     message: format!("cannot read it: {e}"),
                 })?;
-                Ok((FILE.into(), absolute.display().to_string()))
+                Ok((LocationKind::File, absolute.display().to_string()))
             }
             Source::Git { url, reference } => {
                 check_git_source(url, reference.as_deref()).map_err(|message| {
@@ -121,7 +116,7 @@ impl Source {
                     }
                 })?;
                 Ok((
-                    GIT.into(),
+                    LocationKind::Git,
                     match reference {
                         Some(r) => format!("{url}#{r}"),
                         None => url.clone(),
@@ -140,14 +135,14 @@ impl Source {
                         source_text: web_url.clone(),
                         message,
                     })?;
-                Ok((URL.into(), web_url.clone()))
+                Ok((LocationKind::Url, web_url.clone()))
             }
             Source::Http { url } => {
                 crate::http::check_url(url).map_err(|message| IngestError::Source {
                     source_text: url.clone(),
                     message,
                 })?;
-                Ok((URL.into(), url.clone()))
+                Ok((LocationKind::Url, url.clone()))
             }
         }
     }
@@ -158,27 +153,24 @@ impl Source {
     ///
     /// # Errors
     /// As [`Source::from_location`] and [`Source::location`].
-    pub fn resolve(kind: &str, target: &str) -> Result<(Source, String, String), IngestError> {
+    pub fn resolve(
+        kind: LocationKind,
+        target: &str,
+    ) -> Result<(Source, LocationKind, String), IngestError> {
         let source = Self::from_location(kind, target)?;
         let (own_kind, own_target) = source.location()?;
-        let kind = if kind == URL {
-            URL.to_owned()
+        Ok(if kind == LocationKind::Url {
+            (source, kind, target.to_owned())
         } else {
-            own_kind
-        };
-        let target = if kind == URL {
-            target.to_owned()
-        } else {
-            own_target
-        };
-        Ok((source, kind, target))
+            (source, own_kind, own_target)
+        })
     }
 
     /// The source a registered location stands for.
-    pub fn from_location(kind: &str, target: &str) -> Result<Source, IngestError> {
+    pub fn from_location(kind: LocationKind, target: &str) -> Result<Source, IngestError> {
         match kind {
-            FILE => Ok(Source::Path(PathBuf::from(target))),
-            GIT => match Source::parse(target) {
+            LocationKind::File => Ok(Source::Path(PathBuf::from(target))),
+            LocationKind::Git => match Source::parse(target) {
                 Source::Path(_) => Err(IngestError::Source {
                     source_text: target.to_owned(),
                     message: "a `git` location needs a repository URL (https://, ssh://, git@host:, file://)".to_owned(),
@@ -190,7 +182,7 @@ impl Source {
             // As Backstage reads `url` locations: a forge's web URL from a checkout of its
             // repository, other http(s) URLs over HTTP; pave also takes a `file://` or ssh
             // repository URL (read with git) so that local repositories can stand in.
-            URL => match Source::parse(target) {
+            LocationKind::Url => match Source::parse(target) {
                 Source::Path(_) => Err(IngestError::Source {
                     source_text: target.to_owned(),
                     message: "a `url` location needs an http(s):// URL".to_owned(),
@@ -200,13 +192,25 @@ impl Source {
                 }),
                 source => Ok(source),
             },
-            other => Err(IngestError::Source {
-                source_text: format!("{other}:{target}"),
-                message: format!(
-                    "unsupported location type `{other}` (pave reads `file`, `git` and `url` locations)"
-                ),
-            }),
         }
+    }
+
+    /// [`Source::resolve`] for a type given as text (the API, a stored row), refusing types
+    /// pave does not read.
+    ///
+    /// # Errors
+    /// An unknown type, and as [`Source::resolve`].
+    pub fn resolve_named(
+        kind: &str,
+        target: &str,
+    ) -> Result<(Source, LocationKind, String), IngestError> {
+        let known = LocationKind::parse(kind).ok_or_else(|| IngestError::Source {
+            source_text: format!("{kind}:{target}"),
+            message: format!(
+                "unsupported location type `{kind}` (pave reads `url`, `file` and `git` locations)"
+            ),
+        })?;
+        Self::resolve(known, target)
     }
 }
 
@@ -549,8 +553,8 @@ mod tests {
                 }
             );
             let (kind, target) = source.location().unwrap();
-            assert_eq!((kind.as_str(), target.as_str()), (URL, web_url));
-            assert_eq!(Source::from_location(&kind, &target).unwrap(), source);
+            assert_eq!((kind, target.as_str()), (LocationKind::Url, web_url));
+            assert_eq!(Source::from_location(kind, &target).unwrap(), source);
         }
         // Plain repository URLs stay git sources.
         assert!(matches!(
@@ -565,7 +569,14 @@ mod tests {
                 .to_string()
                 .contains("leaves the repository")
         );
-        assert!(Source::from_location(URL, "./local").is_err());
+        assert!(Source::from_location(LocationKind::Url, "./local").is_err());
+        let err = Source::resolve_named("bitbucket", "x")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("unsupported location type `bitbucket`"),
+            "{err}"
+        );
     }
 
     #[test]

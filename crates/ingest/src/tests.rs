@@ -569,7 +569,7 @@ impl Store for FailingWrites {
     }
     async fn add_location(
         &self,
-        k: &str,
+        k: LocationKind,
         t: &str,
         n: i64,
     ) -> pave_store::Result<(LocationRow, bool)> {
@@ -584,7 +584,7 @@ impl Store for FailingWrites {
     async fn update_location(
         &self,
         id: &str,
-        k: &str,
+        k: LocationKind,
         t: &str,
     ) -> pave_store::Result<pave_store::LocationUpdate> {
         self.0.update_location(id, k, t).await
@@ -670,7 +670,7 @@ async fn url_locations_are_fetched_over_http_from_allowed_hosts_only() {
     let root = format!("{base}/catalog/all.yaml");
     assert_eq!(
         Source::parse(&root).location().unwrap(),
-        (URL.to_owned(), root.clone())
+        (LocationKind::Url, root.clone())
     );
     // Not allowed: the location cannot be read, and the message names the setting.
     let report = f.ingest(&[&root]).await;

@@ -180,7 +180,7 @@ fn replicas_on_one_postgres_agree() {
         use pave_store::Store;
         let target = std::fs::canonicalize(&second).unwrap();
         store
-            .add_location("file", target.to_str().unwrap(), 1)
+            .add_location(pave_store::LocationKind::File, target.to_str().unwrap(), 1)
             .await
             .unwrap();
     });

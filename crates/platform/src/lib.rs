@@ -291,16 +291,12 @@ impl Platform {
         for location in locations {
             let _source = self.sources.lock(&location.id).await;
             if !self.lease_source(&location.id).await? {
-                report.locations.push(pave_ingest::LocationReport {
-                    location_id: location.id.clone(),
-                    kind: location.kind.clone(),
-                    target: location.target.clone(),
-                    failed: Some(format!(
-                        "another replica has been reading it for over {} s",
-                        SOURCE_WAIT.as_secs()
-                    )),
-                    ..pave_ingest::LocationReport::default()
-                });
+                let mut busy = pave_ingest::LocationReport::new(location);
+                busy.failed = Some(format!(
+                    "another replica has been reading it for over {} s",
+                    SOURCE_WAIT.as_secs()
+                ));
+                report.locations.push(busy);
                 continue;
             }
             let result = pave_ingest::ingest(

@@ -3,7 +3,7 @@
 //! location of an entity, what a repository holds).
 
 use pave_catalog::{CatalogRules, ProcessContext, process_entity};
-use pave_ingest::{Analysis, IngestError, IngestReport, Preview, Source};
+use pave_ingest::{Analysis, IngestError, IngestReport, LocationKind, Preview, Source};
 use pave_store::{LocationRow, LocationUpdate, StoreError};
 use serde_json::Value;
 
@@ -60,9 +60,9 @@ impl Platform {
         &self,
         kind: &str,
         target: &str,
-    ) -> Result<(Source, String, String), LocationError> {
-        let (source, kind, target) =
-            Source::resolve(kind, target).map_err(|e| LocationError::Invalid(e.to_string()))?;
+    ) -> Result<(Source, LocationKind, String), LocationError> {
+        let (source, kind, target) = Source::resolve_named(kind, target)
+            .map_err(|e| LocationError::Invalid(e.to_string()))?;
         if let Source::Http { url } = &source {
             pave_ingest::http::check_allowed(&self.ingest.reading_allow, url)
                 .map_err(LocationError::Invalid)?;
@@ -80,7 +80,7 @@ impl Platform {
         _principal: &Principal,
         kind: &str,
         target: &str,
-    ) -> Result<(String, String, Preview, bool), LocationError> {
+    ) -> Result<(LocationKind, String, Preview, bool), LocationError> {
         let (source, kind, target) = self.resolve_location(kind, target)?;
         let preview = pave_ingest::preview(&source, &self.ingest).await?;
         let exists = self
@@ -109,7 +109,7 @@ impl Platform {
         let (_, kind, target) = self.resolve_location(kind, target)?;
         let (location, created) = self
             .store
-            .add_location(&kind, &target, pave_ingest::now_millis())
+            .add_location(kind, &target, pave_ingest::now_millis())
             .await?;
         let never_read = location.refreshed_at.is_none();
         if !created && !refresh_existing && !never_read {
@@ -147,7 +147,7 @@ impl Platform {
         let (_, kind, target) = self.resolve_location(kind, target)?;
         let updated = {
             let _source = self.sources.lock(id).await;
-            self.store.update_location(id, &kind, &target).await?
+            self.store.update_location(id, kind, &target).await?
         };
         let location = match updated {
             LocationUpdate::Updated(location) => location,
@@ -286,7 +286,7 @@ impl Platform {
         let Some(location) = self.store.location(&origin.location_id).await? else {
             return Ok(None);
         };
-        let generated = pave_ingest::generated_location_ref(&location.kind, &location.target);
+        let generated = pave_ingest::generated_location_ref(location.kind, &location.target);
         Ok((generated != entity_ref).then_some(generated))
     }
 

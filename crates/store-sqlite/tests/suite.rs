@@ -19,7 +19,7 @@ async fn reopening_keeps_data_and_does_not_remigrate() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("pave.db");
     let store = SqliteStore::open(&path).await.unwrap();
-    let (loc, _) = pave_store::Store::add_location(&store, "file", "/x", 1)
+    let (loc, _) = pave_store::Store::add_location(&store, pave_store::LocationKind::File, "/x", 1)
         .await
         .unwrap();
     store.close().await;

@@ -16,14 +16,49 @@ pub mod sql;
 #[cfg(feature = "testsuite")]
 pub mod testsuite;
 
+/// What a registered location's target is, which decides how it is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LocationKind {
+    /// A file or folder on the machine pave runs on.
+    File,
+    /// A git repository URL, optionally `#<ref>`.
+    Git,
+    /// Backstage's `url`: a forge's web URL of a file or folder (read from a checkout of its
+    /// repository) or any other http(s) URL of a file (fetched).
+    Url,
+}
+
+impl LocationKind {
+    pub const ALL: [LocationKind; 3] = [LocationKind::Url, LocationKind::File, LocationKind::Git];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LocationKind::File => "file",
+            LocationKind::Git => "git",
+            LocationKind::Url => "url",
+        }
+    }
+
+    /// The kind named `text` (exactly as Backstage spells them), if pave reads it.
+    pub fn parse(text: &str) -> Option<LocationKind> {
+        Self::ALL.into_iter().find(|k| k.as_str() == text)
+    }
+}
+
+impl std::fmt::Display for LocationKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// A registered location: a root the catalog is read from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LocationRow {
     /// A UUID.
     pub id: String,
-    /// `file` (a file or folder on the server) or `git` (a repository URL, `URL#ref`).
     #[serde(rename = "type")]
-    pub kind: String,
+    pub kind: LocationKind,
     pub target: String,
     /// Unix milliseconds.
     pub created_at: i64,
@@ -136,6 +171,8 @@ pub enum StoreError {
     },
     #[error("database migration failed: {0}")]
     Migrate(#[source] Box<dyn std::error::Error + Send + Sync>),
+    #[error("the database holds a location of type `{0}`, which this pave does not read")]
+    UnknownLocationKind(String),
     #[error("database error while {context}: {source}")]
     Query {
         context: &'static str,
@@ -166,8 +203,12 @@ pub trait Store: Send + Sync {
 
     /// Registers a location; returns it and whether it was new (an existing `(kind, target)`
     /// is returned as it is).
-    async fn add_location(&self, kind: &str, target: &str, now: i64)
-    -> Result<(LocationRow, bool)>;
+    async fn add_location(
+        &self,
+        kind: LocationKind,
+        target: &str,
+        now: i64,
+    ) -> Result<(LocationRow, bool)>;
 
     async fn locations(&self) -> Result<Vec<LocationRow>>;
 
@@ -175,7 +216,12 @@ pub trait Store: Send + Sync {
 
     /// Changes a location's type and target (Backstage's `PUT /locations/{id}`); its entities
     /// stay until it is read again.
-    async fn update_location(&self, id: &str, kind: &str, target: &str) -> Result<LocationUpdate>;
+    async fn update_location(
+        &self,
+        id: &str,
+        kind: LocationKind,
+        target: &str,
+    ) -> Result<LocationUpdate>;
 
     /// Removes a location with its entities and file state; false when there was none.
     async fn delete_location(&self, id: &str) -> Result<bool>;

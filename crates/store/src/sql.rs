@@ -45,15 +45,16 @@ fn entity_from(t: EntityTuple) -> $crate::EntityRow {
 
 type LocationTuple = (String, String, String, i64, Option<i64>, Option<String>);
 
-fn location_from(t: LocationTuple) -> $crate::LocationRow {
-    $crate::LocationRow {
+fn location_from(t: LocationTuple) -> $crate::Result<$crate::LocationRow> {
+    Ok($crate::LocationRow {
+        kind: $crate::LocationKind::parse(&t.1)
+            .ok_or($crate::StoreError::UnknownLocationKind(t.1))?,
         id: t.0,
-        kind: t.1,
         target: t.2,
         created_at: t.3,
         refreshed_at: t.4,
         status: t.5,
-    }
+    })
 }
 
 const ENTITY_COLUMNS: &str =
@@ -68,10 +69,11 @@ impl $crate::Store for $store {
 
     async fn add_location(
         &self,
-        kind: &str,
+        kind: $crate::LocationKind,
         target: &str,
         now: i64,
     ) -> $crate::Result<($crate::LocationRow, bool)> {
+        let kind = kind.as_str();
         let id = ::uuid::Uuid::new_v4().to_string();
         let mut tx = self.pool.begin().await.map_err(q("starting a transaction"))?;
         let inserted = ::sqlx::query(::sqlx::AssertSqlSafe(sql("INSERT INTO locations (id, type, target, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (type, target) DO NOTHING")))
@@ -94,7 +96,7 @@ impl $crate::Store for $store {
         .fetch_one(&self.pool)
         .await
         .map_err(q("reading a location"))?;
-        Ok((location_from(row), inserted))
+        Ok((location_from(row)?, inserted))
     }
 
     async fn locations(&self) -> $crate::Result<Vec<$crate::LocationRow>> {
@@ -102,7 +104,7 @@ impl $crate::Store for $store {
         .fetch_all(&self.pool)
         .await
         .map_err(q("listing locations"))?;
-        Ok(rows.into_iter().map(location_from).collect())
+        rows.into_iter().map(location_from).collect()
     }
 
     async fn location(&self, id: &str) -> $crate::Result<Option<$crate::LocationRow>> {
@@ -111,10 +113,11 @@ impl $crate::Store for $store {
         .fetch_optional(&self.pool)
         .await
         .map_err(q("reading a location"))?;
-        Ok(row.map(location_from))
+        row.map(location_from).transpose()
     }
 
-    async fn update_location(&self, id: &str, kind: &str, target: &str) -> $crate::Result<$crate::LocationUpdate> {
+    async fn update_location(&self, id: &str, kind: $crate::LocationKind, target: &str) -> $crate::Result<$crate::LocationUpdate> {
+        let kind = kind.as_str();
         let mut tx = self.pool.begin().await.map_err(q("starting a transaction"))?;
         let conflict: Option<(String,)> = ::sqlx::query_as(::sqlx::AssertSqlSafe(sql("SELECT id FROM locations WHERE type = ? AND target = ? AND id <> ?")))
             .bind(kind)
@@ -144,7 +147,7 @@ impl $crate::Store for $store {
             .await
             .map_err(q("reading a location"))?;
         tx.commit().await.map_err(q("committing"))?;
-        Ok($crate::LocationUpdate::Updated(location_from(row)))
+        Ok($crate::LocationUpdate::Updated(location_from(row)?))
     }
 
     async fn delete_location(&self, id: &str) -> $crate::Result<bool> {

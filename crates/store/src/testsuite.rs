@@ -3,7 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use crate::{Batch, EntityOrigin, EntityRow, FileRow, LocationUpdate, Store};
+use crate::{Batch, EntityOrigin, EntityRow, FileRow, LocationKind, LocationUpdate, Store};
 
 fn entity(location_id: &str, name: &str, body: &str) -> EntityRow {
     EntityRow {
@@ -40,17 +40,23 @@ async fn locations_are_registered_once(store: &dyn Store) {
         store.locations().await.unwrap().is_empty(),
         "store must start empty"
     );
-    let (a, created) = store.add_location("file", "/catalog/a", 10).await.unwrap();
+    let (a, created) = store
+        .add_location(LocationKind::File, "/catalog/a", 10)
+        .await
+        .unwrap();
     assert!(created);
     assert_eq!(
-        (a.kind.as_str(), a.target.as_str(), a.created_at),
-        ("file", "/catalog/a", 10)
+        (a.kind, a.target.as_str(), a.created_at),
+        (LocationKind::File, "/catalog/a", 10)
     );
-    let (again, created) = store.add_location("file", "/catalog/a", 20).await.unwrap();
+    let (again, created) = store
+        .add_location(LocationKind::File, "/catalog/a", 20)
+        .await
+        .unwrap();
     assert!(!created);
     assert_eq!(again, a);
     let (b, _) = store
-        .add_location("git", "https://example.com/r.git#main", 30)
+        .add_location(LocationKind::Git, "https://example.com/r.git#main", 30)
         .await
         .unwrap();
     assert_ne!(a.id, b.id);
@@ -63,7 +69,10 @@ async fn locations_are_registered_once(store: &dyn Store) {
 }
 
 async fn batches_upsert_and_delete(store: &dyn Store) {
-    let (loc, _) = store.add_location("file", "/catalog/b", 1).await.unwrap();
+    let (loc, _) = store
+        .add_location(LocationKind::File, "/catalog/b", 1)
+        .await
+        .unwrap();
     let batch = Batch {
         upsert_entities: vec![
             entity(&loc.id, "one", "{\"n\":1}"),
@@ -132,7 +141,10 @@ async fn batches_upsert_and_delete(store: &dyn Store) {
 }
 
 async fn failed_batches_change_nothing(store: &dyn Store) {
-    let (loc, _) = store.add_location("file", "/catalog/c", 1).await.unwrap();
+    let (loc, _) = store
+        .add_location(LocationKind::File, "/catalog/c", 1)
+        .await
+        .unwrap();
     let before = store.entities().await.unwrap();
     let mut bad = entity(&loc.id, "x", "{}");
     bad.entity_ref = String::new(); // violates the schema's CHECK constraint
@@ -163,7 +175,10 @@ async fn failed_batches_change_nothing(store: &dyn Store) {
 }
 
 async fn large_batches_are_chunked(store: &dyn Store) {
-    let (loc, _) = store.add_location("file", "/catalog/big", 1).await.unwrap();
+    let (loc, _) = store
+        .add_location(LocationKind::File, "/catalog/big", 1)
+        .await
+        .unwrap();
     let rows: Vec<EntityRow> = (0..2_345)
         .map(|i| entity(&loc.id, &format!("big-{i}"), "{}"))
         .collect();
@@ -187,7 +202,10 @@ async fn large_batches_are_chunked(store: &dyn Store) {
 }
 
 async fn files_round_trip(store: &dyn Store) {
-    let (loc, _) = store.add_location("file", "/catalog/f", 1).await.unwrap();
+    let (loc, _) = store
+        .add_location(LocationKind::File, "/catalog/f", 1)
+        .await
+        .unwrap();
     let file = FileRow {
         location_id: loc.id.clone(),
         path: "/catalog/f/catalog-info.yaml".into(),
@@ -226,7 +244,10 @@ async fn files_round_trip(store: &dyn Store) {
 }
 
 async fn heads_carry_location_bodies(store: &dyn Store) {
-    let (loc, _) = store.add_location("file", "/catalog/h", 1).await.unwrap();
+    let (loc, _) = store
+        .add_location(LocationKind::File, "/catalog/h", 1)
+        .await
+        .unwrap();
     let mut location = entity(&loc.id, "x", "{\"kind\":\"Location\"}");
     location.entity_ref = "location:default/x".into();
     store
@@ -244,7 +265,10 @@ async fn heads_carry_location_bodies(store: &dyn Store) {
 }
 
 async fn deleting_a_location_removes_what_it_produced(store: &dyn Store) {
-    let (loc, _) = store.add_location("file", "/catalog/d", 1).await.unwrap();
+    let (loc, _) = store
+        .add_location(LocationKind::File, "/catalog/d", 1)
+        .await
+        .unwrap();
     store
         .apply(&Batch {
             upsert_entities: vec![entity(&loc.id, "d1", "{}")],
@@ -274,29 +298,29 @@ async fn deleting_a_location_removes_what_it_produced(store: &dyn Store) {
 
 async fn locations_are_updated_unless_taken(store: &dyn Store) {
     let (a, _) = store
-        .add_location("url", "https://a.example/x.yaml", 1)
+        .add_location(LocationKind::Url, "https://a.example/x.yaml", 1)
         .await
         .unwrap();
     let (b, _) = store
-        .add_location("url", "https://b.example/y.yaml", 2)
+        .add_location(LocationKind::Url, "https://b.example/y.yaml", 2)
         .await
         .unwrap();
     assert_eq!(
         store
-            .update_location(&a.id, "url", &b.target)
+            .update_location(&a.id, LocationKind::Url, &b.target)
             .await
             .unwrap(),
         LocationUpdate::Conflict
     );
     assert_eq!(
         store
-            .update_location("no-such-id", "url", "https://c.example/")
+            .update_location("no-such-id", LocationKind::Url, "https://c.example/")
             .await
             .unwrap(),
         LocationUpdate::NotFound
     );
     let LocationUpdate::Updated(moved) = store
-        .update_location(&a.id, "file", "/catalog/moved")
+        .update_location(&a.id, LocationKind::File, "/catalog/moved")
         .await
         .unwrap()
     else {
@@ -305,17 +329,17 @@ async fn locations_are_updated_unless_taken(store: &dyn Store) {
     assert_eq!(
         (
             moved.id.as_str(),
-            moved.kind.as_str(),
+            moved.kind,
             moved.target.as_str(),
             moved.created_at
         ),
-        (a.id.as_str(), "file", "/catalog/moved", 1)
+        (a.id.as_str(), LocationKind::File, "/catalog/moved", 1)
     );
     assert_eq!(store.location(&a.id).await.unwrap(), Some(moved));
     // Updating a location to what it already is is not a conflict with itself.
     assert!(matches!(
         store
-            .update_location(&b.id, "url", &b.target)
+            .update_location(&b.id, LocationKind::Url, &b.target)
             .await
             .unwrap(),
         LocationUpdate::Updated(_)
@@ -325,7 +349,10 @@ async fn locations_are_updated_unless_taken(store: &dyn Store) {
 }
 
 async fn origins_and_parents(store: &dyn Store) {
-    let (loc, _) = store.add_location("file", "/catalog/o", 1).await.unwrap();
+    let (loc, _) = store
+        .add_location(LocationKind::File, "/catalog/o", 1)
+        .await
+        .unwrap();
     let row = entity(&loc.id, "o1", "{}");
     store
         .apply(&Batch {
@@ -365,8 +392,14 @@ async fn origins_and_parents(store: &dyn Store) {
 }
 
 async fn uids_and_owners_do_not_change_on_upsert(store: &dyn Store) {
-    let (a, _) = store.add_location("file", "/catalog/ua", 1).await.unwrap();
-    let (b, _) = store.add_location("file", "/catalog/ub", 1).await.unwrap();
+    let (a, _) = store
+        .add_location(LocationKind::File, "/catalog/ua", 1)
+        .await
+        .unwrap();
+    let (b, _) = store
+        .add_location(LocationKind::File, "/catalog/ub", 1)
+        .await
+        .unwrap();
     let first = entity(&a.id, "u1", "{\"v\":1}");
     store
         .apply(&Batch {
@@ -416,11 +449,17 @@ async fn uids_and_owners_do_not_change_on_upsert(store: &dyn Store) {
 
 async fn the_version_moves_with_what_readers_see(store: &dyn Store) {
     let v0 = store.change_version().await.unwrap();
-    let (loc, created) = store.add_location("file", "/catalog/v", 1).await.unwrap();
+    let (loc, created) = store
+        .add_location(LocationKind::File, "/catalog/v", 1)
+        .await
+        .unwrap();
     assert!(created);
     let v1 = store.change_version().await.unwrap();
     assert!(v1 > v0, "a new location moves the version");
-    store.add_location("file", "/catalog/v", 2).await.unwrap();
+    store
+        .add_location(LocationKind::File, "/catalog/v", 2)
+        .await
+        .unwrap();
     assert_eq!(
         store.change_version().await.unwrap(),
         v1,

@@ -23,7 +23,7 @@ fn location_json(l: &LocationRow) -> Value {
         "id": l.id,
         "type": l.kind,
         "target": l.target,
-        "entityRef": pave_ingest::generated_location_ref(&l.kind, &l.target),
+        "entityRef": pave_ingest::generated_location_ref(l.kind, &l.target),
     })
 }
 
@@ -268,7 +268,7 @@ pub(crate) async fn add_location(
                     "id": format!("{kind}:{target}"),
                     "type": kind,
                     "target": target,
-                    "entityRef": pave_ingest::generated_location_ref(&kind, &target),
+                    "entityRef": pave_ingest::generated_location_ref(kind, &target),
                 },
                 "entities": preview.entities,
                 "exists": exists,

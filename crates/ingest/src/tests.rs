@@ -475,15 +475,7 @@ async fn targets_and_placeholders_may_not_leave_the_source() {
 use pave_testkit::git;
 
 fn git_available() -> bool {
-    let ok = std::process::Command::new("git")
-        .arg("--version")
-        .output()
-        .is_ok();
-    assert!(
-        ok || std::env::var("CI").is_err(),
-        "CI=true: git is required"
-    );
-    ok
+    pave_testkit::have("git")
 }
 
 #[tokio::test]

@@ -19,20 +19,7 @@ use serde_json::Value;
 const IMPROVED: &[&str] = &["api:default/petstore", "api:default/petstore-webhook"];
 
 fn corpus() -> Option<PathBuf> {
-    let dir = std::env::var_os("PAVE_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"));
-    let dir = dir.join("backstage");
-    if dir.join("expected/split/entities.json").exists() {
-        return Some(dir);
-    }
-    assert!(
-        std::env::var("CI").is_err(),
-        "CI=true but the conformance corpus is missing at {}",
-        dir.display()
-    );
-    eprintln!("skipping: no corpus at {}", dir.display());
-    None
+    pave_testkit::corpus("backstage", "expected/split/entities.json")
 }
 
 fn read_json(path: &Path) -> Value {

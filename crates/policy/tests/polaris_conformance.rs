@@ -12,17 +12,7 @@ use std::path::{Path, PathBuf};
 use pave_policy::{Exceptions, Policy, PolicyConfig, Profile, Severity};
 
 fn corpus() -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus/polaris/checks");
-    if dir.is_dir() {
-        return Some(dir);
-    }
-    assert!(
-        std::env::var("CI").as_deref() != Ok("true"),
-        "CI=true but {} is missing",
-        dir.display()
-    );
-    eprintln!("skipping: {} not found", dir.display());
-    None
+    pave_testkit::corpus("polaris/checks", ".")
 }
 
 fn sorted_entries(dir: &Path) -> Vec<PathBuf> {

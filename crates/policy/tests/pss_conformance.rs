@@ -9,17 +9,7 @@ use std::path::{Path, PathBuf};
 use pave_policy::{Exceptions, Policy, PolicyConfig, Profile, Status};
 
 fn corpus() -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus/pod-security");
-    if dir.is_dir() {
-        return Some(dir);
-    }
-    assert!(
-        std::env::var("CI").as_deref() != Ok("true"),
-        "CI=true but {} is missing",
-        dir.display()
-    );
-    eprintln!("skipping: {} not found", dir.display());
-    None
+    pave_testkit::corpus("pod-security", ".")
 }
 
 /// (file, denied, messages) for every fixture in `dir`.

@@ -29,11 +29,7 @@ impl TestDatabase {
         let mut conn = match PgConnection::connect(&admin_url).await {
             Ok(conn) => conn,
             Err(e) => {
-                let message = format!("PostgreSQL is not reachable at {admin_url}: {e}");
-                if std::env::var("CI").is_ok_and(|v| v == "true" || v == "1") {
-                    panic!("{message} (CI=true: PostgreSQL tests must run)");
-                }
-                eprintln!("skipping PostgreSQL test: {message}");
+                pave_testkit::skip(&format!("PostgreSQL is not reachable at {admin_url}: {e}"));
                 return None;
             }
         };

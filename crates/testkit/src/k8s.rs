@@ -14,11 +14,7 @@ pub fn kubectl() -> Option<PathBuf> {
             .find(|p| p.is_file())
     });
     if found.is_none() {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "kubectl (1.27 or later, for kustomize v5) is required under CI=true"
-        );
-        eprintln!("note: kubectl not found; skipping kubectl kustomize");
+        crate::skip("kubectl (1.27 or later, for kustomize v5) is not installed");
     }
     found
 }

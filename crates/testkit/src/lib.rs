@@ -10,7 +10,7 @@ pub mod prometheus;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -225,8 +225,23 @@ fn dechunk(mut data: &[u8]) -> Vec<u8> {
     out
 }
 
+/// Whether this run is CI (`CI=true` or `CI=1`, as `.ci/run` sets it): there a missing tool or
+/// corpus fails the test instead of skipping it.
+pub fn on_ci() -> bool {
+    matches!(std::env::var("CI").as_deref(), Ok("true" | "1"))
+}
+
+/// What a test does when something it needs (`what`: a tool, a corpus folder, a database) is
+/// absent: under CI it fails the test; elsewhere it notes the skip on stderr. Returns `false`
+/// so callers can write `if !present { return skip(...) }`.
+pub fn skip(what: &str) -> bool {
+    assert!(!on_ci(), "CI=true but {what}");
+    eprintln!("skipping: {what}");
+    false
+}
+
 /// Whether `tool` runs (`tool --version` or `tool version`); without it a test skips with a
-/// note, except under `CI=true`, where a missing tool fails the test.
+/// note, except under CI, where a missing tool fails the test.
 pub fn have(tool: &str) -> bool {
     let runs = |arg: &str| {
         Command::new(tool)
@@ -234,15 +249,26 @@ pub fn have(tool: &str) -> bool {
             .output()
             .is_ok_and(|o| o.status.success())
     };
-    let ok = runs("--version") || runs("version");
-    if !ok {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "CI=true but `{tool}` is not installed"
-        );
-        eprintln!("skipping: `{tool}` is not installed");
+    runs("--version") || runs("version") || skip(&format!("`{tool}` is not installed"))
+}
+
+/// `shared/corpus/<name>` beside the repository (or under `$PAVE_CORPUS`) when `marker` exists
+/// inside it; otherwise a skip (a failure under CI). Conformance tests read the corpus; the
+/// project's own tests never need it.
+pub fn corpus(name: &str, marker: &str) -> Option<PathBuf> {
+    let root = std::env::var_os("PAVE_CORPUS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"));
+    let dir = root.join(name);
+    if dir.join(marker).exists() {
+        return Some(dir);
     }
-    ok
+    let expected = if marker == "." { dir } else { dir.join(marker) };
+    skip(&format!(
+        "the conformance corpus is missing at {}",
+        expected.display()
+    ));
+    None
 }
 
 /// Serves `files` (URL path → body) over plain HTTP on a free loopback port until the

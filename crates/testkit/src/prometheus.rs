@@ -41,11 +41,7 @@ pub fn tools() -> Option<(PathBuf, PathBuf)> {
     let found = find_tool("PAVE_TEST_PROMETHEUS", "prometheus")
         .zip(find_tool("PAVE_TEST_PROMTOOL", "promtool"));
     if found.is_none() {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "prometheus and promtool are required under CI=true (apt-get install prometheus)"
-        );
-        eprintln!("note: prometheus/promtool not found; skipping the live Prometheus test");
+        crate::skip("prometheus and promtool are not installed (apt-get install prometheus)");
     }
     found
 }

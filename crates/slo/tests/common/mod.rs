@@ -143,16 +143,5 @@ pub(crate) fn compare(want: &str, got: &str) -> Result<(), String> {
 
 /// Whether `promtool` can run; without it tests skip with a note, except under `CI=true`.
 pub(crate) fn promtool() -> bool {
-    let ok = std::process::Command::new("promtool")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !ok {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "CI=true but `promtool` is not installed"
-        );
-        eprintln!("skipping: `promtool` is not installed");
-    }
-    ok
+    pave_testkit::have("promtool")
 }

@@ -318,7 +318,7 @@ fn walk_location(
         }
         Source::Git { url, reference } => {
             let checkout = source::sync_git(url, reference.as_deref(), &config.git_cache)?;
-            let prefix = format!("git:{url}#{}", reference.as_deref().unwrap_or("HEAD"));
+            let prefix = git_key_prefix(url, reference.as_deref().unwrap_or("HEAD"));
             let dir = std::fs::canonicalize(&checkout.dir).unwrap_or(checkout.dir);
             (
                 dir.clone(),
@@ -345,7 +345,7 @@ fn walk_location(
                 dir.clone(),
                 KeyPrefix::Git {
                     checkout: dir,
-                    prefix: format!("git:{repository}#{reference}"),
+                    prefix: git_key_prefix(repository, reference),
                 },
                 Some(commit),
                 Some(lock),
@@ -575,6 +575,97 @@ impl ValidationReport {
 
 /// What a file source may read: its folder (a folder source: itself). Location targets and
 /// placeholders that leave it are errors, so a catalog file cannot pull in `/etc/passwd`.
+/// How the files of a git checkout are keyed: `git:<url>#<ref>/<path in the checkout>`.
+fn git_key_prefix(url: &str, reference: &str) -> String {
+    format!("git:{url}#{reference}")
+}
+
+/// Where an entity's catalog file is on this machine, found from what ingestion stored with
+/// it (its location and the file's key), never parsed back from its annotations.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SourceFile {
+    /// The catalog file.
+    pub file: PathBuf,
+    /// The folder paths relative to it must stay in: the registered folder (a registered
+    /// file's folder), or the repository's checkout.
+    pub boundary: PathBuf,
+}
+
+impl SourceFile {
+    /// The catalog file's folder.
+    pub fn dir(&self) -> &Path {
+        self.file.parent().unwrap_or(&self.boundary)
+    }
+}
+
+/// The catalog file that `location_key` names inside `location` (the pair ingestion stored
+/// with each entity). Git files are found in this machine's checkout under `git_cache`.
+///
+/// # Errors
+/// For sources read over HTTP (no local copy), and for a key that does not belong to the
+/// location.
+pub fn source_file(
+    location: &LocationRow,
+    location_key: &str,
+    git_cache: &Path,
+) -> Result<SourceFile, IngestError> {
+    let fail = |message: String| IngestError::Source {
+        source_text: location_key.to_owned(),
+        message,
+    };
+    let in_checkout = |url: &str, reference: &str| {
+        let prefix = git_key_prefix(url, reference);
+        let path = location_key
+            .strip_prefix(prefix.as_str())
+            .and_then(|rest| rest.strip_prefix('/'))
+            .ok_or_else(|| {
+                fail(format!(
+                    "not a file of {}:{}",
+                    location.kind, location.target
+                ))
+            })?;
+        source::check_repository_path(path).map_err(&fail)?;
+        let checkout = git_checkout_dir(url, reference, git_cache);
+        let checkout = std::fs::canonicalize(&checkout).unwrap_or(checkout);
+        Ok(SourceFile {
+            file: checkout.join(path),
+            boundary: checkout,
+        })
+    };
+    match Source::from_location(location.kind, &location.target)? {
+        Source::Path(root) => {
+            let file = location_key
+                .strip_prefix("file:")
+                .map(PathBuf::from)
+                .ok_or_else(|| {
+                    fail(format!(
+                        "not a file of {}:{}",
+                        location.kind, location.target
+                    ))
+                })?;
+            let root = std::fs::canonicalize(&root)
+                .map_err(|e| fail(format!("cannot read {}: {e}", root.display())))?;
+            let boundary = file_boundary(&root);
+            if !file.starts_with(&boundary) {
+                return Err(fail(format!(
+                    "outside the source root {}",
+                    boundary.display()
+                )));
+            }
+            Ok(SourceFile { file, boundary })
+        }
+        Source::Git { url, reference } => in_checkout(&url, reference.as_deref().unwrap_or("HEAD")),
+        Source::Url {
+            repository,
+            reference,
+            ..
+        } => in_checkout(&repository, &reference),
+        Source::Http { .. } => Err(fail(
+            "read over HTTP: there is no local copy to resolve paths in".to_owned(),
+        )),
+    }
+}
+
 fn file_boundary(root: &Path) -> PathBuf {
     if root.is_dir() {
         root.to_path_buf()

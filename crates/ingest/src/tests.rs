@@ -614,6 +614,12 @@ impl Store for FailingWrites {
     ) -> pave_store::Result<Option<pave_store::EntityOrigin>> {
         self.0.entity_origin(entity_ref).await
     }
+    async fn entity_origins(
+        &self,
+        refs: &[String],
+    ) -> pave_store::Result<Vec<(String, pave_store::EntityOrigin)>> {
+        self.0.entity_origins(refs).await
+    }
     async fn files(&self, id: &str) -> pave_store::Result<Vec<pave_store::FileRow>> {
         self.0.files(id).await
     }

@@ -14,6 +14,7 @@ mod locks;
 mod operations;
 pub mod slo;
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
@@ -162,11 +163,38 @@ impl Platform {
     }
 
     async fn read_slos(&self, catalog: &Arc<Catalog>) -> Result<Arc<SloIndex>, IngestError> {
+        // Spec paths are relative to each entity's catalog file: found from the origin stored
+        // with the entity (its location and file), not from its annotations.
+        let annotated = SloIndex::annotated(catalog);
+        let (origins, locations) = if annotated.is_empty() {
+            (Vec::new(), Vec::new())
+        } else {
+            (
+                self.store.entity_origins(&annotated).await?,
+                self.store.locations().await?,
+            )
+        };
         let catalog = Arc::clone(catalog);
         let git_cache = self.ingest.git_cache.clone();
-        let index = tokio::task::spawn_blocking(move || SloIndex::build(&catalog, &git_cache))
-            .await
-            .map_err(|e| IngestError::Worker(format!("reading SLO specs failed: {e}")))?;
+        let index = tokio::task::spawn_blocking(move || {
+            let locations: HashMap<&str, &LocationRow> =
+                locations.iter().map(|l| (l.id.as_str(), l)).collect();
+            let sources = origins
+                .into_iter()
+                .map(|(key, origin)| {
+                    let source = match locations.get(origin.location_id.as_str()) {
+                        Some(location) => {
+                            slo::spec_source(location, &origin.location_key, &git_cache)
+                        }
+                        None => Err("the entity's location is no longer registered".to_owned()),
+                    };
+                    (key, source)
+                })
+                .collect();
+            SloIndex::build(&catalog, &sources)
+        })
+        .await
+        .map_err(|e| IngestError::Worker(format!("reading SLO specs failed: {e}")))?;
         if !index.is_empty() {
             tracing::info!(entities = index.len(), "SLO specs read");
         }

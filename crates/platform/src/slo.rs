@@ -6,8 +6,10 @@ use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use pave_catalog::Catalog;
+use pave_ingest::SourceFile;
 use pave_slo::{LoadOptions, SloSet, WindowsCatalog};
 use pave_slo_status::SloTarget;
+use pave_store::LocationRow;
 use serde_json::Value;
 
 /// The annotation naming an entity's SLO spec files.
@@ -60,9 +62,24 @@ impl SloIndex {
         self.entities.is_empty()
     }
 
-    /// Reads the specs of every entity of `catalog` that carries the annotation. Problems are
-    /// kept per entity (and logged); nothing here fails.
-    pub fn build(catalog: &Catalog, git_cache: &Path) -> SloIndex {
+    /// The keys of the entities of `catalog` that carry the annotation.
+    pub fn annotated(catalog: &Catalog) -> Vec<String> {
+        catalog
+            .records()
+            .iter()
+            .filter(|record| record.json.contains(ANNOTATION))
+            .filter(|record| annotation(&record.entity(), ANNOTATION).is_some())
+            .map(|record| record.key.to_string())
+            .collect()
+    }
+
+    /// Reads the specs of every entity of `catalog` that carries the annotation, relative to
+    /// its catalog file in `sources` (by entity key). Problems are kept per entity (and
+    /// logged); nothing here fails.
+    pub fn build(
+        catalog: &Catalog,
+        sources: &HashMap<String, Result<SourceFile, String>>,
+    ) -> SloIndex {
         let windows = WindowsCatalog::builtin();
         let mut entities = HashMap::new();
         for record in catalog.records() {
@@ -73,7 +90,20 @@ impl SloIndex {
             let Some(value) = annotation(&entity, ANNOTATION) else {
                 continue;
             };
-            let slos = entity_slos(&entity, value, git_cache, &windows);
+            let slos = match sources.get(&*record.key) {
+                Some(Ok(source)) => entity_slos(source, value, &windows),
+                Some(Err(problem)) => EntitySlos {
+                    problems: vec![problem.clone()],
+                    ..EntitySlos::default()
+                },
+                None => EntitySlos {
+                    problems: vec![
+                        "the entity's catalog file is not known (it is no longer stored)"
+                            .to_owned(),
+                    ],
+                    ..EntitySlos::default()
+                },
+            };
             for problem in &slos.problems {
                 tracing::warn!(entity = %record.key, "{problem}");
             }
@@ -91,73 +121,21 @@ fn annotation<'a>(entity: &'a Value, key: &str) -> Option<&'a str> {
         .as_str()
 }
 
-/// Where an entity's catalog file is, and the folder its relative paths must stay in.
-#[derive(Debug, Clone, PartialEq)]
-pub struct SourceDir {
-    /// The folder of the catalog file.
-    pub dir: PathBuf,
-    /// The source root (the registered folder, or the git checkout).
-    pub boundary: PathBuf,
-}
-
-/// Finds the folder of the entity's catalog file from `backstage.io/managed-by-location`.
-fn source_dir(entity: &Value, git_cache: &Path) -> Result<SourceDir, String> {
-    let location = annotation(entity, "backstage.io/managed-by-location")
-        .ok_or("the entity has no backstage.io/managed-by-location annotation")?;
-    let origin = annotation(entity, "backstage.io/managed-by-origin-location").unwrap_or("");
-    source_dir_of(location, origin, git_cache)
-}
-
-/// [`source_dir`] on the annotation values.
-pub fn source_dir_of(location: &str, origin: &str, git_cache: &Path) -> Result<SourceDir, String> {
-    let unsupported = || {
-        format!(
-            "SLO specs are read only from file and git sources checked out locally (the entity comes from {location})"
-        )
-    };
-    if let Some(path) = location.strip_prefix("file:") {
-        let file = PathBuf::from(path);
-        let dir = file.parent().map(Path::to_path_buf).unwrap_or_default();
-        // The registered location: a folder is the root, a file's folder otherwise.
-        let boundary = match origin.strip_prefix("file:").map(PathBuf::from) {
-            Some(root) if root.is_dir() && dir.starts_with(&root) => root,
-            Some(root) => match root.parent() {
-                Some(parent) if dir.starts_with(parent) => parent.to_path_buf(),
-                _ => dir.clone(),
-            },
-            None => dir.clone(),
-        };
-        return Ok(SourceDir { dir, boundary });
-    }
-    if let Some(rest) = location.strip_prefix("git:") {
-        // `git:<url>#<ref>/<path in the checkout>`; the ref may contain slashes.
-        // The checkout is per ref: try each split of `<ref>/<path>` until a file is there.
-        let (url, rest) = rest.split_once('#').ok_or_else(unsupported)?;
-        let (checkout, file) = rest
-            .match_indices('/')
-            .find_map(|(i, _)| {
-                let checkout = pave_ingest::git_checkout_dir(url, &rest[..i], git_cache);
-                let checkout = std::fs::canonicalize(&checkout).ok()?;
-                let file = checkout.join(&rest[i + 1..]);
-                file.is_file().then_some((checkout, file))
-            })
-            .ok_or_else(unsupported)?;
-        let file = pave_ingest::resolve_lexically(&checkout, &file.display().to_string());
-        if !file.starts_with(&checkout) {
-            return Err(unsupported());
-        }
-        let dir = file.parent().map(Path::to_path_buf).unwrap_or_default();
-        return Ok(SourceDir {
-            dir,
-            boundary: checkout,
-        });
-    }
-    Err(unsupported())
+/// The catalog file an entity's SLO spec paths are relative to, from what ingestion stored
+/// with the entity: its location and the file's key there.
+pub fn spec_source(
+    location: &LocationRow,
+    location_key: &str,
+    git_cache: &Path,
+) -> Result<SourceFile, String> {
+    pave_ingest::source_file(location, location_key, git_cache).map_err(|e| {
+        format!("SLO specs are read only from file and git sources checked out locally: {e}")
+    })
 }
 
 /// Resolves one annotation entry against the catalog file's folder, refusing absolute
 /// paths, URLs and paths that leave the source root.
-pub fn resolve(source: &SourceDir, target: &str) -> Result<PathBuf, String> {
+pub fn resolve(source: &SourceFile, target: &str) -> Result<PathBuf, String> {
     if target.contains("://") {
         return Err(format!(
             "{ANNOTATION}: {target}: remote specs are not fetched (name a file inside the source)"
@@ -168,7 +146,7 @@ pub fn resolve(source: &SourceDir, target: &str) -> Result<PathBuf, String> {
             "{ANNOTATION}: {target}: absolute paths are not allowed (name a file relative to the catalog file)"
         ));
     }
-    let path = pave_ingest::resolve_lexically(&source.dir, target);
+    let path = pave_ingest::resolve_lexically(source.dir(), target);
     if !path.starts_with(&source.boundary) {
         return Err(format!(
             "{ANNOTATION}: {target}: {} is outside the source root {}",
@@ -208,24 +186,12 @@ fn read_spec(path: &Path, boundary: &Path) -> Result<String, String> {
     String::from_utf8(bytes).map_err(|_| format!("{}: not UTF-8 text", path.display()))
 }
 
-fn entity_slos(
-    entity: &Value,
-    value: &str,
-    git_cache: &Path,
-    windows: &WindowsCatalog,
-) -> EntitySlos {
+fn entity_slos(source: &SourceFile, value: &str, windows: &WindowsCatalog) -> EntitySlos {
     let mut out = EntitySlos::default();
-    let source = match source_dir(entity, git_cache) {
-        Ok(source) => source,
-        Err(problem) => {
-            out.problems.push(problem);
-            return out;
-        }
-    };
     let mut inputs: Vec<(String, String)> = Vec::new();
     let mut seen = HashSet::new();
     for target in value.split(',').map(str::trim).filter(|t| !t.is_empty()) {
-        let text = resolve(&source, target).and_then(|path| {
+        let text = resolve(source, target).and_then(|path| {
             let text = read_spec(&path, &source.boundary)?;
             Ok((path, text))
         });
@@ -288,11 +254,23 @@ fn entity_slos(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use pave_store::LocationKind;
 
-    fn source(root: &Path) -> SourceDir {
-        SourceDir {
-            dir: root.join("services/api"),
+    fn source(root: &Path) -> SourceFile {
+        SourceFile {
+            file: root.join("services/api/catalog-info.yaml"),
             boundary: root.to_path_buf(),
+        }
+    }
+
+    fn location(kind: LocationKind, target: &str) -> LocationRow {
+        LocationRow {
+            id: "l1".into(),
+            kind,
+            target: target.into(),
+            created_at: 0,
+            refreshed_at: None,
+            status: None,
         }
     }
 
@@ -307,16 +285,21 @@ mod tests {
             std::fs::write(checkout.join("svc/catalog-info.yaml"), owner).unwrap();
         }
         for reference in ["release/1.0", "main"] {
-            let location = format!("git:{url}#{reference}/svc/catalog-info.yaml");
-            let found = source_dir_of(&location, &format!("git:{url}"), cache.path()).unwrap();
+            let row = location(LocationKind::Git, &format!("{url}#{reference}"));
+            let key = format!("git:{url}#{reference}/svc/catalog-info.yaml");
+            let found = spec_source(&row, &key, cache.path()).unwrap();
             let checkout =
                 std::fs::canonicalize(pave_ingest::git_checkout_dir(url, reference, cache.path()))
                     .unwrap();
             assert_eq!(found.boundary, checkout, "{reference}");
-            assert_eq!(found.dir, checkout.join("svc"), "{reference}");
+            assert_eq!(found.dir(), checkout.join("svc"), "{reference}");
         }
-        let missing = format!("git:{url}#main/none/catalog-info.yaml");
-        assert!(source_dir_of(&missing, "", cache.path()).is_err());
+        // A key of another ref, or one leaving the checkout, is not this location's.
+        let row = location(LocationKind::Git, &format!("{url}#main"));
+        let other = format!("git:{url}#release/1.0/svc/catalog-info.yaml");
+        assert!(spec_source(&row, &other, cache.path()).is_err());
+        let escape = format!("git:{url}#main/../../etc/passwd");
+        assert!(spec_source(&row, &escape, cache.path()).is_err());
     }
 
     #[test]
@@ -349,24 +332,26 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let root = std::fs::canonicalize(dir.path()).unwrap();
         std::fs::create_dir_all(root.join("a/b")).unwrap();
-        let location = format!("file:{}", root.join("a/b/catalog-info.yaml").display());
-        let origin = format!("file:{}", root.display());
-        let s = source_dir_of(&location, &origin, Path::new("/nonexistent")).unwrap();
-        assert_eq!(s.dir, root.join("a/b"));
+        std::fs::write(root.join("a/b/catalog-info.yaml"), "").unwrap();
+        let key = format!("file:{}", root.join("a/b/catalog-info.yaml").display());
+        let folder = location(LocationKind::File, &root.display().to_string());
+        let s = spec_source(&folder, &key, Path::new("/nonexistent")).unwrap();
+        assert_eq!(s.dir(), root.join("a/b"));
         assert_eq!(s.boundary, root);
         // A registered file: its folder is the root.
-        let origin = format!("file:{}", root.join("a/b/catalog-info.yaml").display());
-        let s = source_dir_of(&location, &origin, Path::new("/nonexistent")).unwrap();
+        let file = location(
+            LocationKind::File,
+            &root.join("a/b/catalog-info.yaml").display().to_string(),
+        );
+        let s = spec_source(&file, &key, Path::new("/nonexistent")).unwrap();
         assert_eq!(s.boundary, root.join("a/b"));
-        let url = source_dir_of("url:https://x/y.yaml", "", Path::new("/x")).unwrap_err();
+        // A file of a folder registered elsewhere is not this location's.
+        let elsewhere = location(LocationKind::File, &root.join("a/b").display().to_string());
+        let outside = format!("file:{}", root.join("x.yaml").display());
+        assert!(spec_source(&elsewhere, &outside, Path::new("/nonexistent")).is_err());
+        let url = location(LocationKind::Url, "https://x/y.yaml");
+        let url = spec_source(&url, "url:https://x/y.yaml", Path::new("/x")).unwrap_err();
         assert!(url.contains("only from file and git sources"), "{url}");
-    }
-
-    fn entity(location: &str, slo: &str) -> Value {
-        serde_json::json!({"metadata": {"annotations": {
-            "backstage.io/managed-by-location": location,
-            "pave.dev/slo": slo,
-        }}})
     }
 
     const SPEC: &str = "version: prometheus/v1\nservice: api\nslos:\n  - name: availability\n    objective: 99.9\n    description: Requests succeed.\n    sli:\n      events:\n        error_query: sum(rate(e[{{.window}}]))\n        total_query: sum(rate(t[{{.window}}]))\n    alerting:\n      page_alert:\n        disable: true\n      ticket_alert:\n        disable: true\n";
@@ -381,15 +366,13 @@ mod tests {
             "version: prometheus/v1\nservice: api\nslos:\n  - name: broken\n    objective: 140\n",
         )
         .unwrap();
-        let location = format!("file:{}", root.join("catalog-info.yaml").display());
-        let e = entity(
-            &location,
-            "./slo.yaml, missing.yaml, bad.yaml, ../outside.yaml",
-        );
+        let source = SourceFile {
+            file: root.join("catalog-info.yaml"),
+            boundary: root.clone(),
+        };
         let slos = entity_slos(
-            &e,
-            annotation(&e, ANNOTATION).unwrap(),
-            Path::new("/x"),
+            &source,
+            "./slo.yaml, missing.yaml, bad.yaml, ../outside.yaml",
             &WindowsCatalog::builtin(),
         );
         assert_eq!(slos.slos.len(), 1, "{slos:?}");

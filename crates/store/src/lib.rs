@@ -107,6 +107,8 @@ pub struct EntityHead {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EntityOrigin {
     pub location_id: String,
+    /// The file inside the location it was read from (see [`EntityRow::location_key`]).
+    pub location_key: String,
     /// See [`EntityRow::parent_ref`].
     pub parent_ref: String,
 }
@@ -248,6 +250,9 @@ pub trait Store: Send + Sync {
 
     /// The location and parent of one entity (`entity_ref` canonical, lower-cased).
     async fn entity_origin(&self, entity_ref: &str) -> Result<Option<EntityOrigin>>;
+
+    /// [`Store::entity_origin`] of each of `refs` that exists, as `(entity_ref, origin)`.
+    async fn entity_origins(&self, refs: &[String]) -> Result<Vec<(String, EntityOrigin)>>;
 
     async fn files(&self, location_id: &str) -> Result<Vec<FileRow>>;
 

@@ -241,12 +241,31 @@ impl $crate::Store for $store {
     }
 
     async fn entity_origin(&self, entity_ref: &str) -> $crate::Result<Option<$crate::EntityOrigin>> {
-        let row: Option<(String, String)> = ::sqlx::query_as(::sqlx::AssertSqlSafe(sql("SELECT location_id, parent_ref FROM entities WHERE entity_ref = ?")))
+        let row: Option<(String, String, String)> = ::sqlx::query_as(::sqlx::AssertSqlSafe(sql("SELECT location_id, location_key, parent_ref FROM entities WHERE entity_ref = ?")))
             .bind(entity_ref)
             .fetch_optional(&self.pool)
             .await
             .map_err(q("reading an entity's origin"))?;
-        Ok(row.map(|(location_id, parent_ref)| $crate::EntityOrigin { location_id, parent_ref }))
+        Ok(row.map(|(location_id, location_key, parent_ref)| $crate::EntityOrigin { location_id, location_key, parent_ref }))
+    }
+
+    async fn entity_origins(&self, refs: &[String]) -> $crate::Result<Vec<(String, $crate::EntityOrigin)>> {
+        let mut origins = Vec::new();
+        for chunk in refs.chunks($crate::ROWS_PER_STATEMENT) {
+            let sql = format!(
+                "SELECT entity_ref, location_id, location_key, parent_ref FROM entities WHERE entity_ref IN {}",
+                $crate::in_list(1, chunk.len(), placeholder)
+            );
+            let mut query = ::sqlx::query_as::<_, (String, String, String, String)>(::sqlx::AssertSqlSafe(sql));
+            for r in chunk {
+                query = query.bind(r);
+            }
+            let rows = query.fetch_all(&self.pool).await.map_err(q("reading entity origins"))?;
+            origins.extend(rows.into_iter().map(|(entity_ref, location_id, location_key, parent_ref)| {
+                (entity_ref, $crate::EntityOrigin { location_id, location_key, parent_ref })
+            }));
+        }
+        Ok(origins)
     }
 
     async fn files(&self, location_id: &str) -> $crate::Result<Vec<$crate::FileRow>> {

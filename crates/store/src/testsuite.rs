@@ -365,6 +365,7 @@ async fn origins_and_parents(store: &dyn Store) {
         store.entity_origin("component:default/o1").await.unwrap(),
         Some(EntityOrigin {
             location_id: loc.id.clone(),
+            location_key: row.location_key.clone(),
             parent_ref: row.parent_ref.clone()
         })
     );
@@ -372,6 +373,17 @@ async fn origins_and_parents(store: &dyn Store) {
         store.entity_origin("component:default/none").await.unwrap(),
         None
     );
+    // Several at once: unknown refs are left out.
+    let origins = store
+        .entity_origins(&[
+            "component:default/o1".into(),
+            "component:default/none".into(),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(origins.len(), 1, "{origins:?}");
+    assert_eq!(origins[0].0, "component:default/o1");
+    assert_eq!(origins[0].1.location_key, row.location_key);
     store
         .apply(&Batch {
             set_parents: vec![(

@@ -278,9 +278,11 @@ pub async fn ingest(
         let mut stored = report.clone();
         stored.diagnostics.truncate(STORED_DIAGNOSTICS);
         let status = serde_json::to_string(&stored).unwrap_or_else(|_| "{}".into());
-        batch
-            .location_status
-            .push((location.id.clone(), now, status));
+        batch.location_status.push(pave_store::LocationStatus {
+            location_id: location.id.clone(),
+            refreshed_at: now,
+            status,
+        });
         reports.push(report);
     }
     let planned_ms = started.elapsed().as_millis() as u64;

@@ -122,9 +122,7 @@ impl WalkOutput {
     /// not all accepted (a duplicate or a conflict), and that verdict may change.
     pub(crate) fn retry(&mut self, path: &str) {
         for file in self.files.iter_mut().filter(|f| f.path == path) {
-            if !file.hash.starts_with("retry:") {
-                file.hash = format!("retry:{}", file.hash);
-            }
+            file.reread = true;
         }
     }
 }
@@ -397,6 +395,7 @@ fn process_file(
 
     // Unchanged since last time: reuse what it produced, re-report its problems.
     if let Some(state) = previous_state
+        && !state.reread
         && state.hash == hash
         && deps_unchanged(&state.deps, input.config.max_file_bytes)
     {
@@ -519,6 +518,7 @@ fn process_file(
         hash,
         deps,
         problems,
+        reread: false,
     });
     outcome
 }
@@ -552,7 +552,7 @@ fn keep_previous(
     }
     // Keep the old state too, but never let it match: the file must be read again next time.
     outcome.state = previous_state.map(|s| FileRow {
-        hash: format!("unreadable:{}", s.hash),
+        reread: true,
         ..s.clone()
     });
 }

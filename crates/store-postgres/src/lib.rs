@@ -20,6 +20,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "replicas",
         include_str!("../migrations/0003_replicas.sql"),
     ),
+    (
+        4,
+        "file_reread",
+        include_str!("../migrations/0004_file_reread.sql"),
+    ),
 ];
 
 fn migrator() -> Migrator {

@@ -135,6 +135,19 @@ pub struct FileRow {
     pub deps: String,
     /// JSON list of the problems found in it last time (re-reported while it is unchanged).
     pub problems: String,
+    /// Read it again next time even if unchanged: what it produced was not all accepted (a
+    /// duplicate or a conflict, a verdict that may change), or it could not be read.
+    pub reread: bool,
+}
+
+/// A location's outcome of one reading, written with the rows it produced.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LocationStatus {
+    pub location_id: String,
+    /// When it was read (Unix seconds).
+    pub refreshed_at: i64,
+    /// The reading's report as stored (JSON), shown by `GET /locations/{id}`.
+    pub status: String,
 }
 
 /// Everything one ingestion changes, applied in a single transaction.
@@ -145,8 +158,7 @@ pub struct Batch {
     pub upsert_files: Vec<FileRow>,
     /// (location id, path)
     pub delete_files: Vec<(String, String)>,
-    /// (location id, refreshed_at, status JSON)
-    pub location_status: Vec<(String, i64, String)>,
+    pub location_status: Vec<LocationStatus>,
     /// (entity ref, parent ref) for rows kept as they are whose parent changed.
     pub set_parents: Vec<(String, String)>,
 }

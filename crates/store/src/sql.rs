@@ -269,19 +269,20 @@ impl $crate::Store for $store {
     }
 
     async fn files(&self, location_id: &str) -> $crate::Result<Vec<$crate::FileRow>> {
-        let rows: Vec<(String, String, String, String, String)> = ::sqlx::query_as(::sqlx::AssertSqlSafe(sql("SELECT location_id, path, hash, deps, problems FROM files WHERE location_id = ? ORDER BY path")))
+        let rows: Vec<(String, String, String, String, String, bool)> = ::sqlx::query_as(::sqlx::AssertSqlSafe(sql("SELECT location_id, path, hash, deps, problems, reread FROM files WHERE location_id = ? ORDER BY path")))
         .bind(location_id)
         .fetch_all(&self.pool)
         .await
         .map_err(q("reading file state"))?;
         Ok(rows
             .into_iter()
-            .map(|(location_id, path, hash, deps, problems)| $crate::FileRow {
+            .map(|(location_id, path, hash, deps, problems, reread)| $crate::FileRow {
                 location_id,
                 path,
                 hash,
                 deps,
                 problems,
+                reread,
             })
             .collect())
     }
@@ -418,12 +419,12 @@ async fn apply_in(tx: &mut ::sqlx::Transaction<'_, $db>, batch: &$crate::Batch) 
     for chunk in batch.upsert_files.chunks($crate::ROWS_PER_STATEMENT) {
         let mut sql = $crate::multi_row_insert(
             "files",
-            &["location_id", "path", "hash", "deps", "problems"],
+            &["location_id", "path", "hash", "deps", "problems", "reread"],
             chunk.len(),
             placeholder,
         );
         sql.push_str(
-            " ON CONFLICT (location_id, path) DO UPDATE SET hash = excluded.hash, deps = excluded.deps, problems = excluded.problems",
+            " ON CONFLICT (location_id, path) DO UPDATE SET hash = excluded.hash, deps = excluded.deps, problems = excluded.problems, reread = excluded.reread",
         );
         let mut query = ::sqlx::query(::sqlx::AssertSqlSafe(sql));
         for f in chunk {
@@ -432,7 +433,8 @@ async fn apply_in(tx: &mut ::sqlx::Transaction<'_, $db>, batch: &$crate::Batch) 
                 .bind(&f.path)
                 .bind(&f.hash)
                 .bind(&f.deps)
-                .bind(&f.problems);
+                .bind(&f.problems)
+                .bind(f.reread);
         }
         query
             .execute(&mut **tx)
@@ -447,7 +449,7 @@ async fn apply_in(tx: &mut ::sqlx::Transaction<'_, $db>, batch: &$crate::Batch) 
             .await
             .map_err(q("updating entity parents"))?;
     }
-    for (location_id, refreshed_at, status) in &batch.location_status {
+    for $crate::LocationStatus { location_id, refreshed_at, status } in &batch.location_status {
         ::sqlx::query(::sqlx::AssertSqlSafe(sql("UPDATE locations SET refreshed_at = ?, status = ? WHERE id = ?")))
             .bind(refreshed_at)
             .bind(status)

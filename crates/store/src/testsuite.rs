@@ -3,7 +3,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use crate::{Batch, EntityOrigin, EntityRow, FileRow, LocationKind, LocationUpdate, Store};
+use crate::{
+    Batch, EntityOrigin, EntityRow, FileRow, LocationKind, LocationStatus, LocationUpdate, Store,
+};
 
 fn entity(location_id: &str, name: &str, body: &str) -> EntityRow {
     EntityRow {
@@ -78,7 +80,11 @@ async fn batches_upsert_and_delete(store: &dyn Store) {
             entity(&loc.id, "one", "{\"n\":1}"),
             entity(&loc.id, "two", "{\"n\":\"ünïcødé ✓\"}"),
         ],
-        location_status: vec![(loc.id.clone(), 99, "{\"added\":2}".into())],
+        location_status: vec![LocationStatus {
+            location_id: loc.id.clone(),
+            refreshed_at: 99,
+            status: "{\"added\":2}".into(),
+        }],
         ..Batch::default()
     };
     store.apply(&batch).await.unwrap();
@@ -155,7 +161,11 @@ async fn failed_batches_change_nothing(store: &dyn Store) {
             bad,
         ],
         delete_entities: vec!["component:default/one".into()],
-        location_status: vec![(loc.id.clone(), 5, "{}".into())],
+        location_status: vec![LocationStatus {
+            location_id: loc.id.clone(),
+            refreshed_at: 5,
+            status: "{}".into(),
+        }],
         ..Batch::default()
     };
     assert!(
@@ -212,6 +222,7 @@ async fn files_round_trip(store: &dyn Store) {
         hash: "abc".into(),
         deps: "[[\"/catalog/f/api.yaml\",\"def\"]]".into(),
         problems: "[]".into(),
+        reread: false,
     };
     store
         .apply(&Batch {
@@ -223,6 +234,7 @@ async fn files_round_trip(store: &dyn Store) {
     assert_eq!(store.files(&loc.id).await.unwrap(), vec![file.clone()]);
     let changed = FileRow {
         hash: "xyz".into(),
+        reread: true,
         ..file.clone()
     };
     store
@@ -278,6 +290,7 @@ async fn deleting_a_location_removes_what_it_produced(store: &dyn Store) {
                 hash: "h".into(),
                 deps: "[]".into(),
                 problems: "[]".into(),
+                reread: false,
             }],
             ..Batch::default()
         })
@@ -480,7 +493,11 @@ async fn the_version_moves_with_what_readers_see(store: &dyn Store) {
     // A batch that only records status does not change what readers see.
     store
         .apply(&Batch {
-            location_status: vec![(loc.id.clone(), 3, "{}".into())],
+            location_status: vec![LocationStatus {
+                location_id: loc.id.clone(),
+                refreshed_at: 3,
+                status: "{}".into(),
+            }],
             ..Batch::default()
         })
         .await

@@ -243,7 +243,10 @@ fn render_with(
         .with_context(|| format!("cannot read {}", score.display()))?;
     let name = score.display().to_string();
     let workload = pave_workload::Workload::parse(&name, &text).map_err(|e| anyhow!("{e}"))?;
-    let base = score.parent().unwrap_or(Path::new("")).to_path_buf();
+    let base = match score.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
     let rendered = pave_workload::render(&workload, provisioners, &Files { base }, options)
         .map_err(|e| anyhow!("{e}"))?;
     Ok(RenderedFile {
@@ -263,16 +266,19 @@ const MAX_SOURCE: u64 = 1024 * 1024;
 
 impl FileSource for Files {
     fn read(&self, path: &str) -> Result<Vec<u8>, String> {
-        let p = self.base.join(path);
-        let meta =
-            std::fs::metadata(&p).map_err(|e| format!("cannot read {}: {e}", p.display()))?;
-        if meta.len() > MAX_SOURCE {
-            return Err(format!(
-                "{} is larger than 1 MiB (a ConfigMap's limit)",
-                p.display()
-            ));
-        }
-        std::fs::read(&p).map_err(|e| format!("cannot read {}: {e}", p.display()))
+        // Inside the Score file's folder, links followed: a workload in a repository may not
+        // copy the rest of the machine (a CI runner's credentials) into its ConfigMaps.
+        let p = pave_fs::resolve_lexically(&self.base, path);
+        pave_fs::read_inside(&p, &self.base, MAX_SOURCE).map_err(|e| match e {
+            pave_fs::ReadError::TooLarge { .. } => {
+                format!("{} is larger than 1 MiB (a ConfigMap's limit)", p.display())
+            }
+            pave_fs::ReadError::OutsideRoot { .. } => format!(
+                "{path}: outside the Score file's folder {}",
+                self.base.display()
+            ),
+            e => format!("cannot read {}: {e}", p.display()),
+        })
     }
 }
 
@@ -354,6 +360,30 @@ pub(crate) fn write_layout(layout: &Layout, out: &Path, force: bool) -> anyhow::
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn score_file_sources_stay_in_the_score_files_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        let base = dir.path().join("svc");
+        std::fs::create_dir_all(base.join("config")).unwrap();
+        std::fs::write(base.join("config/app.toml"), "a = 1").unwrap();
+        std::fs::write(dir.path().join("secret"), "token").unwrap();
+        std::os::unix::fs::symlink(dir.path().join("secret"), base.join("config/link")).unwrap();
+        std::fs::write(base.join("big"), vec![b'x'; MAX_SOURCE as usize + 1]).unwrap();
+        let files = Files { base: base.clone() };
+        assert_eq!(files.read("config/app.toml").unwrap(), b"a = 1");
+        assert_eq!(files.read("./config/../config/app.toml").unwrap(), b"a = 1");
+        for outside in ["../secret", "config/link", "/etc/passwd"] {
+            let e = files.read(outside).unwrap_err();
+            assert!(
+                e.contains("outside the Score file's folder"),
+                "{outside}: {e}"
+            );
+        }
+        assert!(files.read("big").unwrap_err().contains("larger than 1 MiB"));
+        assert!(files.read("none").unwrap_err().contains("does not exist"));
+    }
 
     fn layout(text: &str) -> Layout {
         let mut files = std::collections::BTreeMap::new();

@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 use sha2::Digest;
 
 use crate::diagnostics::Diagnostic;
-use crate::files::{ReadError, hash_bytes, read_text, resolve_lexically};
+use crate::files::{hash_bytes, read_text, resolve_lexically};
 use crate::{IngestConfig, Progress};
 
 /// An entity the walk produced (or kept from last time).
@@ -337,9 +337,7 @@ impl PlaceholderReader for FileReader<'_> {
             ));
         }
         let file = read_text(&path, self.limit).map_err(|e| match e {
-            ReadError::Io(io) if io.kind() == std::io::ErrorKind::NotFound => {
-                format!("{} does not exist", path.display())
-            }
+            e if e.is_not_found() => format!("{} does not exist", path.display()),
             other => format!("{}: {other}", path.display()),
         })?;
         self.deps

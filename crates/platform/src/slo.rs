@@ -146,7 +146,7 @@ pub fn resolve(source: &SourceFile, target: &str) -> Result<PathBuf, String> {
             "{ANNOTATION}: {target}: absolute paths are not allowed (name a file relative to the catalog file)"
         ));
     }
-    let path = pave_ingest::resolve_lexically(source.dir(), target);
+    let path = pave_fs::resolve_lexically(source.dir(), target);
     if !path.starts_with(&source.boundary) {
         return Err(format!(
             "{ANNOTATION}: {target}: {} is outside the source root {}",
@@ -159,31 +159,21 @@ pub fn resolve(source: &SourceFile, target: &str) -> Result<PathBuf, String> {
 
 /// Reads `path` (bounded, UTF-8), refusing symbolic links that lead out of `boundary`.
 fn read_spec(path: &Path, boundary: &Path) -> Result<String, String> {
-    let real = std::fs::canonicalize(path).map_err(|e| match e.kind() {
-        std::io::ErrorKind::NotFound => format!("{}: the SLO spec does not exist", path.display()),
-        _ => format!("{}: {e}", path.display()),
-    })?;
-    let real_boundary = std::fs::canonicalize(boundary).unwrap_or_else(|_| boundary.to_owned());
-    if !real.starts_with(&real_boundary) {
-        return Err(format!(
-            "{}: leads outside the source root {}",
-            path.display(),
-            boundary.display()
-        ));
-    }
-    let meta = std::fs::metadata(&real).map_err(|e| format!("{}: {e}", path.display()))?;
-    if !meta.is_file() {
-        return Err(format!("{}: not a file", path.display()));
-    }
-    if meta.len() > MAX_SPEC_BYTES {
-        return Err(format!(
-            "{}: larger than {} MiB",
-            path.display(),
-            MAX_SPEC_BYTES >> 20
-        ));
-    }
-    let bytes = std::fs::read(&real).map_err(|e| format!("{}: {e}", path.display()))?;
-    String::from_utf8(bytes).map_err(|_| format!("{}: not UTF-8 text", path.display()))
+    use pave_fs::ReadError;
+    pave_fs::read_inside(path, boundary, MAX_SPEC_BYTES)
+        .and_then(pave_fs::into_text)
+        .map_err(|e| match e {
+            ReadError::NotFound => format!("{}: the SLO spec does not exist", path.display()),
+            ReadError::OutsideRoot { .. } => format!(
+                "{}: leads outside the source root {}",
+                path.display(),
+                boundary.display()
+            ),
+            e => match e.position() {
+                Some(at) => format!("{}:{}:{}: {e}", path.display(), at.line, at.column),
+                None => format!("{}: {e}", path.display()),
+            },
+        })
 }
 
 fn entity_slos(source: &SourceFile, value: &str, windows: &WindowsCatalog) -> EntitySlos {

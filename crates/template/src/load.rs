@@ -92,12 +92,12 @@ fn read_file(root: &Path, path: &Path, rel: &str) -> Result<TemplateFile> {
         });
     }
     let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
-    if meta.len() > MAX_FILE_BYTES {
-        return Err(Error::Source(format!(
-            "{rel}: larger than {MAX_FILE_BYTES} bytes"
-        )));
-    }
-    let contents = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let contents = pave_fs::read_bounded(path, MAX_FILE_BYTES).map_err(|e| match e {
+        pave_fs::ReadError::TooLarge { .. } => {
+            Error::Source(format!("{rel}: larger than {MAX_FILE_BYTES} bytes"))
+        }
+        e => Error::Source(format!("{rel}: {e}")),
+    })?;
     Ok(TemplateFile {
         contents,
         executable: is_executable(&meta),

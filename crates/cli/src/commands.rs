@@ -12,7 +12,7 @@ use anyhow::{Context, anyhow};
 use clap::CommandFactory;
 use pave_catalog::EntityRef;
 use pave_catalog::query::{EntitiesRequest, EntityFilter};
-use pave_ingest::{IngestConfig, IngestReport, Progress, Source};
+use pave_ingest::{IngestConfig, IngestReport, Progress, Source, StoredStatus};
 use pave_platform::{Platform, Principal};
 use pave_server::{AppState, ServeOptions};
 use pave_store::Store;
@@ -186,14 +186,8 @@ async fn catalog(
                 .await?
                 .into_iter()
                 .map(|l| {
-                    let status: Value = l
-                        .status
-                        .as_deref()
-                        .and_then(|s| serde_json::from_str(s).ok())
-                        .unwrap_or(Value::Null);
-                    let errors = status["diagnostics"]
-                        .as_array()
-                        .map_or(0, |d| d.iter().filter(|d| d["severity"] == "error").count());
+                    let status = l.status.as_deref().and_then(StoredStatus::parse);
+                    let errors = status.as_ref().map_or(0, StoredStatus::errors);
                     json!({
                         "id": l.id, "type": l.kind, "target": l.target,
                         "refreshedAt": l.refreshed_at.map(iso8601),

@@ -13,6 +13,7 @@ mod files;
 pub mod http;
 mod snapshot;
 mod source;
+mod stored;
 mod walk;
 
 use std::collections::{HashMap, HashSet};
@@ -30,6 +31,7 @@ pub use files::resolve_lexically;
 pub use pave_store::LocationKind;
 pub use snapshot::{build_catalog, load_catalog};
 pub use source::{Source, git_checkout_dir};
+pub use stored::StoredStatus;
 
 use walk::{Content, KeyPrefix, Previous, Produced, WalkInput, WalkOutput};
 
@@ -216,9 +218,6 @@ pub async fn register(
     Ok(locations)
 }
 
-/// Stored diagnostics per location are capped; the report itself is complete.
-const STORED_DIAGNOSTICS: usize = 500;
-
 /// Ingests `locations` and applies all changes in one transaction.
 pub async fn ingest(
     store: &dyn Store,
@@ -275,9 +274,7 @@ pub async fn ingest(
                 );
             }
         }
-        let mut stored = report.clone();
-        stored.diagnostics.truncate(STORED_DIAGNOSTICS);
-        let status = serde_json::to_string(&stored).unwrap_or_else(|_| "{}".into());
+        let status = StoredStatus::from(&report).to_text();
         batch.location_status.push(pave_store::LocationStatus {
             location_id: location.id.clone(),
             refreshed_at: now,

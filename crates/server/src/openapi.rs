@@ -47,6 +47,9 @@ use crate::api::{entities, locations};
         locations::LocationBody,
         locations::LocationQueryBody,
         locations::AnalyzeBody,
+        locations::LocationWithStatus,
+        locations::ReadingStatus,
+        locations::ReadingProblem,
     )),
     tags(
         (name = "catalog", description = "Entities, facets, validation and refresh"),

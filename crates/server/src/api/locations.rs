@@ -178,10 +178,95 @@ pub(crate) async fn query_locations(
     Ok(Json(json!({"items": page, "totalItems": total, "pageInfo": page_info})).into_response())
 }
 
+/// A location with pave's record of its last reading (`GET /locations/{id}`): the API's own
+/// type, so that what ingestion stores can change without changing the API.
+#[derive(Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct LocationWithStatus {
+    id: String,
+    #[serde(rename = "type")]
+    kind: String,
+    target: String,
+    /// The `location:` entity Backstage generates for it.
+    entity_ref: String,
+    /// When it was last read (Unix seconds); absent before the first reading.
+    refreshed_at: Option<i64>,
+    /// The last reading; null before the first one.
+    status: Option<ReadingStatus>,
+}
+
+/// What the last reading of a location did.
+#[derive(Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct ReadingStatus {
+    added: usize,
+    updated: usize,
+    unchanged: usize,
+    removed: usize,
+    rejected: usize,
+    conflicts: usize,
+    files_read: usize,
+    files_unchanged: usize,
+    /// The commit read, for git sources.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    commit: Option<String>,
+    /// Why the location could not be read (its entities were kept as they were).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    failed: Option<String>,
+    /// Problems found, each with its file and position (at most 500).
+    diagnostics: Vec<ReadingProblem>,
+}
+
+/// One problem of a reading: `file:line:column: severity: message`.
+#[derive(Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct ReadingProblem {
+    file: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    line: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    column: Option<u32>,
+    /// `error` or `warning`.
+    severity: &'static str,
+    message: String,
+    /// The entity concerned, when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    entity_ref: Option<String>,
+}
+
+impl From<pave_ingest::StoredStatus> for ReadingStatus {
+    fn from(s: pave_ingest::StoredStatus) -> Self {
+        ReadingStatus {
+            added: s.added,
+            updated: s.updated,
+            unchanged: s.unchanged,
+            removed: s.removed,
+            rejected: s.rejected,
+            conflicts: s.conflicts,
+            files_read: s.files_read,
+            files_unchanged: s.files_unchanged,
+            commit: s.commit,
+            failed: s.failed,
+            diagnostics: s
+                .diagnostics
+                .into_iter()
+                .map(|d| ReadingProblem {
+                    severity: if d.is_error() { "error" } else { "warning" },
+                    file: d.file,
+                    line: d.line,
+                    column: d.column,
+                    message: d.message,
+                    entity_ref: d.entity_ref,
+                })
+                .collect(),
+        }
+    }
+}
+
 /// One location, with its last ingestion status.
 #[utoipa::path(get, path = "/api/catalog/locations/{id}", tag = "locations",
     params(("id" = String, Path)),
-    responses((status = 200, description = "`{id, type, target, entityRef}` plus pave's `refreshedAt` and `status`"), (status = 404, description = "No such location")))]
+    responses((status = 200, body = LocationWithStatus, description = "`{id, type, target, entityRef}` as Backstage, plus pave's `refreshedAt` and `status`"), (status = 404, description = "No such location")))]
 pub(crate) async fn get_location(
     State(state): State<Arc<AppState>>,
     Path(id): Path<String>,
@@ -191,14 +276,20 @@ pub(crate) async fn get_location(
         .location(&PRINCIPAL, &id)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("Found no location with ID {id}")))?;
-    let mut value = location_json(&location);
-    value["refreshedAt"] = json!(location.refreshed_at);
-    value["status"] = location
+    let status = location
         .status
         .as_deref()
-        .and_then(|s| serde_json::from_str(s).ok())
-        .unwrap_or(Value::Null);
-    Ok(Json(value).into_response())
+        .and_then(pave_ingest::StoredStatus::parse)
+        .map(ReadingStatus::from);
+    Ok(Json(LocationWithStatus {
+        entity_ref: pave_ingest::generated_location_ref(location.kind, &location.target),
+        id: location.id,
+        kind: location.kind.to_string(),
+        target: location.target,
+        refreshed_at: location.refreshed_at,
+        status,
+    })
+    .into_response())
 }
 
 /// The location an entity came from.

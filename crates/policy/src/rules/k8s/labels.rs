@@ -4,7 +4,10 @@ use super::*;
 
 pub(super) fn check_required_labels(ctx: &Context<'_>, doc: &Document, emit: Emit<'_>) {
     let required = &ctx.settings.required_labels;
-    if required.is_empty() || crate::rules::pods::template_keys(kind_of(doc)).is_none() || owned(doc) {
+    if required.is_empty()
+        || crate::rules::pods::template_keys(kind_of(doc)).is_none()
+        || owned(doc)
+    {
         return;
     }
     let labels = doc

@@ -433,17 +433,38 @@ fn is_time_limit(e: &anyhow::Error) -> bool {
     }) || e.to_string().contains("exceeded time limit")
 }
 
-/// `data.conftest.file`: the document's file name and the absolute directory it is in.
+/// `data.conftest.file`: the document's file name and the absolute directory it is in,
+/// cleaned as Go's `filepath.Dir(filepath.Abs(file))` cleans it (no `.` or `..` parts).
 fn file_info(file: &str) -> Value {
     let path = std::path::Path::new(file);
     let dir = std::path::absolute(path)
         .ok()
+        .map(|p| clean(&p))
         .and_then(|p| p.parent().map(|d| d.to_string_lossy().into_owned()))
         .unwrap_or_default();
     let name = path
         .file_name()
         .map_or_else(|| file.to_owned(), |n| n.to_string_lossy().into_owned());
     serde_json::json!({"conftest": {"file": {"name": name, "dir": dir}}})
+}
+
+/// A path without `.` and `..` parts, resolved lexically as Go's `filepath.Clean` does
+/// (`..` at the root stays at the root).
+fn clean(path: &std::path::Path) -> std::path::PathBuf {
+    use std::path::Component;
+    let mut out = std::path::PathBuf::new();
+    for part in path.components() {
+        match part {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if !out.pop() && !out.has_root() {
+                    out.push(part);
+                }
+            }
+            other => out.push(other),
+        }
+    }
+    out
 }
 
 /// How many `(entry, element)` pairs of `exception[_][_]` equal `name`, as conftest's query
@@ -821,4 +842,27 @@ fn rule_infos(namespaces: &[Namespace], loaded: &[Loaded]) -> Vec<RuleInfo> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn conftest_file_dir_is_clean() {
+        for (file, dir) in [
+            ("/a/b/../c/./d.yaml", "/a/c"),
+            ("/a//b/x.yaml", "/a/b"),
+            ("/../x.yaml", "/"),
+        ] {
+            assert_eq!(file_info(file)["conftest"]["file"]["dir"], dir, "{file}");
+        }
+        let relative = file_info("k8s/../deploy/./app.yaml");
+        let dir = relative["conftest"]["file"]["dir"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        assert!(dir.ends_with("/deploy") && !dir.contains(".."), "{dir}");
+        assert_eq!(relative["conftest"]["file"]["name"], "app.yaml");
+    }
 }

@@ -3,6 +3,7 @@
 # Deployments, the admission webhook under a paced load, Rego cost per document.
 #   bench/check.sh                          # N = 500 and 10000, 500 requests/s for 10 s
 #   bench/check.sh --sizes 1000 --rate 1000
+#   bench/check.sh --single-file-mb 50      # one 50 MB file of ~111,000 objects (0 skips it)
 # Checkov is installed once into a venv (PAVE_BENCH_VENV, default ~/.cache/pave-bench/checkov);
 # SKIP_CHECKOV=1 runs pave alone.
 set -euo pipefail

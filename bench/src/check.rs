@@ -21,6 +21,9 @@ struct Options {
     seconds: u64,
     runs: usize,
     checkov_max: usize,
+    /// Size of the single-file case in MB (0 skips it).
+    single_file_mb: usize,
+    checkov_single_file: bool,
 }
 
 fn parse_args() -> Options {
@@ -31,6 +34,8 @@ fn parse_args() -> Options {
         seconds: 10,
         runs: 3,
         checkov_max: 1000,
+        single_file_mb: 50,
+        checkov_single_file: false,
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -47,6 +52,8 @@ fn parse_args() -> Options {
             "--seconds" => options.seconds = value().parse().unwrap(),
             "--runs" => options.runs = value().parse().unwrap(),
             "--checkov-max" => options.checkov_max = value().parse().unwrap(),
+            "--single-file-mb" => options.single_file_mb = value().parse().unwrap(),
+            "--checkov-single-file" => options.checkov_single_file = true,
             other => panic!("unknown argument {other}"),
         }
     }
@@ -134,6 +141,73 @@ fn generate(dir: &Path, n: usize) {
             deployment(i, i.is_multiple_of(2)),
         )
         .unwrap();
+    }
+}
+
+/// One multi-document file of about `megabytes` MB: the Deployments above, each followed by
+/// a small Service selecting it (about 111,000 objects in 50 MB). Returns the object count.
+fn generate_single_file(path: &Path, megabytes: usize) -> usize {
+    let mut text = String::with_capacity(megabytes << 20);
+    let mut objects = 0;
+    let mut i = 0;
+    while text.len() < megabytes << 20 {
+        text.push_str("---\n");
+        text.push_str(&deployment(i, i.is_multiple_of(2)));
+        text.push_str(&format!(
+            "---\napiVersion: v1\nkind: Service\nmetadata: {{name: svc-{i}, namespace: team-{ns}}}\nspec:\n  selector: {{app: svc-{i}}}\n  ports: [{{port: 80, targetPort: 8080}}]\n",
+            ns = i % 20
+        ));
+        objects += 2;
+        i += 1;
+    }
+    std::fs::write(path, text).unwrap();
+    objects
+}
+
+/// `pave check` on one large file (`--single-file-mb`, default 50): wall time and peak RSS.
+/// Checkov runs on it only with `--checkov-single-file` (it had not finished after an hour).
+fn single_file(options: &Options, work: &Path) {
+    if options.single_file_mb == 0 {
+        return;
+    }
+    let pave = pave_binary();
+    let path = work.join("single.yaml");
+    let objects = generate_single_file(&path, options.single_file_mb);
+    let path_s = path.to_str().unwrap();
+    let (wall, rss, rc) = repeat(
+        options.runs.min(2),
+        &[pave.to_str().unwrap(), "check", "-f", "json", path_s],
+        &[],
+    );
+    assert_eq!(rc, 1, "pave check should find the violations");
+    println!(
+        "\n## One {} MB file ({objects} objects)\n",
+        options.single_file_mb
+    );
+    println!("| tool | wall | peak RSS |");
+    println!("|---|---|---|");
+    println!("| pave check -f json | {wall:.2} s | **{rss:.0} MB** |");
+    if let Some(checkov) = options
+        .checkov
+        .as_ref()
+        .filter(|_| options.checkov_single_file)
+    {
+        let (cw, cr, _) = measure(
+            &[
+                checkov.to_str().unwrap(),
+                "-f",
+                path_s,
+                "--framework",
+                "kubernetes",
+                "--skip-download",
+                "--compact",
+                "--quiet",
+                "-o",
+                "json",
+            ],
+            &[("BC_SKIP_MAPPING", "TRUE")],
+        );
+        println!("| Checkov | {cw:.1} s | {cr:.0} MB |");
     }
 }
 
@@ -563,6 +637,7 @@ fn main() {
         std::thread::available_parallelism().map_or(1, usize::from)
     );
     check_vs_checkov(&options, &work);
+    single_file(&options, &work);
     rego_cost(&options, &work);
     webhook(&options, &work);
     let _ = std::fs::remove_dir_all(&work);

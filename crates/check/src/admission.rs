@@ -17,6 +17,31 @@ pub const MAX_WARNING_CHARS: usize = 120;
 /// More warnings than this are summarised (large numbers may be dropped by the API server).
 const MAX_WARNINGS: usize = 20;
 
+/// What the webhook answers when the policy cannot be evaluated for an object (a Rego policy
+/// that failed or ran out of time), named as Kubernetes names a webhook's `failurePolicy`.
+/// Either way the webhook stays up and answers the next review.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum FailurePolicy {
+    /// Deny, saying which policy could not be evaluated and why (fail closed).
+    #[default]
+    Fail,
+    /// Allow, with the reason as a warning (fail open). Findings of the rules that did run
+    /// still deny.
+    Ignore,
+}
+
+impl std::str::FromStr for FailurePolicy {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.to_ascii_lowercase().as_str() {
+            "fail" => Ok(FailurePolicy::Fail),
+            "ignore" => Ok(FailurePolicy::Ignore),
+            _ => Err(format!("unknown failure policy `{s}` (use fail or ignore)")),
+        }
+    }
+}
+
 /// A request that cannot be answered with an `AdmissionResponse` (no uid to answer to).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("invalid AdmissionReview: {0}")]
@@ -32,8 +57,14 @@ pub struct Answer {
     pub object: String,
 }
 
-/// Answers an `AdmissionReview` request body.
-pub fn review(policy: &Policy, body: &[u8], now: i64) -> Result<Answer, BadReview> {
+/// Answers an `AdmissionReview` request body; `failure` decides when the policy cannot be
+/// evaluated for the object.
+pub fn review(
+    policy: &Policy,
+    failure: FailurePolicy,
+    body: &[u8],
+    now: i64,
+) -> Result<Answer, BadReview> {
     let request: Value = serde_json::from_slice(body)
         .map_err(|e| BadReview(format!("the body is not JSON: {e}")))?;
     let api_version = request
@@ -100,7 +131,7 @@ pub fn review(policy: &Policy, body: &[u8], now: i64) -> Result<Answer, BadRevie
     };
     let described = doc.object().map(|o| o.to_string()).unwrap_or_default();
     let report = policy.check_object(doc, now);
-    let (allowed, response) = response_for(uid, &described, &report);
+    let (allowed, response) = response_for(uid, &described, &report, failure);
     Ok(Answer {
         review: respond(response),
         allowed,
@@ -149,7 +180,7 @@ fn prepare_object(req: &Map<String, Value>) -> Result<Value, String> {
     Ok(Value::Object(object))
 }
 
-fn response_for(uid: &str, object: &str, report: &Report) -> (bool, Value) {
+fn response_for(uid: &str, object: &str, report: &Report, failure: FailurePolicy) -> (bool, Value) {
     let denials: Vec<String> = report
         .findings
         .iter()
@@ -173,20 +204,32 @@ fn response_for(uid: &str, object: &str, report: &Report) -> (bool, Value) {
         warnings.truncate(MAX_WARNINGS - 1);
         warnings.push(format!("and {more} more warnings (run pave check for all)"));
     }
-    let warnings: Vec<String> = warnings
+    let mut warnings: Vec<String> = warnings
         .iter()
         .map(|w| truncate(w, MAX_WARNING_CHARS))
         .collect();
     let errors: Vec<String> = report.errors.iter().map(|e| e.message.clone()).collect();
     let mut response = Map::new();
     response.insert("uid".into(), Value::String(uid.to_owned()));
-    let allowed = denials.is_empty() && errors.is_empty();
+    let fail_closed = !errors.is_empty() && failure == FailurePolicy::Fail;
+    let allowed = denials.is_empty() && !fail_closed;
     response.insert("allowed".into(), Value::Bool(allowed));
-    if !errors.is_empty() {
-        // A policy that cannot be evaluated fails closed, saying why.
+    if !errors.is_empty() && failure == FailurePolicy::Ignore {
+        warnings.insert(
+            0,
+            truncate(
+                &format!(
+                    "pave could not evaluate the policy (failure policy Ignore): {}",
+                    errors.join("; ")
+                ),
+                MAX_WARNING_CHARS,
+            ),
+        );
+    }
+    if fail_closed {
         response.insert(
             "status".into(),
-            json!({"code": 500, "reason": "InternalError", "message": format!("pave could not evaluate the policy for {object}: {}", errors.join("; "))}),
+            json!({"code": 500, "reason": "InternalError", "message": format!("pave could not evaluate the policy for {object} (failure policy Fail): {}", errors.join("; "))}),
         );
     } else if !allowed {
         let mut message = format!("pave denied {object}: ");
@@ -346,7 +389,7 @@ mod tests {
     fn a_privileged_pod_is_denied_with_the_rule_named() {
         let pod = json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "web"},
             "spec": {"containers": [{"name": "web", "image": "nginx:1.27", "securityContext": {"privileged": true}}]}});
-        let answer = review(&policy(), &request(pod), 0).unwrap();
+        let answer = review(&policy(), FailurePolicy::Fail, &request(pod), 0).unwrap();
         assert!(!answer.allowed);
         let response = &answer.review["response"];
         assert_eq!(response["uid"], "705ab4f5-6393-11e8-b7cc-42010a800002");
@@ -363,6 +406,58 @@ mod tests {
         );
         assert_eq!(answer.review["apiVersion"], "admission.k8s.io/v1");
         assert_eq!(answer.review["kind"], "AdmissionReview");
+    }
+
+    /// Custom rules that always fail to evaluate.
+    struct Broken;
+
+    impl pave_policy::CustomPolicies for Broken {
+        fn rules(&self) -> Vec<pave_policy::RuleInfo> {
+            Vec::new()
+        }
+
+        fn evaluate(&self, _: &Document) -> Result<Vec<pave_policy::CustomFinding>, String> {
+            Err("evaluation of data.main.deny failed".into())
+        }
+    }
+
+    #[test]
+    fn the_failure_policy_decides_when_the_policy_cannot_be_evaluated() {
+        let broken = policy().with_custom(Box::new(Broken));
+        let only_broken =
+            Policy::with_rules(Vec::new(), PolicyConfig::default(), Exceptions::default())
+                .with_custom(Box::new(Broken));
+        let pod = json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "web"},
+            "spec": {"containers": [{"name": "web", "image": "nginx:1.27"}]}});
+        let fail = review(&broken, FailurePolicy::Fail, &request(pod.clone()), 0).unwrap();
+        assert!(!fail.allowed);
+        let status = &fail.review["response"]["status"];
+        assert_eq!(status["code"], 500);
+        let message = status["message"].as_str().unwrap();
+        assert!(
+            message.contains(
+                "pave could not evaluate the policy for Pod/shop/web (failure policy Fail): "
+            ),
+            "{message}"
+        );
+        assert!(message.contains("data.main.deny failed"), "{message}");
+
+        let ignore = review(&only_broken, FailurePolicy::Ignore, &request(pod), 0).unwrap();
+        assert!(ignore.allowed);
+        assert!(ignore.review["response"].get("status").is_none());
+        let warning = ignore.review["response"]["warnings"][0].as_str().unwrap();
+        assert!(
+            warning.starts_with("pave could not evaluate the policy (failure policy Ignore)"),
+            "{warning}"
+        );
+
+        // Built-in rules still deny under Ignore.
+        let privileged = json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "web"},
+            "spec": {"containers": [{"name": "web", "image": "nginx:1.27", "securityContext": {"privileged": true}}]}});
+        let denied = review(&broken, FailurePolicy::Ignore, &request(privileged), 0).unwrap();
+        assert!(!denied.allowed);
+        assert_eq!("ignore".parse::<FailurePolicy>(), Ok(FailurePolicy::Ignore));
+        assert!("sometimes".parse::<FailurePolicy>().is_err());
     }
 
     #[test]
@@ -382,9 +477,13 @@ mod tests {
             "request": {"uid": "u1", "operation": "DELETE", "object": null}}),
         )
         .unwrap();
-        assert!(review(&policy(), &delete, 0).unwrap().allowed);
+        assert!(
+            review(&policy(), FailurePolicy::Fail, &delete, 0)
+                .unwrap()
+                .allowed
+        );
 
-        let missing = review(&policy(), &request(Value::Null), 0).unwrap();
+        let missing = review(&policy(), FailurePolicy::Fail, &request(Value::Null), 0).unwrap();
         assert!(!missing.allowed);
         assert_eq!(missing.review["response"]["status"]["code"], 400);
         assert!(
@@ -394,7 +493,7 @@ mod tests {
                 .contains("request.object` is missing")
         );
 
-        let not_object = review(&policy(), &request(json!(["a"])), 0).unwrap();
+        let not_object = review(&policy(), FailurePolicy::Fail, &request(json!(["a"])), 0).unwrap();
         assert!(
             not_object.review["response"]["status"]["message"]
                 .as_str()
@@ -409,7 +508,7 @@ mod tests {
             (br#"{"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview"}"#, "`request` is missing"),
             (br#"{"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "request": {"object": {}}}"#, "uid"),
         ] {
-            let err = review(&policy(), body, 0).unwrap_err();
+            let err = review(&policy(), FailurePolicy::Fail, body, 0).unwrap_err();
             assert!(err.to_string().contains(want), "{err} should mention {want}");
         }
     }

@@ -142,6 +142,16 @@ pub(crate) struct ServeArgs {
     /// The guardrails the admission webhook applies
     #[command(flatten)]
     pub(crate) policy: PolicyArgs,
+
+    /// When a policy cannot be evaluated for an object (a Rego error or time-out), the webhook
+    /// denies it with the reason (`fail`) or allows it with a warning (`ignore`)
+    #[arg(
+        long,
+        value_name = "POLICY",
+        default_value = "fail",
+        env = "PAVE_ADMISSION_FAILURE_POLICY"
+    )]
+    pub(crate) admission_failure_policy: pave_check::admission::FailurePolicy,
 }
 
 /// Which guardrails apply: shared by `pave check` and the admission webhook.

@@ -65,6 +65,7 @@ pub(crate) fn check(args: CheckArgs, output: OutputFormat) -> anyhow::Result<Out
     };
     let inputs = read_inputs(&args.paths, &mut std::io::stdin().lock(), &options);
     let report = policy.check(&inputs.documents, inputs.errors, pave_check::now_unix());
+    warn_if_nothing_checked(&args.paths, &report);
     let working_dir = std::env::current_dir().ok();
     let mut render_options = RenderOptions::default();
     render_options.color = args.output_file.is_none()
@@ -102,6 +103,20 @@ pub(crate) fn check(args: CheckArgs, output: OutputFormat) -> anyhow::Result<Out
         1 => Outcome::Failures,
         _ => Outcome::InputErrors,
     })
+}
+
+/// An empty file or an empty stdin (`helm template` that rendered nothing) passes, as there
+/// is nothing to fail on, but never silently.
+fn warn_if_nothing_checked(paths: &[String], report: &pave_policy::Report) {
+    if !report.checked.is_empty() || !report.errors.is_empty() {
+        return;
+    }
+    let what = if paths.iter().any(|p| p == "-") {
+        "standard input held no document"
+    } else {
+        "no Kubernetes object, Terraform plan, Dockerfile, workflow or catalog entity found (empty files?)"
+    };
+    eprintln!("pave: warning: nothing was checked: {what}");
 }
 
 /// The enclosing git work tree (SARIF URIs are relative to it).

@@ -377,6 +377,7 @@ async fn serve(
     let policy = crate::check::assemble(&args.policy)?;
     let state = AppState::with_platform(platform);
     state.set_policy(policy);
+    state.set_admission_failure_policy(args.admission_failure_policy);
     set_prometheus(&state, &args.server)?;
     // Serve what is stored at once; read the sources in the background: all of them when
     // this replica leads the schedule, else only those never read yet (the leader reads the

@@ -333,3 +333,95 @@ fn unusable_tls_files_stop_the_server_with_a_clear_error() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2), "--tls-cert needs --tls-key");
 }
+
+/// Waits up to 30 s for `child` to exit; kills it (and fails) if it does not.
+fn exits(mut child: std::process::Child) -> std::process::Output {
+    let start = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if start.elapsed() > std::time::Duration::from_secs(30) {
+            child.kill().unwrap();
+            panic!("pave serve kept running");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn rego_that_fails_never_takes_the_webhook_down() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("pave.db").display());
+
+    // A recursive function used to overflow the stack on the first review (exit 134): it is
+    // refused at start, with the cycle named as OPA names it.
+    let recursive = dir.path().join("recursive");
+    std::fs::create_dir(&recursive).unwrap();
+    std::fs::write(
+        recursive.join("policy.rego"),
+        "package main\n\nnested(x) := nested(x)\n\ndeny contains \"deep\" if nested(input)\n",
+    )
+    .unwrap();
+    let child = pave()
+        .args(["serve", "--addr", "127.0.0.1:0", "--policy"])
+        .arg(&recursive)
+        .env("PAVE_DATABASE_URL", &db)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let out = exits(child);
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(
+        err.contains("policy.rego:3:1: rego_recursion_error: rule data.main.nested is recursive: data.main.nested -> data.main.nested"),
+        "{err}"
+    );
+
+    // A policy that fails for some objects (two values for one complete rule): the review
+    // of such an object is answered by the failure policy, and the next one normally.
+    let failing = dir.path().join("failing");
+    std::fs::create_dir(&failing).unwrap();
+    std::fs::write(
+        failing.join("policy.rego"),
+        "package main\n\ntier := \"a\" if input.metadata.annotations.a\ntier := \"b\" if input.metadata.annotations.b\n\ndeny contains \"tier x is retired\" if tier == \"x\"\n",
+    )
+    .unwrap();
+    let both = deployment("web", false, json!({"a": "1", "b": "1"}));
+    let normal = deployment("web", false, json!({}));
+    let privileged = deployment("web", true, json!({}));
+    for (failure, allowed) in [("fail", false), ("ignore", true)] {
+        let server = Server::start(
+            &[
+                "--policy",
+                failing.to_str().unwrap(),
+                "--admission-failure-policy",
+                failure,
+            ],
+            &db,
+        );
+        let post = |body: &str| http(server.addr, "POST", "/api/admission/validate", Some(body));
+        let r = post(&review("u-1", &both));
+        assert_eq!(r.status, 200, "{}", r.body);
+        let response = &r.json()["response"];
+        assert_eq!(response["allowed"], allowed, "{failure}: {response}");
+        if allowed {
+            let warnings = response["warnings"].to_string();
+            assert!(
+                warnings.contains("pave could not evaluate the policy (failure policy Ignore)"),
+                "{warnings}"
+            );
+        } else {
+            let message = response["status"]["message"].as_str().unwrap();
+            assert!(
+                message.contains("pave could not evaluate the policy for Deployment/shop/web (failure policy Fail)")
+                    && message.contains("data.main"),
+                "{message}"
+            );
+        }
+        let r = post(&review("u-2", &normal));
+        assert_eq!(r.json()["response"]["uid"], "u-2");
+        assert_eq!(r.json()["response"]["allowed"], true, "{}", r.body);
+        let r = post(&review("u-3", &privileged));
+        assert_eq!(r.json()["response"]["allowed"], false, "{}", r.body);
+    }
+}

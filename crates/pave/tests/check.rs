@@ -378,3 +378,176 @@ fn rego_policies_run_like_conftest() {
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("broken.rego:"), "{}", stderr(&out));
 }
+
+/// `(rule, line)` of every finding on `file`.
+fn found_at(report: &Value) -> Vec<(String, u64)> {
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["rule"].as_str().unwrap().to_owned(),
+                f["line"].as_u64().unwrap_or(0),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn manifests_are_read_as_kubernetes_reads_them() {
+    // YAML 1.1 as sigs.k8s.io/yaml reads it: `on`/`yes` are true, `<<` merges.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("pods.yaml"),
+        "\
+x-privileged: &privileged
+  privileged: true
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: on-flag, namespace: shop}
+spec:
+  containers:
+  - name: app
+    image: nginx:1.27
+    securityContext:
+      privileged: on
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: host-net, namespace: shop}
+spec:
+  hostNetwork: yes
+  containers:
+  - {name: app, image: nginx:1.27}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: merged, namespace: shop}
+spec:
+  containers:
+  - name: app
+    image: nginx:1.27
+    securityContext: &base
+      allowPrivilegeEscalation: false
+  - name: sidecar
+    image: nginx:1.27
+    securityContext:
+      <<: [{privileged: true}, *base]
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: non-root, namespace: shop}
+spec:
+  securityContext:
+    runAsNonRoot: yes
+    seccompProfile: {type: RuntimeDefault}
+  containers:
+  - name: app
+    image: nginx:1.27
+    securityContext:
+      allowPrivilegeEscalation: no
+      capabilities: {drop: [ALL]}
+",
+    )
+    .unwrap();
+    let out = check_in(
+        dir.path(),
+        &["--profile", "restricted", "-f", "json", "pods.yaml"],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let report = json(&out);
+    let by_object = |name: &str| -> Vec<(String, u64)> {
+        let one = Value::Array(
+            report["findings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|f| f["object"]["name"] == name)
+                .cloned()
+                .collect(),
+        );
+        found_at(&serde_json::json!({"findings": one}))
+    };
+    assert!(
+        by_object("on-flag").contains(&("pss-privileged".into(), 12)),
+        "{report}"
+    );
+    assert!(
+        by_object("host-net").contains(&("pss-host-namespaces".into(), 18)),
+        "{report}"
+    );
+    // Through the merge key: reported at the merge.
+    assert!(
+        by_object("merged").contains(&("pss-privileged".into(), 34)),
+        "{report}"
+    );
+    // `runAsNonRoot: yes` is true: credited, nothing else is wrong with that pod.
+    assert_eq!(
+        by_object("non-root"),
+        Vec::<(String, u64)>::new(),
+        "{report}"
+    );
+}
+
+#[test]
+fn catalog_files_keep_the_yaml_1_2_reading() {
+    // `yes` stays a string for Backstage: a catalog entity's tag `on` is not `true`.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("catalog-info.yaml"),
+        "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: web\n  tags: [on]\nspec:\n  type: service\n  lifecycle: production\n  owner: team-a\n",
+    )
+    .unwrap();
+    let policy = dir.path().join("policy");
+    std::fs::create_dir(&policy).unwrap();
+    std::fs::write(
+        policy.join("p.rego"),
+        "package main\n\ndeny contains sprintf(\"tag %v\", [t]) if { some t in input.metadata.tags; t != \"on\" }\n",
+    )
+    .unwrap();
+    let out = check_in(
+        dir.path(),
+        &["--policy", "policy", "-f", "json", "catalog-info.yaml"],
+    );
+    let report = json(&out);
+    assert!(
+        !rules(&report).contains(&"main.deny".to_owned()),
+        "{report}"
+    );
+}
+
+#[test]
+fn nul_bytes_and_empty_inputs_are_not_silent() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("nul.yaml"),
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: a\0b\n",
+    )
+    .unwrap();
+    let out = check_in(dir.path(), &["nul.yaml"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stdout(&out).contains("nul.yaml:4:10") && stdout(&out).contains("control character U+0000"),
+        "{}",
+        stdout(&out)
+    );
+
+    // Empty standard input, or an empty file: exit 0, but a warning says nothing was checked.
+    let out = check_stdin(dir.path(), &["-"], "");
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        stderr(&out).contains("nothing was checked"),
+        "{}",
+        stderr(&out)
+    );
+    std::fs::write(dir.path().join("empty.yaml"), "").unwrap();
+    let out = check_in(dir.path(), &["empty.yaml"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        stderr(&out).contains("nothing was checked"),
+        "{}",
+        stderr(&out)
+    );
+}

@@ -37,6 +37,25 @@ pub enum RegoError {
         line: u32,
         rule: String,
     },
+    /// A rule or function that depends on itself, as OPA's compiler reports it.
+    #[error("{location}: rego_recursion_error: rule {rule} is recursive: {cycle}")]
+    Recursion {
+        /// `file:line:col` of the rule's first definition.
+        location: String,
+        rule: String,
+        /// `data.main.f -> data.main.g -> data.main.f`.
+        cycle: String,
+    },
+    /// Rules that depend on each other deeper than pave evaluates safely.
+    #[error(
+        "{location}: rule {rule} starts a chain of {depth} rules that depend on each other; pave evaluates at most {limit}"
+    )]
+    TooDeep {
+        location: String,
+        rule: String,
+        depth: usize,
+        limit: usize,
+    },
     /// The policies parse but do not compile (unsafe variables, conflicting imports, …).
     #[error("{0}")]
     Compile(String),

@@ -40,10 +40,14 @@ mod error;
 mod glob;
 mod load;
 mod policies;
+mod recursion;
 mod scan;
+mod worker;
 
 pub use error::RegoError;
 pub use policies::{
     AppliedException, FAILURE_SEVERITY, Outcome, RANGE_LIMIT, RegoFinding, RegoOptions,
     RegoPolicies, RegoVersion, WARNING_SEVERITY,
 };
+pub use recursion::MAX_RULE_DEPTH;
+pub use worker::EVAL_STACK;

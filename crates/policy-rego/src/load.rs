@@ -150,11 +150,16 @@ fn walk_data(
             message: format!("invalid JSON: {e}"),
         })?,
         Some("yaml" | "yml") => {
-            let docs = pave_yaml::parse_documents(&read_text(path)?, &pave_yaml::Limits::default())
-                .map_err(|e| RegoError::Data {
-                    path: path.to_owned(),
-                    message: format!("{} at {}", e, e.position()),
-                })?;
+            // OPA's loader reads YAML with sigs.k8s.io/yaml: YAML 1.1, as Kubernetes does.
+            let docs = pave_yaml::parse_documents_as(
+                &read_text(path)?,
+                &pave_yaml::Limits::default(),
+                pave_yaml::Schema::Kubernetes,
+            )
+            .map_err(|e| RegoError::Data {
+                path: path.to_owned(),
+                message: format!("{} at {}", e, e.position()),
+            })?;
             docs.into_iter().next().map_or(Value::Null, |d| d.value)
         }
         _ => return Ok(()),

@@ -6,6 +6,7 @@ use std::num::{NonZeroU32, NonZeroUsize};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::PathBuf;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
@@ -17,6 +18,7 @@ use serde_json::{Map, Value};
 
 use crate::error::{RegoError, diagnostic};
 use crate::scan::{self, Annotation, Scan};
+use crate::worker::Failure;
 
 /// Severity of `deny`/`violation` findings: at or above the default failing threshold
 /// (medium), as conftest fails on them.
@@ -165,20 +167,25 @@ struct Namespace {
 /// Evaluation is pure and `&self`: each call works on a clone of the prepared engine, so
 /// documents may be checked from several threads.
 pub struct RegoPolicies {
+    prepared: Arc<Prepared>,
+    rules: Vec<RuleInfo>,
+    excepted: AtomicUsize,
+}
+
+/// What evaluation needs, shared with the evaluation threads.
+struct Prepared {
     engine: Engine,
     namespaces: Vec<Namespace>,
-    rules: Vec<RuleInfo>,
     options: RegoOptions,
     /// A policy mentions `conftest`, so `data.conftest.file` is set per document.
     file_info: bool,
-    excepted: AtomicUsize,
 }
 
 impl fmt::Debug for RegoPolicies {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RegoPolicies")
-            .field("namespaces", &self.namespaces)
-            .field("options", &self.options)
+            .field("namespaces", &self.prepared.namespaces)
+            .field("options", &self.prepared.options)
             .finish_non_exhaustive()
     }
 }
@@ -232,12 +239,16 @@ impl RegoPolicies {
     }
 
     pub fn options(&self) -> &RegoOptions {
-        &self.options
+        &self.prepared.options
     }
 
     /// The namespaces (packages) evaluated, in order.
     pub fn namespaces(&self) -> Vec<&str> {
-        self.namespaces.iter().map(|n| n.name.as_str()).collect()
+        self.prepared
+            .namespaces
+            .iter()
+            .map(|n| n.name.as_str())
+            .collect()
     }
 
     /// How many rule results `exception` rules have set aside in [`CustomPolicies::evaluate`]
@@ -252,14 +263,37 @@ impl RegoPolicies {
         self.check_labelled(input, file, file)
     }
 
+    /// Evaluates on an evaluation thread (see [`crate::worker`]): a panic in regorus, or an
+    /// evaluation that outlives the hard limit, is an error for this document only.
     fn check_labelled(&self, input: &Value, file: &str, label: &str) -> Result<Outcome, String> {
-        catch_unwind(AssertUnwindSafe(|| self.run(input, file, label))).unwrap_or_else(|_| {
-            Err(format!(
+        let prepared = Arc::clone(&self.prepared);
+        let (input, file, owned_label) = (input.clone(), file.to_owned(), label.to_owned());
+        let hard_limit = hard_limit(self.prepared.options.timeout);
+        match crate::worker::run(hard_limit, move || {
+            prepared.run(&input, &file, &owned_label)
+        }) {
+            Ok(result) => result,
+            Err(Failure::Panicked) => Err(format!(
                 "the Rego engine failed on {label} (internal error)"
-            ))
-        })
+            )),
+            Err(Failure::HardLimit) => Err(format!(
+                "evaluation on {label} did not stop within the hard limit of {hard_limit:?} (the time limit is {:?}); it was abandoned",
+                self.prepared.options.timeout
+            )),
+            Err(Failure::Spawn(e)) => Err(format!(
+                "cannot start a Rego evaluation thread for {label}: {e}"
+            )),
+        }
     }
+}
 
+/// The wall-clock limit enforced from outside regorus, for work its timer does not see
+/// (one long builtin call): twice the time limit, and at least a second more.
+pub(crate) fn hard_limit(timeout: Duration) -> Duration {
+    timeout + timeout.max(Duration::from_secs(1))
+}
+
+impl Prepared {
     fn run(&self, input: &Value, file: &str, label: &str) -> Result<Outcome, String> {
         let deadline = Instant::now() + self.options.timeout;
         let mut engine = self.engine.clone();
@@ -399,17 +433,38 @@ fn is_time_limit(e: &anyhow::Error) -> bool {
     }) || e.to_string().contains("exceeded time limit")
 }
 
-/// `data.conftest.file`: the document's file name and the absolute directory it is in.
+/// `data.conftest.file`: the document's file name and the absolute directory it is in,
+/// cleaned as Go's `filepath.Dir(filepath.Abs(file))` cleans it (no `.` or `..` parts).
 fn file_info(file: &str) -> Value {
     let path = std::path::Path::new(file);
     let dir = std::path::absolute(path)
         .ok()
+        .map(|p| clean(&p))
         .and_then(|p| p.parent().map(|d| d.to_string_lossy().into_owned()))
         .unwrap_or_default();
     let name = path
         .file_name()
         .map_or_else(|| file.to_owned(), |n| n.to_string_lossy().into_owned());
     serde_json::json!({"conftest": {"file": {"name": name, "dir": dir}}})
+}
+
+/// A path without `.` and `..` parts, resolved lexically as Go's `filepath.Clean` does
+/// (`..` at the root stays at the root).
+fn clean(path: &std::path::Path) -> std::path::PathBuf {
+    use std::path::Component;
+    let mut out = std::path::PathBuf::new();
+    for part in path.components() {
+        match part {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if !out.pop() && !out.has_root() {
+                    out.push(part);
+                }
+            }
+            other => out.push(other),
+        }
+    }
+    out
 }
 
 /// How many `(entry, element)` pairs of `exception[_][_]` equal `name`, as conftest's query
@@ -477,6 +532,7 @@ fn build(
     add_range_limits(&mut engine, options.strict_builtin_errors)?;
 
     let mut loaded: Vec<Loaded> = Vec::new();
+    let mut sources: Vec<(String, String)> = Vec::new();
     for (name, text) in policies {
         if loaded.iter().any(|l| l.name == name) {
             return Err(RegoError::DuplicatePolicy(name));
@@ -507,6 +563,7 @@ fn build(
                 rule: rule.clone(),
             });
         }
+        sources.push((name.clone(), text));
         loaded.push(Loaded { name, scan });
     }
     if loaded.is_empty() {
@@ -519,6 +576,8 @@ fn build(
             .add_data(RegoValue::from(Value::Object(data)))
             .map_err(|e| RegoError::Compile(format!("data: {}", diagnostic(&e))))?;
     }
+    // OPA refuses recursion when it compiles; regorus would overflow its stack on it.
+    crate::recursion::check(&sources, options.rego_version)?;
     // Analyse and schedule the policies now, once: clones share the prepared state, and
     // compile errors (unsafe variables, …) surface at load, as in conftest.
     engine
@@ -530,11 +589,13 @@ fn build(
     let rules = rule_infos(&selected, &loaded);
     let file_info = loaded.iter().any(|l| l.scan.mentions_conftest);
     Ok(RegoPolicies {
-        engine,
-        namespaces: selected,
+        prepared: Arc::new(Prepared {
+            engine,
+            namespaces: selected,
+            options,
+            file_info,
+        }),
         rules,
-        options,
-        file_info,
         excepted: AtomicUsize::new(0),
     })
 }
@@ -781,4 +842,27 @@ fn rule_infos(namespaces: &[Namespace], loaded: &[Loaded]) -> Vec<RuleInfo> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn conftest_file_dir_is_clean() {
+        for (file, dir) in [
+            ("/a/b/../c/./d.yaml", "/a/c"),
+            ("/a//b/x.yaml", "/a/b"),
+            ("/../x.yaml", "/"),
+        ] {
+            assert_eq!(file_info(file)["conftest"]["file"]["dir"], dir, "{file}");
+        }
+        let relative = file_info("k8s/../deploy/./app.yaml");
+        let dir = relative["conftest"]["file"]["dir"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        assert!(dir.ends_with("/deploy") && !dir.contains(".."), "{dir}");
+        assert_eq!(relative["conftest"]["file"]["name"], "app.yaml");
+    }
 }

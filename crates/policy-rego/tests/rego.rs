@@ -653,16 +653,50 @@ fn huge_ranges_are_refused_not_allocated() {
 }
 
 #[test]
-fn recursion_is_an_error_not_a_hang() {
-    let p = from_source(
-        "package main\nxs := {x | some x in ys}\nys := {y | some y in xs}\ndeny contains \"x\" if count(xs) > 0\n",
-        quick(2000),
-    )
-    .unwrap();
-    let start = Instant::now();
-    let err = p.check(&json!({}), "d").unwrap_err();
-    assert!(start.elapsed() < Duration::from_secs(3));
-    assert!(err.contains("recursion detected"), "{err}");
+fn recursion_is_refused_when_policies_load() {
+    // Rules (regorus alone found these only when evaluation reached them) and functions
+    // (regorus alone overflowed the stack: exit 134).
+    for (policy, cycle) in [
+        (
+            "package main\nxs := {x | some x in ys}\nys := {y | some y in xs}\ndeny contains \"x\" if count(xs) > 0\n",
+            "policy.rego:2:1: rego_recursion_error: rule data.main.xs is recursive: data.main.xs -> data.main.ys -> data.main.xs",
+        ),
+        (
+            "package main\nf(x) := f(x)\ndeny contains \"x\" if f(1)\n",
+            "policy.rego:2:1: rego_recursion_error: rule data.main.f is recursive: data.main.f -> data.main.f",
+        ),
+        (
+            "package main\nfact(n) := 1 if n <= 1\nfact(n) := n * fact(n - 1) if n > 1\ndeny contains \"x\" if fact(5) == 120\n",
+            "rule data.main.fact is recursive: data.main.fact -> data.main.fact",
+        ),
+    ] {
+        let err = from_source(policy, quick(2000)).unwrap_err().to_string();
+        assert!(err.contains(cycle), "{err}");
+    }
+}
+
+#[test]
+fn the_deepest_accepted_rule_chain_evaluates() {
+    // A chain of functions as deep as pave accepts evaluates on the evaluation thread's
+    // stack (in a debug build, which uses the most stack) and the process stays up.
+    let n = pave_policy_rego::MAX_RULE_DEPTH - 2; // with `deny`: MAX_RULE_DEPTH rules
+    let mut policy = String::from("package main\n");
+    for i in 0..n {
+        policy.push_str(&format!("f{i}(x) := f{}(x) + 1\n", i + 1));
+    }
+    policy.push_str(&format!(
+        "f{n}(x) := x\ndeny contains sprintf(\"%d\", [f0(0)]) if true\n"
+    ));
+    let p = from_source(&policy, quick(60_000)).unwrap();
+    let out = p.check(&json!({}), "d").unwrap();
+    assert_eq!(out.findings[0].message, n.to_string());
+    // One rule more is refused at load.
+    let longer = policy.replace(
+        "package main\n",
+        "package main\ng(x) := f0(x)\ng2(x) := g(x)\n",
+    );
+    let err = from_source(&longer, quick(2000)).unwrap_err().to_string();
+    assert!(err.contains("starts a chain of"), "{err}");
 }
 
 #[test]

@@ -269,8 +269,8 @@ pub fn load(
             spans: None,
         }]);
     }
-    let parsed = pave_yaml::parse_documents(&source.text, limits)?;
     let workflow = is_workflow_path(path);
+    let parsed = parse(&source.text, forced, workflow, limits)?;
     let line_starts = if parsed.len() > 1 {
         std::iter::once(0)
             .chain(source.text.match_indices('\n').map(|(i, _)| i + 1))
@@ -326,6 +326,64 @@ pub fn load(
         });
     }
     Ok(docs)
+}
+
+/// Parses a YAML stream the way its consumer reads it: Kubernetes objects (and anything
+/// else pave evaluates conftest-style) as the API server does (`Schema::Kubernetes`: YAML 1.1
+/// booleans, merge keys, Go integer forms), catalog entities as Backstage does and workflows
+/// as GitHub does (`Schema::Core`, YAML 1.2). Kinds are detected on the Kubernetes reading;
+/// a stream holding anything but Kubernetes objects is read again with the core schema for
+/// those documents (rare: catalog files and workflows are files of their own).
+fn parse(
+    text: &str,
+    forced: Option<DocKind>,
+    workflow: bool,
+    limits: &pave_yaml::Limits,
+) -> Result<Vec<pave_yaml::Document>, LoadError> {
+    use pave_yaml::Schema;
+    let core_only = workflow
+        || matches!(
+            forced,
+            Some(DocKind::Catalog | DocKind::GithubWorkflow | DocKind::TerraformPlan)
+        );
+    if core_only {
+        return Ok(pave_yaml::parse_documents_as(text, limits, Schema::Core)?);
+    }
+    let kubernetes = pave_yaml::parse_documents_as(text, limits, Schema::Kubernetes);
+    if forced.is_some() {
+        return Ok(kubernetes?);
+    }
+    let needs_core = |docs: &[pave_yaml::Document]| {
+        docs.iter()
+            .any(|d| detect(&d.value, false).is_some_and(|k| k != DocKind::Kubernetes))
+    };
+    match kubernetes {
+        Ok(docs) if !needs_core(&docs) => Ok(docs),
+        Ok(mut docs) => {
+            let core = pave_yaml::parse_documents_as(text, limits, Schema::Core)?;
+            if core.len() == docs.len() {
+                for (doc, core) in docs.iter_mut().zip(core) {
+                    if detect(&core.value, false).is_some_and(|k| k != DocKind::Kubernetes) {
+                        *doc = core;
+                    }
+                }
+            }
+            Ok(docs)
+        }
+        // What the Kubernetes reading refuses (`.inf`, a bad merge key) may be fine in a
+        // catalog file; a Kubernetes object keeps the error.
+        Err(e) => match pave_yaml::parse_documents_as(text, limits, Schema::Core) {
+            Ok(core)
+                if !core.is_empty()
+                    && core.iter().all(|d| {
+                        detect(&d.value, false).is_some_and(|k| k != DocKind::Kubernetes)
+                    }) =>
+            {
+                Ok(core)
+            }
+            _ => Err(e.into()),
+        },
+    }
 }
 
 fn is_list(value: &Value) -> bool {

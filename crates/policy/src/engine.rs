@@ -164,9 +164,18 @@ impl Policy {
         &self.config
     }
 
+    /// The severity of one of the exceptions process's own rules ([`EXPIRED_EXCEPTION`],
+    /// [`UNREGISTERED_EXEMPTION`]), `None` when the configuration switches it off. They
+    /// belong to every profile and are configured like any rule.
+    fn process_rule(&self, id: &str) -> Option<Severity> {
+        self.config
+            .effective(id, crate::rule::Tier::Baseline, Severity::High)
+    }
+
     /// Ids in the configuration that name no rule (likely typos).
     pub fn unknown_rule_ids(&self) -> Vec<String> {
-        let known: HashSet<&str> = crate::rules::builtin_ids().collect();
+        let mut known: HashSet<&str> = crate::rules::builtin_ids().collect();
+        known.extend([EXPIRED_EXCEPTION, UNREGISTERED_EXEMPTION]);
         let custom: HashSet<String> = self
             .custom
             .iter()
@@ -282,7 +291,8 @@ impl Policy {
             }
         }
         // Objects that claim exemptions must be backed by an exceptions entry.
-        for (i, doc) in docs.iter().enumerate() {
+        let unregistered = self.process_rule(UNREGISTERED_EXEMPTION);
+        for (i, doc) in docs.iter().enumerate().filter(|_| unregistered.is_some()) {
             let exemptions = annotated_exemptions(doc);
             if exemptions.is_empty() {
                 continue;
@@ -305,7 +315,7 @@ impl Policy {
                         doc: i,
                         rule: Cow::Borrowed(UNREGISTERED_EXEMPTION),
                         title: Cow::Borrowed("Exemption without a registered exception"),
-                        severity: Severity::High,
+                        severity: unregistered.unwrap_or(Severity::High),
                         message,
                         path: vec![
                             "metadata".into(),
@@ -364,7 +374,8 @@ impl Policy {
         // Expired exceptions that still match something are findings of their own.
         let mut expired_reported = HashSet::new();
         let mut expired = Vec::new();
-        for f in &findings {
+        let expired_severity = self.process_rule(EXPIRED_EXCEPTION);
+        for f in findings.iter().filter(|_| expired_severity.is_some()) {
             if f.status == Status::Excepted {
                 continue;
             }
@@ -375,8 +386,8 @@ impl Policy {
                 expired.push(Finding {
                         rule: EXPIRED_EXCEPTION.into(),
                         title: "Expired exception".into(),
-                        severity: Severity::High,
-                        status: if Severity::High >= self.config.fail_on { Status::Failed } else { Status::Warning },
+                        severity: expired_severity.unwrap_or(Severity::High),
+                        status: if expired_severity.unwrap_or(Severity::High) >= self.config.fail_on { Status::Failed } else { Status::Warning },
                         message: format!(
                             "exception {} (owner {}) expired on {}; renew it or fix the findings it covered ({})",
                             e.id, e.owner, e.expires, f.rule
@@ -408,10 +419,13 @@ impl Policy {
                 "Exemption without a registered exception",
             ),
         ] {
+            let Some(severity) = self.process_rule(id) else {
+                continue;
+            };
             rules.push(RuleInfo {
                 id: id.into(),
                 title: title.into(),
-                severity: Severity::High,
+                severity,
                 source: "builtin",
                 input: None,
                 rationale: "Every waiver needs an owner, a reason and an expiry date, recorded in pave-exceptions.yaml.".into(),

@@ -216,3 +216,46 @@ fn ten_thousand_documents() {
     );
     assert!(elapsed.as_secs_f64() < 1.0, "{elapsed:?}");
 }
+
+#[test]
+fn the_exceptions_process_rules_are_listed_and_configurable() {
+    let pod = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\n  annotations: {pave.dev/exempt: pss-privileged}\nspec:\n  containers: [{name: web, image: nginx:1.27}]\n";
+    let docs = pave_policy::load(
+        "pod.yaml",
+        pod.to_owned(),
+        None,
+        &pave_yaml::Limits::default(),
+    )
+    .unwrap();
+    let run = |config: &str| {
+        let config = PolicyConfig::parse("pave-policy.yaml", config).unwrap();
+        let policy = Policy::new(config, Exceptions::default());
+        let unknown = policy.unknown_rule_ids();
+        (policy.check(&docs, Vec::new(), 0), unknown)
+    };
+    let listed = |report: &pave_policy::Report, id: &str| report.rules.iter().any(|r| r.id == id);
+    // Listed by default (what --list-rules shows), and reported.
+    let (report, _) = run("profile: recommended\n");
+    assert!(listed(&report, "pave-exception-expired"));
+    assert!(listed(&report, "pave-exemption-unregistered"));
+    let unregistered: Vec<_> = report
+        .findings
+        .iter()
+        .filter(|f| f.rule == "pave-exemption-unregistered")
+        .collect();
+    assert_eq!(unregistered.len(), 1);
+    assert_eq!(unregistered[0].severity, pave_policy::Severity::High);
+    // The configuration knows them: a severity, or off.
+    let (report, unknown) = run("rules:\n  pave-exemption-unregistered: {severity: low}\n");
+    assert!(unknown.is_empty(), "{unknown:?}");
+    let f = report
+        .findings
+        .iter()
+        .find(|f| f.rule == "pave-exemption-unregistered")
+        .unwrap();
+    assert_eq!(f.severity, pave_policy::Severity::Low);
+    let (report, unknown) = run("disable: [pave-exemption-unregistered, pave-exception-expired]\n");
+    assert!(unknown.is_empty(), "{unknown:?}");
+    assert!(!report.findings.iter().any(|f| f.rule.starts_with("pave-")));
+    assert!(!listed(&report, "pave-exemption-unregistered"));
+}

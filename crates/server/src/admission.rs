@@ -11,9 +11,10 @@ use crate::AppState;
 
 pub(crate) async fn validate(State(state): State<Arc<AppState>>, body: Bytes) -> Response {
     let policy = state.policy();
+    let failure = state.admission_failure_policy();
     // Rego policies may take milliseconds: keep them off the async workers.
     let answer = tokio::task::spawn_blocking(move || {
-        pave_check::admission::review(&policy, &body, pave_check::now_unix())
+        pave_check::admission::review(&policy, failure, &body, pave_check::now_unix())
     })
     .await;
     match answer {

@@ -35,6 +35,8 @@ pub struct AppState {
     pub platform: Arc<Platform>,
     /// The guardrails the admission webhook applies (swappable, like the snapshot).
     policy: RwLock<Arc<pave_policy::Policy>>,
+    /// What the webhook answers when the policy cannot be evaluated (`--admission-failure-policy`).
+    admission_failure: RwLock<pave_check::admission::FailurePolicy>,
     /// Live SLO status (`--prometheus-url`).
     live: RwLock<Option<Arc<slo::LiveStatus>>>,
 }
@@ -55,6 +57,7 @@ impl AppState {
                 pave_policy::PolicyConfig::default(),
                 pave_policy::Exceptions::default(),
             ))),
+            admission_failure: RwLock::new(pave_check::admission::FailurePolicy::default()),
             live: RwLock::new(None),
         })
     }
@@ -73,6 +76,22 @@ impl AppState {
         match self.policy.write() {
             Ok(mut guard) => *guard = policy,
             Err(poisoned) => *poisoned.into_inner() = policy,
+        }
+    }
+
+    /// What the webhook answers when the policy cannot be evaluated for an object.
+    pub fn admission_failure_policy(&self) -> pave_check::admission::FailurePolicy {
+        match self.admission_failure.read() {
+            Ok(guard) => *guard,
+            Err(poisoned) => *poisoned.into_inner(),
+        }
+    }
+
+    /// Sets [`Self::admission_failure_policy`].
+    pub fn set_admission_failure_policy(&self, failure: pave_check::admission::FailurePolicy) {
+        match self.admission_failure.write() {
+            Ok(mut guard) => *guard = failure,
+            Err(poisoned) => *poisoned.into_inner() = failure,
         }
     }
 

@@ -3,7 +3,7 @@
 //! Catalog descriptors, Kubernetes manifests and SLO specs are YAML, but everything downstream
 //! (validation, Rego, JSON Schema, the API) works on JSON values. This crate turns a YAML stream
 //! into `serde_json::Value` documents under the YAML 1.2 core schema (what Backstage's `yaml`
-//! package uses), and answers "where in the file is `spec.owner`?" so that errors can name a
+//! package uses) or, for Kubernetes objects, as the API server reads them ([`Schema`]), and answers "where in the file is `spec.owner`?" so that errors can name a
 //! line and column. It does no I/O: callers pass text.
 //!
 //! Untrusted input is expected. The builder never recurses, caps nesting depth, and caps how
@@ -12,8 +12,10 @@
 
 mod emit;
 mod load;
+mod yaml11;
 
 pub use emit::to_yaml_string;
 pub use load::{
-    Document, Limits, PathSegment, Position, Spans, YamlError, locate, locate_many, parse_documents,
+    Document, Limits, PathSegment, Position, Schema, Spans, YamlError, locate, locate_many,
+    parse_documents, parse_documents_as,
 };

@@ -49,6 +49,20 @@ impl Default for Limits {
     }
 }
 
+/// How plain scalars and merge keys are read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Schema {
+    /// YAML 1.2's core schema, as Backstage's `yaml` package reads catalog files: `yes` and
+    /// `on` are strings, `0755` is 755, `<<` is an ordinary key.
+    #[default]
+    Core,
+    /// As the Kubernetes API server reads manifests (`sigs.k8s.io/yaml`, go-yaml v2, YAML 1.1):
+    /// `yes`/`on`/`y` are booleans, `0755` is 493, `1_000` is 1000, `<<` merges mappings,
+    /// mapping keys are resolved and written back as text (`on:` is `"true"`). See
+    /// `yaml11.rs` for the full table.
+    Kubernetes,
+}
+
 /// One document of a YAML stream.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Document {
@@ -185,6 +199,12 @@ pub enum YamlError {
     UnknownAlias { position: Position },
     #[error("mapping keys must be scalars, not mappings or sequences")]
     ComplexKey { position: Position },
+    #[error("`{text}` is a YAML 1.1 float that JSON cannot hold; Kubernetes rejects the object")]
+    NotJson { position: Position, text: String },
+    #[error("a merge key (`<<`) needs a mapping or a list of mappings")]
+    MergeNotMapping { position: Position },
+    #[error("control character U+{code:04X} is not allowed in YAML")]
+    ControlCharacter { position: Position, code: u32 },
 }
 
 impl YamlError {
@@ -195,7 +215,10 @@ impl YamlError {
             | YamlError::AliasExpansion { position, .. }
             | YamlError::DuplicateKey { position, .. }
             | YamlError::UnknownAlias { position }
-            | YamlError::ComplexKey { position } => *position,
+            | YamlError::ComplexKey { position }
+            | YamlError::NotJson { position, .. }
+            | YamlError::MergeNotMapping { position }
+            | YamlError::ControlCharacter { position, .. } => *position,
         }
     }
 }
@@ -226,10 +249,32 @@ enum Frame {
         key: Option<String>,
         /// Where the pending key starts: the position recorded for its value.
         key_position: Position,
+        /// Where the pending value's spans start.
+        value_start: usize,
+        /// The pending key is a merge key (`<<`, Kubernetes schema).
+        merge_key: bool,
+        /// Set once a merge happened in this mapping.
+        merged: Option<Box<Merged>>,
         anchor: usize,
         nodes_before: usize,
         span: usize,
     },
+}
+
+/// A mapping with merge keys: which entries came from merges (explicit keys after them
+/// replace them rather than being duplicates), and each entry's spans, since merged entries
+/// no longer follow one another in the text.
+#[derive(Default)]
+struct Merged {
+    keys: std::collections::HashSet<String>,
+    entry_spans: Vec<EntrySpans>,
+}
+
+enum EntrySpans {
+    /// `len` spans from `start` in `Builder::spans`.
+    Range { start: usize, len: usize },
+    /// Spans taken from a merged mapping.
+    Owned(Vec<NodeSpan>),
 }
 
 struct Builder<'a> {
@@ -265,8 +310,31 @@ impl Builder<'_> {
                 Ok(None)
             }
             Some(Frame::Map {
-                entries, keys, key, ..
+                entries,
+                keys,
+                key,
+                value_start,
+                merge_key,
+                merged,
+                span: map_slot,
+                ..
             }) => match key.take() {
+                Some(_) if *merge_key => {
+                    *merge_key = false;
+                    let spans = self.spans.split_off(*value_start);
+                    let merged = merged.get_or_insert_with(|| {
+                        Box::new(Merged {
+                            keys: std::collections::HashSet::new(),
+                            entry_spans: explicit_spans(&self.spans, *map_slot, entries.len()),
+                        })
+                    });
+                    merge(entries, keys, merged, value, &spans).map_err(|()| {
+                        YamlError::MergeNotMapping {
+                            position: Position::from_span(span),
+                        }
+                    })?;
+                    Ok(None)
+                }
                 None => {
                     let k = match value {
                         Value::String(s) => s,
@@ -279,20 +347,40 @@ impl Builder<'_> {
                             });
                         }
                     };
-                    if is_duplicate(entries, keys, &k) {
+                    let from_merge = merged.as_ref().is_some_and(|m| m.keys.contains(&k));
+                    if is_duplicate(entries, keys, &k) && !from_merge {
                         return Err(YamlError::DuplicateKey {
                             position: Position::from_span(span),
                             key: k,
                         });
                     }
                     *key = Some(k);
+                    *value_start = self.spans.len();
                     if let Some(Frame::Map { key_position, .. }) = self.stack.last_mut() {
                         *key_position = Position::from_span(span);
                     }
                     Ok(None)
                 }
                 Some(k) => {
-                    entries.push((k, value));
+                    match merged {
+                        None => entries.push((k, value)),
+                        Some(merged) => {
+                            let spans = EntrySpans::Range {
+                                start: *value_start,
+                                len: self.spans.len() - *value_start,
+                            };
+                            // An explicit key after a merge replaces the merged value.
+                            if merged.keys.remove(&k)
+                                && let Some(i) = entries.iter().position(|(e, _)| *e == k)
+                            {
+                                entries[i].1 = value;
+                                merged.entry_spans[i] = spans;
+                            } else {
+                                entries.push((k, value));
+                                merged.entry_spans.push(spans);
+                            }
+                        }
+                    }
                     Ok(None)
                 }
             },
@@ -327,8 +415,22 @@ impl Builder<'_> {
                 anchor,
                 nodes_before,
                 span,
+                merged,
                 ..
             }) => {
+                if let Some(merged) = merged {
+                    // Lay the entries' spans out in the mapping's final order.
+                    let tail = self.spans.split_off(span + 1);
+                    for entry in merged.entry_spans {
+                        match entry {
+                            EntrySpans::Range { start, len } => {
+                                let from = start - (span + 1);
+                                self.spans.extend_from_slice(&tail[from..from + len]);
+                            }
+                            EntrySpans::Owned(spans) => self.spans.extend(spans),
+                        }
+                    }
+                }
                 let mut map = Map::with_capacity(entries.len());
                 map.extend(entries);
                 (Value::Object(map), anchor, nodes_before, span)
@@ -346,9 +448,93 @@ impl Builder<'_> {
         self.push_value(value, span)
     }
 
+    /// A merge key (`<<`) was read: its value is merged into the mapping.
+    fn merge_key(&mut self, span: &Span) {
+        let start = self.spans.len();
+        if let Some(Frame::Map {
+            key,
+            key_position,
+            value_start,
+            merge_key,
+            ..
+        }) = self.stack.last_mut()
+        {
+            *key = Some("<<".to_owned());
+            *merge_key = true;
+            *key_position = Position::from_span(span);
+            *value_start = start;
+        }
+    }
+
     fn in_key_position(&self) -> bool {
         matches!(self.stack.last(), Some(Frame::Map { key: None, .. }))
     }
+}
+
+/// The spans of a mapping's entries so far, which follow one another from its slot.
+fn explicit_spans(spans: &[NodeSpan], map_slot: usize, entries: usize) -> Vec<EntrySpans> {
+    let mut out = Vec::with_capacity(entries);
+    let mut at = map_slot + 1;
+    for _ in 0..entries {
+        let len = spans.get(at).map_or(1, |n| n.size as usize);
+        out.push(EntrySpans::Range { start: at, len });
+        at += len;
+    }
+    out
+}
+
+/// Applies a merge key's value to a mapping being built, as go-yaml v2 does: each merged
+/// entry is set in turn, replacing a key already there; of a list of mappings the last is
+/// applied first, so earlier mappings win. `spans` are the value's spans (its root first).
+fn merge(
+    entries: &mut Vec<(String, Value)>,
+    keys: &mut Option<std::collections::HashSet<String>>,
+    merged: &mut Merged,
+    value: Value,
+    spans: &[NodeSpan],
+) -> Result<(), ()> {
+    // (mapping, its spans) for each mapping to merge, in the order to apply them.
+    let mut sources: Vec<(Map<String, Value>, &[NodeSpan])> = Vec::new();
+    match value {
+        Value::Object(map) => sources.push((map, spans)),
+        Value::Array(items) => {
+            let mut at = 1;
+            for item in items {
+                let len = spans.get(at).map_or(1, |n| n.size as usize);
+                let item_spans = spans.get(at..at + len).unwrap_or(&[]);
+                at += len;
+                match item {
+                    Value::Object(map) => sources.push((map, item_spans)),
+                    _ => return Err(()),
+                }
+            }
+            sources.reverse();
+        }
+        _ => return Err(()),
+    }
+    for (map, spans) in sources {
+        let mut at = 1;
+        for (k, v) in map {
+            let len = spans.get(at).map_or(1, |n| n.size as usize);
+            let child = EntrySpans::Owned(spans.get(at..at + len).unwrap_or(&[]).to_vec());
+            at += len;
+            match entries.iter().position(|(e, _)| *e == k) {
+                Some(i) => {
+                    entries[i].1 = v;
+                    merged.entry_spans[i] = child;
+                }
+                None => {
+                    if let Some(keys) = keys {
+                        keys.insert(k.clone());
+                    }
+                    entries.push((k.clone(), v));
+                    merged.entry_spans.push(child);
+                }
+            }
+            merged.keys.insert(k);
+        }
+    }
+    Ok(())
 }
 
 /// Whether `key` is already in a mapping being built. Small mappings are scanned; from
@@ -370,6 +556,38 @@ fn is_duplicate(
 ///
 /// An empty stream gives no documents; a document that is only a comment gives `null`.
 pub fn parse_documents(text: &str, limits: &Limits) -> Result<Vec<Document>, YamlError> {
+    parse_documents_as(text, limits, Schema::Core)
+}
+
+/// The first control character YAML does not allow (anything below U+0020 but tab, line
+/// feed and carriage return), with its position: the parser would stop at it with a
+/// misleading "unexpected end of stream".
+fn control_character(text: &str) -> Option<YamlError> {
+    let at = text
+        .bytes()
+        .position(|b| b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r'))?;
+    let before = &text[..at];
+    let line = before.bytes().filter(|&b| b == b'\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let column = before[line_start..].chars().count() + 1;
+    Some(YamlError::ControlCharacter {
+        position: Position {
+            line: u32::try_from(line).unwrap_or(u32::MAX),
+            column: u32::try_from(column).unwrap_or(u32::MAX),
+        },
+        code: u32::from(text.as_bytes()[at]),
+    })
+}
+
+/// Parses every document of a YAML stream under `schema`.
+pub fn parse_documents_as(
+    text: &str,
+    limits: &Limits,
+    schema: Schema,
+) -> Result<Vec<Document>, YamlError> {
+    if let Some(error) = control_character(text) {
+        return Err(error);
+    }
     let mut parser = Parser::new_from_str(text);
     let mut builder = Builder {
         limits,
@@ -421,11 +639,30 @@ pub fn parse_documents(text: &str, limits: &Limits) -> Result<Vec<Document>, Yam
             }
             Event::Scalar(text, style, anchor, tag) => {
                 builder.nodes += 1;
+                let kubernetes = schema == Schema::Kubernetes;
+                let plain = style == ScalarStyle::Plain && tag.is_none();
                 let (value, slot) = if builder.in_key_position() {
-                    (Value::String(text.into_owned()), usize::MAX)
+                    if kubernetes && plain && text == "<<" {
+                        builder.merge_key(&span);
+                        continue;
+                    }
+                    let key = if kubernetes && plain {
+                        crate::yaml11::key(&text)
+                    } else {
+                        text.into_owned()
+                    };
+                    (Value::String(key), usize::MAX)
                 } else {
                     let slot = builder.start_node(&span);
-                    (resolve_scalar(text, style, tag.as_deref()), slot)
+                    let value = if kubernetes && plain {
+                        crate::yaml11::resolve_plain(&text).map_err(|_| YamlError::NotJson {
+                            position: Position::from_span(&span),
+                            text: text.clone().into_owned(),
+                        })?
+                    } else {
+                        resolve_scalar(text, style, tag.as_deref())
+                    };
+                    (value, slot)
                 };
                 if anchor != 0 {
                     builder.anchors.insert(anchor, (value.clone(), 1, slot));
@@ -465,6 +702,9 @@ pub fn parse_documents(text: &str, limits: &Limits) -> Result<Vec<Document>, Yam
                         keys: None,
                         key: None,
                         key_position: Position::default(),
+                        value_start: 0,
+                        merge_key: false,
+                        merged: None,
                         anchor,
                         nodes_before,
                         span: slot,

@@ -12,7 +12,5 @@ pub use setup::{Assembled, PolicyOptions, SetupError, build_policy};
 
 /// Seconds since the Unix epoch (for exception expiry).
 pub fn now_unix() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+    pave_stdx::time::unix_seconds()
 }

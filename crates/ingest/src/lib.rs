@@ -19,7 +19,7 @@ mod walk;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::Instant;
 
 use pave_catalog::CatalogRules;
 use pave_store::{Batch, EntityHead, EntityRow, LocationRow, Store, StoreError};
@@ -199,9 +199,7 @@ pub fn generated_location_ref(kind: LocationKind, target: &str) -> String {
 }
 
 pub fn now_millis() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+    pave_stdx::time::unix_millis()
 }
 
 /// Registers `sources` (if new) and returns their locations, in the order given.

@@ -257,15 +257,7 @@ pub fn parse_rfc3339(s: &str) -> Option<i64> {
         }
         seconds = h * 3600 + m * 60 + sec - offset;
     }
-    // Days from civil (Howard Hinnant).
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (month + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    Some(days * 86_400 + seconds)
+    Some(pave_stdx::time::days_from_civil(year, month, day) * 86_400 + seconds)
 }
 
 #[cfg(test)]

@@ -4,66 +4,22 @@
 
 use std::time::Duration;
 
-const UNITS: &[(&str, u64)] = &[
-    ("y", 365 * 86_400_000),
-    ("w", 7 * 86_400_000),
-    ("d", 86_400_000),
-    ("h", 3_600_000),
-    ("m", 60_000),
-    ("s", 1000),
-    ("ms", 1),
-];
-
-/// Formats like Prometheus: years and weeks only when exact (`30d`, `4w`, `1d1h43m`).
+/// Formats like Prometheus: years and weeks only when exact (`30d`, `4w`, `1d1h43m`), as
+/// [`pave_slo::Duration`] does (one implementation for rule names and status alike).
 pub fn format_prometheus(d: Duration) -> String {
-    let mut ms = u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
-    if ms == 0 {
-        return "0s".to_owned();
-    }
-    let mut out = String::new();
-    for &(unit, mult) in UNITS {
-        if (unit == "y" || unit == "w") && ms % mult != 0 {
-            continue;
-        }
-        let v = ms / mult;
-        if v > 0 {
-            out.push_str(&format!("{v}{unit}"));
-            ms -= v * mult;
-        }
-    }
-    out
+    let ms = u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
+    pave_slo::Duration::from_millis(ms).to_string()
 }
 
-/// Parses `1d`, `90m`, `1h30m`, `4w`, `500ms`.
+/// Parses `1d`, `90m`, `1h30m`, `4w`, `500ms` with [`pave_slo::Duration::parse`]'s rules
+/// (units from largest to smallest, each once).
 ///
 /// # Errors
 /// A message naming the text when it is not a Prometheus duration.
 pub fn parse_prometheus(text: &str) -> Result<Duration, String> {
-    let bad = || format!("`{text}` is not a duration (use e.g. 5m, 1h, 30d, 4w)");
-    let mut rest = text.trim();
-    if rest.is_empty() {
-        return Err(bad());
-    }
-    let mut ms: u64 = 0;
-    while !rest.is_empty() {
-        let digits = rest.find(|c: char| !c.is_ascii_digit()).ok_or_else(bad)?;
-        if digits == 0 {
-            return Err(bad());
-        }
-        let n: u64 = rest[..digits].parse().map_err(|_| bad())?;
-        rest = &rest[digits..];
-        let &(unit, mult) = UNITS
-            .iter()
-            .filter(|(u, _)| rest.starts_with(u))
-            .max_by_key(|(u, _)| u.len())
-            .ok_or_else(bad)?;
-        rest = &rest[unit.len()..];
-        ms = n
-            .checked_mul(mult)
-            .and_then(|v| ms.checked_add(v))
-            .ok_or_else(bad)?;
-    }
-    Ok(Duration::from_millis(ms))
+    pave_slo::Duration::parse(text.trim())
+        .map(|d| Duration::from_millis(d.as_millis()))
+        .map_err(|e| e.to_string())
 }
 
 /// A short human form: `29d 23h`, `5h 12m`, `42m`, `30s`.
@@ -128,7 +84,16 @@ mod tests {
 
     #[test]
     fn rejects_what_is_not_a_duration() {
-        for bad in ["", "5", "m", "5x", "1.5h", "-1h", "99999999999999999999d"] {
+        for bad in [
+            "",
+            "5",
+            "m",
+            "5x",
+            "1.5h",
+            "-1h",
+            "99999999999999999999d",
+            "1m1h",
+        ] {
             assert!(parse_prometheus(bad).is_err(), "{bad}");
         }
     }

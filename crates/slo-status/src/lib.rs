@@ -14,7 +14,6 @@ pub mod render;
 pub mod status;
 pub mod target;
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use pave_prometheus::Client;
 use serde::Serialize;
@@ -78,10 +77,7 @@ impl StatusReport {
 }
 
 fn now() -> f64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or(Duration::ZERO)
-        .as_secs_f64()
+    pave_stdx::time::unix_seconds_f64()
 }
 
 /// Reads the status of `targets` from the Prometheus behind `client`.

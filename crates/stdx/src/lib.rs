@@ -1,5 +1,7 @@
 //! Helpers too small for a crate of their own and needed by several (rust-analyzer's `stdx`
-//! is the model). No I/O, no dependencies.
+//! is the model). No I/O besides reading the clock, no dependencies.
+
+pub mod time;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 

@@ -71,15 +71,8 @@ impl EntityRef {
     }
 
     /// The canonical, lower-cased form `kind:namespace/name` used as identity.
-    pub fn key(&self) -> String {
-        let mut key =
-            String::with_capacity(self.kind.len() + self.namespace.len() + self.name.len() + 2);
-        key.push_str(&self.kind.to_lowercase());
-        key.push(':');
-        key.push_str(&self.namespace.to_lowercase());
-        key.push('/');
-        key.push_str(&self.name.to_lowercase());
-        key
+    pub fn key(&self) -> EntityKey {
+        EntityKey::new(&self.kind, &self.namespace, &self.name)
     }
 
     /// Splits a canonical key back into its parts.
@@ -87,6 +80,75 @@ impl EntityRef {
         let (kind, rest) = key.split_once(':')?;
         let (namespace, name) = rest.split_once('/')?;
         Some(EntityRef::new(kind, namespace, name))
+    }
+}
+
+/// An entity's identity: `kind:namespace/name`, lower-cased. Entities are the same when
+/// their keys are; this type is the one place keys are lower-cased.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct EntityKey(String);
+
+impl EntityKey {
+    /// The key of the entity `kind`, `namespace`, `name` (any case).
+    pub fn new(kind: &str, namespace: &str, name: &str) -> Self {
+        let mut key = String::with_capacity(kind.len() + namespace.len() + name.len() + 2);
+        key.push_str(&kind.to_lowercase());
+        key.push(':');
+        key.push_str(&namespace.to_lowercase());
+        key.push('/');
+        key.push_str(&name.to_lowercase());
+        EntityKey(key)
+    }
+
+    /// The key of a full reference already written `kind:namespace/name` (any case), as
+    /// relation targets and stored refs are.
+    pub fn of_full_ref(reference: &str) -> Self {
+        EntityKey(reference.to_lowercase())
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn into_string(self) -> String {
+        self.0
+    }
+}
+
+impl std::ops::Deref for EntityKey {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::borrow::Borrow<str> for EntityKey {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<EntityKey> for String {
+    fn from(key: EntityKey) -> String {
+        key.0
+    }
+}
+
+impl PartialEq<str> for EntityKey {
+    fn eq(&self, other: &str) -> bool {
+        self.0 == other
+    }
+}
+
+impl PartialEq<&str> for EntityKey {
+    fn eq(&self, other: &&str) -> bool {
+        self.0 == *other
+    }
+}
+
+impl fmt::Display for EntityKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
     }
 }
 
@@ -101,7 +163,7 @@ mod tests {
     use super::*;
 
     fn parse(r: &str, kind: Option<&str>, ns: &str) -> Result<String, RefError> {
-        EntityRef::parse(r, kind, ns).map(|r| r.key())
+        EntityRef::parse(r, kind, ns).map(|r| r.key().into_string())
     }
 
     #[test]

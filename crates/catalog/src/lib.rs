@@ -16,7 +16,7 @@ pub mod query;
 pub mod relations;
 pub mod stitch;
 
-pub use entity_ref::{DEFAULT_NAMESPACE, EntityRef, RefError};
+pub use entity_ref::{DEFAULT_NAMESPACE, EntityKey, EntityRef, RefError};
 pub use placeholders::PlaceholderReader;
 pub use problem::{Problem, Severity, Stage};
 pub use process::{CatalogRules, ProcessContext, Processed, Rejected, process_entity};

@@ -168,7 +168,7 @@ fn rules_for(kind: &str) -> &'static [Rule] {
 /// Emits the relations (and their reverses) that `entity`'s spec declares. Targets default to
 /// the entity's own namespace. Unparseable references are problems.
 pub fn derive_relations(entity: &Value, own: &EntityRef) -> Result<Vec<Relation>, Vec<Problem>> {
-    let self_key = own.key();
+    let self_key = own.key().into_string();
     let spec = entity.get("spec");
     let mut relations = Vec::new();
     let mut problems = Vec::new();
@@ -188,7 +188,7 @@ pub fn derive_relations(entity: &Value, own: &EntityRef) -> Result<Vec<Relation>
         for (index, target) in targets {
             match EntityRef::parse(target, rule.default_kind, &own.namespace) {
                 Ok(target) => {
-                    let target = target.key();
+                    let target = target.key().into_string();
                     relations.push(Relation {
                         source: self_key.clone(),
                         relation: rule.relation,

@@ -443,7 +443,7 @@ fn process_file(
         };
         match process_entity(doc.value, &context) {
             Ok(processed) => {
-                let entity_ref = processed.entity_ref.key();
+                let entity_ref = processed.entity_ref.key().into_string();
                 for warning in &processed.warnings {
                     outcome.diagnostics.push(Diagnostic::from_problem(
                         &shown,
@@ -474,7 +474,7 @@ fn process_file(
             }
             Err(rejected) => {
                 outcome.rejected += 1;
-                let entity_ref = rejected.entity_ref.as_ref().map(|r| r.key());
+                let entity_ref = rejected.entity_ref.as_ref().map(|r| r.key().into_string());
                 for problem in &rejected.problems {
                     outcome.diagnostics.push(Diagnostic::from_problem(
                         &shown,

@@ -231,7 +231,11 @@ impl Platform {
         if self.snapshot().catalog.get(entity_ref).is_none() {
             return Ok(None);
         }
-        match self.store.entity_origin(&entity_ref.to_lowercase()).await? {
+        match self
+            .store
+            .entity_origin(&pave_catalog::EntityKey::of_full_ref(entity_ref))
+            .await?
+        {
             Some(origin) => self.store.location(&origin.location_id).await,
             None => Ok(None),
         }

@@ -14,7 +14,6 @@ pub mod render;
 pub mod status;
 pub mod target;
 
-
 use pave_prometheus::Client;
 use serde::Serialize;
 

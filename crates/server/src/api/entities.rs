@@ -9,6 +9,7 @@ use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use pave_catalog::EntityKey;
 use pave_catalog::query::{
     Direction, EntitiesRequest, FieldSelection, FullTextFilter, OrderField, Predicate, QueryPage,
     QueryRequest,
@@ -344,7 +345,7 @@ pub(crate) async fn by_refs(
 }
 
 fn entity_key(kind: &str, namespace: &str, name: &str) -> String {
-    format!("{kind}:{namespace}/{name}").to_lowercase()
+    EntityKey::new(kind, namespace, name).into_string()
 }
 
 /// Fetch one entity by kind, namespace and name.

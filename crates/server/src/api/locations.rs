@@ -300,7 +300,7 @@ pub(crate) async fn location_by_entity(
     State(state): State<Arc<AppState>>,
     Path((kind, namespace, name)): Path<(String, String, String)>,
 ) -> Result<Response, ApiError> {
-    let key = format!("{kind}:{namespace}/{name}").to_lowercase();
+    let key = pave_catalog::EntityKey::new(&kind, &namespace, &name);
     let location = state
         .platform
         .location_of(&PRINCIPAL, &key)

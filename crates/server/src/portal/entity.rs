@@ -137,7 +137,7 @@ pub(crate) async fn page(
     };
     let catalog = state.catalog();
     let reference = format!("{kind}:{namespace}/{name}");
-    let Some(record) = catalog.get(&reference.to_lowercase()) else {
+    let Some(record) = catalog.get(&pave_catalog::EntityKey::new(&kind, &namespace, &name)) else {
         return PortalError::EntityNotFound(reference).into_response();
     };
     let slo = super::slo::card(&state, &record.key).await;

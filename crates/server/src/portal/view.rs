@@ -224,7 +224,7 @@ pub(crate) fn resolve(
             key: reference.to_lowercase(),
         };
     };
-    let key = parsed.key();
+    let key = parsed.key().into_string();
     match catalog.get(&key) {
         Some(record) => {
             let entity = record.entity();

@@ -9,9 +9,9 @@ use crate::problem::{Problem, Stage};
 /// Reads what a placeholder points at. Implemented by the ingestion layer, which knows where
 /// the descriptor lives and which files it may read.
 pub trait PlaceholderReader {
-    /// Returns the text of `target` (a path relative to the descriptor, or a URL), or a
-    /// message saying why it cannot be read.
-    fn read(&self, target: &str) -> Result<String, String>;
+    /// Returns the text of `target` (a path relative to the descriptor, or a URL), or why it
+    /// cannot be read.
+    fn read(&self, target: &str) -> Result<String, pave_fs::SeamReadError>;
 }
 
 /// Replaces every placeholder in `value`. Objects that merely look like placeholders
@@ -109,13 +109,13 @@ mod tests {
 
     struct Files;
     impl PlaceholderReader for Files {
-        fn read(&self, target: &str) -> Result<String, String> {
+        fn read(&self, target: &str) -> Result<String, pave_fs::SeamReadError> {
             match target {
                 "./a.txt" => Ok("hello\n".into()),
                 "./a.json" => Ok("{\"x\": [1]}".into()),
                 "./a.yaml" => Ok("x: [1]\n".into()),
                 "./bad.json" => Ok("{".into()),
-                _ => Err("no such file".into()),
+                _ => Err(pave_fs::SeamReadError::Refused("no such file".into())),
             }
         }
     }

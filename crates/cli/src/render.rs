@@ -256,6 +256,8 @@ fn render_with(
     })
 }
 
+use pave_fs::SeamReadError;
+
 /// Files named by `files.*.source`, relative to the Score file's folder.
 struct Files {
     base: PathBuf,
@@ -265,19 +267,23 @@ struct Files {
 const MAX_SOURCE: u64 = 1024 * 1024;
 
 impl FileSource for Files {
-    fn read(&self, path: &str) -> Result<Vec<u8>, String> {
+    fn read(&self, path: &str) -> Result<Vec<u8>, SeamReadError> {
         // Inside the Score file's folder, links followed: a workload in a repository may not
         // copy the rest of the machine (a CI runner's credentials) into its ConfigMaps.
         let p = pave_fs::resolve_lexically(&self.base, path);
         pave_fs::read_inside(&p, &self.base, MAX_SOURCE).map_err(|e| match e {
-            pave_fs::ReadError::TooLarge { .. } => {
-                format!("{} is larger than 1 MiB (a ConfigMap's limit)", p.display())
-            }
-            pave_fs::ReadError::OutsideRoot { .. } => format!(
+            pave_fs::ReadError::TooLarge { .. } => SeamReadError::Refused(format!(
+                "{} is larger than 1 MiB (a ConfigMap's limit)",
+                p.display()
+            )),
+            pave_fs::ReadError::OutsideRoot { .. } => SeamReadError::Refused(format!(
                 "{path}: outside the Score file's folder {}",
                 self.base.display()
-            ),
-            e => format!("cannot read {}: {e}", p.display()),
+            )),
+            source => SeamReadError::Read {
+                path: p.display().to_string(),
+                source,
+            },
         })
     }
 }
@@ -375,14 +381,23 @@ mod tests {
         assert_eq!(files.read("config/app.toml").unwrap(), b"a = 1");
         assert_eq!(files.read("./config/../config/app.toml").unwrap(), b"a = 1");
         for outside in ["../secret", "config/link", "/etc/passwd"] {
-            let e = files.read(outside).unwrap_err();
+            let e = files.read(outside).unwrap_err().to_string();
             assert!(
                 e.contains("outside the Score file's folder"),
                 "{outside}: {e}"
             );
         }
-        assert!(files.read("big").unwrap_err().contains("larger than 1 MiB"));
-        assert!(files.read("none").unwrap_err().contains("does not exist"));
+        let big = files.read("big").unwrap_err().to_string();
+        assert!(big.contains("larger than 1 MiB"), "{big}");
+        let none = files.read("none").unwrap_err();
+        assert!(none.to_string().contains("does not exist"), "{none}");
+        assert!(matches!(
+            none,
+            SeamReadError::Read {
+                source: pave_fs::ReadError::NotFound,
+                ..
+            }
+        ));
     }
 
     fn layout(text: &str) -> Layout {

@@ -53,6 +53,31 @@ impl ReadError {
     }
 }
 
+/// Why a file that a core crate asked for through a trait seam (a catalog placeholder, a
+/// Score `files` source) was not given: refused by the reader's rules, or failed to read.
+/// The cause is kept, so callers can tell a refusal from an I/O failure.
+#[derive(Debug, thiserror::Error)]
+pub enum SeamReadError {
+    /// Not allowed: a URL where only files are read, a path that leaves the source.
+    #[error("{0}")]
+    Refused(String),
+    /// Allowed, but reading it failed.
+    #[error("{}", describe_read(path, source))]
+    Read {
+        /// The file as shown.
+        path: String,
+        #[source]
+        source: ReadError,
+    },
+}
+
+fn describe_read(path: &str, source: &ReadError) -> String {
+    match source {
+        ReadError::NotFound => format!("{path} does not exist"),
+        other => format!("{path}: {other}"),
+    }
+}
+
 /// Reads at most `limit` bytes of the regular file `path`; a larger file is an error, also
 /// when it grows while being read.
 pub fn read_bounded(path: &Path, limit: u64) -> Result<Vec<u8>, ReadError> {

@@ -35,8 +35,11 @@ impl ReadError {
         }
     }
 
-    pub(crate) fn is_not_found(&self) -> bool {
-        matches!(self, ReadError::File(pave_fs::ReadError::NotFound))
+    /// The underlying read error (the setting's name is only for catalog diagnostics).
+    pub(crate) fn into_fs(self) -> pave_fs::ReadError {
+        match self {
+            ReadError::TooLarge(e) | ReadError::File(e) => e,
+        }
     }
 }
 

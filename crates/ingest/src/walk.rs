@@ -18,6 +18,7 @@ use sha2::Digest;
 use crate::diagnostics::Diagnostic;
 use crate::files::{hash_bytes, read_text, resolve_lexically};
 use crate::{IngestConfig, Progress};
+use pave_fs::SeamReadError;
 
 /// An entity the walk produced (or kept from last time).
 #[derive(Debug, Clone)]
@@ -321,24 +322,24 @@ struct FileReader<'a> {
 }
 
 impl PlaceholderReader for FileReader<'_> {
-    fn read(&self, target: &str) -> Result<String, String> {
+    fn read(&self, target: &str) -> Result<String, SeamReadError> {
         if target.contains("://") {
-            return Err(
+            return Err(SeamReadError::Refused(
                 "remote placeholders are not fetched (pave reads only files inside the source, no network at run time)"
                     .into(),
-            );
+            ));
         }
         let path = resolve_lexically(&self.dir, target);
         if !path.starts_with(self.boundary) {
-            return Err(format!(
+            return Err(SeamReadError::Refused(format!(
                 "{} is outside the source root {}",
                 path.display(),
                 self.boundary.display()
-            ));
+            )));
         }
-        let file = read_text(&path, self.limit).map_err(|e| match e {
-            e if e.is_not_found() => format!("{} does not exist", path.display()),
-            other => format!("{}: {other}", path.display()),
+        let file = read_text(&path, self.limit).map_err(|e| SeamReadError::Read {
+            path: path.display().to_string(),
+            source: e.into_fs(),
         })?;
         self.deps
             .borrow_mut()

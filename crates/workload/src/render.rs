@@ -16,15 +16,17 @@ use crate::{Error, Problem};
 /// Reads the files a Score workload names with `files.<target>.source` (paths relative to the
 /// Score file, as written).
 pub trait FileSource {
-    fn read(&self, path: &str) -> Result<Vec<u8>, String>;
+    fn read(&self, path: &str) -> Result<Vec<u8>, pave_fs::SeamReadError>;
 }
 
 /// A [`FileSource`] with no files (every `source` fails).
 pub struct NoFiles;
 
 impl FileSource for NoFiles {
-    fn read(&self, path: &str) -> Result<Vec<u8>, String> {
-        Err(format!("cannot read `{path}`: no files are available"))
+    fn read(&self, path: &str) -> Result<Vec<u8>, pave_fs::SeamReadError> {
+        Err(pave_fs::SeamReadError::Refused(format!(
+            "cannot read `{path}`: no files are available"
+        )))
     }
 }
 

@@ -190,6 +190,49 @@ impl Document {
         positions
     }
 
+    /// Drops what only per-document rules read (containers, volumes, ConfigMap and Secret
+    /// data), keeping what rules that relate documents read (names, labels, selectors,
+    /// replicas, service accounts, policies) with exact positions: `pave check` keeps every
+    /// document until those rules have run, and this is most of a workload's tree. Documents
+    /// that share their spans (`List` items) are left whole.
+    pub fn slim(&mut self) {
+        if self.kind != DocKind::Kubernetes {
+            return;
+        }
+        let Some((spans, root)) = &mut self.spans else {
+            return;
+        };
+        let Some(spans) = Arc::get_mut(spans) else {
+            return;
+        };
+        let kind = self.value.get("kind").and_then(Value::as_str).unwrap_or("");
+        let mut drop: Vec<Vec<PathSegment>> = Vec::new();
+        if let Some(keys) = crate::rules::pods::template_keys(kind) {
+            let mut spec: Vec<PathSegment> = keys.iter().map(|&k| k.into()).collect();
+            spec.push("spec".into());
+            for field in [
+                "containers",
+                "initContainers",
+                "ephemeralContainers",
+                "volumes",
+            ] {
+                let mut path = spec.clone();
+                path.push(field.into());
+                drop.push(path);
+            }
+        }
+        if matches!(kind, "ConfigMap" | "Secret") {
+            for field in ["data", "stringData", "binaryData"] {
+                drop.push(vec![field.into()]);
+            }
+        }
+        drop.push(vec!["metadata".into(), "managedFields".into()]);
+        drop.push(vec!["status".into()]);
+        for path in drop {
+            spans.remove(&mut self.value, *root, &path);
+        }
+    }
+
     /// A string at `path` (dotted keys), e.g. `doc.str_at(&["metadata", "name"])`.
     pub fn str_at(&self, path: &[&str]) -> Option<&str> {
         path.iter().try_fold(&self.value, |v, k| v.get(k))?.as_str()
@@ -248,6 +291,18 @@ pub fn load(
     forced: Option<DocKind>,
     limits: &pave_yaml::Limits,
 ) -> Result<Vec<Document>, LoadError> {
+    load_at(path, text, 1, forced, limits)
+}
+
+/// [`load`] for a part of a YAML stream that starts at line `first_line` of the file `path`
+/// (a large file is read a few thousand documents at a time): positions are the file's.
+pub fn load_at(
+    path: &str,
+    text: String,
+    first_line: u32,
+    forced: Option<DocKind>,
+    limits: &pave_yaml::Limits,
+) -> Result<Vec<Document>, LoadError> {
     let is_dockerfile =
         forced == Some(DocKind::Dockerfile) || (forced.is_none() && is_dockerfile_name(path));
     let source = Arc::new(Source {
@@ -270,7 +325,7 @@ pub fn load(
         }]);
     }
     let workflow = is_workflow_path(path);
-    let parsed = parse(&source.text, forced, workflow, limits)?;
+    let parsed = parse(&source.text, first_line, forced, workflow, limits)?;
     let line_starts = if parsed.len() > 1 {
         std::iter::once(0)
             .chain(source.text.match_indices('\n').map(|(i, _)| i + 1))
@@ -287,7 +342,7 @@ pub fn load(
     };
     let mut docs = Vec::new();
     for (index, doc) in parsed.into_iter().enumerate() {
-        let start = offset(doc.start.line);
+        let start = offset(doc.start.line.saturating_sub(first_line.saturating_sub(1)));
         let kind = match forced {
             Some(k) => Some(k),
             None => detect(&doc.value, workflow),
@@ -336,6 +391,7 @@ pub fn load(
 /// those documents (rare: catalog files and workflows are files of their own).
 fn parse(
     text: &str,
+    first_line: u32,
     forced: Option<DocKind>,
     workflow: bool,
     limits: &pave_yaml::Limits,
@@ -347,9 +403,14 @@ fn parse(
             Some(DocKind::Catalog | DocKind::GithubWorkflow | DocKind::TerraformPlan)
         );
     if core_only {
-        return Ok(pave_yaml::parse_documents_as(text, limits, Schema::Core)?);
+        return Ok(pave_yaml::parse_documents_at(
+            text,
+            limits,
+            Schema::Core,
+            first_line,
+        )?);
     }
-    let kubernetes = pave_yaml::parse_documents_as(text, limits, Schema::Kubernetes);
+    let kubernetes = pave_yaml::parse_documents_at(text, limits, Schema::Kubernetes, first_line);
     if forced.is_some() {
         return Ok(kubernetes?);
     }
@@ -360,7 +421,7 @@ fn parse(
     match kubernetes {
         Ok(docs) if !needs_core(&docs) => Ok(docs),
         Ok(mut docs) => {
-            let core = pave_yaml::parse_documents_as(text, limits, Schema::Core)?;
+            let core = pave_yaml::parse_documents_at(text, limits, Schema::Core, first_line)?;
             if core.len() == docs.len() {
                 for (doc, core) in docs.iter_mut().zip(core) {
                     if detect(&core.value, false).is_some_and(|k| k != DocKind::Kubernetes) {
@@ -372,7 +433,7 @@ fn parse(
         }
         // What the Kubernetes reading refuses (`.inf`, a bad merge key) may be fine in a
         // catalog file; a Kubernetes object keeps the error.
-        Err(e) => match pave_yaml::parse_documents_as(text, limits, Schema::Core) {
+        Err(e) => match pave_yaml::parse_documents_at(text, limits, Schema::Core, first_line) {
             Ok(core)
                 if !core.is_empty()
                     && core.iter().all(|d| {

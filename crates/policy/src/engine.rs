@@ -202,19 +202,28 @@ impl Policy {
         self.run(std::slice::from_ref(&doc), Vec::new(), now, true)
     }
 
-    fn run(&self, docs: &[Document], mut errors: Vec<InputError>, now: i64, alone: bool) -> Report {
-        let ctx = Context {
-            docs,
-            settings: &self.config.settings,
-        };
+    /// Checks inputs as they are read, keeping each document only as far as rules that
+    /// relate documents read it ([`Streaming`]): for one large file, memory holds a slimmed
+    /// tree per document instead of every parsed one.
+    pub fn streaming(&self, now: i64) -> Streaming<'_> {
+        Streaming {
+            policy: self,
+            now,
+            kept: Vec::new(),
+            findings: Vec::new(),
+            errors: Vec::new(),
+            checked: Vec::new(),
+        }
+    }
+
+    /// The enabled rules: per-document ones by the kind they read, and whole-input ones.
+    fn rule_sets(&self, alone: bool) -> (Vec<Vec<(&DocRule, Severity)>>, Vec<&Enabled>) {
         let runnable = self
             .enabled
             .iter()
             .filter(|e| !(alone && e.rule.cross_document()));
         let (per_document, whole_input): (Vec<&Enabled>, Vec<&Enabled>) =
             runnable.partition(|e| e.rule.as_doc_rule().is_some());
-        // Threads pay off only for many documents (not for one admission request).
-        let parallel = docs.len() >= 64;
         // Per-document rules run document by document: one document's tree stays in cache
         // while every rule reads it (rule by rule, 10,000 trees are re-read from memory 60 times).
         let mut by_kind: Vec<Vec<(&DocRule, Severity)>> = vec![Vec::new(); DocKind::ALL.len()];
@@ -223,10 +232,34 @@ impl Policy {
                 by_kind[kind_slot(rule.meta.kind)].push((rule, e.severity));
             }
         }
+        (by_kind, whole_input)
+    }
+
+    fn run(&self, docs: &[Document], mut errors: Vec<InputError>, now: i64, alone: bool) -> Report {
+        let ctx = Context {
+            docs,
+            settings: &self.config.settings,
+        };
+        let (by_kind, whole_input) = self.rule_sets(alone);
+        // Threads pay off only for many documents (not for one admission request).
+        let parallel = docs.len() >= 64;
         // Findings of whole-input rules, custom policies and exemptions come first, so the
-        // per-document pass below positions all of a document's findings in one walk.
-        let mut pending: Vec<Pending> = Vec::new();
-        pending.extend(parallel_flat_map(parallel, whole_input, |e| {
+        // per-document pass positions all of a document's findings in one walk.
+        let mut pending = self.whole_input_pending(&ctx, whole_input, parallel);
+        pending.extend(self.document_pending(docs, &mut errors, parallel));
+        let findings = self.position(&ctx, &by_kind, pending, parallel, now);
+        let checked = checked(docs);
+        self.report(findings, errors, checked, now)
+    }
+
+    /// Findings of rules over the whole input, not yet positioned.
+    fn whole_input_pending(
+        &self,
+        ctx: &Context<'_>,
+        whole_input: Vec<&Enabled>,
+        parallel: bool,
+    ) -> Vec<Pending> {
+        parallel_flat_map(parallel, whole_input, |e| {
             let mut found = Vec::new();
             e.rule.check(&ctx, &mut found);
             let meta = e.rule.meta();
@@ -241,7 +274,18 @@ impl Policy {
                     path: f.path,
                 })
                 .collect()
-        }));
+        })
+    }
+
+    /// Findings of custom policies and of unbacked exemptions, not yet positioned; custom
+    /// policies' failures go to `errors`.
+    fn document_pending(
+        &self,
+        docs: &[Document],
+        errors: &mut Vec<InputError>,
+        parallel: bool,
+    ) -> Vec<Pending> {
+        let mut pending = Vec::new();
         for custom in &self.custom {
             // Titles from the policies' METADATA; `pave-policy.yaml` may switch custom rules
             // off or change their severity (profiles do not: they choose built-in rules).
@@ -326,23 +370,35 @@ impl Policy {
                 }
             }
         }
-        // Per-document rules, then positions and exceptions, document by document: a
-        // document's findings are never held as paths for the whole input, and its tree is
-        // walked once for all of them.
+        pending
+    }
+
+    /// Per-document rules, then positions and exceptions, document by document: a
+    /// document's findings are never held as paths for the whole input, and its tree is
+    /// walked once for all of them.
+    fn position(
+        &self,
+        ctx: &Context<'_>,
+        by_kind: &[Vec<(&DocRule, Severity)>],
+        mut pending: Vec<Pending>,
+        parallel: bool,
+        now: i64,
+    ) -> Vec<Finding> {
+        let docs = ctx.docs;
         pending.sort_by_key(|p| p.doc);
         let mut slices = Vec::new();
         for range in doc_ranges(docs.len()) {
             let tail = pending.split_off(pending.partition_point(|p| p.doc < range.end));
             slices.push((range, std::mem::replace(&mut pending, tail)));
         }
-        let mut findings: Vec<Finding> = parallel_flat_map(parallel, slices, |(range, extra)| {
+        parallel_flat_map(parallel, slices, |(range, extra)| {
             let mut extra = extra.into_iter().peekable();
             let mut out = Vec::new();
             let mut here: Vec<Pending> = Vec::new();
             for i in range {
                 let doc = &docs[i];
                 for (rule, severity) in &by_kind[kind_slot(doc.kind)] {
-                    (rule.check)(&ctx, doc, &mut |path, message| {
+                    (rule.check)(ctx, doc, &mut |path, message| {
                         here.push(Pending {
                             doc: i,
                             rule: Cow::Borrowed(rule.meta.id),
@@ -370,7 +426,17 @@ impl Policy {
                 out[start..].sort_by(report_order);
             }
             out
-        });
+        })
+    }
+
+    /// The report: expired exceptions, order, the rules that ran.
+    fn report(
+        &self,
+        mut findings: Vec<Finding>,
+        errors: Vec<InputError>,
+        checked: Vec<Checked>,
+        now: i64,
+    ) -> Report {
         // Expired exceptions that still match something are findings of their own.
         let mut expired_reported = HashSet::new();
         let mut expired = Vec::new();
@@ -439,14 +505,7 @@ impl Policy {
             findings,
             rules,
             errors,
-            checked: docs
-                .iter()
-                .map(|d| Checked {
-                    file: d.source.path.to_string(),
-                    input: d.kind.as_str().into(),
-                    object: d.object(),
-                })
-                .collect(),
+            checked,
         }
     }
 
@@ -489,5 +548,72 @@ impl Policy {
                 expires: e.expires.clone(),
             }),
         }
+    }
+}
+
+/// What a report lists as checked, per document.
+fn checked(docs: &[Document]) -> Vec<Checked> {
+    docs.iter()
+        .map(|d| Checked {
+            file: d.source.path.to_string(),
+            input: d.kind.as_str().into(),
+            object: d.object(),
+        })
+        .collect()
+}
+
+/// A check fed documents as they are read ([`Policy::streaming`]). Each batch's per-document
+/// rules, custom policies and exemptions run when it arrives and its findings are positioned
+/// then; the batch is kept only slimmed ([`Document::slim`]) for the rules that relate
+/// documents, which run in [`Streaming::finish`]. The report is the one [`Policy::check`]
+/// gives for the same documents.
+pub struct Streaming<'p> {
+    policy: &'p Policy,
+    now: i64,
+    kept: Vec<Document>,
+    findings: Vec<Finding>,
+    errors: Vec<InputError>,
+    checked: Vec<Checked>,
+}
+
+impl Streaming<'_> {
+    /// Checks a batch of documents (a file, or a part of a large one).
+    pub fn add(&mut self, mut docs: Vec<Document>) {
+        let policy = self.policy;
+        let ctx = Context {
+            docs: &docs,
+            settings: &policy.config.settings,
+        };
+        let (by_kind, _) = policy.rule_sets(false);
+        let parallel = docs.len() >= 64;
+        let pending = policy.document_pending(&docs, &mut self.errors, parallel);
+        let found = policy.position(&ctx, &by_kind, pending, parallel, self.now);
+        self.findings.extend(found);
+        self.checked.extend(checked(&docs));
+        for doc in &mut docs {
+            doc.slim();
+        }
+        self.kept.append(&mut docs);
+    }
+
+    /// An input that could not be read.
+    pub fn error(&mut self, error: InputError) {
+        self.errors.push(error);
+    }
+
+    /// Runs the rules that relate documents and returns the report.
+    pub fn finish(self) -> Report {
+        let policy = self.policy;
+        let ctx = Context {
+            docs: &self.kept,
+            settings: &policy.config.settings,
+        };
+        let (_, whole_input) = policy.rule_sets(false);
+        let parallel = self.kept.len() >= 64;
+        let pending = policy.whole_input_pending(&ctx, whole_input, parallel);
+        let no_document_rules = vec![Vec::new(); DocKind::ALL.len()];
+        let mut findings = self.findings;
+        findings.extend(policy.position(&ctx, &no_document_rules, pending, parallel, self.now));
+        policy.report(findings, self.errors, self.checked, self.now)
     }
 }

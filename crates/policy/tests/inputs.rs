@@ -259,3 +259,81 @@ fn the_exceptions_process_rules_are_listed_and_configurable() {
     assert!(!report.findings.iter().any(|f| f.rule.starts_with("pave-")));
     assert!(!listed(&report, "pave-exemption-unregistered"));
 }
+
+#[test]
+fn streaming_gives_the_same_report_as_checking_everything_at_once() {
+    // Workloads, the objects that relate to them, and a violation of each kind of rule, split
+    // into batches as `pave check` reads a large file.
+    let mut text = String::new();
+    for i in 0..40 {
+        text.push_str(&format!(
+            "---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: web-{i}, namespace: shop, labels: {{app: web-{i}}}}}\nspec:\n  replicas: {replicas}\n  selector: {{matchLabels: {{app: web-{i}}}}}\n  template:\n    metadata: {{labels: {{app: web-{i}}}}}\n    spec:\n      serviceAccountName: sa-{i}\n      volumes: [{{name: data, emptyDir: {{}}}}]\n      containers:\n      - name: app\n        image: nginx:latest\n        securityContext: {{privileged: {privileged}}}\n",
+            replicas = 1 + i % 3,
+            privileged = i % 2 == 0,
+        ));
+        if i % 3 == 0 {
+            text.push_str(&format!(
+                "---\napiVersion: v1\nkind: Service\nmetadata: {{name: web-{i}, namespace: shop}}\nspec:\n  selector: {{app: web-{}}}\n  ports: [{{port: 80}}]\n",
+                if i % 2 == 0 { i } else { 1000 + i }
+            ));
+        }
+        if i % 5 == 0 {
+            text.push_str(&format!(
+                "---\napiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {{name: web-{i}, namespace: shop}}\nspec:\n  maxUnavailable: 0\n  selector: {{matchLabels: {{app: web-{i}}}}}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {{name: cm-{i}, namespace: shop}}\ndata: {{password: hunter2}}\n"
+            ));
+        }
+    }
+    let docs = pave_policy::load(
+        "all.yaml",
+        text.clone(),
+        None,
+        &pave_yaml::Limits::default(),
+    )
+    .unwrap();
+    let policy = Policy::new(PolicyConfig::default(), Exceptions::default());
+    let whole = policy.check(&docs, Vec::new(), 0);
+
+    // The same text in three parts, each loaded with its first line, as the reader does.
+    let starts: Vec<usize> = text.match_indices("---\n").map(|(i, _)| i).collect();
+    let cuts = [
+        0,
+        starts[starts.len() / 3],
+        starts[2 * starts.len() / 3],
+        text.len(),
+    ];
+    let mut streaming = policy.streaming(0);
+    for part in cuts.windows(2) {
+        let first_line = text[..part[0]].matches('\n').count() as u32 + 1;
+        let chunk = text[part[0]..part[1]].to_owned();
+        streaming.add(
+            pave_policy::load_at(
+                "all.yaml",
+                chunk,
+                first_line,
+                None,
+                &pave_yaml::Limits::default(),
+            )
+            .unwrap(),
+        );
+    }
+    let streamed = streaming.finish();
+    let view = |r: &pave_policy::Report| -> Vec<(String, String, Option<u32>, Option<u32>)> {
+        r.findings
+            .iter()
+            .map(|f| (f.rule.to_string(), f.message.clone(), f.line, f.column))
+            .collect()
+    };
+    let rules: BTreeSet<String> = whole.findings.iter().map(|f| f.rule.to_string()).collect();
+    for cross in [
+        "k8s-pdb",
+        "k8s-pdb-zero-disruptions",
+        "k8s-service-selector",
+        "k8s-automount-token",
+        "k8s-replicas",
+        "k8s-topology-spread",
+    ] {
+        assert!(rules.contains(cross), "{cross} in {rules:?}");
+    }
+    assert_eq!(view(&streamed), view(&whole));
+    assert_eq!(streamed.checked.len(), whole.checked.len());
+}

@@ -17,5 +17,5 @@ mod yaml11;
 pub use emit::to_yaml_string;
 pub use load::{
     Document, Limits, PathSegment, Position, Schema, Spans, YamlError, locate, locate_many,
-    parse_documents, parse_documents_as,
+    parse_documents, parse_documents_as, parse_documents_at,
 };

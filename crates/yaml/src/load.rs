@@ -124,6 +124,72 @@ impl Spans {
         Some(best)
     }
 
+    /// Removes the node at `path` below node `from` from `value` (node `from`'s tree) and
+    /// from these spans, so that the rest still locates exactly. `false` when there is no
+    /// such node (nothing changes). Mapping order is kept.
+    pub fn remove(&mut self, value: &mut Value, from: usize, path: &[PathSegment]) -> bool {
+        let Some((last, parents)) = path.split_last() else {
+            return false;
+        };
+        // The nodes from `from` down to the parent of the removed node.
+        let mut chain = vec![from];
+        let mut node = from;
+        let mut current: &Value = value;
+        for segment in parents {
+            let Some((next, child)) = self.child(current, node, segment) else {
+                return false;
+            };
+            chain.push(next);
+            node = next;
+            current = child;
+        }
+        let Some((target, _)) = self.child(current, node, last) else {
+            return false;
+        };
+        let Some(size) = self.nodes.get(target).map(|n| n.size) else {
+            return false;
+        };
+        // Now the value: walk down again mutably.
+        let mut parent: &mut Value = value;
+        for segment in parents {
+            let next = match (segment, parent) {
+                (PathSegment::Key(k), Value::Object(map)) => map.get_mut(k),
+                (PathSegment::Index(i), Value::Array(items)) => items.get_mut(*i),
+                _ => None,
+            };
+            let Some(next) = next else { return false };
+            parent = next;
+        }
+        let removed = match (last, parent) {
+            (PathSegment::Key(k), Value::Object(map)) => map.shift_remove(k).is_some(),
+            (PathSegment::Index(i), Value::Array(items)) if *i < items.len() => {
+                items.remove(*i);
+                true
+            }
+            _ => false,
+        };
+        if !removed {
+            return false;
+        }
+        let end = (target + size as usize).min(self.nodes.len());
+        self.nodes.drain(target..end);
+        for n in chain {
+            if let Some(span) = self.nodes.get_mut(n) {
+                span.size = span.size.saturating_sub(size);
+            }
+        }
+        self.nodes.shrink_to_fit();
+        true
+    }
+
+    /// Moves every position down by `lines` (a text that starts at line `lines + 1` of its
+    /// file).
+    fn shift_lines(&mut self, lines: u32) {
+        for node in &mut self.nodes {
+            node.position.line = node.position.line.saturating_add(lines);
+        }
+    }
+
     fn child<'v>(
         &self,
         value: &'v Value,
@@ -577,6 +643,44 @@ fn control_character(text: &str) -> Option<YamlError> {
         },
         code: u32::from(text.as_bytes()[at]),
     })
+}
+
+/// [`parse_documents_as`] for a text that starts at line `first_line` of its file (a part of
+/// a large file read in pieces): positions, and error positions, are the file's.
+pub fn parse_documents_at(
+    text: &str,
+    limits: &Limits,
+    schema: Schema,
+    first_line: u32,
+) -> Result<Vec<Document>, YamlError> {
+    let lines = first_line.saturating_sub(1);
+    if lines == 0 {
+        return parse_documents_as(text, limits, schema);
+    }
+    match parse_documents_as(text, limits, schema) {
+        Ok(mut docs) => {
+            for doc in &mut docs {
+                doc.start.line = doc.start.line.saturating_add(lines);
+                doc.spans.shift_lines(lines);
+            }
+            Ok(docs)
+        }
+        Err(mut e) => {
+            let position = match &mut e {
+                YamlError::Syntax { position, .. }
+                | YamlError::TooDeep { position, .. }
+                | YamlError::AliasExpansion { position, .. }
+                | YamlError::DuplicateKey { position, .. }
+                | YamlError::UnknownAlias { position }
+                | YamlError::ComplexKey { position }
+                | YamlError::NotJson { position, .. }
+                | YamlError::MergeNotMapping { position }
+                | YamlError::ControlCharacter { position, .. } => position,
+            };
+            position.line = position.line.saturating_add(lines);
+            Err(e)
+        }
+    }
 }
 
 /// Parses every document of a YAML stream under `schema`.

@@ -259,3 +259,27 @@ fn control_characters_are_named_with_their_position() {
         parse_documents_as("a: \"x\ty\"\r\nb: 2\r\n", &Limits::default(), Schema::Core).is_ok()
     );
 }
+
+#[test]
+fn removing_a_node_keeps_the_other_positions() {
+    let text = "a:\n  b: [1, 2]\n  c:\n    d: 1\n  e: 3\nf: 4\n";
+    let mut docs =
+        pave_yaml::parse_documents_at(text, &Limits::default(), Schema::Core, 11).unwrap();
+    let doc = &mut docs[0];
+    assert_eq!(doc.start.line, 11);
+    let path =
+        |p: &[&str]| -> Vec<PathSegment> { p.iter().map(|&s| PathSegment::from(s)).collect() };
+    assert!(doc.spans.remove(&mut doc.value, 0, &path(&["a", "c"])));
+    assert!(!doc.spans.remove(&mut doc.value, 0, &path(&["a", "zz"])));
+    assert_eq!(doc.value, json!({"a": {"b": [1, 2], "e": 3}, "f": 4}));
+    let at = |p: &[&str]| {
+        let p = doc.spans.locate(&doc.value, 0, &path(p)).unwrap();
+        (p.line, p.column)
+    };
+    assert_eq!(at(&["a", "e"]), (15, 3));
+    assert_eq!(at(&["f"]), (16, 1));
+    assert_eq!(at(&["a", "b"]), (12, 3));
+    let err =
+        pave_yaml::parse_documents_at("a: [\n", &Limits::default(), Schema::Core, 11).unwrap_err();
+    assert!(err.position().line >= 11, "{err:?}");
+}

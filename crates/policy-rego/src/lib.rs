@@ -18,7 +18,9 @@
 //! - `--data`: OPA's loader semantics (see [`RegoPolicies::load`]); `data.conftest.file`
 //!   holds the document's file `name` and absolute `dir`.
 //! - `--rego-version v0|v1` (default v1); a syntax error says when the other version reads
-//!   the policy. In v0, `if`/`contains` without their `future.keywords` import are refused
+//!   the policy. A call to a function that exists nowhere (`http.send`, which pave does not
+//!   build, or a typo) is refused when the policies load, naming every such call, as OPA's
+//!   compiler does. In v0, `if`/`contains` without their `future.keywords` import are refused
 //!   as OPA refuses them (regorus alone would read them as identifiers).
 //!
 //! # Differences
@@ -39,11 +41,12 @@
 mod error;
 mod glob;
 mod load;
+mod modules;
 mod policies;
 mod scan;
 
 pub use error::RegoError;
 pub use policies::{
-    AppliedException, FAILURE_SEVERITY, Outcome, RANGE_LIMIT, RegoFinding, RegoOptions,
-    RegoPolicies, RegoVersion, WARNING_SEVERITY,
+    AppliedException, ConftestRule, FAILURE_SEVERITY, Outcome, RANGE_LIMIT, RegoFinding,
+    RegoOptions, RegoPolicies, RegoVersion, WARNING_SEVERITY,
 };

@@ -137,6 +137,20 @@ struct RegoRule {
     exception_name: String,
     /// Files that declare it, for messages.
     files: Vec<String>,
+    /// How many definitions it has (conftest counts a passing "test" per definition).
+    definitions: usize,
+}
+
+/// A conftest rule of a selected namespace, for conftest's counts ([`RegoPolicies::conftest_rules`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConftestRule {
+    pub namespace: String,
+    /// `deny`, `warn_labels`, …
+    pub name: String,
+    /// `deny`/`violation` (else `warn`).
+    pub failure: bool,
+    /// Definitions in the namespace's modules.
+    pub definitions: usize,
 }
 
 #[derive(Debug, Clone)]
@@ -238,6 +252,22 @@ impl RegoPolicies {
     /// The namespaces (packages) evaluated, in order.
     pub fn namespaces(&self) -> Vec<&str> {
         self.namespaces.iter().map(|n| n.name.as_str()).collect()
+    }
+
+    /// Every `deny`/`violation`/`warn` rule of the selected namespaces, in order, with its
+    /// number of definitions (what conftest's test counts are made of).
+    pub fn conftest_rules(&self) -> Vec<ConftestRule> {
+        self.namespaces
+            .iter()
+            .flat_map(|ns| {
+                ns.rules.iter().map(|r| ConftestRule {
+                    namespace: ns.name.clone(),
+                    name: r.name.clone(),
+                    failure: r.failure,
+                    definitions: r.definitions,
+                })
+            })
+            .collect()
     }
 
     /// How many rule results `exception` rules have set aside in [`CustomPolicies::evaluate`]
@@ -519,13 +549,19 @@ fn build(
             .add_data(RegoValue::from(Value::Object(data)))
             .map_err(|e| RegoError::Compile(format!("data: {}", diagnostic(&e))))?;
     }
+    // OPA's compiler refuses calls to functions that exist nowhere when policies load;
+    // regorus would fail only when an evaluation reaches the call.
+    let facts = crate::modules::facts(&mut engine, &["numbers.range", "numbers.range_step"]);
+    if !facts.unknown_calls.is_empty() {
+        return Err(RegoError::Compile(facts.unknown_calls.join("\n")));
+    }
     // Analyse and schedule the policies now, once: clones share the prepared state, and
     // compile errors (unsafe variables, …) surface at load, as in conftest.
     engine
         .eval_query("true".into(), false)
         .map_err(|e| RegoError::Compile(diagnostic(&e).to_string()))?;
 
-    let available = discover(&engine, &loaded)?;
+    let available = discover(&engine, &loaded, &facts.definitions)?;
     let selected = select(&available, &options)?;
     let rules = rule_infos(&selected, &loaded);
     let file_info = loaded.iter().any(|l| l.scan.mentions_conftest);
@@ -629,7 +665,11 @@ fn make_range(params: &[RegoValue], strict: bool, name: &str) -> anyhow::Result<
 }
 
 /// Every package in load order, with the conftest rules declared in it.
-fn discover(engine: &Engine, loaded: &[Loaded]) -> Result<Vec<Namespace>, RegoError> {
+fn discover(
+    engine: &Engine,
+    loaded: &[Loaded],
+    definitions: &crate::modules::Definitions,
+) -> Result<Vec<Namespace>, RegoError> {
     // One entry per module, in the same order: its package path and its file.
     let packages = engine
         .get_packages()
@@ -668,6 +708,10 @@ fn discover(engine: &Engine, loaded: &[Loaded]) -> Result<Vec<Namespace>, RegoEr
             match ns.rules.iter_mut().find(|r| &r.name == candidate) {
                 Some(rule) => rule.files.push(module.name.clone()),
                 None => ns.rules.push(RegoRule {
+                    definitions: definitions
+                        .get(&(ns.name.clone(), candidate.clone()))
+                        .copied()
+                        .unwrap_or(1),
                     query: format!("{}.{candidate}", ns.path),
                     failure: scan::is_failure(candidate),
                     exception_name: scan::exception_name(candidate).to_owned(),

@@ -44,6 +44,7 @@ mod load;
 mod modules;
 mod policies;
 mod scan;
+mod sprintf;
 
 pub use error::RegoError;
 pub use policies::{

@@ -19,8 +19,12 @@ pub(crate) struct Facts {
 }
 
 /// Reads the modules of `engine` (after `add_policy`). `extensions` are functions added with
-/// `Engine::add_extension`.
-pub(crate) fn facts(engine: &mut Engine, extensions: &[&str]) -> Facts {
+/// `Engine::add_extension`; `allowed`, OPA capabilities: the only builtins that may be called.
+pub(crate) fn facts(
+    engine: &mut Engine,
+    extensions: &[&str],
+    allowed: Option<&BTreeSet<String>>,
+) -> Facts {
     let modules = engine.get_modules().clone();
     let mut definitions: Definitions = HashMap::new();
     // Names defined at the top of each package (rules and functions), for local calls.
@@ -54,9 +58,10 @@ pub(crate) fn facts(engine: &mut Engine, extensions: &[&str]) -> Facts {
         let local = defined.get(&package);
         let known = |name: &str| {
             let first = name.split('.').next().unwrap_or(name);
-            name == "print"
+            let builtin = name == "print"
                 || regorus::unstable::BUILTINS.contains_key(name)
-                || extensions.contains(&name)
+                || extensions.contains(&name);
+            (builtin && allowed.is_none_or(|a| a.contains(name)))
                 || first == "data"
                 || aliases.contains(first)
                 || local.is_some_and(|l| l.contains(first))

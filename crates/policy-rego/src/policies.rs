@@ -77,6 +77,9 @@ pub struct RegoOptions {
     /// like conftest's `--show-builtin-errors`. Off, they make the expression undefined,
     /// conftest's default.
     pub strict_builtin_errors: bool,
+    /// OPA capabilities (`--capabilities`): when set, only these built-in functions may be
+    /// called; a policy calling another is refused when it loads.
+    pub allowed_builtins: Option<std::collections::BTreeSet<String>>,
 }
 
 impl Default for RegoOptions {
@@ -87,6 +90,7 @@ impl Default for RegoOptions {
             rego_version: RegoVersion::V1,
             timeout: Duration::from_secs(2),
             strict_builtin_errors: false,
+            allowed_builtins: None,
         }
     }
 }
@@ -507,7 +511,9 @@ fn build(
     add_range_limits(&mut engine, options.strict_builtin_errors)?;
 
     let mut loaded: Vec<Loaded> = Vec::new();
+    let mut uses_go_quote = false;
     for (name, text) in policies {
+        uses_go_quote |= text.contains("%q");
         if loaded.iter().any(|l| l.name == name) {
             return Err(RegoError::DuplicatePolicy(name));
         }
@@ -549,9 +555,16 @@ fn build(
             .add_data(RegoValue::from(Value::Object(data)))
             .map_err(|e| RegoError::Compile(format!("data: {}", diagnostic(&e))))?;
     }
+    if uses_go_quote {
+        crate::sprintf::register(&mut engine).map_err(|e| RegoError::Compile(e.to_string()))?;
+    }
     // OPA's compiler refuses calls to functions that exist nowhere when policies load;
     // regorus would fail only when an evaluation reaches the call.
-    let facts = crate::modules::facts(&mut engine, &["numbers.range", "numbers.range_step"]);
+    let facts = crate::modules::facts(
+        &mut engine,
+        &["numbers.range", "numbers.range_step"],
+        options.allowed_builtins.as_ref(),
+    );
     if !facts.unknown_calls.is_empty() {
         return Err(RegoError::Compile(facts.unknown_calls.join("\n")));
     }

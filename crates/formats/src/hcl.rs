@@ -11,7 +11,60 @@ use serde_json::{Map, Value};
 use crate::FormatError;
 
 pub(crate) fn parse(text: &str) -> Result<Value, FormatError> {
-    let body: Body = hcl::parse(text).map_err(|e| match &e {
+    body_value(&read(text)?)
+}
+
+/// HCL1 in the shape hashicorp/hcl v1 decodes it into (conftest's `hcl1` parser): every
+/// block and every object is a list of maps — `provider "google" { … }` is
+/// `provider: [{google: [{…}]}]`, `tags = {a = 1}` is `tags: [{a: 1}]`. The text is read
+/// with the HCL2 parser, which reads the HCL1 that configuration files are written in
+/// (attributes, blocks with labels, `"${…}"` strings).
+pub(crate) fn parse_hcl1(text: &str) -> Result<Value, FormatError> {
+    Ok(hcl1_body(&read(text)?))
+}
+
+fn hcl1_body(body: &Body) -> Value {
+    let mut out = Map::new();
+    for structure in body.iter() {
+        match structure {
+            Structure::Attribute(attr) => {
+                out.insert(attr.key.to_string(), hcl1_expression(&attr.expr));
+            }
+            Structure::Block(block) => {
+                let mut value = hcl1_body(&block.body);
+                for label in block.labels.iter().rev() {
+                    let mut wrapper = Map::new();
+                    wrapper.insert(label.as_str().to_owned(), Value::Array(vec![value]));
+                    value = Value::Object(wrapper);
+                }
+                match out
+                    .entry(block.identifier.to_string())
+                    .or_insert_with(|| Value::Array(Vec::new()))
+                {
+                    Value::Array(items) => items.push(value),
+                    other => *other = Value::Array(vec![value]),
+                }
+            }
+        }
+    }
+    Value::Object(out)
+}
+
+fn hcl1_expression(expr: &Expression) -> Value {
+    match expr {
+        Expression::Array(items) => Value::Array(items.iter().map(hcl1_expression).collect()),
+        Expression::Object(object) => Value::Array(vec![Value::Object(
+            object
+                .iter()
+                .map(|(k, v)| (object_key(k), hcl1_expression(v)))
+                .collect(),
+        )]),
+        other => expression(other),
+    }
+}
+
+fn read(text: &str) -> Result<Body, FormatError> {
+    hcl::parse(text).map_err(|e| match &e {
         hcl::Error::Parse(p) => FormatError::Syntax {
             format: "HCL",
             line: u32::try_from(p.location().line()).unwrap_or(u32::MAX),
@@ -24,8 +77,7 @@ pub(crate) fn parse(text: &str) -> Result<Value, FormatError> {
             column: 1,
             message: other.to_string(),
         },
-    })?;
-    body_value(&body)
+    })
 }
 
 fn body_value(body: &Body) -> Result<Value, FormatError> {
@@ -177,6 +229,21 @@ locals {
                     "list": ["0.0.0.0/0", 1, true],
                     "tags": {"owner": "devops", "cost-center": 1}
                 }]
+            })
+        );
+    }
+
+    #[test]
+    fn hcl1_shape() {
+        let text = "provider \"google\" {\n  project = \"instrumenta\"\n}\nresource \"a\" \"b\" {\n  tags = { owner = \"x\" }\n  cluster = \"${google.name}\"\n}\nresource \"c\" \"d\" {}\n";
+        assert_eq!(
+            super::parse_hcl1(text).unwrap(),
+            json!({
+                "provider": [{"google": [{"project": "instrumenta"}]}],
+                "resource": [
+                    {"a": [{"b": [{"tags": [{"owner": "x"}], "cluster": "${google.name}"}]}]},
+                    {"c": [{"d": [{}]}]}
+                ]
             })
         );
     }

@@ -9,8 +9,8 @@
 //!
 //! YAML and Dockerfiles are not read here: pave reads them with `pave-yaml` and
 //! `pave-policy`'s Dockerfile parser, which keep positions for its built-in rules. Formats
-//! no well-kept Rust crate reads the way conftest does (CUE, Jsonnet, HOCON, EDN, HCL1,
-//! nginx, VCL, Groovy, textproto) are refused with [`FormatError::Unsupported`], which says
+//! no well-kept Rust crate reads the way conftest does (CUE, Jsonnet, HOCON, EDN, nginx,
+//! VCL, Groovy, textproto) are refused with [`FormatError::Unsupported`], which says
 //! why.
 
 mod hcl;
@@ -30,6 +30,7 @@ pub enum Parser {
     Jsonc,
     Toml,
     Ini,
+    Hcl1,
     Hcl2,
     Xml,
     Dotenv,
@@ -48,7 +49,6 @@ pub enum Unsupported {
     Cue,
     Edn,
     Groovy,
-    Hcl1,
     Hocon,
     Jsonnet,
     Nginx,
@@ -62,7 +62,6 @@ impl Unsupported {
             Unsupported::Cue => "cue",
             Unsupported::Edn => "edn",
             Unsupported::Groovy => "groovy",
-            Unsupported::Hcl1 => "hcl1",
             Unsupported::Hocon => "hocon",
             Unsupported::Jsonnet => "jsonnet",
             Unsupported::Nginx => "nginx",
@@ -85,9 +84,6 @@ impl Unsupported {
             }
             Unsupported::Edn => {
                 "no maintained Rust EDN reader gives conftest's shape (keywords as \":key\" strings)"
-            }
-            Unsupported::Hcl1 => {
-                "HCL1's object shape (hashicorp/hcl v1) differs from HCL2's; only HCL2 (`.tf`, `.hcl`, `.tfvars`) is read"
             }
             Unsupported::Nginx => "conftest's nginx parser (crossplane) has no Rust counterpart",
             Unsupported::Vcl => "conftest's VCL parser (go-vcl) has no Rust counterpart",
@@ -208,6 +204,7 @@ impl Parser {
             "jsonc" => Parser::Jsonc,
             "toml" => Parser::Toml,
             "ini" => Parser::Ini,
+            "hcl1" => Parser::Hcl1,
             "hcl2" => Parser::Hcl2,
             "xml" => Parser::Xml,
             "dotenv" => Parser::Dotenv,
@@ -219,7 +216,6 @@ impl Parser {
             "cue" => Parser::Unsupported(Unsupported::Cue),
             "edn" => Parser::Unsupported(Unsupported::Edn),
             "groovy" => Parser::Unsupported(Unsupported::Groovy),
-            "hcl1" => Parser::Unsupported(Unsupported::Hcl1),
             "hocon" => Parser::Unsupported(Unsupported::Hocon),
             "jsonnet" => Parser::Unsupported(Unsupported::Jsonnet),
             "nginx" => Parser::Unsupported(Unsupported::Nginx),
@@ -236,6 +232,7 @@ impl Parser {
             Parser::Jsonc => "jsonc",
             Parser::Toml => "toml",
             Parser::Ini => "ini",
+            Parser::Hcl1 => "hcl1",
             Parser::Hcl2 => "hcl2",
             Parser::Xml => "xml",
             Parser::Dotenv => "dotenv",
@@ -293,6 +290,7 @@ impl Parser {
             Parser::Jsonc => parse_json(&strip_jsonc(text), "JSONC"),
             Parser::Toml => toml::parse(text),
             Parser::Ini => ini::parse(text),
+            Parser::Hcl1 => hcl::parse_hcl1(text),
             Parser::Hcl2 => hcl::parse(text),
             Parser::Xml => xml::parse(text),
             Parser::Dotenv => keyvalue::dotenv(text),

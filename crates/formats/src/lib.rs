@@ -9,10 +9,11 @@
 //!
 //! YAML and Dockerfiles are not read here: pave reads them with `pave-yaml` and
 //! `pave-policy`'s Dockerfile parser, which keep positions for its built-in rules. Formats
-//! no well-kept Rust crate reads the way conftest does (CUE, Jsonnet, HOCON, EDN, nginx,
-//! VCL, Groovy, textproto) are refused with [`FormatError::Unsupported`], which says
+//! no well-kept Rust crate reads the way conftest does (CUE, Jsonnet, HOCON, nginx, VCL,
+//! Groovy, textproto) are refused with [`FormatError::Unsupported`], which says
 //! why.
 
+mod edn;
 mod hcl;
 mod ini;
 mod keyvalue;
@@ -30,6 +31,7 @@ pub enum Parser {
     Jsonc,
     Toml,
     Ini,
+    Edn,
     Hcl1,
     Hcl2,
     Xml,
@@ -47,7 +49,6 @@ pub enum Parser {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Unsupported {
     Cue,
-    Edn,
     Groovy,
     Hocon,
     Jsonnet,
@@ -60,7 +61,6 @@ impl Unsupported {
     pub fn name(self) -> &'static str {
         match self {
             Unsupported::Cue => "cue",
-            Unsupported::Edn => "edn",
             Unsupported::Groovy => "groovy",
             Unsupported::Hocon => "hocon",
             Unsupported::Jsonnet => "jsonnet",
@@ -81,9 +81,6 @@ impl Unsupported {
             }
             Unsupported::Hocon => {
                 "no maintained Rust HOCON parser resolves includes and substitutions as conftest's go-akka/configuration does"
-            }
-            Unsupported::Edn => {
-                "no maintained Rust EDN reader gives conftest's shape (keywords as \":key\" strings)"
             }
             Unsupported::Nginx => "conftest's nginx parser (crossplane) has no Rust counterpart",
             Unsupported::Vcl => "conftest's VCL parser (go-vcl) has no Rust counterpart",
@@ -214,7 +211,7 @@ impl Parser {
             "spdx" => Parser::Spdx,
             "dockerfile" => Parser::Dockerfile,
             "cue" => Parser::Unsupported(Unsupported::Cue),
-            "edn" => Parser::Unsupported(Unsupported::Edn),
+            "edn" => Parser::Edn,
             "groovy" => Parser::Unsupported(Unsupported::Groovy),
             "hocon" => Parser::Unsupported(Unsupported::Hocon),
             "jsonnet" => Parser::Unsupported(Unsupported::Jsonnet),
@@ -232,6 +229,7 @@ impl Parser {
             Parser::Jsonc => "jsonc",
             Parser::Toml => "toml",
             Parser::Ini => "ini",
+            Parser::Edn => "edn",
             Parser::Hcl1 => "hcl1",
             Parser::Hcl2 => "hcl2",
             Parser::Xml => "xml",
@@ -290,6 +288,7 @@ impl Parser {
             Parser::Jsonc => parse_json(&strip_jsonc(text), "JSONC"),
             Parser::Toml => toml::parse(text),
             Parser::Ini => ini::parse(text),
+            Parser::Edn => edn::parse(text),
             Parser::Hcl1 => hcl::parse_hcl1(text),
             Parser::Hcl2 => hcl::parse(text),
             Parser::Xml => xml::parse(text),

@@ -134,7 +134,9 @@ fn run_case(case: &Case, shim: &Path) -> Result<(), String> {
             .arg(format!(
                 "{PRELUDE}\nrun() {{ \"$@\" 2>&1; echo \"[exit $?]\"; }}\n{}\n",
                 body.lines()
-                    .filter(|l| l.trim_start().starts_with("run ") || l.trim_start().starts_with("cd "))
+                    .filter(
+                        |l| l.trim_start().starts_with("run ") || l.trim_start().starts_with("cd ")
+                    )
                     .collect::<Vec<_>>()
                     .join("\n")
             ))
@@ -196,6 +198,9 @@ fn conftest_acceptance_tests_agree() {
             problems.push(format!("known-differences.tsv names no case: {id}"));
         }
     }
-    println!("conftest conformance: {agree} of {} cases agree", cases.len());
+    println!(
+        "conftest conformance: {agree} of {} cases agree",
+        cases.len()
+    );
     assert!(problems.is_empty(), "{}", problems.join("\n\n"));
 }

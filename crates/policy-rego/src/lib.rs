@@ -38,6 +38,7 @@
 //! - Builtins that need the network or the host (`http.send`, `opa.runtime`), JSON Schema,
 //!   YAML and UUID builtins are not built in; conftest's `parse_config*` neither.
 
+mod builtins;
 mod error;
 mod glob;
 mod load;

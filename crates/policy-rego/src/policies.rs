@@ -560,11 +560,10 @@ fn build(
     }
     // OPA's compiler refuses calls to functions that exist nowhere when policies load;
     // regorus would fail only when an evaluation reaches the call.
-    let facts = crate::modules::facts(
-        &mut engine,
-        &["numbers.range", "numbers.range_step"],
-        options.allowed_builtins.as_ref(),
-    );
+    crate::builtins::register(&mut engine).map_err(|e| RegoError::Compile(e.to_string()))?;
+    let mut extensions = vec!["numbers.range", "numbers.range_step"];
+    extensions.extend_from_slice(crate::builtins::NAMES);
+    let facts = crate::modules::facts(&mut engine, &extensions, options.allowed_builtins.as_ref());
     if !facts.unknown_calls.is_empty() {
         return Err(RegoError::Compile(facts.unknown_calls.join("\n")));
     }

@@ -34,9 +34,13 @@
 //!   `exception` rules are left out of [`pave_policy::CustomPolicies::evaluate`] and counted
 //!   in [`RegoPolicies::excepted`]; [`RegoPolicies::check`] returns them, with metadata
 //!   and `print()` output.
-//! - `--strict`, `--capabilities`, `--combine` and `_loc` locations are not supported.
+//! - `--strict` and `_loc` locations are not supported; `--capabilities` is
+//!   [`RegoOptions::allowed_builtins`], `--combine` is the caller's (`pave check --conftest`).
 //! - Builtins that need the network or the host (`http.send`, `opa.runtime`), JSON Schema,
-//!   YAML and UUID builtins are not built in; conftest's `parse_config*` neither.
+//!   YAML and UUID builtins are not built in; conftest's `parse_config*` neither. A call to
+//!   any of them is refused when the policies load. `json.patch`, `crypto.sha1`,
+//!   `crypto.sha256`, `io.jwt.decode` and `sprintf`'s `%q`, which regorus 0.11 lacks, are
+//!   added as extensions.
 
 mod builtins;
 mod error;

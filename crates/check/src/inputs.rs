@@ -283,7 +283,7 @@ fn read_job(
         Ok(docs) if docs.is_empty() && job.explicit && !blank => Err(error(
             &job.display,
             None,
-            "nothing to check: not a Kubernetes object, Terraform plan (`terraform show -json`), Dockerfile, GitHub Actions workflow or catalog entity; use --type to say what it is".into(),
+            "nothing to check: not a Kubernetes object, Terraform plan (`terraform show -json`), Dockerfile, GitHub Actions workflow or catalog entity; use --type to say what it is, or --conftest to read it with conftest's parsers (TOML, INI, HCL, XML, …)".into(),
         )),
         Ok(docs) => Ok(docs),
         Err(e @ LoadError::Unknown) => Err(error(&job.display, None, e.to_string())),

@@ -1,9 +1,10 @@
 //! The application layer of pave's guardrails, shared by `pave check` and the admission
 //! webhook in `pave serve`: which files to read and how ([`inputs`]), how the policy is
 //! assembled from flags and files ([`setup`]), and how an `AdmissionReview` is answered
-//! ([`admission`]). The rules themselves live in `pave-policy`, which does no I/O.
+//! ([`admission`]); [`conftest`] is `pave check --conftest`, conftest's `test` command. The rules themselves live in `pave-policy`, which does no I/O.
 
 pub mod admission;
+pub mod conftest;
 pub mod inputs;
 pub mod setup;
 

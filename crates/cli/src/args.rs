@@ -179,15 +179,15 @@ pub(crate) struct PolicyArgs {
     pub(crate) policies: Vec<PathBuf>,
 
     /// JSON/YAML files or folders the Rego policies read as `data.*`
-    #[arg(long, short = 'd', value_name = "PATH", requires = "policies")]
+    #[arg(long, short = 'd', value_name = "PATH")]
     pub(crate) data: Vec<PathBuf>,
 
     /// Rego packages whose rules run (globs allowed) [default: main]
-    #[arg(long, value_name = "NAMESPACE", requires = "policies")]
+    #[arg(long, short = 'n', value_name = "NAMESPACE")]
     pub(crate) namespace: Vec<String>,
 
     /// Run the rules of every Rego package
-    #[arg(long, requires = "policies")]
+    #[arg(long)]
     pub(crate) all_namespaces: bool,
 
     /// Rego syntax: v1 (OPA 1.x, `deny contains msg if`) or v0 (`deny[msg] { }`)
@@ -213,12 +213,24 @@ fn parse_severity(s: &str) -> Result<pave_policy::Severity, String> {
         .ok_or_else(|| format!("unknown severity `{s}` (use info, low, medium, high or critical)"))
 }
 
-fn parse_doc_kind(s: &str) -> Result<pave_policy::DocKind, String> {
-    pave_policy::DocKind::parse(s).ok_or_else(|| {
-        format!(
-            "unknown type `{s}` (use kubernetes, terraform, dockerfile, github-actions or catalog)"
-        )
-    })
+/// `--type`/`--parser`: one of pave's kinds, or one of conftest's parsers (which selects
+/// conftest mode).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct InputType {
+    pub(crate) kind: Option<pave_policy::DocKind>,
+    pub(crate) parser: Option<pave_formats::Parser>,
+}
+
+fn parse_input_type(s: &str) -> Result<InputType, String> {
+    let kind = pave_policy::DocKind::parse(s);
+    let parser = pave_formats::Parser::from_name(s);
+    if kind.is_none() && parser.is_none() {
+        return Err(format!(
+            "unknown type `{s}` (use kubernetes, terraform, dockerfile, github-actions or catalog, or a conftest parser: {})",
+            pave_formats::PARSER_NAMES.join(", ")
+        ));
+    }
+    Ok(InputType { kind, parser })
 }
 
 #[derive(Debug, Args)]
@@ -227,9 +239,9 @@ pub(crate) struct CheckArgs {
     #[arg(value_name = "PATH")]
     pub(crate) paths: Vec<String>,
 
-    /// Read every input as this type instead of detecting it: kubernetes, terraform, dockerfile, github-actions, catalog
-    #[arg(long = "type", short = 't', value_parser = parse_doc_kind)]
-    pub(crate) forced: Option<pave_policy::DocKind>,
+    /// Read every input as this type instead of detecting it: kubernetes, terraform, dockerfile, github-actions, catalog; or as conftest's parser of that name (toml, ini, hcl2, xml, yaml, json, …), which implies --conftest
+    #[arg(long = "type", short = 't', visible_alias = "parser", value_parser = parse_input_type)]
+    pub(crate) forced: Option<InputType>,
 
     /// Report format: human, json, sarif, junit, github [default: human, or json with `-o json`]
     #[arg(long, short = 'f')]
@@ -249,6 +261,71 @@ pub(crate) struct CheckArgs {
 
     #[command(flatten)]
     pub(crate) policy: PolicyArgs,
+
+    #[command(flatten)]
+    pub(crate) conftest: ConftestArgs,
+}
+
+/// `conftest test`'s behaviour and flags. Any of these flags implies `--conftest`.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "conftest compatibility")]
+pub(crate) struct ConftestArgs {
+    /// Behave as `conftest test`: read files with conftest's parsers, run only the Rego policies (default ./policy, settings from ./conftest.toml), print and exit as conftest does
+    #[arg(long)]
+    pub(crate) conftest: bool,
+
+    /// conftest: evaluate all files together as one input of `{path, contents}` entries
+    #[arg(long)]
+    pub(crate) combine: bool,
+
+    /// conftest: exit 1 on warnings and 2 on failures
+    #[arg(long)]
+    pub(crate) fail_on_warn: bool,
+
+    /// conftest: exit 0 even when policies fail
+    #[arg(long)]
+    pub(crate) no_fail: bool,
+
+    /// conftest: no colour
+    #[arg(long)]
+    pub(crate) no_color: bool,
+
+    /// conftest: leave exceptions out of the output
+    #[arg(long)]
+    pub(crate) suppress_exceptions: bool,
+
+    /// conftest: print nothing when every test passes
+    #[arg(long)]
+    pub(crate) quiet: bool,
+
+    /// conftest: a built-in function error fails the evaluation
+    #[arg(long)]
+    pub(crate) show_builtin_errors: bool,
+
+    /// conftest: OPA capabilities JSON; policies may call only the built-in functions it lists
+    #[arg(long, value_name = "FILE")]
+    pub(crate) capabilities: Option<PathBuf>,
+
+    /// conftest's settings file [default: ./conftest.toml if present]
+    #[arg(long, value_name = "FILE")]
+    pub(crate) config_file: Option<PathBuf>,
+}
+
+impl ConftestArgs {
+    /// Whether conftest mode is on (asked for, or implied by a conftest-only flag).
+    pub(crate) fn enabled(&self, forced: Option<InputType>) -> bool {
+        self.conftest
+            || self.combine
+            || self.fail_on_warn
+            || self.no_fail
+            || self.no_color
+            || self.suppress_exceptions
+            || self.quiet
+            || self.show_builtin_errors
+            || self.config_file.is_some()
+            || self.capabilities.is_some()
+            || forced.is_some_and(|t| t.kind.is_none())
+    }
 }
 
 /// `pave slo …`: its arguments are parsed by `crate::slo` (its `-o` is an output path, not

@@ -39,6 +39,13 @@ pub(crate) fn policy_options(args: &PolicyArgs) -> PolicyOptions {
 
 /// Builds the policy from flags and files, warning about rule ids that name nothing.
 pub(crate) fn assemble(args: &PolicyArgs) -> anyhow::Result<pave_policy::Policy> {
+    if args.policies.is_empty()
+        && (!args.data.is_empty() || !args.namespace.is_empty() || args.all_namespaces)
+    {
+        return Err(anyhow!(
+            "--data, --namespace and --all-namespaces apply to Rego policies: name them with --policy (or use --conftest, which reads ./policy)"
+        ));
+    }
     let assembled = build_policy(&policy_options(args), Path::new("."))?;
     for id in assembled.policy.unknown_rule_ids() {
         eprintln!(
@@ -49,6 +56,9 @@ pub(crate) fn assemble(args: &PolicyArgs) -> anyhow::Result<pave_policy::Policy>
 }
 
 pub(crate) fn check(args: CheckArgs, output: OutputFormat) -> anyhow::Result<Outcome> {
+    if args.conftest.enabled(args.forced) {
+        return crate::conftest::check(&args, output);
+    }
     let policy = assemble(&args.policy)?;
     if args.list_rules {
         return list_rules(&policy, output);
@@ -60,7 +70,7 @@ pub(crate) fn check(args: CheckArgs, output: OutputFormat) -> anyhow::Result<Out
         None => Format::Human,
     };
     let options = ReadOptions {
-        forced: args.forced,
+        forced: args.forced.and_then(|t| t.kind),
         ..ReadOptions::default()
     };
     let inputs = read_inputs(&args.paths, &mut std::io::stdin().lock(), &options);

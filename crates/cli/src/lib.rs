@@ -8,6 +8,7 @@ mod args;
 mod check;
 mod commands;
 mod config;
+mod conftest;
 mod golden;
 mod output;
 mod render;

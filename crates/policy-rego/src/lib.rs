@@ -18,7 +18,9 @@
 //! - `--data`: OPA's loader semantics (see [`RegoPolicies::load`]); `data.conftest.file`
 //!   holds the document's file `name` and absolute `dir`.
 //! - `--rego-version v0|v1` (default v1); a syntax error says when the other version reads
-//!   the policy. In v0, `if`/`contains` without their `future.keywords` import are refused
+//!   the policy. A call to a function that exists nowhere (`http.send`, which pave does not
+//!   build, or a typo) is refused when the policies load, naming every such call, as OPA's
+//!   compiler does. In v0, `if`/`contains` without their `future.keywords` import are refused
 //!   as OPA refuses them (regorus alone would read them as identifiers).
 //!
 //! # Differences
@@ -32,22 +34,29 @@
 //!   `exception` rules are left out of [`pave_policy::CustomPolicies::evaluate`] and counted
 //!   in [`RegoPolicies::excepted`]; [`RegoPolicies::check`] returns them, with metadata
 //!   and `print()` output.
-//! - `--strict`, `--capabilities`, `--combine` and `_loc` locations are not supported.
+//! - `--strict` and `_loc` locations are not supported; `--capabilities` is
+//!   [`RegoOptions::allowed_builtins`], `--combine` is the caller's (`pave check --conftest`).
 //! - Builtins that need the network or the host (`http.send`, `opa.runtime`), JSON Schema,
-//!   YAML and UUID builtins are not built in; conftest's `parse_config*` neither.
+//!   YAML and UUID builtins are not built in; conftest's `parse_config*` neither. A call to
+//!   any of them is refused when the policies load. `json.patch`, `crypto.sha1`,
+//!   `crypto.sha256`, `io.jwt.decode` and `sprintf`'s `%q`, which regorus 0.11 lacks, are
+//!   added as extensions.
 
+mod builtins;
 mod error;
 mod glob;
 mod load;
+mod modules;
 mod policies;
 mod recursion;
 mod scan;
+mod sprintf;
 mod worker;
 
 pub use error::RegoError;
 pub use policies::{
-    AppliedException, FAILURE_SEVERITY, Outcome, RANGE_LIMIT, RegoFinding, RegoOptions,
-    RegoPolicies, RegoVersion, WARNING_SEVERITY,
+    AppliedException, ConftestRule, FAILURE_SEVERITY, Outcome, RANGE_LIMIT, RegoFinding,
+    RegoOptions, RegoPolicies, RegoVersion, WARNING_SEVERITY,
 };
 pub use recursion::MAX_RULE_DEPTH;
 pub use worker::EVAL_STACK;

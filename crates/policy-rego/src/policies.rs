@@ -79,6 +79,9 @@ pub struct RegoOptions {
     /// like conftest's `--show-builtin-errors`. Off, they make the expression undefined,
     /// conftest's default.
     pub strict_builtin_errors: bool,
+    /// OPA capabilities (`--capabilities`): when set, only these built-in functions may be
+    /// called; a policy calling another is refused when it loads.
+    pub allowed_builtins: Option<std::collections::BTreeSet<String>>,
 }
 
 impl Default for RegoOptions {
@@ -89,6 +92,7 @@ impl Default for RegoOptions {
             rego_version: RegoVersion::V1,
             timeout: Duration::from_secs(2),
             strict_builtin_errors: false,
+            allowed_builtins: None,
         }
     }
 }
@@ -139,6 +143,20 @@ struct RegoRule {
     exception_name: String,
     /// Files that declare it, for messages.
     files: Vec<String>,
+    /// How many definitions it has (conftest counts a passing "test" per definition).
+    definitions: usize,
+}
+
+/// A conftest rule of a selected namespace, for conftest's counts ([`RegoPolicies::conftest_rules`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConftestRule {
+    pub namespace: String,
+    /// `deny`, `warn_labels`, …
+    pub name: String,
+    /// `deny`/`violation` (else `warn`).
+    pub failure: bool,
+    /// Definitions in the namespace's modules.
+    pub definitions: usize,
 }
 
 #[derive(Debug, Clone)]
@@ -248,6 +266,23 @@ impl RegoPolicies {
             .namespaces
             .iter()
             .map(|n| n.name.as_str())
+            .collect()
+    }
+
+    /// Every `deny`/`violation`/`warn` rule of the selected namespaces, in order, with its
+    /// number of definitions (what conftest's test counts are made of).
+    pub fn conftest_rules(&self) -> Vec<ConftestRule> {
+        self.prepared
+            .namespaces
+            .iter()
+            .flat_map(|ns| {
+                ns.rules.iter().map(|r| ConftestRule {
+                    namespace: ns.name.clone(),
+                    name: r.name.clone(),
+                    failure: r.failure,
+                    definitions: r.definitions,
+                })
+            })
             .collect()
     }
 
@@ -533,7 +568,9 @@ fn build(
 
     let mut loaded: Vec<Loaded> = Vec::new();
     let mut sources: Vec<(String, String)> = Vec::new();
+    let mut uses_go_quote = false;
     for (name, text) in policies {
+        uses_go_quote |= text.contains("%q");
         if loaded.iter().any(|l| l.name == name) {
             return Err(RegoError::DuplicatePolicy(name));
         }
@@ -578,13 +615,25 @@ fn build(
     }
     // OPA refuses recursion when it compiles; regorus would overflow its stack on it.
     crate::recursion::check(&sources, options.rego_version)?;
+    if uses_go_quote {
+        crate::sprintf::register(&mut engine).map_err(|e| RegoError::Compile(e.to_string()))?;
+    }
+    // OPA's compiler refuses calls to functions that exist nowhere when policies load;
+    // regorus would fail only when an evaluation reaches the call.
+    crate::builtins::register(&mut engine).map_err(|e| RegoError::Compile(e.to_string()))?;
+    let mut extensions = vec!["numbers.range", "numbers.range_step"];
+    extensions.extend_from_slice(crate::builtins::NAMES);
+    let facts = crate::modules::facts(&mut engine, &extensions, options.allowed_builtins.as_ref());
+    if !facts.unknown_calls.is_empty() {
+        return Err(RegoError::Compile(facts.unknown_calls.join("\n")));
+    }
     // Analyse and schedule the policies now, once: clones share the prepared state, and
     // compile errors (unsafe variables, …) surface at load, as in conftest.
     engine
         .eval_query("true".into(), false)
         .map_err(|e| RegoError::Compile(diagnostic(&e).to_string()))?;
 
-    let available = discover(&engine, &loaded)?;
+    let available = discover(&engine, &loaded, &facts.definitions)?;
     let selected = select(&available, &options)?;
     let rules = rule_infos(&selected, &loaded);
     let file_info = loaded.iter().any(|l| l.scan.mentions_conftest);
@@ -690,7 +739,11 @@ fn make_range(params: &[RegoValue], strict: bool, name: &str) -> anyhow::Result<
 }
 
 /// Every package in load order, with the conftest rules declared in it.
-fn discover(engine: &Engine, loaded: &[Loaded]) -> Result<Vec<Namespace>, RegoError> {
+fn discover(
+    engine: &Engine,
+    loaded: &[Loaded],
+    definitions: &crate::modules::Definitions,
+) -> Result<Vec<Namespace>, RegoError> {
     // One entry per module, in the same order: its package path and its file.
     let packages = engine
         .get_packages()
@@ -729,6 +782,10 @@ fn discover(engine: &Engine, loaded: &[Loaded]) -> Result<Vec<Namespace>, RegoEr
             match ns.rules.iter_mut().find(|r| &r.name == candidate) {
                 Some(rule) => rule.files.push(module.name.clone()),
                 None => ns.rules.push(RegoRule {
+                    definitions: definitions
+                        .get(&(ns.name.clone(), candidate.clone()))
+                        .copied()
+                        .unwrap_or(1),
                     query: format!("{}.{candidate}", ns.path),
                     failure: scan::is_failure(candidate),
                     exception_name: scan::exception_name(candidate).to_owned(),

@@ -1213,11 +1213,20 @@ RUN sudo -E make install
     #[test]
     fn odd_shapes_do_not_panic() {
         for text in [
-            "FROM ${\nUSER\nRUN\nADD\nENV A\nARG\n",
+            "FROM ${\nUSER\nRUN\nADD\nENV A=\nARG\n",
             "ARG X=\"\nFROM $X:${Y:-}\nRUN echo \"héllo → ünïcode\" && sudo\nRUN [\"sh\", \"-c\"]\nADD [\"only\"]\n",
             "FROM a AS a\nFROM a AS b\nFROM b\nUSER $U\nRUN 'unterminated && apt-get install\n",
         ] {
             let _ = check(text);
         }
+        // buildkit refuses `ENV A` (no value): an input error with its line, not a panic.
+        let err = crate::doc::load(
+            "Dockerfile",
+            "FROM a\nENV A\n".to_owned(),
+            None,
+            &pave_yaml::Limits::default(),
+        )
+        .unwrap_err();
+        assert_eq!(err.position().map(|p| p.line), Some(2), "{err}");
     }
 }

@@ -1,0 +1,3 @@
+{{ range . -}}
+{{ .RegoPackageName }} has annotations {{ .Annotations }}
+{{ end -}}

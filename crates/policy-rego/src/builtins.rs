@@ -1,0 +1,269 @@
+//! OPA built-in functions regorus 0.11 lacks and conftest policies call, added as engine
+//! extensions: `json.patch` (RFC 6902), `crypto.sha1`/`crypto.sha256` (hex digests) and
+//! `io.jwt.decode` (no verification; the `io.jwt.verify_*` functions stay undefined and are
+//! refused when policies load).
+
+use base64::Engine as _;
+use regorus::{Engine, Value as RegoValue};
+use serde_json::Value;
+
+/// The names added, for the unknown-function check.
+pub(crate) const NAMES: &[&str] = &[
+    "json.patch",
+    "crypto.sha1",
+    "crypto.sha256",
+    "io.jwt.decode",
+];
+
+pub(crate) fn register(engine: &mut Engine) -> anyhow::Result<()> {
+    engine.add_extension("json.patch".into(), 2, Box::new(json_patch))?;
+    engine.add_extension(
+        "crypto.sha1".into(),
+        1,
+        Box::new(|p: Vec<RegoValue>| digest::<sha1::Sha1>(&p, "crypto.sha1")),
+    )?;
+    engine.add_extension(
+        "crypto.sha256".into(),
+        1,
+        Box::new(|p: Vec<RegoValue>| digest::<sha2::Sha256>(&p, "crypto.sha256")),
+    )?;
+    engine.add_extension("io.jwt.decode".into(), 1, Box::new(jwt_decode))?;
+    Ok(())
+}
+
+fn json(v: &RegoValue) -> anyhow::Result<Value> {
+    Ok(serde_json::to_value(v)?)
+}
+
+fn string_arg<'a>(params: &'a [RegoValue], name: &str) -> anyhow::Result<&'a str> {
+    match params.first() {
+        Some(RegoValue::String(s)) => Ok(s.as_ref()),
+        _ => anyhow::bail!("{name}: operand 1 must be a string"),
+    }
+}
+
+fn digest<D: sha1::Digest>(params: &[RegoValue], name: &str) -> anyhow::Result<RegoValue> {
+    let text = string_arg(params, name)?;
+    let hash = D::digest(text.as_bytes());
+    Ok(RegoValue::from(
+        hash.iter().map(|b| format!("{b:02x}")).collect::<String>(),
+    ))
+}
+
+/// `io.jwt.decode(token)`: `[header, payload, signature as hex]`.
+fn jwt_decode(params: Vec<RegoValue>) -> anyhow::Result<RegoValue> {
+    let token = string_arg(&params, "io.jwt.decode")?;
+    let parts: Vec<&str> = token.split('.').collect();
+    let [header, payload, signature] = parts[..] else {
+        anyhow::bail!("io.jwt.decode: a JWT has three dot-separated parts");
+    };
+    let decode = |part: &str| -> anyhow::Result<Vec<u8>> {
+        Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(part.trim_end_matches('='))?)
+    };
+    let header: Value = serde_json::from_slice(&decode(header)?)?;
+    let payload: Value = serde_json::from_slice(&decode(payload)?)?;
+    let signature: String = decode(signature)?
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    Ok(RegoValue::from(Value::Array(vec![
+        header,
+        payload,
+        Value::String(signature),
+    ])))
+}
+
+/// `json.patch(object, patches)`: RFC 6902 operations applied in order.
+fn json_patch(params: Vec<RegoValue>) -> anyhow::Result<RegoValue> {
+    let (Some(target), Some(patches)) = (params.first(), params.get(1)) else {
+        anyhow::bail!("json.patch: expected 2 operands");
+    };
+    let mut doc = json(target)?;
+    let Value::Array(patches) = json(patches)? else {
+        anyhow::bail!("json.patch: operand 2 must be an array of operations");
+    };
+    for patch in &patches {
+        let op = patch.get("op").and_then(Value::as_str).unwrap_or("");
+        let path = pointer(patch.get("path"))?;
+        match op {
+            "add" => add(&mut doc, &path, field(patch, "value")?)?,
+            "remove" => {
+                remove(&mut doc, &path)?;
+            }
+            "replace" => {
+                remove(&mut doc, &path)?;
+                add(&mut doc, &path, field(patch, "value")?)?;
+            }
+            "move" => {
+                let from = pointer(patch.get("from"))?;
+                let value = remove(&mut doc, &from)?;
+                add(&mut doc, &path, value)?;
+            }
+            "copy" => {
+                let from = pointer(patch.get("from"))?;
+                let value = get(&doc, &from)?.clone();
+                add(&mut doc, &path, value)?;
+            }
+            "test" => {
+                if get(&doc, &path)? != &field(patch, "value")? {
+                    anyhow::bail!("json.patch: test failed at {}", path.join("/"));
+                }
+            }
+            other => anyhow::bail!("json.patch: unknown operation {other:?}"),
+        }
+    }
+    Ok(RegoValue::from(doc))
+}
+
+fn field(patch: &Value, key: &str) -> anyhow::Result<Value> {
+    patch
+        .get(key)
+        .cloned()
+        .ok_or_else(|| anyhow::anyhow!("json.patch: operation without {key:?}"))
+}
+
+/// A JSON pointer (`/a/0/b~1c`) or an array of path segments.
+fn pointer(path: Option<&Value>) -> anyhow::Result<Vec<String>> {
+    match path {
+        Some(Value::String(s)) if s.is_empty() => Ok(Vec::new()),
+        Some(Value::String(s)) => {
+            let Some(rest) = s.strip_prefix('/') else {
+                anyhow::bail!("json.patch: path {s:?} must start with /");
+            };
+            Ok(rest
+                .split('/')
+                .map(|p| p.replace("~1", "/").replace("~0", "~"))
+                .collect())
+        }
+        Some(Value::Array(items)) => Ok(items
+            .iter()
+            .map(|i| match i {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            })
+            .collect()),
+        _ => anyhow::bail!("json.patch: operation without a path"),
+    }
+}
+
+fn get<'a>(doc: &'a Value, path: &[String]) -> anyhow::Result<&'a Value> {
+    let mut current = doc;
+    for key in path {
+        current = match current {
+            Value::Object(o) => o.get(key),
+            Value::Array(a) => key.parse::<usize>().ok().and_then(|i| a.get(i)),
+            _ => None,
+        }
+        .ok_or_else(|| anyhow::anyhow!("json.patch: no value at /{}", path.join("/")))?;
+    }
+    Ok(current)
+}
+
+fn parent<'a>(doc: &'a mut Value, path: &[String]) -> anyhow::Result<(&'a mut Value, String)> {
+    let Some((last, init)) = path.split_last() else {
+        anyhow::bail!("json.patch: the root cannot be the target here");
+    };
+    let mut current = doc;
+    for key in init {
+        current = match current {
+            Value::Object(o) => o.get_mut(key),
+            Value::Array(a) => key.parse::<usize>().ok().and_then(|i| a.get_mut(i)),
+            _ => None,
+        }
+        .ok_or_else(|| anyhow::anyhow!("json.patch: no value at /{}", path.join("/")))?;
+    }
+    Ok((current, last.clone()))
+}
+
+fn add(doc: &mut Value, path: &[String], value: Value) -> anyhow::Result<()> {
+    if path.is_empty() {
+        *doc = value;
+        return Ok(());
+    }
+    let (target, key) = parent(doc, path)?;
+    match target {
+        Value::Object(o) => {
+            o.insert(key, value);
+        }
+        Value::Array(a) if key == "-" => a.push(value),
+        Value::Array(a) => match key.parse::<usize>() {
+            Ok(i) if i <= a.len() => a.insert(i, value),
+            _ => anyhow::bail!("json.patch: index {key} out of range"),
+        },
+        _ => anyhow::bail!("json.patch: cannot add below a scalar"),
+    }
+    Ok(())
+}
+
+fn remove(doc: &mut Value, path: &[String]) -> anyhow::Result<Value> {
+    let (target, key) = parent(doc, path)?;
+    let removed = match target {
+        Value::Object(o) => o.shift_remove(&key),
+        Value::Array(a) => match key.parse::<usize>() {
+            Ok(i) if i < a.len() => Some(a.remove(i)),
+            _ => None,
+        },
+        _ => None,
+    };
+    removed.ok_or_else(|| anyhow::anyhow!("json.patch: no value at /{}", path.join("/")))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use serde_json::json;
+
+    use crate::{RegoOptions, RegoPolicies};
+
+    fn messages(policy: &str, input: serde_json::Value) -> Vec<String> {
+        let p = RegoPolicies::from_sources(
+            [("p.rego".to_owned(), policy.to_owned())],
+            serde_json::Map::new(),
+            RegoOptions::default(),
+        )
+        .unwrap();
+        p.check(&input, "in.json")
+            .unwrap()
+            .findings
+            .into_iter()
+            .map(|f| f.message)
+            .collect()
+    }
+
+    #[test]
+    fn json_patch_crypto_and_jwt() {
+        let policy = r#"package main
+import rego.v1
+deny contains msg if {
+  patched := json.patch(input, [
+    {"op": "add", "path": "/spec/replicas", "value": 3},
+    {"op": "remove", "path": "/drop"},
+    {"op": "replace", "path": ["metadata", "name"], "value": "b"},
+    {"op": "add", "path": "/list/-", "value": 9}
+  ])
+  msg := sprintf("%v", [patched])
+}
+deny contains crypto.sha256("abc")
+deny contains crypto.sha1("abc")
+deny contains msg if {
+  [header, payload, _] := io.jwt.decode("eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhIn0.c2ln")
+  msg := sprintf("%s %s", [header.alg, payload.sub])
+}
+"#;
+        let mut got = messages(
+            policy,
+            json!({"spec": {}, "drop": 1, "metadata": {"name": "a"}, "list": [1]}),
+        );
+        got.sort();
+        assert_eq!(
+            got,
+            [
+                "HS256 a",
+                "a9993e364706816aba3e25717850c26c9cd0d89d",
+                "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
+                "{\"list\": [1, 9], \"metadata\": {\"name\": \"b\"}, \"spec\": {\"replicas\": 3}}",
+            ]
+        );
+    }
+}

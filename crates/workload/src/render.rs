@@ -7,7 +7,7 @@ use pave_yaml::PathSegment;
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 
-use crate::env::Environment;
+use crate::env::{Environment, EnvironmentSettings};
 use crate::placeholder::{Reference, lookup, substitute};
 use crate::provision::{Piece, Provisioned, Provisioners, ResourceContext, split_secrets};
 use crate::score::{Container, FileContent, Workload, WorkloadKind, is_port_name, path};
@@ -317,8 +317,92 @@ fn render_env(
 ) -> Result<Vec<Value>, Error> {
     let settings = env.settings();
     let labels = labels(workload);
+    let provisioned = provision_resources(workload, provisioners, &labels, env, namespace)?;
+    let resolver = Resolver {
+        workload,
+        provisioned: &provisioned.by_name,
+        uids: &provisioned.uids,
+    };
+    let multi = workload.kind == WorkloadKind::Deployment && settings.multi_replica();
+    let pod = pod_template(workload, &resolver, files, options, &labels, multi)?;
+    let template = |restart: Option<&str>| {
+        let mut spec = pod.spec.clone();
+        if let Some(r) = restart {
+            spec.insert("restartPolicy".into(), json!(r));
+        }
+        json!({"metadata": pod.metadata, "spec": spec})
+    };
 
-    // 1. Provision the resources, each after the resources its params refer to.
+    // 3. The objects.
+    let mut objects = Vec::new();
+    objects.push(json!({
+        "apiVersion": "v1",
+        "kind": "ServiceAccount",
+        "metadata": metadata(&workload.name, &labels),
+        "automountServiceAccountToken": false,
+    }));
+    objects.extend(pod.config_maps);
+    if !workload.service_ports.is_empty() {
+        let ports: Vec<Value> = workload
+            .service_ports
+            .iter()
+            .map(|p| {
+                json!({
+                    "name": p.name,
+                    "port": p.port,
+                    "targetPort": p.target_port,
+                    "protocol": p.protocol,
+                })
+            })
+            .collect();
+        objects.push(json!({
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": metadata(&workload.name, &labels),
+            "spec": {"type": "ClusterIP", "selector": selector(workload), "ports": ports},
+        }));
+    }
+    if let Some(m) = &workload.metrics {
+        // Prometheus Operator: scrape every pod on the named port; `job` is the workload's
+        // name (its app.kubernetes.io/name label), which the SLO queries select on.
+        objects.push(json!({
+            "apiVersion": "monitoring.coreos.com/v1",
+            "kind": "PodMonitor",
+            "metadata": metadata(&workload.name, &labels),
+            "spec": {
+                "jobLabel": "app.kubernetes.io/name",
+                "selector": {"matchLabels": selector(workload)},
+                "podMetricsEndpoints": [{"port": m.port, "path": m.path, "interval": "30s"}],
+            },
+        }));
+    }
+    objects.extend(controller_objects(
+        workload, &settings, multi, &template, &labels,
+    ));
+    objects.extend(network_policies(workload, &labels, &provisioned.egress));
+    objects.extend(provisioned.manifests);
+    Ok(objects)
+}
+
+/// What provisioning a workload's resources produced.
+struct ProvisionedResources {
+    /// By resource name (resources sharing a uid share one entry's outputs).
+    by_name: BTreeMap<String, Provisioned>,
+    uids: BTreeMap<String, String>,
+    /// The provisioners' own manifests, labelled, without namespaces.
+    manifests: Vec<Value>,
+    /// Ports the workload must reach.
+    egress: BTreeSet<(u16, String)>,
+}
+
+/// Provisions the resources, each after the resources its params refer to.
+fn provision_resources(
+    workload: &Workload,
+    provisioners: &Provisioners,
+    labels: &Map<String, Value>,
+    env: Environment,
+    namespace: &str,
+) -> Result<ProvisionedResources, Error> {
     let mut provisioned: BTreeMap<String, Provisioned> = BTreeMap::new();
     let mut uids: BTreeMap<String, String> = BTreeMap::new();
     let mut by_uid: BTreeMap<String, String> = BTreeMap::new();
@@ -401,7 +485,7 @@ fn render_env(
             })?;
             for m in &done.manifests {
                 let mut m = m.clone();
-                add_labels(&mut m, &labels);
+                add_labels(&mut m, labels);
                 if let Some(meta) = m.get_mut("metadata").and_then(Value::as_object_mut) {
                     meta.remove("namespace");
                 }
@@ -427,19 +511,36 @@ fn render_env(
         }
         pending = still;
     }
-    let resolver = Resolver {
-        workload,
-        provisioned: &provisioned,
-        uids: &uids,
-    };
+    Ok(ProvisionedResources {
+        by_name: provisioned,
+        uids,
+        manifests,
+        egress,
+    })
+}
 
-    // 2. Containers, file ConfigMaps.
+/// The pod every controller runs, and the ConfigMaps its files need.
+struct PodTemplate {
+    metadata: Map<String, Value>,
+    spec: Map<String, Value>,
+    config_maps: Vec<Value>,
+}
+
+/// Containers, their file ConfigMaps and volumes, and the pod's security and placement.
+fn pod_template(
+    workload: &Workload,
+    resolver: &Resolver<'_>,
+    files: &dyn FileSource,
+    options: &RenderOptions,
+    labels: &Map<String, Value>,
+    multi: bool,
+) -> Result<PodTemplate, Error> {
     let mut config_maps = Vec::new();
     let mut pod_volumes = vec![json!({"name": "tmp", "emptyDir": {}})];
     let mut containers = Vec::new();
     for (ci, c) in workload.containers.iter().enumerate() {
         let (container, maps, volumes) =
-            container(workload, &resolver, files, options, c, ci == 0, &labels)?;
+            container(workload, resolver, files, options, c, ci == 0, labels)?;
         containers.push(container);
         config_maps.extend(maps);
         pod_volumes.extend(volumes);
@@ -466,7 +567,6 @@ fn render_env(
     }
     pod_spec.insert("containers".into(), Value::Array(containers));
     pod_spec.insert("volumes".into(), Value::Array(pod_volumes));
-    let multi = workload.kind == WorkloadKind::Deployment && settings.multi_replica();
     if multi {
         let spread = |key: &str| {
             json!({
@@ -496,57 +596,23 @@ fn render_env(
     if !pod_annotations.is_empty() {
         pod_meta.insert("annotations".into(), Value::Object(pod_annotations));
     }
-    let template = |restart: Option<&str>| {
-        let mut spec = pod_spec.clone();
-        if let Some(r) = restart {
-            spec.insert("restartPolicy".into(), json!(r));
-        }
-        json!({"metadata": pod_meta, "spec": spec})
-    };
+    Ok(PodTemplate {
+        metadata: pod_meta,
+        spec: pod_spec,
+        config_maps,
+    })
+}
 
-    // 3. The objects.
+/// The Deployment (with its autoscaler and disruption budget when it runs several replicas),
+/// Job or CronJob.
+fn controller_objects(
+    workload: &Workload,
+    settings: &EnvironmentSettings,
+    multi: bool,
+    template: &dyn Fn(Option<&str>) -> Value,
+    labels: &Map<String, Value>,
+) -> Vec<Value> {
     let mut objects = Vec::new();
-    objects.push(json!({
-        "apiVersion": "v1",
-        "kind": "ServiceAccount",
-        "metadata": metadata(&workload.name, &labels),
-        "automountServiceAccountToken": false,
-    }));
-    objects.extend(config_maps);
-    if !workload.service_ports.is_empty() {
-        let ports: Vec<Value> = workload
-            .service_ports
-            .iter()
-            .map(|p| {
-                json!({
-                    "name": p.name,
-                    "port": p.port,
-                    "targetPort": p.target_port,
-                    "protocol": p.protocol,
-                })
-            })
-            .collect();
-        objects.push(json!({
-            "apiVersion": "v1",
-            "kind": "Service",
-            "metadata": metadata(&workload.name, &labels),
-            "spec": {"type": "ClusterIP", "selector": selector(workload), "ports": ports},
-        }));
-    }
-    if let Some(m) = &workload.metrics {
-        // Prometheus Operator: scrape every pod on the named port; `job` is the workload's
-        // name (its app.kubernetes.io/name label), which the SLO queries select on.
-        objects.push(json!({
-            "apiVersion": "monitoring.coreos.com/v1",
-            "kind": "PodMonitor",
-            "metadata": metadata(&workload.name, &labels),
-            "spec": {
-                "jobLabel": "app.kubernetes.io/name",
-                "selector": {"matchLabels": selector(workload)},
-                "podMetricsEndpoints": [{"port": m.port, "path": m.path, "interval": "30s"}],
-            },
-        }));
-    }
     match workload.kind {
         WorkloadKind::Deployment => {
             let mut spec = Map::new();
@@ -566,14 +632,14 @@ fn render_env(
             objects.push(json!({
                 "apiVersion": "apps/v1",
                 "kind": "Deployment",
-                "metadata": metadata(&workload.name, &labels),
+                "metadata": metadata(&workload.name, labels),
                 "spec": spec,
             }));
             if multi {
                 objects.push(json!({
                     "apiVersion": "autoscaling/v2",
                     "kind": "HorizontalPodAutoscaler",
-                    "metadata": metadata(&workload.name, &labels),
+                    "metadata": metadata(&workload.name, labels),
                     "spec": {
                         "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": workload.name},
                         "minReplicas": settings.replicas,
@@ -587,7 +653,7 @@ fn render_env(
                 objects.push(json!({
                     "apiVersion": "policy/v1",
                     "kind": "PodDisruptionBudget",
-                    "metadata": metadata(&workload.name, &labels),
+                    "metadata": metadata(&workload.name, labels),
                     "spec": {"maxUnavailable": 1, "selector": {"matchLabels": selector(workload)}},
                 }));
             }
@@ -631,28 +697,36 @@ fn render_env(
                 objects.push(json!({
                     "apiVersion": "batch/v1",
                     "kind": "CronJob",
-                    "metadata": metadata(&workload.name, &labels),
+                    "metadata": metadata(&workload.name, labels),
                     "spec": spec,
                 }));
             } else {
                 objects.push(json!({
                     "apiVersion": "batch/v1",
                     "kind": "Job",
-                    "metadata": metadata(&workload.name, &labels),
+                    "metadata": metadata(&workload.name, labels),
                     "spec": job_spec,
                 }));
             }
         }
     }
 
-    // 4. Network policies: deny everything, then allow what the workload needs.
+    objects
+}
+
+/// Network policies: deny everything, then allow what the workload needs.
+fn network_policies(
+    workload: &Workload,
+    labels: &Map<String, Value>,
+    egress: &BTreeSet<(u16, String)>,
+) -> [Value; 2] {
     let pod_selector = json!({"matchLabels": selector(workload)});
-    objects.push(json!({
+    let deny = json!({
         "apiVersion": "networking.k8s.io/v1",
         "kind": "NetworkPolicy",
-        "metadata": metadata(&format!("{}-default-deny", workload.name), &labels),
+        "metadata": metadata(&format!("{}-default-deny", workload.name), labels),
         "spec": {"podSelector": pod_selector, "policyTypes": ["Ingress", "Egress"]},
-    }));
+    });
     let mut allow = Map::new();
     allow.insert("podSelector".into(), pod_selector.clone());
     allow.insert("policyTypes".into(), json!(["Ingress", "Egress"]));
@@ -678,14 +752,13 @@ fn render_env(
         egress_rules.push(json!({"ports": ports}));
     }
     allow.insert("egress".into(), Value::Array(egress_rules));
-    objects.push(json!({
+    let allow_policy = json!({
         "apiVersion": "networking.k8s.io/v1",
         "kind": "NetworkPolicy",
-        "metadata": metadata(&format!("{}-allow", workload.name), &labels),
+        "metadata": metadata(&format!("{}-allow", workload.name), labels),
         "spec": allow,
-    }));
-    objects.extend(manifests);
-    Ok(objects)
+    });
+    [deny, allow_policy]
 }
 
 /// The distinct (target port, protocol) pairs of the service ports.

@@ -9,7 +9,9 @@ use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use pave_catalog::stitch::relations_to_text;
-use pave_catalog::{CatalogRules, PlaceholderReader, ProcessContext, process_entity};
+use pave_catalog::{
+    CatalogRules, PlaceholderReader, ProcessContext, Processed, Rejected, process_entity,
+};
 use pave_store::{EntityHead, FileRow};
 use pave_yaml::{PathSegment, Position};
 use serde_json::{Value, json};
@@ -398,18 +400,7 @@ fn process_file(
         && state.hash == hash
         && deps_unchanged(&state.deps, input.config.max_file_bytes)
     {
-        outcome.reused = true;
-        outcome.state = Some(state.clone());
-        if let Ok(stored) = serde_json::from_str::<StoredProblems>(&state.problems) {
-            outcome.diagnostics.extend(stored.diagnostics);
-            outcome.rejected = stored.rejected;
-        }
-        for row in previous_entities.into_iter().flatten() {
-            outcome
-                .targets
-                .extend(location_targets_of(row, path, Some(&file.text)));
-            outcome.entities.push(produced_from_row(row, &shown, path));
-        }
+        reuse_unchanged(&mut outcome, state, previous_entities, &file.text, &shown);
         return outcome;
     }
 
@@ -442,67 +433,16 @@ fn process_file(
         let locate = |segments: &[PathSegment]| {
             pave_yaml::locate(&file.text, index, segments).or(Some(doc.start))
         };
+        let produced_by = FileContext {
+            shown: &shown,
+            location_key: &location_key,
+            text: &file.text,
+            previous_entities,
+            start: doc.start,
+        };
         match process_entity(doc.value, &context) {
-            Ok(processed) => {
-                let entity_ref = processed.entity_ref.key().into_string();
-                for warning in &processed.warnings {
-                    outcome.diagnostics.push(Diagnostic::from_problem(
-                        &shown,
-                        locate(&warning.path),
-                        warning,
-                        Some(entity_ref.clone()),
-                    ));
-                }
-                outcome.targets.extend(location_targets(
-                    &processed.entity,
-                    &entity_ref,
-                    path,
-                    |p| locate(p),
-                ));
-                let relations = relations_to_text(&entity_ref, &processed.relations);
-                outcome.entities.push(Produced {
-                    entity_ref,
-                    location_key: location_key.clone(),
-                    content: Content::Read {
-                        body: processed.entity.to_string(),
-                        relations,
-                    },
-                    file: shown.clone(),
-                    path: path.display().to_string(),
-                    position: Some(doc.start),
-                    parent_ref: String::new(),
-                });
-            }
-            Err(rejected) => {
-                outcome.rejected += 1;
-                let entity_ref = rejected.entity_ref.as_ref().map(|r| r.key().into_string());
-                for problem in &rejected.problems {
-                    outcome.diagnostics.push(Diagnostic::from_problem(
-                        &shown,
-                        locate(&problem.path),
-                        problem,
-                        entity_ref.clone(),
-                    ));
-                }
-                // Keep the last accepted version rather than dropping the entity over a typo.
-                if let Some(old) = entity_ref
-                    .as_ref()
-                    .and_then(|r| previous_entities?.iter().find(|e| &e.entity_ref == r))
-                {
-                    outcome.diagnostics.push(
-                        Diagnostic::warning(
-                            &shown,
-                            locate(&[]),
-                            "keeping the last accepted version of this entity",
-                        )
-                        .with_entity(old.entity_ref.clone()),
-                    );
-                    outcome
-                        .targets
-                        .extend(location_targets_of(old, path, Some(&file.text)));
-                    outcome.entities.push(produced_from_row(old, &shown, path));
-                }
-            }
+            Ok(processed) => accept(&mut outcome, processed, &produced_by, &locate),
+            Err(rejected) => reject(&mut outcome, &rejected, &produced_by, &locate),
         }
     }
     let problems = serde_json::to_string(&StoredProblems {
@@ -520,6 +460,111 @@ fn process_file(
         reread: false,
     });
     outcome
+}
+
+/// What one document's outcome is recorded against.
+struct FileContext<'a> {
+    /// The file as shown in diagnostics.
+    shown: &'a str,
+    location_key: &'a str,
+    text: &'a str,
+    previous_entities: Option<&'a Vec<EntityHead>>,
+    /// Where the document starts.
+    start: Position,
+}
+
+/// An unchanged file: what it produced last time, its problems re-reported.
+fn reuse_unchanged(
+    outcome: &mut FileOutcome,
+    state: &FileRow,
+    previous_entities: Option<&Vec<EntityHead>>,
+    text: &str,
+    shown: &str,
+) {
+    outcome.reused = true;
+    outcome.state = Some(state.clone());
+    if let Ok(stored) = serde_json::from_str::<StoredProblems>(&state.problems) {
+        outcome.diagnostics.extend(stored.diagnostics);
+        outcome.rejected = stored.rejected;
+    }
+    for row in previous_entities.into_iter().flatten() {
+        outcome
+            .targets
+            .extend(location_targets_of(row, &outcome.path, Some(text)));
+        let produced = produced_from_row(row, shown, &outcome.path);
+        outcome.entities.push(produced);
+    }
+}
+
+/// An accepted entity: its warnings, the targets it asks to read, and the entity.
+fn accept(
+    outcome: &mut FileOutcome,
+    processed: Processed,
+    file: &FileContext<'_>,
+    locate: &dyn Fn(&[PathSegment]) -> Option<Position>,
+) {
+    let entity_ref = processed.entity_ref.key().into_string();
+    for warning in &processed.warnings {
+        outcome.diagnostics.push(Diagnostic::from_problem(
+            file.shown,
+            locate(&warning.path),
+            warning,
+            Some(entity_ref.clone()),
+        ));
+    }
+    let targets = location_targets(&processed.entity, &entity_ref, &outcome.path, locate);
+    outcome.targets.extend(targets);
+    let relations = relations_to_text(&entity_ref, &processed.relations);
+    outcome.entities.push(Produced {
+        entity_ref,
+        location_key: file.location_key.to_owned(),
+        content: Content::Read {
+            body: processed.entity.to_string(),
+            relations,
+        },
+        file: file.shown.to_owned(),
+        path: outcome.path.display().to_string(),
+        position: Some(file.start),
+        parent_ref: String::new(),
+    });
+}
+
+/// A rejected entity: its problems, and the last accepted version of it kept rather than
+/// dropping the entity over a typo.
+fn reject(
+    outcome: &mut FileOutcome,
+    rejected: &Rejected,
+    file: &FileContext<'_>,
+    locate: &dyn Fn(&[PathSegment]) -> Option<Position>,
+) {
+    outcome.rejected += 1;
+    let entity_ref = rejected.entity_ref.as_ref().map(|r| r.key().into_string());
+    for problem in &rejected.problems {
+        outcome.diagnostics.push(Diagnostic::from_problem(
+            file.shown,
+            locate(&problem.path),
+            problem,
+            entity_ref.clone(),
+        ));
+    }
+    if let Some(old) = entity_ref
+        .as_ref()
+        .and_then(|r| file.previous_entities?.iter().find(|e| &e.entity_ref == r))
+    {
+        outcome.diagnostics.push(
+            Diagnostic::warning(
+                file.shown,
+                locate(&[]),
+                "keeping the last accepted version of this entity",
+            )
+            .with_entity(old.entity_ref.clone()),
+        );
+        outcome
+            .targets
+            .extend(location_targets_of(old, &outcome.path, Some(file.text)));
+        let produced = produced_from_row(old, file.shown, &outcome.path);
+        outcome.entities.push(produced);
+    }
 }
 
 /// A file that cannot be read now keeps what it produced before (and its targets are still

@@ -220,7 +220,9 @@ pub fn expressions(dashboard: &Value) -> Vec<String> {
         .collect()
 }
 
-/// The dashboard of one service's SLOs (each with its period's alert windows).
+/// The dashboard of one service's SLOs (each with its period's alert windows): per SLO a
+/// row, three stats (SLI, budget remaining, alerts) and two graphs (burn rate per window,
+/// budget over time).
 pub fn dashboard(
     service: &str,
     slos: &[(&Slo, &AlertWindows)],
@@ -234,193 +236,14 @@ pub fn dashboard(
     };
     let mut y: u64 = 0;
     for (slo, windows) in slos {
-        let sel = slo.selector();
-        let objective = slo.objective_ratio();
-        let period = slo.period;
-        let decimals = decimals(slo.objective_percent);
-        let title = format!(
-            "{} — {}% over {period}",
-            slo.name,
-            format_f(slo.objective_percent)
-        );
-        panels.push(json!({
-            "id": next_id(),
-            "type": "row",
-            "title": title,
-            "collapsed": false,
-            "gridPos": grid(0, y, WIDTH, 1),
-            "panels": [],
-        }));
+        panels.push(row_panel(slo, next_id(), y));
         y += 1;
-
-        // Stats: SLI, budget remaining, alerts.
-        panels.push(json!({
-            "id": next_id(),
-            "type": "stat",
-            "title": "SLI over period",
-            "description": format!(
-                "Share of good events over the last {period} (objective {}%); from `{}`.",
-                format_f(slo.objective_percent),
-                sli_error_metric(period)
-            ),
-            "datasource": datasource(),
-            "gridPos": grid(0, y, 8, STAT_HEIGHT),
-            "targets": [target(0, format!("1 - {}{sel}", sli_error_metric(period)), "SLI", true)],
-            "fieldConfig": {
-                "defaults": {
-                    "unit": "percentunit",
-                    "decimals": decimals,
-                    "color": {"mode": "thresholds"},
-                    "thresholds": steps(&[("red", None), ("green", Some(objective))]),
-                    "mappings": [],
-                },
-                "overrides": [],
-            },
-            "options": stat_options(false),
-        }));
-        panels.push(json!({
-            "id": next_id(),
-            "type": "gauge",
-            "title": "Error budget remaining",
-            "description": format!(
-                "Share of the {period} error budget left (1 − period burn rate); below 0 the budget is spent."
-            ),
-            "datasource": datasource(),
-            "gridPos": grid(8, y, 8, STAT_HEIGHT),
-            "targets": [target(0, format!("{PERIOD_ERROR_BUDGET_REMAINING}{sel}"), "remaining", true)],
-            "fieldConfig": {
-                "defaults": {
-                    "unit": "percentunit",
-                    "decimals": 1,
-                    "min": 0,
-                    "max": 1,
-                    "color": {"mode": "thresholds"},
-                    "thresholds": steps(&[("red", None), ("orange", Some(0.000_001)), ("yellow", Some(0.25)), ("green", Some(0.5))]),
-                    "mappings": [],
-                },
-                "overrides": [],
-            },
-            "options": {
-                "reduceOptions": {"calcs": ["lastNotNull"], "fields": "", "values": false},
-                "orientation": "auto",
-                "showThresholdLabels": false,
-                "showThresholdMarkers": true,
-                "sizing": "auto",
-                "minVizHeight": 75,
-                "minVizWidth": 75,
-            },
-        }));
-        let alert_targets: Vec<Value> = ["page", "ticket"]
-            .iter()
-            .enumerate()
-            .map(|(i, severity)| {
-                let filter = label_filter(&BTreeMap::from([
-                    ("alertstate".to_owned(), "firing".to_owned()),
-                    ("sloth_id".to_owned(), slo.id.clone()),
-                    ("sloth_severity".to_owned(), (*severity).to_owned()),
-                ]));
-                target(
-                    i,
-                    format!("count(ALERTS{filter}) or vector(0)"),
-                    severity,
-                    true,
-                )
-            })
-            .collect();
-        let alert_names: Vec<String> = [
-            ("page", &slo.alerting.page),
-            ("ticket", &slo.alerting.ticket),
-        ]
-        .iter()
-        .filter_map(|(s, m)| m.as_ref().map(|m| format!("{s}: {}", m.name)))
-        .collect();
-        panels.push(json!({
-            "id": next_id(),
-            "type": "stat",
-            "title": "Alerts firing",
-            "description": if alert_names.is_empty() {
-                "Firing SLO alerts by severity (this SLO has no alerts configured).".to_owned()
-            } else {
-                format!("Firing SLO alerts by severity ({}).", alert_names.join(", "))
-            },
-            "datasource": datasource(),
-            "gridPos": grid(16, y, 8, STAT_HEIGHT),
-            "targets": alert_targets,
-            "fieldConfig": {
-                "defaults": {
-                    "unit": "none",
-                    "decimals": 0,
-                    "color": {"mode": "thresholds"},
-                    "thresholds": steps(&[("green", None), ("red", Some(1.0))]),
-                    "mappings": [],
-                },
-                "overrides": [],
-            },
-            "options": stat_options(false),
-        }));
+        panels.push(sli_stat(slo, next_id(), y));
+        panels.push(budget_gauge(slo, next_id(), y));
+        panels.push(alerts_stat(slo, next_id(), y));
         y += STAT_HEIGHT;
-
-        // Graphs: burn rate per window, remaining budget over time.
-        let burn_targets: Vec<Value> = windows
-            .alert_windows()
-            .into_iter()
-            .enumerate()
-            .map(|(i, w)| {
-                let expr = format!(
-                    "{}{sel} / on(sloth_id, sloth_slo, sloth_service) group_left {ERROR_BUDGET_RATIO}{sel}",
-                    sli_error_metric(w)
-                );
-                target(i, expr, &w.to_string(), false)
-            })
-            .collect();
-        let thresholds = burn_thresholds(slo, windows);
-        let mut burn_steps: Vec<(&str, Option<f64>)> = vec![("green", None)];
-        burn_steps.extend(thresholds.iter().map(|(f, c)| (*c, Some(*f))));
-        let factors: Vec<String> = thresholds.iter().map(|(f, _)| format_g(*f)).collect();
-        panels.push(json!({
-            "id": next_id(),
-            "type": "timeseries",
-            "title": "Burn rate per window",
-            "description": format!(
-                "Error ratio over the error budget per alert window (1 = spending exactly the budget over {period}). Dashed lines: alert burn-rate factors ({}).",
-                if factors.is_empty() { "no alerts".to_owned() } else { factors.join(", ") }
-            ),
-            "datasource": datasource(),
-            "gridPos": grid(0, y, 12, GRAPH_HEIGHT),
-            "targets": burn_targets,
-            "fieldConfig": {
-                "defaults": {
-                    "unit": "x",
-                    "min": 0,
-                    "color": {"mode": "palette-classic"},
-                    "custom": timeseries_custom("dashed"),
-                    "thresholds": steps(&burn_steps),
-                    "mappings": [],
-                },
-                "overrides": [],
-            },
-            "options": timeseries_options(),
-        }));
-        panels.push(json!({
-            "id": next_id(),
-            "type": "timeseries",
-            "title": "Remaining error budget over time",
-            "description": format!("Share of the {period} error budget left; the budget is spent below 0."),
-            "datasource": datasource(),
-            "gridPos": grid(12, y, 12, GRAPH_HEIGHT),
-            "targets": [target(0, format!("{PERIOD_ERROR_BUDGET_REMAINING}{sel}"), "remaining", false)],
-            "fieldConfig": {
-                "defaults": {
-                    "unit": "percentunit",
-                    "color": {"mode": "thresholds"},
-                    "custom": timeseries_custom("line"),
-                    "thresholds": steps(&[("red", None), ("green", Some(0.0))]),
-                    "mappings": [],
-                },
-                "overrides": [],
-            },
-            "options": timeseries_options(),
-        }));
+        panels.push(burn_rate_graph(slo, windows, next_id(), y));
+        panels.push(budget_graph(slo, next_id(), y));
         y += GRAPH_HEIGHT;
     }
 
@@ -467,6 +290,218 @@ pub fn dashboard(
             "skipUrlSync": false,
         }]},
         "panels": panels,
+    })
+}
+
+/// The row that heads an SLO's panels.
+fn row_panel(slo: &Slo, id: u64, y: u64) -> Value {
+    let period = slo.period;
+    let title = format!(
+        "{} — {}% over {period}",
+        slo.name,
+        format_f(slo.objective_percent)
+    );
+    json!({
+        "id": id,
+        "type": "row",
+        "title": title,
+        "collapsed": false,
+        "gridPos": grid(0, y, WIDTH, 1),
+        "panels": [],
+    })
+}
+
+/// The SLI over the period, green from the objective.
+fn sli_stat(slo: &Slo, id: u64, y: u64) -> Value {
+    let sel = slo.selector();
+    let period = slo.period;
+    let objective = slo.objective_ratio();
+    let decimals = decimals(slo.objective_percent);
+    json!({
+        "id": id,
+        "type": "stat",
+        "title": "SLI over period",
+        "description": format!(
+            "Share of good events over the last {period} (objective {}%); from `{}`.",
+            format_f(slo.objective_percent),
+            sli_error_metric(period)
+        ),
+        "datasource": datasource(),
+        "gridPos": grid(0, y, 8, STAT_HEIGHT),
+        "targets": [target(0, format!("1 - {}{sel}", sli_error_metric(period)), "SLI", true)],
+        "fieldConfig": {
+            "defaults": {
+                "unit": "percentunit",
+                "decimals": decimals,
+                "color": {"mode": "thresholds"},
+                "thresholds": steps(&[("red", None), ("green", Some(objective))]),
+                "mappings": [],
+            },
+            "overrides": [],
+        },
+        "options": stat_options(false),
+    })
+}
+
+/// The share of the period's error budget left.
+fn budget_gauge(slo: &Slo, id: u64, y: u64) -> Value {
+    let sel = slo.selector();
+    let period = slo.period;
+    json!({
+        "id": id,
+        "type": "gauge",
+        "title": "Error budget remaining",
+        "description": format!(
+            "Share of the {period} error budget left (1 − period burn rate); below 0 the budget is spent."
+        ),
+        "datasource": datasource(),
+        "gridPos": grid(8, y, 8, STAT_HEIGHT),
+        "targets": [target(0, format!("{PERIOD_ERROR_BUDGET_REMAINING}{sel}"), "remaining", true)],
+        "fieldConfig": {
+            "defaults": {
+                "unit": "percentunit",
+                "decimals": 1,
+                "min": 0,
+                "max": 1,
+                "color": {"mode": "thresholds"},
+                "thresholds": steps(&[("red", None), ("orange", Some(0.000_001)), ("yellow", Some(0.25)), ("green", Some(0.5))]),
+                "mappings": [],
+            },
+            "overrides": [],
+        },
+        "options": {
+            "reduceOptions": {"calcs": ["lastNotNull"], "fields": "", "values": false},
+            "orientation": "auto",
+            "showThresholdLabels": false,
+            "showThresholdMarkers": true,
+            "sizing": "auto",
+            "minVizHeight": 75,
+            "minVizWidth": 75,
+        },
+    })
+}
+
+/// The SLO's firing alerts by severity.
+fn alerts_stat(slo: &Slo, id: u64, y: u64) -> Value {
+    let alert_targets: Vec<Value> = ["page", "ticket"]
+        .iter()
+        .enumerate()
+        .map(|(i, severity)| {
+            let filter = label_filter(&BTreeMap::from([
+                ("alertstate".to_owned(), "firing".to_owned()),
+                ("sloth_id".to_owned(), slo.id.clone()),
+                ("sloth_severity".to_owned(), (*severity).to_owned()),
+            ]));
+            target(
+                i,
+                format!("count(ALERTS{filter}) or vector(0)"),
+                severity,
+                true,
+            )
+        })
+        .collect();
+    let alert_names: Vec<String> = [
+        ("page", &slo.alerting.page),
+        ("ticket", &slo.alerting.ticket),
+    ]
+    .iter()
+    .filter_map(|(s, m)| m.as_ref().map(|m| format!("{s}: {}", m.name)))
+    .collect();
+    json!({
+        "id": id,
+        "type": "stat",
+        "title": "Alerts firing",
+        "description": if alert_names.is_empty() {
+            "Firing SLO alerts by severity (this SLO has no alerts configured).".to_owned()
+        } else {
+            format!("Firing SLO alerts by severity ({}).", alert_names.join(", "))
+        },
+        "datasource": datasource(),
+        "gridPos": grid(16, y, 8, STAT_HEIGHT),
+        "targets": alert_targets,
+        "fieldConfig": {
+            "defaults": {
+                "unit": "none",
+                "decimals": 0,
+                "color": {"mode": "thresholds"},
+                "thresholds": steps(&[("green", None), ("red", Some(1.0))]),
+                "mappings": [],
+            },
+            "overrides": [],
+        },
+        "options": stat_options(false),
+    })
+}
+
+/// Burn rate per alert window, the alerts' factors as thresholds.
+fn burn_rate_graph(slo: &Slo, windows: &AlertWindows, id: u64, y: u64) -> Value {
+    let sel = slo.selector();
+    let period = slo.period;
+    let burn_targets: Vec<Value> = windows
+        .alert_windows()
+        .into_iter()
+        .enumerate()
+        .map(|(i, w)| {
+            let expr = format!(
+                "{}{sel} / on(sloth_id, sloth_slo, sloth_service) group_left {ERROR_BUDGET_RATIO}{sel}",
+                sli_error_metric(w)
+            );
+            target(i, expr, &w.to_string(), false)
+        })
+        .collect();
+    let thresholds = burn_thresholds(slo, windows);
+    let mut burn_steps: Vec<(&str, Option<f64>)> = vec![("green", None)];
+    burn_steps.extend(thresholds.iter().map(|(f, c)| (*c, Some(*f))));
+    let factors: Vec<String> = thresholds.iter().map(|(f, _)| format_g(*f)).collect();
+    json!({
+        "id": id,
+        "type": "timeseries",
+        "title": "Burn rate per window",
+        "description": format!(
+            "Error ratio over the error budget per alert window (1 = spending exactly the budget over {period}). Dashed lines: alert burn-rate factors ({}).",
+            if factors.is_empty() { "no alerts".to_owned() } else { factors.join(", ") }
+        ),
+        "datasource": datasource(),
+        "gridPos": grid(0, y, 12, GRAPH_HEIGHT),
+        "targets": burn_targets,
+        "fieldConfig": {
+            "defaults": {
+                "unit": "x",
+                "min": 0,
+                "color": {"mode": "palette-classic"},
+                "custom": timeseries_custom("dashed"),
+                "thresholds": steps(&burn_steps),
+                "mappings": [],
+            },
+            "overrides": [],
+        },
+        "options": timeseries_options(),
+    })
+}
+
+/// The remaining error budget over time.
+fn budget_graph(slo: &Slo, id: u64, y: u64) -> Value {
+    let sel = slo.selector();
+    let period = slo.period;
+    json!({
+        "id": id,
+        "type": "timeseries",
+        "title": "Remaining error budget over time",
+        "description": format!("Share of the {period} error budget left; the budget is spent below 0."),
+        "datasource": datasource(),
+        "gridPos": grid(12, y, 12, GRAPH_HEIGHT),
+        "targets": [target(0, format!("{PERIOD_ERROR_BUDGET_REMAINING}{sel}"), "remaining", false)],
+        "fieldConfig": {
+            "defaults": {
+                "unit": "percentunit",
+                "color": {"mode": "thresholds"},
+                "custom": timeseries_custom("line"),
+                "thresholds": steps(&[("red", None), ("green", Some(0.0))]),
+                "mappings": [],
+            },
+            "overrides": [],
+        },
+        "options": timeseries_options(),
     })
 }
 

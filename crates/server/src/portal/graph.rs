@@ -133,7 +133,8 @@ fn column_height(slots: usize) -> f64 {
     }
 }
 
-/// Renders the graph as an inline `<svg class="graph">`.
+/// Renders the graph as an inline `<svg class="graph">`: owners centred above the entity,
+/// what points at it on the left, what it points at on the right.
 pub(crate) fn render(graph: &Graph) -> String {
     let (top, top_more) = cap(&graph.top, MAX_TOP);
     let (left, left_more) = cap(&graph.left, MAX_COLUMN);
@@ -149,15 +150,13 @@ pub(crate) fn render(graph: &Graph) -> String {
     };
     let band = column_height(left_slots.max(right_slots).max(1));
     let height = columns_y + band + MARGIN;
-    let center_x = (WIDTH - NODE_W) / 2.0;
     let center = Rect {
-        x: center_x,
+        x: (WIDTH - NODE_W) / 2.0,
         y: columns_y + (band - NODE_H) / 2.0,
     };
-    let left_x = MARGIN;
-    let right_x = WIDTH - MARGIN - NODE_W;
-    let column_top = |slots: usize| columns_y + (band - column_height(slots)) / 2.0;
-    let slot_y = |start: f64, i: usize| start + i as f64 * (NODE_H + GAP_Y);
+    let column = |slots: usize| Column {
+        top: columns_y + (band - column_height(slots)) / 2.0,
+    };
 
     let center_node = graph.center.clone().unwrap_or_else(|| Node {
         kind: String::new(),
@@ -174,122 +173,160 @@ pub(crate) fn render(graph: &Graph) -> String {
         if graph.top.len() == 1 { "" } else { "s" },
     );
 
-    let mut edges = String::new();
-    let mut labels = String::new();
-    let mut nodes = String::new();
-
-    // Owners, centred above the entity.
-    let top_width = top_slots as f64 * NODE_W + top_slots.saturating_sub(1) as f64 * 24.0;
-    let top_x0 = (WIDTH - top_width) / 2.0;
-    for (i, n) in top.iter().enumerate() {
-        let rect = Rect {
-            x: top_x0 + i as f64 * (NODE_W + 24.0),
-            y: MARGIN,
-        };
-        let (x1, y1) = center.top();
-        let (x2, y2) = rect.bottom();
-        let dy = (y1 - y2) / 2.0;
-        let _ = write!(
-            edges,
-            r#"<path class="graph-edge" d="M{x1:.1} {y1:.1} C{x1:.1} {c1:.1}, {x2:.1} {c2:.1}, {x2:.1} {y2e:.1}" marker-end="url(#pave-graph-arrow)"/>"#,
-            c1 = y1 - dy,
-            c2 = y2 + dy,
-            y2e = y2 + 2.0,
-        );
-        let (lx, ly) = ((x1 + x2) / 2.0, (y1 + y2) / 2.0 + 4.0);
-        edge_label(&mut labels, lx + 6.0, ly, "start", n.relation);
-        node(&mut nodes, rect, &n.node, "graph-node graph-node-owner");
-    }
-    if top_more > 0 {
-        let rect = Rect {
-            x: top_x0 + top.len() as f64 * (NODE_W + 24.0),
-            y: MARGIN,
-        };
-        more(&mut nodes, rect, top_more);
-    }
-
-    // Incoming, on the left: arrows into the centre.
-    let start = column_top(left_slots);
-    for (i, n) in left.iter().enumerate() {
-        let rect = Rect {
-            x: left_x,
-            y: slot_y(start, i),
-        };
-        let a = rect.right();
-        let b = center.left();
-        curve(&mut edges, a, (b.0 - 2.0, b.1));
-        // Next to the neighbour, on the side of the line the curve leaves free.
-        let ly = if a.1 > b.1 + 1.0 {
-            a.1 + 14.0
-        } else {
-            a.1 - 6.0
-        };
-        edge_label(&mut labels, a.0 + 8.0, ly, "start", n.relation);
-        node(&mut nodes, rect, &n.node, "graph-node graph-node-in");
-    }
-    if left_more > 0 {
-        more(
-            &mut nodes,
-            Rect {
-                x: left_x,
-                y: slot_y(start, left.len()),
-            },
-            left_more,
-        );
-    }
-
-    // Outgoing, on the right: arrows out of the centre.
-    let start = column_top(right_slots);
-    for (i, n) in right.iter().enumerate() {
-        let rect = Rect {
-            x: right_x,
-            y: slot_y(start, i),
-        };
-        let a = center.right();
-        let b = rect.left();
-        curve(&mut edges, a, (b.0 - 2.0, b.1));
-        let ly = if b.1 > a.1 + 1.0 {
-            b.1 + 14.0
-        } else {
-            b.1 - 6.0
-        };
-        edge_label(&mut labels, b.0 - 10.0, ly, "end", n.relation);
-        node(&mut nodes, rect, &n.node, "graph-node graph-node-out");
-    }
-    if right_more > 0 {
-        more(
-            &mut nodes,
-            Rect {
-                x: right_x,
-                y: slot_y(start, right.len()),
-            },
-            right_more,
-        );
-    }
-
+    let mut canvas = Canvas::default();
+    canvas.owners(top, top_more, top_slots, center);
+    canvas.incoming(left, left_more, column(left_slots), center);
+    canvas.outgoing(right, right_more, column(right_slots), center);
     node(
-        &mut nodes,
+        &mut canvas.nodes,
         center,
         &center_node,
         "graph-node graph-node-center",
     );
+    canvas.finish(height, &aria)
+}
 
-    let mut svg = String::with_capacity(edges.len() + labels.len() + nodes.len() + 1024);
-    let _ = write!(
-        svg,
-        r#"<svg class="graph" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH:.0} {height:.0}" width="{WIDTH:.0}" height="{height:.0}" role="img" aria-label="{aria}" font-family="system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif">"#,
-        aria = escape(&aria),
-    );
-    let _ = write!(svg, "<title>{}</title>", escape(&aria));
-    svg.push_str(concat!(
-        r#"<defs><marker id="pave-graph-arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse">"#,
-        r##"<path d="M0 0 L10 5 L0 10 z" fill="#94a3b8"/></marker></defs>"##,
-    ));
-    let _ = write!(svg, r#"<g class="graph-edges">{edges}</g>"#);
-    let _ = write!(svg, r#"<g class="graph-edge-labels">{labels}</g>"#);
-    let _ = write!(svg, r#"<g class="graph-nodes">{nodes}</g>"#);
-    svg.push_str("</svg>");
-    svg
+/// A column of nodes: where its first slot starts.
+#[derive(Clone, Copy)]
+struct Column {
+    top: f64,
+}
+
+impl Column {
+    fn slot_y(self, i: usize) -> f64 {
+        self.top + i as f64 * (NODE_H + GAP_Y)
+    }
+}
+
+/// The drawing's three layers, drawn in this order: edges, their labels, then nodes.
+#[derive(Default)]
+struct Canvas {
+    edges: String,
+    labels: String,
+    nodes: String,
+}
+
+impl Canvas {
+    /// Owners, centred above the entity.
+    fn owners(&mut self, top: &[Neighbour], top_more: usize, top_slots: usize, center: Rect) {
+        let top_width = top_slots as f64 * NODE_W + top_slots.saturating_sub(1) as f64 * 24.0;
+        let top_x0 = (WIDTH - top_width) / 2.0;
+        for (i, n) in top.iter().enumerate() {
+            let rect = Rect {
+                x: top_x0 + i as f64 * (NODE_W + 24.0),
+                y: MARGIN,
+            };
+            let (x1, y1) = center.top();
+            let (x2, y2) = rect.bottom();
+            let dy = (y1 - y2) / 2.0;
+            let _ = write!(
+                self.edges,
+                r#"<path class="graph-edge" d="M{x1:.1} {y1:.1} C{x1:.1} {c1:.1}, {x2:.1} {c2:.1}, {x2:.1} {y2e:.1}" marker-end="url(#pave-graph-arrow)"/>"#,
+                c1 = y1 - dy,
+                c2 = y2 + dy,
+                y2e = y2 + 2.0,
+            );
+            let (lx, ly) = ((x1 + x2) / 2.0, (y1 + y2) / 2.0 + 4.0);
+            edge_label(&mut self.labels, lx + 6.0, ly, "start", n.relation);
+            node(
+                &mut self.nodes,
+                rect,
+                &n.node,
+                "graph-node graph-node-owner",
+            );
+        }
+        if top_more > 0 {
+            let rect = Rect {
+                x: top_x0 + top.len() as f64 * (NODE_W + 24.0),
+                y: MARGIN,
+            };
+            more(&mut self.nodes, rect, top_more);
+        }
+    }
+
+    /// Incoming, on the left: arrows into the centre.
+    fn incoming(&mut self, left: &[Neighbour], left_more: usize, column: Column, center: Rect) {
+        let left_x = MARGIN;
+        for (i, n) in left.iter().enumerate() {
+            let rect = Rect {
+                x: left_x,
+                y: column.slot_y(i),
+            };
+            let a = rect.right();
+            let b = center.left();
+            curve(&mut self.edges, a, (b.0 - 2.0, b.1));
+            // Next to the neighbour, on the side of the line the curve leaves free.
+            let ly = if a.1 > b.1 + 1.0 {
+                a.1 + 14.0
+            } else {
+                a.1 - 6.0
+            };
+            edge_label(&mut self.labels, a.0 + 8.0, ly, "start", n.relation);
+            node(&mut self.nodes, rect, &n.node, "graph-node graph-node-in");
+        }
+        if left_more > 0 {
+            more(
+                &mut self.nodes,
+                Rect {
+                    x: left_x,
+                    y: column.slot_y(left.len()),
+                },
+                left_more,
+            );
+        }
+    }
+
+    /// Outgoing, on the right: arrows out of the centre.
+    fn outgoing(&mut self, right: &[Neighbour], right_more: usize, column: Column, center: Rect) {
+        let right_x = WIDTH - MARGIN - NODE_W;
+        for (i, n) in right.iter().enumerate() {
+            let rect = Rect {
+                x: right_x,
+                y: column.slot_y(i),
+            };
+            let a = center.right();
+            let b = rect.left();
+            curve(&mut self.edges, a, (b.0 - 2.0, b.1));
+            let ly = if b.1 > a.1 + 1.0 {
+                b.1 + 14.0
+            } else {
+                b.1 - 6.0
+            };
+            edge_label(&mut self.labels, b.0 - 10.0, ly, "end", n.relation);
+            node(&mut self.nodes, rect, &n.node, "graph-node graph-node-out");
+        }
+        if right_more > 0 {
+            more(
+                &mut self.nodes,
+                Rect {
+                    x: right_x,
+                    y: column.slot_y(right.len()),
+                },
+                right_more,
+            );
+        }
+    }
+
+    /// The `<svg>` element around the layers.
+    fn finish(self, height: f64, aria: &str) -> String {
+        let (edges, labels, nodes) = (self.edges, self.labels, self.nodes);
+        let mut svg = String::with_capacity(edges.len() + labels.len() + nodes.len() + 1024);
+        let _ = write!(
+            svg,
+            r#"<svg class="graph" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH:.0} {height:.0}" width="{WIDTH:.0}" height="{height:.0}" role="img" aria-label="{aria}" font-family="system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif">"#,
+            aria = escape(aria),
+        );
+        let _ = write!(svg, "<title>{}</title>", escape(aria));
+        svg.push_str(concat!(
+            r#"<defs><marker id="pave-graph-arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse">"#,
+            r##"<path d="M0 0 L10 5 L0 10 z" fill="#94a3b8"/></marker></defs>"##,
+        ));
+        let _ = write!(svg, r#"<g class="graph-edges">{edges}</g>"#);
+        let _ = write!(svg, r#"<g class="graph-edge-labels">{labels}</g>"#);
+        let _ = write!(svg, r#"<g class="graph-nodes">{nodes}</g>"#);
+        svg.push_str("</svg>");
+        svg
+    }
 }
 
 fn curve(out: &mut String, a: (f64, f64), b: (f64, f64)) {
@@ -526,6 +563,22 @@ mod tests {
         assert!(x_of("graph-node-in") < center);
         assert!(x_of("graph-node-out") > center);
         assert!(y_of("graph-node-owner") < y_of("graph-node-center"));
+    }
+
+    /// The whole drawing, pinned: layout changes show up as a reviewed snapshot diff.
+    #[test]
+    fn the_drawing_is_stable() {
+        let graph = Graph {
+            center: Some(node("Component", "checkout-api")),
+            top: vec![neighbour("Group", "basket-checkout", "owned by")],
+            left: vec![neighbour("Component", "storefront-web", "depends on")],
+            right: vec![
+                neighbour("Resource", "orders-db", "depends on"),
+                neighbour("API", "payments", "consumes API"),
+            ],
+        };
+        // One element per line, so a change reads as a diff of elements.
+        insta::assert_snapshot!(render(&graph).replace("><", ">\n<"));
     }
 
     #[test]

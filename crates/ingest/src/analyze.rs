@@ -74,7 +74,7 @@ fn analyze_blocking(
     filename: &str,
 ) -> Result<Analysis, IngestError> {
     if filename.is_empty() || filename.contains(['/', '\\']) || filename == ".." {
-        return Err(IngestError::Source {
+        return Err(IngestError::Invalid {
             source_text: filename.to_owned(),
             message: "catalogFilename must be a file name such as catalog-info.yaml".into(),
         });
@@ -82,7 +82,7 @@ fn analyze_blocking(
     let mut analysis = Analysis::default();
     match source {
         Source::Path(path) => {
-            let root = std::fs::canonicalize(path).map_err(|e| IngestError::Source {
+            let root = std::fs::canonicalize(path).map_err(|e| IngestError::Unreadable {
                 source_text: path.display().to_string(),
                 message: format!("cannot read it: {e}"),
             })?;

@@ -189,7 +189,7 @@ fn location_targets(text: &str, base: &Url, config: &IngestConfig) -> Vec<Url> {
 /// # Errors
 /// When the location's own file cannot be fetched (what it named is reported per target).
 pub(crate) fn mirror(url: &str, config: &IngestConfig) -> Result<Mirror, IngestError> {
-    let fail = |message: String| IngestError::Source {
+    let fail = |message: String| IngestError::Unreadable {
         source_text: url.to_owned(),
         message,
     };

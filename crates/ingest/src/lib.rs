@@ -75,8 +75,16 @@ pub trait Progress: Send + Sync {
 /// Ingestion failed as a whole (one location failing is a report, not an error).
 #[derive(Debug, thiserror::Error)]
 pub enum IngestError {
+    /// The source cannot be read now (a folder that is gone, a git host or web server that
+    /// fails): the request naming it may be fine.
     #[error("source {source_text}: {message}")]
-    Source {
+    Unreadable {
+        source_text: String,
+        message: String,
+    },
+    /// The source is not one pave reads, or not allowed: the request naming it is wrong.
+    #[error("source {source_text}: {message}")]
+    Invalid {
         source_text: String,
         message: String,
     },
@@ -306,7 +314,7 @@ fn walk_location(
     // A git checkout stays locked until the walk is done (`_checkout`).
     let (root, boundary, key_prefix, commit, _checkout) = match &source {
         Source::Path(path) => {
-            let root = std::fs::canonicalize(path).map_err(|e| IngestError::Source {
+            let root = std::fs::canonicalize(path).map_err(|e| IngestError::Unreadable {
                 source_text: path.display().to_string(),
                 message: format!("cannot read it: {e}"),
             })?;
@@ -606,7 +614,7 @@ pub fn source_file(
     location_key: &str,
     git_cache: &Path,
 ) -> Result<SourceFile, IngestError> {
-    let fail = |message: String| IngestError::Source {
+    let fail = |message: String| IngestError::Unreadable {
         source_text: location_key.to_owned(),
         message,
     };

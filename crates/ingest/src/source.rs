@@ -102,15 +102,16 @@ impl Source {
     pub fn location(&self) -> Result<(LocationKind, String), IngestError> {
         match self {
             Source::Path(path) => {
-                let absolute = std::fs::canonicalize(path).map_err(|e| IngestError::Source {
-                    source_text: path.display().to_string(),
-                    message: format!("cannot read it: {e}"),
-                })?;
+                let absolute =
+                    std::fs::canonicalize(path).map_err(|e| IngestError::Unreadable {
+                        source_text: path.display().to_string(),
+                        message: format!("cannot read it: {e}"),
+                    })?;
                 Ok((LocationKind::File, absolute.display().to_string()))
             }
             Source::Git { url, reference } => {
                 check_git_source(url, reference.as_deref()).map_err(|message| {
-                    IngestError::Source {
+                    IngestError::Invalid {
                         source_text: url.clone(),
                         message,
                     }
@@ -131,14 +132,14 @@ impl Source {
             } => {
                 check_git_source(repository, Some(reference))
                     .and_then(|()| check_repository_path(path))
-                    .map_err(|message| IngestError::Source {
+                    .map_err(|message| IngestError::Invalid {
                         source_text: web_url.clone(),
                         message,
                     })?;
                 Ok((LocationKind::Url, web_url.clone()))
             }
             Source::Http { url } => {
-                crate::http::check_url(url).map_err(|message| IngestError::Source {
+                crate::http::check_url(url).map_err(|message| IngestError::Invalid {
                     source_text: url.clone(),
                     message,
                 })?;
@@ -171,7 +172,7 @@ impl Source {
         match kind {
             LocationKind::File => Ok(Source::Path(PathBuf::from(target))),
             LocationKind::Git => match Source::parse(target) {
-                Source::Path(_) => Err(IngestError::Source {
+                Source::Path(_) => Err(IngestError::Invalid {
                     source_text: target.to_owned(),
                     message: "a `git` location needs a repository URL (https://, ssh://, git@host:, file://)".to_owned(),
                 }),
@@ -183,7 +184,7 @@ impl Source {
             // repository, other http(s) URLs over HTTP; pave also takes a `file://` or ssh
             // repository URL (read with git) so that local repositories can stand in.
             LocationKind::Url => match Source::parse(target) {
-                Source::Path(_) => Err(IngestError::Source {
+                Source::Path(_) => Err(IngestError::Invalid {
                     source_text: target.to_owned(),
                     message: "a `url` location needs an http(s):// URL".to_owned(),
                 }),
@@ -204,7 +205,7 @@ impl Source {
         kind: &str,
         target: &str,
     ) -> Result<(Source, LocationKind, String), IngestError> {
-        let known = LocationKind::parse(kind).ok_or_else(|| IngestError::Source {
+        let known = LocationKind::parse(kind).ok_or_else(|| IngestError::Invalid {
             source_text: format!("{kind}:{target}"),
             message: format!(
                 "unsupported location type `{kind}` (pave reads `url`, `file` and `git` locations)"
@@ -268,7 +269,7 @@ pub(crate) fn checkout_path(
     path: &str,
     cache_dir: &Path,
 ) -> Result<(PathBuf, PathBuf, String, CheckoutLock), IngestError> {
-    let fail = |message: String| IngestError::Source {
+    let fail = |message: String| IngestError::Unreadable {
         source_text: format!("{repository}#{reference}:{path}"),
         message,
     };
@@ -344,7 +345,7 @@ pub(crate) fn sync_git(
     reference: Option<&str>,
     cache_dir: &Path,
 ) -> Result<Checkout, IngestError> {
-    let fail = |message: String| IngestError::Source {
+    let fail = |message: String| IngestError::Unreadable {
         source_text: match reference {
             Some(r) => format!("{url}#{r}"),
             None => url.to_owned(),

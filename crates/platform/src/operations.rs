@@ -33,7 +33,8 @@ impl From<IngestError> for LocationError {
     fn from(e: IngestError) -> Self {
         match e {
             IngestError::Store(e) => LocationError::Store(e),
-            e @ IngestError::Source { .. } => LocationError::Unreadable(e),
+            e @ IngestError::Unreadable { .. } => LocationError::Unreadable(e),
+            e @ IngestError::Invalid { .. } => LocationError::Invalid(e.to_string()),
             e => LocationError::Ingest(e),
         }
     }
@@ -123,7 +124,7 @@ impl Platform {
         let failed = report.locations.iter().find_map(|l| l.failed.clone());
         if let Some(why) = failed.filter(|_| created) {
             self.remove_location(principal, &location.id).await?;
-            return Err(LocationError::Unreadable(IngestError::Source {
+            return Err(LocationError::Unreadable(IngestError::Unreadable {
                 source_text: format!("{kind}:{target}"),
                 message: why,
             }));

@@ -68,7 +68,8 @@ impl From<pave_ingest::IngestError> for ApiError {
     fn from(e: pave_ingest::IngestError) -> Self {
         match e {
             pave_ingest::IngestError::Store(e) => e.into(),
-            e @ pave_ingest::IngestError::Source { .. } => ApiError::Unavailable(e.to_string()),
+            e @ pave_ingest::IngestError::Unreadable { .. } => ApiError::Unavailable(e.to_string()),
+            e @ pave_ingest::IngestError::Invalid { .. } => ApiError::Input(e.to_string()),
             other => ApiError::internal("catalog update failed", other),
         }
     }

@@ -209,14 +209,17 @@ impl Platform {
         self.reload().await
     }
 
-    /// Follows changes other replicas write: every `every`, compares the store's change
-    /// version with the snapshot's and rebuilds when it moved. Runs until the task is
+    /// Follows changes other replicas write: when the store announces one (PostgreSQL's
+    /// LISTEN/NOTIFY) and at least every `every`, compares the store's change version with
+    /// the snapshot's and rebuilds when it moved. Runs until the task is
     /// dropped; a failed check is logged and tried again.
     pub async fn follow_changes(self: Arc<Self>, every: Duration) {
-        let mut ticker = tokio::time::interval(every);
-        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
-            ticker.tick().await;
+            // PostgreSQL wakes us when another replica commits a change (LISTEN/NOTIFY);
+            // otherwise, and as a safety net, the version is compared every `every`.
+            if !self.store.wait_for_change(every).await {
+                tokio::time::sleep(every).await;
+            }
             let moved = match self.store.change_version().await {
                 Ok(version) => version != self.built.load(Ordering::Acquire),
                 Err(e) => {

@@ -25,6 +25,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "file_reread",
         include_str!("../migrations/0004_file_reread.sql"),
     ),
+    (
+        5,
+        "change_notify",
+        include_str!("../migrations/0005_change_notify.sql"),
+    ),
 ];
 
 fn migrator() -> Migrator {
@@ -48,6 +53,7 @@ fn migrator() -> Migrator {
 #[derive(Debug, Clone)]
 pub struct PostgresStore {
     pool: PgPool,
+    changes: std::sync::Arc<changes::Changes>,
 }
 
 impl PostgresStore {
@@ -74,7 +80,10 @@ impl PostgresStore {
             .run(&pool)
             .await
             .map_err(|e| StoreError::Migrate(Box::new(e)))?;
-        Ok(PostgresStore { pool })
+        Ok(PostgresStore {
+            pool,
+            changes: std::sync::Arc::default(),
+        })
     }
 
     pub async fn close(&self) {
@@ -93,11 +102,19 @@ fn redact(url: &str) -> String {
     }
 }
 
+mod changes;
+
 pave_store::impl_sql_store!(
     PostgresStore,
     ::sqlx::Postgres,
     backend = "postgres",
-    numbered = true
+    numbered = true,
+    extra = {
+        async fn wait_for_change(&self, timeout: std::time::Duration) -> bool {
+            self.changes.wait(&self.pool, timeout).await;
+            true
+        }
+    }
 );
 
 #[cfg(feature = "testing")]

@@ -35,3 +35,40 @@ async fn unreachable_servers_are_clear_errors_without_passwords() {
     );
     assert!(!text.contains("secret"), "{text}");
 }
+
+/// LISTEN/NOTIFY: a replica waiting for changes wakes when another one commits, long before
+/// its poll interval; with nothing written it waits the whole interval.
+#[tokio::test]
+async fn a_change_through_one_store_wakes_another_at_once() {
+    use pave_store::{LocationKind, Store};
+    use std::time::{Duration, Instant};
+    let Some(db) = TestDatabase::create().await else {
+        return;
+    };
+    let writer = PostgresStore::connect(&db.url).await.unwrap();
+    let follower = PostgresStore::connect(&db.url).await.unwrap();
+    // The first wait starts the listener and returns at once (a change may have been missed
+    // before it listened).
+    assert!(follower.wait_for_change(Duration::from_secs(5)).await);
+    let quiet = Instant::now();
+    follower.wait_for_change(Duration::from_millis(300)).await;
+    assert!(quiet.elapsed() >= Duration::from_millis(250), "woke with no change");
+
+    let before = follower.change_version().await.unwrap();
+    let waiting = tokio::spawn(async move {
+        let started = Instant::now();
+        follower.wait_for_change(Duration::from_secs(20)).await;
+        (started.elapsed(), follower)
+    });
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    writer
+        .add_location(LocationKind::File, "/catalog/notify", 1)
+        .await
+        .unwrap();
+    let (waited, follower) = waiting.await.unwrap();
+    assert!(waited < Duration::from_secs(5), "woken after {waited:?}");
+    assert!(follower.change_version().await.unwrap() > before);
+    writer.close().await;
+    follower.close().await;
+    db.drop_database().await;
+}

@@ -275,6 +275,15 @@ pub trait Store: Send + Sync {
     /// locations); replicas rebuild their snapshot when it moves.
     async fn change_version(&self) -> Result<i64>;
 
+    /// Waits until another process may have moved [`Store::change_version`] (a database
+    /// notification) or `timeout` passed, and says whether it waited. Stores without
+    /// notifications return `false` at once and the caller polls. Either way the caller
+    /// compares versions afterwards, so a missed notification costs at most one poll.
+    async fn wait_for_change(&self, timeout: std::time::Duration) -> bool {
+        let _ = timeout;
+        false
+    }
+
     /// Takes or renews lease `name` for `holder` until `now + ttl_ms`, unless another holder
     /// has it and it has not expired. Returns whether `holder` holds it now.
     async fn acquire_lease(&self, name: &str, holder: &str, now: i64, ttl_ms: i64) -> Result<bool>;

@@ -26,7 +26,7 @@ pub fn placeholders(sql: &str, numbered: bool) -> String {
 /// The caller depends on `sqlx`, `async-trait`, `futures-util` and `uuid`.
 #[macro_export]
 macro_rules! impl_sql_store {
-    ($store:ty, $db:ty, backend = $backend:literal, numbered = $numbered:literal) => {
+    ($store:ty, $db:ty, backend = $backend:literal, numbered = $numbered:literal $(, extra = { $($extra:tt)* })?) => {
 type EntityTuple = (String, String, String, String, String, String, String, i64, String);
 
 fn entity_from(t: EntityTuple) -> $crate::EntityRow {
@@ -66,6 +66,8 @@ impl $crate::Store for $store {
     fn backend(&self) -> &'static str {
         $backend
     }
+
+    $($($extra)*)?
 
     async fn add_location(
         &self,

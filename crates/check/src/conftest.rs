@@ -668,7 +668,14 @@ pub fn render_json(report: &ConftestReport) -> String {
             Value::Object(o)
         })
         .collect();
-    serde_json::to_string_pretty(&Value::Array(entries)).unwrap_or_default() + "\n"
+    // conftest indents with tabs (Go's json.Indent with "\t").
+    let mut out = Vec::new();
+    let formatter = serde_json::ser::PrettyFormatter::with_indent(b"\t");
+    let mut serializer = serde_json::Serializer::with_formatter(&mut out, formatter);
+    if serde::Serialize::serialize(&Value::Array(entries), &mut serializer).is_err() {
+        return String::new();
+    }
+    String::from_utf8(out).unwrap_or_default() + "\n"
 }
 
 #[cfg(test)]
@@ -807,7 +814,12 @@ mod tests {
         assert_eq!(report.exit_code(false, false), 1);
         assert_eq!(report.exit_code(true, false), 2);
         assert_eq!(report.exit_code(false, true), 0);
-        let json: Value = serde_json::from_str(&render_json(&report)).unwrap();
+        let rendered = render_json(&report);
+        assert!(
+            rendered.starts_with("[\n\t{\n\t\t\"filename\""),
+            "{rendered}"
+        );
+        let json: Value = serde_json::from_str(&rendered).unwrap();
         assert_eq!(
             json[1]["failures"][0]["metadata"]["query"],
             "data.main.deny"

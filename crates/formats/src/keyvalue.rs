@@ -57,25 +57,6 @@ fn quoted(s: &str, q: char) -> Option<&str> {
     Some(&inner[..end])
 }
 
-fn unescape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    let mut chars = s.chars();
-    while let Some(c) = chars.next() {
-        if c != '\\' {
-            out.push(c);
-            continue;
-        }
-        match chars.next() {
-            Some('n') => out.push('\n'),
-            Some('r') => out.push('\r'),
-            Some('t') => out.push('\t'),
-            Some(other) => out.push(other),
-            None => out.push('\\'),
-        }
-    }
-    out
-}
-
 /// `$NAME` and `${NAME}` from earlier keys; unknown names expand to nothing, as in gotenv.
 fn expand(s: &str, vars: &Map<String, Value>) -> String {
     let mut out = String::with_capacity(s.len());
@@ -128,7 +109,7 @@ pub(crate) fn properties(text: &str) -> Result<Value, FormatError> {
             }
         }
         let (key, value) = split_property(&logical);
-        entries.push((unescape_property(key), unescape_property(value), n + 1));
+        entries.push((unescape(key), unescape(value), n + 1));
     }
     let map: Map<String, Value> = entries
         .iter()
@@ -172,7 +153,9 @@ fn split_property(line: &str) -> (&str, &str) {
     (line, "")
 }
 
-fn unescape_property(s: &str) -> String {
+/// Backslash escapes of double-quoted `.env` values and of properties: `\t`, `\n`, `\r`,
+/// `\f`, `\uXXXX`; any other escaped character stands for itself.
+fn unescape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     let mut chars = s.chars();
     while let Some(c) = chars.next() {

@@ -176,13 +176,7 @@ fn walk_query(query: &Query, visit: &mut dyn FnMut(&Expr)) {
                 value,
                 collection,
                 ..
-            } => {
-                if let Some(k) = key {
-                    walk_expr(k, visit);
-                }
-                walk_expr(value, visit);
-                walk_expr(collection, visit);
-            }
+            } => walk_membership(key.as_ref(), value, collection, visit),
             Literal::Expr { expr, .. } | Literal::NotExpr { expr, .. } => walk_expr(expr, visit),
             Literal::Every { domain, query, .. } => {
                 walk_expr(domain, visit);
@@ -190,6 +184,20 @@ fn walk_query(query: &Query, visit: &mut dyn FnMut(&Expr)) {
             }
         }
     }
+}
+
+/// `key, value in collection` (in `some … in` and in expressions).
+fn walk_membership(
+    key: Option<&regorus::unstable::ExprRef>,
+    value: &Expr,
+    collection: &Expr,
+    visit: &mut dyn FnMut(&Expr),
+) {
+    if let Some(k) = key {
+        walk_expr(k, visit);
+    }
+    walk_expr(value, visit);
+    walk_expr(collection, visit);
 }
 
 fn walk_expr(expr: &Expr, visit: &mut dyn FnMut(&Expr)) {
@@ -240,13 +248,7 @@ fn walk_expr(expr: &Expr, visit: &mut dyn FnMut(&Expr)) {
             value,
             collection,
             ..
-        } => {
-            if let Some(k) = key {
-                walk_expr(k, visit);
-            }
-            walk_expr(value, visit);
-            walk_expr(collection, visit);
-        }
+        } => walk_membership(key.as_ref(), value, collection, visit),
         _ => {}
     }
 }

@@ -73,19 +73,7 @@ fn sprintf(params: Vec<Value>) -> anyhow::Result<Value> {
 /// Go's `%q`: a double-quoted string with Go escapes.
 fn go_quote(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if c.is_control() => out.push_str(&format!("\\x{:02x}", u32::from(c))),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
+    pave_stdx::go_quote(&mut out, s);
     out
 }
 

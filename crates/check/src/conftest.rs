@@ -311,10 +311,11 @@ fn yaml(file: &str, text: &str, limits: &pave_yaml::Limits) -> Result<Value, Inp
     let mut documents = Vec::with_capacity(parts.len());
     for (offset, part) in &parts {
         let lines_before = u32::try_from(text[..*offset].matches('\n').count()).unwrap_or(0);
-        let docs = pave_yaml::parse_documents(part, limits).map_err(|e| {
-            let p = e.position();
-            error(file, Some((p.line + lines_before, p.column)), e.to_string())
-        })?;
+        let docs = pave_yaml::parse_documents_as(part, limits, pave_yaml::Schema::Kubernetes)
+            .map_err(|e| {
+                let p = e.position();
+                error(file, Some((p.line + lines_before, p.column)), e.to_string())
+            })?;
         // Go's yaml.Unmarshal reads the first document of the text it is given.
         documents.push(docs.into_iter().next().map_or(Value::Null, |d| d.value));
     }
@@ -692,6 +693,11 @@ mod tests {
     fn yaml_files_read_as_conftest_reads_them() {
         // An empty file is one null document.
         assert_eq!(yaml_value(""), Value::Null);
+        // sigs.k8s.io/yaml's reading (YAML 1.1): `on` is true, `0755` is octal, `<<` merges.
+        assert_eq!(
+            yaml_value("base: &b {privileged: on}\nc:\n  <<: *b\n  mode: 0755\n"),
+            serde_json::json!({"base": {"privileged": true}, "c": {"privileged": true, "mode": 493}})
+        );
         let empty = Configuration {
             path: "e.yaml".into(),
             value: yaml_value(""),

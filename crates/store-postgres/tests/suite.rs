@@ -52,7 +52,10 @@ async fn a_change_through_one_store_wakes_another_at_once() {
     assert!(follower.wait_for_change(Duration::from_secs(5)).await);
     let quiet = Instant::now();
     follower.wait_for_change(Duration::from_millis(300)).await;
-    assert!(quiet.elapsed() >= Duration::from_millis(250), "woke with no change");
+    assert!(
+        quiet.elapsed() >= Duration::from_millis(250),
+        "woke with no change"
+    );
 
     let before = follower.change_version().await.unwrap();
     let waiting = tokio::spawn(async move {

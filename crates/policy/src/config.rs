@@ -73,11 +73,19 @@ impl Default for RuleSettings {
 }
 
 /// One rule's switch and severity.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RuleOverride {
     pub enabled: Option<bool>,
-    pub severity: Option<String>,
+    pub severity: Option<Severity>,
+}
+
+/// [`RuleOverride`] as written in the file; the severity is checked (with its position) when
+/// the file is read, never per finding.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct RuleOverrideFile {
+    enabled: Option<bool>,
+    severity: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -86,7 +94,7 @@ struct ConfigFile {
     profile: Option<String>,
     fail_on: Option<String>,
     #[serde(default)]
-    rules: BTreeMap<String, RuleOverride>,
+    rules: BTreeMap<String, RuleOverrideFile>,
     #[serde(default)]
     enable: Vec<String>,
     #[serde(default)]
@@ -165,17 +173,24 @@ impl PolicyConfig {
                 )
             })?;
         }
-        for (id, o) in &raw.rules {
-            if let Some(s) = &o.severity
-                && Severity::parse(s).is_none()
-            {
-                return Err(error(
-                    locate(&["rules", id, "severity"]),
-                    format!("rule {id}: unknown severity `{s}`"),
-                ));
-            }
+        for (id, o) in raw.rules {
+            let severity = match &o.severity {
+                None => None,
+                Some(s) => Some(Severity::parse(s).ok_or_else(|| {
+                    error(
+                        locate(&["rules", &id, "severity"]),
+                        format!("rule {id}: unknown severity `{s}`"),
+                    )
+                })?),
+            };
+            config.overrides.insert(
+                id,
+                RuleOverride {
+                    enabled: o.enabled,
+                    severity,
+                },
+            );
         }
-        config.overrides = raw.rules;
         for id in raw.enable {
             config.overrides.entry(id).or_default().enabled = Some(true);
         }
@@ -197,11 +212,7 @@ impl PolicyConfig {
         if !enabled {
             return None;
         }
-        Some(
-            o.and_then(|o| o.severity.as_deref())
-                .and_then(Severity::parse)
-                .unwrap_or(default),
-        )
+        Some(o.and_then(|o| o.severity).unwrap_or(default))
     }
 }
 

@@ -307,10 +307,7 @@ impl Policy {
                             if o.and_then(|o| o.enabled) == Some(false) {
                                 continue;
                             }
-                            let severity = o
-                                .and_then(|o| o.severity.as_deref())
-                                .and_then(Severity::parse)
-                                .unwrap_or(f.severity);
+                            let severity = o.and_then(|o| o.severity).unwrap_or(f.severity);
                             let title = titles
                                 .get(&f.rule)
                                 .cloned()

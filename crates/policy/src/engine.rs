@@ -131,6 +131,9 @@ fn parallel_map<T: Send, R: Send>(
     results.into_iter().map(|(_, r)| r).collect()
 }
 
+/// Per-document rules with their severities, indexed by the kind of input they read.
+type ByKind<'a> = Vec<Vec<(&'a DocRule, Severity)>>;
+
 struct Enabled {
     rule: Box<dyn Rule>,
     severity: Severity,
@@ -235,7 +238,7 @@ impl Policy {
     }
 
     /// The enabled rules: per-document ones by the kind they read, and whole-input ones.
-    fn rule_sets(&self, alone: bool) -> (Vec<Vec<(&DocRule, Severity)>>, Vec<&Enabled>) {
+    fn rule_sets(&self, alone: bool) -> (ByKind<'_>, Vec<&Enabled>) {
         let runnable = self
             .enabled
             .iter()
@@ -279,7 +282,7 @@ impl Policy {
     ) -> Vec<Pending> {
         parallel_flat_map(parallel, whole_input, |e| {
             let mut found = Vec::new();
-            e.rule.check(&ctx, &mut found);
+            e.rule.check(ctx, &mut found);
             let meta = e.rule.meta();
             found
                 .into_iter()
@@ -666,7 +669,6 @@ impl Streaming<'_> {
         let no_document_rules = vec![Vec::new(); DocKind::ALL.len()];
         let mut parts = self.findings;
         parts.extend(policy.position(&ctx, &no_document_rules, pending, parallel, self.now));
-        drop(ctx);
         // The documents are no longer needed: free them before the findings are joined.
         drop(self.kept);
         policy.report(flatten(parts), self.errors, self.checked, self.now)

@@ -2,7 +2,6 @@
 //! detection; size and encoding checks. Files are read and parsed in parallel; a file that
 //! cannot be read becomes an [`InputError`] and the others are still checked.
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -19,6 +18,10 @@ pub struct ReadOptions {
     pub max_file_bytes: u64,
     /// Parser threads; 0 means one per core.
     pub threads: usize,
+    /// A YAML stream this large or larger is parsed `part_bytes` at a time, each part checked
+    /// before the next is parsed.
+    pub large_file_bytes: usize,
+    pub part_bytes: usize,
 }
 
 impl Default for ReadOptions {
@@ -28,6 +31,8 @@ impl Default for ReadOptions {
             limits: pave_yaml::Limits::default(),
             max_file_bytes: 64 * 1024 * 1024,
             threads: 0,
+            large_file_bytes: 8 << 20,
+            part_bytes: 2 << 20,
         }
     }
 }
@@ -64,10 +69,51 @@ struct Job {
 }
 
 /// Where a parser thread leaves one file's outcome.
-type Slot = Mutex<Option<Result<Vec<Document>, InputError>>>;
+type Slot = Mutex<Option<Result<Read, InputError>>>;
+
+/// One file, read.
+enum Read {
+    Documents(Vec<Document>),
+    /// A YAML stream too large to hold parsed at once: parsed a part at a time as the
+    /// documents are checked ([`ReadOptions::large_file_bytes`]).
+    Large {
+        text: String,
+        forced: Option<DocKind>,
+    },
+}
+
+/// Files parsed in parallel before their documents are handed on.
+const GROUP: usize = 256;
 
 /// Reads `paths` (`-` is `stdin`; a directory is searched recursively; no paths means `.`).
-pub fn read_inputs(paths: &[String], stdin: &mut dyn Read, options: &ReadOptions) -> Inputs {
+pub fn read_inputs(
+    paths: &[String],
+    stdin: &mut dyn std::io::Read,
+    options: &ReadOptions,
+) -> Inputs {
+    let mut documents = Vec::new();
+    let mut errors = Vec::new();
+    let files = read_inputs_each(paths, stdin, options, &mut |read| match read {
+        Ok(docs) => documents.extend(docs),
+        Err(e) => errors.push(e),
+    });
+    Inputs {
+        documents,
+        errors,
+        files,
+    }
+}
+
+/// [`read_inputs`], handing each file's documents (a large file's a part at a time) and
+/// each error to `sink` in input order as they are read, so that a caller can check them
+/// without holding every parsed document (`pave check` on one 50 MB file). Returns how
+/// many files were read.
+pub fn read_inputs_each(
+    paths: &[String],
+    stdin: &mut dyn std::io::Read,
+    options: &ReadOptions,
+    sink: &mut dyn FnMut(Result<Vec<Document>, InputError>),
+) -> usize {
     let mut errors = Vec::new();
     let mut jobs = Vec::new();
     let mut stdin_text = None;
@@ -103,7 +149,31 @@ pub fn read_inputs(paths: &[String], stdin: &mut dyn Read, options: &ReadOptions
         }
     }
 
+    for e in errors {
+        sink(Err(e));
+    }
     let files = jobs.len();
+    for group in jobs.chunks(GROUP) {
+        for (job, result) in group
+            .iter()
+            .zip(read_group(group, stdin_text.as_deref(), options))
+        {
+            match result {
+                Ok(Read::Documents(docs)) => sink(Ok(docs)),
+                Ok(Read::Large { text, forced }) => read_large(job, text, forced, options, sink),
+                Err(e) => sink(Err(e)),
+            }
+        }
+    }
+    files
+}
+
+/// Reads and parses a group of files in parallel; outcomes in the group's order.
+fn read_group(
+    jobs: &[Job],
+    stdin_text: Option<&[u8]>,
+    options: &ReadOptions,
+) -> Vec<Result<Read, InputError>> {
     let results: Vec<Slot> = jobs.iter().map(|_| Mutex::new(None)).collect();
     let next = AtomicUsize::new(0);
     let threads = match options.threads {
@@ -115,7 +185,7 @@ pub fn read_inputs(paths: &[String], stdin: &mut dyn Read, options: &ReadOptions
         loop {
             let i = next.fetch_add(1, Ordering::Relaxed);
             let Some(job) = jobs.get(i) else { break };
-            let result = read_job(job, stdin_text.as_deref(), options);
+            let result = read_job(job, stdin_text, options);
             if let Ok(mut slot) = results[i].lock() {
                 *slot = Some(result);
             }
@@ -130,20 +200,67 @@ pub fn read_inputs(paths: &[String], stdin: &mut dyn Read, options: &ReadOptions
             }
         });
     }
+    results
+        .into_iter()
+        .filter_map(|slot| slot.into_inner().ok().flatten())
+        .collect()
+}
 
-    let mut documents = Vec::new();
-    for slot in results {
-        match slot.into_inner().ok().flatten() {
-            Some(Ok(docs)) => documents.extend(docs),
-            Some(Err(e)) => errors.push(e),
-            None => {}
+/// A large YAML stream, parsed [`ReadOptions::part_bytes`] at a time at document markers (`---` at the
+/// start of a line, which YAML allows nowhere inside a document), each part with the file's
+/// line numbers; a part that does not parse is an error for that part only.
+fn read_large(
+    job: &Job,
+    text: String,
+    forced: Option<DocKind>,
+    options: &ReadOptions,
+    sink: &mut dyn FnMut(Result<Vec<Document>, InputError>),
+) {
+    let mut found = 0;
+    for (start, end, first_line) in parts(&text, options.part_bytes) {
+        let part = text[start..end].to_owned();
+        match pave_policy::load_at(&job.display, part, first_line, forced, &options.limits) {
+            Ok(docs) => {
+                found += docs.len();
+                sink(Ok(docs));
+            }
+            Err(e) => sink(Err(error(&job.display, e.position(), e.to_string()))),
         }
     }
-    Inputs {
-        documents,
-        errors,
-        files,
+    if found == 0 && job.explicit && !is_blank(&text) {
+        sink(Err(nothing_to_check(&job.display)));
     }
+}
+
+/// `(start, end, first line)` of the parts of a large YAML stream: whole documents, about
+/// `part_bytes` each.
+fn parts(text: &str, part_bytes: usize) -> Vec<(usize, usize, u32)> {
+    let mut out = Vec::new();
+    let (mut start, mut start_line) = (0, 1u32);
+    let (mut offset, mut line) = (0, 1u32);
+    for l in text.split_inclusive('\n') {
+        let marker = l.starts_with("---")
+            && matches!(
+                l.as_bytes().get(3),
+                None | Some(b'\n' | b'\r' | b' ' | b'\t')
+            );
+        if marker && offset - start >= part_bytes {
+            out.push((start, offset, start_line));
+            (start, start_line) = (offset, line);
+        }
+        offset += l.len();
+        line += 1;
+    }
+    out.push((start, text.len(), start_line));
+    out
+}
+
+fn nothing_to_check(display: &str) -> InputError {
+    error(
+        display,
+        None,
+        "nothing to check: not a Kubernetes object, Terraform plan (`terraform show -json`), Dockerfile, GitHub Actions workflow or catalog entity; use --type to say what it is, or --conftest to read it with conftest's parsers (TOML, INI, HCL, XML, …)".into(),
+    )
 }
 
 fn collect_dir(
@@ -212,11 +329,7 @@ fn error(file: &str, position: Option<pave_yaml::Position>, message: String) -> 
     }
 }
 
-fn read_job(
-    job: &Job,
-    stdin: Option<&[u8]>,
-    options: &ReadOptions,
-) -> Result<Vec<Document>, InputError> {
+fn read_job(job: &Job, stdin: Option<&[u8]>, options: &ReadOptions) -> Result<Read, InputError> {
     let bytes = match &job.path {
         None => stdin.unwrap_or_default().to_vec(),
         Some(path) => {
@@ -271,21 +384,26 @@ fn read_job(
         && !text.contains("apiVersion")
         && !text.contains("format_version")
     {
-        return Ok(Vec::new());
+        return Ok(Read::Documents(Vec::new()));
     }
     let mut forced = options.forced;
     // `cat Dockerfile | pave check -`: stdin has no name to tell by.
     if job.path.is_none() && forced.is_none() && looks_like_dockerfile(&text) {
         forced = Some(DocKind::Dockerfile);
     }
+    // Directives (`%YAML`) belong to the document after them: such a stream is read whole.
+    if text.len() >= options.large_file_bytes
+        && forced != Some(DocKind::Dockerfile)
+        && !text.contains("\n%")
+    {
+        return Ok(Read::Large { text, forced });
+    }
     let blank = is_blank(&text);
     match pave_policy::load(&job.display, text, forced, &options.limits) {
-        Ok(docs) if docs.is_empty() && job.explicit && !blank => Err(error(
-            &job.display,
-            None,
-            "nothing to check: not a Kubernetes object, Terraform plan (`terraform show -json`), Dockerfile, GitHub Actions workflow or catalog entity; use --type to say what it is, or --conftest to read it with conftest's parsers (TOML, INI, HCL, XML, …)".into(),
-        )),
-        Ok(docs) => Ok(docs),
+        Ok(docs) if docs.is_empty() && job.explicit && !blank => {
+            Err(nothing_to_check(&job.display))
+        }
+        Ok(docs) => Ok(Read::Documents(docs)),
         Err(e @ LoadError::Unknown) => Err(error(&job.display, None, e.to_string())),
         Err(e) => Err(error(&job.display, e.position(), e.to_string())),
     }
@@ -434,6 +552,75 @@ mod tests {
         let empty = dir.path().join("empty.yaml");
         std::fs::write(&empty, "# nothing yet\n---\n").unwrap();
         assert!(read(&[empty.to_str().unwrap()], "").errors.is_empty());
+    }
+
+    #[test]
+    fn large_streams_are_read_in_parts_with_the_files_positions() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("big.yaml");
+        let mut text = String::new();
+        for i in 0..30 {
+            text.push_str(&format!(
+                "---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: p{i}\nspec:\n  containers: [{{name: c, image: x}}]\n"
+            ));
+        }
+        // A broken document in the middle: an error for its part only.
+        text.push_str("---\napiVersion: v1\nkind: Pod\nmetadata: {name: [\n");
+        for i in 30..40 {
+            text.push_str(&format!(
+                "---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: p{i}\n"
+            ));
+        }
+        std::fs::write(&file, &text).unwrap();
+        let options = ReadOptions {
+            large_file_bytes: 100,
+            part_bytes: 300,
+            ..ReadOptions::default()
+        };
+        let mut batches = 0;
+        let mut docs = Vec::new();
+        let mut errors = Vec::new();
+        read_inputs_each(
+            &[file.to_str().unwrap().to_owned()],
+            &mut std::io::empty(),
+            &options,
+            &mut |read| match read {
+                Ok(d) => {
+                    batches += 1;
+                    docs.extend(d);
+                }
+                Err(e) => errors.push(e),
+            },
+        );
+        assert!(batches > 3, "{batches}");
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        let broken = text
+            .lines()
+            .position(|l| l.starts_with("metadata: {name: ["))
+            .unwrap() as u32
+            + 1;
+        assert!(errors[0].line >= Some(broken), "{errors:?}");
+        let names: Vec<&str> = docs
+            .iter()
+            .filter_map(|d| d.str_at(&["metadata", "name"]))
+            .collect();
+        assert!(names.len() >= 30 && names.len() < 40, "{names:?}");
+        assert_eq!(names.first(), Some(&"p0"));
+        assert_eq!(names.last(), Some(&"p39"));
+        // Positions are the file's, in every part.
+        for doc in &docs {
+            let name = doc.str_at(&["metadata", "name"]).unwrap();
+            let line = doc
+                .locate(&[pave_yaml::PathSegment::from("metadata"), "name".into()])
+                .unwrap()
+                .line;
+            let expected = text
+                .lines()
+                .position(|l| l == format!("  name: {name}"))
+                .unwrap() as u32
+                + 1;
+            assert_eq!(line, expected, "{name}");
+        }
     }
 
     #[test]

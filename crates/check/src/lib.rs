@@ -8,7 +8,7 @@ pub mod conftest;
 pub mod inputs;
 pub mod setup;
 
-pub use inputs::{Inputs, ReadOptions, read_inputs};
+pub use inputs::{Inputs, ReadOptions, read_inputs, read_inputs_each};
 pub use setup::{Assembled, PolicyOptions, SetupError, build_policy};
 
 /// Seconds since the Unix epoch (for exception expiry).

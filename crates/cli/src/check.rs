@@ -7,7 +7,7 @@ use std::path::Path;
 
 use anyhow::{Context, anyhow};
 use pave_check::setup::RegoSetup;
-use pave_check::{PolicyOptions, ReadOptions, build_policy, read_inputs};
+use pave_check::{PolicyOptions, ReadOptions, build_policy, read_inputs_each};
 use pave_policy_output::{Format, RenderOptions};
 
 use crate::Outcome;
@@ -73,8 +73,19 @@ pub(crate) fn check(args: CheckArgs, output: OutputFormat) -> anyhow::Result<Out
         forced: args.forced.and_then(|t| t.kind),
         ..ReadOptions::default()
     };
-    let inputs = read_inputs(&args.paths, &mut std::io::stdin().lock(), &options);
-    let report = policy.check(&inputs.documents, inputs.errors, pave_check::now_unix());
+    // Documents are checked as they are read, and kept only as far as rules that relate
+    // documents need them: one 50 MB file does not sit in memory parsed.
+    let mut checking = policy.streaming(pave_check::now_unix());
+    read_inputs_each(
+        &args.paths,
+        &mut std::io::stdin().lock(),
+        &options,
+        &mut |read| match read {
+            Ok(docs) => checking.add(docs),
+            Err(e) => checking.error(e),
+        },
+    );
+    let report = checking.finish();
     warn_if_nothing_checked(&args.paths, &report);
     let working_dir = std::env::current_dir().ok();
     let mut render_options = RenderOptions::default();
@@ -104,10 +115,9 @@ pub(crate) fn check(args: CheckArgs, output: OutputFormat) -> anyhow::Result<Out
         }
     }
     let code = report.exit_code();
-    // The process ends here: freeing every parsed document and finding one by one (10,000
-    // documents: tens of milliseconds) would only delay the exit.
+    // The process ends here: freeing every finding one by one (100,000 findings: tens of
+    // milliseconds) would only delay the exit.
     std::mem::forget(report);
-    std::mem::forget(inputs.documents);
     Ok(match code {
         0 => Outcome::Success,
         1 => Outcome::Failures,

@@ -17,10 +17,19 @@ struct Out<'a> {
     fail_on: Severity,
     exit_code: u8,
     summary: Summary,
-    findings: Vec<JsonFinding<'a>>,
+    /// Serialized one by one: a report of 800,000 findings is not copied into views first.
+    findings: Findings<'a>,
     errors: Vec<JsonError<'a>>,
     rules: Vec<JsonRule<'a>>,
     checked: Vec<JsonChecked<'a>>,
+}
+
+struct Findings<'a>(&'a [Finding]);
+
+impl Serialize for Findings<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.0.iter().map(JsonFinding::of))
+    }
 }
 
 #[derive(Serialize)]
@@ -47,8 +56,8 @@ struct Object<'a> {
 }
 
 impl<'a> Object<'a> {
-    fn of(o: &'a Option<ObjectRef>) -> Option<Self> {
-        o.as_ref().map(|o| Object {
+    fn of(o: Option<&'a ObjectRef>) -> Option<Self> {
+        o.map(|o| Object {
             kind: &o.kind,
             namespace: o.namespace.as_deref(),
             name: &o.name,
@@ -90,7 +99,7 @@ impl<'a> JsonFinding<'a> {
             file: &f.file,
             line: f.line,
             column: f.column,
-            object: Object::of(&f.object),
+            object: Object::of(f.object.as_deref()),
             input: &f.input,
             exception: f.exception.as_ref().map(|e| Exception {
                 id: &e.id,
@@ -205,7 +214,7 @@ fn view<'a>(report: &'a Report, options: &'a RenderOptions) -> Out<'a> {
             excepted: s.excepted,
             errors: s.errors,
         },
-        findings: report.findings.iter().map(JsonFinding::of).collect(),
+        findings: Findings(&report.findings),
         errors: report
             .errors
             .iter()
@@ -223,7 +232,7 @@ fn view<'a>(report: &'a Report, options: &'a RenderOptions) -> Out<'a> {
             .map(|c| JsonChecked {
                 file: &c.file,
                 input: &c.input,
-                object: Object::of(&c.object),
+                object: Object::of(c.object.as_ref()),
             })
             .collect(),
     }

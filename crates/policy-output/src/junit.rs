@@ -109,20 +109,16 @@ pub(crate) fn render<'a>(report: &'a Report, _options: &RenderOptions) -> String
 
     // A document with no finding at all passed every rule that ran on it. Documents without
     // an object identity (Dockerfiles, plans) are told apart by input kind.
-    let key = |file: &'a str, object: &'a Option<ObjectRef>, input: &'a str| {
-        (
-            file,
-            object.as_ref(),
-            if object.is_some() { "" } else { input },
-        )
+    let key = |file: &'a str, object: Option<&'a ObjectRef>, input: &'a str| {
+        (file, object, if object.is_some() { "" } else { input })
     };
     let with_findings: HashSet<_> = report
         .findings
         .iter()
-        .map(|f| key(&f.file, &f.object, &f.input))
+        .map(|f| key(&f.file, f.object.as_deref(), &f.input))
         .collect();
     for c in &report.checked {
-        if !with_findings.contains(&key(&c.file, &c.object, &c.input)) {
+        if !with_findings.contains(&key(&c.file, c.object.as_ref(), &c.input)) {
             let name = match &c.object {
                 Some(o) => o.to_string(),
                 None => c.input.clone(),

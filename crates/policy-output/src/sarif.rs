@@ -70,7 +70,7 @@ fn log<'a>(report: &'a Report, options: &RenderOptions) -> Log<'a> {
     for f in &report.findings {
         let place = resolver.place(&f.file);
         let (uri, _) = place.sarif_uri();
-        let hash = fingerprint(&f.rule, &uri, f.object.as_ref(), &f.message);
+        let hash = fingerprint(&f.rule, &uri, f.object.as_deref(), &f.message);
         // Counted before any result is left out, so numbers do not depend on the options.
         let n = seen.entry(hash.clone()).or_insert(0);
         *n += 1;

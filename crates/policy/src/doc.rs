@@ -63,7 +63,7 @@ pub struct Source {
 }
 
 /// The object a finding is about.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
 pub struct ObjectRef {
     pub kind: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -101,6 +101,17 @@ pub struct Document {
     /// that is this document's root: positions without reading the text again.
     pub spans: Option<(Arc<pave_yaml::Spans>, usize)>,
 }
+
+/// The pod spec fields that rules relating documents read ([`Document::slim`] keeps them).
+pub const KEPT_POD_FIELDS: &[&str] = &[
+    "serviceAccountName",
+    "serviceAccount",
+    "automountServiceAccountToken",
+    "topologySpreadConstraints",
+    "affinity",
+    "hostNetwork",
+    "priorityClassName",
+];
 
 /// A line start in a source text.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -190,11 +201,14 @@ impl Document {
         positions
     }
 
-    /// Drops what only per-document rules read (containers, volumes, ConfigMap and Secret
-    /// data), keeping what rules that relate documents read (names, labels, selectors,
-    /// replicas, service accounts, policies) with exact positions: `pave check` keeps every
-    /// document until those rules have run, and this is most of a workload's tree. Documents
-    /// that share their spans (`List` items) are left whole.
+    /// Drops what only per-document rules read (of a pod spec, all but
+    /// [`KEPT_POD_FIELDS`]; ConfigMap and Secret data), keeping what rules that relate
+    /// documents read (metadata, selectors, replicas, service accounts, policies, the other
+    /// kinds whole) with exact positions: `pave check` keeps every document until those rules
+    /// have run, and containers are most of a workload's tree. A rule that relates documents
+    /// and reads another pod field must add it to [`KEPT_POD_FIELDS`]
+    /// (`tests/inputs.rs::streaming_gives_the_same_report_as_checking_everything_at_once`).
+    /// Documents that share their spans (`List` items) are left whole.
     pub fn slim(&mut self) {
         if self.kind != DocKind::Kubernetes {
             return;
@@ -208,17 +222,22 @@ impl Document {
         let kind = self.value.get("kind").and_then(Value::as_str).unwrap_or("");
         let mut drop: Vec<Vec<PathSegment>> = Vec::new();
         if let Some(keys) = crate::rules::pods::template_keys(kind) {
-            let mut spec: Vec<PathSegment> = keys.iter().map(|&k| k.into()).collect();
-            spec.push("spec".into());
-            for field in [
-                "containers",
-                "initContainers",
-                "ephemeralContainers",
-                "volumes",
-            ] {
-                let mut path = spec.clone();
-                path.push(field.into());
-                drop.push(path);
+            let spec: Vec<PathSegment> = keys
+                .iter()
+                .map(|&k| k.into())
+                .chain(std::iter::once("spec".into()))
+                .collect();
+            let pod_spec = keys
+                .iter()
+                .try_fold(&self.value, |v, k| v.get(k))
+                .and_then(|t| t.get("spec"))
+                .and_then(Value::as_object);
+            for field in pod_spec.into_iter().flat_map(|s| s.keys()) {
+                if !KEPT_POD_FIELDS.contains(&field.as_str()) {
+                    let mut path = spec.clone();
+                    path.push(field.as_str().into());
+                    drop.push(path);
+                }
             }
         }
         if matches!(kind, "ConfigMap" | "Secret") {

@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use crate::config::PolicyConfig;
-use crate::doc::{DocKind, Document};
+use crate::doc::{DocKind, Document, Source};
 use crate::exceptions::{Exceptions, annotated_exemptions};
 use crate::report::{Checked, ExceptionRef, Finding, InputError, Report, RuleInfo, Status};
 use crate::rule::{Context, DocRule, References, Rule, Severity};
@@ -31,10 +31,14 @@ pub struct CustomFinding {
     pub message: String,
 }
 
-/// The order of findings in a report: by file, position, rule and message.
+/// The order of findings in a report: by file, position, rule and message (then object and
+/// status, so that the order is total and an unstable sort, which needs no buffer, gives
+/// the same report every time).
 fn report_order(a: &Finding, b: &Finding) -> std::cmp::Ordering {
     (&a.file, a.line, a.column, &a.rule, &a.message)
         .cmp(&(&b.file, b.line, b.column, &b.rule, &b.message))
+        .then_with(|| a.object.cmp(&b.object))
+        .then_with(|| (a.status as u8).cmp(&(b.status as u8)))
 }
 
 /// Finding rule for exceptions past their `expires`.
@@ -67,6 +71,24 @@ fn parallel_flat_map<T: Send, R: Send>(
     items: Vec<T>,
     f: impl Fn(T) -> Vec<R> + Sync,
 ) -> Vec<R> {
+    flatten(parallel_map(parallel, items, f))
+}
+
+/// One vector from parts, allocated once at its final size.
+fn flatten<R>(parts: Vec<Vec<R>>) -> Vec<R> {
+    let mut flat = Vec::with_capacity(parts.iter().map(Vec::len).sum());
+    for part in parts {
+        flat.extend(part);
+    }
+    flat
+}
+
+/// `items.map(f)` on every core (when `parallel`), in the order of `items`.
+fn parallel_map<T: Send, R: Send>(
+    parallel: bool,
+    items: Vec<T>,
+    f: impl Fn(T) -> Vec<R> + Sync,
+) -> Vec<Vec<R>> {
     let threads = if parallel {
         std::thread::available_parallelism()
             .map_or(1, usize::from)
@@ -75,7 +97,7 @@ fn parallel_flat_map<T: Send, R: Send>(
         1
     };
     if threads <= 1 {
-        return items.into_iter().flat_map(&f).collect();
+        return items.into_iter().map(&f).collect();
     }
     // Dealt round-robin: neighbouring items (rules of one family, documents of one file)
     // cost alike, so every thread gets a similar share.
@@ -106,12 +128,11 @@ fn parallel_flat_map<T: Send, R: Send>(
             .collect()
     });
     results.sort_by_key(|(i, _)| *i);
-    let mut flat = Vec::with_capacity(results.iter().map(|(_, r)| r.len()).sum());
-    for (_, r) in results {
-        flat.extend(r);
-    }
-    flat
+    results.into_iter().map(|(_, r)| r).collect()
 }
+
+/// Per-document rules with their severities, indexed by the kind of input they read.
+type ByKind<'a> = Vec<Vec<(&'a DocRule, Severity)>>;
 
 struct Enabled {
     rule: Box<dyn Rule>,
@@ -217,7 +238,7 @@ impl Policy {
     }
 
     /// The enabled rules: per-document ones by the kind they read, and whole-input ones.
-    fn rule_sets(&self, alone: bool) -> (Vec<Vec<(&DocRule, Severity)>>, Vec<&Enabled>) {
+    fn rule_sets(&self, alone: bool) -> (ByKind<'_>, Vec<&Enabled>) {
         let runnable = self
             .enabled
             .iter()
@@ -247,7 +268,7 @@ impl Policy {
         // per-document pass positions all of a document's findings in one walk.
         let mut pending = self.whole_input_pending(&ctx, whole_input, parallel);
         pending.extend(self.document_pending(docs, &mut errors, parallel));
-        let findings = self.position(&ctx, &by_kind, pending, parallel, now);
+        let findings = flatten(self.position(&ctx, &by_kind, pending, parallel, now));
         let checked = checked(docs);
         self.report(findings, errors, checked, now)
     }
@@ -261,7 +282,7 @@ impl Policy {
     ) -> Vec<Pending> {
         parallel_flat_map(parallel, whole_input, |e| {
             let mut found = Vec::new();
-            e.rule.check(&ctx, &mut found);
+            e.rule.check(ctx, &mut found);
             let meta = e.rule.meta();
             found
                 .into_iter()
@@ -380,15 +401,23 @@ impl Policy {
         mut pending: Vec<Pending>,
         parallel: bool,
         now: i64,
-    ) -> Vec<Finding> {
+    ) -> Vec<Vec<Finding>> {
         let docs = ctx.docs;
         pending.sort_by_key(|p| p.doc);
-        let mut slices = Vec::new();
-        for range in doc_ranges(docs.len()) {
-            let tail = pending.split_off(pending.partition_point(|p| p.doc < range.end));
-            slices.push((range, std::mem::replace(&mut pending, tail)));
-        }
-        parallel_flat_map(parallel, slices, |(range, extra)| {
+        // Each range's pending findings, moved once (splitting the vector off range by range
+        // copied the rest each time and kept every copy's memory: 700 MB for 200,000).
+        let mut pending = pending.into_iter().peekable();
+        let slices: Vec<(std::ops::Range<usize>, Vec<Pending>)> = doc_ranges(docs.len())
+            .into_iter()
+            .map(|range| {
+                let mut here = Vec::new();
+                while let Some(p) = pending.next_if(|p| p.doc < range.end) {
+                    here.push(p);
+                }
+                (range, here)
+            })
+            .collect();
+        parallel_map(parallel, slices, |(range, extra)| {
             let mut extra = extra.into_iter().peekable();
             let mut out = Vec::new();
             let mut here: Vec<Pending> = Vec::new();
@@ -415,7 +444,7 @@ impl Policy {
                 let paths: Vec<&[pave_yaml::PathSegment]> =
                     here.iter().map(|p| p.path.as_slice()).collect();
                 let positions = doc.locate_many(&paths);
-                let object = doc.object();
+                let object = doc.object().map(Arc::new);
                 let start = out.len();
                 out.extend(here.drain(..).zip(positions).map(|(mut p, position)| {
                     self.finding(doc, object.clone(), &mut p, position, now)
@@ -442,7 +471,7 @@ impl Policy {
             if f.status == Status::Excepted {
                 continue;
             }
-            if let Some(e) = self.exceptions.find(&f.rule, f.object.as_ref(), &f.file)
+            if let Some(e) = self.exceptions.find(&f.rule, f.object.as_deref(), &f.file)
                 && e.expired(now)
                 && expired_reported.insert(e.id.clone())
             {
@@ -467,7 +496,7 @@ impl Policy {
         findings.extend(expired);
         // Documents usually arrive in file order, each already sorted: then one pass checks it.
         if !findings.is_sorted_by(|a, b| report_order(a, b).is_le()) {
-            findings.sort_by(report_order);
+            findings.sort_unstable_by(report_order);
         }
         let mut rules: Vec<RuleInfo> = self
             .enabled
@@ -509,7 +538,7 @@ impl Policy {
     fn finding(
         &self,
         doc: &Document,
-        object: Option<crate::doc::ObjectRef>,
+        object: Option<Arc<crate::doc::ObjectRef>>,
         pending: &mut Pending,
         position: Option<pave_yaml::Position>,
         now: i64,
@@ -518,7 +547,7 @@ impl Policy {
         let severity = pending.severity;
         let exception = self
             .exceptions
-            .find(rule, object.as_ref(), &doc.source.path)
+            .find(rule, object.as_deref(), &doc.source.path)
             .filter(|e| !e.expired(now));
         let status = if exception.is_some() {
             Status::Excepted
@@ -538,11 +567,13 @@ impl Policy {
             column: position.map(|p| p.column),
             object,
             input: Cow::Borrowed(doc.kind.as_str()),
-            exception: exception.map(|e| ExceptionRef {
-                id: e.id.clone(),
-                owner: e.owner.clone(),
-                reason: e.reason.clone(),
-                expires: e.expires.clone(),
+            exception: exception.map(|e| {
+                Box::new(ExceptionRef {
+                    id: e.id.clone(),
+                    owner: e.owner.clone(),
+                    reason: e.reason.clone(),
+                    expires: e.expires.clone(),
+                })
             }),
         }
     }
@@ -568,7 +599,9 @@ pub struct Streaming<'p> {
     policy: &'p Policy,
     now: i64,
     kept: Vec<Document>,
-    findings: Vec<Finding>,
+    /// In parts, joined once at the end: growing one vector of 800,000 findings would copy
+    /// it (and hold it twice) at every doubling.
+    findings: Vec<Vec<Finding>>,
     errors: Vec<InputError>,
     checked: Vec<Checked>,
 }
@@ -585,11 +618,33 @@ impl Streaming<'_> {
         let parallel = docs.len() >= 64;
         let pending = policy.document_pending(&docs, &mut self.errors, parallel);
         let found = policy.position(&ctx, &by_kind, pending, parallel, self.now);
-        self.findings.extend(found);
+        self.findings
+            .extend(found.into_iter().filter(|f| !f.is_empty()));
         self.checked.extend(checked(&docs));
+        // Kept documents locate through their spans: their text is no longer needed.
+        let mut without_text: Vec<(Arc<Source>, Arc<Source>)> = Vec::new();
         for doc in &mut docs {
             doc.slim();
+            if doc.spans.is_none() || doc.source.text.is_empty() {
+                continue;
+            }
+            let light = match without_text
+                .iter()
+                .find(|(o, _)| Arc::ptr_eq(o, &doc.source))
+            {
+                Some((_, light)) => Arc::clone(light),
+                None => {
+                    let light = Arc::new(Source {
+                        path: Arc::clone(&doc.source.path),
+                        text: String::new(),
+                    });
+                    without_text.push((Arc::clone(&doc.source), Arc::clone(&light)));
+                    light
+                }
+            };
+            doc.source = light;
         }
+        drop(without_text);
         self.kept.append(&mut docs);
     }
 
@@ -609,8 +664,10 @@ impl Streaming<'_> {
         let parallel = self.kept.len() >= 64;
         let pending = policy.whole_input_pending(&ctx, whole_input, parallel);
         let no_document_rules = vec![Vec::new(); DocKind::ALL.len()];
-        let mut findings = self.findings;
-        findings.extend(policy.position(&ctx, &no_document_rules, pending, parallel, self.now));
-        policy.report(findings, self.errors, self.checked, self.now)
+        let mut parts = self.findings;
+        parts.extend(policy.position(&ctx, &no_document_rules, pending, parallel, self.now));
+        // The documents are no longer needed: free them before the findings are joined.
+        drop(self.kept);
+        policy.report(flatten(parts), self.errors, self.checked, self.now)
     }
 }

@@ -45,12 +45,14 @@ pub struct Finding {
     pub line: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub column: Option<u32>,
+    /// Shared by the findings of one document.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub object: Option<ObjectRef>,
+    pub object: Option<Arc<ObjectRef>>,
     /// The kind of input, `kubernetes`, `terraform`, …
     pub input: Cow<'static, str>,
+    /// Boxed: most findings have none, and a report may hold 800,000 findings.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub exception: Option<ExceptionRef>,
+    pub exception: Option<Box<ExceptionRef>>,
 }
 
 /// A rule as reports describe it (built-in or custom).

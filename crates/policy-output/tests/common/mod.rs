@@ -42,7 +42,7 @@ pub(crate) fn finding(
         file: file.into(),
         line: position.map(|p| p.0),
         column: position.map(|p| p.1),
-        object,
+        object: object.map(std::sync::Arc::new),
         input: input.to_owned().into(),
         exception: None,
     }
@@ -152,12 +152,12 @@ pub(crate) fn report() -> Report {
         api(),
         "kubernetes",
     );
-    excepted.exception = Some(ExceptionRef {
+    excepted.exception = Some(Box::new(ExceptionRef {
         id: "EXC-7".into(),
         owner: "team-pay".into(),
         reason: "legacy CNI sidecar,\nremoved in Q2: see <JIRA-12> & co".into(),
         expires: "2026-03-31".into(),
-    });
+    }));
     let findings = vec![
         finding(
             "docker-root-user",

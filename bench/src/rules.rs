@@ -5,6 +5,8 @@
 //!
 //! Usage: `cargo run --release -p pave-bench --bin rules-bench [N]` (default 10000).
 
+#![allow(clippy::print_stdout)]
+
 use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 

@@ -1,7 +1,7 @@
 //! OPA built-in functions regorus 0.11 lacks and conftest policies call, added as engine
 //! extensions: `json.patch` (RFC 6902), `crypto.sha1`/`crypto.sha256` (hex digests) and
 //! `io.jwt.decode` (no verification; the `io.jwt.verify_*` functions stay undefined and are
-//! refused when policies load).
+//! refused when policies load), `net.cidr_merge` (cidr_merge.rs).
 
 use base64::Engine as _;
 use regorus::{Engine, Value as RegoValue};
@@ -13,6 +13,7 @@ pub(crate) const NAMES: &[&str] = &[
     "crypto.sha1",
     "crypto.sha256",
     "io.jwt.decode",
+    "net.cidr_merge",
 ];
 
 pub(crate) fn register(engine: &mut Engine) -> anyhow::Result<()> {
@@ -28,6 +29,11 @@ pub(crate) fn register(engine: &mut Engine) -> anyhow::Result<()> {
         Box::new(|p: Vec<RegoValue>| digest::<sha2::Sha256>(&p, "crypto.sha256")),
     )?;
     engine.add_extension("io.jwt.decode".into(), 1, Box::new(jwt_decode))?;
+    engine.add_extension(
+        "net.cidr_merge".into(),
+        1,
+        Box::new(crate::cidr_merge::cidr_merge),
+    )?;
     Ok(())
 }
 
@@ -265,5 +271,78 @@ deny contains msg if {
                 "{\"list\": [1, 9], \"metadata\": {\"name\": \"b\"}, \"spec\": {\"replicas\": 3}}",
             ]
         );
+    }
+
+    /// Cases from OPA's test/cases/testdata/v1/netcidrmerge (want_result as OPA gives it).
+    #[test]
+    fn cidr_merge_as_opa() {
+        let cases: &[(&str, &[&str])] = &[
+            (
+                r#"["192.0.128.0/24", "192.0.128.0/24"]"#,
+                &["192.0.128.0/24"],
+            ),
+            (r#"["192.0.128.0/24", "0.0.0.0/0"]"#, &["0.0.0.0/0"]),
+            (
+                r#"["192.0.128.0/24", "192.0.129.0/24"]"#,
+                &["192.0.128.0/23"],
+            ),
+            (
+                r#"["192.0.2.112/30", "192.0.2.116/31", "192.0.2.118/31"]"#,
+                &["192.0.2.112/29"],
+            ),
+            (
+                r#"["192.0.2.112/30", "192.0.2.116/32", "192.0.2.118/31"]"#,
+                &["192.0.2.112/30", "192.0.2.116/32", "192.0.2.118/31"],
+            ),
+            (
+                r#"["192.0.2.112/31", "192.0.2.116/31", "192.0.2.118/31"]"#,
+                &["192.0.2.112/31", "192.0.2.116/30"],
+            ),
+            (r#"["::/0", "::192.0.2.0/124", "ff00::101/128"]"#, &["::/0"]),
+            (
+                r#"["fe80::/120", "192.0.2.0/24", "192.0.3.0/24", "192.0.4.0/25", "192.0.4.128/25"]"#,
+                &["192.0.2.0/23", "192.0.4.0/24", "fe80::/120"],
+            ),
+            ("[]", &[]),
+            (
+                r#"["192.0.2.112", "192.0.2.116/31", "192.0.2.118/31"]"#,
+                &["192.0.2.0/24"],
+            ),
+            (r#"["192.0.128.0", "192.0.129.0"]"#, &["192.0.128.0/23"]),
+            (
+                r#"{"192.0.2.112/30", "192.0.2.116/31", "192.0.2.118/31"}"#,
+                &["192.0.2.112/29"],
+            ),
+            (
+                r#"["2601:600:8a80:207e:a57d:7567:e2c9:e7b3/64", "2601:600:8a80:207e:a57d:7567:e2c9:e7b3/128"]"#,
+                &["2601:600:8a80:207e::/64"],
+            ),
+        ];
+        for (addrs, want) in cases {
+            let policy = format!(
+                "package main\nimport rego.v1\ndeny contains msg if {{\n  merged := net.cidr_merge({addrs})\n  is_set(merged)\n  msg := concat(\",\", array.concat([\"merged\"], sort(merged)))\n}}\n"
+            );
+            let got = messages(&policy, json!({}));
+            let mut want = want.to_vec();
+            want.sort();
+            want.insert(0, "merged");
+            assert_eq!(got, [want.join(",")], "net.cidr_merge({addrs})");
+        }
+        for bad in [
+            r#"["foo"]"#,
+            r#"["2601:600:8a80:207e:a57d:7567:e2c9:e7b3"]"#,
+        ] {
+            let policy = format!(
+                "package main\nimport rego.v1\ndeny contains msg if {{\n  msg := concat(\",\", net.cidr_merge({bad}))\n}}\n"
+            );
+            let p = RegoPolicies::from_sources(
+                [("p.rego".to_owned(), policy)],
+                serde_json::Map::new(),
+                RegoOptions::default(),
+            )
+            .unwrap();
+            let err = p.check(&json!({}), "in.json").unwrap_err().to_string();
+            assert!(err.contains("net.cidr_merge"), "{bad}: {err}");
+        }
     }
 }

@@ -43,6 +43,7 @@
 //!   added as extensions.
 
 mod builtins;
+mod cidr_merge;
 mod error;
 mod glob;
 mod load;

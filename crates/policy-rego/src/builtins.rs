@@ -1,7 +1,8 @@
 //! OPA built-in functions regorus 0.11 lacks and conftest policies call, added as engine
 //! extensions: `json.patch` (RFC 6902), `crypto.sha1`/`crypto.sha256` (hex digests) and
 //! `io.jwt.decode` (no verification; the `io.jwt.verify_*` functions stay undefined and are
-//! refused when policies load), `net.cidr_merge` (cidr_merge.rs).
+//! refused when policies load), `net.cidr_merge` (cidr_merge.rs),
+//! `regex.globs_match` (globs_match.rs).
 
 use base64::Engine as _;
 use regorus::{Engine, Value as RegoValue};
@@ -14,6 +15,7 @@ pub(crate) const NAMES: &[&str] = &[
     "crypto.sha256",
     "io.jwt.decode",
     "net.cidr_merge",
+    "regex.globs_match",
 ];
 
 pub(crate) fn register(engine: &mut Engine) -> anyhow::Result<()> {
@@ -33,6 +35,11 @@ pub(crate) fn register(engine: &mut Engine) -> anyhow::Result<()> {
         "net.cidr_merge".into(),
         1,
         Box::new(crate::cidr_merge::cidr_merge),
+    )?;
+    engine.add_extension(
+        "regex.globs_match".into(),
+        2,
+        Box::new(crate::globs_match::globs_match),
     )?;
     Ok(())
 }
@@ -344,5 +351,48 @@ deny contains msg if {
             let err = p.check(&json!({}), "in.json").unwrap_err().to_string();
             assert!(err.contains("net.cidr_merge"), "{bad}: {err}");
         }
+    }
+
+    /// OPA's test/cases/testdata/v1/globsmatch cases and the documented examples of the
+    /// glob-intersection package OPA uses.
+    #[test]
+    fn globs_match_as_opa() {
+        let cases: &[(&str, &str, bool)] = &[
+            ("a.a.[0-9]+z", ".b.b2359825792*594823z", true),
+            ("[a-z]+", "[0-9]*", false),
+            ("a.a.", ".b.b", true),
+            (r"[a-z]+\[[0-9]+\]", r"foo\[1\]", true),
+            (r"[a-z]+\[[0-9]+\]", r#"foo["bar"]"#, false),
+            ("b.*", "bar", true),
+            ("b.*", "car", false),
+            ("a*", "b*", false),
+            ("a?", "ab", false),
+            ("a?", r"a\?", true),
+            ("x[a-c]+y", "x.*d.*y", false),
+            ("x[a-c]+y", "x.*c.*y", true),
+        ];
+        for (a, b, want) in cases {
+            let policy = format!(
+                "package main\nimport rego.v1\ndeny contains msg if {{\n  msg := sprintf(\"%v\", [regex.globs_match(`{a}`, `{b}`)])\n}}\n"
+            );
+            let want = want.to_string();
+            assert_eq!(
+                messages(&policy, json!({})),
+                [want],
+                "globs_match({a}, {b})"
+            );
+        }
+        let policy = "package main\nimport rego.v1\ndeny contains msg if {\n  regex.globs_match(\"pqrs]\", \"[a-b]+\")\n  msg := \"x\"\n}\n";
+        let p = RegoPolicies::from_sources(
+            [("p.rego".to_owned(), policy.to_owned())],
+            serde_json::Map::new(),
+            RegoOptions::default(),
+        )
+        .unwrap();
+        let err = p.check(&json!({}), "in.json").unwrap_err().to_string();
+        assert!(
+            err.contains("input:pqrs], pos:5, set-close ']' with no preceding '['"),
+            "{err}"
+        );
     }
 }

@@ -46,6 +46,7 @@ mod builtins;
 mod cidr_merge;
 mod error;
 mod glob;
+mod globs_match;
 mod load;
 mod modules;
 mod policies;

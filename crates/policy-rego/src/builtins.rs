@@ -2,7 +2,7 @@
 //! extensions: `json.patch` (RFC 6902), `crypto.sha1`/`crypto.sha256` (hex digests) and
 //! `io.jwt.decode` (no verification; the `io.jwt.verify_*` functions stay undefined and are
 //! refused when policies load), `net.cidr_merge` (cidr_merge.rs),
-//! `regex.globs_match` (globs_match.rs).
+//! `regex.globs_match` (globs_match.rs), `strings.render_template` (render_template.rs).
 
 use base64::Engine as _;
 use regorus::{Engine, Value as RegoValue};
@@ -16,6 +16,7 @@ pub(crate) const NAMES: &[&str] = &[
     "io.jwt.decode",
     "net.cidr_merge",
     "regex.globs_match",
+    "strings.render_template",
 ];
 
 pub(crate) fn register(engine: &mut Engine) -> anyhow::Result<()> {
@@ -40,6 +41,11 @@ pub(crate) fn register(engine: &mut Engine) -> anyhow::Result<()> {
         "regex.globs_match".into(),
         2,
         Box::new(crate::globs_match::globs_match),
+    )?;
+    engine.add_extension(
+        "strings.render_template".into(),
+        2,
+        Box::new(crate::render_template::render_template),
     )?;
     Ok(())
 }
@@ -394,5 +400,57 @@ deny contains msg if {
             err.contains("input:pqrs], pos:5, set-close ']' with no preceding '['"),
             "{err}"
         );
+    }
+
+    /// OPA's documented example (`hello {{.name}}` with `{"name": "world"}`), Go's `%v` of
+    /// the JSON-decoded values, `missingkey=error`, and refused actions.
+    #[test]
+    fn render_template_as_opa() {
+        let cases: &[(&str, &str, &str)] = &[
+            ("hello {{.name}}", r#"{"name": "world"}"#, "hello world"),
+            ("{{ .a.b }}-{{.n}}", r#"{"a": {"b": "x"}, "n": 1}"#, "x-1"),
+            (
+                "{{.big}} {{.f}} {{.small}}",
+                r#"{"big": 1000000, "f": 1.5, "small": 0.00001}"#,
+                "1e+06 1.5 1e-05",
+            ),
+            (
+                "{{.l}} {{.m}} {{.t}}",
+                r#"{"l": [1, "a"], "m": {"z": 1, "a": true}, "t": false}"#,
+                "[1 a] map[a:true z:1] false",
+            ),
+            ("a  {{- .x -}}  b{{/* note */}}", r#"{"x": "-"}"#, "a-b"),
+        ];
+        for (template, vars, want) in cases {
+            let policy = format!(
+                "package main\nimport rego.v1\ndeny contains strings.render_template(`{template}`, {vars})\n"
+            );
+            assert_eq!(messages(&policy, json!({})), [*want], "{template}");
+        }
+        for (template, vars, want) in [
+            (
+                "{{.missing}}",
+                "{}",
+                r#"map has no entry for key "missing""#,
+            ),
+            (
+                "{{if .a}}x{{end}}",
+                r#"{"a": 1}"#,
+                "unsupported action {{if .a}}",
+            ),
+            ("{{.a", r#"{"a": 1}"#, "unclosed action"),
+        ] {
+            let policy = format!(
+                "package main\nimport rego.v1\ndeny contains strings.render_template(`{template}`, {vars})\n"
+            );
+            let p = RegoPolicies::from_sources(
+                [("p.rego".to_owned(), policy)],
+                serde_json::Map::new(),
+                RegoOptions::default(),
+            )
+            .unwrap();
+            let err = p.check(&json!({}), "in.json").unwrap_err().to_string();
+            assert!(err.contains(want), "{template}: {err}");
+        }
     }
 }

@@ -51,6 +51,7 @@ mod load;
 mod modules;
 mod policies;
 mod recursion;
+mod render_template;
 mod scan;
 mod sprintf;
 mod worker;

@@ -1,5 +1,5 @@
 //! OPA built-in functions regorus 0.11 lacks and conftest policies call, added as engine
-//! extensions: `json.patch` (RFC 6902), `crypto.sha1`/`crypto.sha256` (hex digests) and
+//! extensions: `json.patch` (RFC 6902), `crypto.md5`/`sha1`/`sha256`/`sha512` (hex digests) and
 //! `io.jwt.decode` (no verification; the `io.jwt.verify_*` functions stay undefined and are
 //! refused when policies load), `net.cidr_merge` (cidr_merge.rs),
 //! `regex.globs_match` (globs_match.rs), `strings.render_template` (render_template.rs).
@@ -13,6 +13,8 @@ pub(crate) const NAMES: &[&str] = &[
     "json.patch",
     "crypto.sha1",
     "crypto.sha256",
+    "crypto.sha512",
+    "crypto.md5",
     "io.jwt.decode",
     "net.cidr_merge",
     "regex.globs_match",
@@ -30,6 +32,16 @@ pub(crate) fn register(engine: &mut Engine) -> anyhow::Result<()> {
         "crypto.sha256".into(),
         1,
         Box::new(|p: Vec<RegoValue>| digest::<sha2::Sha256>(&p, "crypto.sha256")),
+    )?;
+    engine.add_extension(
+        "crypto.sha512".into(),
+        1,
+        Box::new(|p: Vec<RegoValue>| digest::<sha2::Sha512>(&p, "crypto.sha512")),
+    )?;
+    engine.add_extension(
+        "crypto.md5".into(),
+        1,
+        Box::new(|p: Vec<RegoValue>| digest::<md5::Md5>(&p, "crypto.md5")),
     )?;
     engine.add_extension("io.jwt.decode".into(), 1, Box::new(jwt_decode))?;
     engine.add_extension(
@@ -265,6 +277,8 @@ deny contains msg if {
 }
 deny contains crypto.sha256("abc")
 deny contains crypto.sha1("abc")
+deny contains crypto.sha512("abc")
+deny contains crypto.md5("abc")
 deny contains msg if {
   [header, payload, _] := io.jwt.decode("eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhIn0.c2ln")
   msg := sprintf("%s %s", [header.alg, payload.sub])
@@ -278,9 +292,11 @@ deny contains msg if {
         assert_eq!(
             got,
             [
+                "900150983cd24fb0d6963f7d28e17f72",
                 "HS256 a",
                 "a9993e364706816aba3e25717850c26c9cd0d89d",
                 "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
+                "ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d39a2192992a274fc1a836ba3c23a3feebbd454d4423643ce80e2a9ac94fa54ca49f",
                 "{\"list\": [1, 9], \"metadata\": {\"name\": \"b\"}, \"spec\": {\"replicas\": 3}}",
             ]
         );

@@ -262,6 +262,17 @@ mod tests {
             .collect()
     }
 
+    /// The error of the first document's evaluation, which must fail.
+    fn evaluation_error(policy: String) -> String {
+        let p = RegoPolicies::from_sources(
+            [("p.rego".to_owned(), policy)],
+            serde_json::Map::new(),
+            RegoOptions::default(),
+        )
+        .unwrap();
+        p.check(&json!({}), "in.json").unwrap_err().to_string()
+    }
+
     #[test]
     fn json_patch_crypto_and_jwt() {
         let policy = r#"package main
@@ -364,13 +375,7 @@ deny contains msg if {
             let policy = format!(
                 "package main\nimport rego.v1\ndeny contains msg if {{\n  msg := concat(\",\", net.cidr_merge({bad}))\n}}\n"
             );
-            let p = RegoPolicies::from_sources(
-                [("p.rego".to_owned(), policy)],
-                serde_json::Map::new(),
-                RegoOptions::default(),
-            )
-            .unwrap();
-            let err = p.check(&json!({}), "in.json").unwrap_err().to_string();
+            let err = evaluation_error(policy);
             assert!(err.contains("net.cidr_merge"), "{bad}: {err}");
         }
     }
@@ -405,13 +410,7 @@ deny contains msg if {
             );
         }
         let policy = "package main\nimport rego.v1\ndeny contains msg if {\n  regex.globs_match(\"pqrs]\", \"[a-b]+\")\n  msg := \"x\"\n}\n";
-        let p = RegoPolicies::from_sources(
-            [("p.rego".to_owned(), policy.to_owned())],
-            serde_json::Map::new(),
-            RegoOptions::default(),
-        )
-        .unwrap();
-        let err = p.check(&json!({}), "in.json").unwrap_err().to_string();
+        let err = evaluation_error(policy.to_owned());
         assert!(
             err.contains("input:pqrs], pos:5, set-close ']' with no preceding '['"),
             "{err}"
@@ -459,13 +458,7 @@ deny contains msg if {
             let policy = format!(
                 "package main\nimport rego.v1\ndeny contains strings.render_template(`{template}`, {vars})\n"
             );
-            let p = RegoPolicies::from_sources(
-                [("p.rego".to_owned(), policy)],
-                serde_json::Map::new(),
-                RegoOptions::default(),
-            )
-            .unwrap();
-            let err = p.check(&json!({}), "in.json").unwrap_err().to_string();
+            let err = evaluation_error(policy);
             assert!(err.contains(want), "{template}: {err}");
         }
     }

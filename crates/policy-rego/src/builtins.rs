@@ -1,7 +1,8 @@
 //! OPA built-in functions regorus 0.11 lacks and conftest policies call, added as engine
-//! extensions: `json.patch` (RFC 6902), `crypto.sha1`/`crypto.sha256` (hex digests) and
+//! extensions: `json.patch` (RFC 6902), `crypto.md5`/`sha1`/`sha256`/`sha512` (hex digests) and
 //! `io.jwt.decode` (no verification; the `io.jwt.verify_*` functions stay undefined and are
-//! refused when policies load).
+//! refused when policies load), `net.cidr_merge` (cidr_merge.rs),
+//! `regex.globs_match` (globs_match.rs), `strings.render_template` (render_template.rs).
 
 use base64::Engine as _;
 use regorus::{Engine, Value as RegoValue};
@@ -12,7 +13,12 @@ pub(crate) const NAMES: &[&str] = &[
     "json.patch",
     "crypto.sha1",
     "crypto.sha256",
+    "crypto.sha512",
+    "crypto.md5",
     "io.jwt.decode",
+    "net.cidr_merge",
+    "regex.globs_match",
+    "strings.render_template",
 ];
 
 pub(crate) fn register(engine: &mut Engine) -> anyhow::Result<()> {
@@ -27,7 +33,32 @@ pub(crate) fn register(engine: &mut Engine) -> anyhow::Result<()> {
         1,
         Box::new(|p: Vec<RegoValue>| digest::<sha2::Sha256>(&p, "crypto.sha256")),
     )?;
+    engine.add_extension(
+        "crypto.sha512".into(),
+        1,
+        Box::new(|p: Vec<RegoValue>| digest::<sha2::Sha512>(&p, "crypto.sha512")),
+    )?;
+    engine.add_extension(
+        "crypto.md5".into(),
+        1,
+        Box::new(|p: Vec<RegoValue>| digest::<md5::Md5>(&p, "crypto.md5")),
+    )?;
     engine.add_extension("io.jwt.decode".into(), 1, Box::new(jwt_decode))?;
+    engine.add_extension(
+        "net.cidr_merge".into(),
+        1,
+        Box::new(crate::cidr_merge::cidr_merge),
+    )?;
+    engine.add_extension(
+        "regex.globs_match".into(),
+        2,
+        Box::new(crate::globs_match::globs_match),
+    )?;
+    engine.add_extension(
+        "strings.render_template".into(),
+        2,
+        Box::new(crate::render_template::render_template),
+    )?;
     Ok(())
 }
 
@@ -231,6 +262,17 @@ mod tests {
             .collect()
     }
 
+    /// The error of the first document's evaluation, which must fail.
+    fn evaluation_error(policy: String) -> String {
+        let p = RegoPolicies::from_sources(
+            [("p.rego".to_owned(), policy)],
+            serde_json::Map::new(),
+            RegoOptions::default(),
+        )
+        .unwrap();
+        p.check(&json!({}), "in.json").unwrap_err().to_string()
+    }
+
     #[test]
     fn json_patch_crypto_and_jwt() {
         let policy = r#"package main
@@ -246,6 +288,8 @@ deny contains msg if {
 }
 deny contains crypto.sha256("abc")
 deny contains crypto.sha1("abc")
+deny contains crypto.sha512("abc")
+deny contains crypto.md5("abc")
 deny contains msg if {
   [header, payload, _] := io.jwt.decode("eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhIn0.c2ln")
   msg := sprintf("%s %s", [header.alg, payload.sub])
@@ -259,11 +303,163 @@ deny contains msg if {
         assert_eq!(
             got,
             [
+                "900150983cd24fb0d6963f7d28e17f72",
                 "HS256 a",
                 "a9993e364706816aba3e25717850c26c9cd0d89d",
                 "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
+                "ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d39a2192992a274fc1a836ba3c23a3feebbd454d4423643ce80e2a9ac94fa54ca49f",
                 "{\"list\": [1, 9], \"metadata\": {\"name\": \"b\"}, \"spec\": {\"replicas\": 3}}",
             ]
         );
+    }
+
+    /// Cases from OPA's test/cases/testdata/v1/netcidrmerge (want_result as OPA gives it).
+    #[test]
+    fn cidr_merge_as_opa() {
+        let cases: &[(&str, &[&str])] = &[
+            (
+                r#"["192.0.128.0/24", "192.0.128.0/24"]"#,
+                &["192.0.128.0/24"],
+            ),
+            (r#"["192.0.128.0/24", "0.0.0.0/0"]"#, &["0.0.0.0/0"]),
+            (
+                r#"["192.0.128.0/24", "192.0.129.0/24"]"#,
+                &["192.0.128.0/23"],
+            ),
+            (
+                r#"["192.0.2.112/30", "192.0.2.116/31", "192.0.2.118/31"]"#,
+                &["192.0.2.112/29"],
+            ),
+            (
+                r#"["192.0.2.112/30", "192.0.2.116/32", "192.0.2.118/31"]"#,
+                &["192.0.2.112/30", "192.0.2.116/32", "192.0.2.118/31"],
+            ),
+            (
+                r#"["192.0.2.112/31", "192.0.2.116/31", "192.0.2.118/31"]"#,
+                &["192.0.2.112/31", "192.0.2.116/30"],
+            ),
+            (r#"["::/0", "::192.0.2.0/124", "ff00::101/128"]"#, &["::/0"]),
+            (
+                r#"["fe80::/120", "192.0.2.0/24", "192.0.3.0/24", "192.0.4.0/25", "192.0.4.128/25"]"#,
+                &["192.0.2.0/23", "192.0.4.0/24", "fe80::/120"],
+            ),
+            ("[]", &[]),
+            (
+                r#"["192.0.2.112", "192.0.2.116/31", "192.0.2.118/31"]"#,
+                &["192.0.2.0/24"],
+            ),
+            (r#"["192.0.128.0", "192.0.129.0"]"#, &["192.0.128.0/23"]),
+            (
+                r#"{"192.0.2.112/30", "192.0.2.116/31", "192.0.2.118/31"}"#,
+                &["192.0.2.112/29"],
+            ),
+            (
+                r#"["2601:600:8a80:207e:a57d:7567:e2c9:e7b3/64", "2601:600:8a80:207e:a57d:7567:e2c9:e7b3/128"]"#,
+                &["2601:600:8a80:207e::/64"],
+            ),
+        ];
+        for (addrs, want) in cases {
+            let policy = format!(
+                "package main\nimport rego.v1\ndeny contains msg if {{\n  merged := net.cidr_merge({addrs})\n  is_set(merged)\n  msg := concat(\",\", array.concat([\"merged\"], sort(merged)))\n}}\n"
+            );
+            let got = messages(&policy, json!({}));
+            let mut want = want.to_vec();
+            want.sort();
+            want.insert(0, "merged");
+            assert_eq!(got, [want.join(",")], "net.cidr_merge({addrs})");
+        }
+        for bad in [
+            r#"["foo"]"#,
+            r#"["2601:600:8a80:207e:a57d:7567:e2c9:e7b3"]"#,
+        ] {
+            let policy = format!(
+                "package main\nimport rego.v1\ndeny contains msg if {{\n  msg := concat(\",\", net.cidr_merge({bad}))\n}}\n"
+            );
+            let err = evaluation_error(policy);
+            assert!(err.contains("net.cidr_merge"), "{bad}: {err}");
+        }
+    }
+
+    /// OPA's test/cases/testdata/v1/globsmatch cases and the documented examples of the
+    /// glob-intersection package OPA uses.
+    #[test]
+    fn globs_match_as_opa() {
+        let cases: &[(&str, &str, bool)] = &[
+            ("a.a.[0-9]+z", ".b.b2359825792*594823z", true),
+            ("[a-z]+", "[0-9]*", false),
+            ("a.a.", ".b.b", true),
+            (r"[a-z]+\[[0-9]+\]", r"foo\[1\]", true),
+            (r"[a-z]+\[[0-9]+\]", r#"foo["bar"]"#, false),
+            ("b.*", "bar", true),
+            ("b.*", "car", false),
+            ("a*", "b*", false),
+            ("a?", "ab", false),
+            ("a?", r"a\?", true),
+            ("x[a-c]+y", "x.*d.*y", false),
+            ("x[a-c]+y", "x.*c.*y", true),
+        ];
+        for (a, b, want) in cases {
+            let policy = format!(
+                "package main\nimport rego.v1\ndeny contains msg if {{\n  msg := sprintf(\"%v\", [regex.globs_match(`{a}`, `{b}`)])\n}}\n"
+            );
+            let want = want.to_string();
+            assert_eq!(
+                messages(&policy, json!({})),
+                [want],
+                "globs_match({a}, {b})"
+            );
+        }
+        let policy = "package main\nimport rego.v1\ndeny contains msg if {\n  regex.globs_match(\"pqrs]\", \"[a-b]+\")\n  msg := \"x\"\n}\n";
+        let err = evaluation_error(policy.to_owned());
+        assert!(
+            err.contains("input:pqrs], pos:5, set-close ']' with no preceding '['"),
+            "{err}"
+        );
+    }
+
+    /// OPA's documented example (`hello {{.name}}` with `{"name": "world"}`), Go's `%v` of
+    /// the JSON-decoded values, `missingkey=error`, and refused actions.
+    #[test]
+    fn render_template_as_opa() {
+        let cases: &[(&str, &str, &str)] = &[
+            ("hello {{.name}}", r#"{"name": "world"}"#, "hello world"),
+            ("{{ .a.b }}-{{.n}}", r#"{"a": {"b": "x"}, "n": 1}"#, "x-1"),
+            (
+                "{{.big}} {{.f}} {{.small}}",
+                r#"{"big": 1000000, "f": 1.5, "small": 0.00001}"#,
+                "1e+06 1.5 1e-05",
+            ),
+            (
+                "{{.l}} {{.m}} {{.t}}",
+                r#"{"l": [1, "a"], "m": {"z": 1, "a": true}, "t": false}"#,
+                "[1 a] map[a:true z:1] false",
+            ),
+            ("a  {{- .x -}}  b{{/* note */}}", r#"{"x": "-"}"#, "a-b"),
+        ];
+        for (template, vars, want) in cases {
+            let policy = format!(
+                "package main\nimport rego.v1\ndeny contains strings.render_template(`{template}`, {vars})\n"
+            );
+            assert_eq!(messages(&policy, json!({})), [*want], "{template}");
+        }
+        for (template, vars, want) in [
+            (
+                "{{.missing}}",
+                "{}",
+                r#"map has no entry for key "missing""#,
+            ),
+            (
+                "{{if .a}}x{{end}}",
+                r#"{"a": 1}"#,
+                "unsupported action {{if .a}}",
+            ),
+            ("{{.a", r#"{"a": 1}"#, "unclosed action"),
+        ] {
+            let policy = format!(
+                "package main\nimport rego.v1\ndeny contains strings.render_template(`{template}`, {vars})\n"
+            );
+            let err = evaluation_error(policy);
+            assert!(err.contains(want), "{template}: {err}");
+        }
     }
 }

@@ -43,12 +43,15 @@
 //!   added as extensions.
 
 mod builtins;
+mod cidr_merge;
 mod error;
 mod glob;
+mod globs_match;
 mod load;
 mod modules;
 mod policies;
 mod recursion;
+mod render_template;
 mod scan;
 mod sprintf;
 mod worker;

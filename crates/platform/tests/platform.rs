@@ -135,3 +135,51 @@ async fn writes_rebuild_one_snapshot_and_uids_stay() {
             .is_none()
     );
 }
+
+/// A crash between registering a location and its first reading leaves a row that was never
+/// read: the client's retry reads it (no 409), and only then is it a conflict.
+#[tokio::test]
+async fn a_location_registered_but_never_read_is_read_on_retry() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = dir.path().join("catalog");
+    std::fs::create_dir_all(&source).unwrap();
+    std::fs::write(source.join("catalog-info.yaml"), component("half")).unwrap();
+    let target = std::fs::canonicalize(&source)
+        .unwrap()
+        .display()
+        .to_string();
+    let platform = platform(dir.path()).await;
+    // The crash: the row is written, the reading never happens.
+    let (row, created) = platform
+        .store()
+        .add_location(pave_ingest::LocationKind::File, &target, 1)
+        .await
+        .unwrap();
+    assert!(created && row.refreshed_at.is_none());
+
+    let (location, existed, report) = platform
+        .add_location(&OPERATOR, "file", &target, false)
+        .await
+        .unwrap();
+    assert_eq!(location.id, row.id);
+    assert!(existed);
+    assert_eq!(
+        report.totals().added,
+        2,
+        "the component and the generated location"
+    );
+    assert!(
+        platform
+            .snapshot()
+            .catalog
+            .get("component:default/half")
+            .is_some()
+    );
+    let again = platform
+        .add_location(&OPERATOR, "file", &target, false)
+        .await;
+    assert!(
+        matches!(again, Err(LocationError::Conflict(_))),
+        "{again:?}"
+    );
+}

@@ -5,7 +5,6 @@
 
 mod common;
 
-use std::path::Path;
 use std::process::Command;
 
 use common::{Server, pave, stderr, stdout};
@@ -145,81 +144,15 @@ fn webhook_denies_warns_and_honours_exceptions() {
     );
 }
 
-/// A CA and a server certificate for `pave.pave-system.svc` and 127.0.0.1 (SANs).
-fn certificates(dir: &Path) {
-    let run = |args: &[&str]| {
-        let out = Command::new("openssl")
-            .args(args)
-            .current_dir(dir)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "openssl {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    };
-    run(&[
-        "req",
-        "-x509",
-        "-newkey",
-        "rsa:2048",
-        "-nodes",
-        "-keyout",
-        "ca.key",
-        "-out",
-        "ca.pem",
-        "-days",
-        "2",
-        "-subj",
-        "/CN=pave-test-ca",
-    ]);
-    run(&[
-        "req",
-        "-newkey",
-        "rsa:2048",
-        "-nodes",
-        "-keyout",
-        "tls.key",
-        "-out",
-        "tls.csr",
-        "-subj",
-        "/CN=pave.pave-system.svc",
-    ]);
-    std::fs::write(
-        dir.join("san.ext"),
-        "subjectAltName=DNS:pave.pave-system.svc,IP:127.0.0.1\n",
-    )
-    .unwrap();
-    run(&[
-        "x509",
-        "-req",
-        "-in",
-        "tls.csr",
-        "-CA",
-        "ca.pem",
-        "-CAkey",
-        "ca.key",
-        "-CAcreateserial",
-        "-out",
-        "tls.crt",
-        "-days",
-        "2",
-        "-extfile",
-        "san.ext",
-    ]);
-}
-
 #[test]
 fn webhook_serves_https_with_a_san_certificate() {
     if !have("openssl") || !have("curl") {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    certificates(dir.path());
+    let certs = pave_testkit::tls_certificates(dir.path(), "pave.pave-system.svc");
     let db = format!("sqlite://{}", dir.path().join("pave.db").display());
-    let cert = dir.path().join("tls.crt");
-    let key = dir.path().join("tls.key");
+    let (cert, key) = (certs.cert, certs.key);
     let server = Server::start(
         &[
             "--tls-cert",
@@ -249,7 +182,7 @@ fn webhook_serves_https_with_a_san_certificate() {
             .output()
             .unwrap()
     };
-    let ca = dir.path().join("ca.pem");
+    let ca = certs.ca;
     let out = curl(&["--cacert", ca.to_str().unwrap()]);
     assert!(out.status.success(), "curl: {}", stderr(&out));
     let answer: Value = serde_json::from_slice(&out.stdout).unwrap();

@@ -271,6 +271,76 @@ pub fn corpus(name: &str, marker: &str) -> Option<PathBuf> {
     None
 }
 
+/// A test certificate authority and a server certificate it signed, made with the `openssl`
+/// CLI: `ca.pem`, `server.pem` and `server.key` in the folder given to [`tls_certificates`].
+pub struct TestCertificates {
+    pub ca: PathBuf,
+    pub cert: PathBuf,
+    pub key: PathBuf,
+}
+
+/// Writes a CA and a server certificate for `dns_name` and 127.0.0.1 (as SANs) into `dir`,
+/// valid for two days.
+pub fn tls_certificates(dir: &Path, dns_name: &str) -> TestCertificates {
+    let openssl = |args: &[&str]| {
+        let out = Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    let ca_subject = "/CN=pave test CA";
+    openssl(&[
+        "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem",
+        "-days", "2", "-subj", ca_subject,
+    ]);
+    let subject = format!("/CN={dns_name}");
+    openssl(&[
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "server.key",
+        "-out",
+        "server.csr",
+        "-subj",
+        &subject,
+    ]);
+    std::fs::write(
+        dir.join("san.cnf"),
+        format!("subjectAltName=DNS:{dns_name},IP:127.0.0.1\n"),
+    )
+    .unwrap();
+    openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "server.pem",
+        "-days",
+        "2",
+        "-extfile",
+        "san.cnf",
+    ]);
+    TestCertificates {
+        ca: dir.join("ca.pem"),
+        cert: dir.join("server.pem"),
+        key: dir.join("server.key"),
+    }
+}
+
 /// Serves `files` (URL path → body) over plain HTTP on a free loopback port until the
 /// process ends, one connection at a time; anything else is a 404. Returns `http://host:port`.
 pub fn serve_files(files: Vec<(String, String)>) -> String {

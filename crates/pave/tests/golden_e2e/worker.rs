@@ -25,7 +25,7 @@ impl Redis {
     fn launch(password: &str, tls: bool) -> Redis {
         let port = free_port();
         let dir = tempfile::tempdir().unwrap();
-        let tls_ca = tls.then(|| make_certificates(dir.path()));
+        let tls_ca = tls.then(|| pave_testkit::tls_certificates(dir.path(), "localhost").ca);
         let redis = Redis {
             child: spawn_redis(port, password, dir.path(), tls),
             port,
@@ -94,61 +94,6 @@ fn spawn_redis(port: u16, password: &str, dir: &Path, tls: bool) -> Child {
         .stderr(Stdio::null())
         .spawn()
         .unwrap()
-}
-
-/// A CA and a server certificate for localhost/127.0.0.1 in `dir`; the CA's path.
-fn make_certificates(dir: &Path) -> PathBuf {
-    let openssl = |args: &[&str]| run_ok(Command::new("openssl").current_dir(dir).args(args));
-    openssl(&[
-        "req",
-        "-x509",
-        "-newkey",
-        "rsa:2048",
-        "-nodes",
-        "-keyout",
-        "ca.key",
-        "-out",
-        "ca.pem",
-        "-days",
-        "2",
-        "-subj",
-        "/CN=pave test CA",
-    ]);
-    openssl(&[
-        "req",
-        "-newkey",
-        "rsa:2048",
-        "-nodes",
-        "-keyout",
-        "server.key",
-        "-out",
-        "server.csr",
-        "-subj",
-        "/CN=localhost",
-    ]);
-    std::fs::write(
-        dir.join("san.cnf"),
-        "subjectAltName=DNS:localhost,IP:127.0.0.1\n",
-    )
-    .unwrap();
-    openssl(&[
-        "x509",
-        "-req",
-        "-in",
-        "server.csr",
-        "-CA",
-        "ca.pem",
-        "-CAkey",
-        "ca.key",
-        "-CAcreateserial",
-        "-out",
-        "server.pem",
-        "-days",
-        "2",
-        "-extfile",
-        "san.cnf",
-    ]);
-    dir.join("ca.pem")
 }
 
 impl Drop for Redis {

@@ -1,0 +1,1 @@
+//! Placeholder: filled by the hostile-client work on this part of the server.

@@ -416,8 +416,13 @@ mod tests {
             Vec::new()
         }
 
-        fn evaluate(&self, _: &Document) -> Result<Vec<pave_policy::CustomFinding>, String> {
-            Err("evaluation of data.main.deny failed".into())
+        fn evaluate(
+            &self,
+            _: &Document,
+        ) -> Result<Vec<pave_policy::CustomFinding>, pave_policy::EvaluationError> {
+            Err(pave_policy::EvaluationError::Failed(
+                "evaluation of data.main.deny failed".into(),
+            ))
         }
     }
 

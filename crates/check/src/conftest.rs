@@ -458,7 +458,7 @@ pub fn run(
             let outcome = match policies.check(document, file) {
                 Ok(o) => o,
                 Err(e) => {
-                    report.errors.push(e);
+                    report.errors.push(e.to_string());
                     continue;
                 }
             };

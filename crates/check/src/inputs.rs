@@ -3,8 +3,6 @@
 //! cannot be read becomes an [`InputError`] and the others are still checked.
 
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use pave_policy::{DocKind, Document, InputError, LoadError};
 
@@ -67,9 +65,6 @@ struct Job {
     /// Named on the command line (rather than found in a directory): it must be checkable.
     explicit: bool,
 }
-
-/// Where a parser thread leaves one file's outcome.
-type Slot = Mutex<Option<Result<Read, InputError>>>;
 
 /// One file, read.
 enum Read {
@@ -168,42 +163,20 @@ pub fn read_inputs_each(
     files
 }
 
-/// Reads and parses a group of files in parallel; outcomes in the group's order.
+/// Reads and parses a group of files in parallel; outcomes in the group's order. A worker
+/// that panics (a parser bug) is re-raised, never taken as a file with nothing in it.
 fn read_group(
     jobs: &[Job],
     stdin_text: Option<&[u8]>,
     options: &ReadOptions,
 ) -> Vec<Result<Read, InputError>> {
-    let results: Vec<Slot> = jobs.iter().map(|_| Mutex::new(None)).collect();
-    let next = AtomicUsize::new(0);
     let threads = match options.threads {
-        0 => std::thread::available_parallelism().map_or(1, usize::from),
+        0 => pave_stdx::available_threads(),
         n => n,
-    }
-    .min(jobs.len().max(1));
-    let work = || {
-        loop {
-            let i = next.fetch_add(1, Ordering::Relaxed);
-            let Some(job) = jobs.get(i) else { break };
-            let result = read_job(job, stdin_text, options);
-            if let Ok(mut slot) = results[i].lock() {
-                *slot = Some(result);
-            }
-        }
     };
-    if threads <= 1 {
-        work();
-    } else {
-        std::thread::scope(|s| {
-            for _ in 0..threads {
-                s.spawn(work);
-            }
-        });
-    }
-    results
-        .into_iter()
-        .filter_map(|slot| slot.into_inner().ok().flatten())
-        .collect()
+    pave_stdx::par_map(jobs.iter().collect(), threads, |job| {
+        read_job(job, stdin_text, options)
+    })
 }
 
 /// A large YAML stream, parsed [`ReadOptions::part_bytes`] at a time at document markers (`---` at the
@@ -330,51 +303,40 @@ fn error(file: &str, position: Option<pave_yaml::Position>, message: String) -> 
 }
 
 fn read_job(job: &Job, stdin: Option<&[u8]>, options: &ReadOptions) -> Result<Read, InputError> {
+    let limit = size(options.max_file_bytes);
     let bytes = match &job.path {
-        None => stdin.unwrap_or_default().to_vec(),
-        Some(path) => {
-            let len = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
-            if len > options.max_file_bytes {
+        None => {
+            let bytes = stdin.unwrap_or_default();
+            if bytes.len() as u64 > options.max_file_bytes {
                 return Err(error(
                     &job.display,
                     None,
-                    format!(
-                        "the file is {}, more than the limit of {}",
-                        size(len),
-                        size(options.max_file_bytes)
-                    ),
+                    format!("input is larger than the limit of {limit}"),
                 ));
             }
-            std::fs::read(path)
-                .map_err(|e| error(&job.display, None, format!("cannot read: {e}")))?
+            bytes.to_vec()
         }
-    };
-    if bytes.len() as u64 > options.max_file_bytes {
-        return Err(error(
-            &job.display,
-            None,
-            format!(
-                "input is larger than the limit of {}",
-                size(options.max_file_bytes)
-            ),
-        ));
-    }
-    let text = match String::from_utf8(bytes) {
-        Ok(t) => t,
-        Err(e) => {
-            let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
-            let line = valid.iter().filter(|b| **b == b'\n').count() + 1;
-            let column = valid.iter().rev().take_while(|b| **b != b'\n').count() + 1;
-            return Err(error(
+        Some(path) => pave_fs::read_bounded(path, options.max_file_bytes).map_err(|e| match e {
+            pave_fs::ReadError::TooLarge { size: len, .. } => error(
                 &job.display,
-                Some(pave_yaml::Position {
-                    line: u32::try_from(line).unwrap_or(u32::MAX),
-                    column: u32::try_from(column).unwrap_or(u32::MAX),
-                }),
-                "not UTF-8 text (pave reads UTF-8 YAML, JSON and Dockerfiles)".into(),
-            ));
-        }
+                None,
+                format!("the file is {}, more than the limit of {limit}", size(len)),
+            ),
+            other => error(&job.display, None, format!("cannot read: {other}")),
+        })?,
     };
+    // NUL bytes are left to the YAML parser, which names them (`control character U+0000`).
+    let text = pave_fs::into_utf8(bytes).map_err(|e| {
+        let position = e.position().map(|p| pave_yaml::Position {
+            line: p.line,
+            column: p.column,
+        });
+        error(
+            &job.display,
+            position,
+            "not UTF-8 text (pave reads UTF-8 YAML, JSON and Dockerfiles)".into(),
+        )
+    })?;
     // Directory walks meet many YAML/JSON files that are not ours (values files, package.json):
     // skip those that cannot be one without parsing them.
     if !job.explicit

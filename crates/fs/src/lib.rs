@@ -111,6 +111,12 @@ pub fn into_text(bytes: Vec<u8>) -> Result<String, ReadError> {
             position: position_of(&bytes, nul),
         });
     }
+    into_utf8(bytes)
+}
+
+/// `bytes` as UTF-8 (NUL bytes allowed: for readers whose parser reports them itself, with
+/// its own message); a leading byte-order mark is dropped.
+pub fn into_utf8(bytes: Vec<u8>) -> Result<String, ReadError> {
     let text = String::from_utf8(bytes).map_err(|e| {
         let at = e.utf8_error().valid_up_to();
         ReadError::InvalidUtf8 {

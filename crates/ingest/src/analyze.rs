@@ -65,7 +65,10 @@ pub async fn analyze(
     let filename = catalog_filename.to_owned();
     tokio::task::spawn_blocking(move || analyze_blocking(&source, &config, &filename))
         .await
-        .map_err(|e| IngestError::Worker(e.to_string()))?
+        .map_err(|source| IngestError::Worker {
+            task: "analyzing a location",
+            source,
+        })?
 }
 
 fn analyze_blocking(

@@ -90,8 +90,15 @@ pub enum IngestError {
     },
     #[error(transparent)]
     Store(#[from] StoreError),
-    #[error("ingestion worker failed: {0}")]
-    Worker(String),
+    /// A worker thread panicked or was cancelled: a bug, reported instead of its work being
+    /// taken as empty.
+    #[error("{task} failed: {source}")]
+    Worker {
+        /// What the worker was doing ("reading a location", "building the index").
+        task: &'static str,
+        #[source]
+        source: tokio::task::JoinError,
+    },
 }
 
 /// What happened to one location.
@@ -251,7 +258,10 @@ pub async fn ingest(
                 walk_location(&config, &location, previous_rows, previous_files, progress)
             })
             .await
-            .map_err(|e| IngestError::Worker(e.to_string()))?
+            .map_err(|source| IngestError::Worker {
+                task: "reading a location",
+                source,
+            })?
         };
         match walked {
             Err(e) => {
@@ -549,7 +559,10 @@ pub async fn preview(source: &Source, config: &IngestConfig) -> Result<Preview, 
         walk_location(&config, &location, Vec::new(), Vec::new(), None)
     })
     .await
-    .map_err(|e| IngestError::Worker(e.to_string()))??;
+    .map_err(|source| IngestError::Worker {
+        task: "previewing a location",
+        source,
+    })??;
     Ok(Preview {
         entities: output
             .entities

@@ -60,7 +60,10 @@ pub async fn load_catalog(store: &dyn Store) -> Result<Catalog, IngestError> {
     let count = relations.len();
     let stitcher = tokio::task::spawn_blocking(move || stitcher(&relations))
         .await
-        .map_err(|e| IngestError::Worker(format!("stitching relations failed: {e}")))?;
+        .map_err(|source| IngestError::Worker {
+            task: "stitching relations",
+            source,
+        })?;
     // Rows travel in batches: one hand-off per row between threads costs more than the work.
     const BATCH: usize = 1024;
     let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<EntityRow>>(2);
@@ -85,8 +88,10 @@ pub async fn load_catalog(store: &dyn Store) -> Result<Catalog, IngestError> {
     drop(tx);
     let catalog = builder.await;
     visited?;
-    let catalog =
-        catalog.map_err(|e| IngestError::Worker(format!("building the index failed: {e}")))?;
+    let catalog = catalog.map_err(|source| IngestError::Worker {
+        task: "building the index",
+        source,
+    })?;
     tracing::debug!(
         entities = catalog.len(),
         elapsed_ms = started.elapsed().as_millis() as u64,

@@ -751,7 +751,7 @@ async fn a_panicking_worker_fails_the_run_and_keeps_the_previous_state() {
     let err = ingest(&f.store, &f.config, &locations, Some(progress))
         .await
         .unwrap_err();
-    assert!(matches!(err, IngestError::Worker(_)), "{err}");
+    assert!(matches!(err, IngestError::Worker { .. }), "{err}");
     assert_eq!(
         f.refs().await,
         before,

@@ -83,6 +83,33 @@ fn exit_codes_follow_the_threshold() {
     assert_eq!(out.status.code(), Some(1));
 }
 
+/// The whole human report, pinned: columns, order, the "how to fix" block and the summary
+/// (a `contains` check would miss a dropped line or a broken alignment).
+#[test]
+fn the_human_report_reads_as_pinned() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("pod.yaml"), PRIVILEGED).unwrap();
+    let out = check_in(dir.path(), &["--profile", "restricted"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    insta::assert_snapshot!(stdout(&out), @r"
+pod.yaml
+  10:5  FAIL  medium    pss-capabilities-restricted  container web must drop ALL capabilities  (Pod/shop/web)
+  10:5  FAIL  high      pss-privilege-escalation     container web must set securityContext.allowPrivilegeEscalation: false  (Pod/shop/web)
+  10:5  FAIL  high      pss-run-as-non-root          container web must set runAsNonRoot: true (or the pod must)  (Pod/shop/web)
+  10:5  FAIL  medium    pss-seccomp-restricted       container web has no seccompProfile, and the pod sets none  (Pod/shop/web)
+  11:7  FAIL  critical  pss-privileged               container web is privileged  (Pod/shop/web)
+
+how to fix
+  pss-capabilities-restricted  Set `capabilities.drop: [ALL]` and add back only NET_BIND_SERVICE if needed.
+  pss-privilege-escalation     Set `securityContext.allowPrivilegeEscalation: false` on every container.
+  pss-run-as-non-root          Set `securityContext.runAsNonRoot: true` on the pod (or on every container) and use a non-root image user.
+  pss-seccomp-restricted       Set `securityContext.seccompProfile.type: RuntimeDefault` on the pod.
+  pss-privileged               Remove `securityContext.privileged: true`; grant specific capabilities only if truly needed.
+
+1 file, 1 object checked: 5 failed (profile restricted, failing at medium and above)
+    ");
+}
+
 #[test]
 fn stdin_streams_are_checked_like_files() {
     let dir = tempfile::tempdir().unwrap();

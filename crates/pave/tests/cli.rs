@@ -80,6 +80,41 @@ fn ingest_list_get_and_output_formats() {
         text.contains("targetRef: component:default/billing"),
         "{text}"
     );
+    // The whole entity as `get` prints it, pinned (the uid, etag and folder vary by run).
+    let root_text = root.to_str().unwrap().to_owned();
+    insta::with_settings!({filters => vec![
+        (root_text.as_str(), "[ROOT]"),
+        (r#"uid: "?[0-9a-f-]{36}"?"#, "uid: [UID]"),
+        (r#"etag: "?[0-9a-f]+"?"#, "etag: [ETAG]"),
+    ]}, {
+        insta::assert_snapshot!(text, @r"
+        apiVersion: backstage.io/v1alpha1
+        kind: Component
+        metadata:
+          name: orders
+          namespace: default
+          annotations:
+            backstage.io/managed-by-location: file:[ROOT]/svc/catalog-info.yaml
+            backstage.io/managed-by-origin-location: file:[ROOT]
+          uid: [UID]
+          etag: [ETAG]
+        spec:
+          type: service
+          lifecycle: production
+          owner: team-a
+          providesApis:
+            - orders-api
+          dependsOn:
+            - component:billing
+        relations:
+          - type: dependsOn
+            targetRef: component:default/billing
+          - type: ownedBy
+            targetRef: group:default/team-a
+          - type: providesApi
+            targetRef: api:default/orders-api
+        ");
+    });
     let out = run(&["catalog", "get", "component:nope"], &db);
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("no entity component:default/nope"));

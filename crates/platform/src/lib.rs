@@ -194,7 +194,10 @@ impl Platform {
             SloIndex::build(&catalog, &sources)
         })
         .await
-        .map_err(|e| IngestError::Worker(format!("reading SLO specs failed: {e}")))?;
+        .map_err(|source| IngestError::Worker {
+            task: "reading SLO specs",
+            source,
+        })?;
         if !index.is_empty() {
             tracing::info!(entities = index.len(), "SLO specs read");
         }

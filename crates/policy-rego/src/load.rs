@@ -6,13 +6,25 @@ use serde_json::{Map, Value};
 
 use crate::error::RegoError;
 
+/// Policies and data files larger than this are refused (a policy is kilobytes; a data
+/// document a few megabytes at most).
+const MAX_FILE_BYTES: u64 = 64 << 20;
+
 fn read_text(path: &Path) -> Result<String, RegoError> {
-    let bytes = std::fs::read(path).map_err(|source| RegoError::Io {
-        path: path.to_owned(),
-        source,
-    })?;
-    String::from_utf8(bytes).map_err(|_| RegoError::NotUtf8 {
-        path: path.to_owned(),
+    pave_fs::read_text(path, MAX_FILE_BYTES).map_err(|e| match e {
+        pave_fs::ReadError::Binary { .. } | pave_fs::ReadError::InvalidUtf8 { .. } => {
+            RegoError::NotUtf8 {
+                path: path.to_owned(),
+            }
+        }
+        pave_fs::ReadError::Io(source) => RegoError::Io {
+            path: path.to_owned(),
+            source,
+        },
+        other => RegoError::Io {
+            path: path.to_owned(),
+            source: std::io::Error::other(other.to_string()),
+        },
     })
 }
 

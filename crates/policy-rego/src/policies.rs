@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use pave_policy::rule::References;
-use pave_policy::{CustomFinding, CustomPolicies, Document, RuleInfo, Severity};
+use pave_policy::{CustomFinding, CustomPolicies, Document, EvaluationError, RuleInfo, Severity};
 use regorus::utils::limits::ExecutionTimerConfig;
 use regorus::{Engine, LimitError, PolicyLengthConfig, Value as RegoValue};
 use serde_json::{Map, Value};
@@ -294,13 +294,18 @@ impl RegoPolicies {
 
     /// Checks one document. `file` is where it came from: it names the document in errors
     /// and fills `data.conftest.file`.
-    pub fn check(&self, input: &Value, file: &str) -> Result<Outcome, String> {
+    pub fn check(&self, input: &Value, file: &str) -> Result<Outcome, EvaluationError> {
         self.check_labelled(input, file, file)
     }
 
     /// Evaluates on an evaluation thread (see [`crate::worker`]): a panic in regorus, or an
     /// evaluation that outlives the hard limit, is an error for this document only.
-    fn check_labelled(&self, input: &Value, file: &str, label: &str) -> Result<Outcome, String> {
+    fn check_labelled(
+        &self,
+        input: &Value,
+        file: &str,
+        label: &str,
+    ) -> Result<Outcome, EvaluationError> {
         let prepared = Arc::clone(&self.prepared);
         let (input, file, owned_label) = (input.clone(), file.to_owned(), label.to_owned());
         let hard_limit = hard_limit(self.prepared.options.timeout);
@@ -308,16 +313,16 @@ impl RegoPolicies {
             prepared.run(&input, &file, &owned_label)
         }) {
             Ok(result) => result,
-            Err(Failure::Panicked) => Err(format!(
+            Err(Failure::Panicked) => Err(EvaluationError::Internal(format!(
                 "the Rego engine failed on {label} (internal error)"
-            )),
-            Err(Failure::HardLimit) => Err(format!(
+            ))),
+            Err(Failure::HardLimit) => Err(EvaluationError::TimedOut(format!(
                 "evaluation on {label} did not stop within the hard limit of {hard_limit:?} (the time limit is {:?}); it was abandoned",
                 self.prepared.options.timeout
-            )),
-            Err(Failure::Spawn(e)) => Err(format!(
+            ))),
+            Err(Failure::Spawn(e)) => Err(EvaluationError::Internal(format!(
                 "cannot start a Rego evaluation thread for {label}: {e}"
-            )),
+            ))),
         }
     }
 }
@@ -329,7 +334,7 @@ pub(crate) fn hard_limit(timeout: Duration) -> Duration {
 }
 
 impl Prepared {
-    fn run(&self, input: &Value, file: &str, label: &str) -> Result<Outcome, String> {
+    fn run(&self, input: &Value, file: &str, label: &str) -> Result<Outcome, EvaluationError> {
         let deadline = Instant::now() + self.options.timeout;
         let mut engine = self.engine.clone();
         if self.file_info {
@@ -355,7 +360,9 @@ impl Prepared {
                     .map_or(0, |e| count_exceptions(e, &rule.exception_name));
                 let found = match (collection, count) {
                     (false, _) => Vec::new(),
-                    (true, 0) => results(&value, &rule.query, label)?,
+                    (true, 0) => {
+                        results(&value, &rule.query, label).map_err(EvaluationError::Failed)?
+                    }
                     // conftest never reads excepted results, so a malformed one is no error.
                     (true, _) => results(&value, &rule.query, label).unwrap_or_default(),
                 };
@@ -398,13 +405,13 @@ impl Prepared {
         files: &[String],
         deadline: Instant,
         label: &str,
-    ) -> Result<(bool, Value), String> {
+    ) -> Result<(bool, Value), EvaluationError> {
         let timeout = || {
-            format!(
+            EvaluationError::TimedOut(format!(
                 "evaluation of {query} ({}) exceeded the time limit of {:?} on {label}",
                 files.join(", "),
                 self.options.timeout
-            )
+            ))
         };
         let remaining = deadline.saturating_duration_since(Instant::now());
         if remaining.is_zero() {
@@ -423,13 +430,15 @@ impl Prepared {
                         json,
                     )
                 })
-                .map_err(|e| format!("evaluation of {query} on {label}: {e}")),
+                .map_err(|e| {
+                    EvaluationError::Failed(format!("evaluation of {query} on {label}: {e}"))
+                }),
             Err(e) if is_time_limit(&e) => Err(timeout()),
-            Err(e) => Err(format!(
+            Err(e) => Err(EvaluationError::Failed(format!(
                 "evaluation of {query} ({}) failed on {label}: {}",
                 files.join(", "),
                 diagnostic(&e)
-            )),
+            ))),
         }
     }
 }
@@ -439,7 +448,7 @@ impl CustomPolicies for RegoPolicies {
         self.rules.clone()
     }
 
-    fn evaluate(&self, doc: &Document) -> Result<Vec<CustomFinding>, String> {
+    fn evaluate(&self, doc: &Document) -> Result<Vec<CustomFinding>, EvaluationError> {
         let label = match doc.object() {
             Some(object) => format!("{} ({object})", doc.source.path),
             None => doc.source.path.to_string(),

@@ -8,7 +8,8 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use pave_policy::{
-    CustomPolicies, Document, Exceptions, Policy, PolicyConfig, Severity, Status, load,
+    CustomPolicies, Document, EvaluationError, Exceptions, Policy, PolicyConfig, Severity, Status,
+    load,
 };
 use pave_policy_rego::{RegoError, RegoOptions, RegoPolicies, RegoVersion};
 use serde_json::{Map, Value, json};
@@ -487,6 +488,8 @@ warn_set contains "" if true
     )
     .unwrap();
     let err = p.check(&json!({}), "x").unwrap_err();
+    assert!(matches!(err, EvaluationError::Failed(_)), "{err:?}");
+    let err = err.to_string();
     assert!(err.contains("without a string \"msg\" field"), "{err}");
 }
 
@@ -543,6 +546,8 @@ fn runtime_errors_name_the_rule_and_document() {
     .unwrap();
     assert!(p.check(&json!({"a": 1, "b": 1}), "same.json").is_ok());
     let err = p.check(&json!({"a": 1, "b": 2}), "doc.json").unwrap_err();
+    assert!(matches!(err, EvaluationError::Failed(_)), "{err:?}");
+    let err = err.to_string();
     assert!(
         err.starts_with(
             "evaluation of data.main.deny (policy.rego) failed on doc.json: policy.rego:3:1: "
@@ -569,6 +574,8 @@ fn runtime_errors_name_the_rule_and_document() {
     )
     .unwrap();
     let err = strict.check(&json!({"n": 1}), "n.json").unwrap_err();
+    assert!(matches!(err, EvaluationError::Failed(_)), "{err:?}");
+    let err = err.to_string();
     assert!(err.contains("policy.rego:2:"), "{err}");
     assert!(err.contains("`contains` expects string argument"), "{err}");
 }
@@ -601,9 +608,12 @@ deny contains msg if {
         "{:?}",
         start.elapsed()
     );
+    // A slow policy is told apart from a broken one.
     assert_eq!(
         err,
-        "evaluation of data.main.deny (policy.rego) exceeded the time limit of 300ms on deploy.yaml"
+        EvaluationError::TimedOut(
+            "evaluation of data.main.deny (policy.rego) exceeded the time limit of 300ms on deploy.yaml".into()
+        )
     );
 }
 
@@ -626,7 +636,11 @@ fn the_time_limit_covers_all_rules_of_a_document() {
         "{:?}",
         start.elapsed()
     );
-    assert!(err.contains("exceeded the time limit of 200ms"), "{err}");
+    assert!(matches!(err, EvaluationError::TimedOut(_)), "{err:?}");
+    assert!(
+        err.to_string().contains("exceeded the time limit of 200ms"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -637,7 +651,7 @@ fn huge_ranges_are_refused_not_allocated() {
         quick(2000),
     )
     .unwrap();
-    let err = p.check(&json!({}), "d").unwrap_err();
+    let err = p.check(&json!({}), "d").unwrap_err().to_string();
     assert!(
         err.contains("numbers.range(1, 1000000000000) would make 1000000000000 numbers; pave allows at most 1000000"),
         "{err}"

@@ -19,8 +19,25 @@ fn kind_slot(kind: DocKind) -> usize {
 pub trait CustomPolicies: Send + Sync {
     /// Descriptions of the rules it can report.
     fn rules(&self) -> Vec<RuleInfo>;
-    /// Findings for one document, or an error (a policy that failed or ran too long).
-    fn evaluate(&self, doc: &Document) -> Result<Vec<CustomFinding>, String>;
+    /// Findings for one document, or why there are none.
+    fn evaluate(&self, doc: &Document) -> Result<Vec<CustomFinding>, EvaluationError>;
+}
+
+/// Why a custom policy gave no findings for a document. The variants keep apart what a
+/// policy author fixes (a failed or slow policy) from what pave's maintainers fix.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EvaluationError {
+    /// The policy ran past its time limit on this document.
+    #[error("{0}")]
+    TimedOut(String),
+    /// The policy failed on this document (a runtime error in the policy: conflicting
+    /// values, a builtin given the wrong type, a result that is not a message).
+    #[error("{0}")]
+    Failed(String),
+    /// The evaluator broke (a panic in the engine, a thread that could not start): not the
+    /// policy's fault.
+    #[error("{0}")]
+    Internal(String),
 }
 
 /// A finding from a custom policy.
@@ -83,52 +100,19 @@ fn flatten<R>(parts: Vec<Vec<R>>) -> Vec<R> {
     flat
 }
 
-/// `items.map(f)` on every core (when `parallel`), in the order of `items`.
+/// `items.map(f)` on every core (when `parallel`), in the order of `items`; a panicking
+/// rule is a bug and is re-raised as the panic it is ([`pave_stdx::par_map`]).
 fn parallel_map<T: Send, R: Send>(
     parallel: bool,
     items: Vec<T>,
     f: impl Fn(T) -> Vec<R> + Sync,
 ) -> Vec<Vec<R>> {
     let threads = if parallel {
-        std::thread::available_parallelism()
-            .map_or(1, usize::from)
-            .min(items.len())
+        pave_stdx::available_threads()
     } else {
         1
     };
-    if threads <= 1 {
-        return items.into_iter().map(&f).collect();
-    }
-    // Dealt round-robin: neighbouring items (rules of one family, documents of one file)
-    // cost alike, so every thread gets a similar share.
-    let mut buckets: Vec<Vec<(usize, T)>> = (0..threads).map(|_| Vec::new()).collect();
-    for (i, item) in items.into_iter().enumerate() {
-        buckets[i % threads].push((i, item));
-    }
-    let f = &f;
-    let mut results: Vec<(usize, Vec<R>)> = std::thread::scope(|s| {
-        let handles: Vec<_> = buckets
-            .into_iter()
-            .map(|bucket| {
-                s.spawn(move || {
-                    bucket
-                        .into_iter()
-                        .map(|(i, t)| (i, f(t)))
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| match h.join() {
-                Ok(done) => done,
-                // A panicking rule is a bug: surface it as the panic it is.
-                Err(panic) => std::panic::resume_unwind(panic),
-            })
-            .collect()
-    });
-    results.sort_by_key(|(i, _)| *i);
-    results.into_iter().map(|(_, r)| r).collect()
+    pave_stdx::par_map(items, threads, f)
 }
 
 /// Per-document rules with their severities, indexed by the kind of input they read.
@@ -306,6 +290,19 @@ impl Policy {
         errors: &mut Vec<InputError>,
         parallel: bool,
     ) -> Vec<Pending> {
+        let mut pending = self.custom_pending(docs, errors, parallel);
+        pending.extend(self.unbacked_exemptions(docs));
+        pending
+    }
+
+    /// Findings of custom policies (Rego), with the configuration's overrides applied; a
+    /// document a policy could not be evaluated on is an error in `errors`.
+    fn custom_pending(
+        &self,
+        docs: &[Document],
+        errors: &mut Vec<InputError>,
+        parallel: bool,
+    ) -> Vec<Pending> {
         let mut pending = Vec::new();
         for custom in &self.custom {
             // Titles from the policies' METADATA; `pave-policy.yaml` may switch custom rules
@@ -343,16 +340,22 @@ impl Policy {
                             });
                         }
                     }
-                    Err(message) => errors.push(InputError {
+                    Err(error) => errors.push(InputError {
                         file: doc.source.path.to_string(),
                         line: doc.locate(&[]).map(|p| p.line),
                         column: None,
-                        message,
+                        message: error.to_string(),
                     }),
                 }
             }
         }
-        // Objects that claim exemptions must be backed by an exceptions entry.
+        pending
+    }
+
+    /// Objects that claim exemptions must be backed by an exceptions entry: a finding per
+    /// exemption that is not.
+    fn unbacked_exemptions(&self, docs: &[Document]) -> Vec<Pending> {
+        let mut pending = Vec::new();
         let unregistered = self.process_rule(UNREGISTERED_EXEMPTION);
         for (i, doc) in docs.iter().enumerate().filter(|_| unregistered.is_some()) {
             let exemptions = annotated_exemptions(doc);
@@ -669,5 +672,70 @@ impl Streaming<'_> {
         // The documents are no longer needed: free them before the findings are joined.
         drop(self.kept);
         policy.report(flatten(parts), self.errors, self.checked, self.now)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+    use crate::{Exceptions, PolicyConfig, RuleInfo};
+
+    /// Custom policies that find one thing per document, and panic on the document named
+    /// `poison` (a bug in a policy engine).
+    struct OneFindingEach {
+        poison: Option<&'static str>,
+    }
+
+    impl CustomPolicies for OneFindingEach {
+        fn rules(&self) -> Vec<RuleInfo> {
+            Vec::new()
+        }
+
+        fn evaluate(&self, doc: &Document) -> Result<Vec<CustomFinding>, EvaluationError> {
+            assert_ne!(Some(&*doc.source.path), self.poison, "injected panic");
+            Ok(vec![CustomFinding {
+                rule: "main.deny".into(),
+                severity: Severity::High,
+                message: format!("found in {}", doc.source.path),
+            }])
+        }
+    }
+
+    fn documents(count: usize) -> Vec<Document> {
+        (0..count)
+            .flat_map(|i| {
+                let text = format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c{i}\n");
+                crate::load(
+                    &format!("c{i}.yaml"),
+                    text,
+                    None,
+                    &pave_yaml::Limits::default(),
+                )
+                .unwrap()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_panicking_worker_is_raised_not_taken_as_a_document_without_findings() {
+        // Enough documents that the engine fans out over threads.
+        let docs = documents(200);
+        let policy = |poison| {
+            Policy::with_rules(Vec::new(), PolicyConfig::default(), Exceptions::default())
+                .with_custom(Box::new(OneFindingEach { poison }))
+        };
+        let report = policy(None).check(&docs, Vec::new(), 0);
+        assert_eq!(report.findings.len(), 200);
+        let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            policy(Some("c137.yaml")).check(&docs, Vec::new(), 0)
+        }));
+        let panic = caught.expect_err("the worker's panic reaches the caller");
+        let message = panic
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .unwrap_or_default();
+        assert!(message.contains("injected panic"), "{message}");
     }
 }

@@ -18,7 +18,8 @@ pub mod rules;
 pub use config::{ConfigError, PolicyConfig, Profile, RuleSettings};
 pub use doc::{DocKind, Document, LoadError, ObjectRef, Source, load, load_at};
 pub use engine::{
-    CustomFinding, CustomPolicies, EXPIRED_EXCEPTION, Policy, Streaming, UNREGISTERED_EXEMPTION,
+    CustomFinding, CustomPolicies, EXPIRED_EXCEPTION, EvaluationError, Policy, Streaming,
+    UNREGISTERED_EXEMPTION,
 };
 pub use exceptions::{Exception, Exceptions};
 pub use report::{Checked, Finding, InputError, Report, RuleInfo, Status, Summary};

@@ -774,6 +774,43 @@ mod tests {
     }
 
     #[test]
+    fn a_checkout_is_removed_when_no_location_reads_it() {
+        let temp = tempfile::tempdir().unwrap();
+        let cache = temp.path();
+        let row = |id: &str, kind, target: &str| pave_store::LocationRow {
+            id: id.into(),
+            kind,
+            target: target.into(),
+            created_at: 0,
+            refreshed_at: None,
+            status: None,
+        };
+        let git = row("a", LocationKind::Git, "https://example.com/org/r.git#main");
+        // A `url` location of the same repository and ref reads the same checkout.
+        let web = row(
+            "b",
+            LocationKind::Url,
+            "https://example.com/org/r/blob/main/catalog-info.yaml",
+        );
+        let other_ref = row("c", LocationKind::Git, "https://example.com/org/r.git#dev");
+        let dir = git_checkout_dir("https://example.com/org/r.git", "main", cache);
+        std::fs::create_dir_all(dir.join(".git")).unwrap();
+        let gone = remove_checkout(&git, &[web.clone(), other_ref.clone()], cache).unwrap();
+        assert!(
+            gone.is_empty() && dir.exists(),
+            "still read by the url location"
+        );
+        let gone = remove_checkout(&web, &[other_ref], cache).unwrap();
+        assert_eq!(gone, vec![dir.clone()]);
+        assert!(!dir.exists());
+        // Another store's cache is another folder.
+        assert_ne!(
+            store_cache_dir(cache, "sqlite:/a.db"),
+            store_cache_dir(cache, "sqlite:/b.db")
+        );
+    }
+
+    #[test]
     fn a_path_in_a_repository_is_checked_out() {
         if !pave_testkit::have("git") {
             return;

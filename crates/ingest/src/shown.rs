@@ -16,8 +16,8 @@ const CACHE_SHOWN: &str = "<git cache>";
 /// Rewrites the server's absolute paths for one location, for API clients.
 #[derive(Debug, Clone)]
 pub struct ClientPaths {
-    /// The location's root folder (a folder location itself, a file location's folder, a
-    /// `file://` repository), as registered and with links followed.
+    /// The location's root folder (a folder location itself, a file location's folder), as
+    /// registered and with links followed.
     roots: Vec<PathBuf>,
     caches: Vec<PathBuf>,
 }
@@ -28,10 +28,8 @@ impl ClientPaths {
         let root = match Source::from_location(kind, target) {
             Ok(Source::Path(path)) if path.is_dir() => Some(path),
             Ok(Source::Path(path)) => path.parent().map(Path::to_path_buf),
-            Ok(Source::Git { url, .. }) => url
-                .strip_prefix("file://")
-                .filter(|p| p.starts_with('/'))
-                .map(PathBuf::from),
+            // A git location's files are named by key (`git:<url>#<ref>/<path>`), and its URL
+            // is what the client sent: nothing to rewrite but the cache.
             _ => None,
         };
         let with_real = |path: PathBuf| {

@@ -250,9 +250,9 @@ impl Platform {
             .await
     }
 
-    /// Waits (up to [`SOURCE_WAIT`]) until no other replica is reading `location` and takes
-    /// the lease; `false` when another still holds it.
-    async fn lease_source(&self, location: &str) -> Result<bool, StoreError> {
+    /// Waits (up to [`SOURCE_WAIT`], or with [`Busy::Skip`] not at all) until no other
+    /// replica is reading `location` and takes the lease; `false` when another still holds it.
+    async fn lease_source(&self, location: &str, busy: Busy) -> Result<bool, StoreError> {
         let name = format!("source:{location}");
         let started = Instant::now();
         loop {
@@ -264,7 +264,7 @@ impl Platform {
             {
                 return Ok(true);
             }
-            if started.elapsed() > SOURCE_WAIT {
+            if busy == Busy::Skip || started.elapsed() > SOURCE_WAIT {
                 return Ok(false);
             }
             tokio::time::sleep(Duration::from_millis(200)).await;
@@ -350,7 +350,12 @@ impl Platform {
                 tracing::debug!(location = %location.target, "removed before its reading; skipped");
                 continue;
             };
-            if !self.lease_source(&location.id).await? {
+            if !self.lease_source(&location.id, busy).await? {
+                if busy == Busy::Skip {
+                    // Another replica reads it now: as with a reading here, left to it.
+                    tracing::debug!(location = %location.target, "being read by another replica; skipped");
+                    continue;
+                }
                 let mut busy = pave_ingest::LocationReport::new(&location);
                 busy.failed = Some(format!(
                     "another replica has been reading it for over {} s",
@@ -426,8 +431,8 @@ impl Platform {
     }
 
     /// Reads every registered location (the scheduled refresh and `POST /refresh` without an
-    /// entity). A location another request is reading right now is left to that reading, so
-    /// a hanging source holds up only its own reading.
+    /// entity). A location another request or replica is reading right now is left to that
+    /// reading, so a hanging source holds up only its own reading.
     ///
     /// # Errors
     /// As [`Platform::refresh`].

@@ -5,6 +5,8 @@
 //! a hanging git host holds up only its own source; `DELETE` racing a refresh of everything;
 //! `POST /refresh` without a body; checkouts removed on unregister; paths shown relative.
 
+#![allow(clippy::unwrap_used, clippy::print_stderr)]
+
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};

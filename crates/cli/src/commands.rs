@@ -19,7 +19,7 @@ use pave_store::Store;
 use serde_json::{Value, json};
 
 use crate::args::{CatalogCommand, Cli, Command, DemoArgs, OutputFormat, ServeArgs, ServerArgs};
-use crate::config::{ConfigFile, data_dir, open_store};
+use crate::config::{ConfigFile, data_dir, open_store, store_cache};
 use crate::output::{print_data, print_diagnostics};
 use crate::{Outcome, wants_json};
 
@@ -45,26 +45,43 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<Outcome> {
         command @ (Command::Catalog(_) | Command::Serve(_) | Command::Demo(_)) => command,
     };
     let (config_file, _) = ConfigFile::load(cli.global.config.as_deref())?;
-    let ingest = config_file.ingest_config()?;
+    let mut ingest = config_file.ingest_config()?;
     let json_logs = cli.global.log_format == crate::args::LogFormat::Json;
     let database_url = cli.global.database_url.as_deref();
+    // Each store reads into a git cache of its own.
+    let open = async |ingest: &mut IngestConfig, default_file: &str| {
+        ingest.git_cache = store_cache(&ingest.git_cache, database_url, default_file);
+        open_store(database_url, default_file).await
+    };
     match command {
         Command::Catalog(CatalogCommand::Validate { paths }) => validate(&paths, &ingest, format),
         Command::Catalog(command) => {
-            let store = open_store(database_url, "pave.db").await?;
+            let store = open(&mut ingest, "pave.db").await?;
+            if let CatalogCommand::Ingest { sources } = &command {
+                trust(&mut ingest, sources);
+            }
             catalog(command, store, &ingest, format).await
         }
         Command::Serve(mut args) => {
             args.server.json_logs = json_logs;
-            let store = open_store(database_url, "pave.db").await?;
+            let store = open(&mut ingest, "pave.db").await?;
+            trust(&mut ingest, &args.sources);
             serve(args, store, ingest).await
         }
         Command::Demo(mut args) => {
             args.server.json_logs = json_logs;
-            let store = open_store(database_url, "demo.db").await?;
+            let store = open(&mut ingest, "demo.db").await?;
             demo(args, store, ingest).await
         }
         _ => Err(anyhow!("internal: command dispatched twice")),
+    }
+}
+
+/// What the operator names on the command line is read, whatever `catalog.reading` allows
+/// (the lists guard the API).
+fn trust(ingest: &mut IngestConfig, sources: &[String]) {
+    for source in sources {
+        ingest.trust(&Source::parse(source));
     }
 }
 

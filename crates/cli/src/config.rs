@@ -35,13 +35,25 @@ pub(crate) struct CatalogSection {
     pub(crate) reading: ReadingSection,
 }
 
-/// `catalog.reading`, as Backstage's `backend.reading`.
+/// `catalog.reading`, as Backstage's `backend.reading`: what pave may read
+/// (docs/operations.md, "Sources: allowed roots and hosts" and "Git").
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub(crate) struct ReadingSection {
-    /// `[{host: example.com, paths: [/catalog/]}]`; `*.example.com` allows subdomains.
+    /// Hosts git and `url` locations may be read from: `[{host: example.com, paths:
+    /// [/catalog/]}]`; `*.example.com` allows subdomains.
     #[serde(default)]
     pub(crate) allow: Vec<pave_ingest::http::ReadingAllow>,
+    /// Folders under which `file` locations (and `file://` repositories) may be registered
+    /// through the API; none by default.
+    #[serde(default)]
+    pub(crate) file_roots: Vec<String>,
+    /// Non-public networks (`10.0.0.0/8`) or addresses pave may connect to.
+    #[serde(default)]
+    pub(crate) private_networks: Vec<String>,
+    /// How long one git command may run (`60s` by default).
+    #[serde(default)]
+    pub(crate) git_timeout: Option<String>,
 }
 
 impl ConfigFile {
@@ -82,7 +94,28 @@ impl ConfigFile {
         if let Some(max) = self.catalog.max_file_bytes {
             config.max_file_bytes = max;
         }
-        config.reading_allow = self.catalog.reading.allow.clone();
+        let reading = &self.catalog.reading;
+        config.reading_allow = reading.allow.clone();
+        config.file_roots = reading
+            .file_roots
+            .iter()
+            .map(|root| pave_ingest::reach::parse_file_root(root))
+            .collect::<Result<_, _>>()
+            .map_err(|e| anyhow!(e))?;
+        config.private_networks = reading
+            .private_networks
+            .iter()
+            .map(|n| pave_ingest::reach::parse_network(n))
+            .collect::<Result<_, _>>()
+            .map_err(|e| anyhow!(e))?;
+        if let Some(timeout) = &reading.git_timeout {
+            config.git_timeout = parse_duration(timeout)
+                .ok()
+                .filter(|t| !t.is_zero())
+                .ok_or_else(|| {
+                    anyhow!("catalog.reading.gitTimeout: `{timeout}` is not a duration such as 60s or 2m")
+                })?;
+        }
         Ok(config)
     }
 }
@@ -145,6 +178,44 @@ pub(crate) fn data_dir() -> PathBuf {
     dirs::data_dir()
         .unwrap_or_else(std::env::temp_dir)
         .join("pave")
+}
+
+/// The git cache of one store: checkouts are kept per database, so that unregistering a
+/// location in one removes nothing another reads, and no store sees another's checkouts.
+pub(crate) fn store_cache(
+    git_cache: &Path,
+    database_url: Option<&str>,
+    default_file: &str,
+) -> PathBuf {
+    let identity = match database_url {
+        // A path to the same file keys the same cache, however it is written.
+        None => data_dir().join(default_file).display().to_string(),
+        Some(url) => match url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+        {
+            Some(path) => std::fs::canonicalize(path)
+                .map_or_else(|_| path.to_owned(), |p| p.display().to_string()),
+            None => without_password(url),
+        },
+    };
+    pave_ingest::store_cache_dir(git_cache, &identity)
+}
+
+/// A database URL without its password (which may change without changing the database).
+fn without_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let (authority, path) = rest.split_at(authority_end);
+    match authority.rsplit_once('@') {
+        Some((userinfo, host)) => {
+            let user = userinfo.split(':').next().unwrap_or_default();
+            format!("{scheme}://{user}@{host}{path}")
+        }
+        None => url.to_owned(),
+    }
 }
 
 fn cache_dir() -> PathBuf {
@@ -222,6 +293,40 @@ mod tests {
         assert_eq!(allow.len(), 1);
         assert!(
             allow[0].allows(&url::Url::parse("https://cdn.example.com/catalog/a.yaml").unwrap())
+        );
+        let root = dir.path().join("catalogs");
+        std::fs::create_dir_all(&root).unwrap();
+        std::fs::write(
+            &path,
+            format!(
+                "catalog:\n  reading:\n    fileRoots: [{}]\n    privateNetworks: [10.0.0.0/8, '::1']\n    gitTimeout: 90s\n",
+                root.display()
+            ),
+        )
+        .unwrap();
+        let (config, _) = ConfigFile::load(Some(&path)).unwrap();
+        let ingest = config.ingest_config().unwrap();
+        assert_eq!(
+            ingest.file_roots,
+            vec![std::fs::canonicalize(&root).unwrap()]
+        );
+        assert_eq!(ingest.private_networks.len(), 2);
+        assert_eq!(ingest.git_timeout, Duration::from_secs(90));
+        for (bad, expected) in [
+            ("fileRoots: [relative]", "not an absolute path"),
+            ("fileRoots: [/no/such/root]", "cannot read `/no/such/root`"),
+            ("privateNetworks: [ten]", "not an address or a network"),
+            ("gitTimeout: soon", "catalog.reading.gitTimeout"),
+            ("gitTimeout: 0s", "catalog.reading.gitTimeout"),
+        ] {
+            std::fs::write(&path, format!("catalog:\n  reading:\n    {bad}\n")).unwrap();
+            let (config, _) = ConfigFile::load(Some(&path)).unwrap();
+            let err = config.ingest_config().unwrap_err().to_string();
+            assert!(err.contains(expected), "{bad}: {err}");
+        }
+        assert_eq!(
+            without_password("postgres://pave:secret@db:5432/pave"),
+            "postgres://pave@db:5432/pave"
         );
         std::fs::write(&path, "catalog:\n  reading:\n    allow:\n      - hots: x\n").unwrap();
         let err = ConfigFile::load(Some(&path)).unwrap_err().to_string();

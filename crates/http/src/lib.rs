@@ -75,6 +75,9 @@ pub enum Error {
     InvalidUrl { url: String, reason: String },
     #[error("{url} is not allowed by {setting}")]
     NotAllowed { url: String, setting: String },
+    /// An address the host resolved to was refused by [`GetOptions::check_address`].
+    #[error("{url} is not fetched: {reason}")]
+    AddressRefused { url: String, reason: String },
     #[error("cannot connect to {url}: {error}")]
     Unreachable {
         url: String,
@@ -106,6 +109,10 @@ pub struct GetOptions<'a> {
     pub allow: &'a (dyn Fn(&Url) -> bool + Send + Sync),
     /// What to name in a refusal (for example the configuration setting that allows hosts).
     pub allow_setting: &'a str,
+    /// Asked for every address a hop's host resolves to, before connecting; the connection
+    /// then goes to those addresses only, so a DNS answer that changes in between cannot
+    /// move it. A refusal (its reason) is [`Error::AddressRefused`].
+    pub check_address: &'a (dyn Fn(&Url, std::net::IpAddr) -> Result<(), String> + Send + Sync),
 }
 
 /// A successful fetch.
@@ -140,17 +147,29 @@ async fn follow(mut url: Url, options: &GetOptions<'_>) -> Result<Fetched, Error
                 setting: options.allow_setting.to_owned(),
             });
         }
+        let addresses = resolve(&url).await?;
+        for address in &addresses {
+            (options.check_address)(&url, address.ip()).map_err(|reason| {
+                Error::AddressRefused {
+                    url: url.to_string(),
+                    reason,
+                }
+            })?;
+        }
         let Exchanged {
             status,
             location,
             body,
-        } = exchange(Request {
-            method: hyper::Method::GET,
-            url: &url,
-            headers: &[("accept", "*/*")],
-            body: Bytes::new(),
-            max_bytes: options.max_bytes,
-        })
+        } = exchange_at(
+            Request {
+                method: hyper::Method::GET,
+                url: &url,
+                headers: &[("accept", "*/*")],
+                body: Bytes::new(),
+                max_bytes: options.max_bytes,
+            },
+            &addresses,
+        )
         .await?;
         match (status, location) {
             (200..=299, _) => return Ok(Fetched { url, body }),
@@ -248,9 +267,39 @@ fn target(url: &Url) -> Result<Target, Error> {
 /// # Errors
 /// Connection, TLS and protocol failures, and bodies over `max_bytes`.
 pub async fn exchange(request: Request<'_>) -> Result<Exchanged, Error> {
+    let addresses = resolve(request.url).await?;
+    exchange_at(request, &addresses).await
+}
+
+/// The addresses `url`'s host resolves to (itself, for an address).
+async fn resolve(url: &Url) -> Result<Vec<std::net::SocketAddr>, Error> {
+    let target = target(url)?;
+    let addresses: Vec<std::net::SocketAddr> =
+        tokio::net::lookup_host((target.host.as_str(), target.port))
+            .await
+            .map_err(|error| Error::Unreachable {
+                url: url.to_string(),
+                error,
+            })?
+            .collect();
+    if addresses.is_empty() {
+        return Err(Error::Unreachable {
+            url: url.to_string(),
+            error: std::io::Error::other("the host resolves to no address"),
+        });
+    }
+    Ok(addresses)
+}
+
+/// [`exchange`] on a connection to one of `addresses` (tried in order), with `request.url`'s
+/// host still named in `host` and TLS.
+async fn exchange_at(
+    request: Request<'_>,
+    addresses: &[std::net::SocketAddr],
+) -> Result<Exchanged, Error> {
     let target = target(request.url)?;
     let shown = request.url.to_string();
-    let stream = TcpStream::connect((target.host.as_str(), target.port))
+    let stream = TcpStream::connect(addresses)
         .await
         .map_err(|error| Error::Unreachable {
             url: shown.clone(),
@@ -393,6 +442,7 @@ mod tests {
             max_redirects: 2,
             allow,
             allow_setting: "test.allow",
+            check_address: &|_, _| Ok(()),
         }
     }
 
@@ -451,6 +501,30 @@ mod tests {
             .await
             .unwrap_err();
         assert!(err.to_string().contains("use an http:// or https:// URL"));
+    }
+
+    #[tokio::test]
+    async fn a_refused_address_is_never_connected_to() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let accepted = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counted = std::sync::Arc::clone(&accepted);
+        tokio::spawn(async move {
+            while listener.accept().await.is_ok() {
+                counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            }
+        });
+        let url = Url::parse(&format!("http://{addr}/a.yaml")).unwrap();
+        let mut o = options(&|_| true);
+        let refuse = |_: &Url, ip: std::net::IpAddr| Err(format!("{ip} is refused"));
+        o.check_address = &refuse;
+        let err = get(&url, &o).await.unwrap_err();
+        assert!(
+            matches!(err, Error::AddressRefused { ref reason, .. } if reason == "127.0.0.1 is refused"),
+            "{err}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        assert_eq!(accepted.load(std::sync::atomic::Ordering::SeqCst), 0);
     }
 
     #[tokio::test]

@@ -82,6 +82,7 @@ fn analyze_blocking(
             message: "catalogFilename must be a file name such as catalog-info.yaml".into(),
         });
     }
+    config.check_source_host(source)?;
     let mut analysis = Analysis::default();
     match source {
         Source::Path(path) => {
@@ -102,7 +103,7 @@ fn analyze_blocking(
             }
         }
         Source::Git { url, reference } => {
-            let checkout = source::sync_git(url, reference.as_deref(), &config.git_cache)?;
+            let checkout = source::sync_git(url, reference.as_deref(), config)?;
             analysis.name = repository_name(url);
             let reference = reference.as_deref().unwrap_or("HEAD");
             for file in find(&checkout.dir, filename) {
@@ -120,8 +121,7 @@ fn analyze_blocking(
             path,
             ..
         } => {
-            let (dir, root, _, _lock) =
-                source::checkout_path(repository, reference, path, &config.git_cache)?;
+            let (dir, root, _, _lock) = source::checkout_path(repository, reference, path, config)?;
             analysis.name = repository_name(repository);
             for file in find(&root, filename) {
                 let rel = relative(&dir, &file);

@@ -13,6 +13,7 @@ use serde_json::Value;
 use sha1::Digest;
 use url::Url;
 
+use crate::reach::Remote;
 use crate::{IngestConfig, IngestError};
 
 /// The setting that allows hosts, named in refusals.
@@ -90,6 +91,12 @@ pub fn check_allowed(allow: &[ReadingAllow], text: &str) -> Result<(), String> {
         "{text} is not allowed by {READING_SETTING}: pave fetches `url` locations only from hosts listed there (add `- host: {host}{}` to pave.yaml)",
         url.port().map(|p| format!(":{p}")).unwrap_or_default()
     ))
+}
+
+/// Where the files of the HTTP location `url` are mirrored under the cache `cache_dir`.
+pub(crate) fn mirror_dir(url: &str, cache_dir: &Path) -> PathBuf {
+    let key = crate::files::hex(&sha1::Sha1::digest(url.as_bytes()));
+    cache_dir.join("http").join(&key[..16])
 }
 
 /// What a crawl fetched.
@@ -193,24 +200,36 @@ pub(crate) fn mirror(url: &str, config: &IngestConfig) -> Result<Mirror, IngestE
         source_text: url.to_owned(),
         message,
     };
-    check_allowed(&config.reading_allow, url).map_err(fail)?;
+    check_url(url).map_err(fail)?;
     let root_url = Url::parse(url).map_err(|e| fail(e.to_string()))?;
+    if !config.allows_url(&root_url) {
+        return Err(fail(
+            check_allowed(&config.reading_allow, url)
+                .err()
+                .unwrap_or_default(),
+        ));
+    }
     let runtime = tokio::runtime::Handle::try_current()
         .map_err(|_| fail("HTTP sources are read from the server or the CLI runtime".into()))?;
-    let key = crate::files::hex(&sha1::Sha1::digest(url.as_bytes()));
-    let dir = config.git_cache.join("http").join(&key[..16]);
+    let dir = mirror_dir(url, &config.git_cache);
     match std::fs::remove_dir_all(&dir) {
         Ok(()) => {}
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
         Err(e) => return Err(fail(format!("cannot clear {}: {e}", dir.display()))),
     }
-    let allow = |u: &Url| allowed(&config.reading_allow, u);
+    let allow = |u: &Url| config.allows_url(u);
+    // Every address of every hop, redirects included, is checked right before connecting.
+    let check_address = |u: &Url, ip: std::net::IpAddr| {
+        let remote = Remote::of_url(u.as_str())?;
+        config.check_address(&remote, ip)
+    };
     let options = pave_http::GetOptions {
         timeout: FETCH_TIMEOUT,
         max_bytes: usize::try_from(config.max_file_bytes).unwrap_or(usize::MAX),
         max_redirects: MAX_REDIRECTS,
         allow: &allow,
         allow_setting: READING_SETTING,
+        check_address: &check_address,
     };
     let started = Instant::now();
     let mut failures = HashMap::new();

@@ -11,6 +11,8 @@ mod analyze;
 mod diagnostics;
 mod files;
 pub mod http;
+pub mod reach;
+mod shown;
 mod snapshot;
 mod source;
 mod stored;
@@ -29,8 +31,9 @@ pub use analyze::{Analysis, FoundFile, SourceName, analyze};
 pub use diagnostics::{Diagnostic, DiagnosticSeverity};
 pub use files::resolve_lexically;
 pub use pave_store::LocationKind;
+pub use shown::ClientPaths;
 pub use snapshot::{build_catalog, load_catalog};
-pub use source::{Source, git_checkout_dir};
+pub use source::{Source, git_checkout_dir, remove_checkout, store_cache_dir};
 pub use stored::StoredStatus;
 
 use walk::{Content, KeyPrefix, Previous, Produced, WalkInput, WalkOutput};
@@ -49,9 +52,23 @@ pub struct IngestConfig {
     pub git_cache: PathBuf,
     /// Files parsed in parallel.
     pub workers: usize,
-    /// Hosts `url` locations may be fetched from over HTTP (`catalog.reading.allow`).
+    /// Hosts git and `url` locations may be read from (`catalog.reading.allow`).
     pub reading_allow: Vec<http::ReadingAllow>,
+    /// Canonical folders `file` locations may be registered under through the API
+    /// (`catalog.reading.fileRoots`; none by default).
+    pub file_roots: Vec<std::path::PathBuf>,
+    /// Non-public networks pave may connect to (`catalog.reading.privateNetworks`).
+    pub private_networks: Vec<ipnet::IpNet>,
+    /// `host[:port]`s the command line named (see [`IngestConfig::trust`]): allowed, at any
+    /// address.
+    pub operator_hosts: Vec<String>,
+    /// How long one git command may run (`catalog.reading.gitTimeout`).
+    pub git_timeout: std::time::Duration,
 }
+
+/// How long one git command may run by default: long enough for a large shallow fetch,
+/// short enough that a hanging host does not hold its source for minutes.
+pub const DEFAULT_GIT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
 
 impl Default for IngestConfig {
     fn default() -> Self {
@@ -63,6 +80,10 @@ impl Default for IngestConfig {
             git_cache: std::env::temp_dir().join("pave-git-cache"),
             workers: std::thread::available_parallelism().map_or(2, |n| n.get()),
             reading_allow: Vec::new(),
+            file_roots: Vec::new(),
+            private_networks: Vec::new(),
+            operator_hosts: Vec::new(),
+            git_timeout: DEFAULT_GIT_TIMEOUT,
         }
     }
 }
@@ -320,6 +341,8 @@ fn walk_location(
     progress: Option<Arc<dyn Progress>>,
 ) -> Result<(WalkOutput, Option<String>), IngestError> {
     let source = Source::from_location(location.kind, &location.target)?;
+    // The lists may have changed since it was registered: checked before every reading.
+    config.check_source_host(&source)?;
     let location_ref = format!("{}:{}", location.kind, location.target);
     // A git checkout stays locked until the walk is done (`_checkout`).
     let (root, boundary, key_prefix, commit, _checkout) = match &source {
@@ -332,7 +355,7 @@ fn walk_location(
             (root, boundary, KeyPrefix::File, None, None)
         }
         Source::Git { url, reference } => {
-            let checkout = source::sync_git(url, reference.as_deref(), &config.git_cache)?;
+            let checkout = source::sync_git(url, reference.as_deref(), config)?;
             let prefix = git_key_prefix(url, reference.as_deref().unwrap_or("HEAD"));
             let dir = std::fs::canonicalize(&checkout.dir).unwrap_or(checkout.dir);
             (
@@ -353,7 +376,7 @@ fn walk_location(
             ..
         } => {
             let (dir, root, commit, lock) =
-                source::checkout_path(repository, reference, path, &config.git_cache)?;
+                source::checkout_path(repository, reference, path, config)?;
             (
                 root,
                 // Targets may reach anywhere in the repository, as in Backstage.

@@ -3,10 +3,12 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::time::Duration;
 
 use sha1::{Digest, Sha1};
 
-use crate::IngestError;
+use crate::reach::Remote;
+use crate::{IngestConfig, IngestError};
 
 /// A catalog source as given on the command line or in the API.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -267,14 +269,14 @@ pub(crate) fn checkout_path(
     repository: &str,
     reference: &str,
     path: &str,
-    cache_dir: &Path,
+    config: &IngestConfig,
 ) -> Result<(PathBuf, PathBuf, String, CheckoutLock), IngestError> {
     let fail = |message: String| IngestError::Unreadable {
         source_text: format!("{repository}#{reference}:{path}"),
         message,
     };
     check_repository_path(path).map_err(fail)?;
-    let checkout = sync_git(repository, Some(reference), cache_dir)?;
+    let checkout = sync_git(repository, Some(reference), config)?;
     let dir = std::fs::canonicalize(&checkout.dir).unwrap_or(checkout.dir);
     let root = dir.join(path);
     match std::fs::symlink_metadata(&root) {
@@ -295,10 +297,6 @@ pub(crate) fn check_repository_path(path: &str) -> Result<(), String> {
     }
     Ok(())
 }
-
-/// How long one git command may take before it is stopped: a server that hangs must not
-/// stall every later refresh and shutdown.
-const GIT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(300);
 
 /// A checked-out repository, locked for as long as this lives: another process (a replica
 /// sharing the cache) or task reading the same repository and ref waits, so a fetch never
@@ -338,12 +336,71 @@ pub fn git_checkout_dir(url: &str, reference: &str, cache_dir: &Path) -> PathBuf
     cache_dir.join(&crate::files::hex(&Sha1::digest(key.as_bytes()))[..16])
 }
 
+/// The git cache folder of one store, `identity` naming its database: each store has its
+/// own checkouts, so that removing one store's never takes another's.
+pub fn store_cache_dir(git_cache: &Path, identity: &str) -> PathBuf {
+    let key = crate::files::hex(&Sha1::digest(identity.as_bytes()));
+    git_cache.join(format!("store-{}", &key[..16]))
+}
+
+/// The cache folders reading `source` fills: its checkout, or its HTTP mirror.
+pub(crate) fn cache_dirs(source: &Source, cache_dir: &Path) -> Vec<PathBuf> {
+    match source {
+        Source::Path(_) => Vec::new(),
+        Source::Git { url, reference } => vec![git_checkout_dir(
+            url,
+            reference.as_deref().unwrap_or("HEAD"),
+            cache_dir,
+        )],
+        Source::Url {
+            repository,
+            reference,
+            ..
+        } => vec![git_checkout_dir(repository, reference, cache_dir)],
+        Source::Http { url } => vec![crate::http::mirror_dir(url, cache_dir)],
+    }
+}
+
+/// Removes the cache folders of an unregistered location that no location in `remaining`
+/// reads, each under its checkout lock (a reader still using it finishes first). Returns the
+/// folders removed.
+///
+/// # Errors
+/// When a folder cannot be locked or removed, as a sentence.
+pub fn remove_checkout(
+    removed: &pave_store::LocationRow,
+    remaining: &[pave_store::LocationRow],
+    cache_dir: &Path,
+) -> Result<Vec<PathBuf>, String> {
+    let Ok(source) = Source::from_location(removed.kind, &removed.target) else {
+        return Ok(Vec::new());
+    };
+    let in_use: Vec<PathBuf> = remaining
+        .iter()
+        .filter_map(|l| Source::from_location(l.kind, &l.target).ok())
+        .flat_map(|s| cache_dirs(&s, cache_dir))
+        .collect();
+    let mut gone = Vec::new();
+    for dir in cache_dirs(&source, cache_dir) {
+        if in_use.contains(&dir) || !dir.exists() {
+            continue;
+        }
+        let _lock = lock_checkout(&dir)?;
+        std::fs::remove_dir_all(&dir)
+            .map_err(|e| format!("cannot remove {}: {e}", dir.display()))?;
+        gone.push(dir);
+    }
+    Ok(gone)
+}
+
 /// Clones or updates `url` at `reference` (default: the remote's HEAD) into the cache, with a
-/// shallow fetch, and checks it out.
+/// shallow fetch, and checks it out. A remote's host is resolved and every address checked
+/// (`IngestConfig::resolve_checked`) right before git runs, and git is held to those
+/// addresses.
 pub(crate) fn sync_git(
     url: &str,
     reference: Option<&str>,
-    cache_dir: &Path,
+    config: &IngestConfig,
 ) -> Result<Checkout, IngestError> {
     let fail = |message: String| IngestError::Unreadable {
         source_text: match reference {
@@ -353,7 +410,8 @@ pub(crate) fn sync_git(
         message,
     };
     check_git_source(url, reference).map_err(&fail)?;
-    let dir = git_checkout_dir(url, reference.unwrap_or("HEAD"), cache_dir);
+    let (run, fetch_url) = GitRun::plan(url, config)?;
+    let dir = git_checkout_dir(url, reference.unwrap_or("HEAD"), &config.git_cache);
     std::fs::create_dir_all(&dir).map_err(|e| {
         fail(format!(
             "cannot create the git cache {}: {e}",
@@ -362,13 +420,15 @@ pub(crate) fn sync_git(
     })?;
     let lock = lock_checkout(&dir).map_err(&fail)?;
     if !dir.join(".git").exists() {
-        git(&dir, &["init", "--quiet"]).map_err(&fail)?;
-        git(&dir, &["remote", "add", "--", "origin", url]).map_err(&fail)?;
+        run.git(&dir, &["init", "--quiet"]).map_err(&fail)?;
+        run.git(&dir, &["remote", "add", "--", "origin", url])
+            .map_err(&fail)?;
     } else {
-        git(&dir, &["remote", "set-url", "--", "origin", url]).map_err(&fail)?;
+        run.git(&dir, &["remote", "set-url", "--", "origin", url])
+            .map_err(&fail)?;
     }
     let wanted = reference.unwrap_or("HEAD");
-    git(
+    run.git(
         &dir,
         &[
             "fetch",
@@ -377,18 +437,19 @@ pub(crate) fn sync_git(
             "1",
             "--no-tags",
             "--end-of-options",
-            "origin",
+            &fetch_url,
             wanted,
         ],
     )
     .map_err(|e| fail(format!("git fetch failed: {e}")))?;
-    git(
+    run.git(
         &dir,
         &["checkout", "--quiet", "--force", "--detach", "FETCH_HEAD"],
     )
     .map_err(&fail)?;
-    git(&dir, &["clean", "--quiet", "-fdx"]).map_err(&fail)?;
-    let commit = git(&dir, &["rev-parse", "HEAD"]).map_err(&fail)?;
+    run.git(&dir, &["clean", "--quiet", "-fdx"])
+        .map_err(&fail)?;
+    let commit = run.git(&dir, &["rev-parse", "HEAD"]).map_err(&fail)?;
     Ok(Checkout {
         dir,
         commit: commit.trim().to_owned(),
@@ -396,44 +457,147 @@ pub(crate) fn sync_git(
     })
 }
 
-fn git(dir: &Path, args: &[&str]) -> Result<String, String> {
-    let child = Command::new("git")
-        // Remote helpers such as `ext::` run commands; they are never wanted here.
-        .args(["-c", "protocol.ext.allow=never", "-C"])
-        .arg(dir)
-        .args(args)
-        // Never wait for a password prompt: a server run has nobody to answer it.
-        .env("GIT_TERMINAL_PROMPT", "0")
-        .env("GIT_ASKPASS", "")
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => {
-                "the git executable was not found; install git to ingest git sources".to_owned()
+/// Below this many bytes a second for [`low_speed_time`], a git HTTP transfer is stopped.
+const LOW_SPEED_BYTES: u32 = 1000;
+
+/// How long a git HTTP transfer may stay under [`LOW_SPEED_BYTES`] a second: a stalled
+/// server is dropped well before the whole timeout.
+fn low_speed_time(timeout: Duration) -> u64 {
+    (timeout.as_secs() / 2).clamp(1, 30)
+}
+
+/// How git runs for one source: the time limit, the transports allowed, and for a remote
+/// on a host name, the connection held to the addresses that were checked.
+struct GitRun {
+    timeout: Duration,
+    /// `-c name=value` settings.
+    settings: Vec<String>,
+    env: Vec<(&'static str, String)>,
+}
+
+impl GitRun {
+    /// Checks the remote's addresses and returns how to run git against it, with the URL to
+    /// fetch from (the URL itself, or for `git://` the checked address in place of the name).
+    fn plan(url: &str, config: &IngestConfig) -> Result<(GitRun, String), IngestError> {
+        let mut run = GitRun {
+            timeout: config.git_timeout,
+            settings: vec![
+                // A redirect could lead anywhere; the checked host is the only one read.
+                "http.followRedirects=false".to_owned(),
+                format!("http.lowSpeedLimit={LOW_SPEED_BYTES}"),
+                format!("http.lowSpeedTime={}", low_speed_time(config.git_timeout)),
+            ],
+            env: Vec::new(),
+        };
+        let invalid = |message: String| IngestError::Invalid {
+            source_text: url.to_owned(),
+            message,
+        };
+        let Some(remote) = Remote::of_git(url).map_err(invalid)? else {
+            return Ok((run, url.to_owned()));
+        };
+        let addresses = config.resolve_checked(&remote, url)?;
+        let pinned = remote.host.parse::<std::net::IpAddr>().is_err();
+        let mut fetch_url = url.to_owned();
+        match remote.url.scheme() {
+            "http" | "https" if pinned => {
+                let list: Vec<String> = addresses
+                    .iter()
+                    .map(|a| match a.ip() {
+                        std::net::IpAddr::V6(ip) => format!("[{ip}]"),
+                        ip @ std::net::IpAddr::V4(_) => ip.to_string(),
+                    })
+                    .collect();
+                run.settings.push(format!(
+                    "http.curloptResolve={}:{}:{}",
+                    remote.host,
+                    remote.port,
+                    list.join(",")
+                ));
             }
-            _ => format!("cannot run git: {e}"),
-        })?;
-    let output = wait_with_timeout(child, GIT_TIMEOUT)
-        .map_err(|e| format!("git {}: {e}", args.first().copied().unwrap_or_default()))?;
-    if output.status.success() {
-        Ok(String::from_utf8_lossy(&output.stdout).into_owned())
-    } else {
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        Err(stderr
-            .trim()
-            .lines()
-            .last()
-            .unwrap_or("git failed")
-            .to_owned())
+            "git" if pinned => {
+                let mut pinned_url = remote.url.clone();
+                if let Some(address) = addresses.first() {
+                    pinned_url
+                        .set_ip_host(address.ip())
+                        .map_err(|()| invalid(format!("`{url}` cannot be read over git://")))?;
+                }
+                fetch_url = pinned_url.to_string();
+            }
+            "http" | "https" | "git" => {}
+            _ => {
+                // ssh: hold it to the checked address, keeping known_hosts keyed by the name.
+                let base = std::env::var("GIT_SSH_COMMAND").unwrap_or_else(|_| "ssh".to_owned());
+                let mut command = format!(
+                    "{base} -o BatchMode=yes -o ConnectTimeout={} -o ServerAliveInterval=15 -o ServerAliveCountMax=2",
+                    low_speed_time(config.git_timeout)
+                );
+                if pinned && let Some(address) = addresses.first() {
+                    let alias = if remote.port == 22 {
+                        remote.host.clone()
+                    } else {
+                        format!("[{}]:{}", remote.host, remote.port)
+                    };
+                    command.push_str(&format!(
+                        " -o HostName={} -o HostKeyAlias={alias}",
+                        address.ip()
+                    ));
+                }
+                run.env.push(("GIT_SSH_COMMAND", command));
+            }
+        }
+        Ok((run, fetch_url))
+    }
+
+    fn git(&self, dir: &Path, args: &[&str]) -> Result<String, String> {
+        let mut command = Command::new("git");
+        // Remote helpers such as `ext::` run commands; they are never wanted here.
+        command.args(["-c", "protocol.ext.allow=never"]);
+        for setting in &self.settings {
+            command.args(["-c", setting]);
+        }
+        let child = command
+            .arg("-C")
+            .arg(dir)
+            .args(args)
+            // Only these transports, whatever a URL or a redirect asks for.
+            .env("GIT_ALLOW_PROTOCOL", "https:http:ssh:git:file")
+            // Never wait for a password prompt: a server run has nobody to answer it.
+            .env("GIT_TERMINAL_PROMPT", "0")
+            .env("GIT_ASKPASS", "")
+            .envs(self.env.iter().map(|(k, v)| (*k, v.as_str())))
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .map_err(|e| match e.kind() {
+                std::io::ErrorKind::NotFound => {
+                    "the git executable was not found; install git to ingest git sources".to_owned()
+                }
+                _ => format!("cannot run git: {e}"),
+            })?;
+        let output = wait_with_timeout(child, self.timeout)
+            .map_err(|e| format!("git {}: {e}", args.first().copied().unwrap_or_default()))?;
+        if output.status.success() {
+            Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+        } else {
+            // git's first `fatal:` or `error:` line says what went wrong; the last is often
+            // advice ("…and the repository exists.").
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            let lines = || stderr.lines().map(str::trim).filter(|l| !l.is_empty());
+            Err(lines()
+                .find(|l| l.starts_with("fatal:") || l.starts_with("error:"))
+                .or_else(|| lines().next_back())
+                .unwrap_or("git failed")
+                .to_owned())
+        }
     }
 }
 
 /// Waits for `child`, reading its output, and kills it after `timeout`.
 fn wait_with_timeout(
     mut child: std::process::Child,
-    timeout: std::time::Duration,
+    timeout: Duration,
 ) -> Result<std::process::Output, String> {
     use std::io::Read;
     fn drain(pipe: Option<impl Read + Send + 'static>) -> std::thread::JoinHandle<Vec<u8>> {
@@ -454,9 +618,12 @@ fn wait_with_timeout(
             Ok(None) if std::time::Instant::now() >= deadline => {
                 let _ = child.kill();
                 let _ = child.wait();
-                return Err(format!("timed out after {} s", timeout.as_secs()));
+                return Err(format!(
+                    "timed out after {} s (catalog.reading.gitTimeout)",
+                    timeout.as_secs()
+                ));
             }
-            Ok(None) => std::thread::sleep(std::time::Duration::from_millis(20)),
+            Ok(None) => std::thread::sleep(Duration::from_millis(20)),
             Err(e) => return Err(format!("cannot wait for git: {e}")),
         }
     };
@@ -505,12 +672,16 @@ mod tests {
         let source = Source::parse(&format!("file:///nonexistent/repo#{evil}"));
         let err = source.location().unwrap_err().to_string();
         assert!(err.contains("is not a branch, tag or commit name"), "{err}");
-        let err = sync_git("file:///nonexistent/repo", Some(&evil), temp.path())
+        let config = IngestConfig {
+            git_cache: temp.path().to_path_buf(),
+            ..IngestConfig::default()
+        };
+        let err = sync_git("file:///nonexistent/repo", Some(&evil), &config)
             .unwrap_err()
             .to_string();
         assert!(err.contains("not a branch, tag or commit name"), "{err}");
         for url in ["-oProxyCommand=x://y", "ext::sh -c touch% /tmp/x"] {
-            let err = sync_git(url, None, temp.path()).unwrap_err().to_string();
+            let err = sync_git(url, None, &config).unwrap_err().to_string();
             assert!(err.contains("not"), "{url}: {err}");
         }
         assert!(!marker.exists(), "git ran the injected command");
@@ -603,6 +774,43 @@ mod tests {
     }
 
     #[test]
+    fn a_checkout_is_removed_when_no_location_reads_it() {
+        let temp = tempfile::tempdir().unwrap();
+        let cache = temp.path();
+        let row = |id: &str, kind, target: &str| pave_store::LocationRow {
+            id: id.into(),
+            kind,
+            target: target.into(),
+            created_at: 0,
+            refreshed_at: None,
+            status: None,
+        };
+        let git = row("a", LocationKind::Git, "https://example.com/org/r.git#main");
+        // A `url` location of the same repository and ref reads the same checkout.
+        let web = row(
+            "b",
+            LocationKind::Url,
+            "https://example.com/org/r/blob/main/catalog-info.yaml",
+        );
+        let other_ref = row("c", LocationKind::Git, "https://example.com/org/r.git#dev");
+        let dir = git_checkout_dir("https://example.com/org/r.git", "main", cache);
+        std::fs::create_dir_all(dir.join(".git")).unwrap();
+        let gone = remove_checkout(&git, &[web.clone(), other_ref.clone()], cache).unwrap();
+        assert!(
+            gone.is_empty() && dir.exists(),
+            "still read by the url location"
+        );
+        let gone = remove_checkout(&web, &[other_ref], cache).unwrap();
+        assert_eq!(gone, vec![dir.clone()]);
+        assert!(!dir.exists());
+        // Another store's cache is another folder.
+        assert_ne!(
+            store_cache_dir(cache, "sqlite:/a.db"),
+            store_cache_dir(cache, "sqlite:/b.db")
+        );
+    }
+
+    #[test]
     fn a_path_in_a_repository_is_checked_out() {
         if !pave_testkit::have("git") {
             return;
@@ -612,15 +820,18 @@ mod tests {
             &temp.path().join("repo"),
             &[("catalog/all.yaml", "kind: Location\n")],
         );
-        let cache = temp.path().join("cache");
+        let config = IngestConfig {
+            git_cache: temp.path().join("cache"),
+            ..IngestConfig::default()
+        };
         let (dir, root, commit, lock) =
-            checkout_path(&url, "main", "catalog/all.yaml", &cache).unwrap();
+            checkout_path(&url, "main", "catalog/all.yaml", &config).unwrap();
         // The checkout is locked until the lock is dropped: a second reader waits.
         drop(lock);
         assert_eq!(root, dir.join("catalog/all.yaml"));
         assert_eq!(std::fs::read_to_string(&root).unwrap(), "kind: Location\n");
         assert_eq!(commit.len(), 40);
-        let err = checkout_path(&url, "main", "catalog/none.yaml", &cache).unwrap_err();
+        let err = checkout_path(&url, "main", "catalog/none.yaml", &config).unwrap_err();
         assert!(err.to_string().contains("does not exist"), "{err}");
     }
 }

@@ -483,7 +483,7 @@ async fn git_sources_are_cloned_and_updated() {
     if !git_available() {
         return;
     }
-    let f = Fixture::new().await;
+    let mut f = Fixture::new().await;
     let repo = f.dir.path().join("repo");
     fs::create_dir_all(repo.join("svc")).unwrap();
     git(&repo, &["init", "--quiet", "--initial-branch=main"]);
@@ -537,11 +537,20 @@ async fn git_sources_are_cloned_and_updated() {
     assert!(owner(&main_dir).contains("team-b"));
     assert!(owner(&old_dir).contains("team-a"));
 
-    // An unreachable repository fails that location only, keeping its entities.
+    // A repository on a host that is not allowed is not read.
     let bad = f.ingest(&["https://git.invalid/nope.git"]).await;
     let failed = bad.locations[0].failed.clone().unwrap();
     assert!(
-        failed.contains("https://git.invalid/nope.git") && failed.contains("git fetch failed"),
+        failed.contains("not allowed by catalog.reading.allow"),
+        "{failed}"
+    );
+    // An unreachable one fails that location only, keeping its entities.
+    f.config.reading_allow = vec![crate::reach::allow_host("git.invalid")];
+    let bad = f.ingest(&["https://git.invalid/nope.git"]).await;
+    let failed = bad.locations[0].failed.clone().unwrap();
+    assert!(
+        failed.contains("https://git.invalid/nope.git")
+            && failed.contains("cannot resolve git.invalid"),
         "{failed}"
     );
     assert!(

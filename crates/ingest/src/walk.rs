@@ -167,7 +167,7 @@ pub(crate) fn walk(input: &WalkInput<'_>, location_id: &str, fingerprint: &str) 
     };
     if input.root.is_dir() && level.is_empty() {
         out.diagnostics.push(Diagnostic::warning(
-            input.root.display().to_string(),
+            input.key_prefix.display(&input.root),
             None,
             format!(
                 "no catalog files found (looked for {})",
@@ -333,10 +333,9 @@ impl PlaceholderReader for FileReader<'_> {
         }
         let path = resolve_lexically(&self.dir, target);
         if !path.starts_with(self.boundary) {
+            // What lies outside is not named: messages reach API clients.
             return Err(SeamReadError::Refused(format!(
-                "{} is outside the source root {}",
-                path.display(),
-                self.boundary.display()
+                "{target} is outside the source root"
             )));
         }
         let file = read_text(&path, self.limit).map_err(|e| SeamReadError::Read {
@@ -720,11 +719,10 @@ fn resolve_target(
     let base = request.from_file.parent().unwrap_or(Path::new("/"));
     let resolved = resolve_lexically(base, request.target.trim_start_matches("file:"));
     if !resolved.starts_with(&input.boundary) {
+        // Where it leads is not named: messages reach API clients.
         error(format!(
-            "location target {} resolves to {}, outside the source root {}; targets must stay inside the source",
+            "location target {} is outside the source root; targets must stay inside the source",
             request.target,
-            resolved.display(),
-            input.boundary.display()
         ));
         return Vec::new();
     }
@@ -756,10 +754,8 @@ fn resolve_target(
     match std::fs::canonicalize(&resolved) {
         Ok(real) if !real.starts_with(&input.boundary) => {
             error(format!(
-                "location target {} is a link to {}, outside the source root {}",
+                "location target {} is a link that leads outside the source root",
                 request.target,
-                real.display(),
-                input.boundary.display()
             ));
             Vec::new()
         }
@@ -776,7 +772,7 @@ fn resolve_target(
             error(format!(
                 "location target {} does not exist (resolved to {}); the location's other targets are still read",
                 request.target,
-                resolved.display()
+                input.key_prefix.display(&resolved)
             ));
             Vec::new()
         }

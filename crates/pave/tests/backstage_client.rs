@@ -85,8 +85,9 @@ fn the_backstage_catalog_client_works_unchanged() {
     std::fs::write(
         &config,
         format!(
-            "catalog:\n  reading:\n    allow:\n      - host: {}\n",
-            http_base.trim_start_matches("http://")
+            "catalog:\n  reading:\n    allow:\n      - host: {}\n    fileRoots: ['{}']\n",
+            http_base.trim_start_matches("http://"),
+            dir.path().display()
         ),
     )
     .unwrap();

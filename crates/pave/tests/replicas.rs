@@ -73,8 +73,23 @@ fn replicas_on_one_postgres_agree() {
     )
     .unwrap();
 
-    // A registers the first source and reads it; B and C start after it.
-    let interval = ["--refresh-interval", "1s"];
+    // A registers the first source and reads it; B and C start after it. The API registers
+    // paths only under the configured roots.
+    let config = dir.path().join("pave.yaml");
+    std::fs::write(
+        &config,
+        format!(
+            "catalog:\n  reading:\n    fileRoots: ['{}']\n",
+            dir.path().display()
+        ),
+    )
+    .unwrap();
+    let interval = [
+        "--refresh-interval",
+        "1s",
+        "--config",
+        config.to_str().unwrap(),
+    ];
     let a = Server::start(
         &[&["--source", first.to_str().unwrap()][..], &interval].concat(),
         &db.url,

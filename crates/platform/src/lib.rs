@@ -253,9 +253,9 @@ impl Platform {
             .await
     }
 
-    /// Waits (up to [`SOURCE_WAIT`]) until no other replica is reading `location` and takes
-    /// the lease; `false` when another still holds it.
-    async fn lease_source(&self, location: &str) -> Result<bool, StoreError> {
+    /// Waits (up to [`SOURCE_WAIT`], or with [`Busy::Skip`] not at all) until no other
+    /// replica is reading `location` and takes the lease; `false` when another still holds it.
+    async fn lease_source(&self, location: &str, busy: Busy) -> Result<bool, StoreError> {
         let name = format!("source:{location}");
         let started = Instant::now();
         loop {
@@ -267,7 +267,7 @@ impl Platform {
             {
                 return Ok(true);
             }
-            if started.elapsed() > SOURCE_WAIT {
+            if busy == Busy::Skip || started.elapsed() > SOURCE_WAIT {
                 return Ok(false);
             }
             tokio::time::sleep(Duration::from_millis(200)).await;
@@ -308,24 +308,58 @@ impl Platform {
 
     /// Reads `locations`, each under its own lock and in its own transaction, in order (the
     /// first claimant of an entity keeps it), then rebuilds the snapshot once if anything
-    /// changed.
+    /// changed. A location removed meanwhile is skipped: each is looked up again once its
+    /// lock is held, and read as it is then.
     ///
     /// # Errors
     /// Store failures and failed workers; a location that cannot be read is a report, not
     /// an error.
     pub async fn refresh(
         &self,
+        principal: &Principal,
+        locations: &[LocationRow],
+        progress: Option<Arc<dyn Progress>>,
+    ) -> Result<IngestReport, IngestError> {
+        self.refresh_each(principal, locations, progress, Busy::Wait)
+            .await
+    }
+
+    async fn refresh_each(
+        &self,
         _principal: &Principal,
         locations: &[LocationRow],
         progress: Option<Arc<dyn Progress>>,
+        busy: Busy,
     ) -> Result<IngestReport, IngestError> {
         let started = Instant::now();
         let mut report = IngestReport::default();
         let mut changed = false;
         for location in locations {
-            let _source = self.sources.lock(&location.id).await;
-            if !self.lease_source(&location.id).await? {
-                let mut busy = pave_ingest::LocationReport::new(location);
+            let _source = match busy {
+                Busy::Wait => self.sources.lock(&location.id).await,
+                Busy::Skip => match self.sources.try_lock(&location.id) {
+                    Some(guard) => guard,
+                    None => {
+                        // Someone is reading it now (a registration, a refresh of it): that
+                        // reading is as fresh as this one would be, and waiting for a slow
+                        // source would hold up every location after it.
+                        tracing::debug!(location = %location.target, "being read elsewhere; skipped");
+                        continue;
+                    }
+                },
+            };
+            // Removed (or moved) while this waited: read what is registered now.
+            let Some(location) = self.store.location(&location.id).await? else {
+                tracing::debug!(location = %location.target, "removed before its reading; skipped");
+                continue;
+            };
+            if !self.lease_source(&location.id, busy).await? {
+                if busy == Busy::Skip {
+                    // Another replica reads it now: as with a reading here, left to it.
+                    tracing::debug!(location = %location.target, "being read by another replica; skipped");
+                    continue;
+                }
+                let mut busy = pave_ingest::LocationReport::new(&location);
                 busy.failed = Some(format!(
                     "another replica has been reading it for over {} s",
                     SOURCE_WAIT.as_secs()
@@ -336,7 +370,7 @@ impl Platform {
             let result = pave_ingest::ingest(
                 self.store.as_ref(),
                 &self.ingest,
-                std::slice::from_ref(location),
+                std::slice::from_ref(&location),
                 progress.clone(),
             )
             .await;
@@ -346,6 +380,14 @@ impl Platform {
                 .await;
             let one = match result {
                 Ok(one) => one,
+                // Removed by another replica while it was read (its rows would name a
+                // location that is gone): nothing to write, and the others go on.
+                Err(IngestError::Store(_))
+                    if matches!(self.store.location(&location.id).await, Ok(None)) =>
+                {
+                    tracing::info!(location = %location.target, "removed while it was read; skipped");
+                    continue;
+                }
                 Err(e) => {
                     ::metrics::counter!("pave_ingest_runs_total", "outcome" => "error")
                         .increment(1);
@@ -391,13 +433,16 @@ impl Platform {
         Ok(report)
     }
 
-    /// Reads every registered location.
+    /// Reads every registered location (the scheduled refresh and `POST /refresh` without an
+    /// entity). A location another request or replica is reading right now is left to that
+    /// reading, so a hanging source holds up only its own reading.
     ///
     /// # Errors
     /// As [`Platform::refresh`].
     pub async fn refresh_all(&self, principal: &Principal) -> Result<IngestReport, IngestError> {
         let locations = self.store.locations().await?;
-        self.refresh(principal, &locations, None).await
+        self.refresh_each(principal, &locations, None, Busy::Skip)
+            .await
     }
 
     /// Reads the location `entity_ref` (canonical, lower case) came from. `None` when there
@@ -431,20 +476,66 @@ impl Platform {
     ) -> Result<bool, IngestError> {
         let removed = {
             let _source = self.sources.lock(id).await;
-            self.store.delete_location(id).await?
+            let row = self.store.location(id).await?;
+            let deleted = self.store.delete_location(id).await?;
+            row.filter(|_| deleted)
         };
-        if removed {
-            self.sources.forget(id);
-            self.changed().await?;
-        }
-        Ok(removed)
+        let Some(row) = removed else {
+            return Ok(false);
+        };
+        self.sources.forget(id);
+        self.remove_cache(row).await;
+        self.changed().await?;
+        Ok(true)
     }
+
+    /// Removes an unregistered location's git checkout or HTTP mirror unless another
+    /// location reads the same one (under the checkout's lock, so a reading in progress
+    /// finishes first). A failure is logged: the registration is gone either way.
+    async fn remove_cache(&self, removed: LocationRow) {
+        let remaining = match self.store.locations().await {
+            Ok(remaining) => remaining,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot list locations; the git cache is kept");
+                return;
+            }
+        };
+        let cache = self.ingest.git_cache.clone();
+        let target = removed.target.clone();
+        let done = tokio::task::spawn_blocking(move || {
+            pave_ingest::remove_checkout(&removed, &remaining, &cache)
+        })
+        .await;
+        match done {
+            Ok(Ok(gone)) => {
+                for dir in gone {
+                    tracing::info!(location = %target, dir = %dir.display(), "removed its cached copy");
+                }
+            }
+            Ok(Err(e)) => {
+                tracing::warn!(location = %target, error = %e, "cannot remove its cached copy")
+            }
+            Err(e) => {
+                tracing::warn!(location = %target, error = %e, "cannot remove its cached copy")
+            }
+        }
+    }
+}
+
+/// What a refresh does about a location whose lock another task holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Busy {
+    /// Wait for it (a reading that was asked for by name).
+    Wait,
+    /// Leave it to the reading in progress (a refresh of everything).
+    Skip,
 }
 
 /// The lease of the replica that runs the scheduled refreshes.
 const SCHEDULER_LEASE: &str = "scheduler";
 /// How long a replica may read one source before others may take it over (a reading that
-/// outlives this was stopped: git commands time out after 300 s).
+/// outlives this was stopped: each git command is stopped after `catalog.reading.gitTimeout`,
+/// 60 s by default).
 const SOURCE_LEASE_MS: i64 = 15 * 60 * 1000;
 /// How long a refresh waits for another replica reading the same source.
 const SOURCE_WAIT: Duration = Duration::from_secs(60);

@@ -24,6 +24,18 @@ impl SourceLocks {
         lock.lock_owned().await
     }
 
+    /// The lock of location `id` if nobody holds it now.
+    pub(crate) fn try_lock(&self, id: &str) -> Option<OwnedMutexGuard<()>> {
+        let lock = {
+            let mut locks = match self.locks.lock() {
+                Ok(guard) => guard,
+                Err(poisoned) => poisoned.into_inner(),
+            };
+            Arc::clone(locks.entry(id.to_owned()).or_default())
+        };
+        lock.try_lock_owned().ok()
+    }
+
     /// Drops the lock of a location that is gone (a holder keeps its own `Arc`).
     pub(crate) fn forget(&self, id: &str) {
         let mut locks = match self.locks.lock() {
@@ -54,6 +66,8 @@ mod tests {
         };
         tokio::time::sleep(Duration::from_millis(50)).await;
         assert!(!waiting.is_finished());
+        assert!(locks.try_lock("slow").is_none(), "busy: not taken");
+        assert!(locks.try_lock("free").is_some());
         drop(slow);
         tokio::time::timeout(Duration::from_secs(1), waiting)
             .await

@@ -52,23 +52,29 @@ pub struct AncestryLink {
 const MAX_ANCESTRY: usize = 64;
 
 impl Platform {
-    /// Checks `(type, target)` as a location pave can read (and, for HTTP, may fetch) and
-    /// returns the source with the `(type, target)` it is stored under.
+    /// Checks `(type, target)`, named by a caller of the API, as a location pave can read
+    /// and may: inside `catalog.reading.fileRoots`, on a host `catalog.reading.allow` names,
+    /// at addresses that may be connected to. Returns the source with the `(type, target)` it
+    /// is stored under. Nothing is read and nothing connected to (host names are resolved).
     ///
     /// # Errors
-    /// [`LocationError::Invalid`], naming what is wrong.
-    pub fn resolve_location(
+    /// [`LocationError::Invalid`], naming what is wrong and the setting that would allow it;
+    /// the same refusal whether or not a path outside the roots exists.
+    pub async fn admit_location(
         &self,
         kind: &str,
         target: &str,
     ) -> Result<(Source, LocationKind, String), LocationError> {
-        let (source, kind, target) = Source::resolve_named(kind, target)
-            .map_err(|e| LocationError::Invalid(e.to_string()))?;
-        if let Source::Http { url } = &source {
-            pave_ingest::http::check_allowed(&self.ingest.reading_allow, url)
-                .map_err(LocationError::Invalid)?;
-        }
-        Ok((source, kind, target))
+        let config = self.ingest.clone();
+        let (kind, target) = (kind.to_owned(), target.to_owned());
+        // Resolving a host blocks.
+        tokio::task::spawn_blocking(move || config.admit_named(&kind, &target))
+            .await
+            .map_err(|e| LocationError::Ingest(IngestError::Worker(e.to_string())))?
+            .map_err(|e| match e {
+                IngestError::Store(e) => LocationError::Store(e),
+                e => LocationError::Invalid(e.to_string()),
+            })
     }
 
     /// What a location would contribute, read without registering or storing anything,
@@ -82,7 +88,7 @@ impl Platform {
         kind: &str,
         target: &str,
     ) -> Result<(LocationKind, String, Preview, bool), LocationError> {
-        let (source, kind, target) = self.resolve_location(kind, target)?;
+        let (source, kind, target) = self.admit_location(kind, target).await?;
         let preview = pave_ingest::preview(&source, &self.ingest).await?;
         let exists = self
             .store
@@ -107,7 +113,7 @@ impl Platform {
         target: &str,
         refresh_existing: bool,
     ) -> Result<(LocationRow, bool, IngestReport), LocationError> {
-        let (_, kind, target) = self.resolve_location(kind, target)?;
+        let (_, kind, target) = self.admit_location(kind, target).await?;
         let (location, created) = self
             .store
             .add_location(kind, &target, pave_ingest::now_millis())
@@ -145,7 +151,7 @@ impl Platform {
         kind: &str,
         target: &str,
     ) -> Result<LocationRow, LocationError> {
-        let (_, kind, target) = self.resolve_location(kind, target)?;
+        let (_, kind, target) = self.admit_location(kind, target).await?;
         let updated = {
             let _source = self.sources.lock(id).await;
             self.store.update_location(id, kind, &target).await?
@@ -306,7 +312,7 @@ impl Platform {
         target: &str,
         catalog_filename: &str,
     ) -> Result<Analysis, LocationError> {
-        let (source, _, _) = self.resolve_location(kind, target)?;
+        let (source, _, _) = self.admit_location(kind, target).await?;
         Ok(pave_ingest::analyze(&source, &self.ingest, catalog_filename).await?)
     }
 

@@ -14,6 +14,8 @@ async fn platform(dir: &std::path::Path) -> Arc<Platform> {
     let store = SqliteStore::open(&dir.join("pave.db")).await.unwrap();
     let config = IngestConfig {
         git_cache: dir.join("git"),
+        // What `add_location` (the API's registration) may read.
+        file_roots: vec![std::fs::canonicalize(dir).unwrap()],
         ..IngestConfig::default()
     };
     Platform::new(Arc::new(store), config)
@@ -182,4 +184,75 @@ async fn a_location_registered_but_never_read_is_read_on_retry() {
         matches!(again, Err(LocationError::Conflict(_))),
         "{again:?}"
     );
+}
+
+/// A refresh of everything lists the locations, then reads each under its lock: one removed
+/// in between (`DELETE /locations/{id}` racing the refresh) is skipped, and the others are
+/// read and written as usual.
+#[tokio::test]
+async fn a_location_removed_before_its_reading_is_skipped() {
+    let dir = tempfile::tempdir().unwrap();
+    let platform = platform(dir.path()).await;
+    let mut sources = Vec::new();
+    for name in ["gone", "kept"] {
+        let root = dir.path().join(name);
+        std::fs::create_dir_all(&root).unwrap();
+        std::fs::write(root.join("catalog-info.yaml"), component(name)).unwrap();
+        sources.push(Source::Path(root));
+    }
+    let locations = platform.register(&OPERATOR, &sources).await.unwrap();
+    platform.refresh(&OPERATOR, &locations, None).await.unwrap();
+    let listed = platform.store().locations().await.unwrap();
+    assert!(
+        platform
+            .remove_location(&OPERATOR, &locations[0].id)
+            .await
+            .unwrap()
+    );
+    std::fs::write(
+        dir.path().join("kept/catalog-info.yaml"),
+        component("kept").replace("production", "experimental"),
+    )
+    .unwrap();
+    let report = platform
+        .refresh(&Principal::Scheduler, &listed, None)
+        .await
+        .unwrap();
+    assert_eq!(report.locations.len(), 1, "{report:?}");
+    assert_eq!(report.locations[0].location_id, locations[1].id);
+    let catalog = platform.snapshot().catalog.clone();
+    assert!(catalog.get("component:default/gone").is_none());
+    assert!(
+        catalog
+            .get("component:default/kept")
+            .unwrap()
+            .json
+            .contains("experimental")
+    );
+}
+
+/// Registration through the API (`add_location`) reads only under the file roots, and says
+/// the same whether what lies outside exists.
+#[tokio::test]
+async fn the_api_registers_paths_only_under_the_file_roots() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("inside")).unwrap();
+    let platform = platform(&dir.path().join("inside")).await;
+    let outside = dir.path().join("outside");
+    std::fs::create_dir_all(&outside).unwrap();
+    std::fs::write(outside.join("catalog-info.yaml"), component("secret")).unwrap();
+    let refusal = |e: LocationError, target: &str| e.to_string().replace(target, "<t>");
+    let exists = outside.display().to_string();
+    let missing = dir.path().join("missing").display().to_string();
+    let a = platform
+        .add_location(&OPERATOR, "file", &exists, false)
+        .await
+        .unwrap_err();
+    let b = platform
+        .add_location(&OPERATOR, "file", &missing, false)
+        .await
+        .unwrap_err();
+    assert!(matches!(a, LocationError::Invalid(_)), "{a}");
+    assert_eq!(refusal(a, &exists), refusal(b, &missing));
+    assert!(platform.store().locations().await.unwrap().is_empty());
 }

@@ -28,8 +28,24 @@ impl Server {
     /// # Panics
     /// When the process cannot start or does not report an address within 30 s.
     pub fn start(binary: &Path, args: &[&str], db: &str, quiet: bool) -> Server {
+        Self::start_with_env(binary, args, db, quiet, &[])
+    }
+
+    /// [`Server::start`] with extra environment variables (`XDG_CACHE_HOME` to find the git
+    /// cache, for example).
+    ///
+    /// # Panics
+    /// As [`Server::start`].
+    pub fn start_with_env(
+        binary: &Path,
+        args: &[&str],
+        db: &str,
+        quiet: bool,
+        env: &[(&str, &Path)],
+    ) -> Server {
         let mut child = Command::new(binary)
             .env_remove("PAVE_CONFIG")
+            .envs(env.iter().copied())
             .env("NO_COLOR", "1")
             .args(["serve", "--addr", "127.0.0.1:0"])
             .args(args)

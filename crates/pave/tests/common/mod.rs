@@ -12,6 +12,17 @@ impl Server {
     pub fn start(args: &[&str], db: &str) -> pave_testkit::Server {
         pave_testkit::Server::start(Path::new(env!("CARGO_BIN_EXE_pave")), args, db, false)
     }
+
+    /// [`Server::start`] with extra environment variables.
+    pub fn start_with_env(args: &[&str], db: &str, env: &[(&str, &Path)]) -> pave_testkit::Server {
+        pave_testkit::Server::start_with_env(
+            Path::new(env!("CARGO_BIN_EXE_pave")),
+            args,
+            db,
+            false,
+            env,
+        )
+    }
 }
 
 pub fn pave() -> Command {

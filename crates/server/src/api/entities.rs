@@ -539,14 +539,15 @@ pub(crate) struct RefreshBody {
     entity_ref: Option<String>,
 }
 
-/// Re-read the location an entity came from (or every location).
+/// Re-read the location an entity came from (or every location: `{}` or no body at all).
 #[utoipa::path(post, path = "/api/catalog/refresh", tag = "catalog", request_body = RefreshBody,
     responses((status = 200, description = "Refreshed"), (status = 404, description = "No such entity")))]
 pub(crate) async fn refresh(
     State(state): State<Arc<AppState>>,
-    request: Result<Json<RefreshBody>, JsonRejection>,
+    headers: axum::http::HeaderMap,
+    raw: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
-    let request = body(request)?;
+    let request = refresh_body(&headers, &raw)?;
     let report = match request.entity_ref {
         None => state.platform.refresh_all(&PRINCIPAL).await?,
         Some(entity_ref) => {
@@ -565,9 +566,10 @@ pub(crate) async fn refresh(
         .locations
         .iter()
         .filter_map(|l| {
-            l.failed
-                .as_ref()
-                .map(|why| format!("{}:{}: {why}", l.kind, l.target))
+            l.failed.as_ref().map(|why| {
+                let paths = super::locations::client_paths(&state, l.kind, &l.target);
+                format!("{}:{}: {}", l.kind, l.target, paths.text(why))
+            })
         })
         .collect();
     if !failed.is_empty() {
@@ -577,4 +579,32 @@ pub(crate) async fn refresh(
         )));
     }
     Ok(StatusCode::OK.into_response())
+}
+
+/// The body of `POST /refresh`: JSON, or nothing at all (every location). A browser form
+/// (an empty body of another type) is refused, so that a page elsewhere cannot start one.
+fn refresh_body(headers: &axum::http::HeaderMap, raw: &[u8]) -> Result<RefreshBody, ApiError> {
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| {
+            v.split(';')
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .to_ascii_lowercase()
+        });
+    let is_json = content_type.as_deref().is_none_or(|t| {
+        t == "application/json" || (t.starts_with("application/") && t.ends_with("+json"))
+    });
+    if !is_json {
+        return Err(ApiError::Input(
+            "Malformed request body (did you remember to specify an application/json content type?)"
+                .into(),
+        ));
+    }
+    if raw.iter().all(u8::is_ascii_whitespace) {
+        return Ok(RefreshBody { entity_ref: None });
+    }
+    body(Json::<RefreshBody>::from_bytes(raw))
 }

@@ -10,6 +10,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 use pave_catalog::query::{Matcher, Predicate};
+use pave_ingest::{ClientPaths, LocationKind};
+use pave_platform::LocationError;
 use pave_store::LocationRow;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -234,8 +236,9 @@ pub(crate) struct ReadingProblem {
     entity_ref: Option<String>,
 }
 
-impl From<pave_ingest::StoredStatus> for ReadingStatus {
-    fn from(s: pave_ingest::StoredStatus) -> Self {
+impl ReadingStatus {
+    /// The stored status as clients see it: paths relative to the location's root.
+    fn shown(s: pave_ingest::StoredStatus, paths: &ClientPaths) -> Self {
         ReadingStatus {
             added: s.added,
             updated: s.updated,
@@ -246,17 +249,20 @@ impl From<pave_ingest::StoredStatus> for ReadingStatus {
             files_read: s.files_read,
             files_unchanged: s.files_unchanged,
             commit: s.commit,
-            failed: s.failed,
+            failed: s.failed.map(|why| paths.text(&why)),
             diagnostics: s
                 .diagnostics
-                .into_iter()
-                .map(|d| ReadingProblem {
-                    severity: if d.is_error() { "error" } else { "warning" },
-                    file: d.file,
-                    line: d.line,
-                    column: d.column,
-                    message: d.message,
-                    entity_ref: d.entity_ref,
+                .iter()
+                .map(|d| {
+                    let d = paths.diagnostic(d);
+                    ReadingProblem {
+                        severity: if d.is_error() { "error" } else { "warning" },
+                        file: d.file,
+                        line: d.line,
+                        column: d.column,
+                        message: d.message,
+                        entity_ref: d.entity_ref,
+                    }
                 })
                 .collect(),
         }
@@ -276,11 +282,12 @@ pub(crate) async fn get_location(
         .location(&PRINCIPAL, &id)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("Found no location with ID {id}")))?;
+    let paths = client_paths(&state, location.kind, &location.target);
     let status = location
         .status
         .as_deref()
         .and_then(pave_ingest::StoredStatus::parse)
-        .map(ReadingStatus::from);
+        .map(|s| ReadingStatus::shown(s, &paths));
     Ok(Json(LocationWithStatus {
         entity_ref: pave_ingest::generated_location_ref(location.kind, &location.target),
         id: location.id,
@@ -307,6 +314,25 @@ pub(crate) async fn location_by_entity(
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("found no entity for ref {key}")))?;
     Ok(Json(location_json(&location)).into_response())
+}
+
+/// How the paths of location `kind`/`target` are shown to API clients (relative to its root;
+/// the server's log keeps them whole).
+pub(crate) fn client_paths(state: &AppState, kind: LocationKind, target: &str) -> ClientPaths {
+    ClientPaths::new(kind, target, &state.platform.ingest_config().git_cache)
+}
+
+/// An error of an operation on an admitted location, its paths as clients see them. A
+/// refusal (`Invalid`) names only what the client sent and is passed on as it is.
+fn shown_error(state: &AppState, request: &LocationBody, error: LocationError) -> ApiError {
+    match error {
+        LocationError::Unreadable(e) => {
+            let kind = LocationKind::parse(&request.kind).unwrap_or(LocationKind::Url);
+            let paths = client_paths(state, kind, &request.target);
+            ApiError::Unavailable(paths.text(&e.to_string()))
+        }
+        e => e.into(),
+    }
 }
 
 /// `{type, target}` (Backstage also accepts `presence`, which registered locations ignore).
@@ -351,7 +377,14 @@ pub(crate) async fn add_location(
         let (kind, target, preview, exists) = state
             .platform
             .preview_location(&PRINCIPAL, &request.kind, &request.target)
-            .await?;
+            .await
+            .map_err(|e| shown_error(&state, &request, e))?;
+        let paths = client_paths(&state, kind, &target);
+        let diagnostics: Vec<_> = preview
+            .diagnostics
+            .iter()
+            .map(|d| paths.diagnostic(d))
+            .collect();
         return Ok((
             StatusCode::CREATED,
             Json(json!({
@@ -363,7 +396,7 @@ pub(crate) async fn add_location(
                 },
                 "entities": preview.entities,
                 "exists": exists,
-                "diagnostics": preview.diagnostics,
+                "diagnostics": diagnostics,
             })),
         )
             .into_response());
@@ -371,15 +404,34 @@ pub(crate) async fn add_location(
     let (location, existed, report) = state
         .platform
         .add_location(&PRINCIPAL, &request.kind, &request.target, refresh_existing)
-        .await?;
+        .await
+        .map_err(|e| shown_error(&state, &request, e))?;
     let entities = state
         .platform
         .location_entities(&PRINCIPAL, &location.id)
         .await?;
+    // The reading's outcome, always: a location read again (`onConflict=refresh`) that could
+    // not be read says why, as an error diagnostic.
+    let paths = client_paths(&state, location.kind, &location.target);
+    let diagnostics: Vec<pave_ingest::Diagnostic> = report
+        .locations
+        .iter()
+        .filter_map(|l| {
+            l.failed.as_ref().map(|why| {
+                pave_ingest::Diagnostic::error(
+                    format!("{}:{}", l.kind, l.target),
+                    None,
+                    why.clone(),
+                )
+            })
+        })
+        .chain(report.diagnostics().cloned())
+        .map(|d| paths.diagnostic(&d))
+        .collect();
     let mut answer = json!({
         "location": location_json(&location),
         "entities": entities,
-        "diagnostics": report.diagnostics().collect::<Vec<_>>(),
+        "diagnostics": diagnostics,
     });
     if existed {
         answer["exists"] = Value::Bool(true);
@@ -400,7 +452,8 @@ pub(crate) async fn update_location(
     let location = state
         .platform
         .update_location(&PRINCIPAL, &id, &request.kind, &request.target)
-        .await?;
+        .await
+        .map_err(|e| shown_error(&state, &request, e))?;
     Ok(Json(location_json(&location)).into_response())
 }
 
@@ -474,7 +527,8 @@ pub(crate) async fn analyze_location(
             &request.location.target,
             &filename,
         )
-        .await?;
+        .await
+        .map_err(|e| shown_error(&state, &request.location, e))?;
     let catalog = state.catalog();
     let existing: Vec<Value> = analysis
         .files

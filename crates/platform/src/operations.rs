@@ -70,7 +70,12 @@ impl Platform {
         // Resolving a host blocks.
         tokio::task::spawn_blocking(move || config.admit_named(&kind, &target))
             .await
-            .map_err(|e| LocationError::Ingest(IngestError::Worker(e.to_string())))?
+            .map_err(|source| {
+                LocationError::Ingest(IngestError::Worker {
+                    task: "checking a location against the allow-lists",
+                    source,
+                })
+            })?
             .map_err(|e| match e {
                 IngestError::Store(e) => LocationError::Store(e),
                 e => LocationError::Invalid(e.to_string()),

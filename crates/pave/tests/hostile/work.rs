@@ -9,10 +9,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use pave_testkit::{Response, http};
+use pave_testkit::{Response, Server, http};
 use serde_json::{Value, json};
 
-use crate::common::Server;
+use crate::common;
 
 /// A catalog of `components` components owned by 20 groups, in one file.
 fn write_catalog(dir: &Path, components: usize) -> PathBuf {
@@ -46,9 +46,9 @@ fn start(dir: &Path, components: usize, args: &[&str]) -> Server {
         "0",
     ];
     all.extend_from_slice(args);
-    let server = Server::start(&all, &db);
-    // The groups, the components, the root Location and the generated one.
-    let expected = components as u64 + 22;
+    let server = common::Server::start(&all, &db);
+    // The groups, the components and the Location generated for the source.
+    let expected = components as u64 + 21;
     let r = server.wait_for_within(
         "/api/catalog/entities/by-query?limit=0",
         Duration::from_secs(120),
@@ -87,9 +87,10 @@ fn repeated_and_oversized_parameters_are_refused_naming_the_limit() {
             "at most 20 facets per request; got 4,000",
         ),
         (
+            // 40 KB of one facet, repeated: the request.
             format!(
                 "/api/catalog/entity-facets?{}",
-                vec!["facet=metadata.name"; 3600].join("&")
+                vec!["facet=kind"; 3600].join("&")
             ),
             400,
             "at most 1,000 query parameters per request; got 3,600",

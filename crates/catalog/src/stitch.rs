@@ -33,6 +33,9 @@ pub struct FinalEntity {
     pub key: String,
     pub uid: String,
     pub json: String,
+    /// The stored body's content hash (part of the etag), so the entity can be finished
+    /// again from `json` when only its relations change.
+    pub hash: String,
 }
 
 impl FinalEntity {
@@ -66,13 +69,22 @@ pub fn stitch(mut sources: Vec<SourceEntity>) -> Vec<FinalEntity> {
 
 /// The outgoing relations of every entity, collected from what all entities emitted, so that
 /// entities can then be finished one at a time (and in parallel).
+///
+/// Each relation remembers which entity's stored relations it came from, so that one
+/// entity's relations can be replaced or removed later ([`Stitcher::replace_stored_relations`],
+/// [`Stitcher::remove_entity`]) and the entities they touch finished again: the index is
+/// then updated for a small change instead of rebuilt.
 #[derive(Default)]
 pub struct Stitcher {
     /// Every entity ref seen (entities and relation ends), interned.
     ids: FastMap<String, u32>,
     refs: Vec<String>,
     exists: Vec<bool>,
-    outgoing: Vec<Vec<(RelationType, u32)>>,
+    /// Per ref: (type, target, the ref whose stored relations said so), sorted by type and
+    /// target once sealed.
+    outgoing: Vec<Vec<(RelationType, u32, u32)>>,
+    /// Per ref: the refs whose `outgoing` its stored relations added to.
+    touched: Vec<Vec<u32>>,
 }
 
 impl Stitcher {
@@ -85,6 +97,7 @@ impl Stitcher {
         self.refs.push(key.to_owned());
         self.exists.push(false);
         self.outgoing.push(Vec::new());
+        self.touched.push(Vec::new());
         id
     }
 
@@ -103,42 +116,122 @@ impl Stitcher {
             return;
         }
         let target = self.intern(target);
-        self.outgoing[source as usize].push((relation, target));
+        self.outgoing[source as usize].push((relation, target, source));
     }
 
     /// Records the relations stored for entity `key` (see [`relations_to_text`]): each
-    /// `[type, target]` and its reverse.
+    /// `[type, target]` and its reverse. A reverse relation is kept even while its source
+    /// does not exist: it shows once that entity appears.
     pub fn add_stored_relations(&mut self, key: &str, text: &str) {
+        let origin = self.intern(key);
         // pave wrote this text; if it is damaged, the entity simply shows no relations.
         if let Ok(relations) = serde_json::from_str::<Vec<(Str<'_>, Str<'_>)>>(text) {
             for (relation, target) in relations {
                 if let Some(relation) = RelationType::parse(&relation.0) {
-                    self.add_relation(key, relation, &target.0);
-                    self.add_relation(&target.0, relation.reverse(), key);
+                    let target = self.intern(&target.0);
+                    self.outgoing[origin as usize].push((relation, target, origin));
+                    self.outgoing[target as usize].push((relation.reverse(), origin, origin));
+                    self.touched[origin as usize].push(target);
                 }
             }
         }
     }
 
-    /// Sorts and de-duplicates each entity's relations; call once, before `finish`.
+    /// Sorts each entity's relations; call once, before `finish`.
     pub fn seal(&mut self) {
+        for id in 0..self.outgoing.len() {
+            self.sort(id);
+        }
+    }
+
+    fn sort(&mut self, id: usize) {
         let refs = &self.refs;
-        for list in &mut self.outgoing {
+        if let Some(list) = self.outgoing.get_mut(id) {
             list.sort_by(|a, b| {
-                (a.0.as_str(), &refs[a.1 as usize]).cmp(&(b.0.as_str(), &refs[b.1 as usize]))
+                (a.0.as_str(), &refs[a.1 as usize], a.2).cmp(&(
+                    b.0.as_str(),
+                    &refs[b.1 as usize],
+                    b.2,
+                ))
             });
             list.dedup();
         }
     }
 
-    /// `(type, target)` of the relations whose source is `key`.
+    /// The refs whose relations change when `key`'s stored relations do: `key` and every
+    /// target its current stored relations name.
+    pub fn related(&self, key: &str) -> Vec<String> {
+        let Some(id) = self.ids.get(key).copied() else {
+            return vec![key.to_owned()];
+        };
+        let mut out = vec![key.to_owned()];
+        out.extend(
+            self.touched[id as usize]
+                .iter()
+                .map(|t| self.refs[*t as usize].clone()),
+        );
+        out
+    }
+
+    /// Drops what `key`'s stored relations added, so that they can be replaced.
+    fn take_stored_relations(&mut self, key: &str) -> Option<u32> {
+        let origin = self.ids.get(key).copied()?;
+        let mut touched = std::mem::take(&mut self.touched[origin as usize]);
+        touched.push(origin);
+        touched.sort_unstable();
+        touched.dedup();
+        for id in touched {
+            self.outgoing[id as usize].retain(|(_, _, from)| *from != origin);
+        }
+        Some(origin)
+    }
+
+    /// Replaces the stored relations of `key` (an entity that exists from now on) with
+    /// `text`, keeping every list sorted; returns the refs whose relations may have
+    /// changed (see [`Stitcher::related`], before and after).
+    pub fn replace_stored_relations(&mut self, key: &str, text: &str) -> Vec<String> {
+        let mut changed = self.related(key);
+        self.take_stored_relations(key);
+        self.add_entity(key);
+        self.add_stored_relations(key, text);
+        changed.extend(self.related(key));
+        self.sort_refs(&changed);
+        changed
+    }
+
+    /// Removes entity `key` and what its stored relations added; returns the refs whose
+    /// relations changed.
+    pub fn remove_entity(&mut self, key: &str) -> Vec<String> {
+        let changed = self.related(key);
+        if let Some(id) = self.take_stored_relations(key) {
+            self.exists[id as usize] = false;
+        }
+        self.sort_refs(&changed);
+        changed
+    }
+
+    fn sort_refs(&mut self, keys: &[String]) {
+        for key in keys {
+            if let Some(id) = self.ids.get(key).copied() {
+                self.sort(id as usize);
+            }
+        }
+    }
+
+    /// `(type, target)` of the relations whose source is `key`, each once.
     pub fn relations_of(&self, key: &str) -> impl Iterator<Item = (&'static str, &str)> {
+        let mut previous: Option<(RelationType, u32)> = None;
         self.ids
             .get(key)
             .and_then(|id| self.outgoing.get(*id as usize))
             .into_iter()
             .flatten()
-            .map(|(t, target)| (t.as_str(), self.refs[*target as usize].as_str()))
+            .filter(move |(t, target, _)| {
+                let fresh = previous != Some((*t, *target));
+                previous = Some((*t, *target));
+                fresh
+            })
+            .map(|(t, target, _)| (t.as_str(), self.refs[*target as usize].as_str()))
     }
 
     /// Writes the final JSON of a processed entity: its members as they are, plus uid, etag
@@ -209,6 +302,7 @@ impl Stitcher {
             key: key.to_owned(),
             uid: uid.to_owned(),
             json: out,
+            hash: content_hash.to_owned(),
         })
     }
 }

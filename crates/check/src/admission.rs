@@ -5,17 +5,32 @@
 use std::fmt::Write as _;
 use std::sync::Arc;
 
+use std::borrow::Cow;
+
 use base64::Engine as _;
 use pave_policy::{DocKind, Document, Policy, Report, Source, Status};
+use serde_json::value::RawValue;
 use serde_json::{Map, Value, json};
 
 /// Where `pave serve` answers admission requests.
 pub const WEBHOOK_PATH: &str = "/api/admission/validate";
 
-/// Kubernetes shows warnings of up to this many characters in full.
+/// Kubernetes shows warnings of up to this many characters in full ("Limit warnings to 120
+/// characters if possible. Warnings over 256 characters and large numbers of warnings may be
+/// truncated": `AdmissionResponse.warnings`, k8s.io/api/admission/v1).
 pub const MAX_WARNING_CHARS: usize = 120;
 /// More warnings than this are summarised (large numbers may be dropped by the API server).
 const MAX_WARNINGS: usize = 20;
+/// Denials named in the status message; the rest are counted ("and 41 more").
+pub const MAX_DENIALS_LISTED: usize = 10;
+/// The status message, at most (characters): what `kubectl` prints, not a report.
+pub const MAX_MESSAGE_CHARS: usize = 2048;
+/// The largest object reviewed (bytes of its JSON). The API server refuses request bodies
+/// over 3 MiB (and etcd stores at most 1.5 MiB), so no real object is larger; a review that
+/// says otherwise is denied without being checked.
+pub const MAX_OBJECT_BYTES: usize = 3 * 1024 * 1024;
+/// The longest `request.uid` answered (Kubernetes sends 36-character UUIDs).
+const MAX_UID_CHARS: usize = 128;
 
 /// What the webhook answers when the policy cannot be evaluated for an object (a Rego policy
 /// that failed or ran out of time), named as Kubernetes names a webhook's `failurePolicy`.
@@ -57,41 +72,77 @@ pub struct Answer {
     pub object: String,
 }
 
+/// The parts of an `AdmissionReview` the webhook reads. `oldObject` and the rest are skipped
+/// while parsing (never held), and the object stays JSON text until its size is checked.
+#[derive(serde::Deserialize)]
+struct ReviewIn<'a> {
+    #[serde(default, rename = "apiVersion")]
+    api_version: Option<Cow<'a, str>>,
+    #[serde(default)]
+    kind: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    request: Option<RequestIn<'a>>,
+}
+
+#[derive(serde::Deserialize)]
+struct RequestIn<'a> {
+    #[serde(default)]
+    uid: Option<Cow<'a, str>>,
+    #[serde(default)]
+    operation: Option<Cow<'a, str>>,
+    #[serde(default)]
+    namespace: Option<Cow<'a, str>>,
+    #[serde(default)]
+    name: Option<Cow<'a, str>>,
+    /// `{group, version, kind}` of the object.
+    #[serde(default)]
+    kind: Option<KindIn<'a>>,
+    #[serde(default, borrow)]
+    object: Option<&'a RawValue>,
+}
+
+#[derive(serde::Deserialize)]
+struct KindIn<'a> {
+    #[serde(default)]
+    kind: Option<Cow<'a, str>>,
+}
+
 /// Answers an `AdmissionReview` request body; `failure` decides when the policy cannot be
-/// evaluated for the object.
+/// evaluated for the object. The answer carries what the API server reads — uid, verdict,
+/// a status message and warnings, each bounded — never the object.
 pub fn review(
     policy: &Policy,
     failure: FailurePolicy,
     body: &[u8],
     now: i64,
 ) -> Result<Answer, BadReview> {
-    let request: Value = serde_json::from_slice(body)
-        .map_err(|e| BadReview(format!("the body is not JSON: {e}")))?;
-    let api_version = request
-        .get("apiVersion")
-        .and_then(Value::as_str)
-        .unwrap_or("");
-    if request.get("kind").and_then(Value::as_str) != Some("AdmissionReview") {
+    let request: ReviewIn<'_> = serde_json::from_slice(body)
+        .map_err(|e| BadReview(format!("the body is not JSON of an AdmissionReview: {e}")))?;
+    let api_version = request.api_version.as_deref().unwrap_or("");
+    if request.kind.as_deref() != Some("AdmissionReview") {
         return Err(BadReview("`kind` must be AdmissionReview".into()));
     }
     if api_version != "admission.k8s.io/v1" && api_version != "admission.k8s.io/v1beta1" {
         return Err(BadReview(format!(
-            "unsupported apiVersion `{api_version}` (use admission.k8s.io/v1)"
+            "unsupported apiVersion `{}` (use admission.k8s.io/v1)",
+            truncate(api_version, 64)
         )));
     }
+    let api_version = api_version.to_owned();
     let req = request
-        .get("request")
-        .and_then(Value::as_object)
+        .request
         .ok_or_else(|| BadReview("`request` is missing".into()))?;
     let uid = req
-        .get("uid")
-        .and_then(Value::as_str)
+        .uid
+        .as_deref()
         .filter(|u| !u.is_empty())
         .ok_or_else(|| BadReview("`request.uid` is missing".into()))?;
-    let operation = req
-        .get("operation")
-        .and_then(Value::as_str)
-        .unwrap_or("CREATE");
+    if uid.chars().count() > MAX_UID_CHARS {
+        return Err(BadReview(format!(
+            "`request.uid` is longer than {MAX_UID_CHARS} characters"
+        )));
+    }
+    let operation = req.operation.as_deref().unwrap_or("CREATE");
     let respond = |response: Value| json!({"apiVersion": api_version, "kind": "AdmissionReview", "response": response});
 
     // Nothing to judge when an object goes away.
@@ -102,14 +153,14 @@ pub fn review(
             object: String::new(),
         });
     }
-    let object = match prepare_object(req) {
+    let object = match prepare_object(&req) {
         Ok(object) => object,
-        Err(message) => {
+        Err((code, reason, message)) => {
             return Ok(Answer {
                 review: respond(json!({
                     "uid": uid,
                     "allowed": false,
-                    "status": {"code": 400, "reason": "BadRequest", "message": format!("pave: {message}")},
+                    "status": {"code": code, "reason": reason, "message": format!("pave: {message}")},
                 })),
                 allowed: false,
                 object: String::new(),
@@ -129,7 +180,10 @@ pub fn review(
         start: pave_policy::doc::TextOffset::default(),
         spans: None,
     };
-    let described = doc.object().map(|o| o.to_string()).unwrap_or_default();
+    let described = doc
+        .object()
+        .map(|o| truncate(&o.to_string(), MAX_OBJECT_NAME_CHARS))
+        .unwrap_or_default();
     let report = policy.check_object(doc, now);
     let (allowed, response) = response_for(uid, &described, &report, failure);
     Ok(Answer {
@@ -139,41 +193,60 @@ pub fn review(
     })
 }
 
+/// `Kind/namespace/name` in messages, at most (a name is at most 253 characters).
+const MAX_OBJECT_NAME_CHARS: usize = 300;
+
+/// Why an object is not checked: (HTTP code, reason, message) of the denial.
+type Refusal = (u16, &'static str, String);
+
 /// The object to check: `request.object` with the request's namespace filled in (clients
 /// often leave `metadata.namespace` out and let the API server default it).
-fn prepare_object(req: &Map<String, Value>) -> Result<Value, String> {
-    let mut object = match req.get("object") {
-        None | Some(Value::Null) => return Err("`request.object` is missing".into()),
-        Some(Value::Object(o)) => o.clone(),
-        Some(_) => return Err("`request.object` is not an object".into()),
+fn prepare_object(req: &RequestIn<'_>) -> Result<Value, Refusal> {
+    let bad = |message: &str| (400, "BadRequest", message.to_owned());
+    let raw = match req.object {
+        None => return Err(bad("`request.object` is missing")),
+        Some(raw) if raw.get() == "null" => return Err(bad("`request.object` is missing")),
+        Some(raw) => raw,
+    };
+    if raw.get().len() > MAX_OBJECT_BYTES {
+        return Err((
+            413,
+            "RequestEntityTooLarge",
+            format!(
+                "the object is {} bytes; objects over {MAX_OBJECT_BYTES} bytes (3 MiB, more than the API server stores) are not reviewed",
+                raw.get().len()
+            ),
+        ));
+    }
+    let mut object = match serde_json::from_str::<Value>(raw.get()) {
+        Ok(Value::Object(o)) => o,
+        Ok(_) => return Err(bad("`request.object` is not an object")),
+        Err(e) => return Err(bad(&format!("`request.object` is not JSON: {e}"))),
     };
     if !object.contains_key("kind") {
         let kind = req
-            .get("kind")
-            .and_then(|k| k.get("kind"))
-            .and_then(Value::as_str)
-            .ok_or("`request.object` has no `kind`")?;
+            .kind
+            .as_ref()
+            .and_then(|k| k.kind.as_deref())
+            .ok_or_else(|| bad("`request.object` has no `kind`"))?;
         object.insert("kind".into(), Value::String(kind.to_owned()));
     }
     if !object.get("kind").is_some_and(Value::is_string) {
-        return Err("`request.object.kind` is not a string".into());
+        return Err(bad("`request.object.kind` is not a string"));
     }
     let metadata = object
         .entry("metadata")
         .or_insert_with(|| Value::Object(Map::new()));
     let Value::Object(metadata) = metadata else {
-        return Err("`request.object.metadata` is not an object".into());
+        return Err(bad("`request.object.metadata` is not an object"));
     };
     if !metadata.contains_key("namespace")
-        && let Some(ns) = req
-            .get("namespace")
-            .and_then(Value::as_str)
-            .filter(|n| !n.is_empty())
+        && let Some(ns) = req.namespace.as_deref().filter(|n| !n.is_empty())
     {
         metadata.insert("namespace".into(), Value::String(ns.to_owned()));
     }
     if !metadata.contains_key("name")
-        && let Some(name) = req.get("name").and_then(Value::as_str)
+        && let Some(name) = req.name.as_deref()
     {
         metadata.insert("name".into(), Value::String(name.to_owned()));
     }
@@ -181,34 +254,54 @@ fn prepare_object(req: &Map<String, Value>) -> Result<Value, String> {
 }
 
 fn response_for(uid: &str, object: &str, report: &Report, failure: FailurePolicy) -> (bool, Value) {
-    let denials: Vec<String> = report
-        .findings
-        .iter()
-        .filter(|f| f.status == Status::Failed)
-        .map(|f| format!("[{}] {}", f.rule, f.message))
+    // Only what is shown is formatted: a Pod of 70,000 bad containers has 100,000s of
+    // findings, and the answer stays a few kilobytes.
+    let failed = || {
+        report
+            .findings
+            .iter()
+            .filter(|f| f.status == Status::Failed)
+    };
+    let denial_count = failed().count();
+    let denials: Vec<String> = failed()
+        .take(MAX_DENIALS_LISTED)
+        .map(|f| truncate(&format!("[{}] {}", f.rule, f.message), MAX_DENIAL_CHARS))
         .collect();
-    let mut warnings: Vec<String> = report
-        .findings
-        .iter()
-        .filter_map(|f| match (&f.status, &f.exception) {
-            (Status::Warning, _) => Some(format!("{}: {}", f.rule, f.message)),
-            (Status::Excepted, Some(e)) => Some(format!(
-                "{} excepted by {} until {}",
-                f.rule, e.id, e.expires
-            )),
-            _ => None,
+    let warned = || {
+        report.findings.iter().filter(|f| {
+            f.status == Status::Warning || (f.status == Status::Excepted && f.exception.is_some())
+        })
+    };
+    let warning_count = warned().count();
+    let shown = if warning_count > MAX_WARNINGS {
+        MAX_WARNINGS - 1
+    } else {
+        warning_count
+    };
+    let mut warnings: Vec<String> = warned()
+        .take(shown)
+        .map(|f| {
+            let text = match &f.exception {
+                Some(e) if f.status == Status::Excepted => {
+                    format!("{} excepted by {} until {}", f.rule, e.id, e.expires)
+                }
+                _ => format!("{}: {}", f.rule, f.message),
+            };
+            truncate(&text, MAX_WARNING_CHARS)
         })
         .collect();
-    if warnings.len() > MAX_WARNINGS {
-        let more = warnings.len() - (MAX_WARNINGS - 1);
-        warnings.truncate(MAX_WARNINGS - 1);
-        warnings.push(format!("and {more} more warnings (run pave check for all)"));
+    if warning_count > shown {
+        warnings.push(format!(
+            "and {} more warnings (run pave check for all)",
+            warning_count - shown
+        ));
     }
-    let mut warnings: Vec<String> = warnings
+    let errors: Vec<String> = report
+        .errors
         .iter()
-        .map(|w| truncate(w, MAX_WARNING_CHARS))
+        .take(MAX_DENIALS_LISTED)
+        .map(|e| truncate(&e.message, MAX_DENIAL_CHARS))
         .collect();
-    let errors: Vec<String> = report.errors.iter().map(|e| e.message.clone()).collect();
     let mut response = Map::new();
     response.insert("uid".into(), Value::String(uid.to_owned()));
     let fail_closed = !errors.is_empty() && failure == FailurePolicy::Fail;
@@ -227,9 +320,13 @@ fn response_for(uid: &str, object: &str, report: &Report, failure: FailurePolicy
         );
     }
     if fail_closed {
+        let message = format!(
+            "pave could not evaluate the policy for {object} (failure policy Fail): {}",
+            errors.join("; ")
+        );
         response.insert(
             "status".into(),
-            json!({"code": 500, "reason": "InternalError", "message": format!("pave could not evaluate the policy for {object} (failure policy Fail): {}", errors.join("; "))}),
+            json!({"code": 500, "reason": "InternalError", "message": truncate(&message, MAX_MESSAGE_CHARS)}),
         );
     } else if !allowed {
         let mut message = format!("pave denied {object}: ");
@@ -239,9 +336,16 @@ fn response_for(uid: &str, object: &str, report: &Report, failure: FailurePolicy
             }
             let _ = write!(message, "{d}");
         }
+        if denial_count > denials.len() {
+            let _ = write!(
+                message,
+                "; and {} more (run pave check for all)",
+                denial_count - denials.len()
+            );
+        }
         response.insert(
             "status".into(),
-            json!({"code": 403, "reason": "Forbidden", "message": message}),
+            json!({"code": 403, "reason": "Forbidden", "message": truncate(&message, MAX_MESSAGE_CHARS)}),
         );
     }
     if !warnings.is_empty() {
@@ -249,6 +353,9 @@ fn response_for(uid: &str, object: &str, report: &Report, failure: FailurePolicy
     }
     (allowed, Value::Object(response))
 }
+
+/// One denial in the status message, at most (characters).
+const MAX_DENIAL_CHARS: usize = 200;
 
 /// At most `max` characters, ending in `…` when cut.
 fn truncate(s: &str, max: usize) -> String {
@@ -463,6 +570,77 @@ mod tests {
         assert!(!denied.allowed);
         assert_eq!("ignore".parse::<FailurePolicy>(), Ok(FailurePolicy::Ignore));
         assert!("sometimes".parse::<FailurePolicy>().is_err());
+    }
+
+    #[test]
+    fn a_large_bad_pod_gets_a_small_answer() {
+        let containers: Vec<Value> = (0..2000)
+            .map(|i| json!({"name": format!("c{i:05}"), "image": "nginx", "securityContext": {"privileged": true}}))
+            .collect();
+        let pod = json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "big"},
+            "spec": {"containers": containers}});
+        let body = request(pod);
+        let answer = review(&policy(), FailurePolicy::Fail, &body, 0).unwrap();
+        assert!(!answer.allowed);
+        let text = answer.review.to_string();
+        assert!(text.len() < 8 * 1024, "{} bytes: {text}", text.len());
+        let response = answer.review["response"].as_object().unwrap();
+        let keys: Vec<&String> = response.keys().collect();
+        for key in &keys {
+            assert!(
+                ["uid", "allowed", "status", "warnings"].contains(&key.as_str()),
+                "only what the API server reads: {keys:?}"
+            );
+        }
+        let message = response["status"]["message"].as_str().unwrap();
+        assert!(message.chars().count() <= MAX_MESSAGE_CHARS);
+        assert!(
+            message.contains("more (run pave check for all)"),
+            "{message}"
+        );
+        let listed = message.matches("; [").count() + 1;
+        assert!(
+            (2..=MAX_DENIALS_LISTED).contains(&listed),
+            "{listed}: {message}"
+        );
+        if let Some(warnings) = response.get("warnings").and_then(Value::as_array) {
+            assert!(warnings.len() <= MAX_WARNINGS);
+            assert!(
+                warnings
+                    .iter()
+                    .all(|w| w.as_str().unwrap().chars().count() <= MAX_WARNING_CHARS)
+            );
+        }
+    }
+
+    #[test]
+    fn oversized_objects_and_uids_are_refused_clearly() {
+        let pod = json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "fat",
+            "annotations": {"a": "x".repeat(MAX_OBJECT_BYTES)}},
+            "spec": {"containers": [{"name": "c", "image": "nginx:1"}]}});
+        let answer = review(&policy(), FailurePolicy::Ignore, &request(pod), 0).unwrap();
+        assert!(!answer.allowed, "too large to be a real object: denied");
+        let status = &answer.review["response"]["status"];
+        assert_eq!(status["code"], 413);
+        assert!(
+            status["message"].as_str().unwrap().contains("3 MiB"),
+            "{status}"
+        );
+        assert!(answer.review.to_string().len() < 1024);
+
+        let long_uid = serde_json::to_vec(&json!({"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview",
+            "request": {"uid": "u".repeat(1000), "operation": "CREATE", "object": {"kind": "Pod"}}}))
+        .unwrap();
+        let err = review(&policy(), FailurePolicy::Fail, &long_uid, 0).unwrap_err();
+        assert!(err.to_string().contains("longer than 128"), "{err}");
+        // `oldObject` is never looked at (nor kept).
+        let update = serde_json::to_vec(&json!({"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview",
+            "request": {"uid": "u2", "operation": "UPDATE", "object": {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"},
+                "spec": {"containers": [{"name": "c", "image": "nginx:1.27"}]}},
+                "oldObject": {"anything": ["at", {"all": 1}]}}}))
+        .unwrap();
+        let answer = review(&policy(), FailurePolicy::Fail, &update, 0).unwrap();
+        assert_eq!(answer.review["response"]["uid"], "u2");
     }
 
     #[test]

@@ -99,6 +99,9 @@ pub(crate) struct ServerArgs {
     #[arg(long, default_value = "2m", value_parser = crate::config::parse_duration)]
     pub(crate) refresh_interval: std::time::Duration,
 
+    #[command(flatten)]
+    pub(crate) work: WorkArgs,
+
     /// Serve HTTPS with this PEM certificate chain (the admission webhook needs HTTPS)
     #[arg(long, value_name = "FILE", requires = "tls_key", env = "PAVE_TLS_CERT")]
     pub(crate) tls_cert: Option<PathBuf>,
@@ -114,6 +117,23 @@ pub(crate) struct ServerArgs {
     /// Set from the global `--log-format`.
     #[arg(skip)]
     pub(crate) json_logs: bool,
+}
+
+/// How much work requests may cause (docs/operations.md, "Bounded work per request").
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Heavy requests")]
+pub(crate) struct WorkArgs {
+    /// Heavy requests (listings, queries, facets, validation, portal lists) that run at once [default: the number of cores]
+    #[arg(long, value_name = "N", env = "PAVE_MAX_HEAVY_REQUESTS", value_parser = clap::value_parser!(u32).range(1..))]
+    pub(crate) max_heavy_requests: Option<u32>,
+
+    /// Heavy requests that may wait for a slot; more are answered 503 with Retry-After
+    #[arg(long, value_name = "N", default_value_t = 64, env = "PAVE_HEAVY_QUEUE")]
+    pub(crate) heavy_queue: u32,
+
+    /// How long a heavy request waits for a slot before it is answered 503 with Retry-After
+    #[arg(long, value_name = "DURATION", default_value = "10s", env = "PAVE_HEAVY_WAIT", value_parser = crate::config::parse_duration)]
+    pub(crate) heavy_wait: std::time::Duration,
 }
 
 #[derive(Debug, Args)]

@@ -340,6 +340,19 @@ fn set_prometheus(state: &AppState, args: &ServerArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// `--max-heavy-requests`, `--heavy-queue`, `--heavy-wait`.
+fn set_work_limits(state: &AppState, args: &ServerArgs) {
+    let work = &args.work;
+    state.set_work_limits(pave_server::WorkLimits {
+        max_heavy: work
+            .max_heavy_requests
+            .map_or_else(pave_server::cores, |n| n as usize),
+        max_queued: work.heavy_queue as usize,
+        max_wait: work.heavy_wait,
+        ..pave_server::WorkLimits::default()
+    });
+}
+
 fn serve_options(args: &ServerArgs) -> ServeOptions {
     ServeOptions {
         addr: args.addr,
@@ -396,6 +409,7 @@ async fn serve(
     state.set_policy(policy);
     state.set_admission_failure_policy(args.admission_failure_policy);
     set_prometheus(&state, &args.server)?;
+    set_work_limits(&state, &args.server);
     // Serve what is stored at once; read the sources in the background: all of them when
     // this replica leads the schedule, else only those never read yet (the leader reads the
     // rest on its schedule).
@@ -440,6 +454,7 @@ async fn demo(
         .await?;
     let state = AppState::with_platform(platform);
     set_prometheus(&state, &args.server)?;
+    set_work_limits(&state, &args.server);
     let report = state.refresh(&locations).await?;
     print_diagnostics(report.diagnostics());
     let catalog = state.catalog();

@@ -32,7 +32,7 @@ pub use diagnostics::{Diagnostic, DiagnosticSeverity};
 pub use files::resolve_lexically;
 pub use pave_store::LocationKind;
 pub use shown::ClientPaths;
-pub use snapshot::{build_catalog, load_catalog};
+pub use snapshot::{Index, build_catalog, build_index, load_catalog, load_index, update_index};
 pub use source::{Source, git_checkout_dir, remove_checkout, store_cache_dir};
 pub use stored::StoredStatus;
 
@@ -179,6 +179,23 @@ impl LocationReport {
 pub struct IngestReport {
     pub locations: Vec<LocationReport>,
     pub duration_ms: u64,
+    /// The rows the run wrote, for a server to update its index from (taken by
+    /// `pave_platform`; not part of the report's JSON).
+    #[serde(skip)]
+    pub written: Option<Written>,
+}
+
+/// What one ingestion run wrote: enough to update an index without reading the store.
+#[derive(Debug, Clone, Default)]
+pub struct Written {
+    /// The change version the write moved the store to; `None` when it changed nothing
+    /// readers see, or the store cannot tell.
+    pub version: Option<i64>,
+    /// Whether the store holds exactly what `upserts` says (no row was kept by another
+    /// location or kept its uid).
+    pub exact: bool,
+    pub upserts: Vec<pave_store::EntityRow>,
+    pub deletes: Vec<String>,
 }
 
 /// Totals over all locations of a run.
@@ -320,7 +337,7 @@ pub async fn ingest(
         reports.push(report);
     }
     let planned_ms = started.elapsed().as_millis() as u64;
-    store.apply(&batch).await?;
+    let applied = store.apply_versioned(&batch).await?;
     tracing::debug!(
         planned_ms,
         written_ms = started.elapsed().as_millis() as u64 - planned_ms,
@@ -330,6 +347,12 @@ pub async fn ingest(
     Ok(IngestReport {
         locations: reports,
         duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+        written: Some(Written {
+            version: applied.version,
+            exact: applied.skipped.is_empty(),
+            upserts: batch.upsert_entities,
+            deletes: batch.delete_entities,
+        }),
     })
 }
 

@@ -12,6 +12,7 @@
 
 mod locks;
 mod operations;
+mod rebuild;
 pub mod slo;
 
 use std::collections::HashMap;
@@ -53,8 +54,10 @@ pub struct Platform {
     loaded: AtomicBool,
     /// One lock per location: reading a source, moving or removing it.
     sources: locks::SourceLocks,
-    /// Index rebuilds, one at a time.
-    rebuild: tokio::sync::Mutex<()>,
+    /// Index rebuilds, one at a time; holds the relations the index was stitched from.
+    rebuild: tokio::sync::Mutex<rebuild::Relations>,
+    /// What ingestions wrote since the index was built, to update it from (`rebuild.rs`).
+    pending: std::sync::Mutex<Vec<pave_ingest::Written>>,
     /// The store's change version the snapshot was built from: a rebuild is needed when the
     /// store's has moved (a write here or on another replica), and several writes that
     /// finish together rebuild once.
@@ -85,7 +88,8 @@ impl Platform {
             snapshot: RwLock::new(Arc::new(Snapshot::default())),
             loaded: AtomicBool::new(false),
             sources: locks::SourceLocks::default(),
-            rebuild: tokio::sync::Mutex::new(()),
+            rebuild: tokio::sync::Mutex::new(None),
+            pending: std::sync::Mutex::new(Vec::new()),
             built: AtomicI64::new(-1),
             holder: format!("{}-{}", std::process::id(), pave_ingest::now_millis()),
             keeps_snapshot,
@@ -124,32 +128,13 @@ impl Platform {
     }
 
     /// Rebuilds the snapshot from the store unless it already holds every change written so
-    /// far, and swaps it in.
+    /// far, and swaps it in; after a small write of this process, updates the index from
+    /// what it wrote instead (`rebuild.rs`).
     ///
     /// # Errors
     /// When the store cannot be read or building the index failed; the old snapshot stays.
     pub async fn reload(&self) -> Result<(), IngestError> {
-        let _guard = self.rebuild.lock().await;
-        // Read before the rows: a change made while they are read moves it again.
-        let wanted = self.store.change_version().await?;
-        if self.is_loaded() && self.built.load(Ordering::Acquire) == wanted {
-            return Ok(());
-        }
-        let started = Instant::now();
-        let catalog = Arc::new(pave_ingest::load_catalog(self.store.as_ref()).await?);
-        record_catalog_metrics(&catalog);
-        let slos = self.read_slos(&catalog).await?;
-        let entities = catalog.len();
-        self.swap(Snapshot { catalog, slos });
-        self.built.store(wanted, Ordering::Release);
-        self.loaded.store(true, Ordering::Release);
-        tracing::info!(
-            entities,
-            elapsed_ms = started.elapsed().as_millis() as u64,
-            rss_mb = resident_mb(),
-            "catalog index rebuilt"
-        );
-        Ok(())
+        self.refresh_snapshot().await
     }
 
     /// Re-reads the SLO specs entities name (the specs may change when the entities do
@@ -165,7 +150,16 @@ impl Platform {
     async fn read_slos(&self, catalog: &Arc<Catalog>) -> Result<Arc<SloIndex>, IngestError> {
         // Spec paths are relative to each entity's catalog file: found from the origin stored
         // with the entity (its location and file), not from its annotations.
-        let annotated = SloIndex::annotated(catalog);
+        // A scan of every entity's text: on the blocking pool, like the rest of a rebuild.
+        let annotated = {
+            let catalog = Arc::clone(catalog);
+            tokio::task::spawn_blocking(move || SloIndex::annotated(&catalog))
+                .await
+                .map_err(|source| IngestError::Worker {
+                    task: "reading SLO annotations",
+                    source,
+                })?
+        };
         let (origins, locations) = if annotated.is_empty() {
             (Vec::new(), Vec::new())
         } else {
@@ -379,7 +373,10 @@ impl Platform {
                 .release_lease(&format!("source:{}", location.id), &self.holder)
                 .await;
             let one = match result {
-                Ok(one) => one,
+                Ok(mut one) => {
+                    self.note_written(one.written.take());
+                    one
+                }
                 // Removed by another replica while it was read (its rows would name a
                 // location that is gone): nothing to write, and the others go on.
                 Err(IngestError::Store(_))
@@ -541,14 +538,14 @@ const SOURCE_LEASE_MS: i64 = 15 * 60 * 1000;
 const SOURCE_WAIT: Duration = Duration::from_secs(60);
 
 /// Resident memory in MiB (Linux; 0 elsewhere), for logs.
-fn resident_mb() -> u64 {
+pub(crate) fn resident_mb() -> u64 {
     std::fs::read_to_string("/proc/self/statm")
         .ok()
         .and_then(|s| s.split_whitespace().nth(1)?.parse::<u64>().ok())
         .map_or(0, |pages| pages * 4096 / (1024 * 1024))
 }
 
-fn record_catalog_metrics(catalog: &Catalog) {
+pub(crate) fn record_catalog_metrics(catalog: &Catalog) {
     ::metrics::gauge!("pave_catalog_entities_total").set(catalog.len() as f64);
     let kinds = catalog.facets(None, None, &["kind".to_owned()]);
     for (kind, count) in kinds.into_iter().flat_map(|(_, values)| values) {

@@ -31,6 +31,10 @@ pub enum ApiError {
     /// not answer (503).
     #[error("{0}")]
     Unavailable(String),
+    /// Too much heavy work at once: try again after `retry_after` seconds (503 with
+    /// `Retry-After`).
+    #[error("{message}")]
+    Busy { message: String, retry_after: u64 },
     /// Our fault (500); details go to the log, not to the client.
     #[error("{0}")]
     Internal(String),
@@ -45,7 +49,7 @@ impl ApiError {
                 (StatusCode::METHOD_NOT_ALLOWED, "MethodNotAllowedError")
             }
             ApiError::Conflict(_) => (StatusCode::CONFLICT, "ConflictError"),
-            ApiError::Unavailable(_) => {
+            ApiError::Unavailable(_) | ApiError::Busy { .. } => {
                 (StatusCode::SERVICE_UNAVAILABLE, "ServiceUnavailableError")
             }
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "Error"),
@@ -55,6 +59,29 @@ impl ApiError {
     pub fn internal(context: &str, error: impl std::fmt::Display) -> Self {
         tracing::error!(%error, "{context}");
         ApiError::Internal(format!("{context}; see the server log"))
+    }
+}
+
+impl From<crate::work::WorkError> for ApiError {
+    fn from(e: crate::work::WorkError) -> Self {
+        match e {
+            crate::work::WorkError::Busy {
+                message,
+                retry_after,
+            } => ApiError::Busy {
+                message,
+                retry_after,
+            },
+            crate::work::WorkError::Failed => {
+                ApiError::Internal("the request failed; see the server log".into())
+            }
+        }
+    }
+}
+
+impl From<pave_catalog::query::LimitExceeded> for ApiError {
+    fn from(e: pave_catalog::query::LimitExceeded) -> Self {
+        ApiError::Input(e.to_string())
     }
 }
 
@@ -116,6 +143,10 @@ fn render(status: StatusCode, error: &ErrorBody, request: Option<(&str, &str)>) 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, name) = self.parts();
+        let retry_after = match &self {
+            ApiError::Busy { retry_after, .. } => Some(*retry_after),
+            _ => None,
+        };
         let error = ErrorBody {
             name,
             message: self.to_string(),
@@ -126,6 +157,11 @@ impl IntoResponse for ApiError {
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/json"),
         );
+        if let Some(seconds) = retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
         response.extensions_mut().insert(error);
         response
     }

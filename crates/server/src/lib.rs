@@ -11,6 +11,7 @@ mod openapi;
 pub mod portal;
 pub mod slo;
 pub mod tls;
+mod work;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, RwLock};
@@ -28,6 +29,7 @@ use pave_platform::{Platform, Principal, Snapshot};
 use pave_store::{LocationRow, Store};
 
 pub use error::ApiError;
+pub use work::{WorkLimits, cores};
 
 /// Shared server state: the platform, plus what only the server has (the admission policy
 /// and the live SLO status reader).
@@ -39,6 +41,8 @@ pub struct AppState {
     admission_failure: RwLock<pave_check::admission::FailurePolicy>,
     /// Live SLO status (`--prometheus-url`).
     live: RwLock<Option<Arc<slo::LiveStatus>>>,
+    /// Heavy requests' own concurrency limit, and the caps on what a request may ask for.
+    work: RwLock<Arc<work::HeavyWork>>,
 }
 
 /// Who the server acts for. Until sign-in exists (the identity issue), every request is the
@@ -59,7 +63,30 @@ impl AppState {
             ))),
             admission_failure: RwLock::new(pave_check::admission::FailurePolicy::default()),
             live: RwLock::new(None),
+            work: RwLock::new(Arc::new(work::HeavyWork::new(WorkLimits::default()))),
         })
+    }
+
+    /// Sets how much work requests may cause (`--max-heavy-requests` and friends).
+    pub fn set_work_limits(&self, limits: WorkLimits) {
+        let work = Arc::new(work::HeavyWork::new(limits));
+        match self.work.write() {
+            Ok(mut guard) => *guard = work,
+            Err(poisoned) => *poisoned.into_inner() = work,
+        }
+    }
+
+    /// The concurrency limit heavy requests run under.
+    pub(crate) fn heavy(&self) -> Arc<work::HeavyWork> {
+        match self.work.read() {
+            Ok(guard) => Arc::clone(&guard),
+            Err(poisoned) => Arc::clone(&poisoned.into_inner()),
+        }
+    }
+
+    /// The caps on what one catalog request may ask for.
+    pub(crate) fn request_limits(&self) -> pave_catalog::query::RequestLimits {
+        self.heavy().limits().request
     }
 
     /// The policy the admission webhook applies.

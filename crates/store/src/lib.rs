@@ -174,6 +174,16 @@ impl Batch {
     }
 }
 
+/// What [`Store::apply_versioned`] did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Applied {
+    /// The change version after the batch, when it moved it (known to the store).
+    pub version: Option<i64>,
+    /// Entities of `upsert_entities` the store holds otherwise than the batch says:
+    /// another location owns them, or the row kept its earlier uid.
+    pub skipped: Vec<String>,
+}
+
 /// A storage failure.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -270,6 +280,16 @@ pub trait Store: Send + Sync {
 
     /// Applies a batch atomically: all of it or none of it.
     async fn apply(&self, batch: &Batch) -> Result<()>;
+
+    /// [`Store::apply`], saying what it did: the change version the batch moved
+    /// [`Store::change_version`] to, and the entities it did not write because another
+    /// location owns them. A server updates its index from the batch itself when the
+    /// version follows the one its index was built at. Stores that cannot tell answer
+    /// `version: None` (the index is then read again).
+    async fn apply_versioned(&self, batch: &Batch) -> Result<Applied> {
+        self.apply(batch).await?;
+        Ok(Applied::default())
+    }
 
     /// A number that grows with every write that changes what readers see (entities and
     /// locations); replicas rebuild their snapshot when it moves.

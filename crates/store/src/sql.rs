@@ -290,22 +290,33 @@ impl $crate::Store for $store {
     }
 
     async fn apply(&self, batch: &$crate::Batch) -> $crate::Result<()> {
+        self.apply_versioned(batch).await.map(|_| ())
+    }
+
+    async fn apply_versioned(&self, batch: &$crate::Batch) -> $crate::Result<$crate::Applied> {
         if batch.is_empty() {
-            return Ok(());
+            return Ok($crate::Applied::default());
         }
         let mut tx = self
             .pool
             .begin()
             .await
             .map_err(q("starting a transaction"))?;
-        apply_in(&mut tx, batch).await?;
+        let skipped = apply_in(&mut tx, batch).await?;
+        let mut version = None;
         if !batch.upsert_entities.is_empty()
             || !batch.delete_entities.is_empty()
             || !batch.set_parents.is_empty()
         {
             bump_version(&mut tx).await?;
+            let (now,): (i64,) = ::sqlx::query_as(::sqlx::AssertSqlSafe(sql("SELECT version FROM catalog_version WHERE id = 1")))
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(q("reading the catalog version"))?;
+            version = Some(now);
         }
-        tx.commit().await.map_err(q("committing"))
+        tx.commit().await.map_err(q("committing"))?;
+        Ok($crate::Applied { version, skipped })
     }
 
     async fn change_version(&self) -> $crate::Result<i64> {
@@ -366,7 +377,10 @@ fn q(context: &'static str) -> impl FnOnce(::sqlx::Error) -> $crate::StoreError 
     move |e| $crate::StoreError::query(context, e)
 }
 
-async fn apply_in(tx: &mut ::sqlx::Transaction<'_, $db>, batch: &$crate::Batch) -> $crate::Result<()> {
+/// Applies `batch` inside `tx`; returns the upserted refs that were not written (another
+/// location owns them).
+async fn apply_in(tx: &mut ::sqlx::Transaction<'_, $db>, batch: &$crate::Batch) -> $crate::Result<Vec<String>> {
+    let mut skipped = Vec::new();
     for chunk in batch.delete_entities.chunks($crate::ROWS_PER_STATEMENT) {
         let sql = format!(
             "DELETE FROM entities WHERE entity_ref IN {}",
@@ -398,9 +412,9 @@ async fn apply_in(tx: &mut ::sqlx::Transaction<'_, $db>, batch: &$crate::Batch) 
             " ON CONFLICT (entity_ref) DO UPDATE SET \
              location_key = excluded.location_key, body = excluded.body, relations = excluded.relations, \
              hash = excluded.hash, updated_at = excluded.updated_at, parent_ref = excluded.parent_ref \
-             WHERE entities.location_id = excluded.location_id",
+             WHERE entities.location_id = excluded.location_id RETURNING entity_ref, uid",
         );
-        let mut query = ::sqlx::query(::sqlx::AssertSqlSafe(sql));
+        let mut query = ::sqlx::query_as::<_, (String, String)>(::sqlx::AssertSqlSafe(sql));
         for e in chunk {
             query = query
                 .bind(&e.entity_ref)
@@ -413,10 +427,20 @@ async fn apply_in(tx: &mut ::sqlx::Transaction<'_, $db>, batch: &$crate::Batch) 
                 .bind(e.updated_at)
                 .bind(&e.parent_ref);
         }
-        query
-            .execute(&mut **tx)
+        let written = query
+            .fetch_all(&mut **tx)
             .await
             .map_err(q("writing entities"))?;
+        // Rows another location owns are not written, and a row keeps its uid: either way
+        // the store differs from the batch there.
+        let written: ::std::collections::HashSet<(&str, &str)> =
+            written.iter().map(|(r, u)| (r.as_str(), u.as_str())).collect();
+        skipped.extend(
+            chunk
+                .iter()
+                .filter(|e| !written.contains(&(e.entity_ref.as_str(), e.uid.as_str())))
+                .map(|e| e.entity_ref.clone()),
+        );
     }
     for chunk in batch.upsert_files.chunks($crate::ROWS_PER_STATEMENT) {
         let mut sql = $crate::multi_row_insert(
@@ -460,7 +484,7 @@ async fn apply_in(tx: &mut ::sqlx::Transaction<'_, $db>, batch: &$crate::Batch) 
             .await
             .map_err(q("updating location status"))?;
     }
-    Ok(())
+    Ok(skipped)
 }
 
     };

@@ -437,13 +437,19 @@ async fn uids_and_owners_do_not_change_on_upsert(store: &dyn Store) {
     // the body changes, the uid does not.
     let mut again = entity(&a.id, "u1", "{\"v\":2}");
     again.uid = "another-uid".into();
-    store
-        .apply(&Batch {
-            upsert_entities: vec![again],
+    let applied = store
+        .apply_versioned(&Batch {
+            upsert_entities: vec![again, entity(&a.id, "u2", "{}")],
             ..Batch::default()
         })
         .await
         .unwrap();
+    assert_eq!(
+        applied.skipped,
+        vec!["component:default/u1".to_owned()],
+        "the row kept its uid: the batch is not what the store holds"
+    );
+    assert_eq!(applied.version, Some(store.change_version().await.unwrap()));
     let rows = store.location_entities(&a.id).await.unwrap();
     assert_eq!(
         (rows[0].uid.as_str(), rows[0].body.as_str()),
@@ -452,13 +458,14 @@ async fn uids_and_owners_do_not_change_on_upsert(store: &dyn Store) {
     // Another location cannot take a row over by writing the same ref.
     let mut taker = entity(&b.id, "u1", "{\"v\":3}");
     taker.uid = "taker".into();
-    store
-        .apply(&Batch {
+    let applied = store
+        .apply_versioned(&Batch {
             upsert_entities: vec![taker],
             ..Batch::default()
         })
         .await
         .unwrap();
+    assert_eq!(applied.skipped, vec!["component:default/u1".to_owned()]);
     let owners = store
         .entity_owners_of(&["component:default/u1".into()])
         .await
@@ -491,8 +498,8 @@ async fn the_version_moves_with_what_readers_see(store: &dyn Store) {
         "an existing one does not"
     );
     // A batch that only records status does not change what readers see.
-    store
-        .apply(&Batch {
+    let applied = store
+        .apply_versioned(&Batch {
             location_status: vec![LocationStatus {
                 location_id: loc.id.clone(),
                 refreshed_at: 3,
@@ -502,9 +509,10 @@ async fn the_version_moves_with_what_readers_see(store: &dyn Store) {
         })
         .await
         .unwrap();
+    assert_eq!(applied.version, None);
     assert_eq!(store.change_version().await.unwrap(), v1);
-    store
-        .apply(&Batch {
+    let applied = store
+        .apply_versioned(&Batch {
             upsert_entities: vec![entity(&loc.id, "v1", "{}")],
             ..Batch::default()
         })
@@ -512,6 +520,8 @@ async fn the_version_moves_with_what_readers_see(store: &dyn Store) {
         .unwrap();
     let v2 = store.change_version().await.unwrap();
     assert!(v2 > v1, "entities move it");
+    assert_eq!(applied.version, Some(v2), "and the batch says where to");
+    assert!(applied.skipped.is_empty());
     assert!(store.delete_location(&loc.id).await.unwrap());
     assert!(
         store.change_version().await.unwrap() > v2,

@@ -24,7 +24,7 @@ const NONE: u32 = u32::MAX;
 const ROWS_PER_ENTITY: usize = 28;
 
 /// Distinct strings stored once in one buffer, with ids.
-#[derive(Default)]
+#[derive(Default, Clone)]
 pub(crate) struct Interner {
     text: String,
     spans: Vec<(u32, u32)>,
@@ -186,6 +186,35 @@ impl SearchIndex {
         self.strings.shrink();
     }
 
+    /// An empty index that shares this one's strings (ids stay valid), for an index made
+    /// of this one's rows with a few entities changed.
+    pub(crate) fn derive(&self) -> SearchIndex {
+        SearchIndex {
+            strings: self.strings.clone(),
+            by_entity: Vec::with_capacity(self.by_entity.len() + 64 * ROWS_PER_ENTITY),
+            ..SearchIndex::default()
+        }
+    }
+
+    /// Adds the rows `entity` has in `from` (an index this one was derived from) as the rows
+    /// of `as_entity`; entities must be added in increasing order.
+    pub(crate) fn copy_rows(&mut self, from: &SearchIndex, entity: u32, as_entity: u32) {
+        let start = from.by_entity.partition_point(|r| r.entity < entity);
+        let rows = from.by_entity[start..]
+            .iter()
+            .take_while(|r| r.entity == entity)
+            .map(|r| Row {
+                entity: as_entity,
+                ..*r
+            });
+        self.by_entity.extend(rows);
+    }
+
+    /// Bytes of distinct strings held (they are never dropped from a derived index).
+    pub(crate) fn string_bytes(&self) -> usize {
+        self.strings.text.len()
+    }
+
     fn row(&self, i: u32) -> Row {
         self.by_entity[i as usize]
     }
@@ -227,7 +256,36 @@ impl SearchIndex {
         self.by_key[range].iter().map(|i| self.row(*i).entity)
     }
 
+    /// Calls `add` with every entity that has a lower-cased value of `key` for which `keep`
+    /// holds; `keep` is asked once per distinct value. Allocates nothing: prefix and
+    /// full-text matching scan every value of a key, once per matcher.
+    pub(crate) fn entities_where(
+        &self,
+        key: &str,
+        mut keep: impl FnMut(&str) -> bool,
+        mut add: impl FnMut(u32),
+    ) {
+        let Some(k) = self.strings.get(key) else {
+            return;
+        };
+        let (mut current, mut wanted) = (NONE, false);
+        for i in &self.by_key[self.range(k, None)] {
+            let r = self.row(*i);
+            if r.lower == NONE {
+                continue;
+            }
+            if r.lower != current {
+                current = r.lower;
+                wanted = keep(self.strings.resolve(r.lower));
+            }
+            if wanted {
+                add(r.entity);
+            }
+        }
+    }
+
     /// Distinct lower-cased values of `key`, each with the entities that have it.
+    #[cfg(test)]
     pub(crate) fn values(&self, key: &str) -> Vec<(&str, Vec<u32>)> {
         let Some(k) = self.strings.get(key) else {
             return Vec::new();
@@ -347,5 +405,11 @@ mod tests {
         );
         assert_eq!(idx.sort_value(1, idx.key_id("KIND")), Some("component"));
         assert_eq!(idx.values("kind"), vec![("component", vec![0, 1])]);
+        let mut found = Vec::new();
+        idx.entities_where("kind", |v| v.starts_with("comp"), |e| found.push(e));
+        assert_eq!(found, vec![0, 1]);
+        found.clear();
+        idx.entities_where("metadata.tags", |v| v == "nope", |e| found.push(e));
+        assert!(found.is_empty());
     }
 }

@@ -7,6 +7,8 @@
 pub mod fields;
 pub mod filter;
 mod index;
+pub mod limits;
+mod patch;
 pub mod predicate;
 mod search;
 
@@ -19,6 +21,7 @@ use serde_json::Value;
 
 pub use fields::FieldSelection;
 pub use filter::{Condition, EntityFilter};
+pub use limits::{LimitExceeded, RequestLimits};
 pub use predicate::{Matcher, Predicate};
 
 use crate::stitch::FinalEntity;
@@ -40,6 +43,9 @@ pub enum QueryError {
     InvalidPagination(String),
     #[error("malformed cursor, {0}")]
     InvalidCursor(String),
+    /// A request that asks for more work than one request may.
+    #[error(transparent)]
+    TooMuch(#[from] LimitExceeded),
 }
 
 /// Sort direction.
@@ -121,6 +127,8 @@ pub struct Record {
     pub uid: Box<str>,
     /// The entity as the API returns it.
     pub json: Box<str>,
+    /// The stored body's content hash (see [`FinalEntity::hash`]).
+    pub hash: Box<str>,
 }
 
 impl Record {
@@ -238,6 +246,16 @@ pub struct QueryRequest {
 /// Items per page of `by-query` when the request names no limit.
 pub const DEFAULT_QUERY_LIMIT: usize = 200;
 
+/// A page of `GET /entities/by-query` as entity ids, to render one at a time with
+/// [`Catalog::render`] (a server streams them rather than building the page in memory).
+#[derive(Debug)]
+pub struct QueryIds {
+    pub ids: Vec<u32>,
+    pub total_items: usize,
+    pub next_cursor: Option<String>,
+    pub prev_cursor: Option<String>,
+}
+
 /// A page of `GET /entities/by-query`.
 #[derive(Debug)]
 pub struct QueryPage<'a> {
@@ -289,6 +307,7 @@ struct Prepared {
     key: String,
     uid: String,
     json: String,
+    hash: String,
     text: String,
     /// (key start, key end, value start, value end); value start `u32::MAX` for no value.
     rows: Vec<(u32, u32, u32, u32)>,
@@ -318,6 +337,7 @@ fn prepare(entity: FinalEntity) -> Option<Prepared> {
         json: entity.json,
         key: entity.key,
         uid: entity.uid,
+        hash: entity.hash,
         text,
         rows,
     })
@@ -373,7 +393,21 @@ impl CatalogBuilder {
     }
 
     fn push(&mut self, entity: Prepared) {
-        let catalog = &mut self.catalog;
+        self.catalog.push(entity);
+    }
+
+    pub fn finish(mut self) -> Catalog {
+        self.catalog.index.seal();
+        self.catalog.records.shrink_to_fit();
+        self.catalog.built_strings = self.catalog.index.string_bytes();
+        self.catalog
+    }
+}
+
+impl Catalog {
+    /// Appends a prepared entity (entities come in key order).
+    fn push(&mut self, entity: Prepared) {
+        let catalog = self;
         let Ok(id) = u32::try_from(catalog.records.len()) else {
             return;
         };
@@ -394,13 +428,8 @@ impl CatalogBuilder {
             key,
             uid,
             json: entity.json.into(),
+            hash: entity.hash.into(),
         });
-    }
-
-    pub fn finish(mut self) -> Catalog {
-        self.catalog.index.seal();
-        self.catalog.records.shrink_to_fit();
-        self.catalog
     }
 }
 
@@ -409,6 +438,9 @@ impl CatalogBuilder {
 pub struct Catalog {
     records: Vec<Record>,
     index: SearchIndex,
+    /// Bytes of distinct strings when the index was last built whole: patched indexes keep
+    /// the strings of entities that changed, so they are rebuilt once these double.
+    built_strings: usize,
 }
 
 impl Catalog {
@@ -523,13 +555,11 @@ impl Catalog {
                 return set.not(n);
             }
             Matcher::In(values) => values.iter().for_each(|v| add(key, Some(v))),
-            Matcher::HasPrefix(prefix) => {
-                for (value, entities) in self.index.values(key) {
-                    if value.starts_with(prefix.as_str()) {
-                        entities.iter().for_each(|e| set.insert(*e));
-                    }
-                }
-            }
+            Matcher::HasPrefix(prefix) => self.index.entities_where(
+                key,
+                |value| value.starts_with(prefix.as_str()),
+                |e| set.insert(e),
+            ),
             Matcher::Relation { key, targets: None } => add(key, None),
             Matcher::Relation {
                 key,
@@ -574,11 +604,11 @@ impl Catalog {
         };
         let mut set = Bitset::empty(self.records.len());
         for field in fields {
-            for (value, entities) in self.index.values(&field) {
-                if value.contains(term.as_str()) {
-                    entities.iter().for_each(|e| set.insert(*e));
-                }
-            }
+            self.index.entities_where(
+                &field,
+                |value| value.contains(term.as_str()),
+                |e| set.insert(e),
+            );
         }
         Some(set)
     }
@@ -680,6 +710,21 @@ impl Catalog {
 
     /// Answers `GET /entities/by-query`.
     pub fn query(&self, request: &QueryRequest) -> Result<QueryPage<'_>, QueryError> {
+        let page = self.query_ids(request)?;
+        Ok(QueryPage {
+            items: page
+                .ids
+                .iter()
+                .map(|id| self.render(*id, request.fields.as_ref()))
+                .collect(),
+            total_items: page.total_items,
+            next_cursor: page.next_cursor,
+            prev_cursor: page.prev_cursor,
+        })
+    }
+
+    /// Answers `GET /entities/by-query` with the ids of the page's entities.
+    pub fn query_ids(&self, request: &QueryRequest) -> Result<QueryIds, QueryError> {
         let limit = request.limit.unwrap_or(DEFAULT_QUERY_LIMIT);
         let (cursor, initial) = match &request.cursor {
             Some(text) => (decode_cursor::<Cursor>(text)?, false),
@@ -779,11 +824,8 @@ impl Catalog {
             }
             _ => None,
         };
-        Ok(QueryPage {
-            items: page
-                .iter()
-                .map(|id| self.render(*id, request.fields.as_ref()))
-                .collect(),
+        Ok(QueryIds {
+            ids: page.to_vec(),
             total_items,
             next_cursor,
             prev_cursor,
@@ -799,6 +841,19 @@ impl Catalog {
         query: Option<&Predicate>,
         fields: Option<&FieldSelection>,
     ) -> Vec<Option<Cow<'a, str>>> {
+        self.by_refs_ids(refs, filter, query)
+            .into_iter()
+            .map(|id| Some(self.render(id?, fields)))
+            .collect()
+    }
+
+    /// [`Catalog::by_refs`] as entity ids, to render one at a time.
+    pub fn by_refs_ids(
+        &self,
+        refs: &[String],
+        filter: Option<&EntityFilter>,
+        query: Option<&Predicate>,
+    ) -> Vec<Option<u32>> {
         let allowed = (filter.is_some() || query.is_some()).then(|| self.selection(filter, query));
         refs.iter()
             .map(|r| {
@@ -806,7 +861,7 @@ impl Catalog {
                 if allowed.as_ref().is_some_and(|a| !a.contains(id)) {
                     return None;
                 }
-                Some(self.render(id, fields))
+                Some(id)
             })
             .collect()
     }

@@ -18,7 +18,7 @@ use super::QueryError;
 /// How deep predicates may nest, and how many nodes one may have: a request's work stays
 /// bounded whatever its body holds.
 const MAX_DEPTH: usize = 32;
-const MAX_NODES: usize = 2_000;
+const MAX_NODES: usize = 10_000;
 
 /// A parsed predicate.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -70,12 +70,16 @@ fn invalid(message: String) -> QueryError {
     QueryError::InvalidQuery(message)
 }
 
+fn too_large() -> QueryError {
+    invalid(format!(
+        "the query predicate is too large (at most {MAX_DEPTH} levels and {MAX_NODES} expressions)"
+    ))
+}
+
 fn parse(value: &Value, depth: usize, nodes: &mut usize) -> Result<Predicate, QueryError> {
     *nodes += 1;
     if depth > MAX_DEPTH || *nodes > MAX_NODES {
-        return Err(invalid(format!(
-            "the query predicate is too large (at most {MAX_DEPTH} levels and {MAX_NODES} expressions)"
-        )));
+        return Err(too_large());
     }
     let Value::Object(map) = value else {
         return Err(invalid(format!(
@@ -106,6 +110,16 @@ fn parse(value: &Value, depth: usize, nodes: &mut usize) -> Result<Predicate, Qu
     }
     let mut fields = Vec::with_capacity(map.len());
     for (key, value) in map {
+        // Every field and every `$in` value is work (a lookup, a scan for `$hasPrefix`):
+        // they count as expressions, so one object of many keys is bounded too.
+        let values = value
+            .get("$in")
+            .and_then(Value::as_array)
+            .map_or(0, Vec::len);
+        *nodes = nodes.saturating_add(1 + values);
+        if *nodes > MAX_NODES {
+            return Err(too_large());
+        }
         let key = key.to_lowercase();
         let matcher = matcher(&key, value)?;
         fields.push((key, matcher));
@@ -336,12 +350,27 @@ mod tests {
                 .to_string()
                 .contains("too large")
         );
-        let wide = json!({"$any": vec![json!({"kind": "x"}); 3000]});
+        let wide = json!({"$any": vec![json!({"kind": "x"}); 6000]});
         assert!(
             Predicate::parse(&wide)
                 .unwrap_err()
                 .to_string()
                 .contains("too large")
         );
+        // Fields of one object and `$in` values count as well.
+        let keys: serde_json::Map<String, Value> = (0..12_000)
+            .map(|i| (format!("k{i}"), json!({"$hasPrefix": "a"})))
+            .collect();
+        let values = json!({"kind": {"$in": vec!["x"; 12_000]}});
+        for huge in [Value::Object(keys), values] {
+            assert!(
+                Predicate::parse(&huge)
+                    .unwrap_err()
+                    .to_string()
+                    .contains("too large")
+            );
+        }
+        let fine = json!({"$any": vec![json!({"kind": {"$in": ["a", "b"]}}); 1000]});
+        assert!(Predicate::parse(&fine).is_ok());
     }
 }

@@ -4,58 +4,21 @@
 use std::sync::Arc;
 
 use axum::Json;
-use axum::body::Body;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use pave_catalog::EntityKey;
 use pave_catalog::query::{
-    Direction, EntitiesRequest, FieldSelection, FullTextFilter, OrderField, Predicate, QueryPage,
-    QueryRequest,
+    Direction, EntitiesRequest, EntityFilter, FieldSelection, FullTextFilter, OrderField,
+    Predicate, QueryRequest, RequestLimits, limits,
 };
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{Params, body, json_array, json_response};
+use super::{NULL_ID, Params, body, json_response, stream_entities};
 use crate::error::ApiError;
 use crate::{AppState, PRINCIPAL};
-
-/// Renders a JSON array of entities a chunk (about 64 KiB) at a time.
-struct JsonArrayChunks {
-    catalog: Arc<pave_catalog::Catalog>,
-    ids: Vec<u32>,
-    fields: Option<FieldSelection>,
-    next: usize,
-    done: bool,
-}
-
-impl Iterator for JsonArrayChunks {
-    type Item = axum::body::Bytes;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        if self.done {
-            return None;
-        }
-        let mut chunk = String::with_capacity(64 * 1024 + 4096);
-        if self.next == 0 {
-            chunk.push('[');
-        }
-        while let Some(id) = self.ids.get(self.next) {
-            if self.next > 0 {
-                chunk.push(',');
-            }
-            chunk.push_str(&self.catalog.render(*id, self.fields.as_ref()));
-            self.next += 1;
-            if chunk.len() >= 64 * 1024 {
-                return Some(chunk.into());
-            }
-        }
-        chunk.push(']');
-        self.done = true;
-        Some(chunk.into())
-    }
-}
 
 /// List entities (Backstage's deprecated but widely used endpoint).
 #[utoipa::path(get, path = "/api/catalog/entities", tag = "catalog",
@@ -71,7 +34,7 @@ pub(crate) async fn entities(
     State(state): State<Arc<AppState>>,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
-    let params = Params::parse(raw);
+    let params = Params::parse(raw, &state.request_limits())?;
     let order = params
         .all("order")
         .into_iter()
@@ -86,25 +49,23 @@ pub(crate) async fn entities(
         after: params.one("after").map(str::to_owned),
     };
     let catalog = state.catalog();
-    let page = catalog.entities(&request)?;
-    let next_after = page.next_after.clone();
-    // Stream the array in chunks: a catalog can be tens of megabytes of JSON.
-    let chunks = JsonArrayChunks {
+    // Filtering and ordering the whole catalog is heavy; the listing itself is streamed.
+    let (catalog, request, page) = state
+        .heavy()
+        .run(move || {
+            let page = catalog.entities(&request);
+            (catalog, request, page)
+        })
+        .await?;
+    let page = page?;
+    let mut response = stream_entities(
         catalog,
-        ids: page.ids,
-        fields: request.fields,
-        next: 0,
-        done: false,
-    };
-    let body = Body::from_stream(futures_util::stream::iter(
-        chunks.map(Ok::<_, std::convert::Infallible>),
-    ));
-    let mut response = Response::new(body);
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json; charset=utf-8"),
+        page.ids,
+        request.fields,
+        String::new(),
+        String::new(),
     );
-    if let Some(after) = next_after {
+    if let Some(after) = page.next_after {
         let mut next = url::form_urlencoded::Serializer::new(String::new());
         for (k, v) in &params.0 {
             if k != "offset" && k != "after" {
@@ -131,8 +92,18 @@ fn exclude_total(value: Option<&str>) -> Result<bool, ApiError> {
     }
 }
 
+/// Runs a `by-query` request as heavy work and streams its page:
 /// `{items, totalItems, pageInfo: {nextCursor?, prevCursor?}}`.
-fn page_response(page: QueryPage<'_>) -> Response {
+async fn query_response(state: &AppState, request: QueryRequest) -> Result<Response, ApiError> {
+    let catalog = state.catalog();
+    let (catalog, request, page) = state
+        .heavy()
+        .run(move || {
+            let page = catalog.query_ids(&request);
+            (catalog, request, page)
+        })
+        .await?;
+    let page = page?;
     let mut page_info = serde_json::Map::new();
     if let Some(c) = page.next_cursor {
         page_info.insert("nextCursor".into(), Value::String(c));
@@ -140,16 +111,18 @@ fn page_response(page: QueryPage<'_>) -> Response {
     if let Some(c) = page.prev_cursor {
         page_info.insert("prevCursor".into(), Value::String(c));
     }
-    let hint = page.items.iter().map(|i| i.len() + 1).sum::<usize>() + 64;
-    let mut body = String::with_capacity(hint);
-    body.push_str("{\"items\":");
-    body.push_str(&json_array(page.items, hint));
-    body.push_str(&format!(
+    let suffix = format!(
         ",\"totalItems\":{},\"pageInfo\":{}}}",
         page.total_items,
         Value::Object(page_info)
-    ));
-    json_response(StatusCode::OK, body)
+    );
+    Ok(stream_entities(
+        catalog,
+        page.ids,
+        request.fields,
+        "{\"items\":".into(),
+        suffix,
+    ))
 }
 
 /// Query entities with cursor pagination.
@@ -167,7 +140,7 @@ pub(crate) async fn by_query(
     State(state): State<Arc<AppState>>,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
-    let params = Params::parse(raw);
+    let params = Params::parse(raw, &state.request_limits())?;
     let order_field = params
         .all("orderField")
         .first()
@@ -195,8 +168,7 @@ pub(crate) async fn by_query(
         query: None,
         exclude_total: exclude_total(params.one("totalItems"))?,
     };
-    let catalog = state.catalog();
-    Ok(page_response(catalog.query(&request)?))
+    query_response(&state, request).await
 }
 
 /// `orderBy` of `POST /entities/by-query`: one or several `{field, order}`.
@@ -254,11 +226,15 @@ pub(crate) async fn query_by_predicate(
     request: Result<Json<QueryBody>, JsonRejection>,
 ) -> Result<Response, ApiError> {
     let request = body(request)?;
+    let limits = state.request_limits();
     if request.cursor.as_deref() == Some("") {
         return Err(ApiError::Input("Cursor cannot be empty".into()));
     }
     if let Some(query) = &request.query {
         Predicate::parse(query)?;
+    }
+    if let Some(OrderBy::Many(fields)) = &request.order_by {
+        limits::check("order fields", fields.len(), limits.order_fields)?;
     }
     let order_field = match request.order_by {
         None => None,
@@ -281,22 +257,37 @@ pub(crate) async fn query_by_predicate(
         })
     })
     .transpose()?;
+    let full_text = match request.full_text_filter {
+        None => None,
+        Some(t) => {
+            let term = t.term.unwrap_or_default();
+            limits::check(
+                "characters of full-text search",
+                term.chars().count(),
+                limits.text_chars,
+            )?;
+            let fields = RequestLimits::tidy_list(
+                "full-text fields",
+                t.fields.unwrap_or_default(),
+                limits.text_fields,
+            )?;
+            Some(FullTextFilter { term, fields })
+        }
+    };
+    let fields =
+        RequestLimits::tidy_list("fields", request.fields.unwrap_or_default(), limits.fields)?;
     let query = QueryRequest {
         filter: None,
         order_field,
-        full_text: request.full_text_filter.map(|t| FullTextFilter {
-            term: t.term.unwrap_or_default(),
-            fields: t.fields.unwrap_or_default(),
-        }),
+        full_text,
         offset: request.offset,
         limit: request.limit,
-        fields: FieldSelection::parse(&request.fields.unwrap_or_default())?,
+        fields: FieldSelection::parse(&fields)?,
         cursor: request.cursor,
         query: request.query,
         exclude_total: exclude_total(request.total_items.as_deref())?,
     };
-    let catalog = state.catalog();
-    Ok(page_response(catalog.query(&query)?))
+    query_response(&state, query).await
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -322,25 +313,32 @@ pub(crate) async fn by_refs(
     request: Result<Json<ByRefsBody>, JsonRejection>,
 ) -> Result<Response, ApiError> {
     let request = body(request)?;
-    let params = Params::parse(raw);
+    let limits = state.request_limits();
+    let params = Params::parse(raw, &limits)?;
     let fields = match request.fields {
-        Some(fields) if !fields.is_empty() => FieldSelection::parse(&fields)?,
+        Some(fields) if !fields.is_empty() => {
+            FieldSelection::parse(&RequestLimits::tidy_list("fields", fields, limits.fields)?)?
+        }
         _ => params.fields()?,
     };
     let query = request.query.as_ref().map(Predicate::parse).transpose()?;
+    let filter = params.filter()?;
+    let refs = request.entity_refs;
     let catalog = state.catalog();
-    let items = catalog.by_refs(
-        &request.entity_refs,
-        params.filter()?.as_ref(),
-        query.as_ref(),
-        fields.as_ref(),
-    );
-    let items = items
-        .into_iter()
-        .map(|i| i.unwrap_or(std::borrow::Cow::Borrowed("null")));
-    Ok(json_response(
-        StatusCode::OK,
-        format!("{{\"items\":{}}}", json_array(items, 1024)),
+    let (catalog, ids) = state
+        .heavy()
+        .run(move || {
+            let ids = catalog.by_refs_ids(&refs, filter.as_ref(), query.as_ref());
+            (catalog, ids)
+        })
+        .await?;
+    let ids = ids.into_iter().map(|id| id.unwrap_or(NULL_ID)).collect();
+    Ok(stream_entities(
+        catalog,
+        ids,
+        fields,
+        "{\"items\":".into(),
+        "}".into(),
     ))
 }
 
@@ -416,18 +414,42 @@ pub(crate) async fn delete_by_uid(
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-fn facets_response(facets: Vec<(String, Vec<(String, usize)>)>) -> Response {
-    let body: serde_json::Map<String, Value> = facets
-        .into_iter()
-        .map(|(name, values)| {
-            let values = values
-                .into_iter()
-                .map(|(value, count)| json!({"value": value, "count": count}))
-                .collect();
-            (name, Value::Array(values))
+/// Counts facets as heavy work and writes `{facets: {<facet>: [{value, count}]}}`.
+async fn facets_response(
+    state: &AppState,
+    filter: Option<EntityFilter>,
+    query: Option<Predicate>,
+    names: Vec<String>,
+) -> Result<Response, ApiError> {
+    let catalog = state.catalog();
+    let body = state
+        .heavy()
+        .run(move || {
+            let facets = catalog.facets(filter.as_ref(), query.as_ref(), &names);
+            let mut body = String::from("{\"facets\":{");
+            for (i, (name, values)) in facets.iter().enumerate() {
+                if i > 0 {
+                    body.push(',');
+                }
+                body.push_str(&Value::from(name.as_str()).to_string());
+                body.push_str(":[");
+                for (j, (value, count)) in values.iter().enumerate() {
+                    if j > 0 {
+                        body.push(',');
+                    }
+                    body.push_str("{\"value\":");
+                    body.push_str(&Value::from(value.as_str()).to_string());
+                    body.push_str(",\"count\":");
+                    body.push_str(&count.to_string());
+                    body.push('}');
+                }
+                body.push(']');
+            }
+            body.push_str("}}");
+            body
         })
-        .collect();
-    Json(json!({"facets": body})).into_response()
+        .await?;
+    Ok(json_response(StatusCode::OK, body))
 }
 
 /// Count distinct values of fields across (filtered) entities.
@@ -438,17 +460,12 @@ pub(crate) async fn facets(
     State(state): State<Arc<AppState>>,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
-    let params = Params::parse(raw);
+    let params = Params::parse(raw, &state.request_limits())?;
     let names: Vec<String> = params.all("facet").into_iter().map(str::to_owned).collect();
     if names.is_empty() {
         return Err(ApiError::Input("Missing facet parameter".into()));
     }
-    let catalog = state.catalog();
-    Ok(facets_response(catalog.facets(
-        params.filter()?.as_ref(),
-        None,
-        &names,
-    )))
+    facets_response(&state, params.filter()?, None, names).await
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -475,13 +492,9 @@ pub(crate) async fn facets_by_predicate(
     if names.is_empty() {
         return Err(ApiError::Input("Missing or empty facets parameter".into()));
     }
+    let names = RequestLimits::tidy_list("facets", names, state.request_limits().facets)?;
     let query = request.query.as_ref().map(Predicate::parse).transpose()?;
-    let catalog = state.catalog();
-    Ok(facets_response(catalog.facets(
-        None,
-        query.as_ref(),
-        &names,
-    )))
+    facets_response(&state, None, query, names).await
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -516,10 +529,17 @@ pub(crate) async fn validate_entity(
             request.location
         ));
     }
-    match state
-        .platform
-        .validate_entity(request.entity, &request.location)
-    {
+    // Processing and the catalog's policies run as heavy work.
+    let platform = Arc::clone(&state.platform);
+    let checked = state
+        .heavy()
+        .run(move || platform.validate_entity(request.entity, &request.location))
+        .await;
+    let checked = match checked {
+        Ok(checked) => checked,
+        Err(e) => return ApiError::from(e).into_response(),
+    };
+    match checked {
         Ok(()) => StatusCode::OK.into_response(),
         Err(problems) => {
             let errors: Vec<Value> = problems

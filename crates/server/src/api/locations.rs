@@ -363,7 +363,7 @@ pub(crate) async fn add_location(
     request: Result<Json<LocationBody>, JsonRejection>,
 ) -> Result<Response, ApiError> {
     let request = body(request)?;
-    let params = Params::parse(raw);
+    let params = Params::parse(raw, &state.request_limits())?;
     let refresh_existing = match params.one("onConflict") {
         None | Some("reject") => false,
         Some("refresh") => true,

@@ -141,13 +141,34 @@ pub(crate) async fn page(
         return PortalError::EntityNotFound(reference).into_response();
     };
     let slo = super::slo::card(&state, &record.key).await;
-    let mut page = build(&catalog, &record.entity());
-    page.slo = slo;
-    match super::render(&page) {
+    let entity = record.entity();
+    let render = move |catalog: &Catalog, entity: &Value| {
+        let mut page = build(catalog, entity);
+        page.slo = slo;
+        super::render(&page)
+    };
+    // A group that owns thousands of entities lists and resolves each: heavy work.
+    let relations = entity
+        .get("relations")
+        .and_then(Value::as_array)
+        .map_or(0, Vec::len);
+    let html = if relations > HEAVY_RELATIONS {
+        let catalog = Arc::clone(&catalog);
+        match state.heavy().run(move || render(&catalog, &entity)).await {
+            Ok(html) => html,
+            Err(busy) => return PortalError::from(busy).into_response(),
+        }
+    } else {
+        render(&catalog, &entity)
+    };
+    match html {
         Ok(html) => html.into_response(),
         Err(e) => e.into_response(),
     }
 }
+
+/// Entity pages with more relations than this are built as heavy work.
+const HEAVY_RELATIONS: usize = 64;
 
 fn build(catalog: &Catalog, entity: &Value) -> EntityPage {
     let id = Identity::of(entity);

@@ -17,6 +17,23 @@ pub(crate) enum PortalError {
     BadRequest(String),
     /// Our fault; details went to the log.
     Internal,
+    /// Too much heavy work at once (503 with `Retry-After`).
+    Busy { message: String, retry_after: u64 },
+}
+
+impl From<crate::work::WorkError> for PortalError {
+    fn from(e: crate::work::WorkError) -> Self {
+        match e {
+            crate::work::WorkError::Busy {
+                message,
+                retry_after,
+            } => PortalError::Busy {
+                message,
+                retry_after,
+            },
+            crate::work::WorkError::Failed => PortalError::Internal,
+        }
+    }
 }
 
 impl PortalError {
@@ -30,6 +47,7 @@ impl PortalError {
             PortalError::EntityNotFound(_) | PortalError::PageNotFound(_) => StatusCode::NOT_FOUND,
             PortalError::BadRequest(_) => StatusCode::BAD_REQUEST,
             PortalError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+            PortalError::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 }
@@ -72,6 +90,9 @@ impl ErrorPage {
                 None,
             ),
             PortalError::BadRequest(message) => ("Bad request", message.clone(), None, None),
+            PortalError::Busy { message, .. } => {
+                ("The server is busy", format!("{message}."), None, None)
+            }
             PortalError::Internal => (
                 "Something went wrong",
                 "The server could not show this page. The error has been logged; please try again \
@@ -96,8 +117,21 @@ impl ErrorPage {
 
 impl IntoResponse for PortalError {
     fn into_response(self) -> Response {
+        let mut response = self.page();
+        if let PortalError::Busy { retry_after, .. } = self {
+            response.headers_mut().insert(
+                header::RETRY_AFTER,
+                axum::http::HeaderValue::from(retry_after),
+            );
+        }
+        response
+    }
+}
+
+impl PortalError {
+    fn page(&self) -> Response {
         let status = self.status();
-        match ErrorPage::of(&self).render() {
+        match ErrorPage::of(self).render() {
             Ok(html) => (status, Html(html)).into_response(),
             Err(e) => {
                 tracing::error!(error = %e, "rendering the error page");

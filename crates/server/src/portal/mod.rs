@@ -200,7 +200,11 @@ impl CatalogParams {
             q: String::new(),
             page: 1,
         };
-        for (key, value) in url::form_urlencoded::parse(raw.unwrap_or("").as_bytes()) {
+        let pairs = url::form_urlencoded::parse(raw.unwrap_or("").as_bytes());
+        let limit = pave_catalog::query::RequestLimits::default().parameters;
+        pave_catalog::query::limits::check("query parameters", pairs.clone().count(), limit)
+            .map_err(|e| PortalError::BadRequest(format!("{e}.")))?;
+        for (key, value) in pairs {
             let value = value.trim();
             if key == "q" {
                 if value.chars().count() > 200 {
@@ -397,20 +401,27 @@ async fn catalog_page(
     RawQuery(raw): RawQuery,
     headers: HeaderMap,
 ) -> Response {
-    match catalog_response(&state, raw.as_deref(), &headers) {
-        Ok(response) => response,
-        Err(error) => error.into_response(),
+    // The filter bar counts every value of five fields and a search scans the catalog:
+    // heavy work, off the async threads.
+    let catalog = state.catalog();
+    let answer = state
+        .heavy()
+        .run(move || catalog_response(&catalog, raw.as_deref(), &headers))
+        .await;
+    match answer {
+        Ok(Ok(response)) => response,
+        Ok(Err(error)) => error.into_response(),
+        Err(busy) => PortalError::from(busy).into_response(),
     }
 }
 
 fn catalog_response(
-    state: &AppState,
+    catalog: &Catalog,
     raw: Option<&str>,
     headers: &HeaderMap,
 ) -> Result<Response, PortalError> {
     let params = CatalogParams::parse(raw)?;
-    let catalog = state.catalog();
-    let results = catalog_results(&catalog, &params)?;
+    let results = catalog_results(catalog, &params)?;
     let fragment =
         headers.contains_key("hx-request") && !headers.contains_key("hx-history-restore-request");
     let mut response = if fragment {
@@ -447,7 +458,7 @@ fn catalog_response(
             layout,
             heading: heading.to_owned(),
             subtitle: subtitle.to_owned(),
-            selects: selects(&catalog, &params),
+            selects: selects(catalog, &params),
             q: params.q.clone(),
             results: results
                 .render()
@@ -611,7 +622,8 @@ mod tests {
             Some(&["a,kind=api".to_owned()][..])
         );
 
-        for bad in ["page=0", "page=-1", "page=two"] {
+        let many = vec!["kind=api"; 1001].join("&");
+        for bad in ["page=0", "page=-1", "page=two", many.as_str()] {
             assert!(
                 matches!(
                     CatalogParams::parse(Some(bad)),

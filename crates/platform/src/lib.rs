@@ -160,14 +160,13 @@ impl Platform {
                     source,
                 })?
         };
-        let (origins, locations) = if annotated.is_empty() {
-            (Vec::new(), Vec::new())
-        } else {
-            (
-                self.store.entity_origins(&annotated).await?,
-                self.store.locations().await?,
-            )
-        };
+        if annotated.is_empty() {
+            return Ok(Arc::new(SloIndex::default()));
+        }
+        let (origins, locations) = (
+            self.store.entity_origins(&annotated).await?,
+            self.store.locations().await?,
+        );
         let catalog = Arc::clone(catalog);
         let git_cache = self.ingest.git_cache.clone();
         let index = tokio::task::spawn_blocking(move || {

@@ -378,14 +378,17 @@ fn admission_reviews_are_bounded_in_what_they_take_and_answer() {
             .contains("3 MiB")
     );
     assert!(r.body.len() < 1024, "{} bytes", r.body.len());
-    // A large, valid review of a Pod of 20,000 bad containers: a small answer naming a few
-    // denials and counting the rest, never an echo of the object.
-    let containers: Vec<Value> = (0..20_000)
-        .map(|i| json!({"name": format!("c{i:05}"), "image": "nginx", "securityContext": {"privileged": true}}))
-        .collect();
-    let pod = json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "many"}, "spec": {"containers": containers}});
+    // A large, valid review (1,000 bad containers, 2.5 MB of annotations): a small answer
+    // naming a few denials and counting the rest, never an echo of the object.
+    let containers = |n: usize| -> Vec<Value> {
+        (0..n)
+            .map(|i| json!({"name": format!("c{i:05}"), "image": "nginx", "securityContext": {"privileged": true}}))
+            .collect()
+    };
+    let pod = json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "many", "annotations": {"pad": "p".repeat(2_500_000)}},
+        "spec": {"containers": containers(1000)}});
     let body = review(&pod);
-    assert!(body.len() > 1_000_000);
+    assert!(body.len() > 2_500_000);
     let r = http(server.addr, "POST", path, Some(&body));
     assert_eq!(r.status, 200, "{}", &r.body[..r.body.len().min(300)]);
     assert!(
@@ -407,7 +410,21 @@ fn admission_reviews_are_bounded_in_what_they_take_and_answer() {
         message.contains("more (run pave check for all)"),
         "{message}"
     );
-    assert!(!r.body.contains("c19999"), "the object is not echoed");
+    assert!(
+        !r.body.contains("c00999") && !r.body.contains("ppp"),
+        "the object is not echoed"
+    );
+    // More containers than are reviewed: the failure policy (Fail by default) answers, at once.
+    let pod = json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "wide"}, "spec": {"containers": containers(20_000)}});
+    let started = Instant::now();
+    let r = http(server.addr, "POST", path, Some(&review(&pod)));
+    assert!(started.elapsed() < Duration::from_secs(20));
+    let answer = r.json();
+    assert_eq!(answer["response"]["allowed"], false);
+    assert_eq!(
+        answer["response"]["status"]["message"],
+        "pave could not evaluate the policy for Pod/shop/wide (failure policy Fail): the object has 20000 containers; pave reviews at most 1000"
+    );
     assert_eq!(server.get("/healthz").status, 200);
 }
 

@@ -111,7 +111,7 @@ impl BrowserOptions {
             Some(v6) => v6.parse::<std::net::Ipv6Addr>().is_ok(),
             None => name.parse::<std::net::Ipv4Addr>().is_ok(),
         };
-        name == "localhost" || literal || self.hosts.iter().any(|h| *h == name)
+        name == "localhost" || literal || self.hosts.contains(&name)
     }
 
     /// The origins allowed to read responses cross-origin (none: CORS off).

@@ -175,7 +175,7 @@ pub fn review(
         let reason = format!(
             "the object has {containers} containers; pave reviews at most {MAX_CONTAINERS}"
         );
-        let (allowed, response) = unevaluated(uid, &described, &reason, failure);
+        let (allowed, response) = failure_answer(uid, &described, &reason, failure);
         return Ok(Answer {
             review: respond(response),
             allowed,
@@ -260,7 +260,7 @@ fn describe(object: &Value) -> String {
 }
 
 /// The answer when the policy was not evaluated for `reason`: the failure policy decides.
-fn unevaluated(uid: &str, object: &str, reason: &str, failure: FailurePolicy) -> (bool, Value) {
+fn failure_answer(uid: &str, object: &str, reason: &str, failure: FailurePolicy) -> (bool, Value) {
     match failure {
         FailurePolicy::Fail => {
             let message = format!(
@@ -549,6 +549,57 @@ pub fn manifest(options: &ManifestOptions) -> Result<String, ManifestError> {
         }],
     });
     Ok(pave_yaml::to_yaml_string(&config))
+}
+
+/// Answers a review whose policy evaluation could not finish (the webhook's time budget ran
+/// out, or its workers were all busy), by `failure`: denied with code 500 (`Fail`) or
+/// allowed with the reason as a warning (`Ignore`). Reads only `apiVersion`, `kind` and
+/// `request.uid`; `reason` says what happened.
+pub fn unevaluated(failure: FailurePolicy, body: &[u8], reason: &str) -> Result<Answer, BadReview> {
+    #[derive(serde::Deserialize)]
+    struct Envelope {
+        #[serde(rename = "apiVersion", default)]
+        api_version: String,
+        #[serde(default)]
+        kind: String,
+        request: Option<Request>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Request {
+        #[serde(default)]
+        uid: String,
+    }
+    let envelope: Envelope = serde_json::from_slice(body)
+        .map_err(|e| BadReview(format!("the body is not an AdmissionReview: {e}")))?;
+    if envelope.kind != "AdmissionReview" {
+        return Err(BadReview("`kind` must be AdmissionReview".into()));
+    }
+    let api_version = envelope.api_version;
+    if api_version != "admission.k8s.io/v1" && api_version != "admission.k8s.io/v1beta1" {
+        return Err(BadReview(format!(
+            "unsupported apiVersion `{api_version}` (use admission.k8s.io/v1)"
+        )));
+    }
+    let uid = envelope
+        .request
+        .map(|r| r.uid)
+        .filter(|u| !u.is_empty())
+        .ok_or_else(|| BadReview("`request.uid` is missing".into()))?;
+    let (allowed, response) = match failure {
+        FailurePolicy::Fail => (
+            false,
+            json!({"uid": uid, "allowed": false, "status": {"code": 500, "reason": "InternalError", "message": format!("pave could not evaluate the policy (failure policy Fail): {reason}")}}),
+        ),
+        FailurePolicy::Ignore => (
+            true,
+            json!({"uid": uid, "allowed": true, "warnings": [truncate(&format!("pave could not evaluate the policy (failure policy Ignore): {reason}"), MAX_WARNING_CHARS)]}),
+        ),
+    };
+    Ok(Answer {
+        review: json!({"apiVersion": api_version, "kind": "AdmissionReview", "response": response}),
+        allowed,
+        object: String::new(),
+    })
 }
 
 #[cfg(test)]
@@ -846,5 +897,36 @@ mod tests {
             ..options
         };
         assert!(manifest(&bad).is_err());
+    }
+
+    #[test]
+    fn an_unevaluated_review_is_answered_by_the_failure_policy() {
+        let body = br#"{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"u-1","object":{"kind":"Pod"}}}"#;
+        let fail = unevaluated(FailurePolicy::Fail, body, "no answer within 3 s").unwrap();
+        assert!(!fail.allowed);
+        assert_eq!(fail.review["response"]["uid"], "u-1");
+        assert_eq!(fail.review["response"]["status"]["code"], 500);
+        let message = fail.review["response"]["status"]["message"]
+            .as_str()
+            .unwrap();
+        assert!(message.contains("no answer within 3 s"), "{message}");
+        let ignore = unevaluated(FailurePolicy::Ignore, body, "no answer within 3 s").unwrap();
+        assert!(ignore.allowed);
+        assert_eq!(ignore.review["response"]["allowed"], true);
+        assert!(
+            ignore.review["response"]["warnings"][0]
+                .as_str()
+                .unwrap()
+                .contains("Ignore")
+        );
+        assert!(unevaluated(FailurePolicy::Fail, b"{}", "x").is_err());
+        assert!(
+            unevaluated(
+                FailurePolicy::Fail,
+                br#"{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{}}"#,
+                "x"
+            )
+            .is_err()
+        );
     }
 }

@@ -114,6 +114,10 @@ pub(crate) struct ServerArgs {
     #[arg(long, value_name = "URL", env = "PAVE_PROMETHEUS_URL")]
     pub(crate) prometheus_url: Option<String>,
 
+    /// Listener limits, browser protections, the admission webhook's own listener
+    #[command(flatten)]
+    pub(crate) edge: EdgeArgs,
+
     /// Set from the global `--log-format`.
     #[arg(skip)]
     pub(crate) json_logs: bool,
@@ -134,6 +138,135 @@ pub(crate) struct WorkArgs {
     /// How long a heavy request waits for a slot before it is answered 503 with Retry-After
     #[arg(long, value_name = "DURATION", default_value = "10s", env = "PAVE_HEAVY_WAIT", value_parser = crate::config::parse_duration)]
     pub(crate) heavy_wait: std::time::Duration,
+}
+
+/// The server's edge: listener limits, browser protections and the admission webhook's own
+/// listener (docs/operations.md, "Limits and defaults"; the defaults match
+/// `pave_server::Limits::default()` and `AdmissionOptions::default()`, a test checks).
+#[derive(Debug, Args)]
+pub(crate) struct EdgeArgs {
+    /// Time for a new connection's TLS handshake and first request head, and for any later request head from its first byte
+    #[arg(long, value_name = "DURATION", default_value = "10s", env = "PAVE_HEADER_TIMEOUT", value_parser = parse_timeout, help_heading = "Limits")]
+    pub(crate) header_timeout: std::time::Duration,
+
+    /// Time a kept-alive connection may wait for its next request
+    #[arg(long, value_name = "DURATION", default_value = "75s", env = "PAVE_IDLE_TIMEOUT", value_parser = parse_timeout, help_heading = "Limits")]
+    pub(crate) idle_timeout: std::time::Duration,
+
+    /// Time limit of API and portal reads (503 after it; writing the answer may take as long again)
+    #[arg(long, value_name = "DURATION", default_value = "10s", env = "PAVE_READ_TIMEOUT", value_parser = parse_timeout, help_heading = "Limits")]
+    pub(crate) read_timeout: std::time::Duration,
+
+    /// Time limit of requests that change the catalog or read a source (register, refresh, analyze, delete)
+    #[arg(long, value_name = "DURATION", default_value = "120s", env = "PAVE_WRITE_TIMEOUT", value_parser = parse_timeout, help_heading = "Limits")]
+    pub(crate) write_timeout: std::time::Duration,
+
+    /// Time limit of GET /metrics
+    #[arg(long, value_name = "DURATION", default_value = "10s", env = "PAVE_METRICS_TIMEOUT", value_parser = parse_timeout, help_heading = "Limits")]
+    pub(crate) metrics_timeout: std::time::Duration,
+
+    /// Open connections at most; at the cap an idle one is closed to make room, or the new one refused (503) when all are working
+    #[arg(long, value_name = "N", default_value_t = 1024, env = "PAVE_MAX_CONNECTIONS", value_parser = clap::value_parser!(u32).range(1..), help_heading = "Limits")]
+    pub(crate) max_connections: u32,
+
+    /// Open connections from one IP address at most (0: no limit; behind a proxy every client has its address)
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 256,
+        env = "PAVE_MAX_CONNECTIONS_PER_CLIENT",
+        help_heading = "Limits"
+    )]
+    pub(crate) max_connections_per_client: u32,
+
+    /// Requests in progress from one IP address at most, 429 beyond (0: no limit)
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 32,
+        env = "PAVE_MAX_REQUESTS_PER_CLIENT",
+        help_heading = "Limits"
+    )]
+    pub(crate) max_requests_per_client: u32,
+
+    /// The URL users reach pave at (`https://pave.example.com`): its host is accepted in the Host header besides localhost and IP addresses
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "PAVE_PUBLIC_URL",
+        help_heading = "Browser protections"
+    )]
+    pub(crate) public_url: Option<String>,
+
+    /// Another host name pave answers for (e.g. its Service's DNS name); repeatable; `*` turns the Host check off
+    #[arg(
+        long = "allowed-host",
+        value_name = "HOST",
+        env = "PAVE_ALLOWED_HOSTS",
+        value_delimiter = ',',
+        help_heading = "Browser protections"
+    )]
+    pub(crate) allowed_hosts: Vec<String>,
+
+    /// An origin whose pages may call the API from a browser (`https://app.example.com`); repeatable; none by default (CORS off)
+    #[arg(
+        long = "cors-origin",
+        value_name = "ORIGIN",
+        env = "PAVE_CORS_ORIGINS",
+        value_delimiter = ',',
+        help_heading = "Browser protections"
+    )]
+    pub(crate) cors_origins: Vec<String>,
+
+    /// Serve the admission webhook on this address too, with its own threads and limits (recommended; the main address keeps serving it)
+    #[arg(
+        long,
+        value_name = "ADDR",
+        env = "PAVE_ADMISSION_ADDR",
+        help_heading = "Admission webhook"
+    )]
+    pub(crate) admission_addr: Option<std::net::SocketAddr>,
+
+    /// The admission listener's PEM certificate chain [default: --tls-cert]
+    #[arg(
+        long,
+        value_name = "FILE",
+        requires = "admission_tls_key",
+        env = "PAVE_ADMISSION_TLS_CERT",
+        help_heading = "Admission webhook"
+    )]
+    pub(crate) admission_tls_cert: Option<PathBuf>,
+
+    /// The private key of `--admission-tls-cert` [default: --tls-key]
+    #[arg(
+        long,
+        value_name = "FILE",
+        requires = "admission_tls_cert",
+        env = "PAVE_ADMISSION_TLS_KEY",
+        help_heading = "Admission webhook"
+    )]
+    pub(crate) admission_tls_key: Option<PathBuf>,
+
+    /// Budget of one review: past it, the answer follows --admission-failure-policy at once
+    #[arg(long, value_name = "DURATION", default_value = "3s", env = "PAVE_ADMISSION_TIMEOUT", value_parser = parse_timeout, help_heading = "Admission webhook")]
+    pub(crate) admission_timeout: std::time::Duration,
+
+    /// Reviews evaluated at once, per listener
+    #[arg(long, value_name = "N", default_value_t = 2, env = "PAVE_ADMISSION_WORKERS", value_parser = clap::value_parser!(u32).range(1..=64), help_heading = "Admission webhook")]
+    pub(crate) admission_workers: u32,
+
+    /// Open connections on the admission listener at most
+    #[arg(long, value_name = "N", default_value_t = 256, env = "PAVE_ADMISSION_MAX_CONNECTIONS", value_parser = clap::value_parser!(u32).range(1..), help_heading = "Admission webhook")]
+    pub(crate) admission_max_connections: u32,
+}
+
+/// A duration above zero (a zero timeout would close every connection at once).
+fn parse_timeout(text: &str) -> Result<std::time::Duration, String> {
+    let duration = crate::config::parse_duration(text)?;
+    if duration.is_zero() {
+        return Err("must be more than 0".into());
+    }
+    Ok(duration)
 }
 
 #[derive(Debug, Args)]

@@ -3,7 +3,7 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 use std::io::IsTerminal;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
@@ -353,31 +353,70 @@ fn set_work_limits(state: &AppState, args: &ServerArgs) {
     });
 }
 
-fn serve_options(args: &ServerArgs) -> ServeOptions {
-    ServeOptions {
-        addr: args.addr,
-        refresh_interval: (!args.refresh_interval.is_zero()).then_some(args.refresh_interval),
-        tls: match (&args.tls_cert, &args.tls_key) {
-            (Some(cert), Some(key)) => Some(pave_server::tls::TlsFiles {
-                cert: cert.clone(),
-                key: key.clone(),
-            }),
-            _ => None,
+fn serve_options(args: &ServerArgs) -> anyhow::Result<ServeOptions> {
+    let edge = &args.edge;
+    let files = |cert: &Option<PathBuf>, key: &Option<PathBuf>| match (cert, key) {
+        (Some(cert), Some(key)) => Some(pave_server::tls::TlsFiles {
+            cert: cert.clone(),
+            key: key.clone(),
+        }),
+        _ => None,
+    };
+    let mut options = ServeOptions::new(args.addr);
+    options.refresh_interval = (!args.refresh_interval.is_zero()).then_some(args.refresh_interval);
+    options.tls = files(&args.tls_cert, &args.tls_key);
+    let usize_of = |n: u32| usize::try_from(n).unwrap_or(usize::MAX);
+    let admission_limit = edge.admission_timeout + Duration::from_secs(2);
+    options.limits = pave_server::Limits {
+        header_timeout: edge.header_timeout,
+        idle_timeout: edge.idle_timeout,
+        max_connections: usize_of(edge.max_connections),
+        max_connections_per_client: usize_of(edge.max_connections_per_client),
+        max_requests_per_client: usize_of(edge.max_requests_per_client),
+        request: pave_server::listener::RequestTimeouts {
+            read: edge.read_timeout,
+            write: edge.write_timeout,
+            metrics: edge.metrics_timeout,
+            admission: admission_limit,
         },
-    }
+    };
+    options.browser = pave_server::BrowserOptions::new(
+        edge.public_url.as_deref(),
+        &edge.allowed_hosts,
+        &edge.cors_origins,
+    )?;
+    let admission = &mut options.admission;
+    admission.addr = edge.admission_addr;
+    admission.tls = files(&edge.admission_tls_cert, &edge.admission_tls_key);
+    admission.budget = edge.admission_timeout;
+    admission.workers = usize_of(edge.admission_workers);
+    admission.limits.header_timeout = edge.header_timeout;
+    admission.limits.idle_timeout = edge.idle_timeout;
+    admission.limits.max_connections = usize_of(edge.admission_max_connections);
+    admission.limits.request.admission = admission_limit;
+    Ok(options)
 }
 
-async fn start_server(state: Arc<AppState>, args: &ServerArgs, what: &str) -> anyhow::Result<()> {
+async fn start_server(
+    state: Arc<AppState>,
+    args: &ServerArgs,
+    options: ServeOptions,
+    what: &str,
+) -> anyhow::Result<()> {
     let what = what.to_owned();
     let json_logs = args.json_logs;
-    let scheme = if args.tls_cert.is_some() {
-        "https"
-    } else {
-        "http"
-    };
-    pave_server::serve(state, serve_options(args), move |addr| {
+    let scheme = |tls: bool| if tls { "https" } else { "http" };
+    let main_scheme = scheme(args.tls_cert.is_some());
+    let admission_scheme =
+        scheme(args.edge.admission_tls_cert.is_some() || args.tls_cert.is_some());
+    pave_server::serve(state, options, move |bound| {
+        let addr = bound.addr;
+        let webhook = match bound.admission {
+            Some(admission) => format!("{admission_scheme}://{admission}"),
+            None => format!("{main_scheme}://{addr}"),
+        };
         let line = format!(
-            "{what}: open {scheme}://{addr}/ (API at {scheme}://{addr}/api/catalog, admission webhook at {scheme}://{addr}{}, stop with Ctrl-C)",
+            "{what}: open {main_scheme}://{addr}/ (API at {main_scheme}://{addr}/api/catalog, admission webhook at {webhook}{}, stop with Ctrl-C)",
             pave_check::admission::WEBHOOK_PATH
         );
         if json_logs {
@@ -396,6 +435,8 @@ async fn serve(
     store: Arc<dyn Store>,
     ingest: IngestConfig,
 ) -> anyhow::Result<Outcome> {
+    // Bad limits or browser settings stop the start before anything is read.
+    let options = serve_options(&args.server)?;
     let sources: Vec<Source> = args.sources.iter().map(|s| Source::parse(s)).collect();
     let platform = Platform::new(Arc::clone(&store), ingest);
     let registered = platform.register(&Principal::Operator, &sources).await?;
@@ -435,7 +476,7 @@ async fn serve(
             tracing::error!(error = %e, "initial ingestion failed");
         }
     });
-    start_server(state, &args.server, "pave serve").await?;
+    start_server(state, &args.server, options, "pave serve").await?;
     Ok(Outcome::Success)
 }
 
@@ -444,6 +485,7 @@ async fn demo(
     store: Arc<dyn Store>,
     ingest: IngestConfig,
 ) -> anyhow::Result<Outcome> {
+    let options = serve_options(&args.server)?;
     let dir = args.dir.clone().unwrap_or_else(|| data_dir().join("demo"));
     let summary = pave_demo::write_demo_org(&dir)
         .with_context(|| format!("cannot write the demo catalog to {}", dir.display()))?;
@@ -473,7 +515,7 @@ async fn demo(
     if args.no_serve {
         return Ok(Outcome::Success);
     }
-    start_server(state, &args.server, "pave demo").await?;
+    start_server(state, &args.server, options, "pave demo").await?;
     Ok(Outcome::Success)
 }
 
@@ -495,6 +537,44 @@ mod tests {
         assert_eq!(
             super::iso8601(951_782_400_000 + 3_723_000),
             "2000-02-29T01:02:03Z"
+        );
+    }
+
+    #[test]
+    fn serve_flags_default_to_the_servers_defaults() {
+        use clap::Parser as _;
+        // Environment variables would change the defaults under test.
+        for (name, _) in std::env::vars() {
+            if name.starts_with("PAVE_") {
+                return;
+            }
+        }
+        let cli = crate::args::Cli::try_parse_from(["pave", "serve"]).unwrap();
+        let crate::args::Command::Serve(args) = cli.command else {
+            panic!("not serve");
+        };
+        let options = super::serve_options(&args.server).unwrap();
+        let defaults = pave_server::ServeOptions::default();
+        assert_eq!(options.limits, defaults.limits);
+        assert_eq!(options.admission.budget, defaults.admission.budget);
+        assert_eq!(options.admission.workers, defaults.admission.workers);
+        assert_eq!(options.admission.limits, defaults.admission.limits);
+        assert!(options.browser.cors_origins().is_empty());
+    }
+
+    #[test]
+    fn bad_browser_settings_stop_serve_with_the_flag() {
+        use clap::Parser as _;
+        let cli =
+            crate::args::Cli::try_parse_from(["pave", "serve", "--cors-origin", "app.example"])
+                .unwrap();
+        let crate::args::Command::Serve(args) = cli.command else {
+            panic!("not serve");
+        };
+        let err = super::serve_options(&args.server).unwrap_err();
+        assert!(err.to_string().contains("--cors-origin"), "{err}");
+        assert!(
+            crate::args::Cli::try_parse_from(["pave", "serve", "--header-timeout", "0"]).is_err()
         );
     }
 }

@@ -4,8 +4,11 @@
 //! their own.
 
 mod admission;
+pub mod admission_server;
 mod api;
+pub mod browser;
 mod error;
+pub mod listener;
 pub mod metrics;
 mod openapi;
 pub mod portal;
@@ -28,7 +31,10 @@ use pave_ingest::{IngestConfig, IngestError, IngestReport};
 use pave_platform::{Platform, Principal, Snapshot};
 use pave_store::{LocationRow, Store};
 
+pub use admission_server::AdmissionOptions;
+pub use browser::BrowserOptions;
 pub use error::ApiError;
+pub use listener::Limits;
 pub use work::{WorkLimits, cores};
 
 /// Shared server state: the platform, plus what only the server has (the admission policy
@@ -186,8 +192,15 @@ impl AppState {
 /// Largest request body accepted (entity refs lists, validation requests).
 pub const BODY_LIMIT: usize = 1024 * 1024;
 
-/// Every route: API, portal, health, metrics, OpenAPI.
+/// Every route: API, portal, health, metrics, OpenAPI, with the default limits and
+/// browser protections (what `serve` uses with its options).
 pub fn router(state: Arc<AppState>) -> Router {
+    app(state, &ServeOptions::default())
+}
+
+/// Every route, with `options`' request time limits, `Host` names, CORS origins and
+/// webhook budget.
+fn app(state: Arc<AppState>, options: &ServeOptions) -> Router {
     // Literal segments (`by-query`, `by-entity`) are routes of their own, so they are never
     // read as a location `{id}`.
     let api = Router::new()
@@ -245,19 +258,25 @@ pub fn router(state: Arc<AppState>) -> Router {
         .merge(portal::router())
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(tower_http::limit::RequestBodyLimitLayer::new(BODY_LIMIT));
-    // AdmissionReviews carry the object and its previous version: allow more.
-    let admission = Router::new()
-        .route(
-            pave_check::admission::WEBHOOK_PATH,
-            post(admission::validate),
-        )
-        .layer(DefaultBodyLimit::max(ADMISSION_BODY_LIMIT))
-        .layer(tower_http::limit::RequestBodyLimitLayer::new(
-            ADMISSION_BODY_LIMIT,
-        ));
-    catalog
-        .merge(admission)
-        .layer(axum::middleware::from_fn(error::describe_errors))
+    // The webhook keeps its path here for deployments that call the main port; its own
+    // listener (`--admission-addr`) is what keeps reviews clear of catalog load.
+    let evaluator = admission::Evaluator::new(options.admission.budget, options.admission.workers);
+    let mut router = catalog
+        .merge(admission_server::webhook(evaluator))
+        .layer(axum::middleware::from_fn_with_state(
+            options.limits.request,
+            listener::limit_request_time,
+        ))
+        .layer(axum::middleware::from_fn(error::describe_errors));
+    if let Some(cors) = options.browser.cors() {
+        router = router.layer(cors);
+    }
+    router
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::new(options.browser.clone()),
+            browser::check_host,
+        ))
+        .layer(axum::middleware::from_fn(browser::security_headers))
         .layer(axum::middleware::from_fn(metrics::track))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
@@ -323,24 +342,92 @@ pub struct ServeOptions {
     pub refresh_interval: Option<Duration>,
     /// Serve HTTPS with these files instead of HTTP.
     pub tls: Option<tls::TlsFiles>,
+    /// Timeouts and connection caps of the main listener.
+    pub limits: Limits,
+    /// `Host` names and CORS origins.
+    pub browser: BrowserOptions,
+    /// The admission webhook's listener and budget.
+    pub admission: AdmissionOptions,
 }
 
+impl ServeOptions {
+    /// Defaults everywhere but the address.
+    pub fn new(addr: SocketAddr) -> Self {
+        ServeOptions {
+            addr,
+            refresh_interval: None,
+            tls: None,
+            limits: Limits::default(),
+            browser: BrowserOptions::default(),
+            admission: AdmissionOptions::default(),
+        }
+    }
+}
+
+impl Default for ServeOptions {
+    fn default() -> Self {
+        ServeOptions::new(SocketAddr::from(([127, 0, 0, 1], 7007)))
+    }
+}
+
+/// Where the server listens.
+#[derive(Debug, Clone, Copy)]
+pub struct Bound {
+    /// The main listener (API, portal, health, metrics, and the webhook path).
+    pub addr: SocketAddr,
+    /// The admission webhook's own listener, if `--admission-addr` was given.
+    pub admission: Option<SocketAddr>,
+}
+
+/// How often the metrics exporter folds recorded samples into its histograms (they are
+/// kept until then; only a scrape did it before, so an unscraped server grew).
+const METRICS_UPKEEP_EVERY: Duration = Duration::from_secs(5);
+
 /// Serves until SIGTERM or Ctrl-C, then finishes in-flight requests. `on_bound` is told the
-/// actual address (useful with port 0).
+/// actual addresses (useful with port 0).
 pub async fn serve(
     state: Arc<AppState>,
     options: ServeOptions,
-    on_bound: impl FnOnce(SocketAddr),
+    on_bound: impl FnOnce(Bound),
 ) -> std::io::Result<()> {
     // Checked before binding, so a bad certificate stops the server with a clear message.
     let tls_config = match &options.tls {
         Some(files) => Some(tls::server_config(files).map_err(std::io::Error::other)?),
         None => None,
     };
-    let listener = tokio::net::TcpListener::bind(options.addr).await?;
-    let addr = listener.local_addr()?;
-    on_bound(addr);
-    tracing::info!(%addr, "serving");
+    let (stop, stopping) = tokio::sync::watch::channel(false);
+    let admission = match options.admission.addr {
+        Some(addr) => {
+            let files = options
+                .admission
+                .tls
+                .clone()
+                .or_else(|| options.tls.clone());
+            Some(
+                admission_server::start(
+                    Arc::clone(&state),
+                    addr,
+                    options.admission.clone(),
+                    files,
+                    stopping.clone(),
+                )
+                .await?,
+            )
+        }
+        None => None,
+    };
+    let tcp = tokio::net::TcpListener::bind(options.addr).await?;
+    let addr = tcp.local_addr()?;
+    let mut limits = options.limits.clone();
+    let others = admission
+        .as_ref()
+        .map_or(0, |_| options.admission.limits.max_connections);
+    limits.max_connections = listener::fit_to_open_files(limits.max_connections, others);
+    on_bound(Bound {
+        addr,
+        admission: admission.as_ref().map(|a| a.addr),
+    });
+    tracing::info!(%addr, admission = ?admission.as_ref().map(|a| a.addr), "serving");
     // Replicas on one database: each follows the others' changes; one leads the schedule.
     let follower = tokio::spawn(Arc::clone(&state.platform).follow_changes(FOLLOW_EVERY));
     let refresher = options.refresh_interval.map(|interval| {
@@ -363,25 +450,37 @@ pub async fn serve(
             }
         })
     });
-    let app = router(state).into_make_service();
-    let result = match tls_config {
-        Some(config) => {
-            axum::serve(tls::TlsListener::new(listener, config)?, app)
-                .with_graceful_shutdown(shutdown_signal())
-                .await
+    let upkeep = tokio::spawn(async {
+        let mut ticker = tokio::time::interval(METRICS_UPKEEP_EVERY);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticker.tick().await;
+            metrics::handle().run_upkeep();
         }
-        None => {
-            axum::serve(listener, app)
-                .with_graceful_shutdown(shutdown_signal())
-                .await
-        }
+    });
+    let signal = tokio::spawn(async move {
+        shutdown_signal().await;
+        let _ = stop.send(true);
+    });
+    let app = app(state, &options);
+    let main = listener::Listener {
+        tcp,
+        tls: tls_config,
+        limits,
+        name: "main",
     };
+    main.run(app, stopping).await;
+    if let Some(admission) = admission {
+        admission.stopped().await;
+    }
     if let Some(task) = refresher {
         task.abort();
     }
     follower.abort();
+    upkeep.abort();
+    signal.abort();
     tracing::info!("stopped");
-    result
+    Ok(())
 }
 
 async fn shutdown_signal() {

@@ -281,13 +281,9 @@ fn start_server(runtime: &tokio::runtime::Runtime, dir: &Path) -> SocketAddr {
     });
     let (tx, rx) = mpsc::channel();
     runtime.spawn(async move {
-        let options = ServeOptions {
-            addr: "127.0.0.1:0".parse().unwrap(),
-            refresh_interval: None,
-            tls: None,
-        };
-        pave_server::serve(state, options, move |addr| {
-            let _ = tx.send(addr);
+        let options = ServeOptions::new("127.0.0.1:0".parse().unwrap());
+        pave_server::serve(state, options, move |bound| {
+            let _ = tx.send(bound.addr);
         })
         .await
         .unwrap();
@@ -317,6 +313,17 @@ fn portal_in_headless_chromium() {
     let browser = Browser::launch(&chromium);
     let mut cdp = Cdp::connect(&browser.ws_url);
     cdp.call("Page.enable", json!({}));
+    // Every Content-Security-Policy violation on every page is recorded (scripts added this
+    // way are not subject to the page's policy).
+    cdp.call(
+        "Page.addScriptToEvaluateOnNewDocument",
+        json!({"source": "window.__csp = []; document.addEventListener('securitypolicyviolation', \
+            e => window.__csp.push(e.violatedDirective + ' ' + e.blockedURI + ' ' + (e.sourceFile || '') + ':' + e.lineNumber));"}),
+    );
+    let no_csp_violations = |cdp: &mut Cdp, page: &str| {
+        let violations = cdp.eval("JSON.stringify(window.__csp)");
+        assert_eq!(violations, json!("[]"), "CSP violations on {page}");
+    };
     cdp.call(
         "Emulation.setDeviceMetricsOverride",
         json!({"width": VIEWPORT.0, "height": VIEWPORT.1, "deviceScaleFactor": 1, "mobile": false}),
@@ -346,6 +353,7 @@ fn portal_in_headless_chromium() {
         "style.css is served and applied"
     );
     cdp.screenshot(&artifacts.join("portal-catalog.png"), false);
+    no_csp_violations(&mut cdp, "the catalog");
 
     // 2. Filtering by kind swaps the results in place (htmx), no page load.
     cdp.eval("window.__samePage = true");
@@ -376,6 +384,7 @@ fn portal_in_headless_chromium() {
         "filter bar still there"
     );
     cdp.screenshot(&artifacts.join("portal-catalog-components.png"), false);
+    no_csp_violations(&mut cdp, "the filtered catalog (htmx)");
 
     // Paging and typing in the search box go through htmx as well.
     cdp.eval("document.querySelector('#results a[rel=next]').click()");
@@ -432,6 +441,7 @@ fn portal_in_headless_chromium() {
         cdp.eval("document.querySelector('#relations .relation-group') !== null") == json!(true)
     );
     cdp.screenshot(&artifacts.join("portal-entity.png"), true);
+    no_csp_violations(&mut cdp, "an entity page");
 
     // 5. A group page, for the record.
     cdp.navigate(&format!("{base}/catalog/default/group/basket-checkout"));
@@ -440,6 +450,15 @@ fn portal_in_headless_chromium() {
         "document.readyState === 'complete' && document.querySelector('#members .member')",
     );
     cdp.screenshot(&artifacts.join("portal-group.png"), true);
+    no_csp_violations(&mut cdp, "a group page");
+
+    // The policy is enforced: an injected inline script does not run, and is reported.
+    let inline = cdp.eval(
+        "(() => { const s = document.createElement('script'); s.textContent = 'window.__inline = 1'; \
+         document.head.appendChild(s); return window.__inline === undefined; })()",
+    );
+    assert_eq!(inline, json!(true), "an inline script ran despite the CSP");
+    cdp.wait_for("the violation report", "window.__csp.length === 1");
 
     // Close cleanly; the Drop guard kills Chromium if this does not work.
     let _ = cdp.ws.send(Message::text(

@@ -18,6 +18,8 @@ use std::time::{Duration, Instant};
 pub struct Server {
     pub child: Child,
     pub addr: SocketAddr,
+    /// Where the admission webhook listens: its own listener (`--admission-addr`) or `addr`.
+    pub admission: SocketAddr,
     log: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
 }
 
@@ -71,19 +73,26 @@ impl Server {
                     .or_else(|| line.split("open https://").nth(1))
                 {
                     let addr = rest.split('/').next().unwrap_or_default().to_owned();
-                    let _ = tx.send(addr);
+                    let admission = line
+                        .split("admission webhook at ")
+                        .nth(1)
+                        .and_then(|rest| rest.split("://").nth(1))
+                        .map(|rest| rest.split('/').next().unwrap_or_default().to_owned())
+                        .unwrap_or_else(|| addr.clone());
+                    let _ = tx.send((addr, admission));
                 }
                 if !quiet {
                     eprintln!("[pave] {line}");
                 }
             }
         });
-        let addr = rx
+        let (addr, admission) = rx
             .recv_timeout(Duration::from_secs(30))
             .expect("server did not start");
         Server {
             child,
             addr: addr.parse().unwrap(),
+            admission: admission.parse().unwrap(),
             log,
         }
     }

@@ -3,6 +3,9 @@
 //! locations outside the allowed roots and hosts, races between writes), reproduced small,
 //! bounded and on loopback only, against the real binary. One module per part of the server.
 
+// Tests: a panic is how a failure is reported.
+#![allow(clippy::unwrap_used, clippy::print_stderr)]
+
 #[path = "../common/mod.rs"]
 mod common;
 

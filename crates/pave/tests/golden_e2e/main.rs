@@ -59,12 +59,22 @@ fn have_tools(tools: &[&str]) -> bool {
     tools.iter().all(|t| pave_testkit::have(t))
 }
 
+/// A port no one listens on, below the kernel's ephemeral range (32768 and up): a port the
+/// kernel handed out for `:0` can be taken as the source port of any outgoing connection
+/// before the service under test binds it ("address already in use").
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    use std::sync::atomic::{AtomicU16, Ordering};
+    static NEXT: AtomicU16 = AtomicU16::new(0);
+    let span = 12_000u16;
+    let start = (std::process::id() % u32::from(span)) as u16;
+    for _ in 0..span {
+        let offset = (start + NEXT.fetch_add(1, Ordering::Relaxed)) % span;
+        let port = 20_000 + offset;
+        if TcpListener::bind(("0.0.0.0", port)).is_ok() {
+            return port;
+        }
+    }
+    panic!("no free port between 20000 and 32000")
 }
 
 fn run_ok(cmd: &mut Command) -> Output {

@@ -677,7 +677,7 @@ fn refresh_without_a_body_reads_everything() {
     // `curl -X POST …/refresh`: no body, no content type.
     let status = raw_status(
         server.addr,
-        "POST /api/catalog/refresh HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        "POST /api/catalog/refresh HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
     );
     assert_eq!(status, 200);
     assert_eq!(
@@ -689,7 +689,7 @@ fn refresh_without_a_body_reads_everything() {
     // An empty JSON body and `{}` too; a browser form's empty body is not a refresh.
     let status = raw_status(
         server.addr,
-        "POST /api/catalog/refresh HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+        "POST /api/catalog/refresh HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
     );
     assert_eq!(status, 200);
     assert_eq!(
@@ -698,7 +698,7 @@ fn refresh_without_a_body_reads_everything() {
     );
     let status = raw_status(
         server.addr,
-        "POST /api/catalog/refresh HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+        "POST /api/catalog/refresh HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
     );
     assert_eq!(status, 400);
     assert_eq!(

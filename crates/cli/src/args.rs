@@ -276,8 +276,9 @@ pub(crate) struct ServeArgs {
     #[command(flatten)]
     pub(crate) policy: PolicyArgs,
 
-    /// When a policy cannot be evaluated for an object (a Rego error or time-out), the webhook
-    /// denies it with the reason (`fail`) or allows it with a warning (`ignore`)
+    /// When a policy cannot be evaluated for an object (a Rego error or time-out, or no verdict
+    /// within --admission-timeout), the webhook denies it with the reason (`fail`) or allows it
+    /// with a warning (`ignore`)
     #[arg(
         long,
         value_name = "POLICY",

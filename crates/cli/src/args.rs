@@ -163,7 +163,7 @@ pub(crate) struct EdgeArgs {
     #[arg(
         long,
         value_name = "N",
-        default_value_t = 32,
+        default_value_t = 64,
         env = "PAVE_MAX_REQUESTS_PER_CLIENT",
         help_heading = "Limits"
     )]

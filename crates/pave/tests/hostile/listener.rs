@@ -205,7 +205,7 @@ fn a_partial_request_head_is_closed_within_the_header_timeout() {
 fn an_idle_keep_alive_connection_is_closed_after_the_idle_timeout() {
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(
-        &["--header-timeout", "1s", "--idle-timeout", "3s"],
+        &["--header-timeout", "1s", "--idle-timeout", "5s"],
         &sqlite(dir.path()),
     );
     let mut stream = TcpStream::connect(server.addr).unwrap();
@@ -221,8 +221,23 @@ fn an_idle_keep_alive_connection_is_closed_after_the_idle_timeout() {
     let closed = time_until_closed(&mut stream, Duration::from_secs(15))
         .expect("an idle connection was never closed");
     assert!(
-        closed >= Duration::from_millis(2500) && started.elapsed() < Duration::from_secs(10),
-        "closed after {closed:?}, expected about 3 s"
+        closed >= Duration::from_millis(4000) && started.elapsed() < Duration::from_secs(12),
+        "closed after {closed:?}, expected about 5 s"
+    );
+
+    // A kept-alive connection whose next request head trickles in gets the header timeout
+    // from its first byte, not what is left of the idle timeout.
+    let mut stream = TcpStream::connect(server.addr).unwrap();
+    let (status, _, _) = exchange(&mut stream, request);
+    assert_eq!(status, 200);
+    stream
+        .write_all(b"GET /healthz HTTP/1.1\r\nX-Slow: ")
+        .unwrap();
+    let closed = time_until_closed(&mut stream, Duration::from_secs(15))
+        .expect("a trickled head on a kept-alive connection was never closed");
+    assert!(
+        closed >= Duration::from_millis(800) && closed < Duration::from_millis(3500),
+        "closed after {closed:?}, expected about 1 s (the header timeout)"
     );
 }
 

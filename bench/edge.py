@@ -5,9 +5,10 @@ Runs one `pave serve` binary through the findings of issue 13 that concern the l
 metrics and the admission webhook, scaled to a small machine, and prints one line per figure:
 
   partial-head   how long a request head trickled a byte per second is held open
-  idle-flood     N idle connections under a low open-files limit: /healthz answers during
-                 the flood, the server's open files, its RSS at the peak and 5 s after close
-  metrics        RSS and /metrics size after R requests without a scrape, then after R
+  idle-flood     N connections that each send part of a request head and then nothing,
+                 under a low open-files limit, held 20 s: /healthz answers during the flood,
+                 the server's open files, its RSS at the peak and 5 s after they close
+  metrics        RSS and /metrics size after R requests without a scrape, then after M
                  requests with a new method each
   admission      review latency (p50/p99/max over 200) while 4 clients load the catalog
                  (3,000 entities) with a 40 KB repeated-facet GET and full listings
@@ -23,6 +24,7 @@ import os
 import re
 import resource
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -79,12 +81,18 @@ class Server:
         for _ in self.proc.stderr:
             pass
 
-    def rss_mb(self):
+    def _status_mb(self, field):
         with open(f"/proc/{self.proc.pid}/status") as f:
             for line in f:
-                if line.startswith("VmRSS:"):
+                if line.startswith(field + ":"):
                     return int(line.split()[1]) / 1024
         return 0.0
+
+    def rss_mb(self):
+        return self._status_mb("VmRSS")
+
+    def peak_rss_mb(self):
+        return self._status_mb("VmHWM")
 
     def open_files(self):
         try:
@@ -164,7 +172,7 @@ def partial_head(binary, cap):
             server.stop()
 
 
-def idle_flood(binary, count, nofile):
+def idle_flood(binary, count, nofile, hold, clients):
     with tempfile.TemporaryDirectory() as d:
         server = Server(binary, [], d, nofile=nofile)
         try:
@@ -190,15 +198,24 @@ def idle_flood(binary, count, nofile):
 
             prober = threading.Thread(target=probe)
             prober.start()
-            socks, refused = [], 0
+            socks, refused, failing = [], 0, 0
             for _ in range(count):
                 try:
-                    s = socket.create_connection(server.addr, timeout=2)
+                    source = (f"127.0.0.{2 + len(socks) % clients}", 0) if clients > 1 else None
+                    s = socket.create_connection(server.addr, timeout=0.5, source_address=source)
+                    # A request head that never ends, as a slowloris client sends.
+                    s.sendall(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nX-Slow: 1\r\n")
                     socks.append(s)
+                    failing = 0
                 except OSError:
                     refused += 1
-            time.sleep(5)
-            peak_rss, peak_files = server.rss_mb(), server.open_files()
+                    failing += 1
+                    if failing >= 10:  # the server stopped accepting: its backlog is full
+                        refused += count - len(socks) - refused
+                        break
+            connected_files = server.open_files()
+            time.sleep(hold)
+            peak_rss, peak_files = server.peak_rss_mb(), server.open_files()
             alive = 0
             for s in socks:
                 s.setblocking(False)
@@ -216,12 +233,12 @@ def idle_flood(binary, count, nofile):
             stop.set()
             prober.join()
             log(
-                f"idle-flood: {count} idle connections (server open-files limit {nofile}): "
-                f"{len(socks)} connected, {refused} failed to connect, {alive} still open after 5 s; "
-                f"server files {base_files} -> {peak_files}; "
+                f"idle-flood: {count} idle connections from {clients} address(es) (server open-files limit {nofile}): "
+                f"{len(socks)} connected, {refused} failed to connect, {alive} still open after {hold} s; "
+                f"server files {base_files} -> {connected_files} after connecting -> {peak_files} after {hold} s; "
                 f"/healthz during {held_for:.0f} s: {probes['ok']} ok, {probes['failed']} failed"
                 f" (first failure at {probes['first_fail'] and round(probes['first_fail'], 1)} s), worst {probes['worst']:.2f} s; "
-                f"RSS {base_rss:.0f} MB -> {peak_rss:.0f} MB at the peak -> {after_rss:.0f} MB 5 s after close"
+                f"RSS {base_rss:.0f} MB, peak {peak_rss:.0f} MB, {after_rss:.0f} MB 5 s after close"
             )
         finally:
             server.stop()
@@ -273,7 +290,7 @@ def parallel(n, clients, fn):
         t.join()
 
 
-def metrics(binary, n):
+def metrics(binary, n, m):
     with tempfile.TemporaryDirectory() as d:
         server = Server(binary, [], d)
         try:
@@ -290,7 +307,6 @@ def metrics(binary, n):
                 f"metrics: {n} GET /healthz in {took:.0f} s without a scrape: RSS {base_rss:.0f} -> {rss:.0f} MB "
                 f"(+{rss - base_rss:.0f} MB); /metrics {base_size} -> {len(body)} bytes"
             )
-            m = n // 4
             base_rss = server.rss_mb()
             parallel(m, 2, lambda k, c: keepalive_requests(server.addr, k, lambda i, c=c: f"X{c}M{i}", lambda i: f"/r{i}"))
             time.sleep(6)
@@ -367,11 +383,15 @@ def admission(binary, entities, own_listener):
             time.sleep(1)
             target = server.admission or server.addr
             times, bad = [], 0
+            reviews_started, served_before = time.time(), served["n"]
             for _ in range(200):
                 t = time.time()
                 status, _ = request(target, "POST", "/api/admission/validate", REVIEW, timeout=60)
                 times.append(time.time() - t)
                 bad += status != 200
+                time.sleep(0.05)  # spread the reviews over the load (10 s or more)
+            review_time = time.time() - reviews_started
+            during = served["n"] - served_before
             stop.set()
             for t in loaders:
                 t.join()
@@ -379,22 +399,27 @@ def admission(binary, entities, own_listener):
             p = lambda q: times[min(len(times) - 1, int(len(times) * q))] * 1000
             where = "its own listener" if server.admission and server.admission != server.addr else "the main listener"
             log(
-                f"admission: 200 reviews on {where} under catalog load ({entities} entities, 4 clients): "
-                f"p50 {p(0.5):.1f} ms, p99 {p(0.99):.1f} ms, max {times[-1] * 1000:.1f} ms, {bad} not 200; "
-                f"{served['n']} catalog requests meanwhile {served['statuses']}"
+                f"admission: 200 reviews, one per 50 ms, on {where} under catalog load ({entities} entities, 4 clients) "
+                f"in {review_time:.1f} s: p50 {p(0.5):.1f} ms, p99 {p(0.99):.1f} ms, max {times[-1] * 1000:.1f} ms, {bad} not 200; "
+                f"{during} heavy catalog requests answered meanwhile"
             )
         finally:
             server.stop()
 
 
 def main():
+    # A timeout or Ctrl-C still stops the server under test (the `finally` blocks).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--binary", default="target/release/pave")
     ap.add_argument("--only", choices=["partial-head", "idle-flood", "metrics", "admission"])
     ap.add_argument("--hold", type=int, default=60, help="longest wait for the partial head (s)")
     ap.add_argument("--flood", type=int, default=3000)
+    ap.add_argument("--hold-flood", type=int, default=20, help="how long the flood is held (s)")
+    ap.add_argument("--flood-clients", type=int, default=1, help="client addresses (127.0.0.2…) the flood comes from")
     ap.add_argument("--nofile", type=int, default=2048, help="the server's open-files limit in the flood")
     ap.add_argument("--requests", type=int, default=200000)
+    ap.add_argument("--methods", type=int, default=50000, help="requests with a new method each")
     ap.add_argument("--entities", type=int, default=3000)
     a = ap.parse_args()
     resource.setrlimit(resource.RLIMIT_NOFILE, (20000, 20000)) if resource.getrlimit(resource.RLIMIT_NOFILE)[1] >= 20000 else None
@@ -405,9 +430,9 @@ def main():
     if run("partial-head"):
         partial_head(binary, a.hold)
     if run("idle-flood"):
-        idle_flood(binary, a.flood, a.nofile)
+        idle_flood(binary, a.flood, a.nofile, a.hold_flood, a.flood_clients)
     if run("metrics"):
-        metrics(binary, a.requests)
+        metrics(binary, a.requests, a.methods)
     if run("admission"):
         admission(binary, a.entities, False)
         if has_admission_addr:

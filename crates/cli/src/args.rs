@@ -183,7 +183,7 @@ pub(crate) struct EdgeArgs {
     #[arg(
         long,
         value_name = "N",
-        default_value_t = 32,
+        default_value_t = 64,
         env = "PAVE_MAX_REQUESTS_PER_CLIENT",
         help_heading = "Limits"
     )]
@@ -296,8 +296,9 @@ pub(crate) struct ServeArgs {
     #[command(flatten)]
     pub(crate) policy: PolicyArgs,
 
-    /// When a policy cannot be evaluated for an object (a Rego error or time-out), the webhook
-    /// denies it with the reason (`fail`) or allows it with a warning (`ignore`)
+    /// When a policy cannot be evaluated for an object (a Rego error or time-out, or no verdict
+    /// within --admission-timeout), the webhook denies it with the reason (`fail`) or allows it
+    /// with a warning (`ignore`)
     #[arg(
         long,
         value_name = "POLICY",

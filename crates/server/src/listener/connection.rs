@@ -79,6 +79,8 @@ pub(crate) struct Connection {
     idle_timeout: Duration,
     /// Told when the registry closes this connection to make room.
     evict: Notify,
+    /// Told when the deadline moves (it may move earlier: idle to a request head).
+    moved: Notify,
 }
 
 impl Connection {
@@ -89,6 +91,7 @@ impl Connection {
     fn set_deadline_in(&self, d: Duration) {
         self.deadline_ms
             .store(now_ms().saturating_add(millis(d)), Ordering::Release);
+        self.moved.notify_one();
     }
 
     /// Bytes arrived: an idle connection starts a request head, due within the header
@@ -130,7 +133,10 @@ impl Connection {
             if now >= deadline {
                 return self.phase();
             }
-            tokio::time::sleep(Duration::from_millis(deadline - now)).await;
+            tokio::select! {
+                () = tokio::time::sleep(Duration::from_millis(deadline - now)) => {}
+                () = self.moved.notified() => {}
+            }
         }
     }
 
@@ -271,6 +277,7 @@ impl Registry {
             header_timeout: self.limits.header_timeout,
             idle_timeout: self.limits.idle_timeout,
             evict: Notify::new(),
+            moved: Notify::new(),
         });
         connection.set_deadline_in(self.limits.header_timeout);
         open.connections.insert(id, Arc::clone(&connection));
@@ -505,6 +512,35 @@ mod tests {
         assert!(registry.begin_request(&c3, Duration::from_secs(1)).is_err());
         drop(t1);
         assert!(registry.begin_request(&c3, Duration::from_secs(1)).is_ok());
+    }
+
+    #[tokio::test]
+    async fn a_deadline_that_moves_earlier_wakes_the_watchdog() {
+        let registry = Arc::new(Registry::new(
+            Limits {
+                header_timeout: Duration::from_millis(100),
+                idle_timeout: Duration::from_secs(30),
+                ..Limits::default()
+            },
+            "test",
+        ));
+        let c = registry.admit(ip(1)).unwrap();
+        drop(registry.begin_request(&c, Duration::from_secs(5)).unwrap());
+        assert_eq!(c.phase(), Phase::Idle);
+        let watchdog = tokio::spawn({
+            let c = Arc::clone(&c);
+            async move { c.expired().await }
+        });
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        // The next request's first bytes: its head is due within 100 ms, not 30 s.
+        let started = Instant::now();
+        c.on_bytes();
+        let phase = tokio::time::timeout(Duration::from_secs(5), watchdog)
+            .await
+            .expect("the watchdog slept through the earlier deadline")
+            .unwrap();
+        assert_eq!(phase, Phase::Head);
+        assert!(started.elapsed() >= Duration::from_millis(90));
     }
 
     #[tokio::test]

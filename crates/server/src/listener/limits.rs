@@ -38,7 +38,7 @@ impl Default for Limits {
             idle_timeout: Duration::from_secs(75),
             max_connections: 1024,
             max_connections_per_client: 256,
-            max_requests_per_client: 32,
+            max_requests_per_client: 64,
             request: RequestTimeouts::default(),
         }
     }

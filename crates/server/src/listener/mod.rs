@@ -50,6 +50,11 @@ use connection::{Connection, Registry, RequestTicket, Tracked};
 pub use limits::{Limits, RequestTimeouts, RouteClass, classify};
 pub(crate) use limits::{limit_request_time, show};
 
+/// The largest request head (request line and headers) read; 431 beyond. hyper's default is
+/// its whole buffer, ~400 KiB, which a thousand slow clients would each hold until the header
+/// timeout; 64 KiB still takes a 40 KB query string.
+pub const MAX_HEAD_BYTES: usize = 64 * 1024;
+
 /// Where a request came in: added to every request's extensions.
 #[derive(Debug, Clone, Copy)]
 pub struct ConnectionInfo {
@@ -223,6 +228,7 @@ impl ConnectionTask {
         let mut http = hyper::server::conn::http1::Builder::new();
         http.timer(TokioTimer::new())
             .keep_alive(true)
+            .max_header_size(MAX_HEAD_BYTES)
             // A backstop only: the connection's own deadlines are shorter.
             .header_read_timeout(limits.header_timeout.max(limits.idle_timeout));
         let io = TokioIo::new(Tracked::new(io, Arc::clone(&self.connection)));

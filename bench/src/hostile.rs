@@ -24,7 +24,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use pave_testkit::{Server, http};
+use pave_testkit::{Server, http, http_waiting};
 
 /// CPU seconds the process has used (user + system), from `/proc/<pid>/stat`.
 fn cpu_seconds(pid: u32) -> f64 {
@@ -73,7 +73,8 @@ fn measure(server: &Server, method: &str, path: &str, body: Option<&str>) -> Cos
     let rss = memory_mb(pid, "VmRSS:");
     let cpu = cpu_seconds(pid);
     let started = Instant::now();
-    let response = slow_http(server.addr, method, path, body);
+    // The facet flood took longer than the tests' 30 s on a busy machine.
+    let response = http_waiting(server.addr, method, path, body, Duration::from_secs(600));
     let wall_ms = started.elapsed().as_secs_f64() * 1000.0;
     // Work may go on after the answer (freeing); give the counters a moment.
     std::thread::sleep(Duration::from_millis(200));
@@ -185,61 +186,6 @@ fn under_load(
     }
     statuses.sort_unstable();
     (latencies, statuses)
-}
-
-/// One request, its answer read in full, waiting up to 10 minutes (the facet flood took
-/// longer than the test client's 30 s on a busy machine).
-fn slow_http(
-    addr: SocketAddr,
-    method: &str,
-    path: &str,
-    body: Option<&str>,
-) -> pave_testkit::Response {
-    let mut stream = TcpStream::connect(addr).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(600)))
-        .unwrap();
-    let body = body.unwrap_or("");
-    let _ = write!(
-        stream,
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    );
-    let mut raw = Vec::new();
-    let _ = stream.read_to_end(&mut raw);
-    let split = raw
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .unwrap_or(raw.len());
-    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
-    let status = head
-        .split(' ')
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    let chunked = head
-        .to_ascii_lowercase()
-        .contains("transfer-encoding: chunked");
-    let mut payload = raw.get(split + 4..).unwrap_or_default().to_vec();
-    if chunked {
-        let mut out = Vec::with_capacity(payload.len());
-        let mut data = payload.as_slice();
-        while let Some(end) = data.windows(2).position(|w| w == b"\r\n") {
-            let size = usize::from_str_radix(String::from_utf8_lossy(&data[..end]).trim(), 16)
-                .unwrap_or(0);
-            let Some(chunk) = data.get(end + 2..end + 2 + size).filter(|_| size > 0) else {
-                break;
-            };
-            out.extend_from_slice(chunk);
-            data = data.get(end + 2 + size + 2..).unwrap_or_default();
-        }
-        payload = out;
-    }
-    pave_testkit::Response {
-        status,
-        headers: Vec::new(),
-        body: String::from_utf8_lossy(&payload).into_owned(),
-    }
 }
 
 /// One request whose answer is read and dropped as it comes (a listing is tens of MB).

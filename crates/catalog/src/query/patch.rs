@@ -80,7 +80,7 @@ mod tests {
             uid: format!("uid-{name}"),
             entity: json!({"apiVersion": "backstage.io/v1alpha1", "kind": kind,
                 "metadata": {"name": name, "namespace": "default", "tags": tags},
-                "spec": {"owner": owner, "type": if name.len() % 2 == 0 { "service" } else { "website" }}}),
+                "spec": {"owner": owner, "type": if name.len().is_multiple_of(2) { "service" } else { "website" }}}),
             relations: Vec::new(),
         }
     }

@@ -4,7 +4,6 @@
 //! bounded and on loopback only, against the real binary. One module per part of the server.
 
 #[path = "../common/mod.rs"]
-#[allow(dead_code)]
 mod common;
 
 mod listener;

@@ -202,7 +202,7 @@ impl CatalogParams {
         };
         let pairs = url::form_urlencoded::parse(raw.unwrap_or("").as_bytes());
         let limit = pave_catalog::query::RequestLimits::default().parameters;
-        pave_catalog::query::limits::check("query parameters", pairs.clone().count(), limit)
+        pave_catalog::query::limits::check("query parameters", pairs.count(), limit)
             .map_err(|e| PortalError::BadRequest(format!("{e}.")))?;
         for (key, value) in pairs {
             let value = value.trim();

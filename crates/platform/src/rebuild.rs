@@ -43,6 +43,15 @@ impl Platform {
         pending.push(written);
     }
 
+    /// Drops what writes up to version `through` wrote: the snapshot holds it.
+    fn forget_written(&self, through: i64) {
+        let mut pending = match self.pending.lock() {
+            Ok(guard) => guard,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        pending.retain(|w| w.version.is_some_and(|v| v > through));
+    }
+
     /// The pending writes that follow version `built` without a gap, in order; `None` when
     /// the next version is not among them (or cannot be applied exactly).
     fn writes_after(&self, built: i64) -> Option<Vec<Written>> {
@@ -77,6 +86,7 @@ impl Platform {
         let wanted = self.store.change_version().await?;
         let built = self.built.load(Ordering::Acquire);
         if self.is_loaded() && built == wanted {
+            self.forget_written(built);
             return Ok(());
         }
         let started = Instant::now();
@@ -133,6 +143,7 @@ impl Platform {
         });
         *relations = Some(stitcher);
         self.built.store(version, Ordering::Release);
+        self.forget_written(version);
         self.loaded.store(true, Ordering::Release);
         ::metrics::counter!("pave_catalog_index_builds_total", "how" => how).increment(1);
         tracing::info!(

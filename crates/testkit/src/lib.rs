@@ -182,12 +182,21 @@ impl Response {
     }
 }
 
-/// A minimal HTTP/1.1 client (one request per connection).
+/// A minimal HTTP/1.1 client (one request per connection), waiting up to 30 s for the answer.
 pub fn http(addr: SocketAddr, method: &str, path: &str, body: Option<&str>) -> Response {
+    http_waiting(addr, method, path, body, Duration::from_secs(30))
+}
+
+/// [`http`], waiting up to `timeout` for the answer (benchmarks of slow requests).
+pub fn http_waiting(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    body: Option<&str>,
+    timeout: Duration,
+) -> Response {
     let mut stream = TcpStream::connect(addr).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(30)))
-        .unwrap();
+    stream.set_read_timeout(Some(timeout)).unwrap();
     let body = body.unwrap_or("");
     // A server may answer (413) and close before reading a large body; read the answer anyway.
     let _ = write!(

@@ -4,6 +4,8 @@
 //! full queue is answered 503 with `Retry-After`; admission reviews are bounded in what
 //! they take and what they answer; a small write updates the index instead of rebuilding it.
 
+#![allow(clippy::unwrap_used, clippy::print_stderr)]
+
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};

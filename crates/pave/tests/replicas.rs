@@ -75,15 +75,7 @@ fn replicas_on_one_postgres_agree() {
 
     // A registers the first source and reads it; B and C start after it. The API registers
     // paths only under the configured roots.
-    let config = dir.path().join("pave.yaml");
-    std::fs::write(
-        &config,
-        format!(
-            "catalog:\n  reading:\n    fileRoots: ['{}']\n",
-            dir.path().display()
-        ),
-    )
-    .unwrap();
+    let config = common::file_roots_config(dir.path());
     let interval = [
         "--refresh-interval",
         "1s",

@@ -212,15 +212,7 @@ fn locations_can_be_added_refreshed_and_removed() {
     let db = format!("sqlite://{}", dir.path().join("pave.db").display());
     let root = write_catalog(dir.path());
     // The API registers paths only under the configured roots.
-    let config = dir.path().join("pave.yaml");
-    std::fs::write(
-        &config,
-        format!(
-            "catalog:\n  reading:\n    fileRoots: ['{}']\n",
-            dir.path().display()
-        ),
-    )
-    .unwrap();
+    let config = common::file_roots_config(dir.path());
     let server = Server::start(&["--config", config.to_str().unwrap()], &db);
     server.wait_for("/readyz", |r| r.status == 200);
     assert_eq!(server.get("/api/catalog/locations").json(), json!([]));

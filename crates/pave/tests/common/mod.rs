@@ -55,6 +55,21 @@ pub fn component(name: &str, owner: &str, extra: &str) -> String {
     )
 }
 
+/// Writes `<dir>/pave.yaml` allowing API registrations of paths under `dir`
+/// (`catalog.reading.fileRoots`), and returns its path.
+pub fn file_roots_config(dir: &Path) -> PathBuf {
+    let config = dir.join("pave.yaml");
+    std::fs::write(
+        &config,
+        format!(
+            "catalog:\n  reading:\n    fileRoots: ['{}']\n",
+            dir.display()
+        ),
+    )
+    .unwrap();
+    config
+}
+
 /// A small catalog: a group, two components (one depending on the other), an API.
 pub fn write_catalog(dir: &Path) -> PathBuf {
     let root = dir.join("catalog");

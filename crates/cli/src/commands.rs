@@ -227,6 +227,7 @@ async fn catalog(
             Ok(Outcome::Success)
         }
         CatalogCommand::Unregister { id } => {
+            let id = pave_store::LocationId::from(id);
             if platform.remove_location(&Principal::Operator, &id).await? {
                 eprintln!("removed location {id} and the entities it provided");
                 Ok(Outcome::Success)

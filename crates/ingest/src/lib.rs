@@ -24,7 +24,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use pave_catalog::CatalogRules;
-use pave_store::{Batch, EntityHead, EntityRow, LocationRow, Store, StoreError};
+use pave_store::{Batch, EntityHead, EntityRow, LocationId, LocationRow, Store, StoreError};
 use serde::Serialize;
 
 pub use analyze::{Analysis, FoundFile, SourceName, analyze};
@@ -126,7 +126,7 @@ pub enum IngestError {
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct LocationReport {
-    pub location_id: String,
+    pub location_id: LocationId,
     #[serde(rename = "type")]
     pub kind: LocationKind,
     pub target: String,
@@ -279,7 +279,7 @@ pub async fn ingest(
     let started = Instant::now();
     let now = now_millis();
     // Who owns each ref this run produces: the store's rows, as this run changes them.
-    let mut claims: HashMap<String, String> = HashMap::new();
+    let mut claims: HashMap<String, LocationId> = HashMap::new();
     let mut batch = Batch::default();
     let mut reports = Vec::new();
     for location in locations {
@@ -469,7 +469,7 @@ fn plan_location(
     output: WalkOutput,
     previous_rows: Vec<EntityHead>,
     previous_files: Vec<pave_store::FileRow>,
-    claims: &mut HashMap<String, String>,
+    claims: &mut HashMap<String, LocationId>,
     now: i64,
     batch: &mut Batch,
     report: &mut LocationReport,
@@ -767,7 +767,7 @@ pub fn validate(paths: &[PathBuf], config: &IngestConfig) -> ValidationReport {
         };
         let output = walk::walk(
             &input,
-            "validate",
+            &LocationId::from("validate"),
             &walk::fingerprint(&config.rules, &origin),
         );
         report.files += output.files_read;

@@ -579,18 +579,21 @@ impl Store for FailingWrites {
     async fn locations(&self) -> pave_store::Result<Vec<LocationRow>> {
         self.0.locations().await
     }
-    async fn location(&self, id: &str) -> pave_store::Result<Option<LocationRow>> {
+    async fn location(
+        &self,
+        id: &pave_store::LocationId,
+    ) -> pave_store::Result<Option<LocationRow>> {
         self.0.location(id).await
     }
     async fn update_location(
         &self,
-        id: &str,
+        id: &pave_store::LocationId,
         k: LocationKind,
         t: &str,
     ) -> pave_store::Result<pave_store::LocationUpdate> {
         self.0.update_location(id, k, t).await
     }
-    async fn delete_location(&self, id: &str) -> pave_store::Result<bool> {
+    async fn delete_location(&self, id: &pave_store::LocationId) -> pave_store::Result<bool> {
         self.0.delete_location(id).await
     }
     async fn entities(&self) -> pave_store::Result<Vec<EntityRow>> {
@@ -605,16 +608,22 @@ impl Store for FailingWrites {
     ) -> pave_store::Result<()> {
         self.0.visit_entities(visit).await
     }
-    async fn location_entities(&self, id: &str) -> pave_store::Result<Vec<EntityRow>> {
+    async fn location_entities(
+        &self,
+        id: &pave_store::LocationId,
+    ) -> pave_store::Result<Vec<EntityRow>> {
         self.0.location_entities(id).await
     }
     async fn location_entity_heads(
         &self,
-        id: &str,
+        id: &pave_store::LocationId,
     ) -> pave_store::Result<Vec<pave_store::EntityHead>> {
         self.0.location_entity_heads(id).await
     }
-    async fn entity_owners_of(&self, refs: &[String]) -> pave_store::Result<Vec<(String, String)>> {
+    async fn entity_owners_of(
+        &self,
+        refs: &[String],
+    ) -> pave_store::Result<Vec<(String, pave_store::LocationId)>> {
         self.0.entity_owners_of(refs).await
     }
     async fn entity_origin(
@@ -629,7 +638,10 @@ impl Store for FailingWrites {
     ) -> pave_store::Result<Vec<(String, pave_store::EntityOrigin)>> {
         self.0.entity_origins(refs).await
     }
-    async fn files(&self, id: &str) -> pave_store::Result<Vec<pave_store::FileRow>> {
+    async fn files(
+        &self,
+        id: &pave_store::LocationId,
+    ) -> pave_store::Result<Vec<pave_store::FileRow>> {
         self.0.files(id).await
     }
     async fn change_version(&self) -> pave_store::Result<i64> {

@@ -12,7 +12,7 @@ use pave_catalog::stitch::relations_to_text;
 use pave_catalog::{
     CatalogRules, PlaceholderReader, ProcessContext, Processed, Rejected, process_entity,
 };
-use pave_store::{EntityHead, FileRow};
+use pave_store::{EntityHead, FileRow, LocationId};
 use pave_yaml::{PathSegment, Position};
 use serde_json::{Value, json};
 use sha2::Digest;
@@ -158,7 +158,11 @@ struct FileOutcome {
 }
 
 /// Walks a location.
-pub(crate) fn walk(input: &WalkInput<'_>, location_id: &str, fingerprint: &str) -> WalkOutput {
+pub(crate) fn walk(
+    input: &WalkInput<'_>,
+    location_id: &LocationId,
+    fingerprint: &str,
+) -> WalkOutput {
     let mut out = WalkOutput::default();
     let mut level: Vec<PathBuf> = if input.root.is_dir() {
         discover(&input.root, &input.config.discovery, &mut out.diagnostics)
@@ -300,7 +304,7 @@ fn discover(dir: &Path, patterns: &[String], diagnostics: &mut Vec<Diagnostic>) 
 
 fn process_level(
     input: &WalkInput<'_>,
-    location_id: &str,
+    location_id: &LocationId,
     fingerprint: &str,
     files: &[PathBuf],
 ) -> Vec<FileOutcome> {
@@ -363,7 +367,7 @@ fn deps_unchanged(deps_json: &str, limit: u64) -> bool {
 
 fn process_file(
     input: &WalkInput<'_>,
-    location_id: &str,
+    location_id: &LocationId,
     fingerprint: &str,
     path: &Path,
 ) -> FileOutcome {
@@ -451,7 +455,7 @@ fn process_file(
     .unwrap_or_else(|_| "{}".into());
     let deps = serde_json::to_string(&reader.deps.into_inner()).unwrap_or_else(|_| "[]".into());
     outcome.state = Some(FileRow {
-        location_id: location_id.to_owned(),
+        location_id: location_id.clone(),
         path: path.display().to_string(),
         hash,
         deps,

@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 
 use pave_catalog::Catalog;
 use pave_ingest::{IngestConfig, IngestError, IngestReport, Progress, Source};
-use pave_store::{LocationRow, Store, StoreError};
+use pave_store::{LocationId, LocationRow, Store, StoreError};
 
 pub use operations::{AncestryLink, LocationError};
 pub use slo::SloIndex;
@@ -248,7 +248,7 @@ impl Platform {
 
     /// Waits (up to [`SOURCE_WAIT`], or with [`Busy::Skip`] not at all) until no other
     /// replica is reading `location` and takes the lease; `false` when another still holds it.
-    async fn lease_source(&self, location: &str, busy: Busy) -> Result<bool, StoreError> {
+    async fn lease_source(&self, location: &LocationId, busy: Busy) -> Result<bool, StoreError> {
         let name = format!("source:{location}");
         let started = Instant::now();
         loop {
@@ -294,7 +294,7 @@ impl Platform {
     pub async fn location(
         &self,
         _principal: &Principal,
-        id: &str,
+        id: &LocationId,
     ) -> Result<Option<LocationRow>, StoreError> {
         self.store.location(id).await
     }
@@ -468,7 +468,7 @@ impl Platform {
     pub async fn remove_location(
         &self,
         _principal: &Principal,
-        id: &str,
+        id: &LocationId,
     ) -> Result<bool, IngestError> {
         let removed = {
             let _source = self.sources.lock(id).await;

@@ -4,40 +4,41 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+use pave_store::LocationId;
 use tokio::sync::OwnedMutexGuard;
 
 #[derive(Default)]
 pub(crate) struct SourceLocks {
-    locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    locks: Mutex<HashMap<LocationId, Arc<tokio::sync::Mutex<()>>>>,
 }
 
 impl SourceLocks {
     /// Waits for the lock of location `id`.
-    pub(crate) async fn lock(&self, id: &str) -> OwnedMutexGuard<()> {
+    pub(crate) async fn lock(&self, id: &LocationId) -> OwnedMutexGuard<()> {
         let lock = {
             let mut locks = match self.locks.lock() {
                 Ok(guard) => guard,
                 Err(poisoned) => poisoned.into_inner(),
             };
-            Arc::clone(locks.entry(id.to_owned()).or_default())
+            Arc::clone(locks.entry(id.clone()).or_default())
         };
         lock.lock_owned().await
     }
 
     /// The lock of location `id` if nobody holds it now.
-    pub(crate) fn try_lock(&self, id: &str) -> Option<OwnedMutexGuard<()>> {
+    pub(crate) fn try_lock(&self, id: &LocationId) -> Option<OwnedMutexGuard<()>> {
         let lock = {
             let mut locks = match self.locks.lock() {
                 Ok(guard) => guard,
                 Err(poisoned) => poisoned.into_inner(),
             };
-            Arc::clone(locks.entry(id.to_owned()).or_default())
+            Arc::clone(locks.entry(id.clone()).or_default())
         };
         lock.try_lock_owned().ok()
     }
 
     /// Drops the lock of a location that is gone (a holder keeps its own `Arc`).
-    pub(crate) fn forget(&self, id: &str) {
+    pub(crate) fn forget(&self, id: &LocationId) {
         let mut locks = match self.locks.lock() {
             Ok(guard) => guard,
             Err(poisoned) => poisoned.into_inner(),
@@ -54,20 +55,20 @@ mod tests {
     #[tokio::test]
     async fn one_source_waits_for_itself_only() {
         let locks = Arc::new(SourceLocks::default());
-        let slow = locks.lock("slow").await;
+        let slow = locks.lock(&"slow".into()).await;
         // Another source is not held up.
-        tokio::time::timeout(Duration::from_millis(100), locks.lock("other"))
+        tokio::time::timeout(Duration::from_millis(100), locks.lock(&"other".into()))
             .await
             .expect("another source's lock is free");
         // The same source waits until the holder is done.
         let waiting = {
             let locks = Arc::clone(&locks);
-            tokio::spawn(async move { drop(locks.lock("slow").await) })
+            tokio::spawn(async move { drop(locks.lock(&"slow".into()).await) })
         };
         tokio::time::sleep(Duration::from_millis(50)).await;
         assert!(!waiting.is_finished());
-        assert!(locks.try_lock("slow").is_none(), "busy: not taken");
-        assert!(locks.try_lock("free").is_some());
+        assert!(locks.try_lock(&"slow".into()).is_none(), "busy: not taken");
+        assert!(locks.try_lock(&"free".into()).is_some());
         drop(slow);
         tokio::time::timeout(Duration::from_secs(1), waiting)
             .await

@@ -4,7 +4,7 @@
 
 use pave_catalog::{CatalogRules, ProcessContext, process_entity};
 use pave_ingest::{Analysis, IngestError, IngestReport, LocationKind, Preview, Source};
-use pave_store::{LocationRow, LocationUpdate, StoreError};
+use pave_store::{LocationId, LocationRow, LocationUpdate, StoreError};
 use serde_json::Value;
 
 use crate::{Platform, Principal};
@@ -16,7 +16,7 @@ pub enum LocationError {
     #[error("{0}")]
     Invalid(String),
     #[error("Found no location with ID {0}")]
-    NotFound(String),
+    NotFound(LocationId),
     #[error("Location {0} already exists")]
     Conflict(String),
     /// The source could not be read (a git host or web server that fails, a folder that is
@@ -152,7 +152,7 @@ impl Platform {
     pub async fn update_location(
         &self,
         principal: &Principal,
-        id: &str,
+        id: &LocationId,
         kind: &str,
         target: &str,
     ) -> Result<LocationRow, LocationError> {
@@ -163,7 +163,7 @@ impl Platform {
         };
         let location = match updated {
             LocationUpdate::Updated(location) => location,
-            LocationUpdate::NotFound => return Err(LocationError::NotFound(id.to_owned())),
+            LocationUpdate::NotFound => return Err(LocationError::NotFound(id.clone())),
             LocationUpdate::Conflict => {
                 return Err(LocationError::Conflict(format!("{kind}:{target}")));
             }
@@ -180,7 +180,7 @@ impl Platform {
     pub async fn location_entities(
         &self,
         _principal: &Principal,
-        id: &str,
+        id: &LocationId,
     ) -> Result<Vec<Value>, StoreError> {
         let catalog = std::sync::Arc::clone(&self.snapshot().catalog);
         let rows = self.store.location_entities(id).await?;

@@ -109,6 +109,7 @@ pave_store::impl_sql_store!(
     ::sqlx::Postgres,
     backend = "postgres",
     numbered = true,
+    begin_write = "BEGIN",
     extra = {
         async fn wait_for_change(&self, timeout: std::time::Duration) -> bool {
             self.changes.wait(&self.pool, timeout).await;

@@ -102,5 +102,6 @@ pave_store::impl_sql_store!(
     SqliteStore,
     ::sqlx::Sqlite,
     backend = "sqlite",
-    numbered = false
+    numbered = false,
+    begin_write = "BEGIN IMMEDIATE"
 );

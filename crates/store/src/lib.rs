@@ -52,11 +52,69 @@ impl std::fmt::Display for LocationKind {
     }
 }
 
+/// A registered location's id: a UUID the store assigns, which API clients name locations
+/// by. A type of its own so that a target, an entity ref or a path cannot be passed where
+/// an id is meant.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct LocationId(String);
+
+impl LocationId {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn into_string(self) -> String {
+        self.0
+    }
+}
+
+impl From<String> for LocationId {
+    fn from(id: String) -> Self {
+        LocationId(id)
+    }
+}
+
+impl From<&str> for LocationId {
+    fn from(id: &str) -> Self {
+        LocationId(id.to_owned())
+    }
+}
+
+impl std::fmt::Display for LocationId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl AsRef<str> for LocationId {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::borrow::Borrow<str> for LocationId {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
+impl PartialEq<str> for LocationId {
+    fn eq(&self, other: &str) -> bool {
+        self.0 == other
+    }
+}
+
+impl PartialEq<&str> for LocationId {
+    fn eq(&self, other: &&str) -> bool {
+        self.0 == *other
+    }
+}
+
 /// A registered location: a root the catalog is read from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LocationRow {
-    /// A UUID.
-    pub id: String,
+    pub id: LocationId,
     #[serde(rename = "type")]
     pub kind: LocationKind,
     pub target: String,
@@ -74,7 +132,7 @@ pub struct EntityRow {
     /// Canonical, lower-cased `kind:namespace/name`.
     pub entity_ref: String,
     pub uid: String,
-    pub location_id: String,
+    pub location_id: LocationId,
     /// The file it was read from (`file:/abs/path`), its `managed-by-location`.
     pub location_key: String,
     /// The processed entity (JSON), without relations.
@@ -106,7 +164,7 @@ pub struct EntityHead {
 /// Where a stored entity came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EntityOrigin {
-    pub location_id: String,
+    pub location_id: LocationId,
     /// The file inside the location it was read from (see [`EntityRow::location_key`]).
     pub location_key: String,
     /// See [`EntityRow::parent_ref`].
@@ -126,7 +184,7 @@ pub enum LocationUpdate {
 /// What the last ingestion knew about one file, so unchanged files need not be re-read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FileRow {
-    pub location_id: String,
+    pub location_id: LocationId,
     /// Absolute path.
     pub path: String,
     /// Content hash of the file.
@@ -143,7 +201,7 @@ pub struct FileRow {
 /// A location's outcome of one reading, written with the rows it produced.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LocationStatus {
-    pub location_id: String,
+    pub location_id: LocationId,
     /// When it was read (Unix seconds).
     pub refreshed_at: i64,
     /// The reading's report as stored (JSON), shown by `GET /locations/{id}`.
@@ -157,7 +215,7 @@ pub struct Batch {
     pub delete_entities: Vec<String>,
     pub upsert_files: Vec<FileRow>,
     /// (location id, path)
-    pub delete_files: Vec<(String, String)>,
+    pub delete_files: Vec<(LocationId, String)>,
     pub location_status: Vec<LocationStatus>,
     /// (entity ref, parent ref) for rows kept as they are whose parent changed.
     pub set_parents: Vec<(String, String)>,
@@ -236,19 +294,19 @@ pub trait Store: Send + Sync {
 
     async fn locations(&self) -> Result<Vec<LocationRow>>;
 
-    async fn location(&self, id: &str) -> Result<Option<LocationRow>>;
+    async fn location(&self, id: &LocationId) -> Result<Option<LocationRow>>;
 
     /// Changes a location's type and target (Backstage's `PUT /locations/{id}`); its entities
     /// stay until it is read again.
     async fn update_location(
         &self,
-        id: &str,
+        id: &LocationId,
         kind: LocationKind,
         target: &str,
     ) -> Result<LocationUpdate>;
 
     /// Removes a location with its entities and file state; false when there was none.
-    async fn delete_location(&self, id: &str) -> Result<bool>;
+    async fn delete_location(&self, id: &LocationId) -> Result<bool>;
 
     /// Every stored entity.
     async fn entities(&self) -> Result<Vec<EntityRow>>;
@@ -261,14 +319,14 @@ pub trait Store: Send + Sync {
     async fn visit_entities(&self, visit: &mut (dyn FnMut(EntityRow) + Send)) -> Result<()>;
 
     /// The entities one location produced.
-    async fn location_entities(&self, location_id: &str) -> Result<Vec<EntityRow>>;
+    async fn location_entities(&self, location_id: &LocationId) -> Result<Vec<EntityRow>>;
 
     /// The heads of the entities one location produced (bodies only for Locations).
-    async fn location_entity_heads(&self, location_id: &str) -> Result<Vec<EntityHead>>;
+    async fn location_entity_heads(&self, location_id: &LocationId) -> Result<Vec<EntityHead>>;
 
     /// `(entity_ref, location_id)` for those of `refs` that are stored, to detect
     /// conflicting claims.
-    async fn entity_owners_of(&self, refs: &[String]) -> Result<Vec<(String, String)>>;
+    async fn entity_owners_of(&self, refs: &[String]) -> Result<Vec<(String, LocationId)>>;
 
     /// The location and parent of one entity (`entity_ref` canonical, lower-cased).
     async fn entity_origin(&self, entity_ref: &str) -> Result<Option<EntityOrigin>>;
@@ -276,7 +334,7 @@ pub trait Store: Send + Sync {
     /// [`Store::entity_origin`] of each of `refs` that exists, as `(entity_ref, origin)`.
     async fn entity_origins(&self, refs: &[String]) -> Result<Vec<(String, EntityOrigin)>>;
 
-    async fn files(&self, location_id: &str) -> Result<Vec<FileRow>>;
+    async fn files(&self, location_id: &LocationId) -> Result<Vec<FileRow>>;
 
     /// Applies a batch atomically: all of it or none of it.
     async fn apply(&self, batch: &Batch) -> Result<()>;

@@ -26,14 +26,14 @@ pub fn placeholders(sql: &str, numbered: bool) -> String {
 /// The caller depends on `sqlx`, `async-trait`, `futures-util` and `uuid`.
 #[macro_export]
 macro_rules! impl_sql_store {
-    ($store:ty, $db:ty, backend = $backend:literal, numbered = $numbered:literal $(, extra = { $($extra:tt)* })?) => {
+    ($store:ty, $db:ty, backend = $backend:literal, numbered = $numbered:literal, begin_write = $begin_write:literal $(, extra = { $($extra:tt)* })?) => {
 type EntityTuple = (String, String, String, String, String, String, String, i64, String);
 
 fn entity_from(t: EntityTuple) -> $crate::EntityRow {
     $crate::EntityRow {
         entity_ref: t.0,
         uid: t.1,
-        location_id: t.2,
+        location_id: t.2.into(),
         location_key: t.3,
         body: t.4,
         relations: t.5,
@@ -49,7 +49,7 @@ fn location_from(t: LocationTuple) -> $crate::Result<$crate::LocationRow> {
     Ok($crate::LocationRow {
         kind: $crate::LocationKind::parse(&t.1)
             .ok_or($crate::StoreError::UnknownLocationKind(t.1))?,
-        id: t.0,
+        id: t.0.into(),
         target: t.2,
         created_at: t.3,
         refreshed_at: t.4,
@@ -77,7 +77,7 @@ impl $crate::Store for $store {
     ) -> $crate::Result<($crate::LocationRow, bool)> {
         let kind = kind.as_str();
         let id = ::uuid::Uuid::new_v4().to_string();
-        let mut tx = self.pool.begin().await.map_err(q("starting a transaction"))?;
+        let mut tx = begin_write(&self.pool).await?;
         let inserted = ::sqlx::query(::sqlx::AssertSqlSafe(sql("INSERT INTO locations (id, type, target, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (type, target) DO NOTHING")))
         .bind(&id)
         .bind(kind)
@@ -109,42 +109,44 @@ impl $crate::Store for $store {
         rows.into_iter().map(location_from).collect()
     }
 
-    async fn location(&self, id: &str) -> $crate::Result<Option<$crate::LocationRow>> {
+    async fn location(&self, id: &$crate::LocationId) -> $crate::Result<Option<$crate::LocationRow>> {
         let row: Option<LocationTuple> = ::sqlx::query_as(::sqlx::AssertSqlSafe(sql(&format!("SELECT {LOCATION_COLUMNS} FROM locations WHERE id = ?"))))
-        .bind(id)
+        .bind(id.as_str())
         .fetch_optional(&self.pool)
         .await
         .map_err(q("reading a location"))?;
         row.map(location_from).transpose()
     }
 
-    async fn update_location(&self, id: &str, kind: $crate::LocationKind, target: &str) -> $crate::Result<$crate::LocationUpdate> {
+    async fn update_location(&self, id: &$crate::LocationId, kind: $crate::LocationKind, target: &str) -> $crate::Result<$crate::LocationUpdate> {
         let kind = kind.as_str();
-        let mut tx = self.pool.begin().await.map_err(q("starting a transaction"))?;
+        let mut tx = begin_write(&self.pool).await?;
         let conflict: Option<(String,)> = ::sqlx::query_as(::sqlx::AssertSqlSafe(sql("SELECT id FROM locations WHERE type = ? AND target = ? AND id <> ?")))
             .bind(kind)
             .bind(target)
-            .bind(id)
+            .bind(id.as_str())
             .fetch_optional(&mut *tx)
             .await
             .map_err(q("reading a location"))?;
         if conflict.is_some() {
+            tx.rollback().await.map_err(q("rolling back"))?;
             return Ok($crate::LocationUpdate::Conflict);
         }
         let updated = ::sqlx::query(::sqlx::AssertSqlSafe(sql("UPDATE locations SET type = ?, target = ? WHERE id = ?")))
             .bind(kind)
             .bind(target)
-            .bind(id)
+            .bind(id.as_str())
             .execute(&mut *tx)
             .await
             .map_err(q("updating a location"))?
             .rows_affected();
         if updated == 0 {
+            tx.rollback().await.map_err(q("rolling back"))?;
             return Ok($crate::LocationUpdate::NotFound);
         }
         bump_version(&mut tx).await?;
         let row: LocationTuple = ::sqlx::query_as(::sqlx::AssertSqlSafe(sql(&format!("SELECT {LOCATION_COLUMNS} FROM locations WHERE id = ?"))))
-            .bind(id)
+            .bind(id.as_str())
             .fetch_one(&mut *tx)
             .await
             .map_err(q("reading a location"))?;
@@ -152,11 +154,11 @@ impl $crate::Store for $store {
         Ok($crate::LocationUpdate::Updated(location_from(row)?))
     }
 
-    async fn delete_location(&self, id: &str) -> $crate::Result<bool> {
+    async fn delete_location(&self, id: &$crate::LocationId) -> $crate::Result<bool> {
         // Entities and files go with it (ON DELETE CASCADE).
-        let mut tx = self.pool.begin().await.map_err(q("starting a transaction"))?;
+        let mut tx = begin_write(&self.pool).await?;
         let result = ::sqlx::query(::sqlx::AssertSqlSafe(sql("DELETE FROM locations WHERE id = ?")))
-            .bind(id)
+            .bind(id.as_str())
             .execute(&mut *tx)
             .await
             .map_err(q("deleting a location"))?;
@@ -191,7 +193,7 @@ impl $crate::Store for $store {
             visit($crate::EntityRow {
                 entity_ref: t.0,
                 uid: t.1,
-                location_id: t.2,
+                location_id: t.2.into(),
                 location_key: t.3,
                 body: t.4,
                 relations: String::new(),
@@ -203,20 +205,20 @@ impl $crate::Store for $store {
         Ok(())
     }
 
-    async fn location_entities(&self, location_id: &str) -> $crate::Result<Vec<$crate::EntityRow>> {
+    async fn location_entities(&self, location_id: &$crate::LocationId) -> $crate::Result<Vec<$crate::EntityRow>> {
         let rows: Vec<EntityTuple> = ::sqlx::query_as(::sqlx::AssertSqlSafe(sql(&format!("SELECT {ENTITY_COLUMNS} FROM entities WHERE location_id = ? ORDER BY entity_ref"))))
-        .bind(location_id)
+        .bind(location_id.as_str())
         .fetch_all(&self.pool)
         .await
         .map_err(q("reading a location's entities"))?;
         Ok(rows.into_iter().map(entity_from).collect())
     }
 
-    async fn location_entity_heads(&self, location_id: &str) -> $crate::Result<Vec<$crate::EntityHead>> {
+    async fn location_entity_heads(&self, location_id: &$crate::LocationId) -> $crate::Result<Vec<$crate::EntityHead>> {
         let rows: Vec<(String, String, String, String, Option<String>, String)> = ::sqlx::query_as(::sqlx::AssertSqlSafe(sql(
             "SELECT entity_ref, uid, location_key, hash, CASE WHEN entity_ref LIKE 'location:%' THEN body END, parent_ref FROM entities WHERE location_id = ? ORDER BY entity_ref",
         )))
-        .bind(location_id)
+        .bind(location_id.as_str())
         .fetch_all(&self.pool)
         .await
         .map_err(q("reading a location's entities"))?;
@@ -226,7 +228,7 @@ impl $crate::Store for $store {
             .collect())
     }
 
-    async fn entity_owners_of(&self, refs: &[String]) -> $crate::Result<Vec<(String, String)>> {
+    async fn entity_owners_of(&self, refs: &[String]) -> $crate::Result<Vec<(String, $crate::LocationId)>> {
         let mut owners = Vec::new();
         for chunk in refs.chunks($crate::ROWS_PER_STATEMENT) {
             let sql = format!(
@@ -237,7 +239,14 @@ impl $crate::Store for $store {
             for r in chunk {
                 query = query.bind(r);
             }
-            owners.extend(query.fetch_all(&self.pool).await.map_err(q("reading entity owners"))?);
+            owners.extend(
+                query
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(q("reading entity owners"))?
+                    .into_iter()
+                    .map(|(entity_ref, location_id)| (entity_ref, location_id.into())),
+            );
         }
         Ok(owners)
     }
@@ -248,7 +257,7 @@ impl $crate::Store for $store {
             .fetch_optional(&self.pool)
             .await
             .map_err(q("reading an entity's origin"))?;
-        Ok(row.map(|(location_id, location_key, parent_ref)| $crate::EntityOrigin { location_id, location_key, parent_ref }))
+        Ok(row.map(|(location_id, location_key, parent_ref)| $crate::EntityOrigin { location_id: location_id.into(), location_key, parent_ref }))
     }
 
     async fn entity_origins(&self, refs: &[String]) -> $crate::Result<Vec<(String, $crate::EntityOrigin)>> {
@@ -264,22 +273,22 @@ impl $crate::Store for $store {
             }
             let rows = query.fetch_all(&self.pool).await.map_err(q("reading entity origins"))?;
             origins.extend(rows.into_iter().map(|(entity_ref, location_id, location_key, parent_ref)| {
-                (entity_ref, $crate::EntityOrigin { location_id, location_key, parent_ref })
+                (entity_ref, $crate::EntityOrigin { location_id: location_id.into(), location_key, parent_ref })
             }));
         }
         Ok(origins)
     }
 
-    async fn files(&self, location_id: &str) -> $crate::Result<Vec<$crate::FileRow>> {
+    async fn files(&self, location_id: &$crate::LocationId) -> $crate::Result<Vec<$crate::FileRow>> {
         let rows: Vec<(String, String, String, String, String, bool)> = ::sqlx::query_as(::sqlx::AssertSqlSafe(sql("SELECT location_id, path, hash, deps, problems, reread FROM files WHERE location_id = ? ORDER BY path")))
-        .bind(location_id)
+        .bind(location_id.as_str())
         .fetch_all(&self.pool)
         .await
         .map_err(q("reading file state"))?;
         Ok(rows
             .into_iter()
             .map(|(location_id, path, hash, deps, problems, reread)| $crate::FileRow {
-                location_id,
+                location_id: location_id.into(),
                 path,
                 hash,
                 deps,
@@ -297,11 +306,7 @@ impl $crate::Store for $store {
         if batch.is_empty() {
             return Ok($crate::Applied::default());
         }
-        let mut tx = self
-            .pool
-            .begin()
-            .await
-            .map_err(q("starting a transaction"))?;
+        let mut tx = begin_write(&self.pool).await?;
         let skipped = apply_in(&mut tx, batch).await?;
         let mut version = None;
         if !batch.upsert_entities.is_empty()
@@ -356,6 +361,14 @@ impl $crate::Store for $store {
 }
 
 /// Moves the catalog version on, inside the writing transaction.
+/// Starts a transaction that will write. On SQLite it takes the write lock at once
+/// (`BEGIN IMMEDIATE`): a deferred transaction that reads first and then writes cannot wait
+/// for another writer (SQLite answers "database is locked" at once rather than deadlock), so
+/// it would fail whenever two writes meet; waiting at the start honours the busy timeout.
+async fn begin_write(pool: &::sqlx::Pool<$db>) -> $crate::Result<::sqlx::Transaction<'static, $db>> {
+    pool.begin_with($begin_write).await.map_err(q("starting a transaction"))
+}
+
 async fn bump_version(tx: &mut ::sqlx::Transaction<'_, $db>) -> $crate::Result<()> {
     ::sqlx::query(::sqlx::AssertSqlSafe(sql("UPDATE catalog_version SET version = version + 1 WHERE id = 1")))
         .execute(&mut **tx)
@@ -397,7 +410,7 @@ async fn apply_in(tx: &mut ::sqlx::Transaction<'_, $db>, batch: &$crate::Batch) 
     }
     for (location_id, path) in &batch.delete_files {
         ::sqlx::query(::sqlx::AssertSqlSafe(sql("DELETE FROM files WHERE location_id = ? AND path = ?")))
-            .bind(location_id)
+            .bind(location_id.as_str())
             .bind(path)
             .execute(&mut **tx)
             .await
@@ -419,7 +432,7 @@ async fn apply_in(tx: &mut ::sqlx::Transaction<'_, $db>, batch: &$crate::Batch) 
             query = query
                 .bind(&e.entity_ref)
                 .bind(&e.uid)
-                .bind(&e.location_id)
+                .bind(e.location_id.as_str())
                 .bind(&e.location_key)
                 .bind(&e.body)
                 .bind(&e.relations)
@@ -455,7 +468,7 @@ async fn apply_in(tx: &mut ::sqlx::Transaction<'_, $db>, batch: &$crate::Batch) 
         let mut query = ::sqlx::query(::sqlx::AssertSqlSafe(sql));
         for f in chunk {
             query = query
-                .bind(&f.location_id)
+                .bind(f.location_id.as_str())
                 .bind(&f.path)
                 .bind(&f.hash)
                 .bind(&f.deps)
@@ -479,7 +492,7 @@ async fn apply_in(tx: &mut ::sqlx::Transaction<'_, $db>, batch: &$crate::Batch) 
         ::sqlx::query(::sqlx::AssertSqlSafe(sql("UPDATE locations SET refreshed_at = ?, status = ? WHERE id = ?")))
             .bind(refreshed_at)
             .bind(status)
-            .bind(location_id)
+            .bind(location_id.as_str())
             .execute(&mut **tx)
             .await
             .map_err(q("updating location status"))?;

@@ -4,14 +4,15 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use crate::{
-    Batch, EntityOrigin, EntityRow, FileRow, LocationKind, LocationStatus, LocationUpdate, Store,
+    Batch, EntityOrigin, EntityRow, FileRow, LocationId, LocationKind, LocationStatus,
+    LocationUpdate, Store,
 };
 
-fn entity(location_id: &str, name: &str, body: &str) -> EntityRow {
+fn entity(location_id: &LocationId, name: &str, body: &str) -> EntityRow {
     EntityRow {
         entity_ref: format!("component:default/{name}"),
         uid: format!("uid-{location_id}-{name}"),
-        location_id: location_id.into(),
+        location_id: location_id.clone(),
         location_key: format!("file:/catalog/{name}.yaml"),
         body: body.into(),
         relations: "[]".into(),
@@ -35,6 +36,7 @@ pub async fn run_all(store: &dyn Store) {
     uids_and_owners_do_not_change_on_upsert(store).await;
     the_version_moves_with_what_readers_see(store).await;
     leases_have_one_holder_until_they_expire(store).await;
+    concurrent_writes_wait_for_each_other(store).await;
 }
 
 async fn locations_are_registered_once(store: &dyn Store) {
@@ -65,7 +67,7 @@ async fn locations_are_registered_once(store: &dyn Store) {
     let all = store.locations().await.unwrap();
     assert_eq!(all.len(), 2);
     assert_eq!(store.location(&a.id).await.unwrap(), Some(a.clone()));
-    assert_eq!(store.location("no-such-id").await.unwrap(), None);
+    assert_eq!(store.location(&"no-such-id".into()).await.unwrap(), None);
     assert!(store.delete_location(&b.id).await.unwrap());
     assert!(!store.delete_location(&b.id).await.unwrap());
 }
@@ -327,7 +329,11 @@ async fn locations_are_updated_unless_taken(store: &dyn Store) {
     );
     assert_eq!(
         store
-            .update_location("no-such-id", LocationKind::Url, "https://c.example/")
+            .update_location(
+                &"no-such-id".into(),
+                LocationKind::Url,
+                "https://c.example/"
+            )
             .await
             .unwrap(),
         LocationUpdate::NotFound
@@ -593,4 +599,40 @@ async fn leases_have_one_holder_until_they_expire(store: &dyn Store) {
             .unwrap(),
         "leases are independent"
     );
+}
+
+/// Writes that meet wait for each other instead of failing: an update reads before it
+/// writes, which on SQLite fails at once ("database is locked") unless the transaction took
+/// the write lock when it began.
+async fn concurrent_writes_wait_for_each_other(store: &dyn Store) {
+    let (moving, _) = store
+        .add_location(LocationKind::Url, "https://w.example/0", 1)
+        .await
+        .unwrap();
+    let updates = futures_util::future::join_all((0..16).map(|i| {
+        let target = format!("https://w.example/{i}");
+        let id = moving.id.clone();
+        async move { store.update_location(&id, LocationKind::Url, &target).await }
+    }));
+    let adds = futures_util::future::join_all((0..16).map(|i| async move {
+        store
+            .add_location(LocationKind::File, &format!("/catalog/concurrent/{i}"), 1)
+            .await
+    }));
+    let (updates, adds) = futures_util::future::join(updates, adds).await;
+    for update in updates {
+        assert!(
+            matches!(update, Ok(LocationUpdate::Updated(_))),
+            "{update:?}"
+        );
+    }
+    let mut added = Vec::new();
+    for add in adds {
+        let (row, created) = add.unwrap();
+        assert!(created);
+        added.push(row.id);
+    }
+    for id in added.iter().chain([&moving.id]) {
+        assert!(store.delete_location(id).await.unwrap());
+    }
 }

@@ -12,7 +12,7 @@ use base64::Engine as _;
 use pave_catalog::query::{Matcher, Predicate};
 use pave_ingest::{ClientPaths, LocationKind};
 use pave_platform::LocationError;
-use pave_store::LocationRow;
+use pave_store::{LocationId, LocationRow};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
@@ -275,7 +275,7 @@ impl ReadingStatus {
     responses((status = 200, body = LocationWithStatus, description = "`{id, type, target, entityRef}` as Backstage, plus pave's `refreshedAt` and `status`"), (status = 404, description = "No such location")))]
 pub(crate) async fn get_location(
     State(state): State<Arc<AppState>>,
-    Path(id): Path<String>,
+    Path(id): Path<LocationId>,
 ) -> Result<Response, ApiError> {
     let location = state
         .platform
@@ -290,7 +290,7 @@ pub(crate) async fn get_location(
         .map(|s| ReadingStatus::shown(s, &paths));
     Ok(Json(LocationWithStatus {
         entity_ref: pave_ingest::generated_location_ref(location.kind, &location.target),
-        id: location.id,
+        id: location.id.into_string(),
         kind: location.kind.to_string(),
         target: location.target,
         refreshed_at: location.refreshed_at,
@@ -445,7 +445,7 @@ pub(crate) async fn add_location(
     responses((status = 200, description = "`{id, type, target, entityRef}`"), (status = 404, description = "No such location"), (status = 409, description = "Another location has that target")))]
 pub(crate) async fn update_location(
     State(state): State<Arc<AppState>>,
-    Path(id): Path<String>,
+    Path(id): Path<LocationId>,
     request: Result<Json<LocationBody>, JsonRejection>,
 ) -> Result<Response, ApiError> {
     let request = body(request)?;
@@ -463,7 +463,7 @@ pub(crate) async fn update_location(
     responses((status = 204, description = "Removed"), (status = 404, description = "No such location")))]
 pub(crate) async fn delete_location(
     State(state): State<Arc<AppState>>,
-    Path(id): Path<String>,
+    Path(id): Path<LocationId>,
 ) -> Result<Response, ApiError> {
     if !state.platform.remove_location(&PRINCIPAL, &id).await? {
         return Err(ApiError::NotFound(format!(

@@ -4,8 +4,9 @@
 
 use std::collections::BTreeSet;
 
-use crate::config::{AccessPolicy, CatalogRead, Role};
+use crate::config::CatalogRead;
 use crate::permission::Permission;
+use crate::policy::{AccessPolicy, Role};
 use crate::subject::{Subject, SubjectKind};
 
 /// What an action is done to, with what the decision needs to know about it.
@@ -92,27 +93,35 @@ pub fn authorize(
             return Decision::allow(reason.into(), None);
         }
         SubjectKind::Anonymous => {
-            return Decision::deny(format!("not signed in; {permission} needs a signed-in identity"));
+            return Decision::deny(format!(
+                "not signed in; {permission} needs a signed-in identity"
+            ));
         }
         _ => {}
     }
-    let roles: Vec<&Role> = subject.roles.iter().filter_map(|r| policy.role(r)).collect();
-    if let Some(admin) = roles.iter().find(|r| r.permissions.contains(&Permission::Admin)) {
+    let roles: Vec<&Role> = subject
+        .roles
+        .iter()
+        .filter_map(|r| policy.role(r))
+        .collect();
+    if let Some(admin) = roles
+        .iter()
+        .find(|r| r.permissions.contains(&Permission::Admin))
+    {
         return Decision::allow(format!("role {} grants admin", admin.name), Some(admin));
     }
     let granting = |p: Permission| roles.iter().copied().find(|r| r.grants(p));
 
-    if permission == Permission::CatalogLocationCreate {
-        if let Resource::NewLocation { kind } | Resource::Location { kind, .. } = resource {
-            if !policy.non_admin_location_types.contains(kind) {
-                let allowed: Vec<&str> =
-                    policy.non_admin_location_types.iter().map(String::as_str).collect();
-                return Decision::deny(format!(
-                    "registering a {kind} location needs admin (auth.locations.nonAdminTypes: [{}])",
-                    allowed.join(", ")
-                ));
-            }
-        }
+    let types = &policy.non_admin_location_types;
+    if permission == Permission::CatalogLocationCreate
+        && let Resource::NewLocation { kind } | Resource::Location { kind, .. } = resource
+        && !types.contains(kind)
+    {
+        let allowed: Vec<&str> = types.iter().map(String::as_str).collect();
+        return Decision::deny(format!(
+            "registering a {kind} location needs admin (auth.locations.nonAdminTypes: [{}])",
+            allowed.join(", ")
+        ));
     }
 
     if let (Permission::AuthTokenManage, Resource::Token { owner }) = (permission, resource) {
@@ -123,7 +132,10 @@ pub fn authorize(
         if let Some(role) = granting(Permission::AuthTokenManage) {
             let owner = owner.as_deref().map(str::to_lowercase);
             if owner.is_some() && owner.as_deref() == subject.acting_user() {
-                let reason = format!("role {} grants auth.token.manage and the token is yours", role.name);
+                let reason = format!(
+                    "role {} grants auth.token.manage and the token is yours",
+                    role.name
+                );
                 return Decision::allow(reason, Some(role));
             }
             let whose = owner.map_or("nobody".to_owned(), |o| o.to_owned());
@@ -134,7 +146,10 @@ pub fn authorize(
     }
 
     if let Some(role) = granting(permission) {
-        return Decision::allow(format!("role {} grants {permission}", role.name), Some(role));
+        return Decision::allow(
+            format!("role {} grants {permission}", role.name),
+            Some(role),
+        );
     }
 
     let lacking = lacking(subject, &roles, permission);
@@ -146,7 +161,9 @@ pub fn authorize(
             Permission::CatalogEntityRefresh
             | Permission::CatalogLocationCreate
             | Permission::CatalogLocationDelete,
-            Resource::Location { provided_owners, .. },
+            Resource::Location {
+                provided_owners, ..
+            },
         ) => Some(location_ownership(subject, provided_owners)),
         _ => None,
     };
@@ -190,18 +207,28 @@ fn owner_refs(subject: &Subject) -> Option<BTreeSet<String>> {
     Some(refs)
 }
 
-fn entity_ownership(subject: &Subject, entity_ref: &str, owners: &[String]) -> Result<String, String> {
+fn entity_ownership(
+    subject: &Subject,
+    entity_ref: &str,
+    owners: &[String],
+) -> Result<String, String> {
     let mine = owner_refs(subject).ok_or("ownership counts only for signed-in users")?;
     let owners: Vec<String> = owners.iter().map(|o| o.to_lowercase()).collect();
     match owners.iter().find(|o| mine.contains(*o)) {
         Some(o) if o.starts_with("user:") => Ok(format!("{o} owns {entity_ref}")),
         Some(o) => Ok(format!("member of {o}, which owns {entity_ref}")),
         None if owners.is_empty() => Err(format!("{entity_ref} has no owner")),
-        None => Err(format!("you are not among the owners of {entity_ref} ({})", owners.join(", "))),
+        None => Err(format!(
+            "you are not among the owners of {entity_ref} ({})",
+            owners.join(", ")
+        )),
     }
 }
 
-fn location_ownership(subject: &Subject, provided_owners: &[Vec<String>]) -> Result<String, String> {
+fn location_ownership(
+    subject: &Subject,
+    provided_owners: &[Vec<String>],
+) -> Result<String, String> {
     let mine = owner_refs(subject).ok_or("ownership counts only for signed-in users")?;
     if provided_owners.is_empty() {
         // Vacuous ownership would let anyone unregister an empty location.
@@ -210,7 +237,11 @@ fn location_ownership(subject: &Subject, provided_owners: &[Vec<String>]) -> Res
     let mut through = BTreeSet::new();
     let mut foreign = 0;
     for owners in provided_owners {
-        match owners.iter().map(|o| o.to_lowercase()).find(|o| mine.contains(o)) {
+        match owners
+            .iter()
+            .map(|o| o.to_lowercase())
+            .find(|o| mine.contains(o))
+        {
             Some(o) => _ = through.insert(o),
             None => foreign += 1,
         }
@@ -226,7 +257,9 @@ fn location_ownership(subject: &Subject, provided_owners: &[Vec<String>]) -> Res
         [one] if one.starts_with("user:") => {
             format!("{one} owns every entity the location provides ({total})")
         }
-        [one] => format!("member of {one}, which owns every entity the location provides ({total})"),
+        [one] => {
+            format!("member of {one}, which owns every entity the location provides ({total})")
+        }
         many => format!(
             "every entity the location provides ({total}) is owned by you or your groups ({})",
             many.join(", ")
@@ -298,6 +331,7 @@ mod tests {
     }
 
     #[test]
+    #[rustfmt::skip]
     fn may_grant_only_subsets_of_what_one_holds() {
         let policy = policy();
         let cases: &[(&[&str], &str, Result<(), &str>)] = &[

@@ -94,7 +94,10 @@ pub struct Jwk {
 
 impl std::fmt::Debug for Jwk {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Jwk").field("kid", &self.kid).field("alg", &self.alg).finish()
+        f.debug_struct("Jwk")
+            .field("kid", &self.kid)
+            .field("alg", &self.alg)
+            .finish()
     }
 }
 
@@ -153,8 +156,14 @@ fn parse_jwk(value: &Value) -> Option<Jwk> {
         return None;
     }
     let (alg, key) = match (field("kty")?, field("crv")) {
-        ("RSA", _) => (KeyAlg::Rs256, DecodingKey::from_rsa_components(field("n")?, field("e")?).ok()?),
-        ("EC", Some("P-256")) => (KeyAlg::Es256, DecodingKey::from_ec_components(field("x")?, field("y")?).ok()?),
+        ("RSA", _) => (
+            KeyAlg::Rs256,
+            DecodingKey::from_rsa_components(field("n")?, field("e")?).ok()?,
+        ),
+        ("EC", Some("P-256")) => (
+            KeyAlg::Es256,
+            DecodingKey::from_ec_components(field("x")?, field("y")?).ok()?,
+        ),
         _ => return None,
     };
     // A key restricted to another algorithm (RS384, PS256) is not ours to use.
@@ -177,7 +186,9 @@ pub struct JwtHeader {
 
 fn split(token: &str) -> Result<[&str; 3], JwtError> {
     if token.len() > MAX_TOKEN_LEN {
-        return Err(JwtError::Malformed(format!("longer than {MAX_TOKEN_LEN} bytes")));
+        return Err(JwtError::Malformed(format!(
+            "longer than {MAX_TOKEN_LEN} bytes"
+        )));
     }
     let mut parts = token.split('.');
     match (parts.next(), parts.next(), parts.next(), parts.next()) {
@@ -192,18 +203,26 @@ fn decode_part(part: &str, what: &str) -> Result<Map<String, Value>, JwtError> {
         .map_err(|_| JwtError::Malformed(format!("the {what} is not base64url")))?;
     match serde_json::from_slice(&bytes) {
         Ok(Value::Object(map)) => Ok(map),
-        _ => Err(JwtError::Malformed(format!("the {what} is not a JSON object"))),
+        _ => Err(JwtError::Malformed(format!(
+            "the {what} is not a JSON object"
+        ))),
     }
 }
 
 /// Reads the header and refuses any algorithm but RS256 and ES256.
 pub fn peek_header(token: &str) -> Result<JwtHeader, JwtError> {
     let header = decode_part(split(token)?[0], "header")?;
-    let alg = header.get("alg").and_then(Value::as_str).unwrap_or("(missing)");
-    let alg = KeyAlg::from_header(alg).ok_or_else(|| JwtError::AlgorithmNotAllowed(alg.to_owned()))?;
+    let alg = header
+        .get("alg")
+        .and_then(Value::as_str)
+        .unwrap_or("(missing)");
+    let alg =
+        KeyAlg::from_header(alg).ok_or_else(|| JwtError::AlgorithmNotAllowed(alg.to_owned()))?;
     if header.contains_key("crit") {
         // RFC 7515: extensions a verifier does not understand must be refused.
-        return Err(JwtError::Malformed("critical header extensions are not supported".into()));
+        return Err(JwtError::Malformed(
+            "critical header extensions are not supported".into(),
+        ));
     }
     let kid = header.get("kid").and_then(Value::as_str).map(str::to_owned);
     Ok(JwtHeader { alg, kid })
@@ -264,15 +283,28 @@ impl Claims {
 
 /// Verifies the signature with `key`, then `iss`, `aud` (and `azp`), `exp`, `nbf`, `iat`
 /// and `nonce` against `expected` at time `now` (Unix seconds).
-pub fn verify_with_key(token: &str, key: &Jwk, expected: &Expected, now: i64) -> Result<Claims, JwtError> {
+pub fn verify_with_key(
+    token: &str,
+    key: &Jwk,
+    expected: &Expected,
+    now: i64,
+) -> Result<Claims, JwtError> {
     let header = peek_header(token)?;
     if header.alg != key.alg {
         let kid = key.kid.clone().unwrap_or_default();
-        return Err(JwtError::KeyMismatch { alg: header.alg.name(), kid });
+        return Err(JwtError::KeyMismatch {
+            alg: header.alg.name(),
+            kid,
+        });
     }
     let [h, p, s] = split(token)?;
     let message_len = h.len() + 1 + p.len();
-    let signed = jsonwebtoken::crypto::verify(s, &token.as_bytes()[..message_len], &key.key, key.alg.algorithm());
+    let signed = jsonwebtoken::crypto::verify(
+        s,
+        &token.as_bytes()[..message_len],
+        &key.key,
+        key.alg.algorithm(),
+    );
     if !matches!(signed, Ok(true)) {
         return Err(JwtError::BadSignature);
     }
@@ -284,20 +316,34 @@ pub fn verify_with_key(token: &str, key: &Jwk, expected: &Expected, now: i64) ->
 fn check_claims(claims: &Claims, expected: &Expected, now: i64) -> Result<(), JwtError> {
     let iss = claims.str("iss").ok_or(JwtError::MissingClaim("iss"))?;
     if iss != expected.issuer {
-        return Err(JwtError::WrongIssuer { expected: expected.issuer.clone(), got: iss.to_owned() });
+        return Err(JwtError::WrongIssuer {
+            expected: expected.issuer.clone(),
+            got: iss.to_owned(),
+        });
     }
     let audiences: Vec<String> = match claims.0.get("aud") {
         Some(Value::String(a)) => vec![a.clone()],
-        Some(Value::Array(list)) => list.iter().filter_map(Value::as_str).map(str::to_owned).collect(),
+        Some(Value::Array(list)) => list
+            .iter()
+            .filter_map(Value::as_str)
+            .map(str::to_owned)
+            .collect(),
         _ => return Err(JwtError::MissingClaim("aud")),
     };
     if !audiences.contains(&expected.audience) {
-        return Err(JwtError::WrongAudience { expected: expected.audience.clone(), got: audiences });
+        return Err(JwtError::WrongAudience {
+            expected: expected.audience.clone(),
+            got: audiences,
+        });
     }
-    if let Some(azp) = claims.str("azp").filter(|_| audiences.len() > 1) {
-        if azp != expected.audience {
-            return Err(JwtError::WrongAuthorizedParty { expected: expected.audience.clone(), got: azp.to_owned() });
-        }
+    if let Some(azp) = claims.str("azp").filter(|_| audiences.len() > 1)
+        && azp != expected.audience
+    {
+        let expected = expected.audience.clone();
+        return Err(JwtError::WrongAuthorizedParty {
+            expected,
+            got: azp.to_owned(),
+        });
     }
     let time = |name: &'static str| claims.0.get(name).and_then(Value::as_f64).map(|t| t as i64);
     let skew = expected.skew_secs;
@@ -307,13 +353,18 @@ fn check_claims(claims: &Claims, expected: &Expected, now: i64) -> Result<(), Jw
     }
     for claim in ["nbf", "iat"] {
         if let Some(at) = time(claim).filter(|at| *at > now.saturating_add(skew)) {
-            return Err(JwtError::NotYetValid { claim, at, now, skew });
+            return Err(JwtError::NotYetValid {
+                claim,
+                at,
+                now,
+                skew,
+            });
         }
     }
-    if let Some(nonce) = &expected.nonce {
-        if claims.str("nonce") != Some(nonce.as_str()) {
-            return Err(JwtError::WrongNonce);
-        }
+    if let Some(nonce) = &expected.nonce
+        && claims.str("nonce") != Some(nonce.as_str())
+    {
+        return Err(JwtError::WrongNonce);
     }
     Ok(())
 }
@@ -347,7 +398,10 @@ impl JwksCache {
         if let Some(key) = self.jwks.find(kid, alg) {
             return Lookup::Found(key);
         }
-        if self.last_refresh.is_none_or(|t| now - t >= MIN_REFRESH_INTERVAL_SECS) {
+        if self
+            .last_refresh
+            .is_none_or(|t| now - t >= MIN_REFRESH_INTERVAL_SECS)
+        {
             self.last_refresh = Some(now);
             Lookup::Refresh
         } else {
@@ -384,7 +438,10 @@ mod tests {
         let payload = b64(r#"{"iss":"x"}"#);
         let cases = [
             (r#"{"alg":"none"}"#, "algorithm \"none\" is not accepted"),
-            (r#"{"alg":"HS256","kid":"k"}"#, "algorithm \"HS256\" is not accepted"),
+            (
+                r#"{"alg":"HS256","kid":"k"}"#,
+                "algorithm \"HS256\" is not accepted",
+            ),
             (r#"{"alg":"RS384"}"#, "algorithm \"RS384\""),
             (r#"{"alg":"PS256"}"#, "algorithm \"PS256\""),
             (r#"{"typ":"JWT"}"#, "algorithm \"(missing)\""),
@@ -397,15 +454,24 @@ mod tests {
             assert!(err.contains(want), "{header}: {err}");
         }
         for token in ["a.b", "a.b.c.d", "", "!!.e30.x"] {
-            assert!(matches!(peek_header(token), Err(JwtError::Malformed(_))), "{token}");
+            assert!(
+                matches!(peek_header(token), Err(JwtError::Malformed(_))),
+                "{token}"
+            );
         }
         let long = "a".repeat(MAX_TOKEN_LEN + 1);
-        assert!(peek_header(&long).unwrap_err().to_string().contains("longer than"));
+        assert!(
+            peek_header(&long)
+                .unwrap_err()
+                .to_string()
+                .contains("longer than")
+        );
     }
 
     #[test]
     fn jwks_keeps_only_usable_signing_keys() {
-        let jwks = Jwks::parse(r#"{"keys": [
+        let jwks = Jwks::parse(
+            r#"{"keys": [
             {"kty": "RSA", "kid": "enc", "use": "enc", "n": "AQAB", "e": "AQAB"},
             {"kty": "RSA", "kid": "ps", "alg": "PS256", "n": "AQAB", "e": "AQAB"},
             {"kty": "EC", "kid": "p384", "crv": "P-384", "x": "AQAB", "y": "AQAB"},
@@ -414,17 +480,26 @@ mod tests {
             {"kty": "RSA", "kid": "rsa", "n": "AQAB", "e": "AQAB"},
             {"kty": "EC", "kid": "ec", "crv": "P-256", "x": "AQAB", "y": "AQAB"},
             {"kty": "RSA", "kid": "broken"}
-        ]}"#)
+        ]}"#,
+        )
         .unwrap();
-        let kids: Vec<_> = jwks.keys.iter().map(|k| k.kid.as_deref().unwrap()).collect();
+        let kids: Vec<_> = jwks
+            .keys
+            .iter()
+            .map(|k| k.kid.as_deref().unwrap())
+            .collect();
         assert_eq!(kids, ["rsa", "ec"]);
-        assert_eq!(jwks.find(None, KeyAlg::Rs256).unwrap().kid.as_deref(), Some("rsa"));
+        assert_eq!(
+            jwks.find(None, KeyAlg::Rs256).unwrap().kid.as_deref(),
+            Some("rsa")
+        );
         assert!(jwks.find(Some("hmac"), KeyAlg::Rs256).is_none());
         assert!(Jwks::parse("{}").is_err());
         assert!(Jwks::parse("not json").is_err());
     }
 
     #[test]
+    #[rustfmt::skip]
     fn cache_refreshes_an_unknown_kid_at_most_once_a_minute() {
         let mut cache = JwksCache::new();
         let t = 1_000;

@@ -35,7 +35,8 @@
 //!
 //! # The pieces
 //!
-//! - [`config`]: `auth:` in `pave.yaml` ([`AuthConfig`]) → validated [`AccessPolicy`].
+//! - [`config`]: `auth:` in `pave.yaml` ([`AuthConfig`]); [`policy`]: it validated
+//!   ([`AuthConfig::validate`] → [`AccessPolicy`], or every mistake with its field path).
 //! - [`token`]: API token secrets (`pave_` + 36 random + 6 checksum base62 characters),
 //!   their SHA-256 ([`TokenHash`]) and bounded, mandatory expiry.
 //! - [`jwt`]: RS256/ES256 verification against a [`Jwks`], the [`JwksCache`] refresh rule.
@@ -57,15 +58,17 @@ pub mod duration;
 pub mod jwt;
 pub mod oidc;
 pub mod permission;
+pub mod policy;
 pub mod subject;
 pub mod token;
 pub mod workload;
 
-pub use config::{AccessPolicy, AuthConfig, CatalogRead, ConfigError, Role};
+pub use config::{AuthConfig, CatalogRead};
 pub use decide::{Decision, Denied, Resource, authorize, may_grant};
 pub use jwt::{Claims, Expected, Jwks, JwksCache, JwtError, Lookup};
 pub use oidc::{Discovery, OidcError, Pkce, SignIn, resolve_sign_in, safe_return_path};
 pub use permission::Permission;
+pub use policy::{AccessPolicy, ConfigError, Role};
 pub use subject::{Directory, Subject, SubjectKind, roles_for, transitive_groups};
 pub use token::{TokenError, TokenHash, TokenSecret};
 pub use workload::{WorkloadError, WorkloadMatch, match_workload};

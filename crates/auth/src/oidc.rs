@@ -11,8 +11,9 @@ use ring::rand::{SecureRandom, SystemRandom};
 use serde_json::Value;
 use url::Url;
 
-use crate::config::{OidcConfig, Resolver, Unmatched, is_loopback};
+use crate::config::{OidcConfig, Resolver, Unmatched};
 use crate::jwt::Claims;
+use crate::policy::is_loopback;
 use crate::subject::{Directory, transitive_groups, with_ancestors};
 
 /// Why an OIDC step failed.
@@ -58,7 +59,9 @@ impl Discovery {
             });
         }
         let endpoint = |name: &str| -> Result<Option<Url>, OidcError> {
-            let Some(value) = text(name) else { return Ok(None) };
+            let Some(value) = text(name) else {
+                return Ok(None);
+            };
             let url = Url::parse(value).map_err(|e| bad(format!("{name} \"{value}\": {e}")))?;
             if url.scheme() == "https" || (url.scheme() == "http" && is_loopback(&url)) {
                 Ok(Some(url))
@@ -67,7 +70,9 @@ impl Discovery {
             }
         };
         let required = |name: &str| endpoint(name)?.ok_or_else(|| bad(format!("no {name}")));
-        let methods = doc.get("code_challenge_methods_supported").and_then(Value::as_array);
+        let methods = doc
+            .get("code_challenge_methods_supported")
+            .and_then(Value::as_array);
         if methods.is_some_and(|m| !m.iter().any(|v| v == "S256")) {
             return Err(bad("the provider does not support PKCE with S256".into()));
         }
@@ -84,7 +89,9 @@ impl Discovery {
 /// `n` random bytes as base64url.
 fn random_b64(n: usize) -> Result<String, OidcError> {
     let mut bytes = vec![0u8; n];
-    SystemRandom::new().fill(&mut bytes).map_err(|_| OidcError::Random)?;
+    SystemRandom::new()
+        .fill(&mut bytes)
+        .map_err(|_| OidcError::Random)?;
     Ok(URL_SAFE_NO_PAD.encode(bytes))
 }
 
@@ -163,7 +170,9 @@ pub fn token_request_form(
     if let Some(secret) = client_secret {
         form.push(("client_secret", secret));
     }
-    form.into_iter().map(|(k, v)| (k.to_owned(), v.to_owned())).collect()
+    form.into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect()
 }
 
 /// What the token endpoint answered.
@@ -180,7 +189,8 @@ impl TokenResponse {
     /// Parses a success response, or turns an OAuth error response into its message.
     pub fn parse(json: &str) -> Result<TokenResponse, OidcError> {
         let bad = |m: &str| OidcError::TokenResponse(m.to_owned());
-        let doc: Value = serde_json::from_str(json).map_err(|e| OidcError::TokenResponse(e.to_string()))?;
+        let doc: Value =
+            serde_json::from_str(json).map_err(|e| OidcError::TokenResponse(e.to_string()))?;
         let text = |name: &str| doc.get(name).and_then(Value::as_str).map(str::to_owned);
         if let Some(error) = text("error") {
             let description = text("error_description");
@@ -191,7 +201,8 @@ impl TokenResponse {
             return Err(bad("token_type is not Bearer"));
         }
         Ok(TokenResponse {
-            id_token: text("id_token").ok_or_else(|| bad("no id_token (is the openid scope requested?)"))?,
+            id_token: text("id_token")
+                .ok_or_else(|| bad("no id_token (is the openid scope requested?)"))?,
             access_token: text("access_token").ok_or_else(|| bad("no access_token"))?,
             token_type,
             expires_in: doc.get("expires_in").and_then(Value::as_u64),
@@ -231,7 +242,9 @@ pub enum SignIn {
         groups: BTreeSet<String>,
     },
     /// No User matched and `unmatched: guest`.
-    Guest { display_name: String },
+    Guest {
+        display_name: String,
+    },
     Refused(String),
 }
 
@@ -257,12 +270,18 @@ pub fn resolve_sign_in(config: &OidcConfig, claims: &Claims, dir: &dyn Directory
     let mut groups = transitive_groups(dir, &user_ref);
     if let Some(claim) = &config.groups_claim {
         let named: Vec<String> = match claims.0.get(claim) {
-            Some(Value::Array(list)) => list.iter().filter_map(Value::as_str).map(str::to_owned).collect(),
+            Some(Value::Array(list)) => list
+                .iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect(),
             Some(Value::String(one)) => vec![one.clone()],
             _ => Vec::new(),
         };
         // Names that are not group refs are ignored rather than failing the sign-in.
-        let refs = named.iter().filter_map(|g| crate::config::normalize_ref(g, "group").ok());
+        let refs = named
+            .iter()
+            .filter_map(|g| crate::policy::normalize_ref(g, "group").ok());
         groups.extend(with_ancestors(dir, refs.collect()));
     }
     SignIn::User { user_ref, groups }
@@ -275,16 +294,22 @@ enum Miss {
 use Miss::{NoUser, Unusable};
 
 fn by_email(claims: &Claims, dir: &dyn Directory) -> Result<String, Miss> {
-    let email = claims
-        .str("email")
-        .ok_or_else(|| Unusable("the ID token has no email claim (is the email scope requested?)".into()))?;
+    let email = claims.str("email").ok_or_else(|| {
+        Unusable("the ID token has no email claim (is the email scope requested?)".into())
+    })?;
     // Someone able to set an arbitrary unverified address must not become its owner.
     if claims.0.get("email_verified") == Some(&Value::Bool(false)) {
-        return Err(Unusable(format!("the provider has not verified the email address {email}")));
+        return Err(Unusable(format!(
+            "the provider has not verified the email address {email}"
+        )));
     }
     dir.user_by_email(email)
         .map(|u| u.to_lowercase())
-        .ok_or_else(|| NoUser(format!("no catalog User has the email {email} (spec.profile.email)")))
+        .ok_or_else(|| {
+            NoUser(format!(
+                "no catalog User has the email {email} (spec.profile.email)"
+            ))
+        })
 }
 
 fn by_username(claims: &Claims, dir: &dyn Directory) -> Result<String, Miss> {
@@ -293,12 +318,16 @@ fn by_username(claims: &Claims, dir: &dyn Directory) -> Result<String, Miss> {
         .ok_or_else(|| Unusable("the ID token has no preferred_username claim".into()))?;
     let valid = !name.is_empty()
         && name.len() <= 63
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
     let user_ref = format!("user:default/{}", name.to_lowercase());
     if valid && dir.user_exists(&user_ref) {
         Ok(user_ref)
     } else {
-        Err(NoUser(format!("no catalog User is named \"{name}\" (metadata.name in namespace default)")))
+        Err(NoUser(format!(
+            "no catalog User is named \"{name}\" (metadata.name in namespace default)"
+        )))
     }
 }
 
@@ -318,7 +347,9 @@ pub fn safe_return_path(path: &str) -> Option<&str> {
     let safe = bytes.first() == Some(&b'/')
         && bytes.get(1).is_none_or(|b| *b != b'/' && *b != b'\\')
         && path.len() <= 2048
-        && !path.chars().any(|c| c.is_control() || c == '\\' || c.is_whitespace());
+        && !path
+            .chars()
+            .any(|c| c.is_control() || c == '\\' || c.is_whitespace());
     safe.then_some(path)
 }
 
@@ -345,6 +376,7 @@ mod tests {
     }
 
     #[test]
+    #[rustfmt::skip]
     fn discovery_checks_issuer_and_endpoints() {
         let d = Discovery::parse(&discovery_json(json!({})), ISSUER).unwrap();
         assert_eq!(d.jwks_uri.as_str(), "https://id.example.com/jwks");
@@ -376,6 +408,7 @@ mod tests {
     }
 
     #[test]
+    #[rustfmt::skip]
     fn authorization_and_logout_urls_are_encoded() {
         let extra = json!({"end_session_endpoint": "https://id.example.com/logout"});
         let d = Discovery::parse(&discovery_json(extra), ISSUER).unwrap();
@@ -400,6 +433,7 @@ mod tests {
     }
 
     #[test]
+    #[rustfmt::skip]
     fn token_request_and_response() {
         let form = token_request_form("c", "v", "https://r", "id", Some("s"));
         let keys: Vec<&str> = form.iter().map(|(k, _)| k.as_str()).collect();
@@ -436,6 +470,7 @@ mod tests {
     }
 
     #[test]
+    #[rustfmt::skip]
     fn sign_in_resolvers() {
         let dir = directory();
         let email = oidc(Resolver::Email, Unmatched::Refuse, None);

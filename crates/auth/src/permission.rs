@@ -124,6 +124,9 @@ mod tests {
             assert_eq!(Permission::parse(name), None, "{name:?}");
         }
         let err = serde_json::from_str::<Permission>("\"foo\"").unwrap_err();
-        assert!(err.to_string().contains("unknown permission \"foo\""), "{err}");
+        assert!(
+            err.to_string().contains("unknown permission \"foo\""),
+            "{err}"
+        );
     }
 }

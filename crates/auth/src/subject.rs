@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use crate::config::AccessPolicy;
+use crate::policy::AccessPolicy;
 
 /// The identity behind a request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -188,7 +188,10 @@ pub(crate) mod tests {
             self.members.contains_key(user_ref) || self.emails.values().any(|u| u == user_ref)
         }
         fn entities_with_annotation(&self, key: &str, value: &str) -> Vec<String> {
-            let hits = self.annotations.iter().filter(|(_, k, v)| k == key && v == value);
+            let hits = self
+                .annotations
+                .iter()
+                .filter(|(_, k, v)| k == key && v == value);
             hits.map(|(e, _, _)| e.clone()).collect()
         }
     }
@@ -197,6 +200,7 @@ pub(crate) mod tests {
         list.iter().map(|s| s.to_string()).collect()
     }
 
+    #[rustfmt::skip]
     pub(crate) fn directory() -> TestDirectory {
         let mut dir = TestDirectory::default();
         dir.members.insert("user:default/jane".into(), strings(&["group:default/team-a"]));
@@ -218,13 +222,18 @@ pub(crate) mod tests {
     fn transitive_groups_follow_parents_and_survive_cycles() {
         let dir = directory();
         let groups = transitive_groups(&dir, "user:default/jane");
-        let want = ["group:default/eng", "group:default/org", "group:default/team-a"];
+        let want = [
+            "group:default/eng",
+            "group:default/org",
+            "group:default/team-a",
+        ];
         assert_eq!(groups.iter().map(String::as_str).collect::<Vec<_>>(), want);
         assert_eq!(transitive_groups(&dir, "user:default/bob").len(), 1);
         assert!(transitive_groups(&dir, "user:default/nobody").is_empty());
     }
 
     #[test]
+    #[rustfmt::skip]
     fn roles_come_from_user_and_group_bindings() {
         let config: crate::config::AuthConfig = serde_json::from_value(serde_json::json!({
             "bindings": [

@@ -134,7 +134,8 @@ pub fn expiry(requested: Option<&str>, max: Duration, now_secs: i64) -> Result<i
             max: max_text,
         });
     }
-    let secs = i64::try_from(duration.as_secs()).map_err(|_| TokenError::BadExpiry(requested.to_owned()))?;
+    let secs = i64::try_from(duration.as_secs())
+        .map_err(|_| TokenError::BadExpiry(requested.to_owned()))?;
     Ok(now_secs.saturating_add(secs))
 }
 
@@ -150,7 +151,10 @@ mod tests {
             let (secret, hash) = TokenSecret::generate().unwrap();
             assert_eq!(secret.len(), 47);
             assert!(secret.starts_with("pave_"));
-            assert!(secret[5..].bytes().all(|b| b.is_ascii_alphanumeric()), "{secret}");
+            assert!(
+                secret[5..].bytes().all(|b| b.is_ascii_alphanumeric()),
+                "{secret}"
+            );
             assert_eq!(TokenHash::of(&secret).unwrap(), hash);
             assert_eq!(hash.as_str().len(), 64);
             assert_eq!(TokenHash::from_hex(hash.as_str()), Some(hash.clone()));
@@ -179,9 +183,15 @@ mod tests {
             ("PAVE_".to_owned() + &good[5..], TokenError::WrongPrefix),
             (good[..46].to_owned(), TokenError::WrongLength(46)),
             (good.clone() + "x", TokenError::WrongLength(48)),
-            ("pave_".to_owned() + &"-".repeat(42), TokenError::BadCharacters),
+            (
+                "pave_".to_owned() + &"-".repeat(42),
+                TokenError::BadCharacters,
+            ),
             (flipped, TokenError::BadChecksum),
-            (format!("pave_{}{}", "1".repeat(36), "000000"), TokenError::BadChecksum),
+            (
+                format!("pave_{}{}", "1".repeat(36), "000000"),
+                TokenError::BadChecksum,
+            ),
         ];
         for (text, want) in cases {
             assert_eq!(TokenHash::of(&text), Err(want), "{text}");
@@ -203,6 +213,7 @@ mod tests {
     }
 
     #[test]
+    #[rustfmt::skip]
     fn expiry_is_mandatory_and_bounded() {
         let max = Duration::from_secs(90 * 86_400);
         let now = 1_700_000_000;

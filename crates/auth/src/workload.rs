@@ -5,8 +5,8 @@ use std::collections::BTreeSet;
 
 use serde_json::Value;
 
-use crate::config::{AccessPolicy, ClaimRule, WorkloadTrust};
 use crate::jwt::Claims;
+use crate::policy::{AccessPolicy, ClaimRule, WorkloadTrust};
 use crate::subject::{Directory, Subject, SubjectKind};
 
 /// Why a workload token maps to nothing.
@@ -43,7 +43,10 @@ impl WorkloadMatch {
                 subject: self.subject.clone(),
                 entity: self.entity.clone(),
             },
-            display_name: format!("workload {}", self.entity.as_deref().unwrap_or(&self.subject)),
+            display_name: format!(
+                "workload {}",
+                self.entity.as_deref().unwrap_or(&self.subject)
+            ),
             roles: vec![self.role.clone()],
             groups: BTreeSet::new(),
         }
@@ -52,8 +55,15 @@ impl WorkloadMatch {
 
 /// The trusts configured for `issuer` (to pick the audience and JWKS to verify with), or
 /// the refusal for an issuer nobody configured.
-pub fn trusts_for<'a>(policy: &'a AccessPolicy, issuer: &str) -> Result<Vec<&'a WorkloadTrust>, WorkloadError> {
-    let trusts: Vec<&WorkloadTrust> = policy.workload.iter().filter(|t| t.issuer == issuer).collect();
+pub fn trusts_for<'a>(
+    policy: &'a AccessPolicy,
+    issuer: &str,
+) -> Result<Vec<&'a WorkloadTrust>, WorkloadError> {
+    let trusts: Vec<&WorkloadTrust> = policy
+        .workload
+        .iter()
+        .filter(|t| t.issuer == issuer)
+        .collect();
     if trusts.is_empty() {
         return Err(WorkloadError::UnconfiguredIssuer(issuer.to_owned()));
     }
@@ -62,8 +72,14 @@ pub fn trusts_for<'a>(policy: &'a AccessPolicy, issuer: &str) -> Result<Vec<&'a 
 
 /// Maps verified `claims` to the first `auth.workload` entry whose issuer and audience match
 /// and whose rules all hold.
-pub fn match_workload(policy: &AccessPolicy, claims: &Claims, dir: &dyn Directory) -> Result<WorkloadMatch, WorkloadError> {
-    let issuer = claims.str("iss").ok_or(WorkloadError::MissingClaim("iss"))?;
+pub fn match_workload(
+    policy: &AccessPolicy,
+    claims: &Claims,
+    dir: &dyn Directory,
+) -> Result<WorkloadMatch, WorkloadError> {
+    let issuer = claims
+        .str("iss")
+        .ok_or(WorkloadError::MissingClaim("iss"))?;
     trusts_for(policy, issuer)?;
     let audiences: Vec<&str> = match claims.0.get("aud") {
         Some(Value::String(a)) => vec![a.as_str()],
@@ -71,9 +87,17 @@ pub fn match_workload(policy: &AccessPolicy, claims: &Claims, dir: &dyn Director
         _ => Vec::new(),
     };
     let mut reasons = Vec::new();
-    for (i, trust) in policy.workload.iter().enumerate().filter(|(_, t)| t.issuer == issuer) {
+    for (i, trust) in policy
+        .workload
+        .iter()
+        .enumerate()
+        .filter(|(_, t)| t.issuer == issuer)
+    {
         if !audiences.contains(&trust.audience.as_str()) {
-            reasons.push(format!("[{i}] wants audience \"{}\", the token has {audiences:?}", trust.audience));
+            reasons.push(format!(
+                "[{i}] wants audience \"{}\", the token has {audiences:?}",
+                trust.audience
+            ));
             continue;
         }
         match check_rules(trust, claims, dir) {
@@ -88,7 +112,10 @@ pub fn match_workload(policy: &AccessPolicy, claims: &Claims, dir: &dyn Director
             Err(reason) => reasons.push(format!("[{i}] {reason}")),
         }
     }
-    Err(WorkloadError::NoMatch { issuer: issuer.to_owned(), reasons })
+    Err(WorkloadError::NoMatch {
+        issuer: issuer.to_owned(),
+        reasons,
+    })
 }
 
 /// A claim as text: strings as they are, numbers and booleans as JSON writes them (GitLab
@@ -102,21 +129,33 @@ fn claim_text(claims: &Claims, name: &str) -> Option<String> {
 }
 
 /// Checks every rule; returns the entity the annotation rules agree on.
-fn check_rules(trust: &WorkloadTrust, claims: &Claims, dir: &dyn Directory) -> Result<Option<String>, String> {
+fn check_rules(
+    trust: &WorkloadTrust,
+    claims: &Claims,
+    dir: &dyn Directory,
+) -> Result<Option<String>, String> {
     let mut candidates: Option<BTreeSet<String>> = None;
     for rule in &trust.rules {
         let (ClaimRule::Equals { claim, .. } | ClaimRule::EqualsAnnotation { claim, .. }) = rule;
-        let got = claim_text(claims, claim).ok_or_else(|| format!("claim \"{claim}\" is missing"))?;
+        let got =
+            claim_text(claims, claim).ok_or_else(|| format!("claim \"{claim}\" is missing"))?;
         match rule {
             ClaimRule::Equals { value, .. } if got != *value => {
-                return Err(format!("claim \"{claim}\" is \"{got}\", expected \"{value}\""));
+                return Err(format!(
+                    "claim \"{claim}\" is \"{got}\", expected \"{value}\""
+                ));
             }
             ClaimRule::Equals { .. } => {}
             ClaimRule::EqualsAnnotation { annotation, .. } => {
-                let found: BTreeSet<String> =
-                    dir.entities_with_annotation(annotation, &got).iter().map(|e| e.to_lowercase()).collect();
+                let found: BTreeSet<String> = dir
+                    .entities_with_annotation(annotation, &got)
+                    .iter()
+                    .map(|e| e.to_lowercase())
+                    .collect();
                 if found.is_empty() {
-                    return Err(format!("no catalog entity has {annotation} = \"{got}\" (claim \"{claim}\")"));
+                    return Err(format!(
+                        "no catalog entity has {annotation} = \"{got}\" (claim \"{claim}\")"
+                    ));
                 }
                 let both: BTreeSet<String> = match candidates {
                     Some(previous) => previous.intersection(&found).cloned().collect(),
@@ -129,18 +168,27 @@ fn check_rules(trust: &WorkloadTrust, claims: &Claims, dir: &dyn Directory) -> R
             }
         }
     }
-    let Some(candidates) = candidates else { return Ok(None) };
+    let Some(candidates) = candidates else {
+        return Ok(None);
+    };
     if candidates.len() == 1 {
         return Ok(candidates.into_iter().next());
     }
     // A repository's Component and its API usually share the annotation: the Component is
     // what a pipeline deploys.
-    let components: Vec<&String> = candidates.iter().filter(|e| e.starts_with("component:")).collect();
+    let components: Vec<&String> = candidates
+        .iter()
+        .filter(|e| e.starts_with("component:"))
+        .collect();
     match components.as_slice() {
         [one] => Ok(Some((*one).clone())),
         _ => {
             let list: Vec<&str> = candidates.iter().map(String::as_str).collect();
-            Err(format!("{} entities match ({}); the token cannot act for one of them", list.len(), list.join(", ")))
+            Err(format!(
+                "{} entities match ({}); the token cannot act for one of them",
+                list.len(),
+                list.join(", ")
+            ))
         }
     }
 }
@@ -154,6 +202,7 @@ mod tests {
 
     const GITHUB: &str = "https://token.actions.githubusercontent.com";
 
+    #[rustfmt::skip]
     fn policy() -> AccessPolicy {
         let config: crate::config::AuthConfig = serde_json::from_value(json!({
             "roles": {"deployer": {"permissions": ["catalog.entity.read", "slo.gate.override"]}},
@@ -178,6 +227,7 @@ mod tests {
     }
 
     #[test]
+    #[rustfmt::skip]
     fn matching_tokens_map_to_entity_and_role() {
         let (policy, dir) = (policy(), directory());
         let m = match_workload(&policy, &github("acme/web", "refs/heads/main", json!("pave")), &dir).unwrap();
@@ -198,6 +248,7 @@ mod tests {
     }
 
     #[test]
+    #[rustfmt::skip]
     fn refusals_say_why() {
         let (policy, dir) = (policy(), directory());
         let cases = [

@@ -74,7 +74,12 @@ fn make_policy(catalog_read: &str) -> AccessPolicy {
 
 fn user(policy: &AccessPolicy, name: &str) -> Subject {
     let user_ref = format!("user:default/{name}");
-    Subject::user(policy, &user_ref, name, transitive_groups(&org(), &user_ref))
+    Subject::user(
+        policy,
+        &user_ref,
+        name,
+        transitive_groups(&org(), &user_ref),
+    )
 }
 
 fn entity(name: &str, owners: &[&str]) -> Resource {
@@ -87,13 +92,29 @@ fn entity(name: &str, owners: &[&str]) -> Resource {
 fn location(kind: &str, provided: &[&[&str]]) -> Resource {
     Resource::Location {
         kind: kind.into(),
-        provided_owners: provided.iter().map(|o| o.iter().map(|s| s.to_string()).collect()).collect(),
+        provided_owners: provided
+            .iter()
+            .map(|o| o.iter().map(|s| s.to_string()).collect())
+            .collect(),
     }
 }
 
 fn token_of(owner: Option<&str>) -> Resource {
-    Resource::Token { owner: owner.map(|o| format!("user:default/{o}")) }
+    Resource::Token {
+        owner: owner.map(|o| format!("user:default/{o}")),
+    }
 }
+
+/// Policy, subject, permission, resource → allowed, role used, reason substring.
+type Case<'a> = (
+    &'a AccessPolicy,
+    Subject,
+    P,
+    &'a Resource,
+    bool,
+    Option<&'a str>,
+    &'a str,
+);
 
 const TEAM_A: &str = "group:default/team-a";
 const TEAM_B: &str = "group:default/team-b";
@@ -114,23 +135,25 @@ fn authorize_table() {
     let loc_empty = location("url", &[]);
     let loc_file = location("file", &[&[TEAM_A]]);
     let new_url = Resource::NewLocation { kind: "url".into() };
-    let new_file = Resource::NewLocation { kind: "file".into() };
+    let new_file = Resource::NewLocation {
+        kind: "file".into(),
+    };
     let jane_token = Subject::token("t1", "jane-ci", Some(JANE), "viewer");
     let ed_token = Subject::token("t2", "ed-ci", Some("user:default/ed"), "editor");
     let ghost_token = Subject::token("t3", "old", None, "ghost");
-    let mut workload = Subject::guest("ci");
-    workload.kind = pave_auth::SubjectKind::Workload {
+    let workload = pave_auth::WorkloadMatch {
         issuer: "https://ci".into(),
         subject: "repo:acme/web".into(),
         entity: Some("component:default/web".into()),
-    };
-    workload.roles = vec!["deployer".into()];
+        role: "deployer".into(),
+    }
+    .subject();
     let none = Resource::None;
     let (tok_jane, tok_bob) = (token_of(Some("jane")), token_of(Some("bob")));
     let (tok_ed, tok_none) = (token_of(Some("ed")), token_of(None));
 
     #[rustfmt::skip]
-    let cases: Vec<(&AccessPolicy, Subject, P, &Resource, bool, Option<&str>, &str)> = vec![
+    let cases: Vec<Case> = vec![
         // Who may do anything at all.
         (&policy, Subject::operator(), P::Admin, &none, true, None, "the local operator (CLI) may do everything"),
         (&policy, Subject::anonymous(), P::CatalogEntityRead, &web, false, None, "not signed in; catalog.entity.read needs a signed-in identity"),
@@ -193,7 +216,9 @@ fn authorize_table() {
 
     assert!(cases.len() >= 30);
     let mut failures = Vec::new();
-    for (i, (policy, subject, permission, resource, allowed, role, reason)) in cases.iter().enumerate() {
+    for (i, (policy, subject, permission, resource, allowed, role, reason)) in
+        cases.iter().enumerate()
+    {
         let d = authorize(policy, subject, *permission, resource);
         if d.allowed != *allowed || d.role.as_deref() != *role || !d.reason.contains(reason) {
             failures.push(format!(
@@ -202,7 +227,13 @@ fn authorize_table() {
             ));
         }
     }
-    assert!(failures.is_empty(), "{} of {} cases failed:\n{}", failures.len(), cases.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases failed:\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]
@@ -210,9 +241,15 @@ fn every_permission_is_refused_to_anonymous_and_allowed_to_admin() {
     let policy = make_policy("authenticated");
     let root = user(&policy, "root");
     for p in P::ALL {
-        assert!(!authorize(&policy, &Subject::anonymous(), p, &Resource::None).allowed, "{p}");
+        assert!(
+            !authorize(&policy, &Subject::anonymous(), p, &Resource::None).allowed,
+            "{p}"
+        );
         assert!(authorize(&policy, &root, p, &Resource::None).allowed, "{p}");
-        assert!(authorize(&policy, &Subject::operator(), p, &Resource::None).allowed, "{p}");
+        assert!(
+            authorize(&policy, &Subject::operator(), p, &Resource::None).allowed,
+            "{p}"
+        );
     }
     // A user's groups came through the hierarchy: jane is in org through team-a and eng.
     let jane = user(&policy, "jane");

@@ -25,6 +25,7 @@ struct Keys {
     jwks: Jwks,
 }
 
+#[rustfmt::skip]
 fn keys() -> Keys {
     let rng = SystemRandom::new();
     let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng).unwrap();
@@ -72,6 +73,7 @@ fn expected() -> Expected {
 }
 
 #[test]
+#[rustfmt::skip]
 fn good_rs256_and_es256_tokens_verify() {
     let keys = keys();
     let got = keys.jwks.verify(&rs256(&claims(), "rsa-test-1"), &expected(), NOW).unwrap();
@@ -89,6 +91,7 @@ fn good_rs256_and_es256_tokens_verify() {
 }
 
 #[test]
+#[rustfmt::skip]
 fn attacks_and_bad_tokens_are_refused_with_clear_errors() {
     let keys = keys();
     let b64 = |v: &Value| URL_SAFE_NO_PAD.encode(v.to_string());
@@ -147,6 +150,7 @@ fn attacks_and_bad_tokens_are_refused_with_clear_errors() {
 }
 
 #[test]
+#[rustfmt::skip]
 fn an_unknown_kid_refreshes_once_then_is_refused() {
     let keys = keys();
     let rsa_only: Value = serde_json::from_str(RSA_JWK).unwrap();
@@ -173,6 +177,7 @@ fn an_unknown_kid_refreshes_once_then_is_refused() {
 }
 
 #[test]
+#[rustfmt::skip]
 fn error_variants_carry_their_fields() {
     let keys = keys();
     let err = keys.jwks.verify(&rs256(&with(json!({"iss": "x"})), "rsa-test-1"), &expected(), NOW).unwrap_err();

@@ -86,6 +86,9 @@ pub fn authorize(
         SubjectKind::Operator => {
             return Decision::allow("the local operator (CLI) may do everything".into(), None);
         }
+        SubjectKind::Scheduler => {
+            return Decision::allow("pave's own scheduled work".into(), None);
+        }
         _ if permission == Permission::CatalogEntityRead
             && policy.catalog_read == CatalogRead::Public =>
         {
@@ -150,6 +153,15 @@ pub fn authorize(
             format!("role {} grants {permission}", role.name),
             Some(role),
         );
+    }
+    // A signed-in person reads the catalog without a role (`catalogRead: authenticated`);
+    // tokens and workloads do only what their role says.
+    if permission == Permission::CatalogEntityRead
+        && matches!(subject.kind, SubjectKind::User { .. } | SubjectKind::Guest)
+    {
+        let reason =
+            "signed in, and reading the catalog needs no more (auth.catalogRead: authenticated)";
+        return Decision::allow(reason.into(), None);
     }
 
     let lacking = lacking(subject, &roles, permission);

@@ -26,6 +26,8 @@ pub enum SubjectKind {
     Guest,
     /// The local CLI working on the database directly: whoever can do that owns the data.
     Operator,
+    /// pave itself: the scheduled refreshes and the reading of sources at start.
+    Scheduler,
     /// Nobody signed in.
     Anonymous,
 }
@@ -90,6 +92,16 @@ impl Subject {
         Subject {
             kind: SubjectKind::Operator,
             display_name: "operator (local CLI)".to_owned(),
+            roles: Vec::new(),
+            groups: BTreeSet::new(),
+        }
+    }
+
+    /// pave's own scheduled work.
+    pub fn scheduler() -> Self {
+        Subject {
+            kind: SubjectKind::Scheduler,
+            display_name: "pave (scheduled)".to_owned(),
             roles: Vec::new(),
             groups: BTreeSet::new(),
         }

@@ -160,7 +160,9 @@ fn authorize_table() {
         (&public, Subject::anonymous(), P::CatalogEntityRead, &web, true, None, "catalog reads are public (auth.catalogRead: public)"),
         (&public, Subject::anonymous(), P::CatalogLocationRead, &none, false, None, "not signed in"),
         (&public, Subject::anonymous(), P::CatalogEntityRefresh, &web, false, None, "not signed in"),
-        (&policy, u("loner"), P::CatalogEntityRead, &web, false, None, "loner holds no role"),
+        (&policy, u("loner"), P::CatalogEntityRead, &web, true, None, "signed in, and reading the catalog needs no more"),
+        (&policy, u("loner"), P::CatalogLocationRead, &none, false, None, "loner holds no role"),
+        (&policy, Subject::scheduler(), P::CatalogEntityRefresh, &web, true, None, "pave's own scheduled work"),
         (&policy, u("jane"), P::CatalogEntityRead, &web, true, Some("viewer"), "role viewer grants catalog.entity.read"),
         // Ownership of entities.
         (&policy, u("jane"), P::CatalogEntityRefresh, &web, true, None, "member of group:default/team-a, which owns component:default/web"),

@@ -24,6 +24,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use pave_catalog::CatalogRules;
+use pave_store::audit::AuditEvent;
 use pave_store::{Batch, EntityHead, EntityRow, LocationId, LocationRow, Store, StoreError};
 use serde::Serialize;
 
@@ -260,10 +261,22 @@ pub async fn register(
     store: &dyn Store,
     sources: &[Source],
 ) -> Result<Vec<LocationRow>, IngestError> {
+    register_audited(store, sources, &|_, _| Vec::new()).await
+}
+
+/// [`register`], each new location written with the audit events `audit(kind, target)`.
+pub async fn register_audited(
+    store: &dyn Store,
+    sources: &[Source],
+    audit: &(dyn Fn(LocationKind, &str) -> Vec<AuditEvent> + Sync),
+) -> Result<Vec<LocationRow>, IngestError> {
     let mut locations = Vec::new();
     for source in sources {
         let (kind, target) = source.location()?;
-        let (location, _) = store.add_location(kind, &target, now_millis()).await?;
+        let events = audit(kind, &target);
+        let (location, _) = store
+            .add_location(kind, &target, now_millis(), &events)
+            .await?;
         locations.push(location);
     }
     Ok(locations)
@@ -276,11 +289,25 @@ pub async fn ingest(
     locations: &[LocationRow],
     progress: Option<Arc<dyn Progress>>,
 ) -> Result<IngestReport, IngestError> {
+    ingest_audited(store, config, locations, progress, Vec::new()).await
+}
+
+/// [`ingest`], with `audit` appended in the same transaction as the changes.
+pub async fn ingest_audited(
+    store: &dyn Store,
+    config: &IngestConfig,
+    locations: &[LocationRow],
+    progress: Option<Arc<dyn Progress>>,
+    audit: Vec<AuditEvent>,
+) -> Result<IngestReport, IngestError> {
     let started = Instant::now();
     let now = now_millis();
     // Who owns each ref this run produces: the store's rows, as this run changes them.
     let mut claims: HashMap<String, LocationId> = HashMap::new();
-    let mut batch = Batch::default();
+    let mut batch = Batch {
+        audit,
+        ..Batch::default()
+    };
     let mut reports = Vec::new();
     for location in locations {
         let previous_rows = store.location_entity_heads(&location.id).await?;

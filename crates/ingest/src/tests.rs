@@ -563,6 +563,8 @@ async fn git_sources_are_cloned_and_updated() {
 /// A store whose writes always fail, as if the process died mid-transaction.
 struct FailingWrites(SqliteStore);
 
+pave_store::forward_identity_store!(FailingWrites, 0);
+
 #[async_trait::async_trait]
 impl Store for FailingWrites {
     fn backend(&self) -> &'static str {
@@ -573,8 +575,9 @@ impl Store for FailingWrites {
         k: LocationKind,
         t: &str,
         n: i64,
+        audit: &[pave_store::audit::AuditEvent],
     ) -> pave_store::Result<(LocationRow, bool)> {
-        self.0.add_location(k, t, n).await
+        self.0.add_location(k, t, n, audit).await
     }
     async fn locations(&self) -> pave_store::Result<Vec<LocationRow>> {
         self.0.locations().await
@@ -590,11 +593,16 @@ impl Store for FailingWrites {
         id: &pave_store::LocationId,
         k: LocationKind,
         t: &str,
+        audit: &[pave_store::audit::AuditEvent],
     ) -> pave_store::Result<pave_store::LocationUpdate> {
-        self.0.update_location(id, k, t).await
+        self.0.update_location(id, k, t, audit).await
     }
-    async fn delete_location(&self, id: &pave_store::LocationId) -> pave_store::Result<bool> {
-        self.0.delete_location(id).await
+    async fn delete_location(
+        &self,
+        id: &pave_store::LocationId,
+        audit: &[pave_store::audit::AuditEvent],
+    ) -> pave_store::Result<bool> {
+        self.0.delete_location(id, audit).await
     }
     async fn entities(&self) -> pave_store::Result<Vec<EntityRow>> {
         self.0.entities().await

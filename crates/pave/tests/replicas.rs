@@ -187,7 +187,12 @@ fn replicas_on_one_postgres_agree() {
         use pave_store::Store;
         let target = std::fs::canonicalize(&second).unwrap();
         store
-            .add_location(pave_store::LocationKind::File, target.to_str().unwrap(), 1)
+            .add_location(
+                pave_store::LocationKind::File,
+                target.to_str().unwrap(),
+                1,
+                &[],
+            )
             .await
             .unwrap();
     });

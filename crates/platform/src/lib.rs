@@ -20,21 +20,99 @@ use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
+use pave_auth::{Subject, SubjectKind};
 use pave_catalog::Catalog;
 use pave_ingest::{IngestConfig, IngestError, IngestReport, Progress, Source};
+use pave_store::audit::{Actor, ActorKind, AuditEvent, Outcome};
 use pave_store::{LocationId, LocationRow, Store, StoreError};
 
 pub use operations::{AncestryLink, LocationError};
 pub use slo::SloIndex;
 
-/// Who asks for an operation.
+/// Who asks for an operation: what authorization decides on and what the audit log records.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Principal {
-    /// A person at the controls: the CLI, and every caller of the server until sign-in
-    /// exists (whoever can reach the server).
+    /// A person at the controls of the database itself: the CLI, and every caller of a
+    /// server run without an `auth` section (on loopback only, unless told otherwise).
     Operator,
     /// The platform itself: the scheduled refreshes and the reading of sources at start.
     Scheduler,
+    /// Someone the server authenticated, with where the request came from.
+    Request(Arc<RequestPrincipal>),
+}
+
+/// An authenticated caller of the server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestPrincipal {
+    pub subject: Subject,
+    /// The client's address.
+    pub source: Option<String>,
+    pub request_id: Option<String>,
+}
+
+impl Principal {
+    /// A caller the server authenticated.
+    pub fn request(subject: Subject, source: Option<String>, request_id: Option<String>) -> Self {
+        Principal::Request(Arc::new(RequestPrincipal {
+            subject,
+            source,
+            request_id,
+        }))
+    }
+
+    /// Who this is, as authorization sees them.
+    pub fn subject(&self) -> std::borrow::Cow<'_, Subject> {
+        match self {
+            Principal::Operator => std::borrow::Cow::Owned(Subject::operator()),
+            Principal::Scheduler => std::borrow::Cow::Owned(Subject::scheduler()),
+            Principal::Request(request) => std::borrow::Cow::Borrowed(&request.subject),
+        }
+    }
+
+    /// The actor of this principal's audit records.
+    pub fn actor(&self) -> Actor {
+        let subject = self.subject();
+        let (kind, id) = match &subject.kind {
+            SubjectKind::User { entity_ref } => (ActorKind::User, entity_ref.clone()),
+            SubjectKind::Token { id, .. } => (ActorKind::Token, id.clone()),
+            SubjectKind::Workload {
+                issuer, subject, ..
+            } => (ActorKind::Workload, format!("{issuer}#{subject}")),
+            SubjectKind::Guest => (ActorKind::Guest, subject.display_name.clone()),
+            SubjectKind::Operator => (ActorKind::Operator, String::new()),
+            SubjectKind::Scheduler => (ActorKind::Scheduler, String::new()),
+            SubjectKind::Anonymous => (ActorKind::Anonymous, String::new()),
+        };
+        Actor {
+            kind,
+            id,
+            role: (!subject.roles.is_empty()).then(|| subject.roles.join(",")),
+        }
+    }
+
+    /// An audit event of this principal's, now.
+    pub fn event(
+        &self,
+        action: &str,
+        target: &str,
+        outcome: Outcome,
+        details: serde_json::Value,
+    ) -> AuditEvent {
+        let (source, request_id) = match self {
+            Principal::Request(request) => (request.source.clone(), request.request_id.clone()),
+            _ => (None, None),
+        };
+        AuditEvent {
+            time_ms: pave_ingest::now_millis(),
+            actor: self.actor(),
+            action: action.to_owned(),
+            target: target.to_owned(),
+            outcome,
+            source,
+            request_id,
+            details,
+        }
+    }
 }
 
 /// What readers see, built together and swapped as one.
@@ -273,10 +351,18 @@ impl Platform {
     /// Sources that cannot be registered (a missing path, a refused URL) and store failures.
     pub async fn register(
         &self,
-        _principal: &Principal,
+        principal: &Principal,
         sources: &[Source],
     ) -> Result<Vec<LocationRow>, IngestError> {
-        pave_ingest::register(self.store.as_ref(), sources).await
+        let audit = |kind: pave_store::LocationKind, target: &str| {
+            vec![principal.event(
+                "location.create",
+                &format!("{kind}:{target}"),
+                Outcome::Success,
+                serde_json::json!({"type": kind.as_str(), "target": target}),
+            )]
+        };
+        pave_ingest::register_audited(self.store.as_ref(), sources, &audit).await
     }
 
     /// The registered locations.
@@ -319,7 +405,7 @@ impl Platform {
 
     async fn refresh_each(
         &self,
-        _principal: &Principal,
+        principal: &Principal,
         locations: &[LocationRow],
         progress: Option<Arc<dyn Progress>>,
         busy: Busy,
@@ -360,11 +446,22 @@ impl Platform {
                 report.locations.push(busy);
                 continue;
             }
-            let result = pave_ingest::ingest(
+            // Readings someone asked for are recorded; the scheduler's are routine.
+            let audit = match principal {
+                Principal::Scheduler => Vec::new(),
+                _ => vec![principal.event(
+                    "location.refresh",
+                    location.id.as_str(),
+                    Outcome::Success,
+                    serde_json::json!({"type": location.kind.as_str(), "target": &location.target}),
+                )],
+            };
+            let result = pave_ingest::ingest_audited(
                 self.store.as_ref(),
                 &self.ingest,
                 std::slice::from_ref(&location),
                 progress.clone(),
+                audit,
             )
             .await;
             let _ = self
@@ -467,13 +564,18 @@ impl Platform {
     /// Store failures and a failed rebuild.
     pub async fn remove_location(
         &self,
-        _principal: &Principal,
+        principal: &Principal,
         id: &LocationId,
     ) -> Result<bool, IngestError> {
         let removed = {
             let _source = self.sources.lock(id).await;
             let row = self.store.location(id).await?;
-            let deleted = self.store.delete_location(id).await?;
+            let details = row.as_ref().map_or(
+                serde_json::Value::Null,
+                |row| serde_json::json!({"type": row.kind.as_str(), "target": &row.target}),
+            );
+            let event = principal.event("location.delete", id.as_str(), Outcome::Success, details);
+            let deleted = self.store.delete_location(id, &[event]).await?;
             row.filter(|_| deleted)
         };
         let Some(row) = removed else {

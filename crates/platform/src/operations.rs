@@ -4,8 +4,9 @@
 
 use pave_catalog::{CatalogRules, ProcessContext, process_entity};
 use pave_ingest::{Analysis, IngestError, IngestReport, LocationKind, Preview, Source};
+use pave_store::audit::Outcome;
 use pave_store::{LocationId, LocationRow, LocationUpdate, StoreError};
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::{Platform, Principal};
 
@@ -119,9 +120,15 @@ impl Platform {
         refresh_existing: bool,
     ) -> Result<(LocationRow, bool, IngestReport), LocationError> {
         let (_, kind, target) = self.admit_location(kind, target).await?;
+        let event = principal.event(
+            "location.create",
+            &format!("{kind}:{target}"),
+            Outcome::Success,
+            json!({"type": kind.as_str(), "target": &target}),
+        );
         let (location, created) = self
             .store
-            .add_location(kind, &target, pave_ingest::now_millis())
+            .add_location(kind, &target, pave_ingest::now_millis(), &[event])
             .await?;
         let never_read = location.refreshed_at.is_none();
         if !created && !refresh_existing && !never_read {
@@ -157,9 +164,17 @@ impl Platform {
         target: &str,
     ) -> Result<LocationRow, LocationError> {
         let (_, kind, target) = self.admit_location(kind, target).await?;
+        let event = principal.event(
+            "location.update",
+            id.as_str(),
+            Outcome::Success,
+            json!({"type": kind.as_str(), "target": &target}),
+        );
         let updated = {
             let _source = self.sources.lock(id).await;
-            self.store.update_location(id, kind, &target).await?
+            self.store
+                .update_location(id, kind, &target, &[event])
+                .await?
         };
         let location = match updated {
             LocationUpdate::Updated(location) => location,
@@ -203,7 +218,7 @@ impl Platform {
     /// Store failures, and a failed rebuild of the snapshot.
     pub async fn remove_entity(
         &self,
-        _principal: &Principal,
+        principal: &Principal,
         uid: &str,
     ) -> Result<bool, IngestError> {
         let Some(key) = self
@@ -221,6 +236,12 @@ impl Platform {
             let _source = self.sources.lock(&origin.location_id).await;
             let files = self.store.files(&origin.location_id).await?;
             let batch = pave_store::Batch {
+                audit: vec![principal.event(
+                    "entity.delete",
+                    &key,
+                    Outcome::Success,
+                    json!({"uid": uid}),
+                )],
                 delete_entities: vec![key],
                 delete_files: files.into_iter().map(|f| (f.location_id, f.path)).collect(),
                 ..pave_store::Batch::default()

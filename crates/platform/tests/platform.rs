@@ -154,7 +154,7 @@ async fn a_location_registered_but_never_read_is_read_on_retry() {
     // The crash: the row is written, the reading never happens.
     let (row, created) = platform
         .store()
-        .add_location(pave_ingest::LocationKind::File, &target, 1)
+        .add_location(pave_ingest::LocationKind::File, &target, 1, &[])
         .await
         .unwrap();
     assert!(created && row.refreshed_at.is_none());

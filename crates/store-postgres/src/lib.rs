@@ -30,6 +30,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "change_notify",
         include_str!("../migrations/0005_change_notify.sql"),
     ),
+    (
+        6,
+        "identity",
+        include_str!("../migrations/0006_identity.sql"),
+    ),
 ];
 
 fn migrator() -> Migrator {
@@ -110,6 +115,7 @@ pave_store::impl_sql_store!(
     backend = "postgres",
     numbered = true,
     begin_write = "BEGIN",
+    lock_row = " FOR UPDATE",
     extra = {
         async fn wait_for_change(&self, timeout: std::time::Duration) -> bool {
             self.changes.wait(&self.pool, timeout).await;

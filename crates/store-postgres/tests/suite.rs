@@ -65,7 +65,7 @@ async fn a_change_through_one_store_wakes_another_at_once() {
     });
     tokio::time::sleep(Duration::from_millis(200)).await;
     writer
-        .add_location(LocationKind::File, "/catalog/notify", 1)
+        .add_location(LocationKind::File, "/catalog/notify", 1, &[])
         .await
         .unwrap();
     let (waited, follower) = waiting.await.unwrap();
@@ -73,5 +73,45 @@ async fn a_change_through_one_store_wakes_another_at_once() {
     assert!(follower.change_version().await.unwrap() > before);
     writer.close().await;
     follower.close().await;
+    db.drop_database().await;
+}
+
+/// The audit log refuses changes and deletions below the database's own triggers, whoever
+/// connects: only records a retention checkpoint released may go.
+#[tokio::test]
+async fn the_audit_log_is_append_only_in_the_database() {
+    use pave_store::IdentityStore as _;
+    let Some(db) = TestDatabase::create().await else {
+        return;
+    };
+    let store = PostgresStore::connect(&db.url).await.unwrap();
+    store
+        .append_audit(&[
+            pave_store::testsuite::sample_event(1),
+            pave_store::testsuite::sample_event(2),
+        ])
+        .await
+        .unwrap();
+    let pool = sqlx::PgPool::connect(&db.url).await.unwrap();
+    for statement in [
+        "UPDATE audit_log SET action = 'x' WHERE seq = 1",
+        "DELETE FROM audit_log WHERE seq = 1",
+        "TRUNCATE audit_log",
+        "UPDATE audit_checkpoints SET key_id = 'x'",
+    ] {
+        let err = sqlx::query(statement).execute(&pool).await.unwrap_err();
+        assert!(
+            err.to_string().contains("append-only"),
+            "{statement}: {err}"
+        );
+    }
+    let mut seqs = Vec::new();
+    store
+        .visit_audit(0, &mut |r| seqs.push(r.seq))
+        .await
+        .unwrap();
+    assert_eq!(seqs, vec![1, 2]);
+    pool.close().await;
+    store.close().await;
     db.drop_database().await;
 }

@@ -28,6 +28,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "file_reread",
         include_str!("../migrations/0004_file_reread.sql"),
     ),
+    (
+        5,
+        "identity",
+        include_str!("../migrations/0005_identity.sql"),
+    ),
 ];
 
 fn migrator() -> Migrator {
@@ -103,5 +108,6 @@ pave_store::impl_sql_store!(
     ::sqlx::Sqlite,
     backend = "sqlite",
     numbered = false,
-    begin_write = "BEGIN IMMEDIATE"
+    begin_write = "BEGIN IMMEDIATE",
+    lock_row = ""
 );

@@ -19,9 +19,10 @@ async fn reopening_keeps_data_and_does_not_remigrate() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("pave.db");
     let store = SqliteStore::open(&path).await.unwrap();
-    let (loc, _) = pave_store::Store::add_location(&store, pave_store::LocationKind::File, "/x", 1)
-        .await
-        .unwrap();
+    let (loc, _) =
+        pave_store::Store::add_location(&store, pave_store::LocationKind::File, "/x", 1, &[])
+            .await
+            .unwrap();
     store.close().await;
     let store = SqliteStore::open(&path).await.unwrap();
     let again = pave_store::Store::location(&store, &loc.id).await.unwrap();
@@ -40,4 +41,53 @@ async fn unopenable_paths_are_clear_errors() {
         "{text}"
     );
     assert!(text.contains("a-file"), "{text}");
+}
+
+/// The audit log refuses changes and deletions below the database's own triggers, whoever
+/// opens the file: only records a retention checkpoint released may go.
+#[tokio::test]
+async fn the_audit_log_is_append_only_in_the_database() {
+    use pave_store::IdentityStore as _;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("pave.db");
+    let store = SqliteStore::open(&path).await.unwrap();
+    store
+        .append_audit(&[
+            pave_store::testsuite::sample_event(1),
+            pave_store::testsuite::sample_event(2),
+        ])
+        .await
+        .unwrap();
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", path.display()))
+        .await
+        .unwrap();
+    for statement in [
+        "UPDATE audit_log SET action = 'x' WHERE seq = 1",
+        "DELETE FROM audit_log WHERE seq = 1",
+        "DELETE FROM audit_log",
+        "UPDATE audit_checkpoints SET key_id = 'x'",
+    ] {
+        let result = sqlx::query(statement).execute(&pool).await;
+        // Statements that match no row (the checkpoints table is empty) change nothing.
+        if let Err(err) = result {
+            assert!(
+                err.to_string().contains("append-only")
+                    || err.to_string().contains("cannot be changed"),
+                "{statement}: {err}"
+            );
+        } else {
+            assert!(
+                statement.contains("audit_checkpoints"),
+                "{statement} went through"
+            );
+        }
+    }
+    let mut seqs = Vec::new();
+    store
+        .visit_audit(0, &mut |r| seqs.push(r.seq))
+        .await
+        .unwrap();
+    assert_eq!(seqs, vec![1, 2]);
+    pool.close().await;
+    store.close().await;
 }

@@ -12,9 +12,18 @@
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
+pub use identity::{AUDIT_PAGE_MAX, AuditQuery, LoginRow, SessionRow, TokenRow};
+/// The audit chain's types, for the SQL both backends share.
+pub use pave_audit as audit;
+use pave_audit::{AuditEvent, AuditRecord, ChainHead, Checkpoint};
+
+mod identity;
 pub mod sql;
+mod sql_identity;
 #[cfg(feature = "testsuite")]
 pub mod testsuite;
+#[cfg(feature = "testsuite")]
+mod testsuite_identity;
 
 /// What a registered location's target is, which decides how it is read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -209,8 +218,10 @@ pub struct LocationStatus {
 }
 
 /// Everything one ingestion changes, applied in a single transaction.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Batch {
+    /// Appended to the audit log in the same transaction.
+    pub audit: Vec<AuditEvent>,
     pub upsert_entities: Vec<EntityRow>,
     pub delete_entities: Vec<String>,
     pub upsert_files: Vec<FileRow>,
@@ -229,6 +240,7 @@ impl Batch {
             && self.delete_files.is_empty()
             && self.location_status.is_empty()
             && self.set_parents.is_empty()
+            && self.audit.is_empty()
     }
 }
 
@@ -279,17 +291,19 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
 /// Persistent catalog state. Every method is one round of I/O; [`Store::apply`] is atomic.
 #[async_trait]
-pub trait Store: Send + Sync {
+pub trait Store: IdentityStore + Send + Sync {
     /// A short name for logs and errors: `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;
 
     /// Registers a location; returns it and whether it was new (an existing `(kind, target)`
     /// is returned as it is).
+    /// `audit` is appended in the same transaction when the location is new.
     async fn add_location(
         &self,
         kind: LocationKind,
         target: &str,
         now: i64,
+        audit: &[AuditEvent],
     ) -> Result<(LocationRow, bool)>;
 
     async fn locations(&self) -> Result<Vec<LocationRow>>;
@@ -303,10 +317,11 @@ pub trait Store: Send + Sync {
         id: &LocationId,
         kind: LocationKind,
         target: &str,
+        audit: &[AuditEvent],
     ) -> Result<LocationUpdate>;
 
     /// Removes a location with its entities and file state; false when there was none.
-    async fn delete_location(&self, id: &LocationId) -> Result<bool>;
+    async fn delete_location(&self, id: &LocationId, audit: &[AuditEvent]) -> Result<bool>;
 
     /// Every stored entity.
     async fn entities(&self) -> Result<Vec<EntityRow>>;
@@ -368,6 +383,78 @@ pub trait Store: Send + Sync {
 
     /// Gives lease `name` up, if `holder` has it.
     async fn release_lease(&self, name: &str, holder: &str) -> Result<()>;
+}
+
+/// Identity and audit rows: sessions, sign-ins in flight, API tokens and the hash-chained
+/// audit log. A part of every [`Store`] (its supertrait), kept apart because it is a
+/// concern of its own.
+#[async_trait]
+pub trait IdentityStore: Send + Sync {
+    /// Appends `events` to the audit log (a change of its own: sign-in, a refusal).
+    async fn append_audit(&self, events: &[AuditEvent]) -> Result<Vec<AuditRecord>>;
+
+    /// Where the audit chain stands.
+    async fn audit_head(&self) -> Result<ChainHead>;
+
+    /// Audit records matching `query`, newest first.
+    async fn audit_records(&self, query: &AuditQuery) -> Result<Vec<AuditRecord>>;
+
+    /// Every audit record from `from_seq` on, oldest first, streamed (for verifying and
+    /// exporting millions of records).
+    async fn visit_audit(
+        &self,
+        from_seq: i64,
+        visit: &mut (dyn FnMut(AuditRecord) + Send),
+    ) -> Result<()>;
+
+    /// Stores a signed checkpoint of the chain (its seq and hash must be a record's).
+    async fn add_checkpoint(&self, checkpoint: &Checkpoint) -> Result<()>;
+
+    /// Every stored checkpoint, by seq.
+    async fn checkpoints(&self) -> Result<Vec<Checkpoint>>;
+
+    /// Retention: stores `checkpoint` (which vouches for the last record to go) and deletes
+    /// the records up to its seq, in one transaction. Returns how many went.
+    async fn expire_audit(&self, checkpoint: &Checkpoint) -> Result<u64>;
+
+    /// Stores a new session, with its audit record (the sign-in).
+    async fn put_session(&self, session: &SessionRow, audit: &[AuditEvent]) -> Result<()>;
+
+    /// The session whose secret hashes to `id_hash`, expired or not.
+    async fn session(&self, id_hash: &str) -> Result<Option<SessionRow>>;
+
+    /// Records activity on a session (for the idle limit).
+    async fn touch_session(&self, id_hash: &str, now: i64) -> Result<()>;
+
+    /// Ends a session, with its audit record (the sign-out); false when there was none.
+    async fn delete_session(&self, id_hash: &str, audit: &[AuditEvent]) -> Result<bool>;
+
+    /// Removes sessions past their absolute limit or idle since before `idle_before`.
+    async fn delete_expired_sessions(&self, now: i64, idle_before: i64) -> Result<u64>;
+
+    /// Stores a sign-in in flight; a login older than `stale_before` is dropped meanwhile.
+    async fn put_login(&self, login: &LoginRow, stale_before: i64) -> Result<()>;
+
+    /// Takes (and deletes) the sign-in in flight for a `state`: each is good once.
+    async fn take_login(&self, state_hash: &str) -> Result<Option<LoginRow>>;
+
+    /// Stores a new API token, with its audit record.
+    async fn create_token(&self, token: &TokenRow, audit: &[AuditEvent]) -> Result<()>;
+
+    /// The token whose secret hashes to `hash`, revoked or expired or not.
+    async fn token_by_hash(&self, hash: &str) -> Result<Option<TokenRow>>;
+
+    /// One token by id.
+    async fn token(&self, id: &str) -> Result<Option<TokenRow>>;
+
+    /// Every token, newest first.
+    async fn tokens(&self) -> Result<Vec<TokenRow>>;
+
+    /// Revokes a token, with its audit record; false when there was none or it already was.
+    async fn revoke_token(&self, id: &str, now: i64, audit: &[AuditEvent]) -> Result<bool>;
+
+    /// Records a token's use (at most a write per token a minute is the caller's concern).
+    async fn touch_token(&self, id: &str, now: i64) -> Result<()>;
 }
 
 /// Bind parameters per statement stay under SQLite's limit (32,766) and PostgreSQL's (65,535).

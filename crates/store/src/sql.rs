@@ -22,11 +22,35 @@ pub fn placeholders(sql: &str, numbered: bool) -> String {
     out
 }
 
+/// Lower-case hexadecimal, as signatures are stored.
+pub fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        let _ = write!(out, "{b:02x}");
+    }
+    out
+}
+
+/// The bytes of [`hex`]'s text; `None` when it is not that.
+pub fn unhex(text: &str) -> Option<Vec<u8>> {
+    if !text.len().is_multiple_of(2) {
+        return None;
+    }
+    (0..text.len())
+        .step_by(2)
+        .map(|i| {
+            text.get(i..i + 2)
+                .and_then(|pair| u8::from_str_radix(pair, 16).ok())
+        })
+        .collect()
+}
+
 /// Implements [`Store`](crate::Store) for `$store`, whose `pool` field is a `sqlx::Pool<$db>`.
 /// The caller depends on `sqlx`, `async-trait`, `futures-util` and `uuid`.
 #[macro_export]
 macro_rules! impl_sql_store {
-    ($store:ty, $db:ty, backend = $backend:literal, numbered = $numbered:literal, begin_write = $begin_write:literal $(, extra = { $($extra:tt)* })?) => {
+    ($store:ty, $db:ty, backend = $backend:literal, numbered = $numbered:literal, begin_write = $begin_write:literal, lock_row = $lock_row:literal $(, extra = { $($extra:tt)* })?) => {
 type EntityTuple = (String, String, String, String, String, String, String, i64, String);
 
 fn entity_from(t: EntityTuple) -> $crate::EntityRow {
@@ -74,6 +98,7 @@ impl $crate::Store for $store {
         kind: $crate::LocationKind,
         target: &str,
         now: i64,
+        audit: &[$crate::audit::AuditEvent],
     ) -> $crate::Result<($crate::LocationRow, bool)> {
         let kind = kind.as_str();
         let id = ::uuid::Uuid::new_v4().to_string();
@@ -90,6 +115,7 @@ impl $crate::Store for $store {
             == 1;
         if inserted {
             bump_version(&mut tx).await?;
+            append_audit_in(&mut tx, audit).await?;
         }
         tx.commit().await.map_err(q("committing"))?;
         let row: LocationTuple = ::sqlx::query_as(::sqlx::AssertSqlSafe(sql(&format!("SELECT {LOCATION_COLUMNS} FROM locations WHERE type = ? AND target = ?"))))
@@ -118,7 +144,7 @@ impl $crate::Store for $store {
         row.map(location_from).transpose()
     }
 
-    async fn update_location(&self, id: &$crate::LocationId, kind: $crate::LocationKind, target: &str) -> $crate::Result<$crate::LocationUpdate> {
+    async fn update_location(&self, id: &$crate::LocationId, kind: $crate::LocationKind, target: &str, audit: &[$crate::audit::AuditEvent]) -> $crate::Result<$crate::LocationUpdate> {
         let kind = kind.as_str();
         let mut tx = begin_write(&self.pool).await?;
         let conflict: Option<(String,)> = ::sqlx::query_as(::sqlx::AssertSqlSafe(sql("SELECT id FROM locations WHERE type = ? AND target = ? AND id <> ?")))
@@ -145,6 +171,7 @@ impl $crate::Store for $store {
             return Ok($crate::LocationUpdate::NotFound);
         }
         bump_version(&mut tx).await?;
+        append_audit_in(&mut tx, audit).await?;
         let row: LocationTuple = ::sqlx::query_as(::sqlx::AssertSqlSafe(sql(&format!("SELECT {LOCATION_COLUMNS} FROM locations WHERE id = ?"))))
             .bind(id.as_str())
             .fetch_one(&mut *tx)
@@ -154,7 +181,7 @@ impl $crate::Store for $store {
         Ok($crate::LocationUpdate::Updated(location_from(row)?))
     }
 
-    async fn delete_location(&self, id: &$crate::LocationId) -> $crate::Result<bool> {
+    async fn delete_location(&self, id: &$crate::LocationId, audit: &[$crate::audit::AuditEvent]) -> $crate::Result<bool> {
         // Entities and files go with it (ON DELETE CASCADE).
         let mut tx = begin_write(&self.pool).await?;
         let result = ::sqlx::query(::sqlx::AssertSqlSafe(sql("DELETE FROM locations WHERE id = ?")))
@@ -165,6 +192,7 @@ impl $crate::Store for $store {
         let deleted = result.rows_affected() > 0;
         if deleted {
             bump_version(&mut tx).await?;
+            append_audit_in(&mut tx, audit).await?;
         }
         tx.commit().await.map_err(q("committing"))?;
         Ok(deleted)
@@ -308,6 +336,7 @@ impl $crate::Store for $store {
         }
         let mut tx = begin_write(&self.pool).await?;
         let skipped = apply_in(&mut tx, batch).await?;
+        append_audit_in(&mut tx, &batch.audit).await?;
         let mut version = None;
         if !batch.upsert_entities.is_empty()
             || !batch.delete_entities.is_empty()
@@ -360,7 +389,9 @@ impl $crate::Store for $store {
     }
 }
 
-/// Moves the catalog version on, inside the writing transaction.
+$crate::__identity_helpers!($db, lock_row = $lock_row);
+$crate::__identity_methods!($store);
+
 /// Starts a transaction that will write. On SQLite it takes the write lock at once
 /// (`BEGIN IMMEDIATE`): a deferred transaction that reads first and then writes cannot wait
 /// for another writer (SQLite answers "database is locked" at once rather than deadlock), so
@@ -369,6 +400,7 @@ async fn begin_write(pool: &::sqlx::Pool<$db>) -> $crate::Result<::sqlx::Transac
     pool.begin_with($begin_write).await.map_err(q("starting a transaction"))
 }
 
+/// Moves the catalog version on, inside the writing transaction.
 async fn bump_version(tx: &mut ::sqlx::Transaction<'_, $db>) -> $crate::Result<()> {
     ::sqlx::query(::sqlx::AssertSqlSafe(sql("UPDATE catalog_version SET version = version + 1 WHERE id = 1")))
         .execute(&mut **tx)

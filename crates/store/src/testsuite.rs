@@ -37,6 +37,9 @@ pub async fn run_all(store: &dyn Store) {
     the_version_moves_with_what_readers_see(store).await;
     leases_have_one_holder_until_they_expire(store).await;
     concurrent_writes_wait_for_each_other(store).await;
+    crate::testsuite_identity::audit_chain(store).await;
+    crate::testsuite_identity::sessions_and_logins(store).await;
+    crate::testsuite_identity::tokens(store).await;
 }
 
 async fn locations_are_registered_once(store: &dyn Store) {
@@ -45,7 +48,7 @@ async fn locations_are_registered_once(store: &dyn Store) {
         "store must start empty"
     );
     let (a, created) = store
-        .add_location(LocationKind::File, "/catalog/a", 10)
+        .add_location(LocationKind::File, "/catalog/a", 10, &[])
         .await
         .unwrap();
     assert!(created);
@@ -54,13 +57,13 @@ async fn locations_are_registered_once(store: &dyn Store) {
         (LocationKind::File, "/catalog/a", 10)
     );
     let (again, created) = store
-        .add_location(LocationKind::File, "/catalog/a", 20)
+        .add_location(LocationKind::File, "/catalog/a", 20, &[])
         .await
         .unwrap();
     assert!(!created);
     assert_eq!(again, a);
     let (b, _) = store
-        .add_location(LocationKind::Git, "https://example.com/r.git#main", 30)
+        .add_location(LocationKind::Git, "https://example.com/r.git#main", 30, &[])
         .await
         .unwrap();
     assert_ne!(a.id, b.id);
@@ -68,13 +71,13 @@ async fn locations_are_registered_once(store: &dyn Store) {
     assert_eq!(all.len(), 2);
     assert_eq!(store.location(&a.id).await.unwrap(), Some(a.clone()));
     assert_eq!(store.location(&"no-such-id".into()).await.unwrap(), None);
-    assert!(store.delete_location(&b.id).await.unwrap());
-    assert!(!store.delete_location(&b.id).await.unwrap());
+    assert!(store.delete_location(&b.id, &[]).await.unwrap());
+    assert!(!store.delete_location(&b.id, &[]).await.unwrap());
 }
 
 async fn batches_upsert_and_delete(store: &dyn Store) {
     let (loc, _) = store
-        .add_location(LocationKind::File, "/catalog/b", 1)
+        .add_location(LocationKind::File, "/catalog/b", 1, &[])
         .await
         .unwrap();
     let batch = Batch {
@@ -150,7 +153,7 @@ async fn batches_upsert_and_delete(store: &dyn Store) {
 
 async fn failed_batches_change_nothing(store: &dyn Store) {
     let (loc, _) = store
-        .add_location(LocationKind::File, "/catalog/c", 1)
+        .add_location(LocationKind::File, "/catalog/c", 1, &[])
         .await
         .unwrap();
     let before = store.entities().await.unwrap();
@@ -183,12 +186,12 @@ async fn failed_batches_change_nothing(store: &dyn Store) {
         store.location(&loc.id).await.unwrap().unwrap().refreshed_at,
         None
     );
-    assert!(store.delete_location(&loc.id).await.unwrap());
+    assert!(store.delete_location(&loc.id, &[]).await.unwrap());
 }
 
 async fn large_batches_are_chunked(store: &dyn Store) {
     let (loc, _) = store
-        .add_location(LocationKind::File, "/catalog/big", 1)
+        .add_location(LocationKind::File, "/catalog/big", 1, &[])
         .await
         .unwrap();
     let rows: Vec<EntityRow> = (0..2_345)
@@ -210,12 +213,12 @@ async fn large_batches_are_chunked(store: &dyn Store) {
         .await
         .unwrap();
     assert!(store.location_entities(&loc.id).await.unwrap().is_empty());
-    assert!(store.delete_location(&loc.id).await.unwrap());
+    assert!(store.delete_location(&loc.id, &[]).await.unwrap());
 }
 
 async fn files_round_trip(store: &dyn Store) {
     let (loc, _) = store
-        .add_location(LocationKind::File, "/catalog/f", 1)
+        .add_location(LocationKind::File, "/catalog/f", 1, &[])
         .await
         .unwrap();
     let file = FileRow {
@@ -259,7 +262,7 @@ async fn files_round_trip(store: &dyn Store) {
 
 async fn heads_carry_location_bodies(store: &dyn Store) {
     let (loc, _) = store
-        .add_location(LocationKind::File, "/catalog/h", 1)
+        .add_location(LocationKind::File, "/catalog/h", 1, &[])
         .await
         .unwrap();
     let mut location = entity(&loc.id, "x", "{\"kind\":\"Location\"}");
@@ -275,12 +278,12 @@ async fn heads_carry_location_bodies(store: &dyn Store) {
     assert_eq!(heads[0].entity_ref, "component:default/y");
     assert_eq!(heads[0].body, None);
     assert_eq!(heads[1].body.as_deref(), Some("{\"kind\":\"Location\"}"));
-    assert!(store.delete_location(&loc.id).await.unwrap());
+    assert!(store.delete_location(&loc.id, &[]).await.unwrap());
 }
 
 async fn deleting_a_location_removes_what_it_produced(store: &dyn Store) {
     let (loc, _) = store
-        .add_location(LocationKind::File, "/catalog/d", 1)
+        .add_location(LocationKind::File, "/catalog/d", 1, &[])
         .await
         .unwrap();
     store
@@ -298,7 +301,7 @@ async fn deleting_a_location_removes_what_it_produced(store: &dyn Store) {
         })
         .await
         .unwrap();
-    assert!(store.delete_location(&loc.id).await.unwrap());
+    assert!(store.delete_location(&loc.id, &[]).await.unwrap());
     assert!(store.location_entities(&loc.id).await.unwrap().is_empty());
     assert!(store.files(&loc.id).await.unwrap().is_empty());
     assert!(
@@ -313,16 +316,16 @@ async fn deleting_a_location_removes_what_it_produced(store: &dyn Store) {
 
 async fn locations_are_updated_unless_taken(store: &dyn Store) {
     let (a, _) = store
-        .add_location(LocationKind::Url, "https://a.example/x.yaml", 1)
+        .add_location(LocationKind::Url, "https://a.example/x.yaml", 1, &[])
         .await
         .unwrap();
     let (b, _) = store
-        .add_location(LocationKind::Url, "https://b.example/y.yaml", 2)
+        .add_location(LocationKind::Url, "https://b.example/y.yaml", 2, &[])
         .await
         .unwrap();
     assert_eq!(
         store
-            .update_location(&a.id, LocationKind::Url, &b.target)
+            .update_location(&a.id, LocationKind::Url, &b.target, &[])
             .await
             .unwrap(),
         LocationUpdate::Conflict
@@ -332,14 +335,15 @@ async fn locations_are_updated_unless_taken(store: &dyn Store) {
             .update_location(
                 &"no-such-id".into(),
                 LocationKind::Url,
-                "https://c.example/"
+                "https://c.example/",
+                &[]
             )
             .await
             .unwrap(),
         LocationUpdate::NotFound
     );
     let LocationUpdate::Updated(moved) = store
-        .update_location(&a.id, LocationKind::File, "/catalog/moved")
+        .update_location(&a.id, LocationKind::File, "/catalog/moved", &[])
         .await
         .unwrap()
     else {
@@ -358,18 +362,18 @@ async fn locations_are_updated_unless_taken(store: &dyn Store) {
     // Updating a location to what it already is is not a conflict with itself.
     assert!(matches!(
         store
-            .update_location(&b.id, LocationKind::Url, &b.target)
+            .update_location(&b.id, LocationKind::Url, &b.target, &[])
             .await
             .unwrap(),
         LocationUpdate::Updated(_)
     ));
-    assert!(store.delete_location(&a.id).await.unwrap());
-    assert!(store.delete_location(&b.id).await.unwrap());
+    assert!(store.delete_location(&a.id, &[]).await.unwrap());
+    assert!(store.delete_location(&b.id, &[]).await.unwrap());
 }
 
 async fn origins_and_parents(store: &dyn Store) {
     let (loc, _) = store
-        .add_location(LocationKind::File, "/catalog/o", 1)
+        .add_location(LocationKind::File, "/catalog/o", 1, &[])
         .await
         .unwrap();
     let row = entity(&loc.id, "o1", "{}");
@@ -419,16 +423,16 @@ async fn origins_and_parents(store: &dyn Store) {
         heads[0].hash, row.hash,
         "a new parent leaves the entity as it was"
     );
-    assert!(store.delete_location(&loc.id).await.unwrap());
+    assert!(store.delete_location(&loc.id, &[]).await.unwrap());
 }
 
 async fn uids_and_owners_do_not_change_on_upsert(store: &dyn Store) {
     let (a, _) = store
-        .add_location(LocationKind::File, "/catalog/ua", 1)
+        .add_location(LocationKind::File, "/catalog/ua", 1, &[])
         .await
         .unwrap();
     let (b, _) = store
-        .add_location(LocationKind::File, "/catalog/ub", 1)
+        .add_location(LocationKind::File, "/catalog/ub", 1, &[])
         .await
         .unwrap();
     let first = entity(&a.id, "u1", "{\"v\":1}");
@@ -481,21 +485,21 @@ async fn uids_and_owners_do_not_change_on_upsert(store: &dyn Store) {
         store.location_entities(&a.id).await.unwrap()[0].body,
         "{\"v\":2}"
     );
-    assert!(store.delete_location(&a.id).await.unwrap());
-    assert!(store.delete_location(&b.id).await.unwrap());
+    assert!(store.delete_location(&a.id, &[]).await.unwrap());
+    assert!(store.delete_location(&b.id, &[]).await.unwrap());
 }
 
 async fn the_version_moves_with_what_readers_see(store: &dyn Store) {
     let v0 = store.change_version().await.unwrap();
     let (loc, created) = store
-        .add_location(LocationKind::File, "/catalog/v", 1)
+        .add_location(LocationKind::File, "/catalog/v", 1, &[])
         .await
         .unwrap();
     assert!(created);
     let v1 = store.change_version().await.unwrap();
     assert!(v1 > v0, "a new location moves the version");
     store
-        .add_location(LocationKind::File, "/catalog/v", 2)
+        .add_location(LocationKind::File, "/catalog/v", 2, &[])
         .await
         .unwrap();
     assert_eq!(
@@ -528,7 +532,7 @@ async fn the_version_moves_with_what_readers_see(store: &dyn Store) {
     assert!(v2 > v1, "entities move it");
     assert_eq!(applied.version, Some(v2), "and the batch says where to");
     assert!(applied.skipped.is_empty());
-    assert!(store.delete_location(&loc.id).await.unwrap());
+    assert!(store.delete_location(&loc.id, &[]).await.unwrap());
     assert!(
         store.change_version().await.unwrap() > v2,
         "removal moves it"
@@ -606,17 +610,26 @@ async fn leases_have_one_holder_until_they_expire(store: &dyn Store) {
 /// the write lock when it began.
 async fn concurrent_writes_wait_for_each_other(store: &dyn Store) {
     let (moving, _) = store
-        .add_location(LocationKind::Url, "https://w.example/0", 1)
+        .add_location(LocationKind::Url, "https://w.example/0", 1, &[])
         .await
         .unwrap();
     let updates = futures_util::future::join_all((0..16).map(|i| {
         let target = format!("https://w.example/{i}");
         let id = moving.id.clone();
-        async move { store.update_location(&id, LocationKind::Url, &target).await }
+        async move {
+            store
+                .update_location(&id, LocationKind::Url, &target, &[])
+                .await
+        }
     }));
     let adds = futures_util::future::join_all((0..16).map(|i| async move {
         store
-            .add_location(LocationKind::File, &format!("/catalog/concurrent/{i}"), 1)
+            .add_location(
+                LocationKind::File,
+                &format!("/catalog/concurrent/{i}"),
+                1,
+                &[],
+            )
             .await
     }));
     let (updates, adds) = futures_util::future::join(updates, adds).await;
@@ -633,6 +646,16 @@ async fn concurrent_writes_wait_for_each_other(store: &dyn Store) {
         added.push(row.id);
     }
     for id in added.iter().chain([&moving.id]) {
-        assert!(store.delete_location(id).await.unwrap());
+        assert!(store.delete_location(id, &[]).await.unwrap());
     }
+}
+
+/// An audit event for backend-specific tests.
+pub fn sample_event(n: i64) -> pave_audit::AuditEvent {
+    crate::testsuite_identity::event(
+        n,
+        "location.create",
+        "url:https://example.com/x",
+        pave_audit::Outcome::Success,
+    )
 }

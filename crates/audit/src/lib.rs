@@ -3,7 +3,7 @@
 //!
 //! No database and no HTTP: the store calls [`Chain`]/[`chain_next`] and
 //! [`SigningKey::checkpoint`] inside the transaction that makes a change, the CLI calls
-//! [`verify`], [`export`] and [`build_pack`]/[`verify_pack`]. The model is AWS CloudTrail's
+//! [`verify()`], [`export()`] and [`build_pack`]/[`verify_pack`]. The model is AWS CloudTrail's
 //! digest chain and Sigstore Rekor's append-only log, reduced to what one binary needs.
 //!
 //! # The chain
@@ -32,7 +32,7 @@
 //! configuration. The signed bytes are
 //! `"pave-audit-checkpoint-v1\n{seq}\n{hash hex}\n{time_ms}\n"`. A checkpoint whose record no
 //! longer matches gives [`Problem::CheckpointMismatch`]; one beyond the last record, stored
-//! or exported earlier and handed back to [`verify`], gives [`Problem::Truncated`]. Keys are
+//! or exported earlier and handed back to [`verify()`], gives [`Problem::Truncated`]. Keys are
 //! PKCS#8 PEM files ([`SigningKey`]); auditors get the public half as one line
 //! `ed25519:<base64>` or as an SPKI PEM that OpenSSL reads ([`VerifyingKey`]), and its
 //! `key_id` (first 8 bytes of the SHA-256 of the raw public key, hex).
@@ -40,7 +40,7 @@
 //! # Retention
 //!
 //! Expiring old records first writes a checkpoint at the newest record to expire; that
-//! checkpoint becomes the *anchor*: [`verify`] then starts from the anchor's `(seq, hash)`
+//! checkpoint becomes the *anchor*: [`verify()`] then starts from the anchor's `(seq, hash)`
 //! instead of genesis, and the anchor's signature vouches for the part that is gone.
 //! [`verify_segment`] checks a window (an export `--since`, an evidence pack) from its first
 //! record's `prev_hash`: the records are consistent among themselves, and checkpoints inside
@@ -125,7 +125,7 @@ pub enum AuditError {
     /// Reading or writing failed.
     #[error(transparent)]
     Io(#[from] std::io::Error),
-    /// A record could not be read from the source the caller gave to [`export`].
+    /// A record could not be read from the source the caller gave to [`export()`].
     #[error("reading the audit records: {0}")]
     Source(String),
 }

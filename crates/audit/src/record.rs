@@ -460,9 +460,27 @@ fn write_canonical_record(buf: &mut Vec<u8>, seq: i64, e: &AuditEvent) {
     buf.push(b'}');
 }
 
+/// Decimal, as serde_json (itoa) writes it; by hand because `write!` costs more than the
+/// rest of a record's encoding.
 fn write_int(buf: &mut Vec<u8>, n: i64) {
-    // Writing to a Vec cannot fail.
-    let _ = write!(buf, "{n}");
+    if n < 0 {
+        buf.push(b'-');
+    }
+    write_u64(buf, n.unsigned_abs());
+}
+
+fn write_u64(buf: &mut Vec<u8>, mut v: u64) {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    buf.extend_from_slice(&digits[i..]);
 }
 
 fn write_opt_str(buf: &mut Vec<u8>, s: Option<&str>) {
@@ -472,6 +490,19 @@ fn write_opt_str(buf: &mut Vec<u8>, s: Option<&str>) {
     }
 }
 
+/// Bytes a JSON string must escape: control characters, `"` and `\`.
+static NEEDS_ESCAPE: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 0x20 {
+        table[b] = true;
+        b += 1;
+    }
+    table[b'"' as usize] = true;
+    table[b'\\' as usize] = true;
+    table
+};
+
 /// A JSON string, escaped as documented on [`canonical_bytes`]. Written here rather than
 /// through serde_json so the hashed bytes cannot change with a dependency update.
 fn write_str(buf: &mut Vec<u8>, s: &str) {
@@ -480,24 +511,23 @@ fn write_str(buf: &mut Vec<u8>, s: &str) {
     let bytes = s.as_bytes();
     let mut start = 0;
     for (i, &b) in bytes.iter().enumerate() {
-        let escape: &[u8] = match b {
-            b'"' => b"\\\"",
-            b'\\' => b"\\\\",
-            b'\n' => b"\\n",
-            b'\r' => b"\\r",
-            b'\t' => b"\\t",
-            0x08 => b"\\b",
-            0x0c => b"\\f",
-            0..=0x1f => b"",
-            _ => continue,
-        };
+        if !NEEDS_ESCAPE[usize::from(b)] {
+            continue;
+        }
         buf.extend_from_slice(&bytes[start..i]);
-        if escape.is_empty() {
-            buf.extend_from_slice(b"\\u00");
-            buf.push(HEX[usize::from(b >> 4)]);
-            buf.push(HEX[usize::from(b & 15)]);
-        } else {
-            buf.extend_from_slice(escape);
+        match b {
+            b'"' => buf.extend_from_slice(b"\\\""),
+            b'\\' => buf.extend_from_slice(b"\\\\"),
+            b'\n' => buf.extend_from_slice(b"\\n"),
+            b'\r' => buf.extend_from_slice(b"\\r"),
+            b'\t' => buf.extend_from_slice(b"\\t"),
+            0x08 => buf.extend_from_slice(b"\\b"),
+            0x0c => buf.extend_from_slice(b"\\f"),
+            _ => {
+                buf.extend_from_slice(b"\\u00");
+                buf.push(HEX[usize::from(b >> 4)]);
+                buf.push(HEX[usize::from(b & 15)]);
+            }
         }
         start = i + 1;
     }
@@ -511,10 +541,15 @@ pub(crate) fn write_canonical_value(buf: &mut Vec<u8>, v: &Value) {
         Value::Null => buf.extend_from_slice(b"null"),
         Value::Bool(true) => buf.extend_from_slice(b"true"),
         Value::Bool(false) => buf.extend_from_slice(b"false"),
-        // serde_json's Display for numbers is its JSON output (itoa / shortest round trip).
-        Value::Number(n) => {
-            let _ = write!(buf, "{n}");
-        }
+        Value::Number(n) => match (n.as_u64(), n.as_i64()) {
+            (Some(u), _) => write_u64(buf, u),
+            (None, Some(i)) => write_int(buf, i),
+            // serde_json's Display for numbers is its JSON output (shortest round trip).
+            (None, None) => {
+                // Writing to a Vec cannot fail.
+                let _ = write!(buf, "{n}");
+            }
+        },
         Value::String(s) => write_str(buf, s),
         Value::Array(items) => {
             buf.push(b'[');
@@ -528,11 +563,21 @@ pub(crate) fn write_canonical_value(buf: &mut Vec<u8>, v: &Value) {
         }
         Value::Object(map) => {
             buf.push(b'{');
-            // Most details objects are small and often already sorted: skip the sort then.
+            // Details objects are small: sort them on the stack, no allocation per record.
+            const SMALL: usize = 16;
             if map.keys().is_sorted() {
-                write_members(buf, map.iter());
+                write_members(buf, map.iter().map(|(k, v)| (k.as_str(), v)));
+            } else if map.len() <= SMALL {
+                let mut members = [("", &NULL); SMALL];
+                for (slot, (k, v)) in members.iter_mut().zip(map) {
+                    *slot = (k.as_str(), v);
+                }
+                let members = &mut members[..map.len()];
+                members.sort_unstable_by(|a, b| a.0.cmp(b.0));
+                write_members(buf, members.iter().copied());
             } else {
-                let mut members: Vec<(&String, &Value)> = map.iter().collect();
+                let mut members: Vec<(&str, &Value)> =
+                    map.iter().map(|(k, v)| (k.as_str(), v)).collect();
                 members.sort_unstable_by(|a, b| a.0.cmp(b.0));
                 write_members(buf, members.into_iter());
             }
@@ -541,7 +586,9 @@ pub(crate) fn write_canonical_value(buf: &mut Vec<u8>, v: &Value) {
     }
 }
 
-fn write_members<'a>(buf: &mut Vec<u8>, members: impl Iterator<Item = (&'a String, &'a Value)>) {
+static NULL: Value = Value::Null;
+
+fn write_members<'a>(buf: &mut Vec<u8>, members: impl Iterator<Item = (&'a str, &'a Value)>) {
     for (i, (k, v)) in members.enumerate() {
         if i > 0 {
             buf.push(b',');

@@ -71,6 +71,14 @@ impl fmt::Display for Problem {
                 "record {seq} was edited: its contents do not match its hash"
             ),
             Problem::Deleted {
+                after_seq: 0,
+                next_seq,
+            } => write!(
+                f,
+                "records before {next_seq} are missing: the log starts at record {next_seq} \
+                 (if they expired, verify from the retention checkpoint)"
+            ),
+            Problem::Deleted {
                 after_seq,
                 next_seq,
             } if next_seq - after_seq == 2 => write!(

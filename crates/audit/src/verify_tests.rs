@@ -463,6 +463,14 @@ fn problem_messages_name_the_record() {
             "records 5..8 were deleted: record 9 follows record 4",
         ),
         (
+            Problem::Deleted {
+                after_seq: 0,
+                next_seq: 51,
+            },
+            "records before 51 are missing: the log starts at record 51 (if they expired, verify \
+             from the retention checkpoint)",
+        ),
+        (
             Problem::Reordered {
                 seq: 3,
                 after_seq: 4,

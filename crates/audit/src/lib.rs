@@ -24,6 +24,10 @@
 //! link ([`Problem::BrokenLink`]); deleting or reordering records shows in `seq`
 //! ([`Problem::Deleted`], [`Problem::Reordered`]).
 //!
+//! A store that keeps `details` as [`canonical_json`] text (a text column, not PostgreSQL
+//! `jsonb`, which rewrites it) can verify its rows without parsing any JSON: it implements
+//! [`ChainLink`] for its row type and hashes [`EventParts`] with [`Details::Canonical`].
+//!
 //! # Checkpoints
 //!
 //! A chain alone cannot show that its tail was cut off, nor that someone with database
@@ -71,6 +75,7 @@
 //! file's hash, no file missing or added, and the audit chain re-verified. One byte changed
 //! anywhere gives an error naming the file.
 
+pub mod canonical;
 pub mod checkpoint;
 pub mod evidence;
 pub mod export;
@@ -80,6 +85,7 @@ pub mod verify;
 #[cfg(test)]
 mod testutil;
 
+pub use canonical::{Details, EventParts, canonical_bytes, canonical_json};
 pub use checkpoint::{Checkpoint, SigningKey, VerifyingKey, checkpoint_message};
 pub use evidence::{
     AccessRow, AuditSummary, EvidenceError, EvidenceInputs, ExceptionRow, Manifest, OwnerlessRow,
@@ -90,9 +96,11 @@ pub use export::{
 };
 pub use record::{
     Actor, ActorKind, AuditEvent, AuditRecord, Chain, ChainHead, Hash, Outcome, RecordHasher,
-    canonical_bytes, chain_next, record_hash,
+    chain_next, record_hash,
 };
-pub use verify::{Problem, Start, StartedFrom, VerifyReport, verify, verify_from, verify_segment};
+pub use verify::{
+    ChainLink, Problem, Start, StartedFrom, VerifyReport, verify, verify_from, verify_segment,
+};
 
 /// Why an audit operation failed (bad text forms, key files, export I/O).
 #[derive(Debug, thiserror::Error)]

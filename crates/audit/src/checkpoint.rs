@@ -33,6 +33,15 @@ const SPKI_PREFIX: [u8; 12] = [
     0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00,
 ];
 const TEXT_PREFIX: &str = "ed25519:";
+/// PKCS#8 v1 of an Ed25519 key (RFC 8410) up to the 32-byte private key: SEQUENCE, version 0,
+/// AlgorithmIdentifier 1.3.101.112, OCTET STRING { OCTET STRING of 32 bytes }.
+const PKCS8_V1_PREFIX: [u8; 16] = [
+    0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20,
+];
+/// The same in ring's v2 documents (version 1, the public key after the private one).
+const PKCS8_V2_PREFIX: [u8; 16] = [
+    0x30, 0x51, 0x02, 0x01, 0x01, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20,
+];
 
 /// A signed statement "the audit log had this hash at this seq at this time".
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -110,7 +119,18 @@ impl SigningKey {
     pub fn generate() -> Result<SigningKey, AuditError> {
         let doc =
             Ed25519KeyPair::generate_pkcs8(&SystemRandom::new()).map_err(|_| AuditError::Random)?;
-        SigningKey::from_pkcs8(doc.as_ref())
+        // ring writes PKCS#8 v2 (with the public key), which OpenSSL 3.0 refuses to load;
+        // key files are v1, as `openssl genpkey` writes them, so both tools read them.
+        let v2 = doc.as_ref();
+        let der = match v2.strip_prefix(&PKCS8_V2_PREFIX[..]) {
+            Some(rest) if rest.len() >= 32 => {
+                let mut v1 = PKCS8_V1_PREFIX.to_vec();
+                v1.extend_from_slice(&rest[..32]);
+                v1
+            }
+            _ => v2.to_vec(),
+        };
+        SigningKey::from_pkcs8(&der)
     }
 
     /// From PKCS#8 DER, v1 (OpenSSL's) or v2 (ring's, with the public key, which is then
@@ -136,7 +156,8 @@ impl SigningKey {
         SigningKey::from_pkcs8(&der)
     }
 
-    /// The key file's text: an explanatory first line, then the PKCS#8 PEM block.
+    /// The key file's text: an explanatory first line, then the PKCS#8 PEM block. It holds
+    /// the private key: write it readable by its owner only (mode 0600).
     pub fn to_pem(&self) -> String {
         format!(
             "pave audit signing key (Ed25519); key id {}; public key {}\n{}",

@@ -27,6 +27,9 @@ fn key_file_round_trip_keeps_the_key() {
         pem.contains("\n-----BEGIN PRIVATE KEY-----\n")
             && pem.ends_with("-----END PRIVATE KEY-----\n")
     );
+    // PKCS#8 v1, as OpenSSL writes (and, 3.0 at least, only reads).
+    let der = pem_block(&pem, "PRIVATE KEY").unwrap();
+    assert_eq!((der.len(), &der[..16]), (48, &PKCS8_V1_PREFIX[..]));
     let back = SigningKey::from_pem(&pem).unwrap();
     assert_eq!(back.public(), key.public());
     // Ed25519 is deterministic: same key, same signature.
@@ -41,6 +44,10 @@ fn key_file_round_trip_keeps_the_key() {
 fn openssl_keys_are_read_and_public_keys_match_openssl() {
     let key = SigningKey::from_pem(RFC8410_PRIVATE).unwrap();
     assert_eq!(key.public().to_pem(), RFC8410_PUBLIC);
+    assert!(
+        key.to_pem().ends_with(RFC8410_PRIVATE),
+        "the key file keeps OpenSSL's bytes"
+    );
     let public: VerifyingKey = RFC8410_PUBLIC.parse().unwrap();
     assert_eq!(public, key.public());
     // CRLF line ends and text around the block are fine.

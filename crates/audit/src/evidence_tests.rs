@@ -223,6 +223,7 @@ fn the_files_say_what_the_readme_says() {
         "2026-01-01T00:00:11.000Z",
         "sha256sum -c SHA256SUMS",
         "openssl pkeyutl -verify",
+        "print(\"chain OK\")",
         key.key_id(),
         &key.public().to_pem()[..40],
     ] {

@@ -7,7 +7,8 @@ use std::io::{self, BufRead, Write};
 use std::str::FromStr;
 
 use crate::AuditError;
-use crate::record::{AuditEvent, AuditRecord, Outcome, write_canonical_value};
+use crate::canonical::write_canonical_value;
+use crate::record::{AuditEvent, AuditRecord, Outcome};
 
 /// Which records a query or an export keeps. Every set field must match.
 ///

@@ -3,7 +3,7 @@
 //!
 //! No database and no HTTP: the store calls [`Chain`]/[`chain_next`] and
 //! [`SigningKey::checkpoint`] inside the transaction that makes a change, the CLI calls
-//! [`verify`], [`export`] and [`build_pack`]/[`verify_pack`]. The model is AWS CloudTrail's
+//! [`verify()`], [`export()`] and [`build_pack`]/[`verify_pack`]. The model is AWS CloudTrail's
 //! digest chain and Sigstore Rekor's append-only log, reduced to what one binary needs.
 //!
 //! # The chain
@@ -24,6 +24,10 @@
 //! link ([`Problem::BrokenLink`]); deleting or reordering records shows in `seq`
 //! ([`Problem::Deleted`], [`Problem::Reordered`]).
 //!
+//! A store that keeps `details` as [`canonical_json`] text (a text column, not PostgreSQL
+//! `jsonb`, which rewrites it) can verify its rows without parsing any JSON: it implements
+//! [`ChainLink`] for its row type and hashes [`EventParts`] with [`Details::Canonical`].
+//!
 //! # Checkpoints
 //!
 //! A chain alone cannot show that its tail was cut off, nor that someone with database
@@ -32,7 +36,7 @@
 //! configuration. The signed bytes are
 //! `"pave-audit-checkpoint-v1\n{seq}\n{hash hex}\n{time_ms}\n"`. A checkpoint whose record no
 //! longer matches gives [`Problem::CheckpointMismatch`]; one beyond the last record, stored
-//! or exported earlier and handed back to [`verify`], gives [`Problem::Truncated`]. Keys are
+//! or exported earlier and handed back to [`verify()`], gives [`Problem::Truncated`]. Keys are
 //! PKCS#8 PEM files ([`SigningKey`]); auditors get the public half as one line
 //! `ed25519:<base64>` or as an SPKI PEM that OpenSSL reads ([`VerifyingKey`]), and its
 //! `key_id` (first 8 bytes of the SHA-256 of the raw public key, hex).
@@ -40,7 +44,7 @@
 //! # Retention
 //!
 //! Expiring old records first writes a checkpoint at the newest record to expire; that
-//! checkpoint becomes the *anchor*: [`verify`] then starts from the anchor's `(seq, hash)`
+//! checkpoint becomes the *anchor*: [`verify()`] then starts from the anchor's `(seq, hash)`
 //! instead of genesis, and the anchor's signature vouches for the part that is gone.
 //! [`verify_segment`] checks a window (an export `--since`, an evidence pack) from its first
 //! record's `prev_hash`: the records are consistent among themselves, and checkpoints inside
@@ -71,6 +75,7 @@
 //! file's hash, no file missing or added, and the audit chain re-verified. One byte changed
 //! anywhere gives an error naming the file.
 
+pub mod canonical;
 pub mod checkpoint;
 pub mod evidence;
 pub mod export;
@@ -80,6 +85,7 @@ pub mod verify;
 #[cfg(test)]
 mod testutil;
 
+pub use canonical::{Details, EventParts, canonical_bytes, canonical_json};
 pub use checkpoint::{Checkpoint, SigningKey, VerifyingKey, checkpoint_message};
 pub use evidence::{
     AccessRow, AuditSummary, EvidenceError, EvidenceInputs, ExceptionRow, Manifest, OwnerlessRow,
@@ -90,9 +96,11 @@ pub use export::{
 };
 pub use record::{
     Actor, ActorKind, AuditEvent, AuditRecord, Chain, ChainHead, Hash, Outcome, RecordHasher,
-    canonical_bytes, chain_next, record_hash,
+    chain_next, record_hash,
 };
-pub use verify::{Problem, Start, StartedFrom, VerifyReport, verify, verify_from, verify_segment};
+pub use verify::{
+    ChainLink, Problem, Start, StartedFrom, VerifyReport, verify, verify_from, verify_segment,
+};
 
 /// Why an audit operation failed (bad text forms, key files, export I/O).
 #[derive(Debug, thiserror::Error)]
@@ -125,7 +133,7 @@ pub enum AuditError {
     /// Reading or writing failed.
     #[error(transparent)]
     Io(#[from] std::io::Error),
-    /// A record could not be read from the source the caller gave to [`export`].
+    /// A record could not be read from the source the caller gave to [`export()`].
     #[error("reading the audit records: {0}")]
     Source(String),
 }

@@ -1,7 +1,6 @@
 //! Audit events, chained records and the canonical encoding their hashes cover.
 
 use std::fmt;
-use std::io::Write as _;
 use std::str::FromStr;
 
 use ring::digest;
@@ -9,6 +8,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
 
 use crate::AuditError;
+use crate::canonical::{Details, EventParts, write_canonical_record};
 
 /// The version tag every record hash starts with. Changing the encoding means a new tag.
 pub const HASH_TAG: &[u8] = b"pave-audit-v1\n";
@@ -247,6 +247,24 @@ pub struct AuditEvent {
     pub details: Value,
 }
 
+impl AuditEvent {
+    /// The event as borrowed parts (what the hash covers).
+    pub fn parts(&self) -> EventParts<'_> {
+        EventParts {
+            time_ms: self.time_ms,
+            actor_kind: self.actor.kind,
+            actor_id: &self.actor.id,
+            actor_role: self.actor.role.as_deref(),
+            action: &self.action,
+            target: &self.target,
+            outcome: self.outcome,
+            source: self.source.as_deref(),
+            request_id: self.request_id.as_deref(),
+            details: Details::Value(&self.details),
+        }
+    }
+}
+
 /// A chained event: its place in the log and the hashes that tie it to the records before.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AuditRecord {
@@ -377,17 +395,23 @@ impl RecordHasher {
         }
     }
 
-    /// [`canonical_bytes`] into the reused buffer.
+    /// [`canonical_bytes`](crate::canonical_bytes) into the reused buffer.
     pub fn canonical(&mut self, seq: i64, event: &AuditEvent) -> &[u8] {
         self.buf.clear();
-        write_canonical_record(&mut self.buf, seq, event);
+        write_canonical_record(&mut self.buf, seq, &event.parts());
         &self.buf
     }
 
     /// [`record_hash`] without allocating.
     pub fn hash(&mut self, seq: i64, prev_hash: &Hash, event: &AuditEvent) -> Hash {
+        self.hash_parts(seq, prev_hash, &event.parts())
+    }
+
+    /// The same from borrowed parts, e.g. a database row whose `details` column holds
+    /// [`canonical_json`](crate::canonical_json) text ([`Details::Canonical`]): nothing parsed, nothing allocated.
+    pub fn hash_parts(&mut self, seq: i64, prev_hash: &Hash, parts: &EventParts<'_>) -> Hash {
         self.buf.clear();
-        write_canonical_record(&mut self.buf, seq, event);
+        write_canonical_record(&mut self.buf, seq, parts);
         let mut ctx = digest::Context::new(&digest::SHA256);
         ctx.update(HASH_TAG);
         ctx.update(&prev_hash.0);
@@ -399,157 +423,6 @@ impl RecordHasher {
 /// `SHA-256("pave-audit-v1\n" || prev_hash (32 raw bytes) || canonical_bytes(seq, event))`.
 pub fn record_hash(seq: i64, prev_hash: &Hash, event: &AuditEvent) -> Hash {
     RecordHasher::new().hash(seq, prev_hash, event)
-}
-
-/// The canonical encoding a record's hash covers. **Stable forever** (a change needs a new
-/// version tag in [`HASH_TAG`]).
-///
-/// It is the JSON object
-///
-/// ```text
-/// {"action":…,"actor":{"id":…,"kind":…,"role":…},"details":…,"outcome":…,
-///  "request_id":…,"seq":…,"source":…,"target":…,"time_ms":…}
-/// ```
-///
-/// written RFC 8785 (JCS)-like:
-/// - no whitespace anywhere; absent options are `null`; `kind` and `outcome` are the
-///   lowercase names (`user`, `success`);
-/// - object keys sorted by Unicode code point (byte order of UTF-8; JCS sorts by UTF-16
-///   code units, which differs only for keys mixing characters above U+FFFF with
-///   U+E000–U+FFFF), recursively inside `details`; arrays keep their order;
-/// - strings in double quotes, escaping only `"` as `\"`, `\` as `\\`, and control
-///   characters below U+0020 (`\b \t \n \f \r`, others `\u00XX` with lowercase hex), all
-///   other characters as raw UTF-8 (exactly what serde_json and JCS write);
-/// - numbers as serde_json writes them: integers in plain decimal, other numbers as the
-///   shortest text that reads back to the same `f64` (audit details should prefer
-///   integers and strings).
-///
-/// It does not depend on the order of keys in `details` (serde_json keeps insertion order
-/// in this workspace), so a record read back from a database hashes the same.
-pub fn canonical_bytes(seq: i64, event: &AuditEvent) -> Vec<u8> {
-    let mut buf = Vec::with_capacity(256);
-    write_canonical_record(&mut buf, seq, event);
-    buf
-}
-
-fn write_canonical_record(buf: &mut Vec<u8>, seq: i64, e: &AuditEvent) {
-    // The keys are written in sorted order by hand; a test checks this against the generic
-    // sorting path over the same object.
-    buf.extend_from_slice(b"{\"action\":");
-    write_str(buf, &e.action);
-    buf.extend_from_slice(b",\"actor\":{\"id\":");
-    write_str(buf, &e.actor.id);
-    buf.extend_from_slice(b",\"kind\":");
-    write_str(buf, e.actor.kind.as_str());
-    buf.extend_from_slice(b",\"role\":");
-    write_opt_str(buf, e.actor.role.as_deref());
-    buf.extend_from_slice(b"},\"details\":");
-    write_canonical_value(buf, &e.details);
-    buf.extend_from_slice(b",\"outcome\":");
-    write_str(buf, e.outcome.as_str());
-    buf.extend_from_slice(b",\"request_id\":");
-    write_opt_str(buf, e.request_id.as_deref());
-    buf.extend_from_slice(b",\"seq\":");
-    write_int(buf, seq);
-    buf.extend_from_slice(b",\"source\":");
-    write_opt_str(buf, e.source.as_deref());
-    buf.extend_from_slice(b",\"target\":");
-    write_str(buf, &e.target);
-    buf.extend_from_slice(b",\"time_ms\":");
-    write_int(buf, e.time_ms);
-    buf.push(b'}');
-}
-
-fn write_int(buf: &mut Vec<u8>, n: i64) {
-    // Writing to a Vec cannot fail.
-    let _ = write!(buf, "{n}");
-}
-
-fn write_opt_str(buf: &mut Vec<u8>, s: Option<&str>) {
-    match s {
-        Some(s) => write_str(buf, s),
-        None => buf.extend_from_slice(b"null"),
-    }
-}
-
-/// A JSON string, escaped as documented on [`canonical_bytes`]. Written here rather than
-/// through serde_json so the hashed bytes cannot change with a dependency update.
-fn write_str(buf: &mut Vec<u8>, s: &str) {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    buf.push(b'"');
-    let bytes = s.as_bytes();
-    let mut start = 0;
-    for (i, &b) in bytes.iter().enumerate() {
-        let escape: &[u8] = match b {
-            b'"' => b"\\\"",
-            b'\\' => b"\\\\",
-            b'\n' => b"\\n",
-            b'\r' => b"\\r",
-            b'\t' => b"\\t",
-            0x08 => b"\\b",
-            0x0c => b"\\f",
-            0..=0x1f => b"",
-            _ => continue,
-        };
-        buf.extend_from_slice(&bytes[start..i]);
-        if escape.is_empty() {
-            buf.extend_from_slice(b"\\u00");
-            buf.push(HEX[usize::from(b >> 4)]);
-            buf.push(HEX[usize::from(b & 15)]);
-        } else {
-            buf.extend_from_slice(escape);
-        }
-        start = i + 1;
-    }
-    buf.extend_from_slice(&bytes[start..]);
-    buf.push(b'"');
-}
-
-/// Any JSON value with object keys sorted recursively.
-pub(crate) fn write_canonical_value(buf: &mut Vec<u8>, v: &Value) {
-    match v {
-        Value::Null => buf.extend_from_slice(b"null"),
-        Value::Bool(true) => buf.extend_from_slice(b"true"),
-        Value::Bool(false) => buf.extend_from_slice(b"false"),
-        // serde_json's Display for numbers is its JSON output (itoa / shortest round trip).
-        Value::Number(n) => {
-            let _ = write!(buf, "{n}");
-        }
-        Value::String(s) => write_str(buf, s),
-        Value::Array(items) => {
-            buf.push(b'[');
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    buf.push(b',');
-                }
-                write_canonical_value(buf, item);
-            }
-            buf.push(b']');
-        }
-        Value::Object(map) => {
-            buf.push(b'{');
-            // Most details objects are small and often already sorted: skip the sort then.
-            if map.keys().is_sorted() {
-                write_members(buf, map.iter());
-            } else {
-                let mut members: Vec<(&String, &Value)> = map.iter().collect();
-                members.sort_unstable_by(|a, b| a.0.cmp(b.0));
-                write_members(buf, members.into_iter());
-            }
-            buf.push(b'}');
-        }
-    }
-}
-
-fn write_members<'a>(buf: &mut Vec<u8>, members: impl Iterator<Item = (&'a String, &'a Value)>) {
-    for (i, (k, v)) in members.enumerate() {
-        if i > 0 {
-            buf.push(b',');
-        }
-        write_str(buf, k);
-        buf.push(b':');
-        write_canonical_value(buf, v);
-    }
 }
 
 /// Appends `event` after `prev`: the next seq, `prev`'s hash as `prev_hash`, and the new hash.

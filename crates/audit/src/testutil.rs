@@ -77,3 +77,21 @@ pub(crate) fn parse_csv(text: &str) -> Vec<Vec<String>> {
     );
     rows
 }
+
+/// An event with every kind of field and value the encoding must handle.
+pub(crate) fn fixed_event() -> AuditEvent {
+    AuditEvent {
+        time_ms: 1_767_225_600_123,
+        actor: Actor {
+            kind: ActorKind::Token,
+            id: "tok_01".into(),
+            role: Some("deployer".into()),
+        },
+        action: "gate.override".into(),
+        target: "component:default/payments".into(),
+        outcome: Outcome::Denied,
+        source: None,
+        request_id: Some("r-1".into()),
+        details: json!({"reason": "hotfix \"now\"\n", "b": [1, 2.5, null, true], "a": {"z": 1, "y": "é"}}),
+    }
+}

@@ -5,11 +5,10 @@
 //! dropped once checked; memory is O(1) in the number of records (checkpoints are a slice,
 //! one per N records, sorted once).
 
-use std::borrow::Borrow;
 use std::fmt;
 
 use crate::checkpoint::{Checkpoint, VerifyingKey};
-use crate::record::{AuditRecord, ChainHead, RecordHasher};
+use crate::record::{AuditRecord, ChainHead, Hash, RecordHasher};
 
 /// The first thing wrong with a chain.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -71,6 +70,14 @@ impl fmt::Display for Problem {
                 "record {seq} was edited: its contents do not match its hash"
             ),
             Problem::Deleted {
+                after_seq: 0,
+                next_seq,
+            } => write!(
+                f,
+                "records before {next_seq} are missing: the log starts at record {next_seq} \
+                 (if they expired, verify from the retention checkpoint)"
+            ),
+            Problem::Deleted {
                 after_seq,
                 next_seq,
             } if next_seq - after_seq == 2 => write!(
@@ -128,6 +135,47 @@ impl fmt::Display for Problem {
                 write!(f, "could not read the record after {after_seq}: {message}")
             }
         }
+    }
+}
+
+/// What a walk needs from a record. [`AuditRecord`] (and any reference to one) has it; a
+/// store can implement it for its row type, hashing with [`RecordHasher::hash_parts`] and
+/// [`crate::Details::Canonical`] so that verification parses no JSON.
+pub trait ChainLink {
+    fn seq(&self) -> i64;
+    fn prev_hash(&self) -> Hash;
+    fn hash(&self) -> Hash;
+    /// The hash the record's contents give (with the walk's reused buffer).
+    fn recompute(&self, hasher: &mut RecordHasher) -> Hash;
+}
+
+impl ChainLink for AuditRecord {
+    fn seq(&self) -> i64 {
+        self.seq
+    }
+    fn prev_hash(&self) -> Hash {
+        self.prev_hash
+    }
+    fn hash(&self) -> Hash {
+        self.hash
+    }
+    fn recompute(&self, hasher: &mut RecordHasher) -> Hash {
+        hasher.hash(self.seq, &self.prev_hash, &self.event)
+    }
+}
+
+impl<T: ChainLink + ?Sized> ChainLink for &T {
+    fn seq(&self) -> i64 {
+        (**self).seq()
+    }
+    fn prev_hash(&self) -> Hash {
+        (**self).prev_hash()
+    }
+    fn hash(&self) -> Hash {
+        (**self).hash()
+    }
+    fn recompute(&self, hasher: &mut RecordHasher) -> Hash {
+        (**self).recompute(hasher)
     }
 }
 
@@ -217,7 +265,7 @@ pub fn verify<I, R, E>(
 ) -> VerifyReport
 where
     I: IntoIterator<Item = Result<R, E>>,
-    R: Borrow<AuditRecord>,
+    R: ChainLink,
     E: fmt::Display,
 {
     let start = match anchor {
@@ -235,7 +283,7 @@ pub fn verify_segment<I, R, E>(
 ) -> VerifyReport
 where
     I: IntoIterator<Item = Result<R, E>>,
-    R: Borrow<AuditRecord>,
+    R: ChainLink,
     E: fmt::Display,
 {
     verify_from(records, checkpoints, key, Start::FirstRecord)
@@ -250,12 +298,12 @@ pub fn verify_from<I, R, E>(
 ) -> VerifyReport
 where
     I: IntoIterator<Item = Result<R, E>>,
-    R: Borrow<AuditRecord>,
+    R: ChainLink,
     E: fmt::Display,
 {
     let mut records = records.into_iter().peekable();
     let first = match records.peek() {
-        Some(Ok(r)) => Some((r.borrow().seq, r.borrow().prev_hash)),
+        Some(Ok(r)) => Some((r.seq(), r.prev_hash())),
         _ => None,
     };
     let trusted_first = first.map(|(seq, prev)| ChainHead {
@@ -330,51 +378,50 @@ impl Walk<'_, '_> {
     ) -> Result<(), Problem>
     where
         I: Iterator<Item = Result<R, E>>,
-        R: Borrow<AuditRecord>,
+        R: ChainLink,
         E: fmt::Display,
     {
         let mut hasher = RecordHasher::new();
         while let Some(item) = records.next() {
-            let item = item.map_err(|e| Problem::Unreadable {
+            let r = item.map_err(|e| Problem::Unreadable {
                 after_seq: head.seq,
                 message: e.to_string(),
             })?;
-            let r: &AuditRecord = item.borrow();
+            let seq = r.seq();
             let expected = head.seq.saturating_add(1);
-            if r.seq == head.seq && self.report.records > 0 {
-                return Err(Problem::Duplicated { seq: r.seq });
+            if seq == head.seq && self.report.records > 0 {
+                return Err(Problem::Duplicated { seq });
             }
-            if r.seq < expected {
+            if seq < expected {
                 return Err(Problem::Reordered {
-                    seq: r.seq,
+                    seq,
                     after_seq: head.seq,
                 });
             }
-            if r.seq > expected {
+            if seq > expected {
                 // A gap: records were deleted, unless a missing one comes right after this
                 // one (two records swapped). One record of look-ahead keeps memory O(1).
                 return Err(match records.peek() {
-                    Some(Ok(next))
-                        if next.borrow().seq >= expected && next.borrow().seq < r.seq =>
-                    {
+                    Some(Ok(next)) if next.seq() >= expected && next.seq() < seq => {
                         Problem::Reordered {
-                            seq: next.borrow().seq,
-                            after_seq: r.seq,
+                            seq: next.seq(),
+                            after_seq: seq,
                         }
                     }
                     _ => Problem::Deleted {
                         after_seq: head.seq,
-                        next_seq: r.seq,
+                        next_seq: seq,
                     },
                 });
             }
-            if hasher.hash(r.seq, &r.prev_hash, &r.event) != r.hash {
-                return Err(Problem::Edited { seq: r.seq });
+            let hash = r.hash();
+            if r.recompute(&mut hasher) != hash {
+                return Err(Problem::Edited { seq });
             }
-            if r.prev_hash != head.hash {
-                return Err(Problem::BrokenLink { seq: r.seq });
+            if r.prev_hash() != head.hash {
+                return Err(Problem::BrokenLink { seq });
             }
-            head = r.head();
+            head = ChainHead { seq, hash };
             self.report.records += 1;
             self.report.last = head;
             self.checkpoints_up_to(head)?;

@@ -2,6 +2,8 @@
 //! it records (and rolled back with them), its queries, checkpoints and retention; sessions,
 //! sign-ins in flight and API tokens.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use pave_audit::{Actor, ActorKind, AuditEvent, ChainHead, Outcome, SigningKey, VerifyingKey};
 use serde_json::json;
 

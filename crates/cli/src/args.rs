@@ -81,6 +81,15 @@ pub(crate) enum Command {
     /// Render a Score workload into secure-by-default Kubernetes manifests (`pave render --help`)
     #[command(disable_help_flag = true)]
     Render(crate::render::RenderArgs),
+    /// API tokens for machines: create (the secret is shown once), list, revoke
+    #[command(subcommand)]
+    Token(crate::identity::TokenCommand),
+    /// The tamper-evident audit log: verify the chain, export, checkpoint, signing key
+    #[command(subcommand)]
+    Audit(crate::identity::AuditCommand),
+    /// Build a signed evidence pack for auditors (`pave evidence --from --to`), or check
+    /// one offline (`pave evidence verify PACK`)
+    Evidence(crate::identity::EvidenceArgs),
     /// Print shell completions
     Completions {
         /// The shell to generate completions for

@@ -42,7 +42,19 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Admission(crate::args::AdmissionCommand::Manifest(args)) => {
             return crate::check::admission_manifest(&args);
         }
-        command @ (Command::Catalog(_) | Command::Serve(_) | Command::Demo(_)) => command,
+        Command::Audit(crate::identity::AuditCommand::Keygen { out }) => {
+            return crate::identity::audit_command(
+                crate::identity::AuditCommand::Keygen { out },
+                None,
+            )
+            .await;
+        }
+        command @ (Command::Catalog(_)
+        | Command::Serve(_)
+        | Command::Demo(_)
+        | Command::Token(_)
+        | Command::Audit(_)
+        | Command::Evidence(_)) => command,
     };
     let (config_file, _) = ConfigFile::load(cli.global.config.as_deref())?;
     let mut ingest = config_file.ingest_config()?;
@@ -72,6 +84,25 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<Outcome> {
             args.server.json_logs = json_logs;
             let store = open(&mut ingest, "demo.db").await?;
             demo(args, store, ingest).await
+        }
+        Command::Token(command) => {
+            let policy = config_file.access_policy()?;
+            let store = open(&mut ingest, "pave.db").await?;
+            crate::identity::token(command, store, &policy, format).await
+        }
+        Command::Audit(command) => {
+            let store = open(&mut ingest, "pave.db").await?;
+            crate::identity::audit_command(command, Some(store)).await
+        }
+        Command::Evidence(args) => {
+            let policy = config_file.access_policy()?;
+            // Checking a pack needs no database.
+            let store = if args.verify.is_some() {
+                None
+            } else {
+                Some(open(&mut ingest, "pave.db").await?)
+            };
+            crate::identity::evidence(args, store, &policy).await
         }
         _ => Err(anyhow!("internal: command dispatched twice")),
     }

@@ -17,6 +17,9 @@ use serde_json::Value;
 pub(crate) struct ConfigFile {
     #[serde(default)]
     pub(crate) catalog: CatalogSection,
+    /// Identity and access (`pave_auth::AuthConfig`); none: the server serves loopback only.
+    #[serde(default)]
+    pub(crate) auth: Option<pave_auth::AuthConfig>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -78,6 +81,21 @@ impl ConfigFile {
             serde_json::from_value(doc).map_err(|e| anyhow!("{}: {e}", path.display()))?
         };
         Ok((config, Some(path)))
+    }
+
+    /// The access policy `auth` describes (the built-in roles and limits without one);
+    /// every mistake in it is reported with its field.
+    pub(crate) fn access_policy(&self) -> anyhow::Result<pave_auth::AccessPolicy> {
+        match &self.auth {
+            None => Ok(pave_auth::AccessPolicy::default()),
+            Some(auth) => auth.validate().map_err(|errors| {
+                let lines: Vec<String> = errors.iter().map(|e| format!("  {e}")).collect();
+                anyhow!(
+                    "pave.yaml: the auth section is not valid:\n{}",
+                    lines.join("\n")
+                )
+            }),
+        }
     }
 
     pub(crate) fn ingest_config(&self) -> anyhow::Result<IngestConfig> {

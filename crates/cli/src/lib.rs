@@ -10,6 +10,7 @@ mod commands;
 mod config;
 mod conftest;
 mod golden;
+mod identity;
 mod output;
 mod render;
 mod slo;

@@ -80,6 +80,16 @@ pub(crate) enum AuditCommand {
         #[arg(long, env = "PAVE_AUDIT_KEY")]
         key: PathBuf,
     },
+    /// Retention: remove records older than a date, after a signed checkpoint of the last
+    /// one to go (the chain then verifies from that checkpoint)
+    Expire {
+        /// Records before this date or time go (`2025-12-01`, RFC 3339)
+        #[arg(long)]
+        before: String,
+        /// The signing key (`pave audit keygen`)
+        #[arg(long, env = "PAVE_AUDIT_KEY")]
+        key: PathBuf,
+    },
     /// Create an Ed25519 signing key for checkpoints and evidence packs
     Keygen {
         /// Where to write the private key (PEM, PKCS#8; created with mode 0600)
@@ -370,6 +380,28 @@ pub(crate) async fn audit_command(
             }
             let checkpoint = key.checkpoint(&head, now_ms());
             store.add_checkpoint(&checkpoint).await?;
+            println!("{}", checkpoint.to_json());
+            Ok(Exit::Success)
+        }
+        AuditCommand::Expire { before, key } => {
+            let key = read_signing_key(&key)?;
+            let before = parse_time(&before)?;
+            let (_, records) = collect_records(&*store).await?;
+            // Records are in time order only roughly (replicas' clocks): the run that goes
+            // is the prefix of the chain up to the last record before the date.
+            let Some(last) = records.iter().rposition(|r| r.event.time_ms < before) else {
+                eprintln!(
+                    "no records before {}",
+                    pave_stdx::time::iso8601_utc(before / 1000)
+                );
+                return Ok(Exit::Success);
+            };
+            let checkpoint = key.checkpoint(&records[last].head(), now_ms());
+            let removed = store.expire_audit(&checkpoint).await?;
+            eprintln!(
+                "removed {removed} records (through {}); the checkpoint that vouches for them:",
+                records[last].seq
+            );
             println!("{}", checkpoint.to_json());
             Ok(Exit::Success)
         }

@@ -238,6 +238,43 @@ fn the_audit_log_verifies_and_catches_edits_deletions_and_truncation() {
         stderr(&out)
     );
 
+    // Expiring keeps the chain verifiable from the checkpoint it writes first, and the
+    // database lets only those records go.
+    let dir4 = tempfile::tempdir().unwrap();
+    let db4 = sqlite(dir4.path());
+    for source in [&root, &other] {
+        run(&["catalog", "ingest", source.to_str().unwrap()], &db4);
+    }
+    let out = run(
+        &[
+            "audit",
+            "expire",
+            "--before",
+            "2100-01-01",
+            "--key",
+            key.to_str().unwrap(),
+        ],
+        &db4,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("removed 4 records"),
+        "{}",
+        stderr(&out)
+    );
+    run(&["catalog", "ingest", other.to_str().unwrap()], &db4);
+    let out = run(
+        &["audit", "verify", "--public-key", public.to_str().unwrap()],
+        &db4,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let out = run(&["audit", "export", "--format", "jsonl"], &db4);
+    assert_eq!(
+        stdout(&out).lines().count(),
+        1,
+        "only the new record is left"
+    );
+
     // Deleting a record in the middle breaks the chain at the next one.
     let dir3 = tempfile::tempdir().unwrap();
     let db3 = sqlite(dir3.path());

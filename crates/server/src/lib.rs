@@ -26,6 +26,7 @@ use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use pave_auth::AccessPolicy;
 use pave_catalog::Catalog;
 use pave_ingest::{IngestConfig, IngestError, IngestReport};
 use pave_platform::{Platform, Principal, Snapshot};
@@ -49,6 +50,8 @@ pub struct AppState {
     live: RwLock<Option<Arc<slo::LiveStatus>>>,
     /// Heavy requests' own concurrency limit, and the caps on what a request may ask for.
     work: RwLock<Arc<work::HeavyWork>>,
+    /// `auth:` of pave.yaml, checked; `None` (no section): every caller is the operator.
+    access: RwLock<Option<Arc<AccessPolicy>>>,
 }
 
 /// Who the server acts for. Until sign-in exists (the identity issue), every request is the
@@ -70,7 +73,24 @@ impl AppState {
             admission_failure: RwLock::new(pave_check::admission::FailurePolicy::default()),
             live: RwLock::new(None),
             work: RwLock::new(Arc::new(work::HeavyWork::new(WorkLimits::default()))),
+            access: RwLock::new(None),
         })
+    }
+
+    /// Turns authentication and authorization on (`Some`, from pave.yaml's `auth:`) or off.
+    pub fn set_access_policy(&self, policy: Option<Arc<AccessPolicy>>) {
+        match self.access.write() {
+            Ok(mut guard) => *guard = policy,
+            Err(poisoned) => *poisoned.into_inner() = policy,
+        }
+    }
+
+    /// The access policy, when auth is on.
+    pub fn access_policy(&self) -> Option<Arc<AccessPolicy>> {
+        match self.access.read() {
+            Ok(guard) => guard.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
     }
 
     /// Sets how much work requests may cause (`--max-heavy-requests` and friends).

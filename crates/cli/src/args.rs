@@ -127,6 +127,10 @@ pub(crate) struct ServerArgs {
     #[command(flatten)]
     pub(crate) edge: EdgeArgs,
 
+    /// Serve a non-loopback --addr although pave.yaml has no `auth` section: anyone who can reach it may read and change the catalog (warned at every start)
+    #[arg(long, env = "PAVE_INSECURE_NO_AUTH")]
+    pub(crate) insecure_no_auth: bool,
+
     /// Set from the global `--log-format`.
     #[arg(skip)]
     pub(crate) json_logs: bool,

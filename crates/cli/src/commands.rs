@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use anyhow::{Context, anyhow};
 use clap::CommandFactory;
+use pave_auth::AccessPolicy;
 use pave_catalog::EntityRef;
 use pave_catalog::query::{EntitiesRequest, EntityFilter};
 use pave_ingest::{IngestConfig, IngestReport, Progress, Source, StoredStatus};
@@ -58,6 +59,11 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<Outcome> {
     };
     let (config_file, _) = ConfigFile::load(cli.global.config.as_deref())?;
     let mut ingest = config_file.ingest_config()?;
+    // A mistake in `auth:` stops `serve` and `demo` before anything is opened or read.
+    let access = match &command {
+        Command::Serve(_) | Command::Demo(_) => config_file.access_policy()?,
+        _ => None,
+    };
     let json_logs = cli.global.log_format == crate::args::LogFormat::Json;
     let database_url = cli.global.database_url.as_deref();
     // Each store reads into a git cache of its own.
@@ -78,15 +84,15 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<Outcome> {
             args.server.json_logs = json_logs;
             let store = open(&mut ingest, "pave.db").await?;
             trust(&mut ingest, &args.sources);
-            serve(args, store, ingest).await
+            serve(args, store, ingest, access).await
         }
         Command::Demo(mut args) => {
             args.server.json_logs = json_logs;
             let store = open(&mut ingest, "demo.db").await?;
-            demo(args, store, ingest).await
+            demo(args, store, ingest, access).await
         }
         Command::Token(command) => {
-            let policy = config_file.access_policy()?;
+            let policy = config_file.access_policy()?.unwrap_or_default();
             let store = open(&mut ingest, "pave.db").await?;
             crate::identity::token(command, store, &policy, format).await
         }
@@ -95,7 +101,7 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<Outcome> {
             crate::identity::audit_command(command, Some(store)).await
         }
         Command::Evidence(args) => {
-            let policy = config_file.access_policy()?;
+            let policy = config_file.access_policy()?.unwrap_or_default();
             // Checking a pack needs no database.
             let store = if args.verify.is_some() {
                 None
@@ -385,6 +391,42 @@ fn set_work_limits(state: &AppState, args: &ServerArgs) {
     });
 }
 
+/// Safe defaults: without an `auth` section the server acts for everyone as the operator,
+/// so it listens on loopback only, unless `--insecure-no-auth` says otherwise (then it
+/// warns, at every start).
+fn guard_exposure(args: &ServerArgs, auth: bool) -> anyhow::Result<()> {
+    if let Some(warning) = exposure(args.addr, auth, args.insecure_no_auth)? {
+        tracing::warn!("{warning}");
+        if !args.json_logs {
+            eprintln!("warning: {warning}");
+        }
+    }
+    Ok(())
+}
+
+/// Whether to serve `addr`: an error when it is reachable from other machines and nothing
+/// protects it; a warning when `--insecure-no-auth` allowed that anyway.
+pub(crate) fn exposure(
+    addr: std::net::SocketAddr,
+    auth: bool,
+    insecure_no_auth: bool,
+) -> anyhow::Result<Option<String>> {
+    if auth || addr.ip().is_loopback() {
+        return Ok(None);
+    }
+    if insecure_no_auth {
+        return Ok(Some(format!(
+            "serving {addr} without authentication (--insecure-no-auth): anyone who can reach it may read the catalog, register locations (including files on this machine) and delete entities"
+        )));
+    }
+    Err(anyhow!(
+        "refusing to serve {addr} without authentication: pave.yaml has no `auth` section, so every caller would act as the operator.\n\
+         Either add an `auth` section to pave.yaml (docs/operations.md, section Access control; `auth: {{}}` with API tokens is enough), \
+         or listen on loopback only (--addr 127.0.0.1:7007), \
+         or, on a network you trust completely, pass --insecure-no-auth"
+    ))
+}
+
 fn serve_options(args: &ServerArgs) -> anyhow::Result<ServeOptions> {
     let edge = &args.edge;
     let files = |cert: &Option<PathBuf>, key: &Option<PathBuf>| match (cert, key) {
@@ -466,8 +508,11 @@ async fn serve(
     args: ServeArgs,
     store: Arc<dyn Store>,
     ingest: IngestConfig,
+    access: Option<Arc<AccessPolicy>>,
 ) -> anyhow::Result<Outcome> {
-    // Bad limits or browser settings stop the start before anything is read.
+    // Bad limits or browser settings, or an unprotected public address, stop the start
+    // before anything is read.
+    guard_exposure(&args.server, access.is_some())?;
     let options = serve_options(&args.server)?;
     let sources: Vec<Source> = args.sources.iter().map(|s| Source::parse(s)).collect();
     let platform = Platform::new(Arc::clone(&store), ingest);
@@ -479,6 +524,7 @@ async fn serve(
     );
     let policy = crate::check::assemble(&args.policy)?;
     let state = AppState::with_platform(platform);
+    state.set_access_policy(access);
     state.set_policy(policy);
     state.set_admission_failure_policy(args.admission_failure_policy);
     set_prometheus(&state, &args.server)?;
@@ -516,7 +562,11 @@ async fn demo(
     args: DemoArgs,
     store: Arc<dyn Store>,
     ingest: IngestConfig,
+    access: Option<Arc<AccessPolicy>>,
 ) -> anyhow::Result<Outcome> {
+    if !args.no_serve {
+        guard_exposure(&args.server, access.is_some())?;
+    }
     let options = serve_options(&args.server)?;
     let dir = args.dir.clone().unwrap_or_else(|| data_dir().join("demo"));
     let summary = pave_demo::write_demo_org(&dir)
@@ -527,6 +577,7 @@ async fn demo(
         .register(&Principal::Operator, &[Source::Path(root.clone())])
         .await?;
     let state = AppState::with_platform(platform);
+    state.set_access_policy(access);
     set_prometheus(&state, &args.server)?;
     set_work_limits(&state, &args.server);
     let report = state.refresh(&locations).await?;
@@ -592,6 +643,33 @@ mod tests {
         assert_eq!(options.admission.workers, defaults.admission.workers);
         assert_eq!(options.admission.limits, defaults.admission.limits);
         assert!(options.browser.cors_origins().is_empty());
+    }
+
+    #[test]
+    #[rustfmt::skip]
+    fn unprotected_public_addresses_need_the_insecure_flag() {
+        // (addr, auth section, --insecure-no-auth, Ok(warns) or Err(message part))
+        let cases: &[(&str, bool, bool, Result<bool, &str>)] = &[
+            ("127.0.0.1:7007", false, false, Ok(false)),
+            ("[::1]:7007", false, false, Ok(false)),
+            ("127.8.9.10:0", false, false, Ok(false)),
+            ("0.0.0.0:7007", false, false, Err("refusing to serve 0.0.0.0:7007 without authentication")),
+            ("[::]:7007", false, false, Err("--insecure-no-auth")),
+            ("192.168.1.5:80", false, false, Err("add an `auth` section")),
+            ("0.0.0.0:7007", false, true, Ok(true)),
+            ("10.0.0.1:7007", false, true, Ok(true)),
+            ("0.0.0.0:7007", true, false, Ok(false)),
+            ("0.0.0.0:7007", true, true, Ok(false)),
+            ("127.0.0.1:7007", false, true, Ok(false)),
+        ];
+        for (addr, auth, insecure, want) in cases {
+            let got = super::exposure(addr.parse().unwrap(), *auth, *insecure);
+            match (got, want) {
+                (Ok(warning), Ok(warns)) => assert_eq!(warning.is_some(), *warns, "{addr} {auth} {insecure}"),
+                (Err(e), Err(part)) => assert!(format!("{e:#}").contains(part), "{addr}: {e:#}"),
+                (got, want) => panic!("{addr} {auth} {insecure}: {got:?}, want {want:?}"),
+            }
+        }
     }
 
     #[test]

@@ -17,9 +17,10 @@ use serde_json::Value;
 pub(crate) struct ConfigFile {
     #[serde(default)]
     pub(crate) catalog: CatalogSection,
-    /// Identity and access (`pave_auth::AuthConfig`); none: the server serves loopback only.
+    /// Identity and access control (`pave_auth::AuthConfig`); kept as written here so that
+    /// [`ConfigFile::access_policy`] reports its mistakes with their field paths.
     #[serde(default)]
-    pub(crate) auth: Option<pave_auth::AuthConfig>,
+    pub(crate) auth: Option<Value>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -83,19 +84,36 @@ impl ConfigFile {
         Ok((config, Some(path)))
     }
 
-    /// The access policy `auth` describes (the built-in roles and limits without one);
-    /// every mistake in it is reported with its field.
-    pub(crate) fn access_policy(&self) -> anyhow::Result<pave_auth::AccessPolicy> {
-        match &self.auth {
-            None => Ok(pave_auth::AccessPolicy::default()),
-            Some(auth) => auth.validate().map_err(|errors| {
+    /// `auth:` checked: `None` without the section, else the policy, or every mistake in it,
+    /// one a line, each with its field path (`auth.roles.x.permissions[0]: …`).
+    pub(crate) fn access_policy(&self) -> anyhow::Result<Option<Arc<pave_auth::AccessPolicy>>> {
+        let Some(section) = &self.auth else {
+            return Ok(None);
+        };
+        let config: pave_auth::AuthConfig =
+            serde_path_to_error::deserialize(section).map_err(|e| {
+                let path = e.path().to_string();
+                let path = if path == "." {
+                    "auth".to_owned()
+                } else {
+                    format!("auth.{path}")
+                };
+                anyhow!("invalid auth configuration:\n  {path}: {}", e.inner())
+            })?;
+        config
+            .validate()
+            .map(|p| Some(Arc::new(p)))
+            .map_err(|errors| {
                 let lines: Vec<String> = errors.iter().map(|e| format!("  {e}")).collect();
+                let count = match errors.len() {
+                    1 => "1 mistake".to_owned(),
+                    n => format!("{n} mistakes"),
+                };
                 anyhow!(
-                    "pave.yaml: the auth section is not valid:\n{}",
+                    "invalid auth configuration ({count}):\n{}",
                     lines.join("\n")
                 )
-            }),
-        }
+            })
     }
 
     pub(crate) fn ingest_config(&self) -> anyhow::Result<IngestConfig> {
@@ -287,6 +305,39 @@ mod tests {
         assert!(rules.allows("widget") && rules.allows("Component") && !rules.allows("API"));
         assert!(parse_rules(&json!("Component")).is_err());
         assert!(parse_rules(&json!([{"deny": ["x"]}])).is_err());
+    }
+
+    #[test]
+    #[rustfmt::skip]
+    fn auth_sections_are_checked_with_field_paths() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("pave.yaml");
+        // (pave.yaml, Ok(auth on) or Err(every part the message must hold))
+        let cases: &[(&str, Result<bool, &[&str]>)] = &[
+            ("catalog: {}\n", Ok(false)),
+            ("auth:\n", Ok(false)),
+            ("auth: {}\n", Ok(true)),
+            ("auth:\n  catalogRead: public\n  bindings: [{role: editor, groups: [team-a]}]\n", Ok(true)),
+            ("auth:\n  sessions: {}\n", Err(&["auth.sessions: unknown field `sessions`"])),
+            ("auth:\n  catalogRead: everyone\n", Err(&["auth.catalogRead: unknown variant `everyone`"])),
+            (
+                "auth:\n  roles:\n    deployer: {permissions: [catalog.entity.read, foo]}\n  bindings: [{role: nobody, users: [jane]}]\n",
+                Err(&["2 mistakes", "auth.roles.deployer.permissions[1]", "auth.bindings[0].role"]),
+            ),
+        ];
+        for (yaml, want) in cases {
+            std::fs::write(&path, yaml).unwrap();
+            let (config, _) = ConfigFile::load(Some(&path)).unwrap();
+            match (config.access_policy(), want) {
+                (Ok(policy), Ok(on)) => assert_eq!(policy.is_some(), *on, "{yaml}"),
+                (Err(e), Err(parts)) => {
+                    for part in *parts {
+                        assert!(e.to_string().contains(part), "{yaml}: {e}");
+                    }
+                }
+                (got, want) => panic!("{yaml}: {got:?}, want {want:?}"),
+            }
+        }
     }
 
     #[test]

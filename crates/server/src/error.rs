@@ -18,6 +18,12 @@ pub enum ApiError {
     /// Bad parameters or body (400).
     #[error("{0}")]
     Input(String),
+    /// No or bad credentials (401 with `WWW-Authenticate: Bearer`).
+    #[error("{0}")]
+    Unauthenticated(String),
+    /// Authenticated, but not allowed (403).
+    #[error("{0}")]
+    Forbidden(String),
     /// Nothing there (404).
     #[error("{0}")]
     NotFound(String),
@@ -44,6 +50,8 @@ impl ApiError {
     fn parts(&self) -> (StatusCode, &'static str) {
         match self {
             ApiError::Input(_) => (StatusCode::BAD_REQUEST, "InputError"),
+            ApiError::Unauthenticated(_) => (StatusCode::UNAUTHORIZED, "AuthenticationError"),
+            ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "NotAllowedError"),
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "NotFoundError"),
             ApiError::MethodNotAllowed(_) => {
                 (StatusCode::METHOD_NOT_ALLOWED, "MethodNotAllowedError")
@@ -157,6 +165,12 @@ impl IntoResponse for ApiError {
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/json"),
         );
+        if matches!(self, ApiError::Unauthenticated(_)) {
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"pave\""),
+            );
+        }
         if let Some(seconds) = retry_after {
             response
                 .headers_mut()

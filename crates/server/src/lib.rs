@@ -6,6 +6,7 @@
 mod admission;
 pub mod admission_server;
 mod api;
+mod auth;
 pub mod browser;
 mod error;
 pub mod listener;
@@ -25,7 +26,8 @@ use axum::Router;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post, put};
+use pave_auth::AccessPolicy;
 use pave_catalog::Catalog;
 use pave_ingest::{IngestConfig, IngestError, IngestReport};
 use pave_platform::{Platform, Principal, Snapshot};
@@ -49,11 +51,11 @@ pub struct AppState {
     live: RwLock<Option<Arc<slo::LiveStatus>>>,
     /// Heavy requests' own concurrency limit, and the caps on what a request may ask for.
     work: RwLock<Arc<work::HeavyWork>>,
+    /// `auth:` of pave.yaml, checked; `None` (no section): every caller is the operator.
+    access: RwLock<Option<Arc<AccessPolicy>>>,
+    /// Tokens' last recorded use and failed authentications not yet audited.
+    auth_runtime: auth::AuthRuntime,
 }
-
-/// Who the server acts for. Until sign-in exists (the identity issue), every request is the
-/// operator's.
-pub(crate) const PRINCIPAL: Principal = Principal::Operator;
 
 impl AppState {
     pub fn new(store: Arc<dyn Store>, ingest: IngestConfig) -> Arc<Self> {
@@ -70,7 +72,29 @@ impl AppState {
             admission_failure: RwLock::new(pave_check::admission::FailurePolicy::default()),
             live: RwLock::new(None),
             work: RwLock::new(Arc::new(work::HeavyWork::new(WorkLimits::default()))),
+            access: RwLock::new(None),
+            auth_runtime: auth::AuthRuntime::default(),
         })
+    }
+
+    /// Turns authentication and authorization on (`Some`, from pave.yaml's `auth:`) or off.
+    pub fn set_access_policy(&self, policy: Option<Arc<AccessPolicy>>) {
+        match self.access.write() {
+            Ok(mut guard) => *guard = policy,
+            Err(poisoned) => *poisoned.into_inner() = policy,
+        }
+    }
+
+    pub(crate) fn auth_runtime(&self) -> &auth::AuthRuntime {
+        &self.auth_runtime
+    }
+
+    /// The access policy, when auth is on.
+    pub fn access_policy(&self) -> Option<Arc<AccessPolicy>> {
+        match self.access.read() {
+            Ok(guard) => guard.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
     }
 
     /// Sets how much work requests may cause (`--max-heavy-requests` and friends).
@@ -177,7 +201,9 @@ impl AppState {
     /// # Errors
     /// As [`Platform::refresh`].
     pub async fn refresh(&self, locations: &[LocationRow]) -> Result<IngestReport, IngestError> {
-        self.platform.refresh(&PRINCIPAL, locations, None).await
+        self.platform
+            .refresh(&Principal::Operator, locations, None)
+            .await
     }
 
     /// Reads every registered location (as the scheduler).
@@ -201,61 +227,8 @@ pub fn router(state: Arc<AppState>) -> Router {
 /// Every route, with `options`' request time limits, `Host` names, CORS origins and
 /// webhook budget.
 fn app(state: Arc<AppState>, options: &ServeOptions) -> Router {
-    // Literal segments (`by-query`, `by-entity`) are routes of their own, so they are never
-    // read as a location `{id}`.
-    let api = Router::new()
-        .route("/entities", get(entities::entities))
-        .route(
-            "/entities/by-query",
-            get(entities::by_query).post(entities::query_by_predicate),
-        )
-        .route("/entities/by-refs", post(entities::by_refs))
-        .route(
-            "/entities/by-name/{kind}/{namespace}/{name}",
-            get(entities::by_name),
-        )
-        .route(
-            "/entities/by-name/{kind}/{namespace}/{name}/ancestry",
-            get(entities::ancestry),
-        )
-        .route(
-            "/entities/by-uid/{uid}",
-            get(entities::by_uid).delete(entities::delete_by_uid),
-        )
-        .route(
-            "/entity-facets",
-            get(entities::facets).post(entities::facets_by_predicate),
-        )
-        .route("/validate-entity", post(entities::validate_entity))
-        .route("/refresh", post(entities::refresh))
-        .route(
-            "/locations",
-            get(locations::list_locations).post(locations::add_location),
-        )
-        .route("/locations/by-query", post(locations::query_locations))
-        .route(
-            "/locations/by-entity/{kind}/{namespace}/{name}",
-            get(locations::location_by_entity),
-        )
-        .route(
-            "/locations/{id}",
-            get(locations::get_location)
-                .put(locations::update_location)
-                .delete(locations::delete_location),
-        )
-        .route("/analyze-location", post(locations::analyze_location))
-        .method_not_allowed_fallback(|| async {
-            ApiError::MethodNotAllowed("That method is not allowed on this catalog route".into())
-        })
-        .fallback(|| async { ApiError::NotFound("No such catalog route".into()) });
-    let _ = metrics::handle();
-    let catalog = Router::new()
-        .nest("/api/catalog", api)
-        .route("/api/openapi.json", get(openapi::document))
-        .route("/healthz", get(|| async { "ok" }))
-        .route("/readyz", get(readyz))
-        .route("/metrics", get(metrics_text))
-        .merge(portal::router())
+    let (catalog, _) = routes(&state);
+    let catalog = catalog
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(tower_http::limit::RequestBodyLimitLayer::new(BODY_LIMIT));
     // The webhook keeps its path here for deployments that call the main port; its own
@@ -266,6 +239,10 @@ fn app(state: Arc<AppState>, options: &ServeOptions) -> Router {
         .layer(axum::middleware::from_fn_with_state(
             options.limits.request,
             listener::limit_request_time,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::clone(&state),
+            auth::authenticate,
         ))
         .layer(axum::middleware::from_fn(error::describe_errors));
     if let Some(cors) = options.browser.cors() {
@@ -280,6 +257,230 @@ fn app(state: Arc<AppState>, options: &ServeOptions) -> Router {
         .layer(axum::middleware::from_fn(metrics::track))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// Every route but the admission webhook's, each with its declared [`auth::Access`], and
+/// the table of declarations. The webhook is excluded from user auth: the Kubernetes API
+/// server calls it (over TLS) without user credentials.
+fn routes(state: &Arc<AppState>) -> (Router<Arc<AppState>>, Vec<auth::Declared>) {
+    use auth::Access::{InHandler, Public, Require};
+    use axum::http::Method;
+    use pave_auth::Permission as P;
+    let read = Require(P::CatalogEntityRead);
+    let locations_read = Require(P::CatalogLocationRead);
+    // Literal segments (`by-query`, `by-entity`) are routes of their own, so they are never
+    // read as a location `{id}`.
+    let (api, mut table) = auth::Routes::new(state, "/api/catalog")
+        .route("/entities", Method::GET, read, get(entities::entities))
+        .route(
+            "/entities/by-query",
+            Method::GET,
+            read,
+            get(entities::by_query),
+        )
+        .route(
+            "/entities/by-query",
+            Method::POST,
+            read,
+            post(entities::query_by_predicate),
+        )
+        .route(
+            "/entities/by-refs",
+            Method::POST,
+            read,
+            post(entities::by_refs),
+        )
+        .route(
+            "/entities/by-name/{kind}/{namespace}/{name}",
+            Method::GET,
+            read,
+            get(entities::by_name),
+        )
+        .route(
+            "/entities/by-name/{kind}/{namespace}/{name}/ancestry",
+            Method::GET,
+            read,
+            get(entities::ancestry),
+        )
+        .route(
+            "/entities/by-uid/{uid}",
+            Method::GET,
+            read,
+            get(entities::by_uid),
+        )
+        .route(
+            "/entities/by-uid/{uid}",
+            Method::DELETE,
+            Require(P::CatalogEntityDelete),
+            delete(entities::delete_by_uid),
+        )
+        .route("/entity-facets", Method::GET, read, get(entities::facets))
+        .route(
+            "/entity-facets",
+            Method::POST,
+            read,
+            post(entities::facets_by_predicate),
+        )
+        .route(
+            "/validate-entity",
+            Method::POST,
+            read,
+            post(entities::validate_entity),
+        )
+        .route(
+            "/refresh",
+            Method::POST,
+            InHandler(P::CatalogEntityRefresh),
+            post(entities::refresh),
+        )
+        .route(
+            "/locations",
+            Method::GET,
+            locations_read,
+            get(locations::list_locations),
+        )
+        .route(
+            "/locations",
+            Method::POST,
+            InHandler(P::CatalogLocationCreate),
+            post(locations::add_location),
+        )
+        .route(
+            "/locations/by-query",
+            Method::POST,
+            locations_read,
+            post(locations::query_locations),
+        )
+        .route(
+            "/locations/by-entity/{kind}/{namespace}/{name}",
+            Method::GET,
+            locations_read,
+            get(locations::location_by_entity),
+        )
+        .route(
+            "/locations/{id}",
+            Method::GET,
+            locations_read,
+            get(locations::get_location),
+        )
+        .route(
+            "/locations/{id}",
+            Method::PUT,
+            InHandler(P::CatalogLocationCreate),
+            put(locations::update_location),
+        )
+        .route(
+            "/locations/{id}",
+            Method::DELETE,
+            InHandler(P::CatalogLocationDelete),
+            delete(locations::delete_location),
+        )
+        .route(
+            "/analyze-location",
+            Method::POST,
+            InHandler(P::CatalogLocationCreate),
+            post(locations::analyze_location),
+        )
+        .map(|router| {
+            router
+                .method_not_allowed_fallback(|| async {
+                    ApiError::MethodNotAllowed(
+                        "That method is not allowed on this catalog route".into(),
+                    )
+                })
+                .fallback(|| async { ApiError::NotFound("No such catalog route".into()) })
+        })
+        .into_parts();
+    let _ = metrics::handle();
+    let (portal, portal_table) = portal::routes(state);
+    let (root, root_table) = auth::Routes::new(state, "")
+        .route(
+            "/api/openapi.json",
+            Method::GET,
+            Public,
+            get(openapi::document),
+        )
+        .route("/healthz", Method::GET, Public, get(|| async { "ok" }))
+        .route("/readyz", Method::GET, Public, get(readyz))
+        // Metrics name entities and sources: administrators only when auth is on.
+        .route(
+            "/metrics",
+            Method::GET,
+            Require(P::Admin),
+            get(metrics_text),
+        )
+        .into_parts();
+    table.extend(root_table);
+    table.extend(portal_table);
+    let router = root.nest("/api/catalog", api).merge(portal);
+    (router, table)
+}
+
+#[cfg(test)]
+mod route_coverage {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use std::collections::BTreeSet;
+
+    use super::*;
+
+    /// Every operation of the OpenAPI document, and every portal page, is registered with a
+    /// declared access; nothing is declared twice.
+    #[test]
+    fn every_route_declares_its_permission() {
+        let dir = tempfile::tempdir().unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let store = rt
+            .block_on(pave_store_sqlite::SqliteStore::open(
+                &dir.path().join("p.db"),
+            ))
+            .unwrap();
+        let state = AppState::new(Arc::new(store), IngestConfig::default());
+        let (_, table) = routes(&state);
+        let declared: BTreeSet<(String, String)> = table
+            .iter()
+            .map(|d| (d.method.as_str().to_lowercase(), d.path.clone()))
+            .collect();
+        assert_eq!(declared.len(), table.len(), "a route is declared twice");
+        let doc = serde_json::to_value(<openapi::ApiDoc as utoipa::OpenApi>::openapi()).unwrap();
+        let mut operations = 0;
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            for method in item.as_object().unwrap().keys() {
+                operations += 1;
+                assert!(
+                    declared.contains(&(method.clone(), path.clone())),
+                    "{method} {path} is served but declares no permission"
+                );
+            }
+        }
+        assert!(operations >= 20, "{operations}");
+        for page in [
+            "/",
+            "/catalog",
+            "/catalog/{namespace}/{kind}/{name}",
+            "/healthz",
+            "/metrics",
+        ] {
+            assert!(declared.contains(&("get".into(), page.into())), "{page}");
+        }
+        // The only public routes are these; anything else must name a permission.
+        let public: BTreeSet<&str> = table
+            .iter()
+            .filter(|d| d.access == auth::Access::Public)
+            .map(|d| d.path.as_str())
+            .collect();
+        let want = BTreeSet::from([
+            "/",
+            "/catalog/",
+            "/static/{*path}",
+            "/api/openapi.json",
+            "/healthz",
+            "/readyz",
+        ]);
+        assert_eq!(public, want);
+    }
 }
 
 /// Largest AdmissionReview accepted (objects are at most ~1.5 MiB in etcd, twice for updates).

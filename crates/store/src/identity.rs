@@ -33,7 +33,7 @@ pub struct LoginRow {
     pub created_at: i64,
 }
 
-/// An API token (`pave_…`), by the SHA-256 of its secret.
+/// An API token (`pave_…`), by the SHA-256 of its secret. Times are Unix milliseconds.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TokenRow {
     pub id: String,

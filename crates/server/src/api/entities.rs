@@ -17,8 +17,10 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::{NULL_ID, Params, body, json_response, stream_entities};
+use crate::AppState;
+use crate::auth::{self, Caller};
 use crate::error::ApiError;
-use crate::{AppState, PRINCIPAL};
+use pave_auth::{Permission, Resource};
 
 /// List entities (Backstage's deprecated but widely used endpoint).
 #[utoipa::path(get, path = "/api/catalog/entities", tag = "catalog",
@@ -370,13 +372,14 @@ pub(crate) async fn by_name(
     params(("kind" = String, Path), ("namespace" = String, Path), ("name" = String, Path)),
     responses((status = 200, description = "`{rootEntityRef, items: [{entity, parentEntityRefs}]}`"), (status = 404, description = "No such entity")))]
 pub(crate) async fn ancestry(
+    Caller(principal): Caller,
     State(state): State<Arc<AppState>>,
     Path((kind, namespace, name)): Path<(String, String, String)>,
 ) -> Result<Response, ApiError> {
     let key = entity_key(&kind, &namespace, &name);
     let (root, links) = state
         .platform
-        .ancestry(&PRINCIPAL, &key)
+        .ancestry(&principal, &key)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("No such entity {key}")))?;
     let items: Vec<Value> = links
@@ -407,10 +410,11 @@ pub(crate) async fn by_uid(
     params(("uid" = String, Path)),
     responses((status = 204, description = "Removed (or there was no such entity)")))]
 pub(crate) async fn delete_by_uid(
+    Caller(principal): Caller,
     State(state): State<Arc<AppState>>,
     Path(uid): Path<String>,
 ) -> Result<Response, ApiError> {
-    state.platform.remove_entity(&PRINCIPAL, &uid).await?;
+    state.platform.remove_entity(&principal, &uid).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -563,20 +567,28 @@ pub(crate) struct RefreshBody {
 #[utoipa::path(post, path = "/api/catalog/refresh", tag = "catalog", request_body = RefreshBody,
     responses((status = 200, description = "Refreshed"), (status = 404, description = "No such entity")))]
 pub(crate) async fn refresh(
+    Caller(principal): Caller,
     State(state): State<Arc<AppState>>,
     headers: axum::http::HeaderMap,
     raw: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
     let request = refresh_body(&headers, &raw)?;
     let report = match request.entity_ref {
-        None => state.platform.refresh_all(&PRINCIPAL).await?,
+        None => {
+            let permission = Permission::CatalogEntityRefresh;
+            auth::check(&state, &principal, permission, &Resource::None, "*").await?;
+            state.platform.refresh_all(&principal).await?
+        }
         Some(entity_ref) => {
             let key = pave_catalog::EntityRef::parse(&entity_ref, Some("component"), "default")
                 .map_err(|e| ApiError::Input(e.to_string()))?
                 .key();
+            let resource = auth::entity_resource(&state, key.as_str());
+            let permission = Permission::CatalogEntityRefresh;
+            auth::check(&state, &principal, permission, &resource, key.as_str()).await?;
             state
                 .platform
-                .refresh_entity(&PRINCIPAL, &key)
+                .refresh_entity(&principal, &key)
                 .await?
                 .ok_or_else(|| ApiError::NotFound(format!("No entity {key}")))?
         }

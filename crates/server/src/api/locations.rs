@@ -17,8 +17,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::{Params, body};
+use crate::AppState;
+use crate::auth::{self, Caller};
 use crate::error::ApiError;
-use crate::{AppState, PRINCIPAL};
+use pave_auth::{Permission, Resource};
 /// A location as Backstage's `Location` type has it: `{id, type, target, entityRef}`.
 fn location_json(l: &LocationRow) -> Value {
     json!({
@@ -33,9 +35,10 @@ fn location_json(l: &LocationRow) -> Value {
 #[utoipa::path(get, path = "/api/catalog/locations", tag = "locations",
     responses((status = 200, description = "`[{data: {id, type, target, entityRef}}]`")))]
 pub(crate) async fn list_locations(
+    Caller(principal): Caller,
     State(state): State<Arc<AppState>>,
 ) -> Result<Response, ApiError> {
-    let locations = state.platform.locations(&PRINCIPAL).await?;
+    let locations = state.platform.locations(&principal).await?;
     let items: Vec<Value> = locations
         .iter()
         .map(|l| json!({"data": location_json(l)}))
@@ -113,6 +116,7 @@ fn check_location_keys(predicate: &Predicate) -> Result<(), ApiError> {
 #[utoipa::path(post, path = "/api/catalog/locations/by-query", tag = "locations", request_body = LocationQueryBody,
     responses((status = 200, description = "`{items: [location], totalItems, pageInfo: {nextCursor?}}`"), (status = 400, description = "Bad body")))]
 pub(crate) async fn query_locations(
+    Caller(principal): Caller,
     State(state): State<Arc<AppState>>,
     request: Result<Json<LocationQueryBody>, JsonRejection>,
 ) -> Result<Response, ApiError> {
@@ -145,7 +149,7 @@ pub(crate) async fn query_locations(
     }
     let mut matching: Vec<Value> = state
         .platform
-        .locations(&PRINCIPAL)
+        .locations(&principal)
         .await?
         .iter()
         .map(location_json)
@@ -274,12 +278,13 @@ impl ReadingStatus {
     params(("id" = String, Path)),
     responses((status = 200, body = LocationWithStatus, description = "`{id, type, target, entityRef}` as Backstage, plus pave's `refreshedAt` and `status`"), (status = 404, description = "No such location")))]
 pub(crate) async fn get_location(
+    Caller(principal): Caller,
     State(state): State<Arc<AppState>>,
     Path(id): Path<LocationId>,
 ) -> Result<Response, ApiError> {
     let location = state
         .platform
-        .location(&PRINCIPAL, &id)
+        .location(&principal, &id)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("Found no location with ID {id}")))?;
     let paths = client_paths(&state, location.kind, &location.target);
@@ -304,13 +309,14 @@ pub(crate) async fn get_location(
     params(("kind" = String, Path), ("namespace" = String, Path), ("name" = String, Path)),
     responses((status = 200, description = "`{id, type, target, entityRef}`"), (status = 404, description = "No such entity, or it has no location")))]
 pub(crate) async fn location_by_entity(
+    Caller(principal): Caller,
     State(state): State<Arc<AppState>>,
     Path((kind, namespace, name)): Path<(String, String, String)>,
 ) -> Result<Response, ApiError> {
     let key = pave_catalog::EntityKey::new(&kind, &namespace, &name);
     let location = state
         .platform
-        .location_of(&PRINCIPAL, &key)
+        .location_of(&principal, &key)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("found no entity for ref {key}")))?;
     Ok(Json(location_json(&location)).into_response())
@@ -358,11 +364,24 @@ pub(crate) struct LocationBody {
     ),
     responses((status = 201, description = "`{location, entities, exists?}`"), (status = 400, description = "Unreadable or not allowed"), (status = 409, description = "Already registered")))]
 pub(crate) async fn add_location(
+    Caller(principal): Caller,
     State(state): State<Arc<AppState>>,
     RawQuery(raw): RawQuery,
     request: Result<Json<LocationBody>, JsonRejection>,
 ) -> Result<Response, ApiError> {
     let request = body(request)?;
+    let target = format!("{}:{}", request.kind, request.target);
+    let resource = Resource::NewLocation {
+        kind: request.kind.clone(),
+    };
+    auth::check(
+        &state,
+        &principal,
+        Permission::CatalogLocationCreate,
+        &resource,
+        &target,
+    )
+    .await?;
     let params = Params::parse(raw, &state.request_limits())?;
     let refresh_existing = match params.one("onConflict") {
         None | Some("reject") => false,
@@ -376,7 +395,7 @@ pub(crate) async fn add_location(
     if params.flag("dryRun") {
         let (kind, target, preview, exists) = state
             .platform
-            .preview_location(&PRINCIPAL, &request.kind, &request.target)
+            .preview_location(&principal, &request.kind, &request.target)
             .await
             .map_err(|e| shown_error(&state, &request, e))?;
         let paths = client_paths(&state, kind, &target);
@@ -403,12 +422,12 @@ pub(crate) async fn add_location(
     }
     let (location, existed, report) = state
         .platform
-        .add_location(&PRINCIPAL, &request.kind, &request.target, refresh_existing)
+        .add_location(&principal, &request.kind, &request.target, refresh_existing)
         .await
         .map_err(|e| shown_error(&state, &request, e))?;
     let entities = state
         .platform
-        .location_entities(&PRINCIPAL, &location.id)
+        .location_entities(&principal, &location.id)
         .await?;
     // The reading's outcome, always: a location read again (`onConflict=refresh`) that could
     // not be read says why, as an error diagnostic.
@@ -444,14 +463,36 @@ pub(crate) async fn add_location(
     params(("id" = String, Path)),
     responses((status = 200, description = "`{id, type, target, entityRef}`"), (status = 404, description = "No such location"), (status = 409, description = "Another location has that target")))]
 pub(crate) async fn update_location(
+    Caller(principal): Caller,
     State(state): State<Arc<AppState>>,
     Path(id): Path<LocationId>,
     request: Result<Json<LocationBody>, JsonRejection>,
 ) -> Result<Response, ApiError> {
     let request = body(request)?;
+    // Moving a location is registering it anew, and unregistering what it was.
+    let existing = location_resource(&state, &principal, &id).await?;
+    auth::check(
+        &state,
+        &principal,
+        Permission::CatalogLocationDelete,
+        &existing,
+        id.as_str(),
+    )
+    .await?;
+    let resource = Resource::NewLocation {
+        kind: request.kind.clone(),
+    };
+    auth::check(
+        &state,
+        &principal,
+        Permission::CatalogLocationCreate,
+        &resource,
+        id.as_str(),
+    )
+    .await?;
     let location = state
         .platform
-        .update_location(&PRINCIPAL, &id, &request.kind, &request.target)
+        .update_location(&principal, &id, &request.kind, &request.target)
         .await
         .map_err(|e| shown_error(&state, &request, e))?;
     Ok(Json(location_json(&location)).into_response())
@@ -462,10 +503,20 @@ pub(crate) async fn update_location(
     params(("id" = String, Path)),
     responses((status = 204, description = "Removed"), (status = 404, description = "No such location")))]
 pub(crate) async fn delete_location(
+    Caller(principal): Caller,
     State(state): State<Arc<AppState>>,
     Path(id): Path<LocationId>,
 ) -> Result<Response, ApiError> {
-    if !state.platform.remove_location(&PRINCIPAL, &id).await? {
+    let resource = location_resource(&state, &principal, &id).await?;
+    auth::check(
+        &state,
+        &principal,
+        Permission::CatalogLocationDelete,
+        &resource,
+        id.as_str(),
+    )
+    .await?;
+    if !state.platform.remove_location(&principal, &id).await? {
         return Err(ApiError::NotFound(format!(
             "Found no location with ID {id}"
         )));
@@ -512,17 +563,31 @@ fn entity_name(text: &str) -> String {
 #[utoipa::path(post, path = "/api/catalog/analyze-location", tag = "locations", request_body = AnalyzeBody,
     responses((status = 200, description = "`{existingEntityFiles: [{location, isRegistered, entity}], generateEntities: [{entity, fields}]}`"), (status = 400, description = "Not a location pave reads, or not allowed"), (status = 503, description = "The source cannot be read")))]
 pub(crate) async fn analyze_location(
+    Caller(principal): Caller,
     State(state): State<Arc<AppState>>,
     request: Result<Json<AnalyzeBody>, JsonRejection>,
 ) -> Result<Response, ApiError> {
     let request = body(request)?;
+    // Analysing reads the source, as registering would (a `file` one reads this machine).
+    let resource = Resource::NewLocation {
+        kind: request.location.kind.clone(),
+    };
+    let target = format!("{}:{}", request.location.kind, request.location.target);
+    auth::check(
+        &state,
+        &principal,
+        Permission::CatalogLocationCreate,
+        &resource,
+        &target,
+    )
+    .await?;
     let filename = request
         .catalog_filename
         .unwrap_or_else(|| "catalog-info.yaml".to_owned());
     let analysis = state
         .platform
         .analyze_location(
-            &PRINCIPAL,
+            &principal,
             &request.location.kind,
             &request.location.target,
             &filename,
@@ -590,6 +655,29 @@ pub(crate) async fn analyze_location(
         "generateEntities": [{"entity": entity, "fields": []}],
     }))
     .into_response())
+}
+
+/// A registered location as authorization sees it: its type and the owners of each entity
+/// it provides (unknown locations have none; the handler answers 404 for them).
+async fn location_resource(
+    state: &AppState,
+    principal: &pave_platform::Principal,
+    id: &LocationId,
+) -> Result<Resource, ApiError> {
+    if auth::enabled(state).is_none() {
+        return Ok(Resource::None);
+    }
+    let Some(location) = state.platform.location(principal, id).await? else {
+        return Ok(Resource::Location {
+            kind: String::new(),
+            provided_owners: Vec::new(),
+        });
+    };
+    let entities = state.platform.location_entities(principal, id).await?;
+    Ok(Resource::Location {
+        kind: location.kind.to_string(),
+        provided_owners: entities.iter().map(auth::owners_of).collect(),
+    })
 }
 
 #[cfg(test)]

@@ -32,6 +32,7 @@ use pave_catalog::query::{EntityFilter, FullTextFilter, QueryRequest};
 use serde_json::Value;
 
 use crate::AppState;
+use crate::auth::{Access, Declared, Routes};
 pub(crate) use error::PortalError;
 use view::{Identity, RefView};
 
@@ -46,17 +47,38 @@ const SEARCH_FIELDS: &[&str] = &[
     "spec.profile.displayName",
 ];
 
-pub(crate) fn router() -> Router<Arc<AppState>> {
-    Router::new()
-        .route("/", get(|| async { Redirect::to("/catalog") }))
-        .route("/catalog", get(catalog_page))
+/// The portal's pages, each with its declared access.
+pub(crate) fn routes(state: &Arc<AppState>) -> (Router<Arc<AppState>>, Vec<Declared>) {
+    use axum::http::Method;
+    let read = Access::Require(pave_auth::Permission::CatalogEntityRead);
+    Routes::new(state, "")
+        .route(
+            "/",
+            Method::GET,
+            Access::Public,
+            get(|| async { Redirect::to("/catalog") }),
+        )
+        .route("/catalog", Method::GET, read, get(catalog_page))
         .route(
             "/catalog/",
+            Method::GET,
+            Access::Public,
             get(|| async { Redirect::permanent("/catalog") }),
         )
-        .route("/catalog/{namespace}/{kind}/{name}", get(entity::page))
-        .route("/static/{*path}", get(assets::serve))
-        .fallback(fallback)
+        .route(
+            "/catalog/{namespace}/{kind}/{name}",
+            Method::GET,
+            read,
+            get(entity::page),
+        )
+        .route(
+            "/static/{*path}",
+            Method::GET,
+            Access::Public,
+            get(assets::serve),
+        )
+        .map(|router| router.fallback(fallback))
+        .into_parts()
 }
 
 /// Unknown paths: the portal's 404 page, except under `/api/`, which keeps JSON errors.

@@ -1,0 +1,421 @@
+//! Authentication and authorization at the HTTP edge (when pave.yaml has an `auth:`
+//! section; without one every caller is the operator, as before, and the server listens on
+//! loopback only unless `--insecure-no-auth`).
+//!
+//! - [`authenticate`], around the whole router: `Authorization: Bearer pave_…` → the token's
+//!   hash → the store → a [`Subject`]; no credentials → anonymous; bad ones → 401 and a
+//!   rate-limited `auth.failed` audit record. The [`Principal`] goes into the request's
+//!   extensions, where handlers read it through [`Caller`].
+//! - [`Routes`]: every route is registered with its [`Access`], so none exists without one
+//!   (a test compares the table with the OpenAPI document). `Require` routes are checked
+//!   before the handler with [`Resource::None`]; `InHandler` routes, whose decision depends
+//!   on what they touch, call [`check`] with the resource themselves.
+//! - The admission webhook route is not registered here: the Kubernetes API server calls
+//!   it over TLS and carries no user credentials (docs/operations.md, "Access control").
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::extract::{FromRequestParts, Request, State};
+use axum::http::request::Parts;
+use axum::http::{Method, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::MethodRouter;
+use pave_auth::{AccessPolicy, Permission, Resource, Subject, SubjectKind, TokenHash};
+use pave_platform::Principal;
+use pave_store::audit::Outcome;
+use serde_json::{Value, json};
+
+use crate::AppState;
+use crate::error::ApiError;
+
+/// What a route needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Access {
+    /// Anyone (health, the OpenAPI document, static assets, redirects).
+    Public,
+    /// `permission` on no resource in particular, checked before the handler runs.
+    Require(Permission),
+    /// `permission`, checked by the handler with the resource it touches (ownership).
+    InHandler(Permission),
+}
+
+/// A route's declaration, for the route-coverage test and the docs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Declared {
+    pub(crate) method: Method,
+    pub(crate) path: String,
+    pub(crate) access: Access,
+}
+
+/// A router under construction whose every route declares its [`Access`].
+pub(crate) struct Routes {
+    state: Arc<AppState>,
+    prefix: &'static str,
+    router: Router<Arc<AppState>>,
+    table: Vec<Declared>,
+}
+
+impl Routes {
+    /// Routes that will be nested under `prefix` (`""` for the root).
+    pub(crate) fn new(state: &Arc<AppState>, prefix: &'static str) -> Self {
+        Routes {
+            state: Arc::clone(state),
+            prefix,
+            router: Router::new(),
+            table: Vec::new(),
+        }
+    }
+
+    /// Registers `handler` (one method's router, e.g. `get(f)`) for `method` on `path`.
+    pub(crate) fn route(
+        mut self,
+        path: &str,
+        method: Method,
+        access: Access,
+        handler: MethodRouter<Arc<AppState>>,
+    ) -> Self {
+        self.table.push(Declared {
+            method,
+            path: format!("{}{path}", self.prefix),
+            access,
+        });
+        let handler = match access {
+            Access::Public => handler,
+            access => {
+                let guarded = Guarded {
+                    state: Arc::clone(&self.state),
+                    access,
+                };
+                handler.route_layer(axum::middleware::from_fn_with_state(guarded, guard))
+            }
+        };
+        self.router = self.router.route(path, handler);
+        self
+    }
+
+    /// Applies `f` to the router (fallbacks, layers), keeping the table.
+    pub(crate) fn map(
+        mut self,
+        f: impl FnOnce(Router<Arc<AppState>>) -> Router<Arc<AppState>>,
+    ) -> Self {
+        self.router = f(self.router);
+        self
+    }
+
+    pub(crate) fn into_parts(self) -> (Router<Arc<AppState>>, Vec<Declared>) {
+        (self.router, self.table)
+    }
+}
+
+/// In-memory bookkeeping: when each token was last recorded as used, and failed
+/// authentications per client address not yet audited.
+#[derive(Default)]
+pub(crate) struct AuthRuntime {
+    touched: Mutex<HashMap<String, Instant>>,
+    failures: Mutex<HashMap<String, FailureWindow>>,
+}
+
+struct FailureWindow {
+    recorded: Instant,
+    /// Failures since the last record, not recorded themselves.
+    suppressed: u64,
+}
+
+/// A token's last use is written at most this often.
+const TOUCH_EVERY: Duration = Duration::from_secs(60);
+/// At most one `auth.failed` record per client address this often.
+const FAILURE_RECORD_EVERY: Duration = Duration::from_secs(10);
+/// Entries kept at most in each map, so a flood of addresses cannot grow them unbounded.
+const MAX_TRACKED: usize = 100_000;
+
+impl AuthRuntime {
+    /// Whether to write token `id`'s last use now.
+    fn should_touch(&self, id: &str, now: Instant) -> bool {
+        let mut touched = lock(&self.touched);
+        match touched.get(id) {
+            Some(last) if now.duration_since(*last) < TOUCH_EVERY => false,
+            _ => {
+                if touched.len() >= MAX_TRACKED {
+                    touched.retain(|_, t| now.duration_since(*t) < TOUCH_EVERY);
+                }
+                touched.insert(id.to_owned(), now);
+                true
+            }
+        }
+    }
+
+    /// `Some(failures not recorded since the last record)` when a record is due for `client`.
+    fn failure_due(&self, client: &str, now: Instant) -> Option<u64> {
+        let mut failures = lock(&self.failures);
+        match failures.get_mut(client) {
+            Some(window) if now.duration_since(window.recorded) < FAILURE_RECORD_EVERY => {
+                window.suppressed += 1;
+                None
+            }
+            Some(window) => {
+                let suppressed = window.suppressed;
+                *window = FailureWindow {
+                    recorded: now,
+                    suppressed: 0,
+                };
+                Some(suppressed)
+            }
+            None => {
+                if failures.len() >= MAX_TRACKED {
+                    failures.retain(|_, w| now.duration_since(w.recorded) < FAILURE_RECORD_EVERY);
+                }
+                let window = FailureWindow {
+                    recorded: now,
+                    suppressed: 0,
+                };
+                failures.insert(client.to_owned(), window);
+                Some(0)
+            }
+        }
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    match mutex.lock() {
+        Ok(guard) => guard,
+        Err(poisoned) => poisoned.into_inner(),
+    }
+}
+
+/// A request id: unique within this process, ordered, and unguessable enough for logs.
+fn request_id() -> String {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    static START: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    let start = START
+        .get_or_init(|| u64::try_from(pave_ingest::now_millis()).unwrap_or_default() & 0xffff_ffff);
+    format!("{start:08x}-{:06x}", NEXT.fetch_add(1, Ordering::Relaxed))
+}
+
+/// Why credentials were refused (the 401's message and the audit record's reason; never
+/// the secret).
+fn refusal(reason: &str) -> ApiError {
+    ApiError::Unauthenticated(reason.to_owned())
+}
+
+/// Authenticates the request (when auth is on) and puts its [`Principal`] in the request's
+/// extensions.
+pub(crate) async fn authenticate(
+    State(state): State<Arc<AppState>>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let Some(_policy) = state.access_policy() else {
+        request.extensions_mut().insert(Principal::Operator);
+        return next.run(request).await;
+    };
+    let source = request
+        .extensions()
+        .get::<crate::listener::ConnectionInfo>()
+        .map(|info| info.peer.ip().to_string());
+    let id = request_id();
+    let credentials = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .map(|v| v.to_str().unwrap_or_default().to_owned());
+    let subject = match credentials {
+        None => Ok(Subject::anonymous()),
+        Some(value) => token_subject(&state, &value).await,
+    };
+    match subject {
+        Ok(subject) => {
+            let principal = Principal::request(subject, source, Some(id));
+            request.extensions_mut().insert(principal);
+            next.run(request).await
+        }
+        Err(Failure::Refused(reason)) => {
+            audit_failure(&state, source, id, &reason).await;
+            refusal(&reason).into_response()
+        }
+        Err(Failure::Store(e)) => e.into_response(),
+    }
+}
+
+enum Failure {
+    Refused(String),
+    Store(ApiError),
+}
+
+async fn token_subject(state: &AppState, value: &str) -> Result<Subject, Failure> {
+    let secret = match value.split_once(' ') {
+        Some((scheme, secret)) if scheme.eq_ignore_ascii_case("bearer") => secret.trim(),
+        _ => {
+            return Err(Failure::Refused(
+                "the Authorization header must be `Bearer pave_…`".into(),
+            ));
+        }
+    };
+    // Malformed secrets are refused before any database lookup.
+    let hash = TokenHash::of(secret).map_err(|e| Failure::Refused(e.to_string()))?;
+    let store = state.platform.store();
+    let row = store
+        .token_by_hash(hash.as_str())
+        .await
+        .map_err(|e| Failure::Store(e.into()))?
+        .ok_or_else(|| Failure::Refused("unknown token".into()))?;
+    let now = pave_ingest::now_millis();
+    if row.revoked_at.is_some() {
+        return Err(Failure::Refused(format!("token {} is revoked", row.name)));
+    }
+    if row.expires_at <= now {
+        return Err(Failure::Refused(format!("token {} has expired", row.name)));
+    }
+    if state.auth_runtime().should_touch(&row.id, Instant::now())
+        && let Err(e) = store.touch_token(&row.id, now).await
+    {
+        tracing::warn!(error = %e, token = %row.id, "cannot record the token's last use");
+    }
+    let owner = (!row.owner.is_empty()).then_some(row.owner.as_str());
+    Ok(Subject::token(&row.id, &row.name, owner, &row.role))
+}
+
+/// Appends `auth.failed` for `source`, at most once per address per
+/// [`FAILURE_RECORD_EVERY`], counting the failures in between in the next record.
+async fn audit_failure(state: &AppState, source: Option<String>, id: String, reason: &str) {
+    let client = source.clone().unwrap_or_default();
+    let Some(suppressed) = state.auth_runtime().failure_due(&client, Instant::now()) else {
+        return;
+    };
+    let principal = Principal::request(Subject::anonymous(), source, Some(id));
+    let mut details = json!({"reason": reason});
+    if suppressed > 0 {
+        details["unrecordedFailures"] = json!(suppressed);
+    }
+    let event = principal.event("auth.failed", &client, Outcome::Denied, details);
+    if let Err(e) = state.platform.store().append_audit(&[event]).await {
+        tracing::error!(error = %e, "cannot append the auth.failed audit record");
+    }
+}
+
+/// The caller of a request: what [`authenticate`] put in the extensions, or, where it did not
+/// run, the operator when auth is off and anonymous when it is on (fail closed).
+pub(crate) struct Caller(pub(crate) Principal);
+
+impl FromRequestParts<Arc<AppState>> for Caller {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &Arc<AppState>,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(Caller(caller(&parts.extensions, state)))
+    }
+}
+
+fn caller(extensions: &axum::http::Extensions, state: &AppState) -> Principal {
+    match extensions.get::<Principal>() {
+        Some(principal) => principal.clone(),
+        None if state.access_policy().is_some() => {
+            Principal::request(Subject::anonymous(), None, None)
+        }
+        None => Principal::Operator,
+    }
+}
+
+/// The per-route check of [`Access::Require`] (and, for anonymous callers, of
+/// [`Access::InHandler`]: they are asked to authenticate before anything is read).
+#[derive(Clone)]
+struct Guarded {
+    state: Arc<AppState>,
+    access: Access,
+}
+
+async fn guard(
+    State(Guarded { state, access }): State<Guarded>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let principal = caller(request.extensions(), &state);
+    let outcome = match access {
+        Access::Public => Ok(()),
+        Access::Require(permission) => {
+            check(&state, &principal, permission, &Resource::None, "").await
+        }
+        Access::InHandler(permission) => match state.access_policy() {
+            Some(_) if principal.subject().kind == SubjectKind::Anonymous => {
+                Err(unauthenticated(permission))
+            }
+            _ => Ok(()),
+        },
+    };
+    match outcome {
+        Ok(()) => next.run(request).await,
+        Err(e) => e.into_response(),
+    }
+}
+
+fn unauthenticated(permission: Permission) -> ApiError {
+    ApiError::Unauthenticated(format!(
+        "authentication required: {permission} needs a signed-in identity or an API token (Authorization: Bearer pave_…)"
+    ))
+}
+
+/// Whether `principal` may do `permission` to `resource` (always, when auth is off): a
+/// denial is audited (`target`: what was refused) and answered 403 naming the permission
+/// and the reason, or 401 for an anonymous caller.
+pub(crate) async fn check(
+    state: &AppState,
+    principal: &Principal,
+    permission: Permission,
+    resource: &Resource,
+    target: &str,
+) -> Result<(), ApiError> {
+    let Some(policy) = state.access_policy() else {
+        return Ok(());
+    };
+    let subject = principal.subject();
+    let decision = pave_auth::authorize(&policy, &subject, permission, resource);
+    if decision.allowed {
+        return Ok(());
+    }
+    if subject.kind == SubjectKind::Anonymous {
+        return Err(unauthenticated(permission));
+    }
+    let details = json!({"permission": permission.name(), "reason": decision.reason});
+    let event = principal.event("auth.denied", target, Outcome::Denied, details);
+    if let Err(e) = state.platform.store().append_audit(&[event]).await {
+        tracing::error!(error = %e, "cannot append the denial's audit record");
+    }
+    Err(ApiError::Forbidden(format!(
+        "{permission} denied: {}",
+        decision.reason
+    )))
+}
+
+/// The owners of an entity (its `ownedBy` relations' targets) as rendered.
+pub(crate) fn owners_of(entity: &Value) -> Vec<String> {
+    entity["relations"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|r| r["type"] == "ownedBy")
+        .filter_map(|r| r["targetRef"].as_str().map(str::to_owned))
+        .collect()
+}
+
+/// The resource of an entity in the current snapshot.
+pub(crate) fn entity_resource(state: &AppState, key: &str) -> Resource {
+    let catalog = state.catalog();
+    let owners = catalog
+        .get(key)
+        .map(|record| owners_of(&pave_catalog::query::Record::entity(record)))
+        .unwrap_or_default();
+    Resource::Entity {
+        entity_ref: key.to_owned(),
+        owners,
+    }
+}
+
+/// Whether auth is on; handlers skip building resources when it is not.
+pub(crate) fn enabled(state: &AppState) -> Option<Arc<AccessPolicy>> {
+    state.access_policy()
+}

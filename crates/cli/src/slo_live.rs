@@ -9,7 +9,7 @@
 
 use std::time::{Duration, Instant};
 
-use anyhow::anyhow;
+use anyhow::{Context as _, anyhow};
 use clap::Args;
 use pave_prometheus::{Client, ClientOptions};
 use pave_slo_status::render::{STATUS_COLUMNS, gate_text, status_notes, status_rows};
@@ -74,6 +74,15 @@ pub(crate) struct GateArgs {
     /// Let the change through even when the policy says freeze; the reason is recorded in the output
     #[arg(long, value_name = "REASON")]
     pub(crate) override_reason: Option<String>,
+
+    /// A pave server to record an override in its audit log (with `PAVE_TOKEN`, a token whose
+    /// role holds `slo.gate.override`); when it refuses, the gate stays closed
+    #[arg(long, value_name = "URL", env = "PAVE_URL")]
+    pub(crate) pave_url: Option<String>,
+
+    /// What is being deployed, for the override's record (an entity ref, a service)
+    #[arg(long, value_name = "TARGET")]
+    pub(crate) target: Option<String>,
 }
 
 /// `10`, `10%`, `-5` → a ratio (0.1, −0.05).
@@ -180,11 +189,26 @@ pub(crate) async fn run_gate(
         }
     };
     if decision.overridden {
-        // The audit record until the audit log exists: the decision carries the reason too.
         tracing::warn!(
             reason = decision.override_reason.as_deref().unwrap_or_default(),
             "deploy gate overridden: the error-budget policy said freeze"
         );
+        match &args.pave_url {
+            Some(url) => {
+                let slos: Vec<String> = decision
+                    .slos
+                    .iter()
+                    .filter(|s| s.verdict != pave_slo_status::gate::Verdict::Pass)
+                    .map(|s| s.id.clone())
+                    .collect();
+                record_override(url, args, &serde_json::to_value(&decision)?, &slos)
+                    .await
+                    .context("the override was not recorded, so the gate stays closed")?;
+            }
+            None => tracing::warn!(
+                "the override is in this output only: pass --pave-url (and PAVE_TOKEN) to record it in pave's audit log"
+            ),
+        }
     }
     if wants_json(format) {
         let mut value = serde_json::to_value(&decision)?;
@@ -235,4 +259,59 @@ mod tests {
         assert_eq!(strip_credentials("http://h:9090"), "http://h:9090");
         assert_eq!(strip_credentials("http://h/a@b"), "http://h/a@b");
     }
+}
+
+/// Records an override with a pave server (`POST /api/slo/gate/overrides`): authorized and
+/// audited there, or an error.
+async fn record_override(
+    base: &str,
+    args: &GateArgs,
+    decision: &Value,
+    slos: &[String],
+) -> anyhow::Result<()> {
+    let url = url::Url::parse(base)
+        .and_then(|u| u.join("/api/slo/gate/overrides"))
+        .map_err(|e| anyhow!("--pave-url `{}`: {e}", strip_credentials(base)))?;
+    let body = json!({
+        "reason": args.override_reason.clone().unwrap_or_default(),
+        "target": args.target.clone().unwrap_or_default(),
+        "slos": slos,
+        "decision": decision,
+    });
+    let token = std::env::var("PAVE_TOKEN").unwrap_or_default();
+    let authorization = format!("Bearer {token}");
+    let mut headers = vec![("content-type", "application/json")];
+    if !token.is_empty() {
+        headers.push(("authorization", authorization.as_str()));
+    }
+    let request = pave_http::Request {
+        method: hyper::Method::POST,
+        url: &url,
+        headers: &headers,
+        body: serde_json::to_vec(&body)?.into(),
+        max_bytes: 64 * 1024,
+    };
+    let answer = tokio::time::timeout(Duration::from_secs(30), pave_http::exchange(request))
+        .await
+        .map_err(|_| {
+            anyhow!(
+                "{} did not answer within 30 s",
+                strip_credentials(url.as_str())
+            )
+        })??;
+    if answer.status == 201 {
+        let record: Value = serde_json::from_slice(&answer.body).unwrap_or(Value::Null);
+        tracing::info!(seq = %record["seq"], "override recorded in pave's audit log");
+        return Ok(());
+    }
+    let message = serde_json::from_slice::<Value>(&answer.body)
+        .ok()
+        .and_then(|v| v["error"]["message"].as_str().map(str::to_owned))
+        .unwrap_or_else(|| {
+            String::from_utf8_lossy(&answer.body)
+                .chars()
+                .take(300)
+                .collect()
+        });
+    Err(anyhow!("pave answered {}: {message}", answer.status))
 }

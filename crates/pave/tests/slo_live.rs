@@ -310,3 +310,126 @@ fn a_slow_prometheus_times_out() {
         stderr(&out)
     );
 }
+
+/// An override recorded with `pave serve`: a token whose role holds `slo.gate.override`
+/// records it in the audit log with its reason; a role without it, or no token, or a server
+/// that cannot be reached, keeps the gate closed (fail closed: an override nobody recorded
+/// does not go through).
+#[test]
+fn overrides_are_authorized_and_recorded_by_pave_serve() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("pave.db").display());
+    let config = dir.path().join("pave.yaml");
+    std::fs::write(
+        &config,
+        "auth:\n  roles:\n    deployer: {permissions: [catalog.entity.read, slo.gate.override]}\n",
+    )
+    .unwrap();
+    let token = |role: &str| {
+        let out = pave()
+            .args(["--config", config.to_str().unwrap()])
+            .args([
+                "token",
+                "create",
+                "--name",
+                role,
+                "--role",
+                role,
+                "--expires",
+                "1d",
+            ])
+            .env("PAVE_DATABASE_URL", &db)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        stdout(&out).trim().to_owned()
+    };
+    let (deployer, viewer) = (token("deployer"), token("viewer"));
+    let binary = std::path::PathBuf::from(env!("CARGO_BIN_EXE_pave"));
+    let server = pave_testkit::Server::start(
+        &binary,
+        &[
+            "--config",
+            config.to_str().unwrap(),
+            "--refresh-interval",
+            "0",
+        ],
+        &db,
+        true,
+    );
+    let prometheus = free_url();
+    let pave_url = format!("http://{}", server.addr);
+    let gate = |token: Option<&str>, url: &str| {
+        let file = dir.path().join(format!("slos-{}.yaml", rand_suffix()));
+        std::fs::write(&file, sloth::spec_for(&[checkout()])).unwrap();
+        let mut command = pave();
+        command
+            .args(["slo", "gate", "--prometheus-url", &prometheus])
+            .args(["--override-reason", "INC-77: prometheus down, hotfix"])
+            .args(["--target", "component:default/checkout", "--pave-url", url])
+            .arg(&file)
+            .env_remove("PAVE_PROMETHEUS_URL")
+            .env_remove("PAVE_TOKEN");
+        if let Some(token) = token {
+            command.env("PAVE_TOKEN", token);
+        }
+        command.output().unwrap()
+    };
+
+    let out = gate(Some(&deployer), &pave_url);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    for (token, why) in [
+        (Some(viewer.as_str()), "lacks slo.gate.override"),
+        (None, "401"),
+    ] {
+        let out = gate(token, &pave_url);
+        assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+        let err = stderr(&out);
+        assert!(
+            err.contains("the override was not recorded, so the gate stays closed")
+                && err.contains(why),
+            "{err}"
+        );
+    }
+    let out = gate(Some(&deployer), &free_url());
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "an unreachable pave: {}",
+        stderr(&out)
+    );
+
+    // One override on record, with its actor, reason and target; the refusals too.
+    let out = pave()
+        .args(["audit", "export", "--format", "jsonl"])
+        .env("PAVE_DATABASE_URL", &db)
+        .output()
+        .unwrap();
+    let records: Vec<Value> = stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let overrides: Vec<&Value> = records
+        .iter()
+        .filter(|r| r["action"] == "gate.override")
+        .collect();
+    assert_eq!(overrides.len(), 1, "{records:?}");
+    assert_eq!(overrides[0]["target"], "component:default/checkout");
+    assert_eq!(overrides[0]["actor"]["kind"], "token");
+    assert_eq!(overrides[0]["actor"]["role"], "deployer");
+    assert_eq!(
+        overrides[0]["details"]["reason"],
+        "INC-77: prometheus down, hotfix"
+    );
+    assert_eq!(
+        overrides[0]["details"]["slos"][0],
+        "checkout-requests-availability"
+    );
+    assert!(
+        records
+            .iter()
+            .any(|r| r["action"] == "auth.denied" && r["outcome"] == "denied"),
+        "{records:?}"
+    );
+    server.terminate();
+}

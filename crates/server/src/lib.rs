@@ -400,6 +400,12 @@ fn routes(state: &Arc<AppState>) -> (Router<Arc<AppState>>, Vec<auth::Declared>)
             Public,
             get(openapi::document),
         )
+        .route(
+            "/api/slo/gate/overrides",
+            Method::POST,
+            Require(P::SloGateOverride),
+            post(api::gate::record_override),
+        )
         .route("/healthz", Method::GET, Public, get(|| async { "ok" }))
         .route("/readyz", Method::GET, Public, get(readyz))
         // Metrics name entities and sources: administrators only when auth is on.

@@ -4,7 +4,7 @@ use axum::Json;
 use axum::response::IntoResponse;
 use utoipa::OpenApi;
 
-use crate::api::{entities, locations};
+use crate::api::{entities, gate, locations};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -34,6 +34,7 @@ use crate::api::{entities, locations};
         locations::update_location,
         locations::delete_location,
         locations::analyze_location,
+        gate::record_override,
     ),
     components(schemas(
         entities::ByRefsBody,
@@ -50,10 +51,12 @@ use crate::api::{entities, locations};
         locations::LocationWithStatus,
         locations::ReadingStatus,
         locations::ReadingProblem,
+        gate::GateOverride,
     )),
     tags(
         (name = "catalog", description = "Entities, facets, validation and refresh"),
-        (name = "locations", description = "Registered sources")
+        (name = "locations", description = "Registered sources"),
+        (name = "slo", description = "The deploy gate's overrides")
     )
 )]
 pub(crate) struct ApiDoc;

@@ -5,6 +5,7 @@
 //! difference.
 
 pub(crate) mod entities;
+pub(crate) mod gate;
 pub(crate) mod locations;
 
 use std::sync::Arc;

@@ -203,6 +203,19 @@ fn refusal(reason: &str) -> ApiError {
     ApiError::Unauthenticated(reason.to_owned())
 }
 
+/// Who the portal's pages show as signed in, and the CSRF token their forms carry.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Viewer {
+    pub(crate) name: Option<String>,
+    pub(crate) csrf: String,
+}
+
+tokio::task_local! {
+    /// Set around each request by [`authenticate`], so the shared page layout shows
+    /// "signed in as" without every page handler passing the caller through.
+    pub(crate) static VIEWER: Viewer;
+}
+
 /// Authenticates the request (when auth is on) and puts its [`Principal`] in the request's
 /// extensions: a bearer token, else the session cookie (whose non-GET requests must carry
 /// the session's CSRF token), else anonymous.
@@ -270,12 +283,16 @@ pub(crate) async fn authenticate(
                     return ApiError::Forbidden(format!("refused: {reason}")).into_response();
                 }
             }
+            let viewer = Viewer {
+                name: session.as_ref().map(|_| subject.display_name.clone()),
+                csrf: session.as_ref().map(|s| s.csrf.clone()).unwrap_or_default(),
+            };
             let principal = Principal::request(subject, source, Some(id));
             request.extensions_mut().insert(principal);
             if let Some(found) = session {
                 request.extensions_mut().insert(found);
             }
-            next.run(request).await
+            VIEWER.scope(viewer, next.run(request)).await
         }
         Err(Failure::Refused(reason)) => {
             audit_failure(&state, source, id, &reason).await;

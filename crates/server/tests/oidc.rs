@@ -409,6 +409,21 @@ fn sign_in_session_csrf_and_sign_out_against_a_real_provider() {
 
     let answer = agent.send("GET", &api, &[("Accept", "application/json")], None);
     assert_eq!(answer.status, 200, "{}", answer.body);
+    // Every portal page says who is signed in and offers sign-out with the CSRF token.
+    let page = agent.send(
+        "GET",
+        &base.join("/catalog?kind=Component").unwrap(),
+        &[],
+        None,
+    );
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(
+        page.body
+            .contains(r#"Signed in as <strong id="signed-in-as">Jane Doe</strong>"#),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("checkout"), "the catalog is readable");
 
     // The same callback again (even with the browser's sign-in cookie put back): refused.
     let state_param = callback

@@ -32,6 +32,7 @@ use serde_json::{Value, json};
 
 use crate::AppState;
 use crate::error::ApiError;
+use crate::sessions;
 
 /// What a route needs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -202,14 +203,28 @@ fn refusal(reason: &str) -> ApiError {
     ApiError::Unauthenticated(reason.to_owned())
 }
 
+/// Who the portal's pages show as signed in, and the CSRF token their forms carry.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Viewer {
+    pub(crate) name: Option<String>,
+    pub(crate) csrf: String,
+}
+
+tokio::task_local! {
+    /// Set around each request by [`authenticate`], so the shared page layout shows
+    /// "signed in as" without every page handler passing the caller through.
+    pub(crate) static VIEWER: Viewer;
+}
+
 /// Authenticates the request (when auth is on) and puts its [`Principal`] in the request's
-/// extensions.
+/// extensions: a bearer token, else the session cookie (whose non-GET requests must carry
+/// the session's CSRF token), else anonymous.
 pub(crate) async fn authenticate(
     State(state): State<Arc<AppState>>,
     mut request: Request,
     next: Next,
 ) -> Response {
-    let Some(_policy) = state.access_policy() else {
+    let Some(policy) = state.access_policy() else {
         request.extensions_mut().insert(Principal::Operator);
         return next.run(request).await;
     };
@@ -222,15 +237,62 @@ pub(crate) async fn authenticate(
         .headers()
         .get(header::AUTHORIZATION)
         .map(|v| v.to_str().unwrap_or_default().to_owned());
+    let mut session = None;
     let subject = match credentials {
-        None => Ok(Subject::anonymous()),
         Some(value) => token_subject(&state, &value).await,
+        None => {
+            let name = sessions::cookie_name(state.public_site().https());
+            match sessions::cookie(request.headers(), name) {
+                None => Ok(Subject::anonymous()),
+                Some(secret) => {
+                    let now = pave_ingest::now_millis();
+                    match sessions::session_subject(&state, &policy, &secret, now).await {
+                        Ok(Ok((subject, found))) => {
+                            session = Some(found);
+                            Ok(subject)
+                        }
+                        // An ended session is no credential: the caller signs in again.
+                        Ok(Err(_)) => Ok(Subject::anonymous()),
+                        Err(e) => Err(Failure::Store(e)),
+                    }
+                }
+            }
+        }
     };
     match subject {
         Ok(subject) => {
+            if let Some(found) = &session
+                && !is_safe_method(request.method())
+            {
+                let (checked, ok) = csrf_checked(request, &found.csrf).await;
+                request = checked;
+                if !ok {
+                    let reason = "a signed-in browser's form or request without its CSRF token \
+                                  (the csrf field or X-CSRF-Token header)";
+                    let principal = Principal::request(subject, source, Some(id));
+                    let target = request.uri().path().to_owned();
+                    let event = principal.event(
+                        "auth.denied",
+                        &target,
+                        Outcome::Denied,
+                        json!({"reason": reason}),
+                    );
+                    if let Err(e) = state.platform.store().append_audit(&[event]).await {
+                        tracing::error!(error = %e, "cannot append the CSRF refusal's audit record");
+                    }
+                    return ApiError::Forbidden(format!("refused: {reason}")).into_response();
+                }
+            }
+            let viewer = Viewer {
+                name: session.as_ref().map(|_| subject.display_name.clone()),
+                csrf: session.as_ref().map(|s| s.csrf.clone()).unwrap_or_default(),
+            };
             let principal = Principal::request(subject, source, Some(id));
             request.extensions_mut().insert(principal);
-            next.run(request).await
+            if let Some(found) = session {
+                request.extensions_mut().insert(found);
+            }
+            VIEWER.scope(viewer, next.run(request)).await
         }
         Err(Failure::Refused(reason)) => {
             audit_failure(&state, source, id, &reason).await;
@@ -238,6 +300,43 @@ pub(crate) async fn authenticate(
         }
         Err(Failure::Store(e)) => e.into_response(),
     }
+}
+
+fn is_safe_method(method: &Method) -> bool {
+    matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
+}
+
+/// Largest form body read for its CSRF field.
+const CSRF_FORM_LIMIT: usize = 64 * 1024;
+
+/// Whether the request carries `csrf` (the `X-CSRF-Token` header, or the `csrf` field of a
+/// form body, which is read and put back).
+async fn csrf_checked(request: Request, csrf: &str) -> (Request, bool) {
+    if let Some(value) = request.headers().get("x-csrf-token") {
+        let ok = value
+            .to_str()
+            .is_ok_and(|v| sessions::same_secret(v.trim(), csrf));
+        return (request, ok);
+    }
+    let is_form = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    if !is_form {
+        return (request, false);
+    }
+    let (parts, body) = request.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, CSRF_FORM_LIMIT).await else {
+        return (Request::from_parts(parts, axum::body::Body::empty()), false);
+    };
+    let ok = url::form_urlencoded::parse(&bytes)
+        .find(|(k, _)| k == "csrf")
+        .is_some_and(|(_, v)| sessions::same_secret(&v, csrf));
+    (
+        Request::from_parts(parts, axum::body::Body::from(bytes)),
+        ok,
+    )
 }
 
 enum Failure {
@@ -280,7 +379,12 @@ async fn token_subject(state: &AppState, value: &str) -> Result<Subject, Failure
 
 /// Appends `auth.failed` for `source`, at most once per address per
 /// [`FAILURE_RECORD_EVERY`], counting the failures in between in the next record.
-async fn audit_failure(state: &AppState, source: Option<String>, id: String, reason: &str) {
+pub(crate) async fn audit_failure(
+    state: &AppState,
+    source: Option<String>,
+    id: String,
+    reason: &str,
+) {
     let client = source.clone().unwrap_or_default();
     let Some(suppressed) = state.auth_runtime().failure_due(&client, Instant::now()) else {
         return;
@@ -349,8 +453,32 @@ async fn guard(
     };
     match outcome {
         Ok(()) => next.run(request).await,
+        Err(ApiError::Unauthenticated(_)) if wants_sign_in_page(&state, &request) => {
+            let path = request.uri().path_and_query().map_or("/", |p| p.as_str());
+            let target = format!(
+                "/auth/sign-in?{}",
+                url::form_urlencoded::Serializer::new(String::new())
+                    .append_pair("return", path)
+                    .finish()
+            );
+            axum::response::Redirect::to(&target).into_response()
+        }
         Err(e) => e.into_response(),
     }
+}
+
+/// Whether an unauthenticated request is a browser's page view that should go to the
+/// sign-in page (OIDC configured, GET, not the API, HTML accepted) rather than get a 401.
+fn wants_sign_in_page(state: &AppState, request: &Request) -> bool {
+    let html = request
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("text/html"));
+    let path = request.uri().path();
+    html && request.method() == Method::GET
+        && !(path == "/api" || path.starts_with("/api/"))
+        && state.access_policy().is_some_and(|p| p.oidc.is_some())
 }
 
 fn unauthenticated(permission: Permission) -> ApiError {

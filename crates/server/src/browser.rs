@@ -46,6 +46,8 @@ pub struct BrowserOptions {
     any_host: bool,
     /// Exact origins (`https://app.example.com`) allowed to read responses cross-origin.
     cors_origins: Vec<HeaderValue>,
+    /// `--public-url`, for the OIDC callback URL and the session cookie.
+    public_url: Option<url::Url>,
 }
 
 impl BrowserOptions {
@@ -68,6 +70,7 @@ impl BrowserOptions {
             }
             let host = url.host_str().ok_or_else(|| bad("the URL has no host"))?;
             options.hosts.push(normalize(host.trim_matches(['[', ']'])));
+            options.public_url = Some(url.clone());
         }
         for raw in allowed_hosts {
             let host = raw.trim();
@@ -112,6 +115,11 @@ impl BrowserOptions {
             None => name.parse::<std::net::Ipv4Addr>().is_ok(),
         };
         name == "localhost" || literal || self.hosts.contains(&name)
+    }
+
+    /// `--public-url`, if given.
+    pub fn public_url(&self) -> Option<&url::Url> {
+        self.public_url.as_ref()
     }
 
     /// The origins allowed to read responses cross-origin (none: CORS off).

@@ -11,8 +11,10 @@ pub mod browser;
 mod error;
 pub mod listener;
 pub mod metrics;
+mod oidc;
 mod openapi;
 pub mod portal;
+mod sessions;
 pub mod slo;
 pub mod tls;
 mod work;
@@ -55,6 +57,10 @@ pub struct AppState {
     access: RwLock<Option<Arc<AccessPolicy>>>,
     /// Tokens' last recorded use and failed authentications not yet audited.
     auth_runtime: auth::AuthRuntime,
+    /// The OpenID provider's discovery document and keys, as fetched.
+    oidc: oidc::OidcRuntime,
+    /// Where browsers reach this server (callback URL, cookie name).
+    site: RwLock<oidc::PublicSite>,
 }
 
 impl AppState {
@@ -74,7 +80,31 @@ impl AppState {
             work: RwLock::new(Arc::new(work::HeavyWork::new(WorkLimits::default()))),
             access: RwLock::new(None),
             auth_runtime: auth::AuthRuntime::default(),
+            oidc: oidc::OidcRuntime::default(),
+            site: RwLock::new(oidc::PublicSite::default()),
         })
+    }
+
+    /// Where browsers reach this server: `--public-url` (if given) and whether the main
+    /// listener speaks TLS. Decides the OIDC callback URL and the session cookie's name
+    /// (`__Host-pave_session` over HTTPS).
+    pub fn set_public_site(&self, url: Option<url::Url>, tls: bool) {
+        let site = oidc::PublicSite { url, tls };
+        match self.site.write() {
+            Ok(mut guard) => *guard = site,
+            Err(poisoned) => *poisoned.into_inner() = site,
+        }
+    }
+
+    pub(crate) fn public_site(&self) -> oidc::PublicSite {
+        match self.site.read() {
+            Ok(guard) => guard.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    pub(crate) fn oidc_runtime(&self) -> &oidc::OidcRuntime {
+        &self.oidc
     }
 
     /// Turns authentication and authorization on (`Some`, from pave.yaml's `auth:`) or off.
@@ -408,6 +438,16 @@ fn routes(state: &Arc<AppState>) -> (Router<Arc<AppState>>, Vec<auth::Declared>)
         )
         .route("/healthz", Method::GET, Public, get(|| async { "ok" }))
         .route("/readyz", Method::GET, Public, get(readyz))
+        // Signing in and out is for those not (or no longer) signed in.
+        .route(
+            "/auth/sign-in",
+            Method::GET,
+            Public,
+            get(oidc::sign_in_page),
+        )
+        .route("/auth/login", Method::GET, Public, get(oidc::login))
+        .route("/auth/callback", Method::GET, Public, get(oidc::callback))
+        .route("/auth/logout", Method::POST, Public, post(oidc::logout))
         // Metrics name entities and sources: administrators only when auth is on.
         .route(
             "/metrics",
@@ -484,6 +524,10 @@ mod route_coverage {
             "/api/openapi.json",
             "/healthz",
             "/readyz",
+            "/auth/sign-in",
+            "/auth/login",
+            "/auth/callback",
+            "/auth/logout",
         ]);
         assert_eq!(public, want);
     }
@@ -669,6 +713,7 @@ pub async fn serve(
         shutdown_signal().await;
         let _ = stop.send(true);
     });
+    state.set_public_site(options.browser.public_url().cloned(), tls_config.is_some());
     let app = app(state, &options);
     let main = listener::Listener {
         tcp,

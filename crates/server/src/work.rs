@@ -131,9 +131,13 @@ impl HeavyWork {
                 }
             }
         };
+        // Pages rendered on the blocking pool still show who is signed in.
+        let viewer = crate::auth::VIEWER
+            .try_with(Clone::clone)
+            .unwrap_or_default();
         let answer = tokio::task::spawn_blocking(move || {
             let _permit = permit;
-            job()
+            crate::auth::VIEWER.sync_scope(viewer, job)
         })
         .await;
         answer.map_err(|e| {

@@ -19,6 +19,8 @@ pub(crate) enum PortalError {
     Internal,
     /// Too much heavy work at once (503 with `Retry-After`).
     Busy { message: String, retry_after: u64 },
+    /// A sign-in that did not complete (400, or 502 when the provider failed).
+    SignInFailed { status: StatusCode, message: String },
 }
 
 impl From<crate::work::WorkError> for PortalError {
@@ -48,6 +50,7 @@ impl PortalError {
             PortalError::BadRequest(_) => StatusCode::BAD_REQUEST,
             PortalError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
             PortalError::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            PortalError::SignInFailed { status, .. } => *status,
         }
     }
 }
@@ -93,6 +96,9 @@ impl ErrorPage {
             PortalError::Busy { message, .. } => {
                 ("The server is busy", format!("{message}."), None, None)
             }
+            PortalError::SignInFailed { message, .. } => {
+                ("Sign-in failed", format!("{message}."), None, None)
+            }
             PortalError::Internal => (
                 "Something went wrong",
                 "The server could not show this page. The error has been logged; please try again \
@@ -102,14 +108,18 @@ impl ErrorPage {
                 None,
             ),
         };
+        let (back_href, back_label) = match error {
+            PortalError::SignInFailed { .. } => ("/auth/sign-in", "Sign in again"),
+            _ => ("/catalog", "Back to the catalog"),
+        };
         ErrorPage {
             layout: Layout::new(heading, Section::Catalog),
             status,
             heading: heading.to_owned(),
             message,
             subject,
-            back_href: "/catalog".to_owned(),
-            back_label: "Back to the catalog".to_owned(),
+            back_href: back_href.to_owned(),
+            back_label: back_label.to_owned(),
             search_href,
         }
     }

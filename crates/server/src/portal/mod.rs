@@ -117,14 +117,23 @@ pub(crate) struct Layout {
     pub(crate) section: Section,
     /// The global search box's value.
     pub(crate) search: String,
+    /// The signed-in person's name (a session), for "signed in as" and sign-out.
+    pub(crate) signed_in: Option<String>,
+    /// The session's CSRF token, for the sign-out form.
+    pub(crate) csrf: String,
 }
 
 impl Layout {
     pub(crate) fn new(title: impl Into<String>, section: Section) -> Self {
+        let viewer = crate::auth::VIEWER
+            .try_with(Clone::clone)
+            .unwrap_or_default();
         Layout {
             title: title.into(),
             section,
             search: String::new(),
+            signed_in: viewer.name,
+            csrf: viewer.csrf,
         }
     }
 

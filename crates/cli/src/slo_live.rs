@@ -240,27 +240,6 @@ fn strip_credentials(url: &str) -> String {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn percentages() {
-        assert_eq!(parse_percent("10"), Ok(0.1));
-        assert_eq!(parse_percent("25%"), Ok(0.25));
-        assert_eq!(parse_percent("-5"), Ok(-0.05));
-        assert!(parse_percent("lots").is_err());
-        assert!(parse_percent("NaN").is_err());
-    }
-
-    #[test]
-    fn credentials_are_not_echoed() {
-        assert_eq!(strip_credentials("http://u:p@h:9090/x"), "http://h:9090/x");
-        assert_eq!(strip_credentials("http://h:9090"), "http://h:9090");
-        assert_eq!(strip_credentials("http://h/a@b"), "http://h/a@b");
-    }
-}
-
 /// Records an override with a pave server (`POST /api/slo/gate/overrides`): authorized and
 /// audited there, or an error.
 async fn record_override(
@@ -314,4 +293,25 @@ async fn record_override(
                 .collect()
         });
     Err(anyhow!("pave answered {}: {message}", answer.status))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentages() {
+        assert_eq!(parse_percent("10"), Ok(0.1));
+        assert_eq!(parse_percent("25%"), Ok(0.25));
+        assert_eq!(parse_percent("-5"), Ok(-0.05));
+        assert!(parse_percent("lots").is_err());
+        assert!(parse_percent("NaN").is_err());
+    }
+
+    #[test]
+    fn credentials_are_not_echoed() {
+        assert_eq!(strip_credentials("http://u:p@h:9090/x"), "http://h:9090/x");
+        assert_eq!(strip_credentials("http://h:9090"), "http://h:9090");
+        assert_eq!(strip_credentials("http://h/a@b"), "http://h/a@b");
+    }
 }

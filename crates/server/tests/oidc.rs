@@ -35,6 +35,13 @@ spec:
   memberOf: [team-a]
 ---
 apiVersion: backstage.io/v1alpha1
+kind: User
+metadata: {name: ada}
+spec:
+  profile: {displayName: Ada Admin, email: ada@example.com}
+  memberOf: []
+---
+apiVersion: backstage.io/v1alpha1
 kind: Component
 metadata: {name: checkout}
 spec: {type: service, lifecycle: production, owner: team-a}
@@ -292,7 +299,10 @@ fn start_pave() -> Pave {
 fn set_auth(state: &AppState, issuer: &str) {
     let config: pave_auth::AuthConfig = serde_json::from_value(json!({
         "oidc": {"issuer": issuer, "clientId": "pave"},
-        "bindings": [{"role": "viewer", "groups": ["team-a"]}],
+        "bindings": [
+            {"role": "viewer", "groups": ["team-a"]},
+            {"role": "admin", "users": ["ada"]},
+        ],
     }))
     .unwrap();
     state.set_access_policy(Some(Arc::new(config.validate().unwrap())));
@@ -583,4 +593,281 @@ impl Agent {
     fn send_json(&mut self, method: &str, url: &Url, extra: &[(&str, &str)], body: &str) -> Answer {
         self.request(method, url, extra, Some("application/json"), body)
     }
+}
+
+/// Signs `login` in and returns the session's CSRF token.
+fn signed_in(agent: &mut Agent, pave: &Pave, login: &str) -> String {
+    let (answer, _) = sign_in(agent, pave.addr, login, "/catalog");
+    assert_eq!(answer.status, 303, "{}", answer.body);
+    let secret = agent.cookie(pave.addr, "pave_session").unwrap();
+    block(pave.state.platform.store().session(&sha256_hex(&secret)))
+        .unwrap()
+        .unwrap()
+        .csrf
+}
+
+/// The value of the element with `id` (an input's `value="…"`).
+fn input_value(html: &str, id: &str) -> String {
+    let at = html.find(&format!("id=\"{id}\"")).expect(id);
+    let rest = &html[at..];
+    let v = rest.find("value=\"").unwrap() + 7;
+    rest[v..v + rest[v..].find('"').unwrap()].to_owned()
+}
+
+fn json_of(answer: &Answer) -> serde_json::Value {
+    serde_json::from_str(&answer.body).unwrap_or_else(|e| panic!("{e}: {}", answer.body))
+}
+
+/// `/me`, `/me/tokens` (create, list, revoke, the crafted admin token) and `/audit` through
+/// real sign-ins, and `GET /api/audit`'s filters, paging and permissions.
+#[test]
+fn account_pages_tokens_and_the_audit_log() {
+    let pave = start_pave();
+    let Some(provider) = provider(pave.addr) else {
+        return;
+    };
+    set_auth(&pave.state, &provider.issuer);
+    let base = Url::parse(&format!("http://{}/", pave.addr)).unwrap();
+    let at = |path: &str| base.join(path).unwrap();
+    let json = [("Accept", "application/json")];
+
+    // Jane (a viewer through team-a).
+    let mut jane = Agent::default();
+    let csrf = signed_in(&mut jane, &pave, "jane");
+    let me = jane.send("GET", &at("/me"), &[], None);
+    assert_eq!(me.status, 200, "{}", me.body);
+    for want in [
+        r#"<h1 id="me-name">Jane Doe</h1>"#,
+        "user:default/jane",
+        "auth.bindings[0] binds it to your group group:default/team-a",
+        "auth.token.manage",
+        "/catalog/default/component/checkout",
+        r#"href="/me/tokens""#,
+    ] {
+        assert!(me.body.contains(want), "{want}: {}", me.body);
+    }
+    assert!(!me.body.contains("role-row\" data-role=\"admin"));
+
+    // The audit log is not for viewers: the API says 403, the page too (as a page).
+    let refused = jane.send("GET", &at("/api/audit"), &json, None);
+    assert_eq!(refused.status, 403, "{}", refused.body);
+    assert!(
+        refused.body.contains("audit.read denied"),
+        "{}",
+        refused.body
+    );
+    let page = jane.send("GET", &at("/audit"), &[], None);
+    assert_eq!(page.status, 403);
+    assert!(page.body.contains("Not allowed") && page.body.contains("audit.read denied"));
+
+    // Tokens: the form offers only roles Jane may grant.
+    let tokens = at("/me/tokens");
+    let page = jane.send("GET", &tokens, &[], None);
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(
+        page.body.contains(r#"<option value="viewer">"#),
+        "{}",
+        page.body
+    );
+    assert!(!page.body.contains(r#"<option value="admin">"#));
+    assert!(!page.body.contains(r#"<option value="editor">"#));
+    assert!(page.body.contains("You have no API tokens."));
+    let form = format!("csrf={csrf}&name=ci-deploy&role=viewer&expires=30d");
+    let created = jane.send("POST", &tokens, &[], Some(&form));
+    assert_eq!(created.status, 200, "{}", created.body);
+    assert_eq!(created.header("cache-control"), Some("no-store"));
+    let secret = input_value(&created.body, "token-secret");
+    assert!(
+        secret.starts_with("pave_") && secret.len() == 47,
+        "{secret}"
+    );
+    assert!(created.body.contains("shown only this once"));
+    // Listed, never shown again.
+    let page = jane.send("GET", &tokens, &[], None);
+    assert!(page.body.contains("ci-deploy") && page.body.contains(r#"data-state="active""#));
+    assert!(!page.body.contains(&secret), "the secret is shown once");
+    // It works as a bearer token, with the viewer role.
+    let bearer = format!("Bearer {secret}");
+    let mut machine = Agent::default();
+    let entities = at("/api/catalog/entities");
+    let answer = machine.send(
+        "GET",
+        &entities,
+        &[json[0], ("Authorization", &bearer)],
+        None,
+    );
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    let created_records = audit(&pave.state, "token.create");
+    assert_eq!(created_records.len(), 1);
+    let token_id = created_records[0].event.target.clone();
+    assert_eq!(created_records[0].event.actor.id, "user:default/jane");
+    assert_eq!(created_records[0].event.details["role"], "viewer");
+
+    // A crafted post for an admin token: 403 shown, recorded, nothing created.
+    let crafted = format!("csrf={csrf}&name=root&role=admin&expires=30d");
+    let answer = jane.send("POST", &tokens, &[], Some(&crafted));
+    assert_eq!(answer.status, 403, "{}", answer.body);
+    assert!(
+        answer
+            .body
+            .contains("auth.token.manage denied: role admin grants"),
+        "{}",
+        answer.body
+    );
+    let denied = audit(&pave.state, "auth.denied");
+    assert!(
+        denied
+            .iter()
+            .any(|r| r.event.details["role"] == "admin" && r.event.actor.id == "user:default/jane"),
+        "{denied:?}"
+    );
+    assert_eq!(audit(&pave.state, "token.create").len(), 1);
+    // An expiry beyond auth.tokens.maxExpiry, and a form without its CSRF token.
+    let long = format!("csrf={csrf}&name=long&role=viewer&expires=10000d");
+    assert_eq!(jane.send("POST", &tokens, &[], Some(&long)).status, 400);
+    let no_csrf = jane.send("POST", &tokens, &[], Some("name=x&role=viewer&expires=1d"));
+    assert_eq!(no_csrf.status, 403);
+
+    // Revoke: the token stops working, the list says so, the log has it.
+    let revoke = at(&format!("/me/tokens/{token_id}/revoke"));
+    let answer = jane.send("POST", &revoke, &[], Some(&format!("csrf={csrf}")));
+    assert_eq!(answer.status, 303, "{}", answer.body);
+    assert_eq!(answer.header("location"), Some("/me/tokens"));
+    let answer = machine.send(
+        "GET",
+        &entities,
+        &[json[0], ("Authorization", &bearer)],
+        None,
+    );
+    assert_eq!(answer.status, 401);
+    let page = jane.send("GET", &tokens, &[], None);
+    assert!(
+        page.body.contains(r#"data-state="revoked""#),
+        "{}",
+        page.body
+    );
+    let revoked = audit(&pave.state, "token.revoke");
+    assert_eq!(revoked.len(), 1);
+    assert_eq!(revoked[0].event.target, token_id);
+
+    // Ada (admin) reads the log through the API and the page.
+    let mut ada = Agent::default();
+    signed_in(&mut ada, &pave, "ada");
+    let all = json_of(&ada.send("GET", &at("/api/audit"), &json, None));
+    let items = all["items"].as_array().unwrap();
+    assert!(items.len() >= 6, "{all}");
+    let seqs: Vec<i64> = items.iter().map(|r| r["seq"].as_i64().unwrap()).collect();
+    assert!(
+        seqs.windows(2).all(|w| w[0] > w[1]),
+        "newest first: {seqs:?}"
+    );
+    assert!(all["next"].is_null(), "one page holds them all");
+    assert!(
+        items[0]["hash"].as_str().unwrap().len() == 64,
+        "{}",
+        items[0]
+    );
+    type Keep = fn(&serde_json::Value) -> bool;
+    let cases: [(&str, Keep); 3] = [
+        ("action=token.*", |r| {
+            r["action"].as_str().unwrap().starts_with("token.")
+        }),
+        ("actor=user:default/jane", |r| {
+            r["actor"]["id"] == "user:default/jane"
+        }),
+        ("outcome=denied", |r| r["outcome"] == "denied"),
+    ];
+    for (query, keep) in &cases {
+        let page = json_of(&ada.send("GET", &at(&format!("/api/audit?{query}")), &json, None));
+        let items = page["items"].as_array().unwrap();
+        assert!(!items.is_empty(), "{query}");
+        assert!(items.iter().all(keep), "{query}: {page}");
+    }
+    let filtered = json_of(&ada.send(
+        "GET",
+        &at(&format!("/api/audit?target={token_id}")),
+        &json,
+        None,
+    ));
+    assert_eq!(
+        filtered["items"].as_array().unwrap().len(),
+        2,
+        "create and revoke"
+    );
+    let later = json_of(&ada.send(
+        "GET",
+        &at("/api/audit?since=2999-01-01T00:00:00Z"),
+        &json,
+        None,
+    ));
+    assert_eq!(later["items"], serde_json::json!([]));
+    // Paging by seq: limit=2, then `before` = next, until next is null.
+    let mut seen = Vec::new();
+    let mut next: Option<i64> = None;
+    loop {
+        let path = match next {
+            Some(seq) => format!("/api/audit?limit=2&before={seq}"),
+            None => "/api/audit?limit=2".to_owned(),
+        };
+        let page = json_of(&ada.send("GET", &at(&path), &json, None));
+        seen.extend(
+            page["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| r["seq"].as_i64().unwrap()),
+        );
+        match page["next"].as_i64() {
+            Some(seq) => next = Some(seq),
+            None => break,
+        }
+    }
+    let total = json_of(&ada.send("GET", &at("/api/audit"), &json, None))["items"]
+        .as_array()
+        .unwrap()
+        .len();
+    assert!(seen.len() >= seqs.len() && seen.len() <= total, "{seen:?}");
+    assert!(seen.windows(2).all(|w| w[0] > w[1]), "{seen:?}");
+    for (query, name) in [
+        ("since=yesterday", "since"),
+        ("until=13", ""),
+        ("limit=5000", "limit"),
+        ("outcome=maybe", "outcome"),
+        ("colour=red", "colour"),
+    ] {
+        let answer = ada.send("GET", &at(&format!("/api/audit?{query}")), &json, None);
+        if name.is_empty() {
+            assert_eq!(answer.status, 200, "{query}: ms are accepted");
+            continue;
+        }
+        assert_eq!(answer.status, 400, "{query}: {}", answer.body);
+        assert!(
+            answer.body.contains(&format!("bad parameter `{name}`")),
+            "{}",
+            answer.body
+        );
+    }
+    // The page: filters, the table, the older link.
+    let page = ada.send("GET", &at("/audit?action=token.*&limit=1"), &[], None);
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("token.revoke") && !page.body.contains("<code>token.create</code>"));
+    assert!(page.body.contains(r#"value="token.*""#));
+    let older = page.body.find("id=\"audit-older\"").map(|_| ());
+    assert!(older.is_some(), "{}", page.body);
+    let at_older = page.body.find("rel=\"next\"").unwrap();
+    let href_start = page.body[..at_older].rfind("href=\"").unwrap() + 6;
+    let href = page.body[href_start..at_older]
+        .trim_end_matches("\" ")
+        .replace("&#38;", "&")
+        .replace("&amp;", "&");
+    let older = ada.send("GET", &at(&href), &[], None);
+    assert_eq!(older.status, 200, "{href}");
+    assert!(
+        older.body.contains("<code>token.create</code>"),
+        "{href}: {}",
+        older.body
+    );
+    let bad = ada.send("GET", &at("/audit?since=someday"), &[], None);
+    assert_eq!(bad.status, 400);
+    assert!(bad.body.contains("bad parameter `since`"));
 }

@@ -2,8 +2,9 @@
 //! installed by `.ci/run` with `npm ci`), at the HTTP level: a cookie-keeping client walks
 //! the provider's own login and consent pages, then pave's callback; sessions, CSRF, roles,
 //! sign-out; and the attacks: replayed and unknown `state`, a callback from another browser,
-//! an open redirect through `return`. Without node or the installed package the test skips
-//! (fails under `CI=true`).
+//! an open redirect through `return`; the account pages and `GET /api/audit`; and a full
+//! login in headless Chromium (`pave_testkit::browser`). Without node, the installed package
+//! or Chromium the tests skip (fail under `CI=true`).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -870,4 +871,178 @@ fn account_pages_tokens_and_the_audit_log() {
     let bad = ada.send("GET", &at("/audit?since=someday"), &[], None);
     assert_eq!(bad.status, 400);
     assert!(bad.body.contains("bad parameter `since`"));
+}
+
+/// Headless Chromium signs in through the provider's own login and consent pages, lands on
+/// the portal signed in as Jane, is refused an admin token (403 shown), creates a token on
+/// `/me/tokens` and signs out. Screenshots: `oidc-*.png` in the artifacts folder.
+#[test]
+fn browser_login_through_the_provider_to_the_portal() {
+    use pave_testkit::browser::{Browser, Cdp, VIEWPORT, artifacts_dir, find_chromium};
+    let Some(chromium) = find_chromium() else {
+        pave_testkit::skip(
+            "no chromium binary (/usr/bin/chromium, chromium, chromium-browser): install `chromium` or set CHROMIUM=/path/to/binary",
+        );
+        return;
+    };
+    let pave = start_pave();
+    let Some(provider) = provider(pave.addr) else {
+        return;
+    };
+    set_auth(&pave.state, &provider.issuer);
+    let base = format!("http://{}", pave.addr);
+    let shots = artifacts_dir();
+    let browser = Browser::launch(&chromium);
+    let mut cdp = Cdp::connect(&browser.ws_url);
+    cdp.call("Page.enable", json!({}));
+    cdp.call(
+        "Emulation.setDeviceMetricsOverride",
+        json!({"width": VIEWPORT.0, "height": VIEWPORT.1, "deviceScaleFactor": 1, "mobile": false}),
+    );
+    let path_is = |path: &str| {
+        format!(
+            "location.host === {} && location.pathname === {} && document.readyState === 'complete'",
+            json!(pave.addr.to_string()),
+            json!(path)
+        )
+    };
+
+    // A portal page sends the browser to sign in; the button leads to the provider.
+    cdp.navigate(&format!("{base}/me"));
+    cdp.wait_for(
+        "pave's sign-in page",
+        &(path_is("/auth/sign-in") + " && document.getElementById('sign-in')"),
+    );
+    cdp.screenshot(&shots.join("oidc-sign-in.png"), false);
+    cdp.eval("document.getElementById('sign-in').click()");
+    cdp.wait_for(
+        "the provider's login page",
+        "document.readyState === 'complete' && document.querySelector('input[name=login]')",
+    );
+    assert_eq!(
+        cdp.eval("location.origin"),
+        json!(provider.issuer),
+        "the login page is the provider's own"
+    );
+    cdp.eval(
+        "(() => { document.querySelector('input[name=login]').value = 'jane'; \
+         document.querySelector('input[name=password]').value = 'any'; \
+         document.querySelector('button[type=submit]').click(); })()",
+    );
+    cdp.wait_for(
+        "the provider's consent page",
+        "document.readyState === 'complete' && document.querySelector('input[name=prompt][value=consent]')",
+    );
+    cdp.screenshot(&shots.join("oidc-consent.png"), false);
+    cdp.eval("document.querySelector('button[type=submit]').click()");
+
+    // Back at the portal, on the page asked for, signed in as Jane.
+    cdp.wait_for(
+        "the account page",
+        &(path_is("/me") + " && document.getElementById('signed-in-as')"),
+    );
+    assert_eq!(
+        cdp.eval("document.getElementById('signed-in-as').textContent"),
+        json!("Jane Doe")
+    );
+    assert_eq!(
+        cdp.eval("document.getElementById('me-identity').textContent"),
+        json!("user:default/jane")
+    );
+    assert_eq!(
+        cdp.eval("[...document.querySelectorAll('.role-row')].map(r => r.dataset.role).join()"),
+        json!("viewer")
+    );
+    cdp.screenshot(&shots.join("oidc-me.png"), true);
+
+    // A forbidden action: an admin token through a doctored form is refused (403 page).
+    cdp.eval("document.getElementById('menu-tokens').click()");
+    cdp.wait_for(
+        "the tokens page",
+        &(path_is("/me/tokens") + " && document.getElementById('token-role')"),
+    );
+    let offered =
+        cdp.eval("[...document.getElementById('token-role').options].map(o => o.value).join()");
+    assert!(!offered.as_str().unwrap().contains("admin"), "{offered}");
+    cdp.eval(
+        "(() => { const s = document.getElementById('token-role'); s.add(new Option('admin', 'admin')); \
+         s.value = 'admin'; document.getElementById('token-name').value = 'root'; \
+         document.getElementById('create-token').click(); })()",
+    );
+    cdp.wait_for(
+        "the refusal",
+        "document.readyState === 'complete' && document.querySelector('.error-status')",
+    );
+    assert_eq!(
+        cdp.eval("document.querySelector('.error-status').textContent.trim()"),
+        json!("Error 403")
+    );
+    let message = cdp.eval("document.querySelector('.error-message').textContent");
+    assert!(
+        message
+            .as_str()
+            .unwrap()
+            .contains("auth.token.manage denied"),
+        "{message}"
+    );
+    cdp.screenshot(&shots.join("oidc-admin-token-refused.png"), false);
+
+    // A token Jane may have: created, its secret shown once.
+    cdp.navigate(&format!("{base}/me/tokens"));
+    cdp.wait_for(
+        "the tokens page",
+        &(path_is("/me/tokens") + " && document.getElementById('token-name')"),
+    );
+    cdp.eval(
+        "(() => { document.getElementById('token-name').value = 'browser-ci'; \
+         document.getElementById('token-role').value = 'viewer'; \
+         document.getElementById('create-token').click(); })()",
+    );
+    cdp.wait_for(
+        "the new token's secret",
+        "document.readyState === 'complete' && document.getElementById('token-secret')",
+    );
+    let secret = cdp.eval("document.getElementById('token-secret').value");
+    let secret = secret.as_str().unwrap().to_owned();
+    assert!(secret.starts_with("pave_"), "{secret}");
+    cdp.screenshot(&shots.join("oidc-token-created.png"), true);
+    cdp.navigate(&format!("{base}/me/tokens"));
+    cdp.wait_for(
+        "the token list",
+        &(path_is("/me/tokens") + " && document.querySelector('.token-row')"),
+    );
+    assert_eq!(
+        cdp.eval("document.querySelector('.token-row .col-name').textContent"),
+        json!("browser-ci")
+    );
+    assert_eq!(
+        cdp.eval(&format!(
+            "document.body.innerHTML.includes({})",
+            json!(secret)
+        )),
+        json!(false),
+        "the secret is not shown again"
+    );
+
+    // Sign out: the session ends; the portal asks to sign in again. (The redirect on to the
+    // provider's end_session endpoint is blocked by the portal's CSP `form-action 'self'`,
+    // which Chromium applies to a form's redirects: a known gap, see the branch's report.)
+    cdp.eval("document.getElementById('sign-out').click()");
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while audit(&pave.state, "auth.sign_out").is_empty() && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    cdp.screenshot(&shots.join("oidc-signed-out.png"), false);
+    assert_eq!(audit(&pave.state, "auth.sign_out").len(), 1);
+    cdp.navigate(&format!("{base}/me"));
+    cdp.wait_for("the sign-in page again", &path_is("/auth/sign-in"));
+    assert_eq!(
+        cdp.eval("document.getElementById('signed-in-as') === null"),
+        json!(true)
+    );
+    let created = audit(&pave.state, "token.create");
+    assert_eq!(created.len(), 1);
+    assert_eq!(created[0].event.details["name"], "browser-ci");
+    cdp.close();
+    drop(browser);
 }

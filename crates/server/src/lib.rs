@@ -436,6 +436,12 @@ fn routes(state: &Arc<AppState>) -> (Router<Arc<AppState>>, Vec<auth::Declared>)
             Require(P::SloGateOverride),
             post(api::gate::record_override),
         )
+        .route(
+            "/api/audit",
+            Method::GET,
+            Require(P::AuditRead),
+            get(api::audit::list),
+        )
         .route("/healthz", Method::GET, Public, get(|| async { "ok" }))
         .route("/readyz", Method::GET, Public, get(readyz))
         // Signing in and out is for those not (or no longer) signed in.
@@ -508,6 +514,10 @@ mod route_coverage {
             "/catalog/{namespace}/{kind}/{name}",
             "/healthz",
             "/metrics",
+            "/me",
+            "/me/tokens",
+            "/audit",
+            "/api/audit",
         ] {
             assert!(declared.contains(&("get".into(), page.into())), "{page}");
         }

@@ -4,7 +4,7 @@ use axum::Json;
 use axum::response::IntoResponse;
 use utoipa::OpenApi;
 
-use crate::api::{entities, gate, locations};
+use crate::api::{audit, entities, gate, locations};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -35,6 +35,7 @@ use crate::api::{entities, gate, locations};
         locations::delete_location,
         locations::analyze_location,
         gate::record_override,
+        audit::list,
     ),
     components(schemas(
         entities::ByRefsBody,
@@ -56,7 +57,8 @@ use crate::api::{entities, gate, locations};
     tags(
         (name = "catalog", description = "Entities, facets, validation and refresh"),
         (name = "locations", description = "Registered sources"),
-        (name = "slo", description = "The deploy gate's overrides")
+        (name = "slo", description = "The deploy gate's overrides"),
+        (name = "audit", description = "The hash-chained audit log")
     )
 )]
 pub(crate) struct ApiDoc;

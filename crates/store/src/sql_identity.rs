@@ -186,7 +186,9 @@ impl $crate::IdentityStore for $store {
         if query.since.is_some() { conditions.push("time_ms >= ?"); }
         if query.until.is_some() { conditions.push("time_ms < ?"); }
         if query.actor.is_some() { conditions.push("actor_id = ?"); }
-        if query.action.is_some() { conditions.push("action = ?"); }
+        // `auth.*`: a prefix, as pave_audit::Filter reads it (the same rule as exports).
+        let action = query.action.as_deref().map(|a| match a.strip_suffix('*') { Some(p) => (p, true), None => (a, false) });
+        match action { Some((_, true)) => conditions.push("substr(action, 1, CAST(? AS INTEGER)) = ?"), Some(_) => conditions.push("action = ?"), None => {} }
         // A prefix by range, not LIKE: no escaping of `%` and `_`, and the index order holds.
         if query.target_prefix.is_some() { conditions.push("substr(target, 1, CAST(? AS INTEGER)) = ?"); }
         if query.outcome.is_some() { conditions.push("outcome = ?"); }
@@ -198,7 +200,11 @@ impl $crate::IdentityStore for $store {
         if let Some(t) = query.since { q_ = q_.bind(t); }
         if let Some(t) = query.until { q_ = q_.bind(t); }
         if let Some(a) = &query.actor { q_ = q_.bind(a.clone()); }
-        if let Some(a) = &query.action { q_ = q_.bind(a.clone()); }
+        match action {
+            Some((p, true)) => q_ = q_.bind(i64::try_from(p.chars().count()).unwrap_or(i64::MAX)).bind(p.to_owned()),
+            Some((a, false)) => q_ = q_.bind(a.to_owned()),
+            None => {}
+        }
         if let Some(p) = &query.target_prefix {
             q_ = q_.bind(i64::try_from(p.chars().count()).unwrap_or(i64::MAX)).bind(p.clone());
         }

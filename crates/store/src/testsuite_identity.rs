@@ -188,6 +188,27 @@ pub(crate) async fn audit_chain(store: &dyn Store) {
         .await,
         vec![3]
     );
+    // An action ending in `*` is a prefix (as pave_audit::Filter reads it).
+    let prefix = query(AuditQuery {
+        action: Some("location.*".into()),
+        ..AuditQuery::default()
+    })
+    .await;
+    let want: Vec<i64> = all
+        .iter()
+        .filter(|r| r.event.action.starts_with("location."))
+        .map(|r| r.seq)
+        .collect();
+    assert!(!want.is_empty());
+    assert_eq!(prefix, want);
+    assert_eq!(
+        query(AuditQuery {
+            action: Some("location".into()),
+            ..AuditQuery::default()
+        })
+        .await,
+        Vec::<i64>::new()
+    );
     assert_eq!(
         query(AuditQuery {
             outcome: Some(Outcome::Denied),

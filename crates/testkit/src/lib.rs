@@ -1,10 +1,12 @@
 //! Helpers shared by the integration tests and the benchmarks: start a `pave serve` process
 //! and talk HTTP/1.1 to it with a tiny blocking client (no async runtime, no dependencies);
-//! run a real Prometheus with synthetic history ([`prometheus`]).
+//! run a real Prometheus with synthetic history ([`prometheus`]); drive a headless Chromium
+//! ([`browser`]).
 
 // Test and benchmark support: a panic is how a failure is reported.
 #![allow(clippy::print_stderr, clippy::unwrap_used)]
 
+pub mod browser;
 pub mod k8s;
 pub mod prometheus;
 

@@ -4,6 +4,7 @@
 //! analysis). The README's compatibility table lists each route and any deliberate
 //! difference.
 
+pub(crate) mod audit;
 pub(crate) mod entities;
 pub(crate) mod gate;
 pub(crate) mod locations;

@@ -566,7 +566,7 @@ fn initials(name: &str) -> String {
         .collect()
 }
 
-fn owned(catalog: &Catalog, targets: &[RefView]) -> Vec<Row> {
+pub(crate) fn owned(catalog: &Catalog, targets: &[RefView]) -> Vec<Row> {
     let mut rows: Vec<Row> = targets
         .iter()
         .map(|target| match catalog.get(&target.key) {

@@ -15,6 +15,8 @@ pub(crate) enum PortalError {
     PageNotFound(String),
     /// Malformed query parameters or path.
     BadRequest(String),
+    /// Signed in, but not allowed (403); the message names the permission and why.
+    Forbidden(String),
     /// Our fault; details went to the log.
     Internal,
     /// Too much heavy work at once (503 with `Retry-After`).
@@ -48,6 +50,7 @@ impl PortalError {
         match self {
             PortalError::EntityNotFound(_) | PortalError::PageNotFound(_) => StatusCode::NOT_FOUND,
             PortalError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            PortalError::Forbidden(_) => StatusCode::FORBIDDEN,
             PortalError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
             PortalError::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
             PortalError::SignInFailed { status, .. } => *status,
@@ -93,6 +96,7 @@ impl ErrorPage {
                 None,
             ),
             PortalError::BadRequest(message) => ("Bad request", message.clone(), None, None),
+            PortalError::Forbidden(message) => ("Not allowed", message.clone(), None, None),
             PortalError::Busy { message, .. } => {
                 ("The server is busy", format!("{message}."), None, None)
             }

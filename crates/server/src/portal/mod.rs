@@ -7,11 +7,14 @@
 //!   ownership.
 //! - `GET /static/{*path}`: the stylesheet, htmx and the portal script, embedded at build
 //!   time ([`assets`]).
+//! - `/me`, `/me/tokens`, `/audit`: the signed-in person's account, API tokens and (with
+//!   `audit.read`) the audit log ([`account`]).
 //! - Anything else outside `/api/` gets the portal's 404 page.
 //!
 //! Templates live in `crates/server/templates/` (askama, auto-escaped); assets in
 //! `crates/server/assets/`. No Node build step and no CDN.
 
+mod account;
 mod assets;
 mod entity;
 mod error;
@@ -50,8 +53,38 @@ const SEARCH_FIELDS: &[&str] = &[
 /// The portal's pages, each with its declared access.
 pub(crate) fn routes(state: &Arc<AppState>) -> (Router<Arc<AppState>>, Vec<Declared>) {
     use axum::http::Method;
-    let read = Access::Require(pave_auth::Permission::CatalogEntityRead);
+    use axum::routing::post;
+    use pave_auth::Permission as P;
+    let read = Access::Require(P::CatalogEntityRead);
+    // The account pages decide in the handler, so a refusal is a portal page (403), not
+    // the API's JSON; anonymous callers are still sent to sign in first.
+    let tokens = Access::InHandler(P::AuthTokenManage);
     Routes::new(state, "")
+        .route(
+            "/me",
+            Method::GET,
+            Access::InHandler(P::CatalogEntityRead),
+            get(account::me),
+        )
+        .route("/me/tokens", Method::GET, tokens, get(account::tokens))
+        .route(
+            "/me/tokens",
+            Method::POST,
+            tokens,
+            post(account::create_token),
+        )
+        .route(
+            "/me/tokens/{id}/revoke",
+            Method::POST,
+            tokens,
+            post(account::revoke_token),
+        )
+        .route(
+            "/audit",
+            Method::GET,
+            Access::InHandler(P::AuditRead),
+            get(account::audit),
+        )
         .route(
             "/",
             Method::GET,

@@ -573,6 +573,7 @@ pub(crate) async fn logout(
             return ApiError::from(e).into_response();
         }
     }
+    let mut provider_logout = None;
     if let Some((_, config)) = oidc_config(&state) {
         target = "/auth/sign-in".into();
         if let Ok(discovery) = state.oidc_runtime().discovery(&config).await
@@ -583,13 +584,31 @@ pub(crate) async fn logout(
                 config.post_logout_redirect.as_deref(),
             )
         {
-            target = url;
+            provider_logout = Some((config.issuer, url));
         }
     }
-    let mut response = redirect(StatusCode::SEE_OTHER, &target);
+    // The provider's logout is reached by a page, not by redirecting the form's POST:
+    // browsers apply the portal's CSP `form-action 'self'` to a form's redirects too.
+    let mut response = match provider_logout {
+        Some((issuer, provider_logout)) => render(&SignedOutPage {
+            layout: Layout::new("Signed out", Section::Catalog),
+            issuer,
+            provider_logout,
+        })
+        .into_response(),
+        None => redirect(StatusCode::SEE_OTHER, &target),
+    };
     let clear = sessions::set_cookie(sessions::cookie_name(https), "", https, Some(0));
     response.headers_mut().append(header::SET_COOKIE, clear);
     response
+}
+
+#[derive(Template)]
+#[template(path = "signed_out.html")]
+struct SignedOutPage {
+    layout: Layout,
+    issuer: String,
+    provider_logout: String,
 }
 
 #[derive(Template)]

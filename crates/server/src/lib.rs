@@ -9,6 +9,7 @@ mod api;
 mod auth;
 pub mod browser;
 mod error;
+mod jwks;
 pub mod listener;
 pub mod metrics;
 mod oidc;
@@ -18,6 +19,7 @@ mod sessions;
 pub mod slo;
 pub mod tls;
 mod work;
+mod workload;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, RwLock};
@@ -61,6 +63,8 @@ pub struct AppState {
     oidc: oidc::OidcRuntime,
     /// Where browsers reach this server (callback URL, cookie name).
     site: RwLock<oidc::PublicSite>,
+    /// The workload issuers' keys, as fetched.
+    workload: workload::WorkloadRuntime,
 }
 
 impl AppState {
@@ -82,6 +86,7 @@ impl AppState {
             auth_runtime: auth::AuthRuntime::default(),
             oidc: oidc::OidcRuntime::default(),
             site: RwLock::new(oidc::PublicSite::default()),
+            workload: workload::WorkloadRuntime::default(),
         })
     }
 
@@ -105,6 +110,10 @@ impl AppState {
 
     pub(crate) fn oidc_runtime(&self) -> &oidc::OidcRuntime {
         &self.oidc
+    }
+
+    pub(crate) fn workload_runtime(&self) -> &workload::WorkloadRuntime {
+        &self.workload
     }
 
     /// Turns authentication and authorization on (`Some`, from pave.yaml's `auth:`) or off.

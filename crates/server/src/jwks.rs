@@ -54,7 +54,15 @@ pub(crate) async fn fetch(url: &Url, setting: &'static str) -> Result<String, St
 #[derive(Default)]
 pub(crate) struct KeySet {
     /// Held across a refresh, so concurrent unknown `kid`s wait for one fetch.
-    cache: tokio::sync::Mutex<JwksCache>,
+    state: tokio::sync::Mutex<Keys>,
+}
+
+#[derive(Default)]
+struct Keys {
+    cache: JwksCache,
+    /// Why the last fetch failed (cleared by a good one): until the next allowed fetch, an
+    /// unknown `kid` is reported as the issuer being unreachable, not as a bad token.
+    failed: Option<String>,
 }
 
 impl KeySet {
@@ -69,20 +77,33 @@ impl KeySet {
         now_secs: i64,
     ) -> Result<Claims, KeyError> {
         let header = peek_header(token).map_err(KeyError::Refused)?;
-        let mut cache = self.cache.lock().await;
+        let mut keys = self.state.lock().await;
+        let Keys { cache, failed } = &mut *keys;
         for _ in 0..2 {
             match cache.lookup(header.kid.as_deref(), header.alg, now_secs) {
                 Lookup::Found(key) => return verify_any(token, key, expected, now_secs),
                 Lookup::Refresh => {
-                    let text = fetch(jwks_uri, setting)
+                    let fetched = fetch(jwks_uri, setting)
                         .await
-                        .map_err(KeyError::Unreachable)?;
-                    let jwks = Jwks::parse(&text)
-                        .map_err(|e| KeyError::Unreachable(format!("the JWKS: {e}")))?;
-                    cache.update(jwks, now_secs);
+                        .and_then(|text| Jwks::parse(&text).map_err(|e| format!("the JWKS: {e}")));
+                    match fetched {
+                        Ok(jwks) => {
+                            cache.update(jwks, now_secs);
+                            *failed = None;
+                        }
+                        Err(e) => {
+                            *failed = Some(e.clone());
+                            return Err(KeyError::Unreachable(e));
+                        }
+                    }
                 }
                 Lookup::Unknown => break,
             }
+        }
+        if let Some(e) = failed {
+            return Err(KeyError::Unreachable(format!(
+                "{e} (tried again at most once a minute)"
+            )));
         }
         Err(KeyError::Refused(JwtError::UnknownKey { kid: header.kid }))
     }

@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use pave_auth::jwt::unverified_issuer;
+use pave_auth::jwt::{MIN_REFRESH_INTERVAL_SECS, unverified_issuer};
 use pave_auth::{AccessPolicy, Expected, JwtError, Subject};
 use url::Url;
 
@@ -27,8 +27,16 @@ pub(crate) enum WorkloadFailure {
 /// One issuer's key set address (once known) and keys.
 #[derive(Default)]
 struct Issuer {
-    jwks_uri: tokio::sync::Mutex<Option<Url>>,
+    discovered: tokio::sync::Mutex<Discovered>,
     keys: KeySet,
+}
+
+/// What the issuer's discovery document gave, or when and why reading it last failed (so a
+/// stream of tokens naming an unreachable issuer costs one fetch a minute, like unknown kids).
+#[derive(Default)]
+struct Discovered {
+    jwks_uri: Option<Url>,
+    failed: Option<(i64, String)>,
 }
 
 /// The workload issuers' keys, as fetched; by issuer.
@@ -80,7 +88,7 @@ impl WorkloadRuntime {
         }
         let configured = trusts.iter().find_map(|t| t.jwks_uri.clone());
         let entry = self.issuer(&issuer);
-        let jwks_uri = jwks_uri(&entry, &issuer, configured.as_deref()).await?;
+        let jwks_uri = jwks_uri(&entry, &issuer, configured.as_deref(), now_secs).await?;
         let claims = entry
             .keys
             .verify(&jwks_uri, SETTING, token, &expected, now_secs)
@@ -101,32 +109,51 @@ impl WorkloadRuntime {
     }
 }
 
-/// The issuer's key set address: configured, else from its discovery document (fetched once).
+/// The issuer's key set address: configured, else from its discovery document (fetched once;
+/// after a failure, again at most once a minute).
 async fn jwks_uri(
     entry: &Issuer,
     issuer: &str,
     configured: Option<&str>,
+    now_secs: i64,
 ) -> Result<Url, WorkloadFailure> {
     if let Some(uri) = configured {
         return Url::parse(uri).map_err(|e| {
             WorkloadFailure::Unreachable(format!("auth.workload jwksUri \"{uri}\": {e}"))
         });
     }
-    let mut known = entry.jwks_uri.lock().await;
-    if let Some(uri) = known.as_ref() {
-        return Ok(uri.clone());
-    }
-    let unreachable = |e: String| {
+    let unreachable = |e: &str| {
         WorkloadFailure::Unreachable(format!("workload issuer {issuer}'s discovery: {e}"))
     };
+    let mut known = entry.discovered.lock().await;
+    if let Some(uri) = &known.jwks_uri {
+        return Ok(uri.clone());
+    }
+    if let Some((at, error)) = &known.failed
+        && now_secs - at < MIN_REFRESH_INTERVAL_SECS
+    {
+        return Err(unreachable(&format!(
+            "{error} (tried again at most once a minute)"
+        )));
+    }
+    match discover(issuer).await {
+        Ok(uri) => {
+            known.jwks_uri = Some(uri.clone());
+            known.failed = None;
+            Ok(uri)
+        }
+        Err(error) => {
+            let failure = unreachable(&error);
+            known.failed = Some((now_secs, error));
+            Err(failure)
+        }
+    }
+}
+
+async fn discover(issuer: &str) -> Result<Url, String> {
     let base = issuer.trim_end_matches('/');
     let url = Url::parse(&format!("{base}/.well-known/openid-configuration"))
-        .map_err(|e| unreachable(e.to_string()))?;
-    let text = crate::jwks::fetch(&url, SETTING)
-        .await
-        .map_err(unreachable)?;
-    let uri =
-        pave_auth::discovery_jwks_uri(&text, issuer).map_err(|e| unreachable(e.to_string()))?;
-    *known = Some(uri.clone());
-    Ok(uri)
+        .map_err(|e| e.to_string())?;
+    let text = crate::jwks::fetch(&url, SETTING).await?;
+    pave_auth::discovery_jwks_uri(&text, issuer).map_err(|e| e.to_string())
 }

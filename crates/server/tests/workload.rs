@@ -69,10 +69,21 @@ async fn issuer(jwks: Value) -> Issuer {
         .route(
             "/.well-known/openid-configuration",
             axum::routing::get({
-                let count = Arc::clone(&discovery_fetches);
+                let (count, doc) = (Arc::clone(&discovery_fetches), discovery.clone());
                 move || async move {
                     count.fetch_add(1, Ordering::SeqCst);
-                    axum::Json(discovery)
+                    axum::Json(doc)
+                }
+            }),
+        )
+        .route(
+            "/mixed-up/.well-known/openid-configuration",
+            axum::routing::get({
+                // A document naming another issuer (a mix-up): refused.
+                let (count, doc) = (Arc::clone(&discovery_fetches), discovery.clone());
+                move || async move {
+                    count.fetch_add(1, Ordering::SeqCst);
+                    axum::Json(doc)
                 }
             }),
         )
@@ -500,4 +511,66 @@ async fn an_unknown_kid_fetches_the_keys_once_then_is_refused() {
             .contains("workload"),
         "{body}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreachable_issuer_is_a_503_and_tried_once_a_minute() {
+    let key = EcKey::generate("gh-1");
+    let gh = issuer(json!({"keys": [key.jwk()]})).await;
+    let mixed_up = format!("{}/mixed-up", gh.url);
+    // A closed port for the configured key set.
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://{}", l.local_addr().unwrap())
+    };
+    let s = setup(json!({"workload": [
+        {"issuer": mixed_up, "audience": "pave", "role": "viewer",
+         "rules": [{"claim": "repository_owner", "equals": "acme"}]},
+        {"issuer": closed, "audience": "pave", "jwksUri": format!("{closed}/jwks"), "role": "viewer",
+         "rules": [{"claim": "repository_owner", "equals": "acme"}]}
+    ]}))
+    .await;
+    for round in 0..3 {
+        let token = key.sign(&github(
+            &mixed_up,
+            "acme/payments",
+            "refs/heads/main",
+            "pave",
+        ));
+        let (status, body) = call(&s.state, "GET", "/api/catalog/entities", &token, None).await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+        let message = body["error"]["message"].as_str().unwrap();
+        assert!(
+            message.contains(&format!("workload issuer {mixed_up}'s discovery"))
+                && message.contains("is for issuer"),
+            "{message}"
+        );
+        assert_eq!(
+            gh.discovery_fetches.load(Ordering::SeqCst),
+            1,
+            "round {round}"
+        );
+    }
+    // Unreachable keys: a 503, not a refusal of the token, also within the minute.
+    for round in 0..2 {
+        let token = key.sign(&github(&closed, "acme/payments", "refs/heads/main", "pave"));
+        let (status, body) = call(&s.state, "GET", "/api/catalog/entities", &token, None).await;
+        assert_eq!(
+            status,
+            StatusCode::SERVICE_UNAVAILABLE,
+            "round {round}: {body}"
+        );
+        let message = body["error"]["message"].as_str().unwrap();
+        assert!(
+            message.contains(&format!(
+                "cannot fetch the keys of workload issuer {closed}"
+            )),
+            "{message}"
+        );
+        assert_eq!(
+            message.contains("at most once a minute"),
+            round > 0,
+            "{message}"
+        );
+    }
 }

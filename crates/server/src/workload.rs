@@ -45,6 +45,9 @@ pub(crate) struct WorkloadRuntime {
     issuers: std::sync::Mutex<HashMap<String, Arc<Issuer>>>,
 }
 
+/// How much of an untrusted issuer's name a refusal repeats.
+const MAX_SHOWN_ISSUER: usize = 200;
+
 const SETTING: &str = "auth.workload[].issuer / jwksUri (https, or http on loopback)";
 
 /// Whether a bearer credential is a JWT (three base64url parts, the first a JSON object)
@@ -76,8 +79,13 @@ impl WorkloadRuntime {
         let refused = |e: String| WorkloadFailure::Refused(format!("workload token: {e}"));
         let issuer = unverified_issuer(token).map_err(|e| refused(e.to_string()))?;
         let trusts = pave_auth::trusts_for(policy, &issuer).map_err(|_| {
+            // Unverified text: shown (and audited) only in part.
+            let mut shown: String = issuer.chars().take(MAX_SHOWN_ISSUER).collect();
+            if shown.len() < issuer.len() {
+                shown.push('…');
+            }
             WorkloadFailure::Refused(format!(
-                "workload token: issuer {issuer} is not trusted (auth.workload)"
+                "workload token: issuer {shown} is not trusted (auth.workload)"
             ))
         })?;
         let mut expected: Vec<Expected> = Vec::new();

@@ -421,6 +421,13 @@ async fn bad_workload_tokens_are_refused_with_their_reason() {
         ),
         ("a tampered payload", tampered, "bad signature"),
         ("alg none", none, "algorithm \"none\" is not accepted"),
+        (
+            "a very long unconfigured issuer, repeated only in part",
+            key.sign(&claims(
+                json!({"iss": format!("https://{}", "x".repeat(5000))}),
+            )),
+            "xxx… is not trusted",
+        ),
     ];
     for (what, token, want) in &cases {
         let (status, body) = call(
@@ -437,6 +444,7 @@ async fn bad_workload_tokens_are_refused_with_their_reason() {
             message.starts_with("workload token: ") && message.contains(want),
             "{what}: want {want}\n got {message}"
         );
+        assert!(message.len() < 1000, "{what}: {} bytes", message.len());
     }
     // Refusals are audited (rate-limited per address: the first one here).
     let failed = s

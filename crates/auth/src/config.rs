@@ -28,6 +28,8 @@ pub struct AuthConfig {
     pub catalog_read: CatalogRead,
     #[serde(default)]
     pub locations: LocationsConfig,
+    #[serde(default)]
+    pub audit: AuditConfig,
 }
 
 /// `auth.oidc`: the OpenID provider people sign in with.
@@ -156,6 +158,29 @@ pub struct WorkloadRuleConfig {
     pub equals: Option<String>,
     #[serde(default)]
     pub equals_annotation: Option<String>,
+}
+
+/// `auth.audit`: signed checkpoints of the audit chain and retention.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct AuditConfig {
+    /// The Ed25519 key (PKCS#8 PEM, `pave audit keygen`) checkpoints are signed with; read
+    /// once at start. Without it `pave serve` writes no checkpoints.
+    pub signing_key: Option<String>,
+    /// A checkpoint whenever the chain has grown by this many records since the last one.
+    pub checkpoint_every: u64,
+    /// Records older than this are expired (after a checkpoint vouching for them).
+    pub retention: Option<String>,
+}
+
+impl Default for AuditConfig {
+    fn default() -> Self {
+        AuditConfig {
+            signing_key: None,
+            checkpoint_every: 1000,
+            retention: None,
+        }
+    }
 }
 
 /// `auth.catalogRead`.

@@ -73,6 +73,30 @@ pub struct AccessPolicy {
     pub session_absolute_timeout: Duration,
     pub oidc: Option<OidcConfig>,
     pub workload: Vec<WorkloadTrust>,
+    pub audit: AuditPolicy,
+}
+
+/// `auth.audit` checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditPolicy {
+    /// Where the checkpoint signing key is (the server reads it at start).
+    pub signing_key: Option<std::path::PathBuf>,
+    pub checkpoint_every: u64,
+    pub retention: Option<Duration>,
+}
+
+/// The most records between two automatic checkpoints (a checkpoint per ten million
+/// records leaves a truncated tail undetected for too long).
+pub const MAX_CHECKPOINT_EVERY: u64 = 10_000_000;
+
+impl Default for AuditPolicy {
+    fn default() -> Self {
+        AuditPolicy {
+            signing_key: None,
+            checkpoint_every: 1000,
+            retention: None,
+        }
+    }
 }
 
 impl Default for AccessPolicy {
@@ -88,6 +112,7 @@ impl Default for AccessPolicy {
             session_absolute_timeout: Duration::from_secs(7 * 86_400),
             oidc: None,
             workload: Vec::new(),
+            audit: AuditPolicy::default(),
         }
     }
 }
@@ -362,6 +387,33 @@ impl AuthConfig {
             });
         }
 
+        let audit = &self.audit;
+        if let Some(path) = &audit.signing_key
+            && path.trim().is_empty()
+        {
+            e.at("auth.audit.signingKey", "must not be empty");
+        }
+        if !(1..=MAX_CHECKPOINT_EVERY).contains(&audit.checkpoint_every) {
+            let msg = format!("must be between 1 and {MAX_CHECKPOINT_EVERY}");
+            e.at("auth.audit.checkpointEvery", msg);
+        }
+        let retention = audit
+            .retention
+            .as_deref()
+            .and_then(|r| e.duration(r, "auth.audit.retention"));
+        if retention.is_some() && audit.signing_key.is_none() {
+            // Expiring without a signed checkpoint would make a cut log look like a whole one.
+            e.at(
+                "auth.audit.retention",
+                "needs auth.audit.signingKey: expired records are vouched for by a signed checkpoint",
+            );
+        }
+        policy.audit = AuditPolicy {
+            signing_key: audit.signing_key.as_ref().map(std::path::PathBuf::from),
+            checkpoint_every: audit.checkpoint_every,
+            retention,
+        };
+
         policy.catalog_read = self.catalog_read;
         policy.non_admin_location_types.clear();
         for (i, kind) in self.locations.non_admin_types.iter().enumerate() {
@@ -496,6 +548,10 @@ mod tests {
             (json!({"workload": [{"issuer": "https://ci", "audience": "pave", "role": "root", "rules": [{"claim": "x", "equals": "1"}]}]}), "auth.workload[0].role: unknown role \"root\""),
             (json!({"workload": [{"issuer": "https://ci", "audience": " ", "role": "viewer", "rules": [{"claim": "x", "equals": "1"}]}]}), "auth.workload[0].audience: must not be empty"),
             (json!({"locations": {"nonAdminTypes": ["url", "git"]}}), "auth.locations.nonAdminTypes[1]: unknown location type \"git\""),
+            (json!({"audit": {"signingKey": "k.pem", "checkpointEvery": 0}}), "auth.audit.checkpointEvery: must be between 1 and"),
+            (json!({"audit": {"signingKey": "k.pem", "retention": "400x"}}), "auth.audit.retention:"),
+            (json!({"audit": {"retention": "400d"}}), "auth.audit.retention: needs auth.audit.signingKey"),
+            (json!({"audit": {"signingKey": " "}}), "auth.audit.signingKey: must not be empty"),
         ];
         for (config, want) in cases {
             let got = errors(config.clone());
@@ -504,6 +560,23 @@ mod tests {
                 "{config}\nwant {want}\ngot {got:?}"
             );
         }
+        let fine = json!({"audit": {"signingKey": "/etc/pave/audit.pem", "checkpointEvery": 500, "retention": "400d"}});
+        let config: AuthConfig = serde_json::from_value(fine).unwrap();
+        let audit = config.validate().unwrap().audit;
+        assert_eq!(
+            audit.signing_key.unwrap().to_str(),
+            Some("/etc/pave/audit.pem")
+        );
+        assert_eq!(
+            (audit.checkpoint_every, audit.retention),
+            (500, Some(Duration::from_secs(400 * 86_400)))
+        );
+        let defaults = serde_json::from_value::<AuthConfig>(json!({}))
+            .unwrap()
+            .validate()
+            .unwrap()
+            .audit;
+        assert_eq!(defaults, AuditPolicy::default());
         // All mistakes at once, not just the first.
         let got = errors(
             json!({"tokens": {"maxExpiry": "x"}, "bindings": [{"role": "nope", "users": ["a"]}]}),

@@ -16,11 +16,41 @@ pub enum WorkloadError {
     MissingClaim(&'static str),
     #[error("tokens from issuer \"{0}\" are not accepted (it is not in auth.workload)")]
     UnconfiguredIssuer(String),
+    #[error("the issuer's discovery document: {0}")]
+    Discovery(String),
     #[error("no auth.workload entry for {issuer} matches: {}", reasons.join("; "))]
     NoMatch {
         issuer: String,
         reasons: Vec<String>,
     },
+}
+
+/// The `jwks_uri` of a CI issuer's discovery document. CI providers publish only the parts
+/// of OIDC discovery a verifier needs (GitHub Actions has no authorization or token
+/// endpoint), so this reads just the issuer, checked exactly, and the key set's address
+/// (https, or http on loopback).
+pub fn discovery_jwks_uri(json: &str, expected_issuer: &str) -> Result<url::Url, WorkloadError> {
+    let bad = |m: String| WorkloadError::Discovery(m);
+    let doc: Value = serde_json::from_str(json).map_err(|e| bad(e.to_string()))?;
+    let issuer = doc
+        .get("issuer")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    if issuer != expected_issuer {
+        return Err(bad(format!(
+            "the document is for issuer \"{issuer}\", expected \"{expected_issuer}\""
+        )));
+    }
+    let text = doc
+        .get("jwks_uri")
+        .and_then(Value::as_str)
+        .ok_or_else(|| bad("no jwks_uri".into()))?;
+    let uri = url::Url::parse(text).map_err(|e| bad(format!("jwks_uri \"{text}\": {e}")))?;
+    if uri.scheme() == "https" || (uri.scheme() == "http" && crate::policy::is_loopback(&uri)) {
+        Ok(uri)
+    } else {
+        Err(bad(format!("jwks_uri \"{text}\" is not https")))
+    }
 }
 
 /// What a workload token acts as.
@@ -278,5 +308,29 @@ mod tests {
         // Arrays never equal a literal, even one that looks like their JSON.
         let gitlab = json!({"iss": "https://gitlab.example.com", "aud": "pave", "ref_protected": ["true"], "project_id": 42});
         assert!(match_workload(&policy, &Claims(gitlab.as_object().unwrap().clone()), &dir).is_err());
+    }
+
+    #[test]
+    #[rustfmt::skip]
+    fn discovery_gives_the_key_set_address() {
+        // GitHub's document as published: no authorization or token endpoint.
+        let doc = json!({"issuer": GITHUB, "jwks_uri": format!("{GITHUB}/.well-known/jwks"),
+                         "subject_types_supported": ["public", "pairwise"]});
+        let uri = discovery_jwks_uri(&doc.to_string(), GITHUB).unwrap();
+        assert_eq!(uri.as_str(), "https://token.actions.githubusercontent.com/.well-known/jwks");
+        let local = json!({"issuer": "http://127.0.0.1:9", "jwks_uri": "http://127.0.0.1:9/jwks"});
+        assert!(discovery_jwks_uri(&local.to_string(), "http://127.0.0.1:9").is_ok());
+        let cases = [
+            (json!({"issuer": "https://evil.example", "jwks_uri": "https://evil.example/k"}), "is for issuer \"https://evil.example\""),
+            (json!({"issuer": GITHUB}), "no jwks_uri"),
+            (json!({"issuer": GITHUB, "jwks_uri": "http://keys.example/k"}), "is not https"),
+            (json!({"issuer": GITHUB, "jwks_uri": "not a url"}), "jwks_uri \"not a url\""),
+            (json!(["x"]), "is for issuer \"\""),
+        ];
+        for (doc, want) in cases {
+            let err = discovery_jwks_uri(&doc.to_string(), GITHUB).unwrap_err().to_string();
+            assert!(err.contains(want), "{doc}: {err}");
+        }
+        assert!(discovery_jwks_uri("{", GITHUB).is_err());
     }
 }

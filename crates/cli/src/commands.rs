@@ -523,7 +523,9 @@ async fn serve(
         "starting"
     );
     let policy = crate::check::assemble(&args.policy)?;
+    let audit_key = audit_signing_key(access.as_deref())?;
     let state = AppState::with_platform(platform);
+    state.set_audit_signing_key(audit_key);
     state.set_access_policy(access);
     state.set_policy(policy);
     state.set_admission_failure_policy(args.admission_failure_policy);
@@ -558,6 +560,19 @@ async fn serve(
     Ok(Outcome::Success)
 }
 
+/// `auth.audit.signingKey`, read now so that a missing or bad key stops the start with the
+/// file's name rather than failing the first checkpoint.
+fn audit_signing_key(
+    access: Option<&AccessPolicy>,
+) -> anyhow::Result<Option<pave_store::audit::SigningKey>> {
+    let Some(path) = access.and_then(|p| p.audit.signing_key.as_deref()) else {
+        return Ok(None);
+    };
+    crate::identity::read_signing_key(path)
+        .map(Some)
+        .with_context(|| format!("auth.audit.signingKey: {}", path.display()))
+}
+
 async fn demo(
     args: DemoArgs,
     store: Arc<dyn Store>,
@@ -576,7 +591,9 @@ async fn demo(
     let locations = platform
         .register(&Principal::Operator, &[Source::Path(root.clone())])
         .await?;
+    let audit_key = audit_signing_key(access.as_deref())?;
     let state = AppState::with_platform(platform);
+    state.set_audit_signing_key(audit_key);
     state.set_access_policy(access);
     set_prometheus(&state, &args.server)?;
     set_work_limits(&state, &args.server);

@@ -260,7 +260,7 @@ pub(crate) async fn token(
     }
 }
 
-fn read_signing_key(path: &Path) -> anyhow::Result<SigningKey> {
+pub(crate) fn read_signing_key(path: &Path) -> anyhow::Result<SigningKey> {
     let text = pave_fs::read_bounded(path, 64 * 1024)
         .with_context(|| format!("cannot read the signing key {}", path.display()))?;
     let text = String::from_utf8(text)

@@ -392,3 +392,85 @@ fn evidence_packs_verify_offline_and_forgeries_are_named() {
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert!(!stderr(&out).contains("panicked"), "{}", stderr(&out));
 }
+
+/// Counts the stored checkpoints, reading the database file directly.
+fn stored_checkpoints(db: &str) -> i64 {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let pool = sqlx::SqlitePool::connect(db).await.unwrap();
+        let (n,): (i64,) = sqlx::query_as("SELECT count(*) FROM audit_checkpoints")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        pool.close().await;
+        n
+    })
+}
+
+#[test]
+fn serve_reads_the_checkpoint_key_at_start_and_writes_checkpoints() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = sqlite(dir.path());
+    let key = dir.path().join("audit.pem");
+    let config = dir.path().join("pave.yaml");
+    let write_config = |key: &std::path::Path| {
+        let text = format!(
+            "auth:\n  audit:\n    signingKey: {}\n    checkpointEvery: 1\n",
+            key.display()
+        );
+        std::fs::write(&config, text).unwrap();
+    };
+    // A missing key stops the start, naming the setting and the file.
+    let missing = dir.path().join("missing.pem");
+    write_config(&missing);
+    let out = run(
+        &[
+            "serve",
+            "--addr",
+            "127.0.0.1:0",
+            "--config",
+            config.to_str().unwrap(),
+        ],
+        &db,
+    );
+    assert_ne!(out.status.code(), Some(0));
+    let err = stderr(&out);
+    assert!(
+        err.contains("auth.audit.signingKey") && err.contains("missing.pem"),
+        "{err}"
+    );
+    // With a key, the server checkpoints the chain by itself (here: every record).
+    let out = run(&["audit", "keygen", "--out", key.to_str().unwrap()], &db);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    write_config(&key);
+    let out = run(
+        &[
+            "token",
+            "create",
+            "--name",
+            "ci",
+            "--role",
+            "viewer",
+            "--expires",
+            "1d",
+        ],
+        &db,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(stored_checkpoints(&db), 0);
+    let server = common::Server::start(&["--config", config.to_str().unwrap()], &db);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while stored_checkpoints(&db) == 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no checkpoint in 20 s"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    server.terminate();
+    let out = run(&["audit", "verify"], &db);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+}

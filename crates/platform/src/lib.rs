@@ -96,8 +96,21 @@ impl Principal {
         action: &str,
         target: &str,
         outcome: Outcome,
-        details: serde_json::Value,
+        mut details: serde_json::Value,
     ) -> AuditEvent {
+        // A workload's actor id is its token's subject; the entity its claims mapped to is
+        // what a reader of the log asks about ("which pipeline of which service").
+        if let SubjectKind::Workload {
+            entity: Some(entity),
+            ..
+        } = &self.subject().kind
+            && let Some(map) = details.as_object_mut()
+        {
+            map.insert(
+                "workloadEntity".into(),
+                serde_json::Value::from(entity.as_str()),
+            );
+        }
         let (source, request_id) = match self {
             Principal::Request(request) => (request.source.clone(), request.request_id.clone()),
             _ => (None, None),

@@ -3,7 +3,8 @@
 //! loopback only unless `--insecure-no-auth`).
 //!
 //! - [`authenticate`], around the whole router: `Authorization: Bearer pave_…` → the token's
-//!   hash → the store → a [`Subject`]; no credentials → anonymous; bad ones → 401 and a
+//!   hash → the store → a [`Subject`]; `Bearer <JWT>` from an `auth.workload` issuer → a
+//!   workload subject (`workload.rs`); no credentials → anonymous; bad ones → 401 and a
 //!   rate-limited `auth.failed` audit record. The [`Principal`] goes into the request's
 //!   extensions, where handlers read it through [`Caller`].
 //! - [`Routes`]: every route is registered with its [`Access`], so none exists without one
@@ -33,6 +34,7 @@ use serde_json::{Value, json};
 use crate::AppState;
 use crate::error::ApiError;
 use crate::sessions;
+use crate::workload::WorkloadFailure;
 
 /// What a route needs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -349,10 +351,27 @@ async fn token_subject(state: &AppState, value: &str) -> Result<Subject, Failure
         Some((scheme, secret)) if scheme.eq_ignore_ascii_case("bearer") => secret.trim(),
         _ => {
             return Err(Failure::Refused(
-                "the Authorization header must be `Bearer pave_…`".into(),
+                "the Authorization header must be `Bearer pave_…` (an API token) or `Bearer <JWT>` (a workload token)".into(),
             ));
         }
     };
+    if crate::workload::looks_like_jwt(secret) {
+        let Some(policy) = state.access_policy() else {
+            return Err(Failure::Refused("auth is off".into()));
+        };
+        let now = pave_ingest::now_millis() / 1000;
+        return state
+            .workload_runtime()
+            .subject(state, &policy, secret, now)
+            .await
+            .map_err(|e| match e {
+                WorkloadFailure::Refused(reason) => Failure::Refused(reason),
+                WorkloadFailure::Unreachable(reason) => {
+                    tracing::warn!(%reason, "workload token not checked");
+                    Failure::Store(ApiError::Unavailable(reason))
+                }
+            });
+    }
     // Malformed secrets are refused before any database lookup.
     let hash = TokenHash::of(secret).map_err(|e| Failure::Refused(e.to_string()))?;
     let store = state.platform.store();

@@ -8,7 +8,9 @@ pub mod admission_server;
 mod api;
 mod auth;
 pub mod browser;
+pub mod checkpoints;
 mod error;
+mod jwks;
 pub mod listener;
 pub mod metrics;
 mod oidc;
@@ -18,6 +20,7 @@ mod sessions;
 pub mod slo;
 pub mod tls;
 mod work;
+mod workload;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, RwLock};
@@ -61,6 +64,10 @@ pub struct AppState {
     oidc: oidc::OidcRuntime,
     /// Where browsers reach this server (callback URL, cookie name).
     site: RwLock<oidc::PublicSite>,
+    /// The workload issuers' keys, as fetched.
+    workload: workload::WorkloadRuntime,
+    /// `auth.audit.signingKey`, read at start: signs the audit chain's checkpoints.
+    audit_key: RwLock<Option<Arc<pave_store::audit::SigningKey>>>,
 }
 
 impl AppState {
@@ -82,6 +89,8 @@ impl AppState {
             auth_runtime: auth::AuthRuntime::default(),
             oidc: oidc::OidcRuntime::default(),
             site: RwLock::new(oidc::PublicSite::default()),
+            workload: workload::WorkloadRuntime::default(),
+            audit_key: RwLock::new(None),
         })
     }
 
@@ -105,6 +114,27 @@ impl AppState {
 
     pub(crate) fn oidc_runtime(&self) -> &oidc::OidcRuntime {
         &self.oidc
+    }
+
+    pub(crate) fn workload_runtime(&self) -> &workload::WorkloadRuntime {
+        &self.workload
+    }
+
+    /// The key checkpoints of the audit chain are signed with (`auth.audit.signingKey`);
+    /// `None`: no checkpoints are written by the server.
+    pub fn set_audit_signing_key(&self, key: Option<pave_store::audit::SigningKey>) {
+        let key = key.map(Arc::new);
+        match self.audit_key.write() {
+            Ok(mut guard) => *guard = key,
+            Err(poisoned) => *poisoned.into_inner() = key,
+        }
+    }
+
+    pub(crate) fn audit_signing_key(&self) -> Option<Arc<pave_store::audit::SigningKey>> {
+        match self.audit_key.read() {
+            Ok(guard) => guard.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
     }
 
     /// Turns authentication and authorization on (`Some`, from pave.yaml's `auth:`) or off.
@@ -442,6 +472,12 @@ fn routes(state: &Arc<AppState>) -> (Router<Arc<AppState>>, Vec<auth::Declared>)
             Require(P::AuditRead),
             get(api::audit::list),
         )
+        .route(
+            "/api/audit/checkpoints",
+            Method::POST,
+            Require(P::Admin),
+            post(api::checkpoints::create_checkpoint),
+        )
         .route("/healthz", Method::GET, Public, get(|| async { "ok" }))
         .route("/readyz", Method::GET, Public, get(readyz))
         // Signing in and out is for those not (or no longer) signed in.
@@ -609,6 +645,8 @@ pub struct ServeOptions {
     pub browser: BrowserOptions,
     /// The admission webhook's listener and budget.
     pub admission: AdmissionOptions,
+    /// How often the audit chain's checkpoints and retention are looked after.
+    pub audit_upkeep: checkpoints::AuditUpkeep,
 }
 
 impl ServeOptions {
@@ -621,6 +659,7 @@ impl ServeOptions {
             limits: Limits::default(),
             browser: BrowserOptions::default(),
             admission: AdmissionOptions::default(),
+            audit_upkeep: checkpoints::AuditUpkeep::default(),
         }
     }
 }
@@ -711,6 +750,17 @@ pub async fn serve(
             }
         })
     });
+    // The same lease as the scheduled refreshes (one leader does both), renewed at least as
+    // long as the refresher needs it.
+    let audit_term = options
+        .refresh_interval
+        .map_or(Duration::ZERO, leader_term)
+        .max(leader_term(options.audit_upkeep.interval));
+    let audit = tokio::spawn(checkpoints::run_audit_upkeep(
+        Arc::clone(&state),
+        options.audit_upkeep,
+        audit_term,
+    ));
     let upkeep = tokio::spawn(async {
         let mut ticker = tokio::time::interval(METRICS_UPKEEP_EVERY);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -739,6 +789,7 @@ pub async fn serve(
         task.abort();
     }
     follower.abort();
+    audit.abort();
     upkeep.abort();
     signal.abort();
     tracing::info!("stopped");

@@ -27,10 +27,10 @@ use askama::Template;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use pave_auth::JwtError;
 use pave_auth::config::OidcConfig;
-use pave_auth::jwt::{KeyAlg, peek_header, verify_with_key};
 use pave_auth::oidc::{self, Discovery, TokenResponse};
-use pave_auth::{AccessPolicy, Claims, Expected, Jwks, JwksCache, Lookup, SignIn, Subject};
+use pave_auth::{AccessPolicy, Claims, Expected, SignIn, Subject};
 use pave_platform::Principal;
 use pave_store::LoginRow;
 use pave_store::audit::Outcome;
@@ -40,6 +40,7 @@ use url::Url;
 use crate::AppState;
 use crate::auth::Caller;
 use crate::error::ApiError;
+use crate::jwks::{FETCH_MAX_BYTES, KeyError, KeySet};
 use crate::portal::{Layout, PortalError, Section, render};
 use crate::sessions::{self, CatalogDirectory, Session, SessionSubject};
 
@@ -48,18 +49,15 @@ const LOGIN_TTL_MS: i64 = 10 * 60 * 1000;
 /// The cookie tying a callback to the browser that started the sign-in.
 const LOGIN_COOKIE_HOST: &str = "__Host-pave_login";
 const LOGIN_COOKIE_PLAIN: &str = "pave_login";
-/// Each request to the provider, whole.
+/// The token exchange, whole.
 const FETCH_TIMEOUT: Duration = Duration::from_secs(10);
-/// Discovery documents, JWKS and token responses are small.
-const FETCH_MAX_BYTES: usize = 1024 * 1024;
 
 /// The provider as far as fetched: its discovery document and keys.
 #[derive(Default)]
 pub(crate) struct OidcRuntime {
     /// By issuer, so a changed configuration fetches again.
     discovery: tokio::sync::Mutex<Option<Arc<Discovery>>>,
-    /// Held across a refresh, so a flood of unknown `kid`s waits for one fetch.
-    jwks: tokio::sync::Mutex<JwksCache>,
+    jwks: KeySet,
 }
 
 /// Where this server is reached (for the callback URL and the cookie's name).
@@ -123,31 +121,10 @@ fn oidc_config(state: &AppState) -> Option<(Arc<AccessPolicy>, OidcConfig)> {
     Some((policy, config))
 }
 
-fn https_or_loopback(url: &Url) -> bool {
-    match (url.scheme(), url.host()) {
-        ("https", _) => true,
-        ("http", Some(url::Host::Domain(d))) => d == "localhost",
-        ("http", Some(url::Host::Ipv4(ip))) => ip.is_loopback(),
-        ("http", Some(url::Host::Ipv6(ip))) => ip.is_loopback(),
-        _ => false,
-    }
-}
-
 async fn fetch(url: &Url) -> Result<String, SignInError> {
-    let options = pave_http::GetOptions {
-        timeout: FETCH_TIMEOUT,
-        max_bytes: FETCH_MAX_BYTES,
-        max_redirects: 3,
-        allow: &https_or_loopback,
-        allow_setting: "auth.oidc.issuer (https, or http on loopback)",
-        // The provider is what the administrator configured; any address it resolves to.
-        check_address: &|_, _| Ok(()),
-    };
-    let fetched = pave_http::get(url, &options)
+    crate::jwks::fetch(url, "auth.oidc.issuer (https, or http on loopback)")
         .await
-        .map_err(|e| SignInError::Provider(e.to_string()))?;
-    String::from_utf8(fetched.body.to_vec())
-        .map_err(|_| SignInError::Provider(format!("{url} answered with non-UTF-8")))
+        .map_err(SignInError::Provider)
 }
 
 impl OidcRuntime {
@@ -178,33 +155,26 @@ impl OidcRuntime {
         expected: &Expected,
         now_secs: i64,
     ) -> Result<Claims, SignInError> {
-        let refused = |e: pave_auth::JwtError| SignInError::Failed(format!("ID token: {e}"));
-        let header = peek_header(token).map_err(refused)?;
-        let mut cache = self.jwks.lock().await;
-        for _ in 0..2 {
-            match cache.lookup(header.kid.as_deref(), header.alg, now_secs) {
-                Lookup::Found(key) => {
-                    return verify_with_key(token, key, expected, now_secs).map_err(refused);
-                }
-                Lookup::Refresh => {
-                    let text = fetch(&discovery.jwks_uri).await?;
-                    let jwks = Jwks::parse(&text)
-                        .map_err(|e| SignInError::Provider(format!("the JWKS: {e}")))?;
-                    cache.update(jwks, now_secs);
-                }
-                Lookup::Unknown => break,
-            }
-        }
-        Err(SignInError::Failed(format!(
-            "ID token: no {} key {} at the provider (keys are re-fetched at most once a minute)",
-            alg_name(header.alg),
-            header.kid.as_deref().unwrap_or("(no kid)")
-        )))
+        let setting = "auth.oidc.issuer (https, or http on loopback)";
+        let verified = self
+            .jwks
+            .verify(
+                &discovery.jwks_uri,
+                setting,
+                token,
+                std::slice::from_ref(expected),
+                now_secs,
+            )
+            .await;
+        verified.map_err(|e| match e {
+            KeyError::Refused(JwtError::UnknownKey { kid }) => SignInError::Failed(format!(
+                "ID token: no key {} at the provider (keys are re-fetched at most once a minute)",
+                kid.as_deref().unwrap_or("(no kid)")
+            )),
+            KeyError::Refused(e) => SignInError::Failed(format!("ID token: {e}")),
+            KeyError::Unreachable(e) => SignInError::Provider(e),
+        })
     }
-}
-
-fn alg_name(alg: KeyAlg) -> &'static str {
-    alg.name()
 }
 
 fn query_pairs(raw: Option<&str>) -> Vec<(String, String)> {

@@ -4,7 +4,7 @@ use axum::Json;
 use axum::response::IntoResponse;
 use utoipa::OpenApi;
 
-use crate::api::{audit, entities, gate, locations};
+use crate::api::{audit, checkpoints, entities, gate, locations};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -36,6 +36,7 @@ use crate::api::{audit, entities, gate, locations};
         locations::analyze_location,
         gate::record_override,
         audit::list,
+        checkpoints::create_checkpoint,
     ),
     components(schemas(
         entities::ByRefsBody,
@@ -58,7 +59,7 @@ use crate::api::{audit, entities, gate, locations};
         (name = "catalog", description = "Entities, facets, validation and refresh"),
         (name = "locations", description = "Registered sources"),
         (name = "slo", description = "The deploy gate's overrides"),
-        (name = "audit", description = "The hash-chained audit log")
+        (name = "audit", description = "The hash-chained audit log and its signed checkpoints")
     )
 )]
 pub(crate) struct ApiDoc;

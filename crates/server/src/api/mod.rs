@@ -5,6 +5,7 @@
 //! difference.
 
 pub(crate) mod audit;
+pub(crate) mod checkpoints;
 pub(crate) mod entities;
 pub(crate) mod gate;
 pub(crate) mod locations;

@@ -121,6 +121,10 @@ impl Routes {
 pub(crate) struct AuthRuntime {
     touched: Mutex<HashMap<String, Instant>>,
     failures: Mutex<HashMap<String, FailureWindow>>,
+    /// Tokens looked up lately, by hash: the database is asked again after
+    /// [`TOKEN_CACHE_FOR`], so a token revoked elsewhere (the CLI, another replica) stops
+    /// working within that time; one revoked through this server stops at once.
+    tokens: Mutex<HashMap<String, (Instant, pave_store::TokenRow)>>,
 }
 
 struct FailureWindow {
@@ -133,10 +137,35 @@ struct FailureWindow {
 const TOUCH_EVERY: Duration = Duration::from_secs(60);
 /// At most one `auth.failed` record per client address this often.
 const FAILURE_RECORD_EVERY: Duration = Duration::from_secs(10);
+/// How long a looked-up token is trusted without asking the database again: a lookup costs
+/// about 90 µs per request (bench/auth.sh), the budget for all of authentication is 20.
+pub(crate) const TOKEN_CACHE_FOR: Duration = Duration::from_secs(5);
 /// Entries kept at most in each map, so a flood of addresses cannot grow them unbounded.
 const MAX_TRACKED: usize = 100_000;
 
 impl AuthRuntime {
+    /// The token row cached for `hash`, if looked up less than [`TOKEN_CACHE_FOR`] ago.
+    fn cached_token(&self, hash: &str, now: Instant) -> Option<pave_store::TokenRow> {
+        let tokens = lock(&self.tokens);
+        tokens
+            .get(hash)
+            .filter(|(at, _)| now.duration_since(*at) < TOKEN_CACHE_FOR)
+            .map(|(_, row)| row.clone())
+    }
+
+    fn cache_token(&self, row: pave_store::TokenRow, now: Instant) {
+        let mut tokens = lock(&self.tokens);
+        if tokens.len() >= MAX_TRACKED {
+            tokens.retain(|_, (at, _)| now.duration_since(*at) < TOKEN_CACHE_FOR);
+        }
+        tokens.insert(row.hash.clone(), (now, row));
+    }
+
+    /// Forgets token `id` at once (it was revoked here).
+    pub(crate) fn forget_token(&self, id: &str) {
+        lock(&self.tokens).retain(|_, (_, row)| row.id != id);
+    }
+
     /// Whether to write token `id`'s last use now.
     fn should_touch(&self, id: &str, now: Instant) -> bool {
         let mut touched = lock(&self.touched);
@@ -375,11 +404,19 @@ async fn token_subject(state: &AppState, value: &str) -> Result<Subject, Failure
     // Malformed secrets are refused before any database lookup.
     let hash = TokenHash::of(secret).map_err(|e| Failure::Refused(e.to_string()))?;
     let store = state.platform.store();
-    let row = store
-        .token_by_hash(hash.as_str())
-        .await
-        .map_err(|e| Failure::Store(e.into()))?
-        .ok_or_else(|| Failure::Refused("unknown token".into()))?;
+    let runtime = state.auth_runtime();
+    let row = match runtime.cached_token(hash.as_str(), Instant::now()) {
+        Some(row) => row,
+        None => {
+            let row = store
+                .token_by_hash(hash.as_str())
+                .await
+                .map_err(|e| Failure::Store(e.into()))?
+                .ok_or_else(|| Failure::Refused("unknown token".into()))?;
+            runtime.cache_token(row.clone(), Instant::now());
+            row
+        }
+    };
     let now = pave_ingest::now_millis();
     if row.revoked_at.is_some() {
         return Err(Failure::Refused(format!("token {} is revoked", row.name)));

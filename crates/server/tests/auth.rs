@@ -296,3 +296,42 @@ async fn without_an_auth_section_everyone_is_the_operator() {
     .await;
     assert_eq!(status, StatusCode::OK);
 }
+
+/// A token revoked elsewhere (the CLI, another replica) stops working within the cache's
+/// lifetime: looked-up tokens are trusted for `TOKEN_CACHE_FOR` (5 s) without a query.
+#[tokio::test]
+async fn a_token_revoked_elsewhere_stops_within_seconds() {
+    let s = setup(Some(json!({}))).await;
+    let secret = token(&s.state, "t-cached", "viewer", false, false).await;
+    let read = || {
+        call(
+            &s.state,
+            "GET",
+            "/api/catalog/entities",
+            Some(&secret),
+            None,
+        )
+    };
+    assert_eq!(read().await.0, StatusCode::OK);
+    let store = s.state.platform.store();
+    assert!(store.revoke_token("t-cached", now(), &[]).await.unwrap());
+    let revoked_at = std::time::Instant::now();
+    let deadline = revoked_at + std::time::Duration::from_secs(8);
+    loop {
+        let (status, _, _) = read().await;
+        if status == StatusCode::UNAUTHORIZED {
+            break;
+        }
+        assert_eq!(status, StatusCode::OK);
+        assert!(
+            std::time::Instant::now() < deadline,
+            "still accepted 8 s after revocation"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+    assert!(
+        revoked_at.elapsed() >= std::time::Duration::from_secs(4),
+        "answered from the cache meanwhile ({:?})",
+        revoked_at.elapsed()
+    );
+}

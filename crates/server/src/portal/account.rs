@@ -520,6 +520,7 @@ async fn revoke(
             .revoke_token(id, pave_stdx::time::unix_millis(), &[event])
             .await
             .map_err(|e| PortalError::internal("revoking a token", e))?;
+        state.auth_runtime().forget_token(id);
     }
     Ok(Redirect::to("/me/tokens").into_response())
 }

@@ -302,19 +302,22 @@ pub(crate) async fn audit_command(
             }
             checkpoints.sort_by_key(|c| c.seq);
             let started = std::time::Instant::now();
-            let (first_tx, records) = collect_records(&*store).await?;
+            let bounds = store.audit_window(i64::MIN, i64::MAX).await?;
             // After retention the chain starts at the checkpoint of the last expired record.
-            let anchor =
-                first_tx.and_then(|first| checkpoints.iter().find(|c| c.seq == first - 1).cloned());
-            let report = audit::verify(
-                records.into_iter().map(Ok::<_, std::convert::Infallible>),
-                &checkpoints,
-                key.as_ref(),
-                anchor.as_ref(),
-            );
+            let anchor = bounds
+                .and_then(|(first, _)| checkpoints.iter().find(|c| c.seq == first - 1).cloned());
+            let report = stream_records(&*store, bounds, move |records| {
+                audit::verify(
+                    records.map(Ok::<_, std::convert::Infallible>),
+                    &checkpoints,
+                    key.as_ref(),
+                    anchor.as_ref(),
+                )
+            })
+            .await?;
             if report.is_ok() {
                 eprintln!("{report} ({} ms)", started.elapsed().as_millis());
-                if key.is_none() && !checkpoints.is_empty() {
+                if report.key_id.is_none() && report.checkpoints_matched > 0 {
                     eprintln!(
                         "note: checkpoint signatures were not checked; pass --public-key to check them"
                     );
@@ -428,6 +431,31 @@ fn keygen(out: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Hands the records `range` names (the whole log when `None`), oldest first, to `consume`
+/// on a blocking thread as they are read: reading the database and the work on the records
+/// overlap, and memory stays bounded whatever the log's length.
+async fn stream_records<T: Send + 'static>(
+    store: &dyn Store,
+    range: Option<(i64, i64)>,
+    consume: impl FnOnce(&mut dyn Iterator<Item = AuditRecord>) -> T + Send + 'static,
+) -> anyhow::Result<T> {
+    let Some((first, last)) = range else {
+        return Ok(consume(&mut std::iter::empty()));
+    };
+    let (sender, receiver) = std::sync::mpsc::sync_channel::<AuditRecord>(8_192);
+    let worker = tokio::task::spawn_blocking(move || consume(&mut receiver.into_iter()));
+    // A consumer that stops early (a bad record) drops the receiver: the rest is not sent.
+    let read = store
+        .visit_audit_range(first, last, &mut |r| {
+            let _ = sender.send(r);
+        })
+        .await;
+    drop(sender);
+    let consumed = worker.await?;
+    read?;
+    Ok(consumed)
+}
+
 /// Every record, oldest first, and the first one's seq.
 async fn collect_records(store: &dyn Store) -> anyhow::Result<(Option<i64>, Vec<AuditRecord>)> {
     let mut records = Vec::new();
@@ -475,13 +503,12 @@ pub(crate) async fn evidence(
     let now = now_ms();
 
     // The window's records: one contiguous run of the chain, chosen by seq.
-    let (_, all) = collect_records(&*store).await?;
-    let first = all.iter().position(|r| r.event.time_ms >= from_ms);
-    let last = all.iter().rposition(|r| r.event.time_ms < to_ms);
-    let records = match (first, last) {
-        (Some(first), Some(last)) if first <= last => all[first..=last].to_vec(),
-        _ => Vec::new(),
-    };
+    let mut records = Vec::new();
+    if let Some((first, last)) = store.audit_window(from_ms, to_ms).await? {
+        store
+            .visit_audit_range(first, last, &mut |r| records.push(r))
+            .await?;
+    }
 
     let tokens: Vec<audit::TokenRow> = store
         .tokens()

@@ -407,6 +407,19 @@ pub trait IdentityStore: Send + Sync {
         visit: &mut (dyn FnMut(AuditRecord) + Send),
     ) -> Result<()>;
 
+    /// The seqs of the first record at or after `since_ms` and of the last one before
+    /// `until_ms`: a window of the chain chosen by seq, so that replicas' clocks cannot leave
+    /// gaps in it. `None` when no record falls inside.
+    async fn audit_window(&self, since_ms: i64, until_ms: i64) -> Result<Option<(i64, i64)>>;
+
+    /// The records `from_seq..=through_seq`, oldest first, streamed.
+    async fn visit_audit_range(
+        &self,
+        from_seq: i64,
+        through_seq: i64,
+        visit: &mut (dyn FnMut(AuditRecord) + Send),
+    ) -> Result<()>;
+
     /// Stores a signed checkpoint of the chain (its seq and hash must be a record's).
     async fn add_checkpoint(&self, checkpoint: &Checkpoint) -> Result<()>;
 

@@ -229,6 +229,38 @@ impl $crate::IdentityStore for $store {
         Ok(())
     }
 
+    async fn audit_window(&self, since_ms: i64, until_ms: i64) -> $crate::Result<Option<(i64, i64)>> {
+        let (first, last): (Option<i64>, Option<i64>) = ::sqlx::query_as(::sqlx::AssertSqlSafe(sql(
+            "SELECT (SELECT min(seq) FROM audit_log WHERE time_ms >= ?), (SELECT max(seq) FROM audit_log WHERE time_ms < ?)",
+        )))
+        .bind(since_ms)
+        .bind(until_ms)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(q("reading the audit log's window"))?;
+        Ok(match (first, last) {
+            (Some(first), Some(last)) if first <= last => Some((first, last)),
+            _ => None,
+        })
+    }
+
+    async fn visit_audit_range(
+        &self,
+        from_seq: i64,
+        through_seq: i64,
+        visit: &mut (dyn FnMut($crate::audit::AuditRecord) + Send),
+    ) -> $crate::Result<()> {
+        use ::futures_util::TryStreamExt;
+        let mut rows = ::sqlx::query_as::<_, AuditTuple>(::sqlx::AssertSqlSafe(sql(&format!("SELECT {AUDIT_COLUMNS} FROM audit_log WHERE seq >= ? AND seq <= ? ORDER BY seq"))))
+            .bind(from_seq)
+            .bind(through_seq)
+            .fetch(&self.pool);
+        while let Some(t) = rows.try_next().await.map_err(q("reading the audit log"))? {
+            visit(audit_from(t)?);
+        }
+        Ok(())
+    }
+
     async fn add_checkpoint(&self, checkpoint: &$crate::audit::Checkpoint) -> $crate::Result<()> {
         ::sqlx::query(::sqlx::AssertSqlSafe(sql("INSERT INTO audit_checkpoints (seq, hash, time_ms, key_id, signature) VALUES (?, ?, ?, ?, ?) ON CONFLICT (seq) DO NOTHING")))
             .bind(checkpoint.seq)
@@ -474,6 +506,23 @@ macro_rules! forward_identity_store {
                 visit: &mut (dyn FnMut($crate::audit::AuditRecord) + Send),
             ) -> $crate::Result<()> {
                 self.$field.visit_audit(from_seq, visit).await
+            }
+            async fn audit_window(
+                &self,
+                since_ms: i64,
+                until_ms: i64,
+            ) -> $crate::Result<Option<(i64, i64)>> {
+                self.$field.audit_window(since_ms, until_ms).await
+            }
+            async fn visit_audit_range(
+                &self,
+                from_seq: i64,
+                through_seq: i64,
+                visit: &mut (dyn FnMut($crate::audit::AuditRecord) + Send),
+            ) -> $crate::Result<()> {
+                self.$field
+                    .visit_audit_range(from_seq, through_seq, visit)
+                    .await
             }
             async fn add_checkpoint(
                 &self,

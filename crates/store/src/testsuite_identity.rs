@@ -263,6 +263,23 @@ pub(crate) async fn audit_chain(store: &dyn Store) {
         2
     );
 
+    // Windows by time, read by seq.
+    assert_eq!(
+        store.audit_window(1_002, 1_004).await.unwrap(),
+        Some((2, 3))
+    );
+    assert_eq!(store.audit_window(5_000, 6_000).await.unwrap(), None);
+    assert_eq!(
+        store.audit_window(i64::MIN, i64::MAX).await.unwrap(),
+        Some((1, 5))
+    );
+    let mut window = Vec::new();
+    store
+        .visit_audit_range(2, 4, &mut |r| window.push(r.seq))
+        .await
+        .unwrap();
+    assert_eq!(window, vec![2, 3, 4]);
+
     // Checkpoints and retention: records up to a checkpoint go, the chain verifies from it.
     let at_two = store
         .audit_records(&AuditQuery {

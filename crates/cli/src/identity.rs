@@ -442,14 +442,23 @@ async fn stream_records<T: Send + 'static>(
     let Some((first, last)) = range else {
         return Ok(consume(&mut std::iter::empty()));
     };
-    let (sender, receiver) = std::sync::mpsc::sync_channel::<AuditRecord>(8_192);
-    let worker = tokio::task::spawn_blocking(move || consume(&mut receiver.into_iter()));
+    // Records go over in chunks: one hand-off per record costs more than hashing it.
+    const CHUNK: usize = 1_024;
+    let (sender, receiver) = std::sync::mpsc::sync_channel::<Vec<AuditRecord>>(8);
+    let worker = tokio::task::spawn_blocking(move || consume(&mut receiver.into_iter().flatten()));
     // A consumer that stops early (a bad record) drops the receiver: the rest is not sent.
+    let mut chunk = Vec::with_capacity(CHUNK);
     let read = store
         .visit_audit_range(first, last, &mut |r| {
-            let _ = sender.send(r);
+            chunk.push(r);
+            if chunk.len() == CHUNK {
+                let _ = sender.send(std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK)));
+            }
         })
         .await;
+    if !chunk.is_empty() {
+        let _ = sender.send(chunk);
+    }
     drop(sender);
     let consumed = worker.await?;
     read?;

@@ -219,14 +219,7 @@ impl $crate::IdentityStore for $store {
         from_seq: i64,
         visit: &mut (dyn FnMut($crate::audit::AuditRecord) + Send),
     ) -> $crate::Result<()> {
-        use ::futures_util::TryStreamExt;
-        let mut rows = ::sqlx::query_as::<_, AuditTuple>(::sqlx::AssertSqlSafe(sql(&format!("SELECT {AUDIT_COLUMNS} FROM audit_log WHERE seq >= ? ORDER BY seq"))))
-            .bind(from_seq)
-            .fetch(&self.pool);
-        while let Some(t) = rows.try_next().await.map_err(q("reading the audit log"))? {
-            visit(audit_from(t)?);
-        }
-        Ok(())
+        $crate::IdentityStore::visit_audit_range(self, from_seq, i64::MAX, visit).await
     }
 
     async fn audit_window(&self, since_ms: i64, until_ms: i64) -> $crate::Result<Option<(i64, i64)>> {

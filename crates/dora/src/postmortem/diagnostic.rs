@@ -72,14 +72,18 @@ pub enum Problem {
         "the action has neither `status` nor `link`: give its status (open, in-progress, done, wontfix) or a link to the tracker that has it"
     )]
     MissingStatus,
-    #[error("status `{status}` needs a `closed` date (the day it was {status})")]
+    #[error("status `{status}` needs a `closed` date (the day the action was closed)")]
     MissingClosed { status: &'static str },
-    #[error("`closed` is only for actions whose status is done or wontfix, not {status}")]
+    #[error("`closed` is only for actions that are done or wontfix; this one's status is {status}")]
     ClosedWhileOpen { status: &'static str },
     #[error("`closed` ({closed}) is before the postmortem's `date` ({date})")]
     ClosedBeforeDate { closed: Day, date: Day },
+    #[error("an incident id must be text, not {found} (quote ids such as \"812\")")]
+    BadIncidentId { found: &'static str },
     #[error("incident `{id}` is listed more than once")]
     DuplicateIncident { id: String },
+    #[error("{count} more problems not listed (at most {limit} are)")]
+    LeftOut { count: usize, limit: usize },
     #[error("{count} {field}: at most {limit} are allowed")]
     TooMany {
         field: &'static str,
@@ -116,7 +120,9 @@ impl Problem {
             Problem::MissingClosed { .. } => "missing-closed",
             Problem::ClosedWhileOpen { .. } => "closed-while-open",
             Problem::ClosedBeforeDate { .. } => "closed-before-date",
+            Problem::BadIncidentId { .. } => "bad-incident-id",
             Problem::DuplicateIncident { .. } => "duplicate-incident",
+            Problem::LeftOut { .. } => "left-out",
             Problem::TooMany { .. } => "too-many",
         }
     }

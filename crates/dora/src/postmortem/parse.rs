@@ -259,8 +259,7 @@ impl Reader<'_, '_> {
             self.diagnostics.push(Diagnostic {
                 position,
                 path: String::new(),
-                problem: Problem::TooMany {
-                    field: "further problems left out",
+                problem: Problem::LeftOut {
                     count: self.left_out,
                     limit: self.options.max_diagnostics,
                 },
@@ -319,9 +318,7 @@ impl Reader<'_, '_> {
         );
         let date = self.required(spans, at, "date", "", |r, e| r.date(e, "", "date"));
         let severity = self.optional(spans, root, "severity", |r, e| r.severity(e));
-        let summary = self
-            .optional(spans, root, "summary", |r, e| r.text(e, "", "summary"))
-            .filter(|s| !s.is_empty());
+        let summary = self.optional(spans, root, "summary", |r, e| r.text(e, "", "summary"));
         let entity = self.optional(spans, root, "entity", |r, e| r.reference(e, "", "entity"));
         let actions = self.required(
             spans,
@@ -366,7 +363,8 @@ impl Reader<'_, '_> {
         }
     }
 
-    /// Reads field `field` of `parent` with `read` when it is there and not null.
+    /// Reads field `field` of `parent` with `read` when it is given: there, and neither null
+    /// nor blank text.
     fn optional<'v, T>(
         &mut self,
         spans: &Spans,
@@ -374,10 +372,9 @@ impl Reader<'_, '_> {
         field: &str,
         read: impl FnOnce(&mut Self, Entry<'v>) -> Option<T>,
     ) -> Option<T> {
-        let entry = self.entry(spans, parent, field)?;
-        if entry.node.value.is_null() {
-            return None;
-        }
+        let entry = self
+            .entry(spans, parent, field)
+            .filter(|e| is_given(e.node.value))?;
         read(self, entry)
     }
 
@@ -553,9 +550,7 @@ impl Reader<'_, '_> {
                     ids.push(id.trim().to_owned());
                     continue;
                 }
-                other => Problem::WrongType {
-                    field: "incidents",
-                    expected: "an incident id in quotes",
+                other => Problem::BadIncidentId {
                     found: type_name(other),
                 },
             };
@@ -668,19 +663,19 @@ impl Reader<'_, '_> {
         let due = self.required(spans, at, "due", "", |r, e| r.date(e, &prefix, "due"));
         let status_entry = self
             .entry(spans, node, "status")
-            .filter(|e| !e.node.value.is_null());
+            .filter(|e| is_given(e.node.value));
         let status = status_entry.and_then(|e| self.status(e, &prefix));
         let link = self.optional(spans, node, "link", |r, e| r.link(e, &prefix));
         let closed_entry = self
             .entry(spans, node, "closed")
-            .filter(|e| !e.node.value.is_null());
+            .filter(|e| is_given(e.node.value));
         let closed = closed_entry.and_then(|e| self.date(e, &prefix, "closed"));
 
         // How the fields fit together (only when each was readable, so that one mistake is
         // not reported twice).
         let link_given = self
             .entry(spans, node, "link")
-            .is_some_and(|e| !e.node.value.is_null());
+            .is_some_and(|e| is_given(e.node.value));
         let mut consistent = true;
         if status_entry.is_none() && !link_given {
             self.report(position, prefix.clone(), Problem::MissingStatus);
@@ -769,6 +764,16 @@ impl Reader<'_, '_> {
             );
         }
         link.map(str::to_owned)
+    }
+}
+
+/// Whether an optional field's value counts as given (`field:`, `field: ~` and `field: ""`
+/// do not).
+fn is_given(value: &Value) -> bool {
+    match value {
+        Value::Null => false,
+        Value::String(s) => !s.trim().is_empty(),
+        _ => true,
     }
 }
 

@@ -307,8 +307,8 @@ fn with_lines(extra: &str) -> String {
 fn inline_cases() {
     let bomb = format!(
         "---\nx-a: &a [{}]\nx-b: [{}]\n---\n",
-        vec!["a"; 200].join(", "),
-        vec!["*a"; 12].join(", ")
+        ["a"; 200].join(", "),
+        ["*a"; 12].join(", ")
     );
     let deep = format!("---\nx-deep: {}{}\n---\n", "[".repeat(40), "]".repeat(40));
     let cases: Vec<(&str, String, Expected)> = vec![

@@ -593,15 +593,14 @@ impl Reader<'_, '_> {
             return None;
         }
         let mut actions = Vec::with_capacity(items.len());
-        for i in 0..items.len() {
+        for (i, value) in items.iter().enumerate() {
             let path = [PathSegment::Index(i)];
-            let Some(index) = spans.node(entry.node.value, entry.node.index, &path) else {
-                continue;
-            };
-            let node = Node {
-                value: &items[i],
-                index,
-            };
+            // Every node has a span; were one missing, the list's own would only make the
+            // positions coarser.
+            let index = spans
+                .node(entry.node.value, entry.node.index, &path)
+                .unwrap_or(entry.node.index);
+            let node = Node { value, index };
             if let Some(action) = self.action(spans, node, i, date) {
                 actions.push(action);
             }

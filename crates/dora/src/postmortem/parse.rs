@@ -251,6 +251,17 @@ impl Reader<'_, '_> {
         }
     }
 
+    /// Whether no more diagnostics are kept; then the caller's one is counted as left out.
+    /// Callers whose problems are many and costly to locate (unknown keys: finding a key
+    /// walks its mapping) ask first, so that a file of 10,000 unknown keys stays linear.
+    fn full(&mut self) -> bool {
+        let full = self.diagnostics.len() >= self.options.max_diagnostics;
+        if full {
+            self.left_out += 1;
+        }
+        full
+    }
+
     /// Sorts the diagnostics into file order and says how many were left out.
     fn finish(&mut self) {
         self.diagnostics.sort_by_key(|d| d.position);
@@ -286,7 +297,7 @@ impl Reader<'_, '_> {
         for (key, value) in map {
             if key.starts_with(EXTENSION_PREFIX) {
                 extensions.insert(key.clone(), value.clone());
-            } else if !ROOT_FIELDS.contains(&key.as_str()) {
+            } else if !ROOT_FIELDS.contains(&key.as_str()) && !self.full() {
                 let position = self
                     .entry(spans, root, key)
                     .map_or(FILE_START, |e| e.key_position);
@@ -634,7 +645,7 @@ impl Reader<'_, '_> {
         for (key, value) in map {
             if key.starts_with(EXTENSION_PREFIX) {
                 extensions.insert(key.clone(), value.clone());
-            } else if !ACTION_FIELDS.contains(&key.as_str()) {
+            } else if !ACTION_FIELDS.contains(&key.as_str()) && !self.full() {
                 let at = self
                     .entry(spans, node, key)
                     .map_or(position, |e| e.key_position);

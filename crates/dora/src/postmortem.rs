@@ -83,7 +83,8 @@
 //! that lacks it (1:1 for the front matter, the action's first field for an action). Unknown
 //! fields are refused, with a suggestion when the name is close to a known one
 //! (`titel` → `title`, `deadline` → `due`); so are unknown statuses (`in_progress` →
-//! `in-progress`).
+//! `in-progress`). Through the API each problem is
+//! `{"line", "column", "path" (e.g. "actions.1.owner"), "code" (e.g. "bad-date"), "message"}`.
 //!
 //! Limits, so that a hostile file costs little: the front matter at most 64 KiB, the body at
 //! most 1 MiB, YAML nesting at most 32 levels and YAML aliases bounded (see
@@ -91,8 +92,8 @@
 //!
 //! # The KPIs
 //!
-//! All three take a time window `[from, to)` (Unix milliseconds) and `now`, and compare
-//! calendar days in UTC. Defaults are in [`KpiOptions`].
+//! They take a time window `[from, to)` (Unix milliseconds) and `now` (the overdue list only
+//! `now`), and compare calendar days in UTC. Defaults are in [`KpiOptions`].
 //!
 //! **Postmortem completion.** The incidents counted are those of severity 1 or 2
 //! (`completion_max_severity`) whose resolution time falls in the window. Each is due a

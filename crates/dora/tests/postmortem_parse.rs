@@ -323,6 +323,16 @@ fn inline_cases() {
             &[(2, 1, "empty", "`title` must not be empty")],
         ),
         (
+            "front matter of comments only has no fields",
+            "---\n# title: T\n---\n".into(),
+            &[
+                (1, 1, "missing-field", "`title`"),
+                (1, 1, "missing-field", "`incidents`"),
+                (1, 1, "missing-field", "`date`"),
+                (1, 1, "missing-field", "`actions`"),
+            ],
+        ),
+        (
             "a case slip suggests the field",
             with_lines("Severity: 1\n"),
             &[(5, 1, "unknown-field", "`Severity` (did you mean `severity`?)")],

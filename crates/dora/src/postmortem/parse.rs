@@ -122,9 +122,11 @@ pub fn parse_with(
     if let Some(second) = documents.get(1) {
         reader.report(second.start, String::new(), Problem::SeveralDocuments);
     }
+    // Front matter with nothing but comments is `null`: read it as no fields at all.
     let empty = (Value::Object(Map::new()), Spans::default());
     let (root, spans) = documents
         .first()
+        .filter(|d| !d.value.is_null())
         .map_or((&empty.0, &empty.1), |d| (&d.value, &d.spans));
     let fields = reader.front_matter(
         Node {

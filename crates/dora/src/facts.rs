@@ -40,6 +40,46 @@ pub struct Org {
     pub domains: Vec<Named>,
 }
 
+impl Org {
+    /// The index of the entity `entity_ref` (a linear scan: for resolving a command-line or
+    /// API argument once, not for the hot path).
+    pub fn entity_ix(&self, entity_ref: &str) -> Option<EntityIx> {
+        position(
+            self.entities.iter().map(|e| e.entity_ref.as_str()),
+            entity_ref,
+        )
+    }
+
+    /// The index of the group `entity_ref` (linear scan, see [`Org::entity_ix`]).
+    pub fn group_ix(&self, entity_ref: &str) -> Option<GroupIx> {
+        position(
+            self.groups.iter().map(|g| g.entity_ref.as_str()),
+            entity_ref,
+        )
+    }
+
+    /// The index of the system `entity_ref` (linear scan, see [`Org::entity_ix`]).
+    pub fn system_ix(&self, entity_ref: &str) -> Option<SystemIx> {
+        position(
+            self.systems.iter().map(|s| s.entity_ref.as_str()),
+            entity_ref,
+        )
+    }
+
+    /// The index of the domain `entity_ref` (linear scan, see [`Org::entity_ix`]).
+    pub fn domain_ix(&self, entity_ref: &str) -> Option<DomainIx> {
+        position(
+            self.domains.iter().map(|d| d.entity_ref.as_str()),
+            entity_ref,
+        )
+    }
+}
+
+fn position<'a>(mut refs: impl Iterator<Item = &'a str>, wanted: &str) -> Option<u32> {
+    refs.position(|r| r == wanted)
+        .and_then(|i| u32::try_from(i).ok())
+}
+
 /// A catalog entity deliveries are attributed to (usually a Component).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct EntityNode {
@@ -71,6 +111,16 @@ pub struct Facts {
     pub deployments: Vec<Deployment>,
     pub changes: Vec<Change>,
     pub incidents: Vec<Incident>,
+}
+
+impl Facts {
+    /// The index of the environment `name` (`production`), if any fact uses it.
+    pub fn environment_ix(&self, name: &str) -> Option<EnvIx> {
+        self.environments
+            .iter()
+            .position(|e| e == name)
+            .and_then(|i| EnvIx::try_from(i).ok())
+    }
 }
 
 /// One deployment of one entity to one environment (all status updates of it merged).

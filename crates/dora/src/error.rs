@@ -10,7 +10,7 @@ use crate::facts::Millis;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DoraError {
     /// A cross-reference points past the end of the vector it indexes.
-    #[error("{path}: {value} is not a {what} index (there are {len})")]
+    #[error("{path}: {value} is out of range ({what} indices are 0..{len})")]
     IndexOutOfRange {
         path: String,
         value: u64,

@@ -103,8 +103,12 @@ pub enum Profile {
 /// What a profile means in numbers.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Habits {
-    /// Relative number of deployments (large) / production deployments per working day (demo).
+    /// Production deployments per working day and service (demo).
     pub(crate) deploy_rate: f64,
+    /// Relative share of deployments per service (large: a fixed total is shared out, so
+    /// the spread is wide enough that low teams deploy less than weekly even with ten
+    /// services).
+    pub(crate) large_weight: f64,
     pub(crate) fail: f64,
     /// Probability a failed deployment is followed by a rollback.
     pub(crate) rollback_after_failure: f64,
@@ -120,6 +124,7 @@ impl Profile {
         match self {
             Profile::Elite => Habits {
                 deploy_rate: 4.0,
+                large_weight: 10.0,
                 fail: 0.03,
                 rollback_after_failure: 0.7,
                 hotfix: 0.02,
@@ -129,6 +134,7 @@ impl Profile {
             },
             Profile::High => Habits {
                 deploy_rate: 1.2,
+                large_weight: 2.0,
                 fail: 0.07,
                 rollback_after_failure: 0.5,
                 hotfix: 0.04,
@@ -138,6 +144,7 @@ impl Profile {
             },
             Profile::Medium => Habits {
                 deploy_rate: 0.3,
+                large_weight: 0.25,
                 fail: 0.12,
                 rollback_after_failure: 0.4,
                 hotfix: 0.07,
@@ -147,6 +154,7 @@ impl Profile {
             },
             Profile::Low => Habits {
                 deploy_rate: 0.08,
+                large_weight: 0.02,
                 fail: 0.25,
                 rollback_after_failure: 0.25,
                 hotfix: 0.12,
@@ -260,7 +268,7 @@ pub fn large(seed: u64, params: &LargeParams) -> (Org, Facts) {
     // Deployments per service, proportional to its habits with some jitter, summing exactly.
     let weights: Vec<f64> = habits
         .iter()
-        .map(|h| h.deploy_rate * (0.5 + rng.unit()))
+        .map(|h| h.large_weight * (0.5 + rng.unit()))
         .collect();
     let total_weight: f64 = weights.iter().sum();
     let mut counts: Vec<u64> = weights
@@ -306,13 +314,13 @@ pub fn large(seed: u64, params: &LargeParams) -> (Org, Facts) {
                 excluded: None,
             };
             let odd = rng.unit();
-            if odd < 0.0005 {
+            if odd < 0.003 {
                 d.started_at = finished + MINUTE;
                 d.excluded = Some(Exclusion::FinishesBeforeStart);
-            } else if odd < 0.0007 {
+            } else if odd < 0.0035 {
                 d.finished_at = Some(end + DAY_MS + finished - start);
                 d.excluded = Some(Exclusion::InTheFuture);
-            } else if odd < 0.0012 {
+            } else if odd < 0.004 {
                 d.finished_at = None;
                 d.outcome = Outcome::Running;
             }
@@ -352,7 +360,7 @@ pub fn large(seed: u64, params: &LargeParams) -> (Org, Facts) {
         let finished = d.finished_at.unwrap_or(d.started_at);
         let lead_median = habits[d.entity as usize].lead_median;
         for _ in 0..count {
-            let committed_at = if rng.chance(0.0005) {
+            let committed_at = if rng.chance(0.002) {
                 // Clock skew or an amended commit: dated after the deployment.
                 finished + rng.spread_ms(10 * MINUTE, 2)
             } else {

@@ -312,8 +312,11 @@ impl History {
         let d = self.deploy(pick(2), PRODUCTION, now + 3 * HOUR, false);
         self.facts.deployments[d as usize].excluded = Some(Exclusion::InTheFuture);
         // A commit dated after the deployment that shipped it (an amended commit).
-        if let Some(ix) = self.facts.deployments.iter().position(|d| {
-            d.entity == first && d.environment == PRODUCTION && d.outcome == Outcome::Succeeded
+        if let Some(ix) = self.facts.deployments.iter().rposition(|d| {
+            d.entity == first
+                && d.environment == PRODUCTION
+                && d.outcome == Outcome::Succeeded
+                && d.excluded.is_none()
         }) {
             let finished = self.facts.deployments[ix].finished_at.unwrap_or(now);
             self.facts.changes.push(Change {
@@ -338,14 +341,29 @@ impl History {
             committed_at: now - 30 * MINUTE,
             deployment: None,
         });
-        // An incident still open.
+        // An incident still open, caused by the entity's latest production deployment: a
+        // failed deployment not recovered yet.
+        let troubled = pick(3);
+        let latest = self
+            .facts
+            .deployments
+            .iter()
+            .enumerate()
+            .filter(|(_, d)| {
+                d.entity == troubled
+                    && d.environment == PRODUCTION
+                    && d.excluded.is_none()
+                    && d.finished_at.is_some_and(|f| f < now - 50 * MINUTE)
+            })
+            .max_by_key(|(_, d)| d.finished_at)
+            .map(|(ix, _)| ix as DeploymentIx);
         self.facts.incidents.push(Incident {
-            entity: Some(pick(3)),
+            entity: Some(troubled),
             severity: Some(2),
             opened_at: now - 50 * MINUTE,
             acknowledged_at: Some(now - 45 * MINUTE),
             resolved_at: None,
-            caused_by: None,
+            caused_by: latest,
             fixed_by: None,
         });
     }

@@ -65,8 +65,10 @@ fn main() {
     let to = params.end;
     let from = to - i64::from(params.days) * 86_400_000;
     let production = facts.environment_ix("production").unwrap_or(0);
-    let team = org.group_ix("group:default/team-007").unwrap_or(0);
-    let entity = org.entity_ix("component:default/service-0007").unwrap_or(0);
+    // The busiest team and service (an elite profile) and the first department.
+    let team = org.group_ix("group:default/team-000").unwrap_or(0);
+    let department = org.group_ix("group:default/department-0").unwrap_or(0);
+    let entity = org.entity_ix("component:default/service-0000").unwrap_or(0);
 
     let org_by_team = Query::new(from, to, production);
     run("org report by team (365 d)", &index, &org_by_team);
@@ -87,11 +89,27 @@ fn main() {
         },
     );
     run(
+        "one department by team (365 d)",
+        &index,
+        &Query {
+            only: Some(Scope::Group(department)),
+            ..org_by_team
+        },
+    );
+    run(
         "one entity (365 d)",
         &index,
         &Query {
             group_by: GroupBy::Entity,
             only: Some(Scope::Entity(entity)),
+            ..org_by_team
+        },
+    );
+    run(
+        "org by entity (365 d)",
+        &index,
+        &Query {
+            group_by: GroupBy::Entity,
             ..org_by_team
         },
     );
@@ -128,10 +146,21 @@ fn run(name: &str, index: &Index<'_>, query: &Query) {
     // Best of three: the first run also warms caches.
     let mut best = f64::MAX;
     let mut rows = 0;
+    let mut first = None;
     for _ in 0..3 {
         let started = Instant::now();
         match report(index, query) {
-            Ok(r) => rows = r.rows.len(),
+            Ok(r) => {
+                rows = r.rows.len();
+                if let Some(row) = r.rows.first() {
+                    let m = &row.metrics;
+                    first = Some((
+                        m.deployments.counted,
+                        m.lead_time.changes,
+                        m.incidents.opened,
+                    ));
+                }
+            }
             Err(e) => {
                 eprintln!("{name}: {e}");
                 std::process::exit(1);
@@ -139,7 +168,10 @@ fn run(name: &str, index: &Index<'_>, query: &Query) {
         }
         best = best.min(started.elapsed().as_secs_f64() * 1000.0);
     }
-    println!("{name:<44} {best:>10.1} {rows:>8}");
+    let (deployments, changes, incidents) = first.unwrap_or_default();
+    println!(
+        "{name:<44} {best:>10.1} {rows:>8}   first row: {deployments} deployments, {changes} changes, {incidents} incidents"
+    );
 }
 
 fn line(name: &str, started: Instant, rows: Option<usize>) {

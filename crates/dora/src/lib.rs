@@ -24,6 +24,7 @@ pub mod buckets;
 pub mod changeset;
 
 pub mod error;
+pub mod export;
 pub mod facts;
 pub mod generate;
 
@@ -39,6 +40,7 @@ pub use buckets::BucketSize;
 pub use changeset::{ChangesetError, CommitGraph, Limits, Shipped, ShippedReason, shipped};
 
 pub use error::DoraError;
+pub use export::{Summary, csv};
 pub use index::Index;
 pub use metrics::Metrics;
 pub use report::{Bucket, GroupBy, Query, Report, Row, RowKind, Scope, report};

@@ -515,3 +515,30 @@ fn reports_serialise_to_json_and_back() {
     let back: Report = serde_json::from_value(json).unwrap();
     assert_eq!(back, r);
 }
+
+#[test]
+fn csv_has_one_line_per_row_and_empty_cells_for_undefined_figures() {
+    let mut b = Builder::new();
+    let g = b.group("team, with a comma", None);
+    let a = b.entity("a", Some(g), None);
+    let d = b.deploy(a, PRODUCTION, t0() + 2 * HOUR, S);
+    b.change(a, t0(), Some(d));
+    let r = b.report(&Query::new(t0(), t0() + DAY, PRODUCTION));
+    let text = pave_dora::csv(&r);
+    let lines: Vec<&str> = text.split("\r\n").collect();
+    assert_eq!(lines.len(), 3, "{text}"); // header, one row, final empty
+    assert_eq!(lines[0], pave_dora::export::CSV_HEADER);
+    let header: Vec<&str> = lines[0].split(',').collect();
+    let cell = |name: &str| {
+        let i = header.iter().position(|h| *h == name).unwrap();
+        // The key is quoted: split after it.
+        let rest = lines[1].split_once("\",").unwrap().1;
+        rest.split(',').nth(i - 2).unwrap().to_owned()
+    };
+    assert!(lines[1].starts_with("group,\"group:default/team, with a comma\","));
+    assert_eq!(cell("lead_time_median_hours"), "2"); // 2 h
+    assert_eq!(cell("lead_time_level"), "elite");
+    assert_eq!(cell("recovery_median_hours"), ""); // nothing failed
+    assert_eq!(cell("change_failure_rate"), "0");
+    assert_eq!(r.rows[0].summary().lead_time_median_hours, Some(2.0));
+}

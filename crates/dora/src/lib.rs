@@ -22,12 +22,10 @@
 
 pub mod buckets;
 pub mod changeset;
-
 pub mod error;
 pub mod export;
 pub mod facts;
 pub mod generate;
-
 pub mod index;
 pub mod metrics;
 pub mod postmortem;
@@ -38,7 +36,6 @@ pub mod tiers;
 
 pub use buckets::BucketSize;
 pub use changeset::{ChangesetError, CommitGraph, Limits, Shipped, ShippedReason, shipped};
-
 pub use error::DoraError;
 pub use export::{Summary, csv};
 pub use index::Index;

@@ -47,7 +47,14 @@ pub(crate) fn read(body: &[u8]) -> Result<Delivery, ReadError> {
     let id = crate::body_key(body);
     if let Some(version) = payload.version.as_deref().filter(|version| *version != "4") {
         let reason = format!("Alertmanager payload version {version} is not read (4 is)");
-        return Ok(Delivery::new(SENDER, id, payload.status, vec![], Some(reason), None));
+        return Ok(Delivery::new(
+            SENDER,
+            id,
+            payload.status,
+            vec![],
+            Some(reason),
+            None,
+        ));
     }
     let mut events = Vec::with_capacity(payload.alerts.len());
     for (index, alert) in payload.alerts.into_iter().enumerate() {
@@ -69,11 +76,17 @@ pub(crate) fn read(body: &[u8]) -> Result<Delivery, ReadError> {
             .filter(|at| status == AlertStatus::Resolved && !is_go_zero_time(*at));
         // Alertmanager before 0.19 sent no fingerprint; the sorted label set identifies the
         // alert just as well.
-        let fingerprint = alert.fingerprint.filter(|print| !print.is_empty()).unwrap_or_else(|| {
-            let pairs: Vec<String> =
-                alert.labels.iter().map(|(name, value)| format!("{name}={value:?}")).collect();
-            format!("{{{}}}", pairs.join(","))
-        });
+        let fingerprint = alert
+            .fingerprint
+            .filter(|print| !print.is_empty())
+            .unwrap_or_else(|| {
+                let pairs: Vec<String> = alert
+                    .labels
+                    .iter()
+                    .map(|(name, value)| format!("{name}={value:?}"))
+                    .collect();
+                format!("{{{}}}", pairs.join(","))
+            });
         events.push(Event::Alert(Alert {
             name: alert.labels.get("alertname").cloned(),
             severity: alert.labels.get("severity").cloned(),
@@ -86,6 +99,15 @@ pub(crate) fn read(body: &[u8]) -> Result<Delivery, ReadError> {
             url: alert.generator_url.filter(|url| !url.is_empty()),
         }));
     }
-    let ignored = events.is_empty().then(|| "the notification lists no alerts".to_owned());
-    Ok(Delivery::new(SENDER, id, payload.status, events, ignored, None))
+    let ignored = events
+        .is_empty()
+        .then(|| "the notification lists no alerts".to_owned());
+    Ok(Delivery::new(
+        SENDER,
+        id,
+        payload.status,
+        events,
+        ignored,
+        None,
+    ))
 }

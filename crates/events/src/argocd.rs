@@ -132,7 +132,10 @@ pub(crate) fn read(body: &[u8]) -> Result<Delivery, ReadError> {
         health.as_deref().unwrap_or("-")
     );
     let Some(app) = given(Some(payload.app)) else {
-        return Err(crate::error::invalid("app", "the application name is empty"));
+        return Err(crate::error::invalid(
+            "app",
+            "the application name is empty",
+        ));
     };
     let status = match given(payload.status) {
         Some(status) => match status_word(&status) {
@@ -159,16 +162,23 @@ pub(crate) fn read(body: &[u8]) -> Result<Delivery, ReadError> {
         ));
     };
     let destination = payload.destination;
-    let environment = [payload.environment, destination.name.clone(), destination.namespace.clone()]
-        .into_iter()
-        .find_map(given)
-        .or_else(|| given(destination.server.clone()))
-        .unwrap_or_else(|| "default".to_owned());
+    let environment = [
+        payload.environment,
+        destination.name.clone(),
+        destination.namespace.clone(),
+    ]
+    .into_iter()
+    .find_map(given)
+    .or_else(|| given(destination.server.clone()))
+    .unwrap_or_else(|| "default".to_owned());
     let app_namespace = given(payload.app_namespace).unwrap_or_else(|| "argocd".to_owned());
     let revision = given(payload.revision);
     let operation = started_at.map_or_else(|| "-".to_owned(), |at| at.to_string());
     let event = Deployment {
-        subject: Subject::ArgoApp { name: app.clone(), repo_url: given(payload.repo_url) },
+        subject: Subject::ArgoApp {
+            name: app.clone(),
+            repo_url: given(payload.repo_url),
+        },
         source_id: format!("{app_namespace}/{app}/{operation}"),
         environment,
         sha: given(payload.source_sha).or_else(|| revision.clone()),
@@ -183,7 +193,14 @@ pub(crate) fn read(body: &[u8]) -> Result<Delivery, ReadError> {
         production: None,
         url: None,
     };
-    Ok(Delivery::new(SENDER, id, kind, vec![Event::Deployment(event)], None, Some(at)))
+    Ok(Delivery::new(
+        SENDER,
+        id,
+        kind,
+        vec![Event::Deployment(event)],
+        None,
+        Some(at),
+    ))
 }
 
 fn status_of(phase: Option<&str>, health: Option<&str>) -> Option<DeploymentStatus> {

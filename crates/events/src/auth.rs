@@ -73,13 +73,25 @@ pub enum AuthError {
     #[error("no secret is configured for {sender} deliveries, so none can be accepted")]
     NoSecret { sender: Source },
     #[error("header {header} is missing{hint}")]
-    MissingHeader { header: &'static str, hint: &'static str },
+    MissingHeader {
+        header: &'static str,
+        hint: &'static str,
+    },
     #[error("header {header} is malformed: {reason}")]
-    MalformedHeader { header: &'static str, reason: &'static str },
+    MalformedHeader {
+        header: &'static str,
+        reason: &'static str,
+    },
     #[error("the signature in {header} matches none of the active {sender} secrets")]
-    SignatureMismatch { sender: Source, header: &'static str },
+    SignatureMismatch {
+        sender: Source,
+        header: &'static str,
+    },
     #[error("the secret in {header} matches none of the active {sender} secrets")]
-    SecretMismatch { sender: Source, header: &'static str },
+    SecretMismatch {
+        sender: Source,
+        header: &'static str,
+    },
 }
 
 /// A secret value that cannot be used.
@@ -100,7 +112,9 @@ struct ActiveSecret {
 
 impl ActiveSecret {
     fn new(value: &[u8]) -> Self {
-        ActiveSecret { hmac: hmac::Key::new(hmac::HMAC_SHA256, value) }
+        ActiveSecret {
+            hmac: hmac::Key::new(hmac::HMAC_SHA256, value),
+        }
     }
 }
 
@@ -135,12 +149,18 @@ impl Secrets {
         previous: Option<&[u8]>,
     ) -> Result<(), SecretError> {
         if current.is_empty() {
-            return Err(SecretError::Empty { sender: source, slot: "current" });
+            return Err(SecretError::Empty {
+                sender: source,
+                slot: "current",
+            });
         }
         let mut active = vec![ActiveSecret::new(current)];
         if let Some(previous) = previous {
             if previous.is_empty() {
-                return Err(SecretError::Empty { sender: source, slot: "previous" });
+                return Err(SecretError::Empty {
+                    sender: source,
+                    slot: "previous",
+                });
             }
             active.push(ActiveSecret::new(previous));
         }
@@ -173,7 +193,11 @@ impl Secrets {
 }
 
 fn slot(index: usize) -> SecretSlot {
-    if index == 0 { SecretSlot::Current } else { SecretSlot::Previous }
+    if index == 0 {
+        SecretSlot::Current
+    } else {
+        SecretSlot::Previous
+    }
 }
 
 /// Checks that `body` came from `source`, given the request's headers and the configured
@@ -212,7 +236,11 @@ pub fn authenticate(
             shared_secret_header(source, headers, active, "")?
         }
     };
-    Ok(Authenticated { source, credential, secret })
+    Ok(Authenticated {
+        source,
+        credential,
+        secret,
+    })
 }
 
 fn required<'h>(
@@ -220,15 +248,20 @@ fn required<'h>(
     header: &'static str,
     hint: &'static str,
 ) -> Result<&'h str, AuthError> {
-    headers.get(header).ok_or(AuthError::MissingHeader { header, hint })
+    headers
+        .get(header)
+        .ok_or(AuthError::MissingHeader { header, hint })
 }
 
 /// `sha256=<64 hex digits>` → the 32 bytes.
 fn prefixed_hex(value: &str, prefix: &str, header: &'static str) -> Result<Vec<u8>, AuthError> {
-    let hex = value.trim().strip_prefix(prefix).ok_or(AuthError::MalformedHeader {
-        header,
-        reason: "expected sha256=<hex HMAC-SHA256>",
-    })?;
+    let hex = value
+        .trim()
+        .strip_prefix(prefix)
+        .ok_or(AuthError::MalformedHeader {
+            header,
+            reason: "expected sha256=<hex HMAC-SHA256>",
+        })?;
     decode_sha256_hex(hex).ok_or(AuthError::MalformedHeader {
         header,
         reason: "the signature is not 64 hexadecimal digits",
@@ -239,7 +272,11 @@ fn prefixed_hex(value: &str, prefix: &str, header: &'static str) -> Result<Vec<u
 /// them); none at all is malformed.
 fn pagerduty_signatures(value: &str) -> Result<Vec<Vec<u8>>, AuthError> {
     let mut signatures = Vec::new();
-    for part in value.split(',').map(str::trim).filter(|part| !part.is_empty()) {
+    for part in value
+        .split(',')
+        .map(str::trim)
+        .filter(|part| !part.is_empty())
+    {
         if let Some(hex) = part.strip_prefix("v1=") {
             signatures.push(decode_sha256_hex(hex).ok_or(AuthError::MalformedHeader {
                 header: PAGERDUTY_SIGNATURE,
@@ -275,11 +312,17 @@ fn verify_signatures(
     signatures: &[Vec<u8>],
 ) -> Result<(Credential, SecretSlot), AuthError> {
     for (index, secret) in active.iter().enumerate() {
-        if signatures.iter().any(|signature| hmac::verify(&secret.hmac, body, signature).is_ok()) {
+        if signatures
+            .iter()
+            .any(|signature| hmac::verify(&secret.hmac, body, signature).is_ok())
+        {
             return Ok((Credential::Signature { header }, slot(index)));
         }
     }
-    Err(AuthError::SignatureMismatch { sender: source, header })
+    Err(AuthError::SignatureMismatch {
+        sender: source,
+        header,
+    })
 }
 
 fn verify_shared_secret(
@@ -295,7 +338,10 @@ fn verify_shared_secret(
             return Ok((Credential::SharedSecret { header }, slot(index)));
         }
     }
-    Err(AuthError::SecretMismatch { sender: source, header })
+    Err(AuthError::SecretMismatch {
+        sender: source,
+        header,
+    })
 }
 
 /// `Authorization: Bearer <secret>`, else `X-Pave-Secret: <secret>`.
@@ -306,10 +352,13 @@ fn shared_secret_header(
     extra_hint: &'static str,
 ) -> Result<(Credential, SecretSlot), AuthError> {
     if let Some(value) = headers.get(AUTHORIZATION) {
-        let (scheme, token) = value.trim().split_once(' ').ok_or(AuthError::MalformedHeader {
-            header: AUTHORIZATION,
-            reason: "expected Bearer <secret>",
-        })?;
+        let (scheme, token) = value
+            .trim()
+            .split_once(' ')
+            .ok_or(AuthError::MalformedHeader {
+                header: AUTHORIZATION,
+                reason: "expected Bearer <secret>",
+            })?;
         if !scheme.eq_ignore_ascii_case("bearer") {
             return Err(AuthError::MalformedHeader {
                 header: AUTHORIZATION,
@@ -338,7 +387,10 @@ mod tests {
     fn sign(secret: &[u8], body: &[u8]) -> String {
         let key = hmac::Key::new(hmac::HMAC_SHA256, secret);
         let tag = hmac::sign(&key, body);
-        tag.as_ref().iter().map(|byte| format!("{byte:02x}")).collect()
+        tag.as_ref()
+            .iter()
+            .map(|byte| format!("{byte:02x}"))
+            .collect()
     }
 
     #[test]
@@ -355,35 +407,61 @@ mod tests {
     fn the_empty_secret_is_refused() {
         let err = Secrets::new().with(Source::Gitlab, b"", None).unwrap_err();
         assert!(err.to_string().contains("empty"), "{err}");
-        assert!(Secrets::new().with(Source::Gitlab, b"s", Some(b"")).is_err());
+        assert!(
+            Secrets::new()
+                .with(Source::Gitlab, b"s", Some(b""))
+                .is_err()
+        );
     }
 
     #[test]
     fn debug_never_shows_secret_material() {
-        let secrets = Secrets::new().with(Source::Github, b"hunter2", Some(b"older")).unwrap();
+        let secrets = Secrets::new()
+            .with(Source::Github, b"hunter2", Some(b"older"))
+            .unwrap();
         let shown = format!("{secrets:?}");
-        assert!(shown.contains("github") && shown.contains("2 active"), "{shown}");
-        assert!(!shown.contains("hunter2") && !shown.contains("older"), "{shown}");
+        assert!(
+            shown.contains("github") && shown.contains("2 active"),
+            "{shown}"
+        );
+        assert!(
+            !shown.contains("hunter2") && !shown.contains("older"),
+            "{shown}"
+        );
     }
 
     #[test]
     fn flux_accepts_its_hmac_header_or_a_shared_secret() {
-        let secrets = Secrets::new().with(Source::Flux, b"flux-secret", None).unwrap();
+        let secrets = Secrets::new()
+            .with(Source::Flux, b"flux-secret", None)
+            .unwrap();
         let body = br#"{"reason":"ReconciliationSucceeded"}"#;
         let signature = format!("sha256={}", sign(b"flux-secret", body));
         let signed = [("X-Signature", signature.as_str())];
         let auth = authenticate(Source::Flux, &signed, body, &secrets).unwrap();
-        assert_eq!(auth.credential, Credential::Signature { header: FLUX_SIGNATURE });
+        assert_eq!(
+            auth.credential,
+            Credential::Signature {
+                header: FLUX_SIGNATURE
+            }
+        );
         let bearer = [("Authorization", "Bearer flux-secret")];
         let auth = authenticate(Source::Flux, &bearer, body, &secrets).unwrap();
-        assert_eq!(auth.credential, Credential::SharedSecret { header: AUTHORIZATION });
+        assert_eq!(
+            auth.credential,
+            Credential::SharedSecret {
+                header: AUTHORIZATION
+            }
+        );
         let err = authenticate(Source::Flux, &[("X-Other", "1")], body, &secrets).unwrap_err();
         assert!(err.to_string().contains("X-Signature"), "{err}");
     }
 
     #[test]
     fn shared_secrets_compare_exactly() {
-        let secrets = Secrets::new().with(Source::Opsgenie, b"s3cret", None).unwrap();
+        let secrets = Secrets::new()
+            .with(Source::Opsgenie, b"s3cret", None)
+            .unwrap();
         for (header, value, ok) in [
             ("X-Pave-Secret", "s3cret", true),
             ("X-Pave-Secret", " s3cret ", true),
@@ -395,8 +473,22 @@ mod tests {
             let result = authenticate(Source::Opsgenie, &[(header, value)], b"{}", &secrets);
             assert_eq!(result.is_ok(), ok, "{header}: {value} → {result:?}");
         }
-        let err = authenticate(Source::Opsgenie, &[("Authorization", "Basic abc")], b"{}", &secrets)
-            .unwrap_err();
-        assert!(matches!(err, AuthError::MalformedHeader { header: AUTHORIZATION, .. }), "{err}");
+        let err = authenticate(
+            Source::Opsgenie,
+            &[("Authorization", "Basic abc")],
+            b"{}",
+            &secrets,
+        )
+        .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                AuthError::MalformedHeader {
+                    header: AUTHORIZATION,
+                    ..
+                }
+            ),
+            "{err}"
+        );
     }
 }

@@ -85,13 +85,19 @@ impl<H: Headers + ?Sized> BinaryDeserializer for HttpMessage<'_, H> {
         self,
         mut serializer: V,
     ) -> cloudevents::message::Result<R> {
-        let spec_version =
-            SpecVersion::try_from(self.headers.get("ce-specversion").unwrap_or_default().trim())?;
+        let spec_version = SpecVersion::try_from(
+            self.headers
+                .get("ce-specversion")
+                .unwrap_or_default()
+                .trim(),
+        )?;
         let attributes = spec_version.attribute_names();
         serializer = serializer.set_spec_version(spec_version)?;
         for (name, value) in self.headers.pairs() {
             let name = name.to_ascii_lowercase();
-            let Some(attribute) = name.strip_prefix("ce-") else { continue };
+            let Some(attribute) = name.strip_prefix("ce-") else {
+                continue;
+            };
             if attribute == "specversion" {
                 continue;
             }
@@ -139,10 +145,18 @@ fn envelope_error(err: cloudevents::message::Error) -> ReadError {
             if source.is_syntax() || source.is_eof() =>
         {
             let text = source.to_string();
-            let message = text.rfind(" at line ").map_or(text.as_str(), |at| &text[..at]);
-            ReadError::Json { line: source.line(), column: source.column(), message: message.into() }
+            let message = text
+                .rfind(" at line ")
+                .map_or(text.as_str(), |at| &text[..at]);
+            ReadError::Json {
+                line: source.line(),
+                column: source.column(),
+                message: message.into(),
+            }
         }
-        other => ReadError::CloudEvent { message: other.to_string() },
+        other => ReadError::CloudEvent {
+            message: other.to_string(),
+        },
     }
 }
 
@@ -189,13 +203,25 @@ pub(crate) fn read(headers: &(impl Headers + ?Sized), body: &[u8]) -> Result<Del
             }
         }
     };
-    let Unwrapped { id, kind, time, cdevent } = unwrapped;
+    let Unwrapped {
+        id,
+        kind,
+        time,
+        cdevent,
+    } = unwrapped;
     let Some((data, prefix)) = cdevent else {
         let reason = format!("CloudEvents type {kind:?} is not a CDEvents type");
         return Ok(Delivery::new(SENDER, id, kind, vec![], Some(reason), time));
     };
     let (events, ignored, at) = read_cdevent(data, prefix, &kind)?;
-    Ok(Delivery::new(SENDER, id, kind, events, ignored, time.or(at)))
+    Ok(Delivery::new(
+        SENDER,
+        id,
+        kind,
+        events,
+        ignored,
+        time.or(at),
+    ))
 }
 
 #[derive(Deserialize)]
@@ -212,19 +238,37 @@ fn unwrap(event: &mut cloudevents::Event, prefix: &'static str) -> Result<Unwrap
     let kind = event.ty().to_owned();
     let time = event.time().map(|time| time.timestamp_millis());
     if !kind.starts_with("dev.cdevents.") {
-        return Ok(Unwrapped { id, kind, time, cdevent: None });
+        return Ok(Unwrapped {
+            id,
+            kind,
+            time,
+            cdevent: None,
+        });
     }
     let (_, _, data) = event.take_data();
     let value = match data {
         Some(Data::Json(value)) => value,
         Some(Data::Binary(bytes)) => parse(SENDER, &bytes, prefix)?,
         Some(Data::String(text)) => parse(SENDER, text.as_bytes(), prefix)?,
-        None => return Err(invalid(if prefix.is_empty() { "(body)" } else { prefix }, "a CDEvent is required")),
+        None => {
+            return Err(invalid(
+                if prefix.is_empty() { "(body)" } else { prefix },
+                "a CDEvent is required",
+            ));
+        }
     };
     if !value.is_object() {
-        return Err(invalid(if prefix.is_empty() { "(body)" } else { prefix }, "a CDEvent must be a JSON object"));
+        return Err(invalid(
+            if prefix.is_empty() { "(body)" } else { prefix },
+            "a CDEvent must be a JSON object",
+        ));
     }
-    Ok(Unwrapped { id, kind, time, cdevent: Some((value, prefix)) })
+    Ok(Unwrapped {
+        id,
+        kind,
+        time,
+        cdevent: Some((value, prefix)),
+    })
 }
 
 #[derive(Deserialize)]
@@ -276,8 +320,12 @@ pub(crate) fn subject_and_predicate(ty: &str) -> Option<(&str, &str)> {
     let (major, minor, patch) = (numbers.next(), numbers.next(), numbers.next());
     // The patch may carry a pre-release suffix (`0-draft`).
     let patch = patch.map(|patch| patch.split('-').next().unwrap_or_default());
-    (!subject.is_empty() && !predicate.is_empty() && is_number(major) && is_number(minor) && is_number(patch))
-        .then_some((subject, predicate))
+    (!subject.is_empty()
+        && !predicate.is_empty()
+        && is_number(major)
+        && is_number(minor)
+        && is_number(patch))
+    .then_some((subject, predicate))
 }
 
 fn read_cdevent(data: Value, prefix: &'static str, kind: &str) -> Result<Reading, ReadError> {
@@ -292,31 +340,54 @@ fn read_cdevent(data: Value, prefix: &'static str, kind: &str) -> Result<Reading
     let Some((subject_kind, predicate)) = subject_and_predicate(&context.ty) else {
         return Err(invalid(
             &join_path(prefix, "context.type"),
-            format!("{:?} is not dev.cdevents.<subject>.<predicate>.<major>.<minor>.<patch>", context.ty),
+            format!(
+                "{:?} is not dev.cdevents.<subject>.<predicate>.<major>.<minor>.<patch>",
+                context.ty
+            ),
         ));
     };
-    let Some(spec_version) = context.specversion.as_deref().or(context.version.as_deref()) else {
-        return Err(invalid(&join_path(prefix, "context.specversion"), "required field is missing"));
+    let Some(spec_version) = context
+        .specversion
+        .as_deref()
+        .or(context.version.as_deref())
+    else {
+        return Err(invalid(
+            &join_path(prefix, "context.specversion"),
+            "required field is missing",
+        ));
     };
-    let major_minor = spec_version.splitn(3, '.').take(2).collect::<Vec<_>>().join(".");
+    let major_minor = spec_version
+        .splitn(3, '.')
+        .take(2)
+        .collect::<Vec<_>>()
+        .join(".");
     if !SPEC_VERSIONS.contains(&major_minor.as_str()) {
         let reason = format!("CDEvents specification {spec_version} is not read (0.4 and 0.5 are)");
         return Ok((vec![], Some(reason), None));
     }
     let at = context.timestamp.0;
-    let subject_source = event.subject.source.clone().unwrap_or_else(|| context.source.clone());
+    let subject_source = event
+        .subject
+        .source
+        .clone()
+        .unwrap_or_else(|| context.source.clone());
     let content_path = join_path(prefix, "subject.content");
-    let cdevents_subject = Subject::Cdevents { source: subject_source.clone(), id: event.subject.id.clone() };
+    let cdevents_subject = Subject::Cdevents {
+        source: subject_source.clone(),
+        id: event.subject.id.clone(),
+    };
     let mapped = match (subject_kind, predicate) {
         ("change", "merged") => {
             let content: ChangeContent = from_value(event.subject.content, &content_path)?;
             let subject = match content.repository {
-                Some(Reference { id, source: Some(url) }) if host_of(&url).is_some() => {
-                    crate::subject::repository(&url, &id)
-                }
-                Some(Reference { id, source }) => {
-                    Subject::Cdevents { source: source.unwrap_or_else(|| subject_source.clone()), id }
-                }
+                Some(Reference {
+                    id,
+                    source: Some(url),
+                }) if host_of(&url).is_some() => crate::subject::repository(&url, &id),
+                Some(Reference { id, source }) => Subject::Cdevents {
+                    source: source.unwrap_or_else(|| subject_source.clone()),
+                    id,
+                },
                 None => cdevents_subject,
             };
             Event::ChangeMerged(ChangeMerged {
@@ -371,7 +442,9 @@ fn read_cdevent(data: Value, prefix: &'static str, kind: &str) -> Result<Reading
             };
             Event::Pipeline(Pipeline {
                 subject: cdevents_subject,
-                name: content.pipeline_name.unwrap_or_else(|| event.subject.id.clone()),
+                name: content
+                    .pipeline_name
+                    .unwrap_or_else(|| event.subject.id.clone()),
                 id: event.subject.id,
                 status,
                 conclusion,

@@ -14,20 +14,40 @@ pub enum ReadError {
     #[error("the body is empty; {sender} deliveries are JSON objects")]
     EmptyBody { sender: Source },
     #[error("the body is not valid JSON: {message} at line {line}, column {column}")]
-    Json { line: usize, column: usize, message: String },
+    Json {
+        line: usize,
+        column: usize,
+        message: String,
+    },
     #[error("the body must be a JSON object, not {found}")]
     NotAnObject { found: &'static str },
     /// A required field is missing or a field has the wrong type. `path` is dotted from the
     /// body's top (`deployment.id`, `commits[3].timestamp`).
     #[error("{path}: {message}{}", location(*line, *column))]
-    Field { path: String, message: String, line: usize, column: usize },
+    Field {
+        path: String,
+        message: String,
+        line: usize,
+        column: usize,
+    },
     /// A timestamp field that holds no timestamp; the message quotes the value.
     #[error("{path}: {message}{}", location(*line, *column))]
-    Timestamp { path: String, message: String, line: usize, column: usize },
+    Timestamp {
+        path: String,
+        message: String,
+        line: usize,
+        column: usize,
+    },
     #[error("header {header} is missing{hint}")]
-    MissingHeader { header: &'static str, hint: &'static str },
+    MissingHeader {
+        header: &'static str,
+        hint: &'static str,
+    },
     #[error("header {header}: {message}")]
-    BadHeader { header: &'static str, message: String },
+    BadHeader {
+        header: &'static str,
+        message: String,
+    },
     /// The CloudEvents envelope is invalid (a required attribute, the spec version).
     #[error("CloudEvents envelope: {message}")]
     CloudEvent { message: String },
@@ -36,7 +56,11 @@ pub enum ReadError {
 /// ` (line 3, column 10)`, or nothing when the position is unknown (values read from an
 /// already parsed document have none).
 fn location(line: usize, column: usize) -> String {
-    if line == 0 { String::new() } else { format!(" (line {line}, column {column})") }
+    if line == 0 {
+        String::new()
+    } else {
+        format!(" (line {line}, column {column})")
+    }
 }
 
 /// The first non-whitespace byte says whether the body can be an object; anything else gets a
@@ -47,7 +71,9 @@ pub(crate) fn check_object(sender: Source, body: &[u8]) -> Result<(), ReadError>
         Some(b'{') => Ok(()),
         Some(_) => match serde_json::from_slice::<serde_json::Value>(body) {
             Err(err) => Err(syntax_error(&err)),
-            Ok(value) => Err(ReadError::NotAnObject { found: json_type(&value) }),
+            Ok(value) => Err(ReadError::NotAnObject {
+                found: json_type(&value),
+            }),
         },
     }
 }
@@ -64,7 +90,11 @@ fn json_type(value: &serde_json::Value) -> &'static str {
 }
 
 fn syntax_error(err: &serde_json::Error) -> ReadError {
-    ReadError::Json { line: err.line(), column: err.column(), message: bare_message(err) }
+    ReadError::Json {
+        line: err.line(),
+        column: err.column(),
+        message: bare_message(err),
+    }
 }
 
 /// serde_json's message without its ` at line L column C` suffix (kept as fields).
@@ -114,7 +144,9 @@ fn path_error(prefix: &str, err: serde_path_to_error::Error<serde_json::Error>) 
     let (line, column) = (inner.line(), inner.column());
     let mut path = join_path(prefix, if path == "." { "" } else { &path });
     // `missing field `id`` at `deployment` reads better as `deployment.id: missing`.
-    let message = match message.strip_prefix("missing field `").and_then(|m| m.strip_suffix('`'))
+    let message = match message
+        .strip_prefix("missing field `")
+        .and_then(|m| m.strip_suffix('`'))
     {
         Some(field) => {
             path = join_path(&path, field);
@@ -122,11 +154,25 @@ fn path_error(prefix: &str, err: serde_path_to_error::Error<serde_json::Error>) 
         }
         None => message,
     };
-    let path = if path.is_empty() { "(top level)".to_owned() } else { path };
-    if message.starts_with(NOT_A_TIMESTAMP) {
-        ReadError::Timestamp { path, message, line, column }
+    let path = if path.is_empty() {
+        "(top level)".to_owned()
     } else {
-        ReadError::Field { path, message, line, column }
+        path
+    };
+    if message.starts_with(NOT_A_TIMESTAMP) {
+        ReadError::Timestamp {
+            path,
+            message,
+            line,
+            column,
+        }
+    } else {
+        ReadError::Field {
+            path,
+            message,
+            line,
+            column,
+        }
     }
 }
 
@@ -141,7 +187,12 @@ pub(crate) fn join_path(prefix: &str, path: &str) -> String {
 
 /// A required field that is present but unusable (an empty string where an id is needed).
 pub(crate) fn invalid(path: &str, message: impl Into<String>) -> ReadError {
-    ReadError::Field { path: path.to_owned(), message: message.into(), line: 0, column: 0 }
+    ReadError::Field {
+        path: path.to_owned(),
+        message: message.into(),
+        line: 0,
+        column: 0,
+    }
 }
 
 #[cfg(test)]
@@ -163,13 +214,23 @@ mod tests {
 
     #[test]
     fn paths_name_the_field() {
-        let err = parse::<Outer>(Source::Github, br#"{"inner":[{"id":1},{"id":"x"}]}"#, "")
-            .unwrap_err();
-        assert!(matches!(&err, ReadError::Field { path, .. } if path == "inner[1].id"), "{err}");
+        let err =
+            parse::<Outer>(Source::Github, br#"{"inner":[{"id":1},{"id":"x"}]}"#, "").unwrap_err();
+        assert!(
+            matches!(&err, ReadError::Field { path, .. } if path == "inner[1].id"),
+            "{err}"
+        );
         let err = parse::<Outer>(Source::Github, br#"{"inner":[{}]}"#, "data").unwrap_err();
-        assert_eq!(err.to_string(), "data.inner[0].id: required field is missing (line 1, column 12)");
+        assert_eq!(
+            err.to_string(),
+            "data.inner[0].id: required field is missing (line 1, column 12)"
+        );
         let err = parse::<Outer>(Source::Github, br#"{}"#, "").unwrap_err();
-        assert!(err.to_string().starts_with("inner: required field is missing"), "{err}");
+        assert!(
+            err.to_string()
+                .starts_with("inner: required field is missing"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -177,6 +238,16 @@ mod tests {
         let err = parse::<Outer>(Source::Github, b"{\n  \"inner\": [,]\n}", "").unwrap_err();
         assert!(matches!(err, ReadError::Json { line: 2, .. }), "{err:?}");
         let err = parse::<Outer>(Source::Github, br#"{"inner":[]} trailing"#, "").unwrap_err();
-        assert!(matches!(err, ReadError::Json { line: 1, column: 14, .. }), "{err:?}");
+        assert!(
+            matches!(
+                err,
+                ReadError::Json {
+                    line: 1,
+                    column: 14,
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
     }
 }

@@ -63,7 +63,10 @@ pub(crate) fn read(body: &[u8]) -> Result<Delivery, ReadError> {
         ("Kustomization", "ReconciliationSucceeded") => DeploymentStatus::Succeeded,
         (
             "Kustomization",
-            "ReconciliationFailed" | "HealthCheckFailed" | "BuildFailed" | "ValidationFailed"
+            "ReconciliationFailed"
+            | "HealthCheckFailed"
+            | "BuildFailed"
+            | "ValidationFailed"
             | "PruneFailed",
         ) => DeploymentStatus::Failed,
         ("HelmRelease", "InstallSucceeded" | "UpgradeSucceeded") => DeploymentStatus::Succeeded,
@@ -102,7 +105,11 @@ pub(crate) fn read(body: &[u8]) -> Result<Delivery, ReadError> {
         revision.as_deref().unwrap_or("-")
     );
     let event = Deployment {
-        subject: Subject::Flux { kind: object.kind, namespace: object.namespace, name: object.name },
+        subject: Subject::Flux {
+            kind: object.kind,
+            namespace: object.namespace,
+            name: object.name,
+        },
         source_id,
         environment,
         sha: revision.as_deref().and_then(sha_of_revision),
@@ -117,7 +124,14 @@ pub(crate) fn read(body: &[u8]) -> Result<Delivery, ReadError> {
         production: None,
         url: None,
     };
-    Ok(Delivery::new(SENDER, id, kind, vec![Event::Deployment(event)], None, Some(at)))
+    Ok(Delivery::new(
+        SENDER,
+        id,
+        kind,
+        vec![Event::Deployment(event)],
+        None,
+        Some(at),
+    ))
 }
 
 /// `main@sha1:<sha>` (Flux 2.0+) or `main/<sha>` (earlier) → the SHA.
@@ -137,9 +151,18 @@ mod tests {
     #[test]
     fn revisions_name_their_commit() {
         let sha = "731f7eaddfb6af01cb2173e18f0f75b0ba780ef1";
-        assert_eq!(sha_of_revision(&format!("main@sha1:{sha}")).as_deref(), Some(sha));
-        assert_eq!(sha_of_revision(&format!("main/{sha}")).as_deref(), Some(sha));
-        assert_eq!(sha_of_revision(&format!("sha1:{sha}")).as_deref(), Some(sha));
+        assert_eq!(
+            sha_of_revision(&format!("main@sha1:{sha}")).as_deref(),
+            Some(sha)
+        );
+        assert_eq!(
+            sha_of_revision(&format!("main/{sha}")).as_deref(),
+            Some(sha)
+        );
+        assert_eq!(
+            sha_of_revision(&format!("sha1:{sha}")).as_deref(),
+            Some(sha)
+        );
         assert_eq!(sha_of_revision("6.0.1"), None);
         assert_eq!(sha_of_revision("latest@sha256:0b31b1c0"), None);
     }

@@ -79,10 +79,21 @@ pub(crate) fn read(
         }
         other => {
             validate(SENDER, body)?;
-            (vec![], Some(format!("GitHub event {other:?} is not read")), None)
+            (
+                vec![],
+                Some(format!("GitHub event {other:?} is not read")),
+                None,
+            )
         }
     };
-    Ok(Delivery::new(SENDER, id, kind, events, ignored, occurred_at))
+    Ok(Delivery::new(
+        SENDER,
+        id,
+        kind,
+        events,
+        ignored,
+        occurred_at,
+    ))
 }
 
 /// What one payload reading yields: events, or why none, and the delivery's own time.
@@ -202,11 +213,17 @@ fn pull_request(body: &[u8]) -> Result<Reading, ReadError> {
     let payload: PullRequestPayload = parse(SENDER, body, "")?;
     let pr = payload.pull_request;
     if payload.action != "closed" {
-        return ignore(format!("pull_request {}: only merged pull requests are read", payload.action));
+        return ignore(format!(
+            "pull_request {}: only merged pull requests are read",
+            payload.action
+        ));
     }
     let merged_at = match (pr.merged, pr.merged_at.0) {
         (Some(false), _) | (None, None) => {
-            return ignore(format!("pull_request #{} was closed without merging", pr.number));
+            return ignore(format!(
+                "pull_request #{} was closed without merging",
+                pr.number
+            ));
         }
         (_, Some(at)) => at,
         (Some(true), None) => {
@@ -295,7 +312,9 @@ fn deployment(body: &[u8]) -> Result<Reading, ReadError> {
     let payload: DeploymentPayload = parse(SENDER, body, "")?;
     let action = payload.action.as_deref().unwrap_or("created");
     if action != "created" {
-        return ignore(format!("deployment {action}: only created deployments are read"));
+        return ignore(format!(
+            "deployment {action}: only created deployments are read"
+        ));
     }
     let at = payload.deployment.created_at.0;
     let event = github_deployment(
@@ -312,7 +331,10 @@ fn deployment(body: &[u8]) -> Result<Reading, ReadError> {
 fn deployment_status(body: &[u8]) -> Result<Reading, ReadError> {
     let payload: DeploymentPayload = parse(SENDER, body, "")?;
     let Some(status) = payload.deployment_status else {
-        return Err(crate::error::invalid("deployment_status", "required field is missing"));
+        return Err(crate::error::invalid(
+            "deployment_status",
+            "required field is missing",
+        ));
     };
     let mapped = match status.state.as_str() {
         "queued" | "pending" | "waiting" => DeploymentStatus::Queued,
@@ -330,7 +352,10 @@ fn deployment_status(body: &[u8]) -> Result<Reading, ReadError> {
     // Four Keys dates a deployment by `updated_at`; statuses are immutable, so it equals
     // `created_at` unless GitHub says otherwise.
     let at = status.updated_at.0.unwrap_or(status.created_at.0);
-    let url = status.log_url.or(status.target_url).filter(|url| !url.is_empty());
+    let url = status
+        .log_url
+        .or(status.target_url)
+        .filter(|url| !url.is_empty());
     let event = github_deployment(
         payload.repository,
         payload.deployment,
@@ -369,7 +394,10 @@ struct WorkflowRun {
 fn workflow_run(body: &[u8]) -> Result<Reading, ReadError> {
     let payload: WorkflowRunPayload = parse(SENDER, body, "")?;
     if payload.action != "completed" {
-        return ignore(format!("workflow_run {}: only completed runs are read", payload.action));
+        return ignore(format!(
+            "workflow_run {}: only completed runs are read",
+            payload.action
+        ));
     }
     let run = payload.workflow_run;
     let conclusion = run.conclusion.unwrap_or_default();
@@ -429,7 +457,10 @@ fn release(body: &[u8]) -> Result<Reading, ReadError> {
     if payload.action != "published" {
         // `published` fires for every release made public (`released` repeats it for
         // non-prereleases); reading one action counts each release once.
-        return ignore(format!("release {}: only published releases are read", payload.action));
+        return ignore(format!(
+            "release {}: only published releases are read",
+            payload.action
+        ));
     }
     let release = payload.release;
     let Some(at) = release.published_at.0.or(release.created_at.0) else {
@@ -438,7 +469,10 @@ fn release(body: &[u8]) -> Result<Reading, ReadError> {
             "a published release must say when it was published",
         ));
     };
-    let sha = release.target_commitish.clone().filter(|target| is_full_sha(target));
+    let sha = release
+        .target_commitish
+        .clone()
+        .filter(|target| is_full_sha(target));
     let event = Release {
         subject: payload.repository.subject(),
         tag: release.tag_name,
@@ -489,12 +523,21 @@ fn issues(body: &[u8], options: &ReadOptions) -> Result<Reading, ReadError> {
     let status = match payload.action.as_str() {
         "opened" => IncidentStatus::Opened,
         // Labelled an incident now; another label on an incident changes nothing.
-        "labeled" if payload.label.as_ref().is_some_and(|label| is_label(&label.name)) => {
+        "labeled"
+            if payload
+                .label
+                .as_ref()
+                .is_some_and(|label| is_label(&label.name)) =>
+        {
             IncidentStatus::Opened
         }
         "closed" => IncidentStatus::Resolved,
         "reopened" => IncidentStatus::Reopened,
-        other => return ignore(format!("issues {other}: no change to the incident's lifecycle")),
+        other => {
+            return ignore(format!(
+                "issues {other}: no change to the incident's lifecycle"
+            ));
+        }
     };
     let at = match status {
         IncidentStatus::Opened if payload.action == "opened" => issue.created_at.0,
@@ -502,7 +545,10 @@ fn issues(body: &[u8], options: &ReadOptions) -> Result<Reading, ReadError> {
         _ => issue.updated_at.0,
     };
     let Some(at) = at.or(issue.created_at.0) else {
-        return Err(crate::error::invalid("issue.updated_at", "required field is missing"));
+        return Err(crate::error::invalid(
+            "issue.updated_at",
+            "required field is missing",
+        ));
     };
     let slug = payload.repository.full_name.clone();
     let event = Incident {

@@ -77,10 +77,21 @@ pub(crate) fn read(
         "Issue Hook" | "Confidential Issue Hook" => issue(body, options)?,
         other => {
             validate(SENDER, body)?;
-            (vec![], Some(format!("GitLab event {other:?} is not read")), None)
+            (
+                vec![],
+                Some(format!("GitLab event {other:?} is not read")),
+                None,
+            )
         }
     };
-    Ok(Delivery::new(SENDER, id, kind, events, ignored, occurred_at))
+    Ok(Delivery::new(
+        SENDER,
+        id,
+        kind,
+        events,
+        ignored,
+        occurred_at,
+    ))
 }
 
 #[derive(Deserialize)]
@@ -120,7 +131,9 @@ fn push(body: &[u8]) -> Result<Reading, ReadError> {
         return ignore(format!("push deleted the branch {branch}"));
     }
     let listed = payload.commits.len() as u64;
-    let truncated = payload.total_commits_count.is_some_and(|total| total > listed);
+    let truncated = payload
+        .total_commits_count
+        .is_some_and(|total| total > listed);
     let commits = payload
         .commits
         .into_iter()
@@ -192,7 +205,11 @@ fn merge_request(body: &[u8]) -> Result<Reading, ReadError> {
             "a merge event must say when it happened",
         ));
     };
-    let labels = if mr.labels.is_empty() { payload.labels } else { mr.labels };
+    let labels = if mr.labels.is_empty() {
+        payload.labels
+    } else {
+        mr.labels
+    };
     let event = ChangeMerged {
         subject: payload.project.subject(),
         id: mr.iid.to_string(),
@@ -294,14 +311,18 @@ fn pipeline(body: &[u8]) -> Result<Reading, ReadError> {
         "failed" => PipelineStatus::Failed,
         "canceled" => PipelineStatus::Canceled,
         "skipped" => PipelineStatus::Skipped,
-        other => return ignore(format!("pipeline {other}: only finished pipelines are read")),
+        other => {
+            return ignore(format!(
+                "pipeline {other}: only finished pipelines are read"
+            ));
+        }
     };
     let finished_at = pipeline.finished_at.0;
     // GitLab says when the pipeline was created and how long it ran; the start is the finish
     // minus the run time (created_at includes the time spent queued).
     let started_at = match (finished_at, pipeline.duration) {
         (Some(finished), Some(seconds)) if seconds.is_finite() && seconds >= 0.0 => {
-            Some(finished - (seconds * 1000.0).round() as i64)
+            Some(finished.saturating_sub((seconds * 1000.0).round() as i64))
         }
         _ => pipeline.created_at.0,
     };
@@ -311,7 +332,10 @@ fn pipeline(body: &[u8]) -> Result<Reading, ReadError> {
     let event = Pipeline {
         subject: payload.project.subject(),
         id: pipeline.id.to_string(),
-        name: pipeline.name.filter(|name| !name.is_empty()).unwrap_or_else(|| "pipeline".into()),
+        name: pipeline
+            .name
+            .filter(|name| !name.is_empty())
+            .unwrap_or_else(|| "pipeline".into()),
         status,
         conclusion: pipeline.status,
         sha: pipeline.sha,
@@ -370,7 +394,11 @@ struct LabelChange {
 fn issue(body: &[u8], options: &ReadOptions) -> Result<Reading, ReadError> {
     let payload: IssuePayload = parse(SENDER, body, "")?;
     let issue = payload.object_attributes;
-    let labels = if issue.labels.is_empty() { payload.labels } else { issue.labels };
+    let labels = if issue.labels.is_empty() {
+        payload.labels
+    } else {
+        issue.labels
+    };
     let is_label = |label: &Label| label.title.eq_ignore_ascii_case(&options.incident_label);
     let native = [&issue.work_item_type, &issue.issue_type]
         .into_iter()
@@ -394,7 +422,11 @@ fn issue(body: &[u8], options: &ReadOptions) -> Result<Reading, ReadError> {
         {
             IncidentStatus::Opened
         }
-        other => return ignore(format!("issue {other:?}: no change to the incident's lifecycle")),
+        other => {
+            return ignore(format!(
+                "issue {other:?}: no change to the incident's lifecycle"
+            ));
+        }
     };
     let at = match status {
         IncidentStatus::Opened if action == "open" => issue.created_at.0,

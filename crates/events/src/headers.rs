@@ -17,11 +17,20 @@ pub trait Headers {
 
 impl Headers for [(String, String)] {
     fn pairs(&self) -> Box<dyn Iterator<Item = (&str, &str)> + '_> {
-        Box::new(self.iter().map(|(name, value)| (name.as_str(), value.as_str())))
+        Box::new(
+            self.iter()
+                .map(|(name, value)| (name.as_str(), value.as_str())),
+        )
     }
 }
 
 impl Headers for Vec<(String, String)> {
+    fn pairs(&self) -> Box<dyn Iterator<Item = (&str, &str)> + '_> {
+        self.as_slice().pairs()
+    }
+}
+
+impl<const N: usize> Headers for [(String, String); N] {
     fn pairs(&self) -> Box<dyn Iterator<Item = (&str, &str)> + '_> {
         self.as_slice().pairs()
     }

@@ -25,7 +25,10 @@ pub(crate) fn severity(raw: &str) -> Option<Severity> {
         "info" | "informational" => 5,
         _ => numbered_level(&word)?,
     };
-    Some(Severity { level, raw: raw.trim().to_owned() })
+    Some(Severity {
+        level,
+        raw: raw.trim().to_owned(),
+    })
 }
 
 /// `p2`, `sev2`, `sev-2`, `sev 2`, `severity:2`, `severity/2`, `s2`, `2` → 2.
@@ -42,7 +45,9 @@ fn numbered_level(word: &str) -> Option<u8> {
 }
 
 /// The first label of `labels` that names a severity.
-pub(crate) fn severity_from_labels<'a>(labels: impl IntoIterator<Item = &'a str>) -> Option<Severity> {
+pub(crate) fn severity_from_labels<'a>(
+    labels: impl IntoIterator<Item = &'a str>,
+) -> Option<Severity> {
     labels.into_iter().find_map(|label| {
         let lower = label.to_ascii_lowercase();
         // Only labels that say they are a severity: a plain `high` label could mean anything.
@@ -101,15 +106,24 @@ mod tests {
 
     #[test]
     fn only_severity_labels_count() {
-        assert_eq!(severity_from_labels(["bug", "high", "sev1"]).map(|s| s.level), Some(1));
+        assert_eq!(
+            severity_from_labels(["bug", "high", "sev1"]).map(|s| s.level),
+            Some(1)
+        );
         assert_eq!(severity_from_labels(["bug", "high"]), None);
     }
 
     #[test]
     fn causes_are_read_from_marked_lines() {
         let sha = "2f6c2a6e0b7d4c1e9a8b7c6d5e4f3a2b1c0d9e8f";
-        assert_eq!(caused_by(&format!("Outage.\nroot cause: {sha}\n")), Some(sha.to_owned()));
-        assert_eq!(caused_by(&format!("Caused by: `{sha}`.")), Some(sha.to_owned()));
+        assert_eq!(
+            caused_by(&format!("Outage.\nroot cause: {sha}\n")),
+            Some(sha.to_owned())
+        );
+        assert_eq!(
+            caused_by(&format!("Caused by: `{sha}`.")),
+            Some(sha.to_owned())
+        );
         assert_eq!(caused_by("Caused-By: deploy 42"), Some("deploy".to_owned()));
         assert_eq!(caused_by("no cause here"), None);
         assert_eq!(caused_by("root cause:"), None);

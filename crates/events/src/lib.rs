@@ -80,7 +80,9 @@ pub struct ReadOptions {
 
 impl Default for ReadOptions {
     fn default() -> Self {
-        ReadOptions { incident_label: "incident".to_owned() }
+        ReadOptions {
+            incident_label: "incident".to_owned(),
+        }
     }
 }
 
@@ -116,7 +118,14 @@ impl Delivery {
         occurred_at: Option<Millis>,
     ) -> Delivery {
         let occurred_at = occurred_at.or_else(|| events.iter().find_map(Event::at));
-        Delivery { source, id, kind, occurred_at, events, ignored }
+        Delivery {
+            source,
+            id,
+            kind,
+            occurred_at,
+            events,
+            ignored,
+        }
     }
 }
 

@@ -83,15 +83,35 @@ impl Event {
 pub enum Subject {
     /// A Git repository. `host` is `github.com`, `gitlab.com` or a self-hosted host (with its
     /// port, if the URL has one); `slug` is `org/repo` (`group/subgroup/repo` on GitLab).
-    Repository { host: String, slug: String, url: String },
-    PagerDutyService { id: String, name: Option<String> },
+    Repository {
+        host: String,
+        slug: String,
+        url: String,
+    },
+    PagerDutyService {
+        id: String,
+        name: Option<String>,
+    },
     /// An Opsgenie alert's teams and entity (the component it is about).
-    Opsgenie { teams: Vec<String>, entity: Option<String> },
-    ArgoApp { name: String, repo_url: Option<String> },
+    Opsgenie {
+        teams: Vec<String>,
+        entity: Option<String>,
+    },
+    ArgoApp {
+        name: String,
+        repo_url: Option<String>,
+    },
     /// A Flux object (`Kustomization`, `HelmRelease`).
-    Flux { kind: String, namespace: String, name: String },
+    Flux {
+        kind: String,
+        namespace: String,
+        name: String,
+    },
     /// A CDEvents subject (or the service it names): unique by `source` and `id`.
-    Cdevents { source: String, id: String },
+    Cdevents {
+        source: String,
+        id: String,
+    },
     /// An alert's labels (Alertmanager): attribution matches them against entity annotations.
     Labels(BTreeMap<String, String>),
 }

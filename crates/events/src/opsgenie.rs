@@ -47,7 +47,10 @@ struct OpsgenieAlert {
 #[serde(untagged)]
 enum Team {
     Name(String),
-    Object { name: Option<String>, id: Option<String> },
+    Object {
+        name: Option<String>,
+        id: Option<String>,
+    },
 }
 
 /// `P3` or `3`.
@@ -68,7 +71,14 @@ pub(crate) fn read(body: &[u8]) -> Result<Delivery, ReadError> {
         "Close" => IncidentStatus::Resolved,
         other => {
             let reason = format!("Opsgenie action {other:?} is not read");
-            return Ok(Delivery::new(SENDER, id, payload.action, vec![], Some(reason), None));
+            return Ok(Delivery::new(
+                SENDER,
+                id,
+                payload.action,
+                vec![],
+                Some(reason),
+                None,
+            ));
         }
     };
     let at = match status {
@@ -76,8 +86,15 @@ pub(crate) fn read(body: &[u8]) -> Result<Delivery, ReadError> {
         _ => alert.updated_at.0,
     };
     let Some(at) = at.or(alert.created_at.0) else {
-        let field = if status == IncidentStatus::Opened { "createdAt" } else { "updatedAt" };
-        return Err(crate::error::invalid(&format!("alert.{field}"), "required field is missing"));
+        let field = if status == IncidentStatus::Opened {
+            "createdAt"
+        } else {
+            "updatedAt"
+        };
+        return Err(crate::error::invalid(
+            &format!("alert.{field}"),
+            "required field is missing",
+        ));
     };
     let severity = alert.priority.and_then(|priority| match priority {
         Priority::Text(text) => severity(&text),

@@ -60,7 +60,14 @@ pub(crate) fn read(body: &[u8]) -> Result<Delivery, ReadError> {
         if payload.messages.is_some() {
             let id = crate::body_key(body);
             let reason = "PagerDuty v1/v2 webhooks are not read; add a v3 webhook subscription";
-            return Ok(Delivery::new(SENDER, id, "v2".into(), vec![], Some(reason.into()), None));
+            return Ok(Delivery::new(
+                SENDER,
+                id,
+                "v2".into(),
+                vec![],
+                Some(reason.into()),
+                None,
+            ));
         }
         return Err(crate::error::invalid("event", "required field is missing"));
     };
@@ -73,16 +80,38 @@ pub(crate) fn read(body: &[u8]) -> Result<Delivery, ReadError> {
         _ => None,
     };
     let (events, ignored) = match (status, event.data) {
-        (None, _) => (vec![], Some(format!("PagerDuty {} is not read", event.event_type))),
-        (Some(_), None) => return Err(crate::error::invalid("event.data", "required field is missing")),
+        (None, _) => (
+            vec![],
+            Some(format!("PagerDuty {} is not read", event.event_type)),
+        ),
+        (Some(_), None) => {
+            return Err(crate::error::invalid(
+                "event.data",
+                "required field is missing",
+            ));
+        }
         (Some(status), Some(data)) => (vec![Event::Incident(incident(status, at, data)?)], None),
     };
-    Ok(Delivery::new(SENDER, event.id, event.event_type, events, ignored, Some(at)))
+    Ok(Delivery::new(
+        SENDER,
+        event.id,
+        event.event_type,
+        events,
+        ignored,
+        Some(at),
+    ))
 }
 
 fn incident(status: IncidentStatus, at: i64, data: IncidentData) -> Result<Incident, ReadError> {
-    let Some(Reference { id: Some(service_id), summary }) = data.service else {
-        return Err(crate::error::invalid("event.data.service.id", "required field is missing"));
+    let Some(Reference {
+        id: Some(service_id),
+        summary,
+    }) = data.service
+    else {
+        return Err(crate::error::invalid(
+            "event.data.service.id",
+            "required field is missing",
+        ));
     };
     let severity = data
         .priority
@@ -95,10 +124,16 @@ fn incident(status: IncidentStatus, at: i64, data: IncidentData) -> Result<Incid
                 "low" => 4,
                 _ => return None,
             };
-            Some(Severity { level, raw: format!("urgency {}", data.urgency.as_deref()?) })
+            Some(Severity {
+                level,
+                raw: format!("urgency {}", data.urgency.as_deref()?),
+            })
         });
     Ok(Incident {
-        subject: Subject::PagerDutyService { id: service_id, name: summary },
+        subject: Subject::PagerDutyService {
+            id: service_id,
+            name: summary,
+        },
         id: data.id,
         number: data.number,
         title: data.title,

@@ -57,7 +57,9 @@ impl fmt::Display for Source {
 
 /// A URL segment that names no [`Source`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown event source {given:?}; expected one of: github, gitlab, cdevents, argocd, flux, pagerduty, opsgenie, alertmanager")]
+#[error(
+    "unknown event source {given:?}; expected one of: github, gitlab, cdevents, argocd, flux, pagerduty, opsgenie, alertmanager"
+)]
 pub struct UnknownSource {
     pub given: String,
 }
@@ -71,7 +73,9 @@ impl FromStr for Source {
         Source::ALL
             .into_iter()
             .find(|source| source.as_str() == segment)
-            .ok_or_else(|| UnknownSource { given: segment.to_owned() })
+            .ok_or_else(|| UnknownSource {
+                given: segment.to_owned(),
+            })
     }
 }
 
@@ -93,7 +97,10 @@ mod tests {
         let message = err.to_string();
         assert!(message.contains("\"jenkins\""), "{message}");
         for source in Source::ALL {
-            assert!(message.contains(source.as_str()), "{message} lacks {source}");
+            assert!(
+                message.contains(source.as_str()),
+                "{message} lacks {source}"
+            );
         }
         assert!("GitHub".parse::<Source>().is_err());
     }

@@ -17,7 +17,9 @@ pub(crate) fn repository(web_url: &str, slug: &str) -> Subject {
 pub(crate) fn host_of(url: &str) -> Option<&str> {
     let (_, rest) = url.split_once("://")?;
     let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
-    let host = authority.rsplit_once('@').map_or(authority, |(_, host)| host);
+    let host = authority
+        .rsplit_once('@')
+        .map_or(authority, |(_, host)| host);
     (!host.is_empty()).then_some(host)
 }
 
@@ -28,7 +30,12 @@ pub(crate) fn is_full_sha(text: &str) -> bool {
 
 /// The first line of a commit message.
 pub(crate) fn first_line(message: &str) -> String {
-    message.lines().next().unwrap_or_default().trim_end().to_owned()
+    message
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .trim_end()
+        .to_owned()
 }
 
 /// `refs/heads/main` → `main`; `None` for tags and other refs.
@@ -48,8 +55,14 @@ mod tests {
     #[test]
     fn hosts_come_from_urls() {
         assert_eq!(host_of("https://github.com/org/repo"), Some("github.com"));
-        assert_eq!(host_of("http://10.126.0.2:3000/root/x"), Some("10.126.0.2:3000"));
-        assert_eq!(host_of("https://user:pw@git.example.com/a"), Some("git.example.com"));
+        assert_eq!(
+            host_of("http://10.126.0.2:3000/root/x"),
+            Some("10.126.0.2:3000")
+        );
+        assert_eq!(
+            host_of("https://user:pw@git.example.com/a"),
+            Some("git.example.com")
+        );
         assert_eq!(host_of("https://example.org"), Some("example.org"));
         assert_eq!(host_of("git@github.com:org/repo.git"), None);
         assert_eq!(host_of("/event/source/123"), None);

@@ -22,8 +22,7 @@ use crate::model::Millis;
 pub(crate) const NOT_A_TIMESTAMP: &str = "not a timestamp: ";
 
 /// What the readers accept, for error messages.
-pub(crate) const EXPECTED: &str =
-    "expected RFC 3339 like 2024-05-01T12:00:00Z, 2024-05-01 14:00:00 +0200, or epoch seconds/ms/ns";
+pub(crate) const EXPECTED: &str = "expected RFC 3339 like 2024-05-01T12:00:00Z, 2024-05-01 14:00:00 +0200, or epoch seconds/ms/ns";
 
 /// Reads a textual timestamp in any of the accepted forms.
 pub fn parse_timestamp(text: &str) -> Option<Millis> {
@@ -38,8 +37,14 @@ pub fn parse_timestamp(text: &str) -> Option<Millis> {
         }
     }
     // GitLab: `2016-08-12 15:23:28 UTC`.
-    let utc = text.strip_suffix(" UTC").or_else(|| text.strip_suffix(" Z"))?;
-    for format in ["%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S"] {
+    let utc = text
+        .strip_suffix(" UTC")
+        .or_else(|| text.strip_suffix(" Z"))?;
+    for format in [
+        "%Y-%m-%d %H:%M:%S",
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M:%S",
+    ] {
         if let Ok(time) = NaiveDateTime::parse_from_str(utc, format) {
             return Some(time.and_utc().timestamp_millis());
         }
@@ -108,7 +113,9 @@ impl<'de> Visitor<'de> for TimeVisitor {
         if value.is_finite() && value.abs() < 1e11 {
             Ok(Some((value * 1000.0).round() as Millis))
         } else {
-            Err(E::custom(format_args!("{NOT_A_TIMESTAMP}{value} ({EXPECTED})")))
+            Err(E::custom(format_args!(
+                "{NOT_A_TIMESTAMP}{value} ({EXPECTED})"
+            )))
         }
     }
 
@@ -135,7 +142,9 @@ impl<'de> Deserialize<'de> for Time {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         match deserializer.deserialize_any(TimeVisitor)? {
             Some(millis) => Ok(Time(millis)),
-            None => Err(de::Error::custom(format_args!("{NOT_A_TIMESTAMP}empty ({EXPECTED})"))),
+            None => Err(de::Error::custom(format_args!(
+                "{NOT_A_TIMESTAMP}empty ({EXPECTED})"
+            ))),
         }
     }
 }
@@ -161,12 +170,21 @@ mod tests {
         ] {
             assert_eq!(parse_timestamp(text), Some(APRIL_28), "{text}");
         }
-        assert_eq!(parse_timestamp("2020-02-06T00:17:58.432911368Z"), Some(1_580_948_278_432));
+        assert_eq!(
+            parse_timestamp("2020-02-06T00:17:58.432911368Z"),
+            Some(1_580_948_278_432)
+        );
     }
 
     #[test]
     fn nonsense_is_not_a_timestamp() {
-        for text in ["", "yesterday", "2021-13-01T00:00:00Z", "2021-04-28", "2021-04-28 19:50:00"] {
+        for text in [
+            "",
+            "yesterday",
+            "2021-13-01T00:00:00Z",
+            "2021-04-28",
+            "2021-04-28 19:50:00",
+        ] {
             assert_eq!(parse_timestamp(text), None, "{text}");
         }
     }
@@ -177,13 +195,18 @@ mod tests {
         assert_eq!(epoch_to_millis(1_557_933_657), 1_557_933_657_000);
         assert_eq!(epoch_to_millis(1_502_709_956_288), 1_502_709_956_288);
         assert_eq!(epoch_to_millis(1_502_709_956_288_123), 1_502_709_956_288);
-        assert_eq!(epoch_to_millis(1_502_709_956_288_000_110), 1_502_709_956_288);
+        assert_eq!(
+            epoch_to_millis(1_502_709_956_288_000_110),
+            1_502_709_956_288
+        );
         assert_eq!(epoch_to_millis(0), 0);
     }
 
     #[test]
     fn go_zero_time_is_recognised() {
-        assert!(is_go_zero_time(parse_timestamp("0001-01-01T00:00:00Z").unwrap()));
+        assert!(is_go_zero_time(
+            parse_timestamp("0001-01-01T00:00:00Z").unwrap()
+        ));
     }
 
     #[test]
@@ -196,8 +219,13 @@ mod tests {
         assert_eq!(maybe, MaybeTime(None));
         let maybe: MaybeTime = serde_json::from_str("null").unwrap();
         assert_eq!(maybe, MaybeTime(None));
-        let err = serde_json::from_str::<Time>("\"soon\"").unwrap_err().to_string();
-        assert!(err.starts_with(NOT_A_TIMESTAMP) && err.contains("\"soon\""), "{err}");
+        let err = serde_json::from_str::<Time>("\"soon\"")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with(NOT_A_TIMESTAMP) && err.contains("\"soon\""),
+            "{err}"
+        );
         assert!(serde_json::from_str::<Time>("null").is_err());
     }
 }

@@ -27,24 +27,38 @@ pub fn json(bytes: &[u8]) -> Value {
 /// Hex HMAC-SHA256 of `body` with `secret`, as senders put it in their signature headers.
 pub fn sign(secret: &[u8], body: &[u8]) -> String {
     let key = hmac::Key::new(hmac::HMAC_SHA256, secret);
-    hmac::sign(&key, body).as_ref().iter().map(|byte| format!("{byte:02x}")).collect()
+    hmac::sign(&key, body)
+        .as_ref()
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
 }
 
 /// The value at a JSON pointer; panics naming the pointer when there is none.
 pub fn at<'a>(value: &'a Value, pointer: &str) -> &'a Value {
-    value.pointer(pointer).unwrap_or_else(|| panic!("no {pointer} in the payload"))
+    value
+        .pointer(pointer)
+        .unwrap_or_else(|| panic!("no {pointer} in the payload"))
 }
 
 pub fn text(value: &Value, pointer: &str) -> String {
-    at(value, pointer).as_str().unwrap_or_else(|| panic!("{pointer} is not a string")).to_owned()
+    at(value, pointer)
+        .as_str()
+        .unwrap_or_else(|| panic!("{pointer} is not a string"))
+        .to_owned()
 }
 
 pub fn opt_text(value: &Value, pointer: &str) -> Option<String> {
-    value.pointer(pointer).and_then(Value::as_str).map(str::to_owned)
+    value
+        .pointer(pointer)
+        .and_then(Value::as_str)
+        .map(str::to_owned)
 }
 
 pub fn number(value: &Value, pointer: &str) -> u64 {
-    at(value, pointer).as_u64().unwrap_or_else(|| panic!("{pointer} is not a number"))
+    at(value, pointer)
+        .as_u64()
+        .unwrap_or_else(|| panic!("{pointer} is not a number"))
 }
 
 /// An RFC 3339 timestamp in the payload, as Unix ms, computed independently of the crate.
@@ -61,8 +75,11 @@ pub fn gitlab_time(value: &Value, pointer: &str) -> i64 {
     chrono::DateTime::parse_from_str(&text, "%Y-%m-%d %H:%M:%S %z")
         .or_else(|_| chrono::DateTime::parse_from_rfc3339(&text))
         .or_else(|_| {
-            chrono::NaiveDateTime::parse_from_str(text.trim_end_matches(" UTC"), "%Y-%m-%d %H:%M:%S")
-                .map(|naive| naive.and_utc().fixed_offset())
+            chrono::NaiveDateTime::parse_from_str(
+                text.trim_end_matches(" UTC"),
+                "%Y-%m-%d %H:%M:%S",
+            )
+            .map(|naive| naive.and_utc().fixed_offset())
         })
         .unwrap_or_else(|err| panic!("{pointer} = {text}: {err}"))
         .timestamp_millis()
@@ -70,7 +87,11 @@ pub fn gitlab_time(value: &Value, pointer: &str) -> i64 {
 
 /// The host of a URL (`https://host/path` → `host`), for expected subjects.
 pub fn url_host(url: &str) -> String {
-    url.split("://").nth(1).and_then(|rest| rest.split('/').next()).unwrap_or_default().to_owned()
+    url.split("://")
+        .nth(1)
+        .and_then(|rest| rest.split('/').next())
+        .unwrap_or_default()
+        .to_owned()
 }
 
 /// Reads a delivery, panicking with the error.
@@ -81,7 +102,11 @@ pub fn read_ok(source: Source, headers: &(impl Headers + ?Sized), body: &[u8]) -
 
 /// The single event of a delivery.
 pub fn only_event(delivery: &Delivery) -> &Event {
-    assert_eq!(delivery.events.len(), 1, "expected one event: {delivery:#?}");
+    assert_eq!(
+        delivery.events.len(),
+        1,
+        "expected one event: {delivery:#?}"
+    );
     assert_eq!(delivery.ignored, None);
     &delivery.events[0]
 }

@@ -191,10 +191,15 @@ pub(crate) fn read(headers: &(impl Headers + ?Sized), body: &[u8]) -> Result<Del
         _ => {
             // A bare CDEvent: its context is the envelope.
             let value: Value = parse(SENDER, body, "")?;
-            let context: BareContext = from_value(
-                value.get("context").cloned().unwrap_or(Value::Null),
-                "context",
-            )?;
+            let Some(context) = value.get("context").cloned() else {
+                return Err(ReadError::CloudEvent {
+                    message: "neither structured (Content-Type: application/cloudevents+json), \
+                              binary (ce-specversion, ce-id, ce-source, ce-type headers) nor a \
+                              bare CDEvent (a body with a context)"
+                        .to_owned(),
+                });
+            };
+            let context: BareContext = from_value(context, "context")?;
             Unwrapped {
                 id: format!("{}#{}", context.source, context.id),
                 kind: context.ty,

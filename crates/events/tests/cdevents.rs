@@ -342,6 +342,19 @@ fn envelope_and_data_mistakes_are_errors_with_their_place() {
     );
     assert!(err.to_string().contains("\"yesterday\""), "{err}");
 
+    // Plain JSON that is no CloudEvent at all.
+    let err = pave_events::read(
+        Source::Cdevents,
+        &[("Content-Type", "application/json")],
+        br#"{"hello": "world"}"#,
+        &Default::default(),
+    )
+    .unwrap_err();
+    assert!(
+        matches!(err, ReadError::CloudEvent { .. }) && err.to_string().contains("ce-specversion"),
+        "{err}"
+    );
+
     // An envelope without its required `id`.
     let (headers, body) = structured(&event);
     let mut envelope = json(&body);

@@ -12,7 +12,7 @@
 use serde::Deserialize;
 
 use crate::Delivery;
-use crate::error::{ReadError, parse};
+use crate::error::{ReadError, from_value, parse};
 use crate::incident_text::severity;
 use crate::model::{Event, Incident, IncidentStatus, Severity, Subject};
 use crate::source::Source;
@@ -32,7 +32,9 @@ struct PagerDutyEvent {
     id: String,
     event_type: String,
     occurred_at: Time,
-    data: Option<IncidentData>,
+    /// Read as an incident only for the event types pave maps: other types carry other
+    /// resources (notes, responders, services) that must not fail the delivery.
+    data: Option<serde_json::Value>,
 }
 
 #[derive(Deserialize)]
@@ -90,7 +92,10 @@ pub(crate) fn read(body: &[u8]) -> Result<Delivery, ReadError> {
                 "required field is missing",
             ));
         }
-        (Some(status), Some(data)) => (vec![Event::Incident(incident(status, at, data)?)], None),
+        (Some(status), Some(data)) => {
+            let data: IncidentData = from_value(data, "event.data")?;
+            (vec![Event::Incident(incident(status, at, data)?)], None)
+        }
     };
     Ok(Delivery::new(
         SENDER,

@@ -342,6 +342,14 @@ fn an_unknown_event_type_is_ignored_not_an_error() {
     assert!(delivery.events.is_empty());
     assert_eq!(delivery.kind, "incident.annotated");
     assert!(delivery.ignored.unwrap().contains("incident.annotated"));
+    // A note's data is no incident; it must not fail the delivery.
+    payload["event"]["data"] = serde_json::json!({"type": "incident_note", "content": "x"});
+    let delivery = read_ok(
+        Source::Pagerduty,
+        &[] as &[(&str, &str)],
+        &serde_json::to_vec(&payload).unwrap(),
+    );
+    assert!(delivery.events.is_empty() && delivery.ignored.is_some());
     let mut payload = json(&fixture("opsgenie/Close.json"));
     payload["action"] = serde_json::Value::String("AddNote".into());
     let delivery = read_ok(

@@ -1,0 +1,136 @@
+//! Opsgenie webhook integration (alert actions). Opsgenie signs nothing and sends no delivery
+//! id, so the idempotency key is the body's SHA-256 and the secret travels in a custom
+//! header configured on the integration (`X-Pave-Secret`).
+//!
+//! `Create` → Opened, `Acknowledge` → Acknowledged, `Close` → Resolved, each an [`Incident`]
+//! whose id is the `alertId`. Other actions (`AddNote`, `UnAcknowledge`, `AssignOwnership`,
+//! …) are ignored with the reason.
+//!
+//! Times: `createdAt` is in milliseconds, `updatedAt` in nanoseconds (Opsgenie's own samples);
+//! both are normalised. A `Create` happens at `createdAt`, other actions at `updatedAt`.
+
+use serde::Deserialize;
+
+use crate::Delivery;
+use crate::error::{ReadError, parse};
+use crate::incident_text::severity;
+use crate::model::{Event, Incident, IncidentStatus, Subject};
+use crate::source::Source;
+use crate::time::MaybeTime;
+
+const SENDER: Source = Source::Opsgenie;
+
+#[derive(Deserialize)]
+struct Payload {
+    action: String,
+    alert: OpsgenieAlert,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct OpsgenieAlert {
+    alert_id: String,
+    message: Option<String>,
+    tiny_id: Option<String>,
+    entity: Option<String>,
+    #[serde(default)]
+    teams: Vec<Team>,
+    priority: Option<Priority>,
+    #[serde(default)]
+    created_at: MaybeTime,
+    #[serde(default)]
+    updated_at: MaybeTime,
+}
+
+/// Teams come as names (or ids) or as `{id, name}` objects depending on the integration.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Team {
+    Name(String),
+    Object {
+        name: Option<String>,
+        id: Option<String>,
+    },
+}
+
+/// `P3` or `3`.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Priority {
+    Text(String),
+    Number(u64),
+}
+
+pub(crate) fn read(body: &[u8]) -> Result<Delivery, ReadError> {
+    let payload: Payload = parse(SENDER, body, "")?;
+    let id = crate::body_key(body);
+    let alert = payload.alert;
+    let status = match payload.action.as_str() {
+        "Create" => IncidentStatus::Opened,
+        "Acknowledge" => IncidentStatus::Acknowledged,
+        "Close" => IncidentStatus::Resolved,
+        other => {
+            let reason = format!("Opsgenie action {other:?} is not read");
+            return Ok(Delivery::new(
+                SENDER,
+                id,
+                payload.action,
+                vec![],
+                Some(reason),
+                None,
+            ));
+        }
+    };
+    let at = match status {
+        IncidentStatus::Opened => alert.created_at.0,
+        _ => alert.updated_at.0,
+    };
+    let Some(at) = at.or(alert.created_at.0) else {
+        let field = if status == IncidentStatus::Opened {
+            "createdAt"
+        } else {
+            "updatedAt"
+        };
+        return Err(crate::error::invalid(
+            &format!("alert.{field}"),
+            "required field is missing",
+        ));
+    };
+    let severity = alert.priority.and_then(|priority| match priority {
+        Priority::Text(text) => severity(&text),
+        Priority::Number(number) => severity(&number.to_string()),
+    });
+    let teams = alert
+        .teams
+        .into_iter()
+        .filter_map(|team| match team {
+            Team::Name(name) => Some(name),
+            Team::Object { name, id } => name.or(id),
+        })
+        .filter(|team| !team.is_empty())
+        .collect();
+    let incident = Incident {
+        subject: Subject::Opsgenie {
+            teams,
+            entity: alert.entity.filter(|entity| !entity.is_empty()),
+        },
+        id: alert.alert_id,
+        number: alert.tiny_id.as_deref().and_then(|tiny| tiny.parse().ok()),
+        title: alert.message,
+        severity,
+        status,
+        at,
+        opened_at: alert.created_at.0,
+        url: None,
+        caused_by: None,
+        environment: None,
+    };
+    Ok(Delivery::new(
+        SENDER,
+        id,
+        payload.action,
+        vec![Event::Incident(incident)],
+        None,
+        Some(at),
+    ))
+}

@@ -169,13 +169,110 @@ impl CommitGraphBuilder {
 
     /// Computes generation numbers; a parent cycle is an error.
     pub fn finish(mut self) -> Result<CommitGraph, ChangesetError> {
-        let g = &mut self.graph;
-        let n = g.shas.len();
-        g.generation = vec![0; n];
+        self.graph.generation = vec![0; self.graph.shas.len()];
+        self.graph.compute_generations(0)?;
+        Ok(self.graph)
+    }
+}
+
+/// What [`CommitGraph::extend`] changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Extended {
+    /// Commits new to the graph (including the next count).
+    pub added: usize,
+    /// Of those, shas the graph knew only as a parent: history filled in below commits already
+    /// there, which can change change sets computed before (they met a history boundary).
+    pub filled: usize,
+}
+
+impl CommitGraph {
+    /// A builder to add commits to.
+    pub fn builder() -> CommitGraphBuilder {
+        CommitGraphBuilder::default()
+    }
+
+    /// Adds commits to a finished graph, as pushes and `git log` of a registered source bring
+    /// them, in any order (children before parents too). A commit already in the graph with
+    /// the same parents and date is skipped; with other parents or another date it is
+    /// [`ChangesetError::Conflicting`]. Generation numbers are extended for new commits only,
+    /// unless a sha the graph knew only as a parent is filled in: then they are recomputed
+    /// once for the whole graph. On error (a conflict, or a parent cycle) the graph is left
+    /// as it was.
+    pub fn extend<'s, P>(
+        &mut self,
+        commits: impl IntoIterator<Item = (&'s str, P, Millis)>,
+    ) -> Result<Extended, ChangesetError>
+    where
+        P: IntoIterator<Item = &'s str>,
+    {
+        let old_len = self.shas.len();
+        let mut filled: Vec<u32> = Vec::new();
+        let mut added = 0usize;
+        let mut result = Ok(());
+        for (sha, parents, committed_at) in commits {
+            let ix = self.intern(sha);
+            let parent_ixs: Vec<u32> = parents.into_iter().map(|p| self.intern(p)).collect();
+            match self.committed_at[ix as usize] {
+                None => {
+                    self.committed_at[ix as usize] = Some(committed_at);
+                    self.parents[ix as usize] = parent_ixs;
+                    added += 1;
+                    if (ix as usize) < old_len {
+                        filled.push(ix);
+                    }
+                }
+                Some(at) if at == committed_at && self.parents[ix as usize] == parent_ixs => {}
+                Some(_) => {
+                    result = Err(ChangesetError::Conflicting {
+                        sha: sha.to_owned(),
+                    });
+                    break;
+                }
+            }
+        }
+        let saved_generation = (!filled.is_empty()).then(|| self.generation.clone());
+        let result = result.and_then(|()| {
+            if filled.is_empty() {
+                self.compute_generations(old_len)
+            } else {
+                self.generation.iter_mut().for_each(|g| *g = 0);
+                self.compute_generations(0)
+            }
+        });
+        match result {
+            Ok(()) => Ok(Extended {
+                added,
+                filled: filled.len(),
+            }),
+            Err(error) => {
+                for &ix in &filled {
+                    self.committed_at[ix as usize] = None;
+                    self.parents[ix as usize].clear();
+                }
+                for sha in self.shas.drain(old_len..) {
+                    self.ids.remove(&sha);
+                }
+                self.committed_at.truncate(old_len);
+                self.parents.truncate(old_len);
+                self.generation.truncate(old_len);
+                if let Some(saved) = saved_generation {
+                    self.generation = saved;
+                }
+                Err(error)
+            }
+        }
+    }
+
+    /// Generation numbers of commits `from..`, those below `from` being final (a depth-first
+    /// walk without recursion); a parent cycle is an error.
+    fn compute_generations(&mut self, from: usize) -> Result<(), ChangesetError> {
+        let n = self.shas.len();
+        self.generation.resize(n, 0);
         // 0: not seen, 1: on the current path, 2: done.
         let mut state = vec![0u8; n];
+        state[..from].fill(2);
         let mut stack: Vec<(u32, usize)> = Vec::new();
-        for start in 0..n as u32 {
+        for start in from as u32..n as u32 {
             if state[start as usize] != 0 {
                 continue;
             }
@@ -184,7 +281,7 @@ impl CommitGraphBuilder {
             while let Some(top) = stack.last_mut() {
                 let (c, next) = *top;
                 top.1 += 1;
-                let parents = &g.parents[c as usize];
+                let parents = &self.parents[c as usize];
                 if let Some(&p) = parents.get(next) {
                     match state[p as usize] {
                         0 => {
@@ -193,35 +290,28 @@ impl CommitGraphBuilder {
                         }
                         1 => {
                             return Err(ChangesetError::Cycle {
-                                sha: g.shas[p as usize].to_string(),
+                                sha: self.shas[p as usize].to_string(),
                             });
                         }
                         _ => {}
                     }
                 } else {
-                    let generation = if g.committed_at[c as usize].is_none() {
+                    let generation = if self.committed_at[c as usize].is_none() {
                         0
                     } else {
                         1 + parents
                             .iter()
-                            .map(|&p| g.generation[p as usize])
+                            .map(|&p| self.generation[p as usize])
                             .max()
                             .unwrap_or(0)
                     };
-                    g.generation[c as usize] = generation;
+                    self.generation[c as usize] = generation;
                     state[c as usize] = 2;
                     stack.pop();
                 }
             }
         }
-        Ok(self.graph)
-    }
-}
-
-impl CommitGraph {
-    /// A builder to add commits to.
-    pub fn builder() -> CommitGraphBuilder {
-        CommitGraphBuilder::default()
+        Ok(())
     }
 
     /// Reads `git log --format='%H %ct %P'` output: one commit per line, sha, committer date

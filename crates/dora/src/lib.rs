@@ -35,7 +35,9 @@ pub mod rollup;
 pub mod tiers;
 
 pub use buckets::BucketSize;
-pub use changeset::{ChangesetError, CommitGraph, Limits, Shipped, ShippedReason, shipped};
+pub use changeset::{
+    ChangesetError, CommitGraph, Extended, Limits, Shipped, ShippedReason, shipped,
+};
 pub use error::DoraError;
 pub use export::{Summary, csv};
 pub use index::Index;

@@ -314,3 +314,113 @@ fn random_graphs_agree_with_plain_reachability() {
         );
     }
 }
+
+#[test]
+fn graphs_extended_piecewise_agree_with_plain_reachability() {
+    // The same random histories, added in shuffled batches to a finished graph (children
+    // before parents included): change sets must not depend on how the graph was built.
+    let mut rng = SplitMix64::new(77);
+    let unlimited = Limits {
+        max_commits: usize::MAX,
+        first_deployment_lookback_ms: i64::MAX / 4,
+    };
+    let mut filled_total = 0;
+    for case in 0..200 {
+        let n = 1 + rng.below(50) as usize;
+        let mut lists = vec![Vec::new(); n];
+        for (i, list) in lists.iter_mut().enumerate().skip(1) {
+            for _ in 0..1 + rng.below(3) {
+                let p = format!("n{}", rng.below(i as u64));
+                if !list.contains(&p) {
+                    list.push(p);
+                }
+            }
+        }
+        let parents: HashMap<String, Vec<String>> = (0..n)
+            .map(|i| (format!("n{i}"), lists[i].clone()))
+            .collect();
+        let mut order: Vec<usize> = (0..n).collect();
+        pave_dora::generate::shuffle(case + 1000, &mut order);
+        let mut g = CommitGraph::builder().finish().unwrap();
+        for batch in order.chunks(1 + rng.below(6) as usize) {
+            let names: Vec<String> = batch.iter().map(|i| format!("n{i}")).collect();
+            let extended =
+                g.extend(batch.iter().zip(&names).map(|(&i, sha)| {
+                    (sha.as_str(), lists[i].iter().map(String::as_str), i as i64)
+                }))
+                .unwrap();
+            assert_eq!(extended.added, batch.len(), "case {case}");
+            filled_total += extended.filled;
+        }
+        // Adding everything again changes nothing.
+        let names: Vec<String> = (0..n).map(|i| format!("n{i}")).collect();
+        let again = g
+            .extend(
+                names
+                    .iter()
+                    .enumerate()
+                    .map(|(i, sha)| (sha.as_str(), lists[i].iter().map(String::as_str), i as i64)),
+            )
+            .unwrap();
+        assert_eq!(again.added, 0);
+        assert_eq!(g.len(), n);
+        for _ in 0..5 {
+            let sha = format!("n{}", rng.below(n as u64));
+            let previous = format!("n{}", rng.below(n as u64));
+            let expected: BTreeSet<String> = ancestors(&parents, &sha)
+                .difference(&ancestors(&parents, &previous))
+                .cloned()
+                .collect();
+            let s = shipped(&g, Some(&previous), &sha, &unlimited);
+            let got: BTreeSet<String> = s.commits.iter().map(|c| c.sha.to_owned()).collect();
+            assert_eq!(got, expected, "case {case}");
+            assert!(!s.truncated, "case {case}");
+        }
+    }
+    // Parents added after their children fill history in: the shuffles do that often.
+    assert!(filled_total > 0, "no case filled a parent in");
+}
+
+#[test]
+fn extending_a_graph_fills_history_or_fails_without_changes() {
+    let mut g = graph(&[("c", &["b"], 3), ("d", &["c"], 4)]);
+    // `b` is only a parent: a history boundary.
+    let s = shipped(&g, None, "d", &Limits::default());
+    assert_eq!(
+        s.reason,
+        Some(ShippedReason::HistoryBoundary { missing: 1 })
+    );
+    let extended = g.extend([("b", vec!["a"], 2), ("a", vec![], 1)]).unwrap();
+    assert_eq!(
+        extended,
+        pave_dora::changeset::Extended {
+            added: 2,
+            filled: 1
+        }
+    );
+    assert_eq!(
+        shas(&g, Some("a"), "d", &Limits::default()),
+        ["d", "c", "b"]
+    );
+
+    // A cycle through a filled parent, and a conflicting date: errors, graph unchanged.
+    let mut g = graph(&[("c", &["b"], 3)]);
+    assert!(matches!(
+        g.extend([("b", vec!["c"], 2)]),
+        Err(ChangesetError::Cycle { .. })
+    ));
+    assert!(g.commit("b").is_none());
+    assert_eq!(
+        g.extend([("x", vec!["c"], 9), ("c", vec!["b"], 30)]),
+        Err(ChangesetError::Conflicting { sha: "c".into() })
+    );
+    assert!(g.commit("x").is_none());
+    assert_eq!(g.len(), 1);
+    assert_eq!(
+        g.extend([("x", vec!["x"], 9)]).map(|e| e.added),
+        Err(ChangesetError::Cycle { sha: "x".into() })
+    );
+    // Still usable afterwards.
+    g.extend([("b", vec![], 2), ("d", vec!["c"], 4)]).unwrap();
+    assert_eq!(shas(&g, Some("b"), "d", &Limits::default()), ["d", "c"]);
+}

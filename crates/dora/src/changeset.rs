@@ -381,6 +381,22 @@ impl CommitGraph {
         self.known(ix)
     }
 
+    /// The parents of `sha`, if it is in the graph (for writing the graph out).
+    pub fn parents(&self, sha: &str) -> Option<impl Iterator<Item = &str>> {
+        let &ix = self.ids.get(sha)?;
+        self.committed_at[ix as usize]?;
+        Some(
+            self.parents[ix as usize]
+                .iter()
+                .map(|&p| &*self.shas[p as usize]),
+        )
+    }
+
+    /// Every commit in the graph, in the order its sha was first named.
+    pub fn commits(&self) -> impl Iterator<Item = Commit<'_>> {
+        (0..self.shas.len() as u32).filter_map(|ix| self.known(ix))
+    }
+
     fn known(&self, ix: u32) -> Option<Commit<'_>> {
         Some(Commit {
             sha: &self.shas[ix as usize],

@@ -424,3 +424,14 @@ fn extending_a_graph_fills_history_or_fails_without_changes() {
     g.extend([("b", vec![], 2), ("d", vec!["c"], 4)]).unwrap();
     assert_eq!(shas(&g, Some("b"), "d", &Limits::default()), ["d", "c"]);
 }
+
+#[test]
+fn a_graph_lists_its_commits_and_parents() {
+    let g = graph(&[("b", &["a"], 2), ("m", &["b", "x"], 3)]);
+    let listed: Vec<(&str, i64)> = g.commits().map(|c| (c.sha, c.committed_at)).collect();
+    assert_eq!(listed, [("b", 2), ("m", 3)]);
+    assert_eq!(g.parents("m").unwrap().collect::<Vec<_>>(), ["b", "x"]);
+    // `a` and `x` are only named as parents: not commits of the graph.
+    assert!(g.parents("a").is_none());
+    assert!(g.parents("nope").is_none());
+}

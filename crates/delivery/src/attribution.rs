@@ -15,7 +15,7 @@
 //! | Argo CD application | `argocd/app-name` (a comma-separated list) |
 //! | CDEvents subject | a mapping of `cdevents:<source>#<id>`, or of `cdevents:<source>` for every id of the source |
 //! | Flux object | a mapping of `flux:<kind>/<namespace>/<name>` |
-//! | alert labels | the value of the first configured label present (default `service`, then `component`) equal to a Component's name |
+//! | alert labels | the first configured label (default `service`, then `component`) whose value is a Component's name |
 //!
 //! Slugs, hosts, service ids, application and component names compare case-insensitively;
 //! hosts lose `www.` and default ports, slugs a trailing `.git`. When several entities claim
@@ -465,7 +465,7 @@ impl Attribution {
         self.entity_repos.get(entity).map_or(&[], Vec::as_slice)
     }
 
-    /// Keys several entities claim, and who won.
+    /// Keys several entities claim, and who won (the others sorted).
     pub fn conflicts(&self) -> &[Conflict] {
         &self.conflicts
     }
@@ -602,14 +602,18 @@ fn resolve(table: ClaimTable, conflicts: &mut Vec<Conflict>) -> HashMap<String, 
         .into_iter()
         .map(|(key, mut claimants)| {
             claimants.sort();
-            claimants.dedup_by(|a, b| a.1 == b.1);
+            // One claim per entity: its best.
+            let mut seen = BTreeSet::new();
+            claimants.retain(|c| seen.insert(c.1.clone()));
             let (_, entity, rule) = claimants[0].clone();
             if claimants.len() > 1 {
+                let mut others: Vec<String> = claimants[1..].iter().map(|c| c.1.clone()).collect();
+                others.sort();
                 conflicts.push(Conflict {
                     rule: rule.to_owned(),
                     value: key.clone(),
                     chosen: entity.clone(),
-                    others: claimants[1..].iter().map(|c| c.1.clone()).collect(),
+                    others,
                 });
             }
             (key, Claim { entity, rule })

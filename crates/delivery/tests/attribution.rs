@@ -16,57 +16,180 @@ fn annotated() -> Vec<serde_json::Value> {
         group("payments", None),
         system("pay", "money"),
         domain("money"),
-        component("api", "payments", "pay", json!({"github.com/project-slug": "Acme/API"})),
-        component("web", "payments", "pay", json!({
-            "gitlab.com/project-slug": "front/web",
-            "gitlab.com/instance": "gitlab.acme.io",
-        })),
-        component("batch", "payments", "pay", json!({
-            "backstage.io/source-location": "url:https://git.acme.io/tools/batch/-/tree/main/",
-        })),
-        component("pager", "payments", "pay", json!({"pagerduty.com/service-id": "P123ABC"})),
-        component("genie", "payments", "pay", json!({
-            "opsgenie.com/component-selector": "detailsPair(component:genie-svc)",
-            "opsgenie.com/team": "Payments Team",
-        })),
-        component("argo", "payments", "pay", json!({"argocd/app-name": "argo-prod, argo-eu"})),
+        component(
+            "api",
+            "payments",
+            "pay",
+            json!({"github.com/project-slug": "Acme/API"}),
+        ),
+        component(
+            "web",
+            "payments",
+            "pay",
+            json!({
+                "gitlab.com/project-slug": "front/web",
+                "gitlab.com/instance": "gitlab.acme.io",
+            }),
+        ),
+        component(
+            "batch",
+            "payments",
+            "pay",
+            json!({
+                "backstage.io/source-location": "url:https://git.acme.io/tools/batch/-/tree/main/",
+            }),
+        ),
+        component(
+            "pager",
+            "payments",
+            "pay",
+            json!({"pagerduty.com/service-id": "P123ABC"}),
+        ),
+        component(
+            "genie",
+            "payments",
+            "pay",
+            json!({
+                "opsgenie.com/component-selector": "detailsPair(component:genie-svc)",
+                "opsgenie.com/team": "Payments Team",
+            }),
+        ),
+        component(
+            "argo",
+            "payments",
+            "pay",
+            json!({"argocd/app-name": "argo-prod, argo-eu"}),
+        ),
         component("plain", "payments", "pay", json!({})),
     ]
 }
 
 fn labels(pairs: &[(&str, &str)]) -> Subject {
-    Subject::Labels(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect::<BTreeMap<_, _>>())
+    Subject::Labels(
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect::<BTreeMap<_, _>>(),
+    )
 }
 
 #[test]
 fn each_rule_attributes_its_subjects() {
     let config = AttributionConfig {
         mappings: vec![
-            SubjectMapping { subject: "cdevents:/tekton/prod".into(), entity: "plain".into() },
-            SubjectMapping { subject: "flux:Kustomization/apps/batch".into(), entity: "component:default/batch".into() },
+            SubjectMapping {
+                subject: "cdevents:/tekton/prod".into(),
+                entity: "plain".into(),
+            },
+            SubjectMapping {
+                subject: "flux:Kustomization/apps/batch".into(),
+                entity: "component:default/batch".into(),
+            },
         ],
         ..AttributionConfig::default()
     };
     let attribution = Attribution::with_config(&annotated(), &config).unwrap();
-    let repo_at = |host: &str, slug: &str| Subject::Repository { host: host.into(), slug: slug.into(), url: String::new() };
+    let repo_at = |host: &str, slug: &str| Subject::Repository {
+        host: host.into(),
+        slug: slug.into(),
+        url: String::new(),
+    };
     let table: Vec<(Subject, Option<&str>, &str)> = vec![
-        (repo_at("github.com", "acme/api"), Some("api"), "annotation github.com/project-slug"),
-        (repo_at("GitHub.com", "ACME/api.git"), Some("api"), "annotation github.com/project-slug"),
-        (repo_at("gitlab.acme.io", "front/web"), Some("web"), "annotation gitlab.com/project-slug"),
+        (
+            repo_at("github.com", "acme/api"),
+            Some("api"),
+            "annotation github.com/project-slug",
+        ),
+        (
+            repo_at("GitHub.com", "ACME/api.git"),
+            Some("api"),
+            "annotation github.com/project-slug",
+        ),
+        (
+            repo_at("gitlab.acme.io", "front/web"),
+            Some("web"),
+            "annotation gitlab.com/project-slug",
+        ),
         (repo_at("gitlab.com", "front/web"), None, ""),
-        (repo_at("git.acme.io", "tools/batch"), Some("batch"), "annotation backstage.io/source-location"),
-        (Subject::PagerDutyService { id: "p123abc".into(), name: None }, Some("pager"), "annotation pagerduty.com/service-id"),
-        (Subject::Opsgenie { teams: vec![], entity: Some("GENIE-svc".into()) }, Some("genie"), "annotation opsgenie.com/component-selector"),
-        (Subject::Opsgenie { teams: vec!["other".into(), "payments team".into()], entity: None }, Some("genie"), "annotation opsgenie.com/team"),
-        (Subject::ArgoApp { name: "argo-eu".into(), repo_url: None }, Some("argo"), "annotation argocd/app-name"),
-        (Subject::Cdevents { source: "/tekton/prod".into(), id: "svc-1".into() }, Some("plain"), "mapping cdevents:/tekton/prod"),
-        (Subject::Cdevents { source: "/tekton/dev".into(), id: "svc-1".into() }, None, ""),
-        (Subject::Flux { kind: "Kustomization".into(), namespace: "apps".into(), name: "batch".into() }, Some("batch"), "mapping flux:Kustomization/apps/batch"),
-        (labels(&[("alertname", "High"), ("service", "Pager")]), Some("pager"), "label service"),
+        (
+            repo_at("git.acme.io", "tools/batch"),
+            Some("batch"),
+            "annotation backstage.io/source-location",
+        ),
+        (
+            Subject::PagerDutyService {
+                id: "p123abc".into(),
+                name: None,
+            },
+            Some("pager"),
+            "annotation pagerduty.com/service-id",
+        ),
+        (
+            Subject::Opsgenie {
+                teams: vec![],
+                entity: Some("GENIE-svc".into()),
+            },
+            Some("genie"),
+            "annotation opsgenie.com/component-selector",
+        ),
+        (
+            Subject::Opsgenie {
+                teams: vec!["other".into(), "payments team".into()],
+                entity: None,
+            },
+            Some("genie"),
+            "annotation opsgenie.com/team",
+        ),
+        (
+            Subject::ArgoApp {
+                name: "argo-eu".into(),
+                repo_url: None,
+            },
+            Some("argo"),
+            "annotation argocd/app-name",
+        ),
+        (
+            Subject::Cdevents {
+                source: "/tekton/prod".into(),
+                id: "svc-1".into(),
+            },
+            Some("plain"),
+            "mapping cdevents:/tekton/prod",
+        ),
+        (
+            Subject::Cdevents {
+                source: "/tekton/dev".into(),
+                id: "svc-1".into(),
+            },
+            None,
+            "",
+        ),
+        (
+            Subject::Flux {
+                kind: "Kustomization".into(),
+                namespace: "apps".into(),
+                name: "batch".into(),
+            },
+            Some("batch"),
+            "mapping flux:Kustomization/apps/batch",
+        ),
+        (
+            labels(&[("alertname", "High"), ("service", "Pager")]),
+            Some("pager"),
+            "label service",
+        ),
         // `service` names no component: the next label does.
-        (labels(&[("component", "web"), ("service", "nope")]), Some("web"), "label component"),
+        (
+            labels(&[("component", "web"), ("service", "nope")]),
+            Some("web"),
+            "label component",
+        ),
         (labels(&[("alertname", "web")]), None, ""),
-        (labels(&[("component", "web")]), Some("web"), "label component"),
+        (
+            labels(&[("component", "web")]),
+            Some("web"),
+            "label component",
+        ),
     ];
     for (subject, entity, how) in table {
         let attributed = attribution.attribute(&subject);
@@ -86,13 +209,50 @@ fn each_rule_attributes_its_subjects() {
 fn subject_keys_name_what_to_annotate() {
     let attribution = Attribution::from_entities(&annotated());
     let table = [
-        (Subject::Repository { host: "GitHub.com".into(), slug: "Org/Repo".into(), url: String::new() }, "repo:github.com/org/repo"),
-        (Subject::PagerDutyService { id: "PX".into(), name: None }, "pagerduty:PX"),
-        (Subject::Opsgenie { teams: vec!["B".into(), "a".into()], entity: None }, "opsgenie-team:a,b"),
-        (Subject::ArgoApp { name: "Shop".into(), repo_url: None }, "argocd:shop"),
-        (Subject::Cdevents { source: "/s".into(), id: "x".into() }, "cdevents:/s#x"),
-        (labels(&[("alertname", "Down"), ("instance", "i-1")]), "labels:alertname=Down"),
-        (labels(&[("alertname", "Down"), ("component", "db")]), "labels:component=db"),
+        (
+            Subject::Repository {
+                host: "GitHub.com".into(),
+                slug: "Org/Repo".into(),
+                url: String::new(),
+            },
+            "repo:github.com/org/repo",
+        ),
+        (
+            Subject::PagerDutyService {
+                id: "PX".into(),
+                name: None,
+            },
+            "pagerduty:PX",
+        ),
+        (
+            Subject::Opsgenie {
+                teams: vec!["B".into(), "a".into()],
+                entity: None,
+            },
+            "opsgenie-team:a,b",
+        ),
+        (
+            Subject::ArgoApp {
+                name: "Shop".into(),
+                repo_url: None,
+            },
+            "argocd:shop",
+        ),
+        (
+            Subject::Cdevents {
+                source: "/s".into(),
+                id: "x".into(),
+            },
+            "cdevents:/s#x",
+        ),
+        (
+            labels(&[("alertname", "Down"), ("instance", "i-1")]),
+            "labels:alertname=Down",
+        ),
+        (
+            labels(&[("alertname", "Down"), ("component", "db")]),
+            "labels:component=db",
+        ),
     ];
     for (subject, key) in table {
         assert_eq!(attribution.subject_key(&subject), key);
@@ -102,21 +262,46 @@ fn subject_keys_name_what_to_annotate() {
 #[test]
 fn several_claimants_pick_the_smallest_ref_and_report_the_conflict() {
     let entities = vec![
-        component("zeta", "t", "s", json!({"github.com/project-slug": "org/mono"})),
-        component("alpha", "t", "s", json!({"github.com/project-slug": "org/mono"})),
+        component(
+            "zeta",
+            "t",
+            "s",
+            json!({"github.com/project-slug": "org/mono"}),
+        ),
+        component(
+            "alpha",
+            "t",
+            "s",
+            json!({"github.com/project-slug": "org/mono"}),
+        ),
         // A source-location claim loses to any slug annotation, whatever its name.
-        component("aaa", "t", "s", json!({"backstage.io/source-location": "url:https://github.com/org/mono/tree/main/aaa"})),
+        component(
+            "aaa",
+            "t",
+            "s",
+            json!({"backstage.io/source-location": "url:https://github.com/org/mono/tree/main/aaa"}),
+        ),
     ];
     for order in [vec![0, 1, 2], vec![2, 1, 0], vec![1, 2, 0]] {
         let list: Vec<_> = order.iter().map(|&i| entities[i].clone()).collect();
         let attribution = Attribution::from_entities(&list);
-        let subject = Subject::Repository { host: "github.com".into(), slug: "org/mono".into(), url: String::new() };
-        assert_eq!(attribution.attribute(&subject).entity.as_deref(), Some("component:default/alpha"));
+        let subject = Subject::Repository {
+            host: "github.com".into(),
+            slug: "org/mono".into(),
+            url: String::new(),
+        };
+        assert_eq!(
+            attribution.attribute(&subject).entity.as_deref(),
+            Some("component:default/alpha")
+        );
         assert_eq!(attribution.conflicts().len(), 1);
         let conflict = &attribution.conflicts()[0];
         assert_eq!(conflict.value, "github.com/org/mono");
         assert_eq!(conflict.chosen, "component:default/alpha");
-        assert_eq!(conflict.others, ["component:default/aaa", "component:default/zeta"]);
+        assert_eq!(
+            conflict.others,
+            ["component:default/aaa", "component:default/zeta"]
+        );
     }
 }
 
@@ -128,24 +313,50 @@ fn the_org_rolls_up_owners_systems_domains_and_parents() {
         json!({"kind": "Group", "metadata": {"name": "ops", "namespace": "infra"}, "spec": {}, "relations": [{"type": "childOf", "targetRef": "group:default/eng"}]}),
         system("shop", "commerce"),
         domain("commerce"),
-        component("a", "team", "shop", json!({"github.com/project-slug": "o/a"})),
+        component(
+            "a",
+            "team",
+            "shop",
+            json!({"github.com/project-slug": "o/a"}),
+        ),
         component("b", "user:default/someone", "shop", json!({})),
         json!({"kind": "Resource", "metadata": {"name": "db", "annotations": {"pagerduty.com/service-id": "PDB"}}, "spec": {"owner": "group:infra/ops"}}),
         json!({"kind": "Component", "metadata": {}}),
     ];
     let attribution = Attribution::from_entities(&entities);
-    assert_eq!(attribution.problems(), ["entities[8]: no metadata.name; skipped"]);
+    assert_eq!(
+        attribution.problems(),
+        ["entities[8]: no metadata.name; skipped"]
+    );
     let org = attribution.org();
     let refs: Vec<&str> = org.entities.iter().map(|e| e.entity_ref.as_str()).collect();
-    assert_eq!(refs, ["component:default/a", "component:default/b", "resource:default/db"]);
+    assert_eq!(
+        refs,
+        [
+            "component:default/a",
+            "component:default/b",
+            "resource:default/db"
+        ]
+    );
     let group_ref = |ix: Option<u32>| ix.map(|g| org.groups[g as usize].entity_ref.as_str());
     assert_eq!(group_ref(org.entities[0].owner), Some("group:default/team"));
-    assert_eq!(group_ref(org.entities[1].owner), None, "a user is not a group");
+    assert_eq!(
+        group_ref(org.entities[1].owner),
+        None,
+        "a user is not a group"
+    );
     assert_eq!(group_ref(org.entities[2].owner), Some("group:infra/ops"));
     let team = org.group_ix("group:default/team").unwrap();
     let ops = org.group_ix("group:infra/ops").unwrap();
-    assert_eq!(group_ref(org.groups[team as usize].parent), Some("group:default/eng"));
-    assert_eq!(group_ref(org.groups[ops as usize].parent), Some("group:default/eng"), "from relations");
+    assert_eq!(
+        group_ref(org.groups[team as usize].parent),
+        Some("group:default/eng")
+    );
+    assert_eq!(
+        group_ref(org.groups[ops as usize].parent),
+        Some("group:default/eng"),
+        "from relations"
+    );
     let shop = org.entities[0].system.unwrap();
     assert_eq!(org.systems[shop as usize].entity_ref, "system:default/shop");
     assert_eq!(
@@ -160,29 +371,55 @@ fn the_org_rolls_up_owners_systems_domains_and_parents() {
 fn bad_mappings_name_their_index_and_fingerprints_follow_the_rules() {
     let bad = AttributionConfig {
         mappings: vec![
-            SubjectMapping { subject: "x".into(), entity: "a".into() },
-            SubjectMapping { subject: "y".into(), entity: "kind:/".into() },
+            SubjectMapping {
+                subject: "x".into(),
+                entity: "a".into(),
+            },
+            SubjectMapping {
+                subject: "y".into(),
+                entity: "kind:/".into(),
+            },
         ],
         ..AttributionConfig::default()
     };
-    let err = Attribution::with_config(&annotated(), &bad).unwrap_err().to_string();
+    let err = Attribution::with_config(&annotated(), &bad)
+        .unwrap_err()
+        .to_string();
     assert!(err.starts_with("mappings[1].entity:"), "{err}");
     let a = Attribution::from_entities(&annotated());
     let b = Attribution::from_entities(annotated().iter().rev());
-    assert_eq!(a.fingerprint(), b.fingerprint(), "order of entities does not matter");
+    assert_eq!(
+        a.fingerprint(),
+        b.fingerprint(),
+        "order of entities does not matter"
+    );
     let mut changed = annotated();
     changed[3]["metadata"]["annotations"]["github.com/project-slug"] = json!("acme/api2");
-    assert_ne!(a.fingerprint(), Attribution::from_entities(&changed).fingerprint());
-    assert_eq!(a.repositories_of("component:default/api"), ["github.com/acme/api"]);
+    assert_ne!(
+        a.fingerprint(),
+        Attribution::from_entities(&changed).fingerprint()
+    );
+    assert_eq!(
+        a.repositories_of("component:default/api"),
+        ["github.com/acme/api"]
+    );
 }
 
 #[test]
 fn one_entity_claiming_a_repository_twice_is_no_conflict() {
-    let entities = vec![component("a", "t", "s", json!({
-        "github.com/project-slug": "org/a",
-        "backstage.io/source-location": "url:https://github.com/org/a/tree/main/",
-    }))];
+    let entities = vec![component(
+        "a",
+        "t",
+        "s",
+        json!({
+            "github.com/project-slug": "org/a",
+            "backstage.io/source-location": "url:https://github.com/org/a/tree/main/",
+        }),
+    )];
     let attribution = Attribution::from_entities(&entities);
     assert!(attribution.conflicts().is_empty());
-    assert_eq!(attribution.repositories_of("component:default/a"), ["github.com/org/a"]);
+    assert_eq!(
+        attribution.repositories_of("component:default/a"),
+        ["github.com/org/a"]
+    );
 }

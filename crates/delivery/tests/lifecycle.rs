@@ -13,13 +13,42 @@ use serde_json::json;
 fn stream() -> Vec<pave_events::Delivery> {
     let mut all = Vec::new();
     for slug in ["shop/checkout", "shop/search"] {
-        all.push(push(slug, &format!("{slug}/p1"), "", &[("a1", T0), ("a2", T0 + HOUR)], false));
+        all.push(push(
+            slug,
+            &format!("{slug}/p1"),
+            "",
+            &[("a1", T0), ("a2", T0 + HOUR)],
+            false,
+        ));
         all.extend(deployed(slug, "d1", "a2", T0 + 2 * HOUR));
-        all.push(push(slug, &format!("{slug}/p2"), "a2", &[("a3", T0 + 3 * HOUR)], false));
-        all.push(Deploy::new(slug, "d2", "a3", DeploymentStatus::Failed, T0 + 4 * HOUR).delivery(&format!("{slug}/d2")));
+        all.push(push(
+            slug,
+            &format!("{slug}/p2"),
+            "a2",
+            &[("a3", T0 + 3 * HOUR)],
+            false,
+        ));
+        all.push(
+            Deploy::new(slug, "d2", "a3", DeploymentStatus::Failed, T0 + 4 * HOUR)
+                .delivery(&format!("{slug}/d2")),
+        );
         all.extend(deployed(slug, "d3", "a3", T0 + 5 * HOUR));
-        all.push(incident(Source::Github, repo(slug), &format!("{slug}#1"), IncidentStatus::Opened, T0 + 4 * HOUR + MINUTE, Some(&sha("a3"))));
-        all.push(incident(Source::Github, repo(slug), &format!("{slug}#1"), IncidentStatus::Resolved, T0 + 5 * HOUR, None));
+        all.push(incident(
+            Source::Github,
+            repo(slug),
+            &format!("{slug}#1"),
+            IncidentStatus::Opened,
+            T0 + 4 * HOUR + MINUTE,
+            Some(&sha("a3")),
+        ));
+        all.push(incident(
+            Source::Github,
+            repo(slug),
+            &format!("{slug}#1"),
+            IncidentStatus::Resolved,
+            T0 + 5 * HOUR,
+            None,
+        ));
     }
     all
 }
@@ -40,10 +69,18 @@ fn a_redelivery_changes_nothing_and_a_replay_after_a_rebuild_changes_no_fact() {
     // every merge, which must be idempotent.
     let (mut rebuilt, applied) =
         Ledger::from_rows(LedgerConfig::default(), &rows, &feed.attribution).unwrap();
-    assert!(applied.rows.is_empty(), "same catalog, nothing to re-attribute: {applied:?}");
+    assert!(
+        applied.rows.is_empty(),
+        "same catalog, nothing to re-attribute: {applied:?}"
+    );
     assert_eq!(rebuilt.rows(), rows);
     for (seq, delivery) in stream().iter().enumerate() {
-        let applied = rebuilt.apply(seq as u64 + 1, delivery.occurred_at.unwrap() + 1000, delivery, &feed.attribution);
+        let applied = rebuilt.apply(
+            seq as u64 + 1,
+            delivery.occurred_at.unwrap() + 1000,
+            delivery,
+            &feed.attribution,
+        );
         assert!(!applied.duplicate);
     }
     let mut again = rebuilt.rows();
@@ -63,8 +100,12 @@ fn a_rebuilt_ledger_carries_on_like_the_original() {
     let (first, rest) = all.split_at(all.len() / 2);
     let mut original = Feed::new(LedgerConfig::default());
     original.apply_all(first);
-    let (rebuilt, applied) =
-        Ledger::from_rows(LedgerConfig::default(), &original.rows(), &original.attribution).unwrap();
+    let (rebuilt, applied) = Ledger::from_rows(
+        LedgerConfig::default(),
+        &original.rows(),
+        &original.attribution,
+    )
+    .unwrap();
     assert!(applied.rows.is_empty());
     let mut rebuilt = Feed {
         ledger: rebuilt,
@@ -101,7 +142,12 @@ fn a_catalog_change_reattributes_rows_as_if_known_from_the_start() {
     // 2 pushes, 7 deployment updates, 2 incident events.
     assert_eq!(unattributed[0].1, 11);
     let rows = feed.rows();
-    assert!(rows.deployments.iter().filter(|d| d.subject_key.contains("search")).all(|d| d.entity.is_none()));
+    assert!(
+        rows.deployments
+            .iter()
+            .filter(|d| d.subject_key.contains("search"))
+            .all(|d| d.entity.is_none())
+    );
 
     let applied = feed.ledger.reattribute(&after);
     assert!(feed.ledger.unattributed().is_empty());
@@ -127,10 +173,19 @@ fn a_catalog_change_reattributes_rows_as_if_known_from_the_start() {
     back.apply_all(&stream());
     back.attribution = Attribution::from_entities(&without_search);
     let applied = back
-        .apply(&push("shop/checkout", "late", "a3", &[("a4", T0 + 6 * HOUR)], false))
+        .apply(&push(
+            "shop/checkout",
+            "late",
+            "a3",
+            &[("a4", T0 + 6 * HOUR)],
+            false,
+        ))
         .clone();
     assert!(applied.rows.iter().any(|r| matches!(r, Row::Deployment(d) if d.subject_key.contains("search") && d.entity.is_none())));
-    assert_eq!(back.ledger.unattributed()[0].0, "repo:github.com/shop/search");
+    assert_eq!(
+        back.ledger.unattributed()[0].0,
+        "repo:github.com/shop/search"
+    );
 }
 
 #[test]
@@ -143,7 +198,10 @@ fn reattribution_moves_change_sets_to_the_new_entity() {
             Source::Argocd,
             id,
             vec![pave_events::Event::Deployment(pave_events::Deployment {
-                subject: pave_events::Subject::ArgoApp { name: "checkout-prod".into(), repo_url: None },
+                subject: pave_events::Subject::ArgoApp {
+                    name: "checkout-prod".into(),
+                    repo_url: None,
+                },
                 source_id: id.into(),
                 environment: "production".into(),
                 sha: Some(sha(name)),
@@ -161,7 +219,13 @@ fn reattribution_moves_change_sets_to_the_new_entity() {
         )
     };
     let deliveries = vec![
-        push("shop/checkout", "p", "", &[("c1", T0), ("c2", T0 + HOUR)], false),
+        push(
+            "shop/checkout",
+            "p",
+            "",
+            &[("c1", T0), ("c2", T0 + HOUR)],
+            false,
+        ),
         argo("argo-1", "c1", T0 + 2 * HOUR),
         argo("argo-2", "c2", T0 + 3 * HOUR),
     ];
@@ -180,7 +244,10 @@ fn reattribution_moves_change_sets_to_the_new_entity() {
     assert_eq!(d2.entity.as_deref(), Some("component:default/checkout"));
     assert_eq!(d2.repo.as_deref(), Some("github.com/shop/checkout"));
     assert_eq!(shipped_by(&rows, "shop/checkout", "c2"), Some(d2.id));
-    assert_eq!(shipped_by(&rows, "shop/checkout", "c1"), Some(deployment_row(&rows, "argo-1").id));
+    assert_eq!(
+        shipped_by(&rows, "shop/checkout", "c1"),
+        Some(deployment_row(&rows, "argo-1").id)
+    );
 }
 
 #[test]
@@ -201,15 +268,26 @@ fn rows_that_do_not_fit_together_are_errors_naming_the_row() {
     );
 
     let mut broken = rows.clone();
-    let c = broken.changes.iter().position(|c| !c.shipped.is_empty()).unwrap();
+    let c = broken
+        .changes
+        .iter()
+        .position(|c| !c.shipped.is_empty())
+        .unwrap();
     broken.changes[c].shipped[0].deployment = 7;
     let err = Ledger::from_rows(LedgerConfig::default(), &broken, &feed.attribution).unwrap_err();
-    assert_eq!(err.to_string(), format!("changes[{c}].shipped[0].deployment: no deployment 7"));
+    assert_eq!(
+        err.to_string(),
+        format!("changes[{c}].shipped[0].deployment: no deployment 7")
+    );
 
     let mut broken = rows;
     broken.commits[0].parents = vec![broken.commits[0].sha.clone()];
     let err = Ledger::from_rows(LedgerConfig::default(), &broken, &feed.attribution).unwrap_err();
-    assert!(err.to_string().starts_with("commits (repository github.com/shop/"), "{err}");
+    assert!(
+        err.to_string()
+            .starts_with("commits (repository github.com/shop/"),
+        "{err}"
+    );
     assert!(err.to_string().contains("cycle"), "{err}");
 }
 

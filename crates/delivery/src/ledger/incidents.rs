@@ -31,7 +31,8 @@
 //! came first.
 //!
 //! An alert firing is identified by `(source, fingerprint, starts_at)`; repeats of the same
-//! notification merge, and its resolution sets `ends_at` (the latest given).
+//! notification merge, and its resolution sets `ends_at` (the latest given; when the
+//! sender gives none, when the resolution was received).
 
 use pave_events::{Alert, AlertStatus, Incident, IncidentStatus, Millis, Source};
 
@@ -163,7 +164,14 @@ impl Ledger {
         self.link(ix, true);
     }
 
-    pub(crate) fn apply_alert(&mut self, seq: u64, source: Source, event: &Alert, subject: u32) {
+    pub(crate) fn apply_alert(
+        &mut self,
+        seq: u64,
+        received_at: Millis,
+        source: Source,
+        event: &Alert,
+        subject: u32,
+    ) {
         let starts = event.starts_at.to_string();
         let mut id = stable_id("alert", &[source.as_str(), &event.fingerprint, &starts]);
         let found = loop {
@@ -210,7 +218,7 @@ impl Ledger {
         min_some(&mut alert.summary, event.summary.clone());
         min_some(&mut alert.url, event.url.clone());
         if event.status == AlertStatus::Resolved {
-            alert.ends_at = alert.ends_at.max(event.ends_at.or(Some(event.starts_at)));
+            alert.ends_at = alert.ends_at.max(event.ends_at.or(Some(received_at)));
         }
         alert.first_seq = alert.first_seq.min(seq);
         alert.last_seq = alert.last_seq.max(seq);

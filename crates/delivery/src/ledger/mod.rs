@@ -277,7 +277,7 @@ impl Ledger {
                     attribution,
                 ),
                 Event::Incident(incident) => self.apply_incident(seq, source, incident, subject),
-                Event::Alert(alert) => self.apply_alert(seq, source, alert, subject),
+                Event::Alert(alert) => self.apply_alert(seq, received_at, source, alert, subject),
                 Event::Pipeline(_) | Event::Release(_) | Event::ArtifactPublished(_) => {
                     applied.unused += 1;
                 }

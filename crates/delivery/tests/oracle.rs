@@ -43,16 +43,32 @@ fn generate(seed: u64) -> Vec<(i64, Delivery)> {
                 if part.is_empty() {
                     continue;
                 }
-                let commits: Vec<(&str, i64)> = part.iter().map(|(s, at)| (s.as_str(), *at)).collect();
+                let commits: Vec<(&str, i64)> =
+                    part.iter().map(|(s, at)| (s.as_str(), *at)).collect();
                 let before = head.clone().unwrap_or_default();
                 let at = part.last().unwrap().1 + MINUTE;
-                out.push((at, push(slug, &format!("{slug}/push/{release}/{k}"), &before, &commits, false)));
+                out.push((
+                    at,
+                    push(
+                        slug,
+                        &format!("{slug}/push/{release}/{k}"),
+                        &before,
+                        &commits,
+                        false,
+                    ),
+                ));
                 head = Some(part.last().unwrap().0.clone());
             }
             let sha_name = head.clone().unwrap();
             let id = format!("{slug}/dep/{release}");
             if rng.chance(0.3) {
-                let mut s = Deploy::new(slug, "", &sha_name, DeploymentStatus::Succeeded, t - 30 * MINUTE);
+                let mut s = Deploy::new(
+                    slug,
+                    "",
+                    &sha_name,
+                    DeploymentStatus::Succeeded,
+                    t - 30 * MINUTE,
+                );
                 let sid = format!("{id}/staging");
                 s.source_id = &sid;
                 s.environment = "staging";
@@ -63,7 +79,14 @@ fn generate(seed: u64) -> Vec<(i64, Delivery)> {
             let statuses = [
                 (DeploymentStatus::Queued, t - 4 * MINUTE),
                 (DeploymentStatus::Started, t - 3 * MINUTE),
-                (if failed { DeploymentStatus::Failed } else { DeploymentStatus::Succeeded }, t),
+                (
+                    if failed {
+                        DeploymentStatus::Failed
+                    } else {
+                        DeploymentStatus::Succeeded
+                    },
+                    t,
+                ),
             ];
             for (status, at) in statuses {
                 let mut d = Deploy::new(slug, &id, &sha_name, status, at);
@@ -75,13 +98,28 @@ fn generate(seed: u64) -> Vec<(i64, Delivery)> {
             // A deployment whose clocks disagree, now and then.
             if rng.chance(0.03) {
                 let odd = format!("{id}/odd");
-                let mut d = Deploy::new(slug, &odd, &sha_name, DeploymentStatus::Started, t + 10 * MINUTE);
+                let mut d = Deploy::new(
+                    slug,
+                    &odd,
+                    &sha_name,
+                    DeploymentStatus::Started,
+                    t + 10 * MINUTE,
+                );
                 d.source_id = &odd;
                 out.push((t, d.delivery(&format!("{odd}/a"))));
-                let d = Deploy::new(slug, &odd, &sha_name, DeploymentStatus::Succeeded, t + 5 * MINUTE);
+                let d = Deploy::new(
+                    slug,
+                    &odd,
+                    &sha_name,
+                    DeploymentStatus::Succeeded,
+                    t + 5 * MINUTE,
+                );
                 out.push((t, d.delivery(&format!("{odd}/b"))));
             }
-            if failed && rng.chance(0.6) && let Some(previous) = good.clone() {
+            if failed
+                && rng.chance(0.6)
+                && let Some(previous) = good.clone()
+            {
                 let rb = format!("{id}/rollback");
                 let at = t + rng.spread_ms(15 * MINUTE, 1);
                 let mut d = Deploy::new(slug, &rb, &previous, DeploymentStatus::Succeeded, at);
@@ -95,9 +133,29 @@ fn generate(seed: u64) -> Vec<(i64, Delivery)> {
                 let opened = t + rng.spread_ms(30 * MINUTE, 2);
                 let name = format!("{slug}#{release}");
                 let cause = rng.chance(0.7).then(|| sha(&sha_name)[..12].to_owned());
-                out.push((opened, incident(Source::Github, repo(slug), &name, IncidentStatus::Opened, opened, cause.as_deref())));
+                out.push((
+                    opened,
+                    incident(
+                        Source::Github,
+                        repo(slug),
+                        &name,
+                        IncidentStatus::Opened,
+                        opened,
+                        cause.as_deref(),
+                    ),
+                ));
                 let resolved = opened + rng.spread_ms(2 * HOUR, 2);
-                out.push((resolved, incident(Source::Github, repo(slug), &name, IncidentStatus::Resolved, resolved, None)));
+                out.push((
+                    resolved,
+                    incident(
+                        Source::Github,
+                        repo(slug),
+                        &name,
+                        IncidentStatus::Resolved,
+                        resolved,
+                        None,
+                    ),
+                ));
             }
             t += rng.spread_ms(DAY / 2, 2);
         }
@@ -132,7 +190,8 @@ fn run(stream: &[(i64, Delivery)]) -> Feed {
         // Received a second after it happened, or when it arrives late.
         let received_at = at + 1000;
         let attribution = feed.attribution.clone();
-        feed.ledger.apply(feed.seq, received_at.max(*at), delivery, &attribution);
+        feed.ledger
+            .apply(feed.seq, received_at.max(*at), delivery, &attribution);
     }
     feed
 }
@@ -165,14 +224,31 @@ fn naive(rows: &Rows, entity: &str, from: i64, to: i64) -> Naive {
             && d.finished_at.is_some()
             && matches!(
                 d.status,
-                DeploymentStatus::Succeeded | DeploymentStatus::RolledBack | DeploymentStatus::Failed
+                DeploymentStatus::Succeeded
+                    | DeploymentStatus::RolledBack
+                    | DeploymentStatus::Failed
             )
     };
     let mut all: Vec<&DeploymentRow> = rows.deployments.iter().filter(counted).collect();
     all.sort_by_key(|d| (d.finished_at, d.id));
-    let caused: HashMap<u64, ()> = rows.incidents.iter().filter_map(|i| i.caused_by).map(|d| (d, ())).collect();
-    let fixed: HashMap<u64, ()> = rows.incidents.iter().filter_map(|i| i.fixed_by).map(|d| (d, ())).collect();
-    let mut result = Naive { counted: 0, leads: vec![], failed: 0, unplanned: 0 };
+    let caused: HashMap<u64, ()> = rows
+        .incidents
+        .iter()
+        .filter_map(|i| i.caused_by)
+        .map(|d| (d, ()))
+        .collect();
+    let fixed: HashMap<u64, ()> = rows
+        .incidents
+        .iter()
+        .filter_map(|i| i.fixed_by)
+        .map(|d| (d, ()))
+        .collect();
+    let mut result = Naive {
+        counted: 0,
+        leads: vec![],
+        failed: 0,
+        unplanned: 0,
+    };
     for (k, d) in all.iter().enumerate() {
         let finished = d.finished_at.unwrap();
         if finished < from || finished >= to {
@@ -238,9 +314,21 @@ fn the_ledger_agrees_with_a_plain_computation_and_with_itself_out_of_order() {
                 let m = &row.metrics;
                 let context = format!("seed {seed}, {entity}, [{from}, {to})");
                 assert_eq!(m.deployments.counted, expected.counted, "{context}");
-                assert_eq!(m.lead_time.changes, expected.leads.len() as u64, "{context}");
-                close(m.lead_time.median_ms, percentile(&mut expected.leads, 0.5), &context);
-                close(m.lead_time.p90_ms, percentile(&mut expected.leads, 0.9), &context);
+                assert_eq!(
+                    m.lead_time.changes,
+                    expected.leads.len() as u64,
+                    "{context}"
+                );
+                close(
+                    m.lead_time.median_ms,
+                    percentile(&mut expected.leads, 0.5),
+                    &context,
+                );
+                close(
+                    m.lead_time.p90_ms,
+                    percentile(&mut expected.leads, 0.9),
+                    &context,
+                );
                 assert_eq!(m.change_failure_rate.failed, expected.failed, "{context}");
                 assert_eq!(m.rework_rate.unplanned, expected.unplanned, "{context}");
                 *checked.entry("deployments").or_insert(0) += expected.counted;
@@ -250,7 +338,13 @@ fn the_ledger_agrees_with_a_plain_computation_and_with_itself_out_of_order() {
             }
         }
         // The unattributed repository's facts are kept but are in no entity's figures.
-        assert!(ordered.ledger.unattributed().iter().any(|(k, _, _)| k == "repo:github.com/shop/legacy"));
+        assert!(
+            ordered
+                .ledger
+                .unattributed()
+                .iter()
+                .any(|(k, _, _)| k == "repo:github.com/shop/legacy")
+        );
     }
     // The streams exercise every rule the oracle checks.
     for (what, count) in &checked {

@@ -14,7 +14,7 @@
 //! **Caused by.** When the incident names a cause (an issue's `caused by: <sha>` line), it
 //! is linked explicitly to a deployment of its entity (any deployment, when it has none)
 //! whose id is that text (`deployment_id`), or whose sha is it or starts with it (7+
-//! digits, `sha`); successful production deployments first, then the earliest. Failing
+//! digits, `sha`); production deployments first, successful ones first, then the earliest. Failing
 //! that, a full sha the entity's repositories know as a change links to the first
 //! production deployment that shipped it (`commit`). Only with `link_by_time` on, an
 //! incident with no explicit link is linked to the latest successful production deployment
@@ -297,8 +297,8 @@ impl Ledger {
         }
     }
 
-    /// A deployment the incident names by id or sha: successful production ones first, then
-    /// the earliest.
+    /// A deployment the incident names by id or sha: production ones first, successful ones
+    /// first, then the earliest.
     fn link_by_deployment(&self, i: u32) -> Option<(u32, Option<LinkKind>)> {
         let inc = &self.incidents[i as usize];
         let text = inc.reference.as_deref()?;
@@ -325,7 +325,8 @@ impl Ledger {
                     return None;
                 };
                 let rank = (
-                    !(dep.production && dep.succeeded()),
+                    !dep.production,
+                    !dep.succeeded(),
                     dep.finished_at().unwrap_or(Millis::MAX),
                     dep.id,
                 );

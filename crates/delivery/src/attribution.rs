@@ -596,6 +596,11 @@ impl Attribution {
     }
 }
 
+/// The organisation of `entities` (see [`Attribution::org`]), when only that is needed.
+pub fn org_from_entities<'a>(entities: impl IntoIterator<Item = &'a Value>) -> Org {
+    Attribution::from_entities(entities).org
+}
+
 /// Resolves each key's claims: best priority, then smallest reference; ties are conflicts.
 fn resolve(table: ClaimTable, conflicts: &mut Vec<Conflict>) -> HashMap<String, Claim> {
     table

@@ -64,10 +64,14 @@ impl fmt::Display for Sha {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Sha::Sha1(bytes) => {
-                for byte in bytes {
-                    write!(f, "{byte:02x}")?;
+                // Shas are written out for every row and every walk: no formatter per digit.
+                const DIGITS: &[u8; 16] = b"0123456789abcdef";
+                let mut hex = [0u8; 40];
+                for (i, byte) in bytes.iter().enumerate() {
+                    hex[2 * i] = DIGITS[usize::from(byte >> 4)];
+                    hex[2 * i + 1] = DIGITS[usize::from(byte & 0xf)];
                 }
-                Ok(())
+                f.write_str(std::str::from_utf8(&hex).map_err(|_| fmt::Error)?)
             }
             Sha::Text(text) => f.write_str(text),
         }

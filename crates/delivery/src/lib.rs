@@ -67,7 +67,7 @@ pub mod rows;
 
 pub use attribution::{
     Attributed, Attribution, AttributionConfig, AttributionError, Conflict, How, SubjectMapping,
-    repo_key, repo_of_url,
+    org_from_entities, repo_key, repo_of_url,
 };
 pub use config::LedgerConfig;
 pub use error::LedgerError;

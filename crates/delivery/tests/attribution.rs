@@ -261,7 +261,7 @@ fn subject_keys_name_what_to_annotate() {
 
 #[test]
 fn several_claimants_pick_the_smallest_ref_and_report_the_conflict() {
-    let entities = vec![
+    let entities = [
         component(
             "zeta",
             "t",

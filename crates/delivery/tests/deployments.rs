@@ -26,15 +26,18 @@ fn permutations<T: Clone>(items: &[T]) -> Vec<Vec<T>> {
     out
 }
 
+/// Status updates; the status, finish and exclusion they must merge to.
+type Case = (
+    Vec<(DeploymentStatus, i64)>,
+    DeploymentStatus,
+    Option<i64>,
+    Option<Exclusion>,
+);
+
 #[test]
 fn every_order_of_three_status_updates_gives_the_same_row() {
     // (events, expected status, expected finished_at, expected exclusion)
-    let cases: Vec<(
-        Vec<(DeploymentStatus, i64)>,
-        DeploymentStatus,
-        Option<i64>,
-        Option<Exclusion>,
-    )> = vec![
+    let cases: Vec<Case> = vec![
         (
             vec![
                 (DeploymentStatus::Queued, T0),

@@ -185,7 +185,7 @@ fn gitlab_pagerduty_and_alertmanager_fixtures_are_attributed_or_listed() {
         )
         .unwrap()
     };
-    let deliveries = vec![
+    let deliveries = [
         gitlab("Push Hook", "gitlab/push_hook.json"),
         gitlab("Deployment Hook", "gitlab/deployment_hook__succeeded.json"),
         plain(Source::Pagerduty, "pagerduty/incident.triggered.json"),

@@ -268,24 +268,28 @@ impl CommitGraph {
     fn compute_generations(&mut self, from: usize) -> Result<(), ChangesetError> {
         let n = self.shas.len();
         self.generation.resize(n, 0);
+        // Commits below `from` are done; the walk's state covers only the others, so that
+        // extending a large graph by a push costs the push, not the graph.
         // 0: not seen, 1: on the current path, 2: done.
-        let mut state = vec![0u8; n];
-        state[..from].fill(2);
+        let mut state = vec![0u8; n - from];
+        let state_of = |state: &[u8], ix: u32| -> u8 {
+            (ix as usize).checked_sub(from).map_or(2, |i| state[i])
+        };
         let mut stack: Vec<(u32, usize)> = Vec::new();
         for start in from as u32..n as u32 {
-            if state[start as usize] != 0 {
+            if state_of(&state, start) != 0 {
                 continue;
             }
             stack.push((start, 0));
-            state[start as usize] = 1;
+            state[start as usize - from] = 1;
             while let Some(top) = stack.last_mut() {
                 let (c, next) = *top;
                 top.1 += 1;
                 let parents = &self.parents[c as usize];
                 if let Some(&p) = parents.get(next) {
-                    match state[p as usize] {
+                    match state_of(&state, p) {
                         0 => {
-                            state[p as usize] = 1;
+                            state[p as usize - from] = 1;
                             stack.push((p, 0));
                         }
                         1 => {
@@ -306,7 +310,7 @@ impl CommitGraph {
                             .unwrap_or(0)
                     };
                     self.generation[c as usize] = generation;
-                    state[c as usize] = 2;
+                    state[c as usize - from] = 2;
                     stack.pop();
                 }
             }

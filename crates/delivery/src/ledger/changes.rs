@@ -86,13 +86,12 @@ fn is_null_sha(sha: &str) -> bool {
 }
 
 impl Ledger {
-    pub(crate) fn apply_push(&mut self, received_at: Millis, push: &Push, subject: u32) {
+    pub(crate) fn apply_push(&mut self, received_at: Millis, push: &Push) {
         let Subject::Repository { host, slug, .. } = &push.subject else {
             return;
         };
         let repo_name = repo_key(host, slug);
         let repo = self.repo(&repo_name, None);
-        let _ = subject;
         let before = push.before.trim().to_ascii_lowercase();
         let after = push.after.trim().to_ascii_lowercase();
         let fresh_branch = is_null_sha(&before);
@@ -166,8 +165,7 @@ impl Ledger {
         self.settle(repo, extended.filled > 0);
     }
 
-    pub(crate) fn apply_merge(&mut self, merge: &ChangeMerged, subject: u32) {
-        let _ = subject;
+    pub(crate) fn apply_merge(&mut self, merge: &ChangeMerged) {
         let (Subject::Repository { host, slug, .. }, Some(merge_sha)) =
             (&merge.subject, merge.merge_sha.as_deref())
         else {

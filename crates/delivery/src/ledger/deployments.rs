@@ -29,6 +29,8 @@
 //! line, `(entity, environment)` in `(finished_at, id)` order, whose change sets follow one
 //! another (see [`super::changes`]).
 
+use std::collections::HashMap;
+
 use pave_dora::facts::Exclusion;
 use pave_events::{Deployment, DeploymentStatus, Millis, Source, Subject};
 
@@ -320,7 +322,7 @@ impl Ledger {
                 if !known {
                     let entity = super::repo_entity(attribution, &key)
                         .map_or(NONE, |e| self.entities.intern(&e));
-                    self.repo_state[ix as usize].entity = entity;
+                    self.set_repo_entity(ix, entity);
                 }
                 ix
             }
@@ -391,11 +393,20 @@ impl Ledger {
     /// rebuilt and the change sets of every line that changed recomputed.
     pub(crate) fn reattribute_deployments(&mut self, attribution: &Attribution) {
         let mut moves = Vec::new();
+        // One repository lookup per subject and entity, not per deployment.
+        let mut repos: HashMap<(u32, u32), u32> = HashMap::new();
         for d in 0..self.deployments.len() {
             let dep = &self.deployments[d];
             let entity = self.subject_state[dep.subject as usize].entity;
             let subject = dep.subject;
-            let repo = self.deployment_repo(attribution, subject, entity);
+            let repo = match repos.get(&(subject, entity)) {
+                Some(&repo) => repo,
+                None => {
+                    let repo = self.deployment_repo(attribution, subject, entity);
+                    repos.insert((subject, entity), repo);
+                    repo
+                }
+            };
             let dep = &self.deployments[d];
             if dep.entity != entity || dep.repo != repo {
                 let before = dep.place();

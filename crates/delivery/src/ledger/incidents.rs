@@ -344,11 +344,10 @@ impl Ledger {
             return None;
         }
         let sha = Sha::new(text);
-        self.repo_state
+        self.entity_repos
+            .get(&inc.entity)?
             .iter()
-            .enumerate()
-            .filter(|(_, r)| r.entity == inc.entity)
-            .filter_map(|(r, _)| self.change_ix.get(&(r as u32, sha.clone())))
+            .filter_map(|&r| self.change_ix.get(&(r, sha.clone())))
             .flat_map(|&c| self.claims_of(c))
             .map(|(_, d)| d)
             .filter(|&d| self.deployments[d as usize].production)

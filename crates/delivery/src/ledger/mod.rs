@@ -7,11 +7,12 @@
 //! rows. The module docs of [`deployments`], [`changes`] and [`incidents`] state each rule.
 //!
 //! The state in memory is compact: entity references, environments, repositories and
-//! subjects are interned (`u32`), commit ids are 20 bytes, and a change is about 64 bytes.
+//! subjects are interned (`u32`), commit ids are 20 bytes, a change takes 72 bytes and a
+//! deployment 248, besides their index entries and the repositories' commit graphs.
 
-mod changes;
-mod deployments;
-mod incidents;
+pub mod changes;
+pub mod deployments;
+pub mod incidents;
 mod restore;
 
 use std::collections::{HashMap, HashSet, VecDeque};
@@ -183,6 +184,8 @@ pub struct Ledger {
     pub(crate) environments: Interner,
     pub(crate) repos: Interner,
     pub(crate) repo_state: Vec<RepoState>,
+    /// The repositories each entity owns (for incidents that name a commit).
+    pub(crate) entity_repos: HashMap<u32, Vec<u32>>,
     pub(crate) deployments: Vec<Dep>,
     pub(crate) deployment_ix: HashMap<u64, u32>,
     pub(crate) changes: Vec<Chg>,
@@ -217,6 +220,7 @@ impl Ledger {
             environments: Interner::default(),
             repos: Interner::default(),
             repo_state: Vec::new(),
+            entity_repos: HashMap::new(),
             deployments: Vec::new(),
             deployment_ix: HashMap::new(),
             changes: Vec::new(),
@@ -266,8 +270,8 @@ impl Ledger {
             }
             let source = delivery.source;
             match event {
-                Event::Push(push) => self.apply_push(received_at, push, subject),
-                Event::ChangeMerged(merge) => self.apply_merge(merge, subject),
+                Event::Push(push) => self.apply_push(received_at, push),
+                Event::ChangeMerged(merge) => self.apply_merge(merge),
                 Event::Deployment(deployment) => self.apply_deployment(
                     seq,
                     received_at,
@@ -407,9 +411,24 @@ impl Ledger {
             });
         }
         if let Some(entity) = entity {
-            self.repo_state[ix as usize].entity = entity;
+            self.set_repo_entity(ix, entity);
         }
         ix
+    }
+
+    /// Sets a repository's entity, keeping [`Ledger::entity_repos`] in step.
+    pub(crate) fn set_repo_entity(&mut self, repo: u32, entity: u32) {
+        let old = self.repo_state[repo as usize].entity;
+        if old == entity {
+            return;
+        }
+        if let Some(list) = self.entity_repos.get_mut(&old) {
+            list.retain(|&r| r != repo);
+        }
+        if entity != NONE {
+            self.entity_repos.entry(entity).or_default().push(repo);
+        }
+        self.repo_state[repo as usize].entity = entity;
     }
 
     /// Re-attributes subjects, repositories and everything attributed through them.
@@ -441,7 +460,7 @@ impl Ledger {
             let entity = repo_entity(attribution, self.repos.name(ix as u32))
                 .map_or(NONE, |e| self.entities.intern(&e));
             if self.repo_state[ix].entity != entity {
-                self.repo_state[ix].entity = entity;
+                self.set_repo_entity(ix as u32, entity);
                 repos_moved.push(ix as u32);
             }
         }
@@ -537,4 +556,25 @@ pub struct LedgerStats {
     pub deployments: usize,
     pub incidents: usize,
     pub alerts: usize,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn facts_in_memory_stay_small() {
+        // What one change and one deployment cost besides their index entries; the commit
+        // graph (pave-dora's) is extra.
+        assert!(
+            std::mem::size_of::<Chg>() <= 72,
+            "{}",
+            std::mem::size_of::<Chg>()
+        );
+        assert!(
+            std::mem::size_of::<Dep>() <= 248,
+            "{}",
+            std::mem::size_of::<Dep>()
+        );
+    }
 }

@@ -119,7 +119,7 @@ impl Ledger {
             if !known {
                 let entity = super::repo_entity(attribution, key)
                     .map_or(NONE, |e| ledger.entities.intern(&e));
-                ledger.repo_state[ix as usize].entity = entity;
+                ledger.set_repo_entity(ix, entity);
             }
             ix
         };

@@ -457,3 +457,153 @@ fn deployments_with_no_sha_or_repository_say_why() {
         Some(ChangesetReason::NoRepository)
     );
 }
+
+#[test]
+fn a_deployment_that_turns_out_failed_hands_its_changes_to_the_next() {
+    // d1 succeeded, then a later update says it failed (GitHub allows a new status); d2
+    // then shipped what d1 had. Whatever the order of d1's two final updates and d2.
+    let late_failure = Deploy::new(
+        SLUG,
+        "d1",
+        "c2",
+        DeploymentStatus::Failed,
+        T0 + 2 * HOUR + 5 * MINUTE,
+    )
+    .delivery("d1/late-failure");
+    let base = vec![push(
+        SLUG,
+        "p1",
+        "",
+        &[("c1", T0), ("c2", T0 + HOUR), ("c3", T0 + 90 * MINUTE)],
+        false,
+    )];
+    let mut d1 = deployed(SLUG, "d1", "c2", T0 + 2 * HOUR);
+    let d2 = deployed(SLUG, "d2", "c3", T0 + 3 * HOUR);
+    let mut orders = Vec::new();
+    let mut a = base.clone();
+    a.extend(d1.clone());
+    a.extend(d2.clone());
+    a.push(late_failure.clone());
+    orders.push(a);
+    let mut b = base.clone();
+    b.push(late_failure.clone());
+    b.extend(d2.clone());
+    d1.reverse();
+    b.extend(d1);
+    orders.push(b);
+    let mut results = Vec::new();
+    for deliveries in orders {
+        let mut feed = Feed::new(LedgerConfig::default());
+        feed.apply_all(&deliveries);
+        let rows = feed.rows();
+        let d1 = deployment_row(&rows, "d1");
+        let d2 = deployment_row(&rows, "d2");
+        assert_eq!(d1.status, DeploymentStatus::Failed);
+        assert_eq!(d1.changeset, None, "a failed deployment ships nothing");
+        assert_eq!(
+            shipped_names(&rows, d2.id, &["c1", "c2", "c3"]),
+            ["c1", "c2", "c3"]
+        );
+        results.push(without_seqs(rows));
+    }
+    assert_eq!(results[0], results[1]);
+}
+
+#[test]
+fn entities_sharing_a_repository_hand_changes_to_each_other() {
+    // A monorepo deployed as two Argo CD applications: each change's first deployment is
+    // the earliest of either, and goes back to the other when that one turns out failed.
+    let entities = vec![
+        component(
+            "api",
+            "team-a",
+            "storefront",
+            serde_json::json!({
+            "github.com/project-slug": "shop/mono", "argocd/app-name": "api"}),
+        ),
+        component(
+            "web",
+            "team-b",
+            "storefront",
+            serde_json::json!({
+            "backstage.io/source-location": "url:https://github.com/shop/mono/tree/main/web",
+            "argocd/app-name": "web"}),
+        ),
+    ];
+    let argo = |app: &str, status: DeploymentStatus, at: i64, id: &str| {
+        delivery(
+            Source::Argocd,
+            id,
+            vec![Event::Deployment(pave_events::Deployment {
+                subject: pave_events::Subject::ArgoApp {
+                    name: app.into(),
+                    repo_url: None,
+                },
+                source_id: format!("argocd/{app}/1"),
+                environment: "production".into(),
+                sha: Some(sha("c2")),
+                version: None,
+                status,
+                at,
+                started_at: Some(at - 2 * MINUTE),
+                finished_at: status.is_final().then_some(at),
+                rollback: false,
+                labels: vec![],
+                git_ref: None,
+                production: None,
+                url: None,
+            })],
+        )
+    };
+    let pushed = push(
+        "shop/mono",
+        "p",
+        "",
+        &[("c1", T0), ("c2", T0 + HOUR)],
+        false,
+    );
+    let web = argo("web", DeploymentStatus::Succeeded, T0 + 3 * HOUR, "w");
+    let api_ok = argo("api", DeploymentStatus::Succeeded, T0 + 2 * HOUR, "a1");
+    let api_failed = argo(
+        "api",
+        DeploymentStatus::Failed,
+        T0 + 2 * HOUR + MINUTE,
+        "a2",
+    );
+    let run = |deliveries: &[&pave_events::Delivery]| {
+        let mut feed = Feed::new(LedgerConfig::default());
+        feed.attribution = pave_delivery::Attribution::from_entities(&entities);
+        for d in deliveries {
+            feed.apply(d);
+        }
+        feed.rows()
+    };
+    let slug = "shop/mono";
+    let rows = run(&[&pushed, &web, &api_ok]);
+    let api = deployment_row(&rows, "argocd/api/1").id;
+    let web_id = deployment_row(&rows, "argocd/web/1").id;
+    assert_eq!(
+        shipped_by(&rows, slug, "c1"),
+        Some(api),
+        "the earlier deployment"
+    );
+    assert_eq!(shipped_by(&rows, slug, "c2"), Some(api));
+    assert_eq!(
+        deployment_row(&rows, "argocd/web/1")
+            .changeset
+            .as_ref()
+            .unwrap()
+            .commits,
+        2
+    );
+    for order in [
+        vec![&pushed, &web, &api_ok, &api_failed],
+        vec![&api_failed, &pushed, &api_ok, &web],
+        vec![&pushed, &api_ok, &api_failed, &web],
+    ] {
+        let rows = run(&order);
+        assert_eq!(shipped_by(&rows, slug, "c1"), Some(web_id));
+        assert_eq!(shipped_by(&rows, slug, "c2"), Some(web_id));
+        assert_eq!(deployment_row(&rows, "argocd/api/1").changeset, None);
+    }
+}

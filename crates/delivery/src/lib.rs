@@ -28,11 +28,11 @@
 //!    subject key ([`Ledger::unattributed`]) so a platform team can annotate them. When the
 //!    catalog changes, every row is re-attributed ([`Ledger::reattribute`]; `apply` does it
 //!    by itself when handed a different [`Attribution`]).
-//! 2. **Deployments** ([`ledger`], deployments): status updates merge into one row whatever
+//! 2. **Deployments** ([`ledger::deployments`]): status updates merge into one row whatever
 //!    their order; the latest final status wins; inconsistent ones (finishing before they
 //!    start, dated after they were received) are kept and *excluded*, never dropped.
 //!    Production is a configured environment name or the sender's word.
-//! 3. **Commits and changes** ([`ledger`], changes): pushes build a commit graph per
+//! 3. **Commits and changes** ([`ledger::changes`]): pushes build a commit graph per
 //!    repository (parents inferred from the order of a push's commits; a force push starts
 //!    a new line; `git log` can fill in history, [`Ledger::add_commits`]). A successful
 //!    production deployment shipped the commits reachable from its sha and not from the
@@ -42,7 +42,7 @@
 //!    ref matches `hotfix_patterns`, or it first shipped a change whose pull request was
 //!    labelled or branched as a hotfix; a rollback when it says so or a label matches
 //!    `rollback_patterns`; incidents name the rollback or hotfix that fixed them.
-//! 5. **Incidents** ([`ledger`], incidents): lifecycles merge by `(source, id)`, reopenings
+//! 5. **Incidents** ([`ledger::incidents`]): lifecycles merge by `(source, id)`, reopenings
 //!    included; an incident is linked to the deployment it names (id, sha, or a commit the
 //!    deployment shipped) or, only when configured, to the entity's latest production
 //!    deployment before it opened; the link kind is recorded.
@@ -51,7 +51,10 @@
 //!
 //! Every merge is a minimum, a maximum, an "or" or a set, with ties broken by a fixed
 //! order, and every id is a digest of its natural key: applying the same deliveries in
-//! another order, twice, or after a rebuild from rows gives the same rows.
+//! another order, twice, or after a rebuild from rows gives the same rows (sequence
+//! numbers aside). The one guess that can depend on order is a push's inferred parents
+//! when two branches share commits ([`ledger::changes`]); what the default branch's heads
+//! reach does not.
 //!
 //! [`demo`] writes 90 days of deliveries for pave's demo organisation that go through the
 //! same path.

@@ -17,7 +17,11 @@
 //! * a **force push** starts a new line: its first new commit gets no parent (the old head
 //!   is not an ancestor).
 //!
-//! A truncated push is noted: only `git log` can bring the commits it left out.
+//! A truncated push is noted: only `git log` can bring the commits it left out. Inferred
+//! parents are a guess: when a commit reaches the ledger first in a merge push and later
+//! in its feature branch's push (or the other way round), it keeps the parents of the first,
+//! so what a feature branch's head reaches may depend on arrival order; what the default
+//! branch's heads reach (what deployments ship) does not.
 //!
 //! **Changes** are commits that matter for lead time: the commits of pushes to the default
 //! branch (`main` or `master` when the sender does not say), the commits merged pull or merge

@@ -14,9 +14,9 @@
 //! **Caused by.** When the incident names a cause (an issue's `caused by: <sha>` line), it
 //! is linked explicitly to a deployment of its entity (any deployment, when it has none)
 //! whose id is that text (`deployment_id`), or whose sha is it or starts with it (7+
-//! digits, `sha`); production deployments first, successful ones first, then the earliest. Failing
-//! that, a full sha the entity's repositories know as a change links to the first
-//! production deployment that shipped it (`commit`). Only with `link_by_time` on, an
+//! digits, `sha`): production deployments first, successful ones first, then the
+//! earliest. Failing that, a full sha the entity's repositories know as a change links to
+//! the first production deployment that shipped it (`commit`). Only with `link_by_time` on, an
 //! incident with no explicit link is linked to the latest successful production deployment
 //! of its entity that finished before it opened, within `link_by_time_window_ms` (`time`).
 //! The link kind is recorded.

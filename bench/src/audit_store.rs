@@ -4,7 +4,7 @@
 //! operator runs it. `audit-bench` measures the pure core alone.
 //!
 //! Usage: `bench/audit.sh` or
-//! `target/release/audit-store-bench [--binary target/release/pave] [--records 1000000] [--pack 100000]`
+//! `target/release/audit-store-bench [--binary target/release/pave] [--records 1000000] [--pack 100000] [--keep big.db]`
 
 #![allow(clippy::print_stdout, clippy::unwrap_used)]
 
@@ -100,11 +100,14 @@ async fn main() {
     println!("| location registered with its record, per transaction | {rate:.0} changes/s | |");
     store.close().await;
 
-    // Many records: batches of 1,000 per transaction.
-    let big = dir.path().join("big.db");
+    // Many records: batches of 1,000 per transaction. `--keep <file>` keeps (and reuses) the
+    // database, to look into one step at a time.
+    let kept = arg("--keep").map(PathBuf::from);
+    let reuse = kept.as_ref().is_some_and(|p| p.exists());
+    let big = kept.unwrap_or_else(|| dir.path().join("big.db"));
     let store = SqliteStore::open(&big).await.unwrap();
     let started = Instant::now();
-    let mut written = 0;
+    let mut written = if reuse { records } else { 0 };
     while written < records {
         let batch: Vec<AuditEvent> = (written..(written + 1_000).min(records))
             .map(event)

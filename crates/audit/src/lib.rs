@@ -80,6 +80,7 @@ pub mod checkpoint;
 pub mod evidence;
 pub mod export;
 pub mod record;
+pub mod stored;
 pub mod verify;
 
 #[cfg(test)]
@@ -98,8 +99,10 @@ pub use record::{
     Actor, ActorKind, AuditEvent, AuditRecord, Chain, ChainHead, Hash, Outcome, RecordHasher,
     chain_next, record_hash,
 };
+pub use stored::StoredRecord;
 pub use verify::{
-    ChainLink, Problem, Start, StartedFrom, VerifyReport, verify, verify_from, verify_segment,
+    ChainLink, Prehashed, Problem, Start, StartedFrom, VerifyReport, prehash, verify, verify_from,
+    verify_segment,
 };
 
 /// Why an audit operation failed (bad text forms, key files, export I/O).
@@ -120,6 +123,13 @@ pub enum AuditError {
     /// The system's random source failed while generating a key.
     #[error("could not generate a key: the system random source failed")]
     Random,
+    /// A stored record's column does not read back.
+    #[error("audit record {seq}: {what}: {message}")]
+    Stored {
+        seq: i64,
+        what: &'static str,
+        message: String,
+    },
     /// A line of a JSON Lines export cannot be read back.
     #[error("line {line}: {message}")]
     Line { line: u64, message: String },

@@ -179,6 +179,53 @@ impl<T: ChainLink + ?Sized> ChainLink for &T {
     }
 }
 
+/// A record whose hash was recomputed ahead of the walk. A record's hash depends only on
+/// its own columns and its stored `prev_hash`, so a long walk can hash chunks on several
+/// threads ([`prehash`]) and keep only the comparisons in order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Prehashed<R> {
+    pub record: R,
+    pub computed: Hash,
+}
+
+impl<R: ChainLink> ChainLink for Prehashed<R> {
+    fn seq(&self) -> i64 {
+        self.record.seq()
+    }
+    fn prev_hash(&self) -> Hash {
+        self.record.prev_hash()
+    }
+    fn hash(&self) -> Hash {
+        self.record.hash()
+    }
+    fn recompute(&self, _: &mut RecordHasher) -> Hash {
+        self.computed
+    }
+}
+
+/// Recomputes the hashes of `records` on up to `threads` threads, in order.
+pub fn prehash<R: ChainLink + Send>(records: Vec<R>, threads: usize) -> Vec<Prehashed<R>> {
+    let threads = threads.max(1);
+    let per_part = records.len().div_ceil(threads).max(1);
+    let mut parts: Vec<Vec<R>> = Vec::with_capacity(threads);
+    let mut records = records.into_iter().peekable();
+    while records.peek().is_some() {
+        parts.push(records.by_ref().take(per_part).collect());
+    }
+    pave_stdx::par_map(parts, threads, |part| {
+        let mut hasher = RecordHasher::new();
+        part.into_iter()
+            .map(|record| {
+                let computed = record.recompute(&mut hasher);
+                Prehashed { record, computed }
+            })
+            .collect::<Vec<_>>()
+    })
+    .into_iter()
+    .flatten()
+    .collect()
+}
+
 /// Where a walk begins.
 #[derive(Debug, Clone, Copy)]
 pub enum Start<'a> {

@@ -30,6 +30,19 @@ pub struct AuthConfig {
     pub locations: LocationsConfig,
     #[serde(default)]
     pub audit: AuditConfig,
+    /// A Rego policy that replaces the built-in decision.
+    #[serde(default)]
+    pub policy: Option<PolicyConfig>,
+}
+
+/// `auth.policy`: decisions made by a Rego policy instead of the built-in rules, as
+/// Backstage's permission policy replaces its default.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PolicyConfig {
+    /// `.rego` files (a file or a folder) declaring `package pave.authz` and its rule
+    /// `decision`.
+    pub rego: String,
 }
 
 /// `auth.oidc`: the OpenID provider people sign in with.

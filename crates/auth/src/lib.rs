@@ -55,6 +55,7 @@
 pub mod config;
 pub mod decide;
 pub mod duration;
+pub mod external;
 pub mod jwt;
 pub mod oidc;
 pub mod permission;
@@ -65,6 +66,7 @@ pub mod workload;
 
 pub use config::{AuthConfig, CatalogRead};
 pub use decide::{Decision, Denied, Resource, authorize, may_grant};
+pub use external::{AUTHZ_RULE, ExternalPolicy, authorize_with, decision_input};
 pub use jwt::{Claims, Expected, Jwks, JwksCache, JwtError, Lookup};
 pub use oidc::{Discovery, OidcError, Pkce, SignIn, resolve_sign_in, safe_return_path};
 pub use permission::Permission;

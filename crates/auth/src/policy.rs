@@ -74,6 +74,9 @@ pub struct AccessPolicy {
     pub oidc: Option<OidcConfig>,
     pub workload: Vec<WorkloadTrust>,
     pub audit: AuditPolicy,
+    /// `auth.policy.rego`: the Rego policy that decides instead of the built-in rules
+    /// ([`crate::external`]); the server loads it at start.
+    pub rego_policy: Option<std::path::PathBuf>,
 }
 
 /// `auth.audit` checked.
@@ -113,6 +116,7 @@ impl Default for AccessPolicy {
             oidc: None,
             workload: Vec::new(),
             audit: AuditPolicy::default(),
+            rego_policy: None,
         }
     }
 }
@@ -413,6 +417,17 @@ impl AuthConfig {
             checkpoint_every: audit.checkpoint_every,
             retention,
         };
+
+        if let Some(config) = &self.policy {
+            if config.rego.trim().is_empty() {
+                e.at(
+                    "auth.policy.rego",
+                    "must name a .rego file or a folder of them",
+                );
+            } else {
+                policy.rego_policy = Some(std::path::PathBuf::from(&config.rego));
+            }
+        }
 
         policy.catalog_read = self.catalog_read;
         policy.non_admin_location_types.clear();

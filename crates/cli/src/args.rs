@@ -260,6 +260,16 @@ pub(crate) struct EdgeArgs {
     )]
     pub(crate) admission_tls_key: Option<PathBuf>,
 
+    /// Admit only clients with a certificate this CA (PEM) signed on the admission listener: the Kubernetes API server's client certificate (its AdmissionConfiguration kubeconfig)
+    #[arg(
+        long,
+        value_name = "FILE",
+        requires = "admission_addr",
+        env = "PAVE_ADMISSION_CLIENT_CA",
+        help_heading = "Admission webhook"
+    )]
+    pub(crate) admission_client_ca: Option<PathBuf>,
+
     /// Budget of one review: past it, the answer follows --admission-failure-policy at once
     #[arg(long, value_name = "DURATION", default_value = "3s", env = "PAVE_ADMISSION_TIMEOUT", value_parser = parse_timeout, help_heading = "Admission webhook")]
     pub(crate) admission_timeout: std::time::Duration,

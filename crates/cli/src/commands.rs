@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use anyhow::{Context, anyhow};
+use anyhow::{Context, anyhow, bail};
 use clap::CommandFactory;
 use pave_auth::AccessPolicy;
 use pave_catalog::EntityRef;
@@ -462,6 +462,13 @@ fn serve_options(args: &ServerArgs) -> anyhow::Result<ServeOptions> {
     let admission = &mut options.admission;
     admission.addr = edge.admission_addr;
     admission.tls = files(&edge.admission_tls_cert, &edge.admission_tls_key);
+    if edge.admission_client_ca.is_some() && admission.tls.is_none() && options.tls.is_none() {
+        bail!(
+            "--admission-client-ca verifies client certificates during the TLS handshake: \
+             the admission listener needs a certificate (--admission-tls-cert/--admission-tls-key or --tls-cert/--tls-key)"
+        );
+    }
+    admission.client_ca = edge.admission_client_ca.clone();
     admission.budget = edge.admission_timeout;
     admission.workers = usize_of(edge.admission_workers);
     admission.limits.header_timeout = edge.header_timeout;
@@ -524,9 +531,11 @@ async fn serve(
     );
     let policy = crate::check::assemble(&args.policy)?;
     let audit_key = audit_signing_key(access.as_deref())?;
+    let authz = authorization_policy(access.as_deref())?;
     let state = AppState::with_platform(platform);
     state.set_audit_signing_key(audit_key);
     state.set_access_policy(access);
+    state.set_authorization_policy(authz);
     state.set_policy(policy);
     state.set_admission_failure_policy(args.admission_failure_policy);
     set_prometheus(&state, &args.server)?;
@@ -558,6 +567,46 @@ async fn serve(
     });
     start_server(state, &args.server, options, "pave serve").await?;
     Ok(Outcome::Success)
+}
+
+/// `auth.policy.rego` loaded through pave's Rego engine (the guardrails' own, with its
+/// evaluation threads and time limits), as the server's [`pave_auth::ExternalPolicy`].
+struct RegoAuthorization(pave_policy_rego::RegoPolicies);
+
+impl pave_auth::ExternalPolicy for RegoAuthorization {
+    fn decide(&self, input: &serde_json::Value) -> Result<Option<serde_json::Value>, String> {
+        self.0
+            .query(input, pave_auth::AUTHZ_RULE)
+            .map_err(|e| e.to_string())
+    }
+}
+
+/// The package `auth.policy.rego` must declare.
+const AUTHZ_PACKAGE: &str = "pave.authz";
+
+/// Loads `auth.policy.rego`, if set: a missing file, a syntax error or a policy without
+/// `package pave.authz` stops the start with the file's name.
+fn authorization_policy(
+    access: Option<&AccessPolicy>,
+) -> anyhow::Result<Option<Arc<dyn pave_auth::ExternalPolicy>>> {
+    let Some(path) = access.and_then(|p| p.rego_policy.as_deref()) else {
+        return Ok(None);
+    };
+    let options = pave_policy_rego::RegoOptions {
+        all_namespaces: true,
+        // A decision per request: a policy slower than this is a bug, and it denies.
+        timeout: Duration::from_millis(500),
+        ..pave_policy_rego::RegoOptions::default()
+    };
+    let rego = pave_policy_rego::RegoPolicies::load(&[path.to_owned()], &[], options)
+        .map_err(|e| anyhow!("auth.policy.rego: {}: {e}", path.display()))?;
+    if !rego.namespaces().contains(&AUTHZ_PACKAGE) {
+        bail!(
+            "auth.policy.rego: {} declares no `package {AUTHZ_PACKAGE}` (its rule `decision` answers each request)",
+            path.display()
+        );
+    }
+    Ok(Some(Arc::new(RegoAuthorization(rego))))
 }
 
 /// `auth.audit.signingKey`, read now so that a missing or bad key stops the start with the
@@ -592,9 +641,11 @@ async fn demo(
         .register(&Principal::Operator, &[Source::Path(root.clone())])
         .await?;
     let audit_key = audit_signing_key(access.as_deref())?;
+    let authz = authorization_policy(access.as_deref())?;
     let state = AppState::with_platform(platform);
     state.set_audit_signing_key(audit_key);
     state.set_access_policy(access);
+    state.set_authorization_policy(authz);
     set_prometheus(&state, &args.server)?;
     set_work_limits(&state, &args.server);
     let report = state.refresh(&locations).await?;

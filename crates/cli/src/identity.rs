@@ -306,7 +306,9 @@ pub(crate) async fn audit_command(
             // After retention the chain starts at the checkpoint of the last expired record.
             let anchor = bounds
                 .and_then(|(first, _)| checkpoints.iter().find(|c| c.seq == first - 1).cloned());
-            let report = stream_records(&*store, bounds, move |records| {
+            let report = stream_records(&*store, bounds, move |chunks| {
+                // Each chunk is hashed on two threads while the store reads the next ones.
+                let records = chunks.flat_map(|chunk| audit::prehash(chunk, 2));
                 audit::verify(
                     records.map(Ok::<_, std::convert::Infallible>),
                     &checkpoints,
@@ -437,28 +439,18 @@ fn keygen(out: &Path) -> anyhow::Result<()> {
 async fn stream_records<T: Send + 'static>(
     store: &dyn Store,
     range: Option<(i64, i64)>,
-    consume: impl FnOnce(&mut dyn Iterator<Item = AuditRecord>) -> T + Send + 'static,
+    consume: impl FnOnce(&mut dyn Iterator<Item = Vec<audit::StoredRecord>>) -> T + Send + 'static,
 ) -> anyhow::Result<T> {
     let Some((first, last)) = range else {
         return Ok(consume(&mut std::iter::empty()));
     };
-    // Records go over in chunks: one hand-off per record costs more than hashing it.
-    const CHUNK: usize = 1_024;
-    let (sender, receiver) = std::sync::mpsc::sync_channel::<Vec<AuditRecord>>(8);
-    let worker = tokio::task::spawn_blocking(move || consume(&mut receiver.into_iter().flatten()));
-    // A consumer that stops early (a bad record) drops the receiver: the rest is not sent.
-    let mut chunk = Vec::with_capacity(CHUNK);
+    // The store reads chunks while the walk hashes the previous ones on another thread.
+    let (sender, receiver) = std::sync::mpsc::sync_channel::<Vec<audit::StoredRecord>>(4);
+    let worker = tokio::task::spawn_blocking(move || consume(&mut receiver.into_iter()));
+    // A consumer that stops early (a bad record) drops the receiver: the rest is not read.
     let read = store
-        .visit_audit_range(first, last, &mut |r| {
-            chunk.push(r);
-            if chunk.len() == CHUNK {
-                let _ = sender.send(std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK)));
-            }
-        })
+        .visit_stored_audit(first, last, &mut |chunk| sender.send(chunk).is_ok())
         .await;
-    if !chunk.is_empty() {
-        let _ = sender.send(chunk);
-    }
     drop(sender);
     let consumed = worker.await?;
     read?;

@@ -234,6 +234,116 @@ fn webhook_serves_https_with_a_san_certificate() {
 }
 
 #[test]
+fn the_admission_listener_can_require_the_api_servers_client_certificate() {
+    if !have("openssl") || !have("curl") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let certs = pave_testkit::tls_certificates(dir.path(), "pave.pave-system.svc");
+    let (client_cert, client_key) =
+        pave_testkit::client_certificate(dir.path(), &certs, "kube-apiserver");
+    let other_dir = dir.path().join("other");
+    std::fs::create_dir(&other_dir).unwrap();
+    let other_ca = pave_testkit::tls_certificates(&other_dir, "other");
+    let (stranger_cert, stranger_key) =
+        pave_testkit::client_certificate(&other_dir, &other_ca, "stranger");
+
+    let db = format!("sqlite://{}", dir.path().join("pave.db").display());
+    let server = Server::start(
+        &[
+            "--tls-cert",
+            certs.cert.to_str().unwrap(),
+            "--tls-key",
+            certs.key.to_str().unwrap(),
+            "--admission-addr",
+            "127.0.0.1:0",
+            "--admission-client-ca",
+            certs.ca.to_str().unwrap(),
+        ],
+        &db,
+    );
+    assert_ne!(server.admission, server.addr);
+    let body = review("mtls-1", &deployment("web", true, json!({})));
+    let curl = |addr: std::net::SocketAddr,
+                client: Option<(&std::path::Path, &std::path::Path)>| {
+        let mut command = Command::new("curl");
+        command.args([
+            "-sS",
+            "--max-time",
+            "20",
+            "--cacert",
+            certs.ca.to_str().unwrap(),
+            "-X",
+            "POST",
+            "-H",
+            "Content-Type: application/json",
+            "--data-binary",
+            &body,
+        ]);
+        if let Some((cert, key)) = client {
+            command.args([
+                "--cert",
+                cert.to_str().unwrap(),
+                "--key",
+                key.to_str().unwrap(),
+            ]);
+        }
+        command
+            .arg(format!("https://{addr}/api/admission/validate"))
+            .output()
+            .unwrap()
+    };
+
+    // The API server's certificate: reviewed.
+    let out = curl(server.admission, Some((&client_cert, &client_key)));
+    assert!(out.status.success(), "curl: {}", stderr(&out));
+    let answer: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(answer["response"]["uid"], "mtls-1");
+    assert_eq!(answer["response"]["allowed"], false);
+
+    // No certificate, or one from another CA: the handshake fails, nothing is reviewed.
+    for (what, client) in [
+        ("no client certificate", None),
+        (
+            "a certificate of another CA",
+            Some((stranger_cert.as_path(), stranger_key.as_path())),
+        ),
+    ] {
+        let out = curl(server.admission, client);
+        assert!(
+            !out.status.success() && out.stdout.is_empty(),
+            "{what} was admitted: {}",
+            stdout(&out)
+        );
+    }
+
+    // The main listener asks browsers for no certificate.
+    let out = curl(server.addr, None);
+    assert!(out.status.success(), "main listener: {}", stderr(&out));
+
+    // A client CA without a certificate to serve is refused at start.
+    let out = pave()
+        .args([
+            "serve",
+            "--addr",
+            "127.0.0.1:0",
+            "--admission-addr",
+            "127.0.0.1:0",
+            "--admission-client-ca",
+            certs.ca.to_str().unwrap(),
+        ])
+        .env("PAVE_DATABASE_URL", &db)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("--admission-client-ca"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
 fn unusable_tls_files_stop_the_server_with_a_clear_error() {
     let dir = tempfile::tempdir().unwrap();
     let cert = dir.path().join("tls.crt");

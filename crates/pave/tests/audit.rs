@@ -474,3 +474,124 @@ fn serve_reads_the_checkpoint_key_at_start_and_writes_checkpoints() {
     let out = run(&["audit", "verify"], &db);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
 }
+
+/// `auth.policy.rego` decides instead of the built-in rules: here it lets a token named
+/// `auditor` read the audit log although its role (viewer) lacks `audit.read`, keeps the
+/// built-in answer for everything else, and says why it refuses. A policy that does not
+/// load stops the start, naming the file.
+#[test]
+fn a_rego_policy_replaces_the_builtin_authorization() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = sqlite(dir.path());
+    let policy = dir.path().join("authz.rego");
+    std::fs::write(
+        &policy,
+        r#"package pave.authz
+
+default decision := {"allow": false, "reason": "the test policy refuses anything else"}
+
+decision := {"allow": true, "reason": "auditors read the audit log"} if {
+    input.permission == "audit.read"
+    input.subject.kind == "token"
+    input.subject.name == "token auditor"
+}
+
+decision := input.builtin if {
+    input.permission != "audit.read"
+}
+"#,
+    )
+    .unwrap();
+    let config = dir.path().join("pave.yaml");
+    std::fs::write(
+        &config,
+        format!("auth:\n  policy:\n    rego: {}\n", policy.display()),
+    )
+    .unwrap();
+    let token = |name: &str| {
+        let out = run(
+            &[
+                "--config",
+                config.to_str().unwrap(),
+                "token",
+                "create",
+                "--name",
+                name,
+                "--role",
+                "viewer",
+                "--expires",
+                "1d",
+            ],
+            &db,
+        );
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        stdout(&out).trim().to_owned()
+    };
+    let (auditor, reader) = (token("auditor"), token("reader"));
+    let server = common::Server::start(
+        &[
+            "--config",
+            config.to_str().unwrap(),
+            "--refresh-interval",
+            "0",
+        ],
+        &db,
+    );
+    let get = |token: &str, path: &str| {
+        let out = std::process::Command::new("curl")
+            .args(["-sS", "--max-time", "20", "-w", "\n%{http_code}", "-H"])
+            .arg(format!("Authorization: Bearer {token}"))
+            .arg(format!("http://{}{path}", server.addr))
+            .output()
+            .unwrap();
+        let text = stdout(&out);
+        let (body, code) = text.rsplit_once('\n').unwrap();
+        (code.parse::<u16>().unwrap(), body.to_owned())
+    };
+    let (code, body) = get(&auditor, "/api/audit");
+    assert_eq!(code, 200, "{body}");
+    let (code, body) = get(&reader, "/api/audit");
+    assert_eq!(code, 403, "{body}");
+    assert!(
+        body.contains("the test policy refuses anything else"),
+        "{body}"
+    );
+    // The built-in answer where the policy passes it on: viewers read the catalog.
+    let (code, body) = get(&reader, "/api/catalog/entities");
+    assert_eq!(code, 200, "{body}");
+    drop(server);
+
+    // The refusal was audited with the policy's reason.
+    let out = run(&["audit", "export", "--format", "jsonl"], &db);
+    assert!(
+        stdout(&out)
+            .lines()
+            .any(|l| l.contains("auth.denied") && l.contains("the test policy refuses")),
+        "{}",
+        stdout(&out)
+    );
+
+    // Policies that cannot decide stop the start.
+    for (text, expected) in [
+        ("package pave.authz\n\ndecision := {", "authz.rego"),
+        ("package other\n\ndecision := true\n", "package pave.authz"),
+    ] {
+        std::fs::write(&policy, text).unwrap();
+        let out = run(
+            &[
+                "serve",
+                "--addr",
+                "127.0.0.1:0",
+                "--config",
+                config.to_str().unwrap(),
+            ],
+            &db,
+        );
+        assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+        assert!(
+            stderr(&out).contains("auth.policy.rego") && stderr(&out).contains(expected),
+            "{}",
+            stderr(&out)
+        );
+    }
+}

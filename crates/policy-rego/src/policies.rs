@@ -298,6 +298,28 @@ impl RegoPolicies {
         self.check_labelled(input, file, file)
     }
 
+    /// The value of one rule (`data.pave.authz.decision`) for `input`, `None` when it is
+    /// undefined: for policies that answer a question rather than list findings (the
+    /// authorization policy). Runs like [`RegoPolicies::check`]: on an evaluation thread,
+    /// within [`RegoOptions::timeout`] and the hard limit.
+    pub fn query(&self, input: &Value, rule: &str) -> Result<Option<Value>, EvaluationError> {
+        let prepared = Arc::clone(&self.prepared);
+        let (input, owned_rule) = (input.clone(), rule.to_owned());
+        let hard_limit = hard_limit(self.prepared.options.timeout);
+        match crate::worker::run(hard_limit, move || prepared.query(&input, &owned_rule)) {
+            Ok(result) => result,
+            Err(Failure::Panicked) => Err(EvaluationError::Internal(format!(
+                "the Rego engine failed on {rule} (internal error)"
+            ))),
+            Err(Failure::HardLimit) => Err(EvaluationError::TimedOut(format!(
+                "{rule} did not stop within the hard limit of {hard_limit:?}; it was abandoned"
+            ))),
+            Err(Failure::Spawn(e)) => Err(EvaluationError::Internal(format!(
+                "cannot start a Rego evaluation thread for {rule}: {e}"
+            ))),
+        }
+    }
+
     /// Evaluates on an evaluation thread (see [`crate::worker`]): a panic in regorus, or an
     /// evaluation that outlives the hard limit, is an error for this document only.
     fn check_labelled(
@@ -334,6 +356,29 @@ pub(crate) fn hard_limit(timeout: Duration) -> Duration {
 }
 
 impl Prepared {
+    fn query(&self, input: &Value, rule: &str) -> Result<Option<Value>, EvaluationError> {
+        let mut engine = self.engine.clone();
+        engine.set_input(RegoValue::from(input.clone()));
+        engine.set_execution_timer_config(ExecutionTimerConfig {
+            limit: self.options.timeout,
+            check_interval: NonZeroU32::MIN.saturating_add(15),
+        });
+        match engine.eval_rule(rule.to_owned()) {
+            Ok(RegoValue::Undefined) => Ok(None),
+            Ok(value) => serde_json::to_value(&value)
+                .map(Some)
+                .map_err(|e| EvaluationError::Failed(format!("{rule}: {e}"))),
+            Err(e) if is_time_limit(&e) => Err(EvaluationError::TimedOut(format!(
+                "{rule} exceeded the time limit of {:?}",
+                self.options.timeout
+            ))),
+            Err(e) => Err(EvaluationError::Failed(format!(
+                "{rule} failed: {}",
+                diagnostic(&e)
+            ))),
+        }
+    }
+
     fn run(&self, input: &Value, file: &str, label: &str) -> Result<Outcome, EvaluationError> {
         let deadline = Instant::now() + self.options.timeout;
         let mut engine = self.engine.clone();

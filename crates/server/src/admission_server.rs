@@ -25,6 +25,9 @@ pub struct AdmissionOptions {
     pub addr: Option<SocketAddr>,
     /// Its own certificate and key; `None`: those of the main listener, if any.
     pub tls: Option<tls::TlsFiles>,
+    /// Clients of its own listener must present a certificate this CA (a PEM file) signed:
+    /// the Kubernetes API server's, configured in its `AdmissionConfiguration`.
+    pub client_ca: Option<std::path::PathBuf>,
     /// The limits of its listener (the request time limit is `limits.request.admission`).
     pub limits: Limits,
     /// How long a review may wait for and take its policy evaluation before it is answered
@@ -43,6 +46,7 @@ impl Default for AdmissionOptions {
         AdmissionOptions {
             addr: None,
             tls: None,
+            client_ca: None,
             limits: Limits {
                 max_connections: 256,
                 // The API server is one client with many connections.
@@ -129,7 +133,12 @@ pub(crate) async fn start(
             };
             runtime.block_on(async move {
                 // Inside the runtime: the certificate reloader is one of its tasks.
-                let tls = match tls_files.as_ref().map(tls::server_config).transpose() {
+                let client_ca = options.client_ca.as_deref();
+                let tls = match tls_files
+                    .as_ref()
+                    .map(|files| tls::server_config(files, client_ca))
+                    .transpose()
+                {
                     Ok(tls) => tls,
                     Err(e) => {
                         let _ = ready_tx.send(Err(std::io::Error::other(e)));

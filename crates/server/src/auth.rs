@@ -557,7 +557,25 @@ pub(crate) async fn check(
         return Ok(());
     };
     let subject = principal.subject();
-    let decision = pave_auth::authorize(&policy, &subject, permission, resource);
+    let decision = match state.authorization_policy() {
+        None => pave_auth::authorize(&policy, &subject, permission, resource),
+        // Rego runs on its own evaluation thread and may take up to its time limit: off
+        // the request's runtime thread.
+        Some(external) => {
+            let (subject, resource) = (subject.as_ref().clone(), resource.clone());
+            tokio::task::spawn_blocking(move || {
+                pave_auth::authorize_with(
+                    &policy,
+                    Some(external.as_ref()),
+                    &subject,
+                    permission,
+                    &resource,
+                )
+            })
+            .await
+            .map_err(|e| ApiError::Internal(format!("the authorization policy failed: {e}")))?
+        }
+    };
     if decision.allowed {
         return Ok(());
     }

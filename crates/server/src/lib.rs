@@ -58,6 +58,8 @@ pub struct AppState {
     work: RwLock<Arc<work::HeavyWork>>,
     /// `auth:` of pave.yaml, checked; `None` (no section): every caller is the operator.
     access: RwLock<Option<Arc<AccessPolicy>>>,
+    /// `auth.policy.rego`, loaded: decides instead of the built-in rules.
+    authz: RwLock<Option<Arc<dyn pave_auth::ExternalPolicy>>>,
     /// Tokens' last recorded use and failed authentications not yet audited.
     auth_runtime: auth::AuthRuntime,
     /// The OpenID provider's discovery document and keys, as fetched.
@@ -86,6 +88,7 @@ impl AppState {
             live: RwLock::new(None),
             work: RwLock::new(Arc::new(work::HeavyWork::new(WorkLimits::default()))),
             access: RwLock::new(None),
+            authz: RwLock::new(None),
             auth_runtime: auth::AuthRuntime::default(),
             oidc: oidc::OidcRuntime::default(),
             site: RwLock::new(oidc::PublicSite::default()),
@@ -142,6 +145,22 @@ impl AppState {
         match self.access.write() {
             Ok(mut guard) => *guard = policy,
             Err(poisoned) => *poisoned.into_inner() = policy,
+        }
+    }
+
+    /// Lets `policy` (the loaded `auth.policy.rego`) decide instead of the built-in rules,
+    /// or (`None`) the built-in rules alone.
+    pub fn set_authorization_policy(&self, policy: Option<Arc<dyn pave_auth::ExternalPolicy>>) {
+        match self.authz.write() {
+            Ok(mut guard) => *guard = policy,
+            Err(poisoned) => *poisoned.into_inner() = policy,
+        }
+    }
+
+    pub(crate) fn authorization_policy(&self) -> Option<Arc<dyn pave_auth::ExternalPolicy>> {
+        match self.authz.read() {
+            Ok(guard) => guard.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
         }
     }
 
@@ -692,7 +711,7 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     // Checked before binding, so a bad certificate stops the server with a clear message.
     let tls_config = match &options.tls {
-        Some(files) => Some(tls::server_config(files).map_err(std::io::Error::other)?),
+        Some(files) => Some(tls::server_config(files, None).map_err(std::io::Error::other)?),
         None => None,
     };
     let (stop, stopping) = tokio::sync::watch::channel(false);

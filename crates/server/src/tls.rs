@@ -35,6 +35,8 @@ pub enum TlsError {
     NoCertificate(String),
     #[error("{0} holds no PEM private key (PKCS#8, PKCS#1 or SEC1)")]
     NoKey(String),
+    #[error("{path}: cannot use it to verify client certificates: {message}")]
+    ClientCa { path: String, message: String },
     #[error("unusable certificate or key ({cert}, {key}): {message}")]
     Unusable {
         cert: String,
@@ -98,21 +100,56 @@ fn modified(files: &TlsFiles) -> Option<(SystemTime, SystemTime)> {
     Some((m(&files.cert)?, m(&files.key)?))
 }
 
+/// A verifier that admits only clients presenting a certificate chained to a CA in the
+/// PEM file `path` (the Kubernetes API server's client certificate, for the admission
+/// listener).
+fn client_verifier(
+    path: &Path,
+) -> Result<Arc<dyn rustls::server::danger::ClientCertVerifier>, TlsError> {
+    let shown = path.display().to_string();
+    let unusable = |message: String| TlsError::ClientCa {
+        path: shown.clone(),
+        message,
+    };
+    let pem = std::fs::read(path).map_err(|e| TlsError::Read {
+        path: shown.clone(),
+        message: e.to_string(),
+    })?;
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in CertificateDer::pem_slice_iter(&pem) {
+        let cert = cert.map_err(|e| unusable(e.to_string()))?;
+        roots.add(cert).map_err(|e| unusable(e.to_string()))?;
+    }
+    if roots.is_empty() {
+        return Err(TlsError::NoCertificate(shown));
+    }
+    rustls::server::WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider())
+        .build()
+        .map_err(|e| unusable(e.to_string()))
+}
+
 /// A TLS server configuration from PEM files, checked now so that a bad file stops the
-/// server at start with a clear message.
-pub fn server_config(files: &TlsFiles) -> Result<Arc<ServerConfig>, TlsError> {
+/// server at start with a clear message. With `client_ca`, clients must present a
+/// certificate that CA signed (mutual TLS); the handshake fails for any other.
+pub fn server_config(
+    files: &TlsFiles,
+    client_ca: Option<&Path>,
+) -> Result<Arc<ServerConfig>, TlsError> {
     let resolver = Arc::new(Reloading {
         current: RwLock::new(load_key(files)?),
     });
-    let mut config = ServerConfig::builder_with_provider(provider())
+    let builder = ServerConfig::builder_with_provider(provider())
         .with_safe_default_protocol_versions()
         .map_err(|e| TlsError::Unusable {
             cert: files.cert.display().to_string(),
             key: files.key.display().to_string(),
             message: e.to_string(),
-        })?
-        .with_no_client_auth()
-        .with_cert_resolver(resolver.clone());
+        })?;
+    let builder = match client_ca {
+        Some(path) => builder.with_client_cert_verifier(client_verifier(path)?),
+        None => builder.with_no_client_auth(),
+    };
+    let mut config = builder.with_cert_resolver(resolver.clone());
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     let files = files.clone();
     let mut seen = modified(&files);

@@ -420,6 +420,16 @@ pub trait IdentityStore: Send + Sync {
         visit: &mut (dyn FnMut(AuditRecord) + Send),
     ) -> Result<()>;
 
+    /// The records `from_seq..=through_seq` as stored (details as their text), oldest
+    /// first, a chunk at a time until `visit` returns false: for walks that hash the rows
+    /// without parsing them (`pave audit verify`).
+    async fn visit_stored_audit(
+        &self,
+        from_seq: i64,
+        through_seq: i64,
+        visit: &mut (dyn FnMut(Vec<pave_audit::StoredRecord>) -> bool + Send),
+    ) -> Result<()>;
+
     /// Stores a signed checkpoint of the chain (its seq and hash must be a record's).
     async fn add_checkpoint(&self, checkpoint: &Checkpoint) -> Result<()>;
 

@@ -124,7 +124,8 @@ async fn append_audit_in(
         let sql = $crate::multi_row_insert("audit_log", &columns, chunk.len(), placeholder);
         let mut query = ::sqlx::query(::sqlx::AssertSqlSafe(sql));
         for r in chunk {
-            let details = ::serde_json::to_string(&r.event.details).map_err(|e| corrupt("writing an audit record", e))?;
+            // Canonical text: `pave audit verify` hashes the column as stored, unparsed.
+            let details = $crate::audit::canonical_json(&r.event.details);
             query = query
                 .bind(r.seq)
                 .bind(r.event.time_ms)
@@ -149,6 +150,77 @@ async fn append_audit_in(
         .await
         .map_err(q("moving the audit chain's head"))?;
     Ok(records)
+}
+
+/// Records per query when walking the log: each query returns its records as one JSON
+/// array, because a row per record costs the drivers more than hashing it does.
+const AUDIT_CHUNK: i64 = 2_048;
+
+/// Queries in flight at once while walking: the next chunks are built by the database (on
+/// SQLite, its own thread per connection) while this one is parsed and hashed.
+const AUDIT_PREFETCH: usize = 3;
+
+/// The stored records with seqs in `from_seq..=through_seq`, oldest first.
+async fn stored_audit_range(
+    pool: ::sqlx::Pool<$db>,
+    from_seq: i64,
+    through_seq: i64,
+) -> $crate::Result<Vec<$crate::audit::StoredRecord>> {
+    let aggregate = if <$db as ::sqlx::Database>::NAME == "SQLite" {
+        "SELECT json_group_array(json_array(seq, time_ms, actor_kind, actor_id, actor_role, action, target, outcome, source, request_id, details, prev_hash, hash)) FROM audit_log WHERE seq >= ? AND seq <= ?"
+    } else {
+        "SELECT COALESCE(json_agg(json_build_array(seq, time_ms, actor_kind, actor_id, actor_role, action, target, outcome, source, request_id, details, prev_hash, hash)), '[]')::text FROM audit_log WHERE seq >= ? AND seq <= ?"
+    };
+    let text: String = ::sqlx::query_scalar(::sqlx::AssertSqlSafe(sql(aggregate)))
+        .bind(from_seq)
+        .bind(through_seq)
+        .fetch_one(&pool)
+        .await
+        .map_err(q("reading the audit log"))?;
+    let mut chunk: Vec<$crate::audit::StoredRecord> =
+        ::serde_json::from_str(&text).map_err(|e| corrupt("reading the audit log", e))?;
+    // Aggregates keep the scan's order in practice, but SQL does not promise it (and an
+    // ORDER BY inside the aggregate costs SQLite a sort of its own): order here, in one
+    // pass when the rows came in order.
+    if !chunk.windows(2).all(|w| w[0].seq < w[1].seq) {
+        chunk.sort_unstable_by_key(|r| r.seq);
+    }
+    Ok(chunk)
+}
+
+/// Hands `visit` the stored records `from_seq..=through_seq` (clamped to the records there
+/// are) a chunk of seqs at a time, oldest first, until it returns false.
+async fn walk_stored_audit(
+    pool: &::sqlx::Pool<$db>,
+    from_seq: i64,
+    through_seq: i64,
+    visit: &mut (dyn FnMut(Vec<$crate::audit::StoredRecord>) -> bool + Send),
+) -> $crate::Result<()> {
+    use ::futures_util::{StreamExt as _, TryStreamExt as _};
+    let (first, last): (Option<i64>, Option<i64>) = ::sqlx::query_as(::sqlx::AssertSqlSafe(sql(
+        "SELECT min(seq), max(seq) FROM audit_log WHERE seq >= ? AND seq <= ?",
+    )))
+    .bind(from_seq)
+    .bind(through_seq)
+    .fetch_one(pool)
+    .await
+    .map_err(q("reading the audit log"))?;
+    let (Some(first), Some(last)) = (first, last) else {
+        return Ok(());
+    };
+    let ranges = ::std::iter::successors(Some(first), move |start: &i64| {
+        start.checked_add(AUDIT_CHUNK).filter(|next| *next <= last)
+    })
+    .map(move |start| (start, start.saturating_add(AUDIT_CHUNK - 1).min(last)));
+    let mut chunks = ::futures_util::stream::iter(ranges)
+        .map(|(start, end)| stored_audit_range(pool.clone(), start, end))
+        .buffered(AUDIT_PREFETCH);
+    while let Some(chunk) = chunks.try_next().await? {
+        if !chunk.is_empty() && !visit(chunk) {
+            break;
+        }
+    }
+    Ok(())
 }
     };
 }
@@ -243,15 +315,30 @@ impl $crate::IdentityStore for $store {
         through_seq: i64,
         visit: &mut (dyn FnMut($crate::audit::AuditRecord) + Send),
     ) -> $crate::Result<()> {
-        use ::futures_util::TryStreamExt;
-        let mut rows = ::sqlx::query_as::<_, AuditTuple>(::sqlx::AssertSqlSafe(sql(&format!("SELECT {AUDIT_COLUMNS} FROM audit_log WHERE seq >= ? AND seq <= ? ORDER BY seq"))))
-            .bind(from_seq)
-            .bind(through_seq)
-            .fetch(&self.pool);
-        while let Some(t) = rows.try_next().await.map_err(q("reading the audit log"))? {
-            visit(audit_from(t)?);
-        }
-        Ok(())
+        let mut failed = None;
+        walk_stored_audit(&self.pool, from_seq, through_seq, &mut |chunk| {
+            for stored in chunk {
+                match stored.into_record() {
+                    Ok(record) => visit(record),
+                    Err(e) => {
+                        failed = Some(corrupt("reading the audit log", e));
+                        return false;
+                    }
+                }
+            }
+            true
+        })
+        .await?;
+        failed.map_or(Ok(()), Err)
+    }
+
+    async fn visit_stored_audit(
+        &self,
+        from_seq: i64,
+        through_seq: i64,
+        visit: &mut (dyn FnMut(Vec<$crate::audit::StoredRecord>) -> bool + Send),
+    ) -> $crate::Result<()> {
+        walk_stored_audit(&self.pool, from_seq, through_seq, visit).await
     }
 
     async fn add_checkpoint(&self, checkpoint: &$crate::audit::Checkpoint) -> $crate::Result<()> {
@@ -515,6 +602,16 @@ macro_rules! forward_identity_store {
             ) -> $crate::Result<()> {
                 self.$field
                     .visit_audit_range(from_seq, through_seq, visit)
+                    .await
+            }
+            async fn visit_stored_audit(
+                &self,
+                from_seq: i64,
+                through_seq: i64,
+                visit: &mut (dyn FnMut(Vec<$crate::audit::StoredRecord>) -> bool + Send),
+            ) -> $crate::Result<()> {
+                self.$field
+                    .visit_stored_audit(from_seq, through_seq, visit)
                     .await
             }
             async fn add_checkpoint(

@@ -38,6 +38,7 @@ pub async fn run_all(store: &dyn Store) {
     leases_have_one_holder_until_they_expire(store).await;
     concurrent_writes_wait_for_each_other(store).await;
     crate::testsuite_identity::audit_chain(store).await;
+    crate::testsuite_identity::audit_walk_in_chunks(store).await;
     crate::testsuite_identity::sessions_and_logins(store).await;
     crate::testsuite_identity::tokens(store).await;
 }

@@ -377,6 +377,58 @@ pub fn tls_certificates(dir: &Path, dns_name: &str) -> TestCertificates {
     }
 }
 
+/// A client certificate (`extendedKeyUsage=clientAuth`) for `name`, signed by the CA of
+/// `ca` (from [`tls_certificates`]): `(<name>.pem, <name>.key)` in `dir`.
+pub fn client_certificate(dir: &Path, ca: &TestCertificates, name: &str) -> (PathBuf, PathBuf) {
+    let ca_key = ca.ca.with_file_name("ca.key");
+    let (cert, key, csr) = (
+        dir.join(format!("{name}.pem")),
+        dir.join(format!("{name}.key")),
+        dir.join(format!("{name}.csr")),
+    );
+    let run = |args: &[&str]| {
+        let out = Command::new("openssl").args(args).output().unwrap();
+        assert!(
+            out.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    let subject = format!("/CN={name}");
+    run(&[
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        key.to_str().unwrap(),
+        "-out",
+        csr.to_str().unwrap(),
+        "-subj",
+        &subject,
+    ]);
+    let ext = dir.join(format!("{name}.cnf"));
+    std::fs::write(&ext, "extendedKeyUsage=clientAuth\n").unwrap();
+    run(&[
+        "x509",
+        "-req",
+        "-in",
+        csr.to_str().unwrap(),
+        "-CA",
+        ca.ca.to_str().unwrap(),
+        "-CAkey",
+        ca_key.to_str().unwrap(),
+        "-CAcreateserial",
+        "-out",
+        cert.to_str().unwrap(),
+        "-days",
+        "2",
+        "-extfile",
+        ext.to_str().unwrap(),
+    ]);
+    (cert, key)
+}
+
 /// Serves `files` (URL path → body) over plain HTTP on a free loopback port until the
 /// process ends, one connection at a time; anything else is a 404. Returns `http://host:port`.
 pub fn serve_files(files: Vec<(String, String)>) -> String {

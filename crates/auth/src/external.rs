@@ -113,10 +113,7 @@ pub fn authorize_with(
     match external.decide(&input) {
         Ok(Some(Value::Bool(allowed))) => Decision {
             allowed,
-            reason: format!(
-                "the authorization policy ({AUTHZ_RULE}) {}",
-                if allowed { "allows it" } else { "denies it" }
-            ),
+            reason: plain_reason(allowed),
             role: None,
         },
         Ok(Some(Value::Object(answer))) => match answer.get("allow") {
@@ -124,10 +121,7 @@ pub fn authorize_with(
                 allowed: *allowed,
                 reason: match answer.get("reason").and_then(Value::as_str) {
                     Some(reason) if !reason.trim().is_empty() => reason.to_owned(),
-                    _ => format!(
-                        "the authorization policy ({AUTHZ_RULE}) {}",
-                        if *allowed { "allows it" } else { "denies it" }
-                    ),
+                    _ => plain_reason(*allowed),
                 },
                 role: None,
             },
@@ -144,6 +138,12 @@ pub fn authorize_with(
         )),
         Err(e) => deny(format!("the authorization policy failed: {e}")),
     }
+}
+
+/// The reason of an answer that gives none.
+fn plain_reason(allowed: bool) -> String {
+    let verdict = if allowed { "allows it" } else { "denies it" };
+    format!("the authorization policy ({AUTHZ_RULE}) {verdict}")
 }
 
 #[cfg(test)]

@@ -12,11 +12,15 @@
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
+pub use delivery::{
+    Accepted, DeliveryRetention, DeliveryStats, LedgerRow, NewDelivery, StoredDelivery,
+};
 pub use identity::{AUDIT_PAGE_MAX, AuditQuery, LoginRow, SessionRow, TokenRow};
 /// The audit chain's types, for the SQL both backends share.
 pub use pave_audit as audit;
 use pave_audit::{AuditEvent, AuditRecord, ChainHead, Checkpoint};
 
+mod delivery;
 mod identity;
 pub mod sql;
 mod sql_identity;
@@ -478,6 +482,54 @@ pub trait IdentityStore: Send + Sync {
 
     /// Records a token's use (at most a write per token a minute is the caller's concern).
     async fn touch_token(&self, id: &str, now: i64) -> Result<()>;
+}
+
+/// Delivery events: raw webhook deliveries and the ledger derived from them (see
+/// [`delivery`](crate::NewDelivery)'s module notes). Every write is one transaction.
+#[async_trait]
+pub trait DeliveryStore: Send + Sync {
+    /// Records `deliveries` and appends `audit` in one transaction. Each is [`Accepted::New`]
+    /// unless a delivery with the same `(source, delivery_id)` was recorded before (or earlier
+    /// in the same batch): then [`Accepted::Duplicate`] with the first one's number, and
+    /// nothing of it is written. Results are in the order of `deliveries`.
+    async fn accept_deliveries(
+        &self,
+        deliveries: &[NewDelivery],
+        audit: &[AuditEvent],
+    ) -> Result<Vec<Accepted>>;
+
+    /// Deliveries numbered above `after`, in order, at most `limit`.
+    async fn deliveries_after(&self, after: i64, limit: usize) -> Result<Vec<StoredDelivery>>;
+
+    /// One delivery by its source and id.
+    async fn delivery(&self, source: &str, delivery_id: &str) -> Result<Option<StoredDelivery>>;
+
+    /// The highest delivery number the ledger has applied (0 when none).
+    async fn ledger_cursor(&self) -> Result<i64>;
+
+    /// Upserts `rows` by `(kind, key)`, sets the cursor to `cursor` and appends `audit`, in one
+    /// transaction: the rows derived from deliveries and the mark that they were derived
+    /// commit together or not at all.
+    async fn commit_ledger(
+        &self,
+        rows: &[LedgerRow],
+        cursor: i64,
+        audit: &[AuditEvent],
+    ) -> Result<()>;
+
+    /// Every ledger row, in `(kind, key)` order.
+    async fn visit_ledger(&self, visit: &mut (dyn FnMut(LedgerRow) + Send)) -> Result<()>;
+
+    /// Deletes every ledger row and sets the cursor to 0 (before a replay), with `audit`, in
+    /// one transaction. Returns how many rows went.
+    async fn reset_ledger(&self, audit: &[AuditEvent]) -> Result<u64>;
+
+    async fn delivery_stats(&self) -> Result<DeliveryStats>;
+
+    /// Releases the payloads retention allows (only of deliveries at or below the cursor, so
+    /// nothing unapplied is lost); the rows stay, marked expired, so redeliveries are still
+    /// recognised. Returns how many were released.
+    async fn expire_deliveries(&self, retention: &DeliveryRetention) -> Result<u64>;
 }
 
 /// Bind parameters per statement stay under SQLite's limit (32,766) and PostgreSQL's (65,535).

@@ -142,7 +142,7 @@ fn main() {
     );
 }
 
-fn run(name: &str, index: &Index<'_>, query: &Query) {
+fn run(name: &str, index: &Index, query: &Query) {
     // Best of three: the first run also warms caches.
     let mut best = f64::MAX;
     let mut rows = 0;

@@ -15,6 +15,8 @@
 //! * sorts incidents by `(entity, opened_at)`; an incident without an entity is attributed to
 //!   the entity of the deployment that caused it, or else only to the whole organisation.
 
+use std::sync::Arc;
+
 use crate::error::DoraError;
 use crate::facts::{
     DeploymentIx, EntityIx, EnvIx, Exclusion, Facts, GroupIx, Millis, Org, Outcome, SystemIx,
@@ -75,10 +77,11 @@ pub(crate) struct IncidentRow {
     pub(crate) severity: u8,
 }
 
-/// Facts arranged for reports. Borrowing the [`Org`] for names only.
+/// Facts arranged for reports. It shares the [`Org`] (for names only) so that a server can
+/// keep an index beside the ledger it came from and hand it to concurrent readers.
 #[derive(Debug)]
-pub struct Index<'o> {
-    pub(crate) org: &'o Org,
+pub struct Index {
+    pub(crate) org: Arc<Org>,
     pub(crate) environments: Vec<String>,
     pub(crate) rollup: Rollup,
     /// `deployments[entity_deployments[e]..entity_deployments[e + 1]]` are entity `e`'s.
@@ -91,10 +94,16 @@ pub struct Index<'o> {
     pub(crate) unattributed: Vec<IncidentRow>,
 }
 
-impl<'o> Index<'o> {
+impl Index {
+    /// Validates `facts` against `org` and builds the index (with a copy of `org`: see
+    /// [`Index::build_shared`] to share one).
+    pub fn build(org: &Org, facts: &Facts) -> Result<Index, DoraError> {
+        Index::build_shared(Arc::new(org.clone()), facts)
+    }
+
     /// Validates `facts` against `org` and builds the index.
-    pub fn build(org: &'o Org, facts: &Facts) -> Result<Index<'o>, DoraError> {
-        validate(org, facts)?;
+    pub fn build_shared(org: Arc<Org>, facts: &Facts) -> Result<Index, DoraError> {
+        validate(&org, facts)?;
         let deployments = &facts.deployments;
         let entity_count = org.entities.len();
 
@@ -287,9 +296,9 @@ impl<'o> Index<'o> {
         unattributed.sort_by_key(|r| r.opened_at);
 
         Ok(Index {
+            rollup: Rollup::new(&org),
             org,
             environments: facts.environments.clone(),
-            rollup: Rollup::new(org),
             entity_deployments,
             deployments: rows,
             leads,
@@ -300,8 +309,8 @@ impl<'o> Index<'o> {
     }
 
     /// The organisation the index was built for.
-    pub fn org(&self) -> &'o Org {
-        self.org
+    pub fn org(&self) -> &Org {
+        &self.org
     }
 
     /// Group, system and domain membership.

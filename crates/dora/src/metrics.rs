@@ -247,7 +247,7 @@ struct Tally {
 
 /// Computes every figure for `slice` (window non-empty, validated by the caller).
 pub(crate) fn compute(
-    index: &Index<'_>,
+    index: &Index,
     slice: Slice<'_>,
     table: &TierTable,
     scratch: &mut Scratch,
@@ -380,7 +380,7 @@ pub(crate) fn compute(
 }
 
 fn tally_deployment(
-    index: &Index<'_>,
+    index: &Index,
     row: &DeployRow,
     first_day: Millis,
     t: &mut Tally,

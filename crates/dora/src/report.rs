@@ -154,7 +154,7 @@ struct RowSpec<'a> {
 }
 
 /// Answers `query` from `index`.
-pub fn report(index: &Index<'_>, query: &Query) -> Result<Report, DoraError> {
+pub fn report(index: &Index, query: &Query) -> Result<Report, DoraError> {
     validate(index, query)?;
     let specs = row_specs(index, query);
     let table = tiers(query.tiers);
@@ -213,7 +213,7 @@ pub fn report(index: &Index<'_>, query: &Query) -> Result<Report, DoraError> {
         .collect()
     };
 
-    let org = index.org;
+    let org = index.org();
     let warnings = index
         .rollup
         .cycles()
@@ -242,7 +242,7 @@ pub fn report(index: &Index<'_>, query: &Query) -> Result<Report, DoraError> {
     })
 }
 
-fn validate(index: &Index<'_>, query: &Query) -> Result<(), DoraError> {
+fn validate(index: &Index, query: &Query) -> Result<(), DoraError> {
     let Query { from, to, .. } = *query;
     if from >= to {
         return Err(DoraError::EmptyWindow { from, to });
@@ -256,7 +256,7 @@ fn validate(index: &Index<'_>, query: &Query) -> Result<(), DoraError> {
             max_days: MAX_WINDOW_DAYS,
         });
     }
-    let org = index.org;
+    let org = index.org();
     let check = |path: &str, value: u32, what: &'static str, len: usize| {
         if value as usize >= len {
             Err(DoraError::IndexOutOfRange {
@@ -285,8 +285,8 @@ fn validate(index: &Index<'_>, query: &Query) -> Result<(), DoraError> {
 }
 
 /// The rows of `query`, in listing order, each with its entity set (narrowed by `only`).
-fn row_specs<'a>(index: &'a Index<'_>, query: &Query) -> Vec<RowSpec<'a>> {
-    let org = index.org;
+fn row_specs<'a>(index: &'a Index, query: &Query) -> Vec<RowSpec<'a>> {
+    let org = index.org();
     let rollup = &index.rollup;
     let scope: Option<Cow<'a, [EntityIx]>> = match query.only {
         None => None,
@@ -387,7 +387,7 @@ fn row_specs<'a>(index: &'a Index<'_>, query: &Query) -> Vec<RowSpec<'a>> {
 /// Groups in tree order with their depth: pre-order from the top groups (no parent), children
 /// by index; groups reachable from no top group (parent cycles) follow, each walked once.
 /// With `only: group`, that group's subtree only.
-fn group_tree_order(index: &Index<'_>, only: Option<Scope>) -> Vec<(GroupIx, u32)> {
+fn group_tree_order(index: &Index, only: Option<Scope>) -> Vec<(GroupIx, u32)> {
     let groups = &index.org.groups;
     let mut children: Vec<Vec<GroupIx>> = vec![Vec::new(); groups.len()];
     for (g, node) in groups.iter().enumerate() {

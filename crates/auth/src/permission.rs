@@ -19,13 +19,17 @@ pub enum Permission {
     AuthTokenManage,
     AuthTokenAdmin,
     AuditRead,
+    /// Post delivery events with a token (CDEvents from CI) instead of a per-source secret.
+    EventsWrite,
+    /// Declare and resolve incidents by hand.
+    IncidentManage,
     /// Administration; a role holding it is allowed every permission.
     Admin,
 }
 
 impl Permission {
     /// Every permission, in the order they are documented.
-    pub const ALL: [Permission; 11] = [
+    pub const ALL: [Permission; 13] = [
         Permission::CatalogEntityRead,
         Permission::CatalogEntityRefresh,
         Permission::CatalogEntityDelete,
@@ -36,6 +40,8 @@ impl Permission {
         Permission::AuthTokenManage,
         Permission::AuthTokenAdmin,
         Permission::AuditRead,
+        Permission::EventsWrite,
+        Permission::IncidentManage,
         Permission::Admin,
     ];
 
@@ -52,6 +58,8 @@ impl Permission {
             Permission::AuthTokenManage => "auth.token.manage",
             Permission::AuthTokenAdmin => "auth.token.admin",
             Permission::AuditRead => "audit.read",
+            Permission::EventsWrite => "events.write",
+            Permission::IncidentManage => "incident.manage",
             Permission::Admin => "admin",
         }
     }
@@ -69,6 +77,10 @@ impl Permission {
             Permission::AuthTokenManage => "create, list and revoke one's own API tokens",
             Permission::AuthTokenAdmin => "list and revoke everyone's API tokens",
             Permission::AuditRead => "read and export the audit log",
+            Permission::EventsWrite => {
+                "post delivery events (CDEvents) with a token instead of a source's secret"
+            }
+            Permission::IncidentManage => "declare and resolve incidents by hand",
             Permission::Admin => "administration: every permission, any location type",
         }
     }

@@ -142,8 +142,9 @@ pub fn builtin_roles() -> BTreeMap<String, Role> {
         CatalogEntityRefresh,
         CatalogLocationCreate,
         CatalogLocationDelete,
+        IncidentManage,
     ];
-    let editor = "read, refresh, register and unregister locations, own tokens";
+    let editor = "read, refresh, register and unregister locations, declare incidents, own tokens";
     [
         role("admin", "everything", &Permission::ALL),
         role("editor", editor, &[read.as_slice(), &edit].concat()),

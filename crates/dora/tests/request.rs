@@ -50,14 +50,21 @@ fn a_request_resolves_to_the_query_it_names() {
     // The report answers for that team's entities only.
     let answer = report(&index, &query).unwrap();
     assert!(!answer.rows.is_empty());
-    let owners: Vec<_> = answer.rows.iter().filter_map(|r| r.parent.clone()).collect();
+    let owners: Vec<_> = answer
+        .rows
+        .iter()
+        .filter_map(|r| r.parent.clone())
+        .collect();
     assert!(owners.iter().all(|o| org.group_ix(o).is_some()));
 
     // A component named without kind and namespace.
     let component = &org.entities[0].entity_ref;
     let short = component.rsplit('/').next().unwrap();
     request.only = Some(short.to_owned());
-    assert_eq!(request.resolve(&index, 0).unwrap().only, Some(Scope::Entity(0)));
+    assert_eq!(
+        request.resolve(&index, 0).unwrap().only,
+        Some(Scope::Entity(0))
+    );
 }
 
 #[test]

@@ -15,6 +15,9 @@
 //! * sorts incidents by `(entity, opened_at)`; an incident without an entity is attributed to
 //!   the entity of the deployment that caused it, or else only to the whole organisation.
 
+use std::ops::Deref;
+use std::sync::Arc;
+
 use crate::error::DoraError;
 use crate::facts::{
     DeploymentIx, EntityIx, EnvIx, Exclusion, Facts, GroupIx, Millis, Org, Outcome, SystemIx,
@@ -75,10 +78,30 @@ pub(crate) struct IncidentRow {
     pub(crate) severity: u8,
 }
 
-/// Facts arranged for reports. Borrowing the [`Org`] for names only.
+/// The organisation an index reads names from: borrowed (an index built for one report) or
+/// shared (an index kept across requests next to other readers of the same [`Org`], as the
+/// server does; a borrowed one could not outlive the call that built it).
+#[derive(Debug, Clone)]
+pub(crate) enum OrgRef<'o> {
+    Borrowed(&'o Org),
+    Shared(Arc<Org>),
+}
+
+impl Deref for OrgRef<'_> {
+    type Target = Org;
+
+    fn deref(&self) -> &Org {
+        match self {
+            OrgRef::Borrowed(org) => org,
+            OrgRef::Shared(org) => org,
+        }
+    }
+}
+
+/// Facts arranged for reports. Borrowing (or sharing) the [`Org`] for names only.
 #[derive(Debug)]
 pub struct Index<'o> {
-    pub(crate) org: &'o Org,
+    pub(crate) org: OrgRef<'o>,
     pub(crate) environments: Vec<String>,
     pub(crate) rollup: Rollup,
     /// `deployments[entity_deployments[e]..entity_deployments[e + 1]]` are entity `e`'s.
@@ -91,9 +114,23 @@ pub struct Index<'o> {
     pub(crate) unattributed: Vec<IncidentRow>,
 }
 
+impl Index<'static> {
+    /// [`Index::build`] for an index that holds on to its organisation: one kept across
+    /// requests (`Arc<Index<'static>>`), rebuilt when the facts change, while other indices
+    /// (one per environment) share the same `org`.
+    pub fn build_shared(org: Arc<Org>, facts: &Facts) -> Result<Index<'static>, DoraError> {
+        Index::build_with(OrgRef::Shared(org), facts)
+    }
+}
+
 impl<'o> Index<'o> {
     /// Validates `facts` against `org` and builds the index.
     pub fn build(org: &'o Org, facts: &Facts) -> Result<Index<'o>, DoraError> {
+        Index::build_with(OrgRef::Borrowed(org), facts)
+    }
+
+    fn build_with(org_ref: OrgRef<'o>, facts: &Facts) -> Result<Index<'o>, DoraError> {
+        let org: &Org = &org_ref;
         validate(org, facts)?;
         let deployments = &facts.deployments;
         let entity_count = org.entities.len();
@@ -287,9 +324,9 @@ impl<'o> Index<'o> {
         unattributed.sort_by_key(|r| r.opened_at);
 
         Ok(Index {
-            org,
-            environments: facts.environments.clone(),
             rollup: Rollup::new(org),
+            org: org_ref,
+            environments: facts.environments.clone(),
             entity_deployments,
             deployments: rows,
             leads,
@@ -300,8 +337,8 @@ impl<'o> Index<'o> {
     }
 
     /// The organisation the index was built for.
-    pub fn org(&self) -> &'o Org {
-        self.org
+    pub fn org(&self) -> &Org {
+        &self.org
     }
 
     /// Group, system and domain membership.
@@ -388,7 +425,7 @@ impl<'o> Index<'o> {
         self.org.system_ix(entity_ref)
     }
 
-    /// Bytes held by the index's own tables (not the borrowed org), for sizing.
+    /// Bytes held by the index's own tables (not the borrowed or shared org), for sizing.
     pub fn heap_bytes(&self) -> usize {
         self.deployments.capacity() * std::mem::size_of::<DeployRow>()
             + self.leads.capacity() * std::mem::size_of::<Millis>()

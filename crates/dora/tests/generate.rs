@@ -234,3 +234,21 @@ fn demo_is_deterministic_and_realistic() {
         "{weekend} of {production} at weekends"
     );
 }
+
+#[test]
+fn a_shared_index_outlives_its_builder_and_reports_the_same() {
+    let (org, facts) = large(7, &params());
+    let query = Query {
+        group_by: GroupBy::Team,
+        ..Query::new(date(2024, 10, 1), date(2025, 1, 6), 0)
+    };
+    let borrowed = report(&Index::build(&org, &facts).unwrap(), &query).unwrap();
+    // Built in a helper that drops every local: the index keeps the organisation alive.
+    let shared: std::sync::Arc<Index> = {
+        let org = std::sync::Arc::new(org.clone());
+        std::sync::Arc::new(Index::build_shared(org, &facts).unwrap())
+    };
+    assert_eq!(shared.org().groups.len(), org.groups.len());
+    assert_eq!(report(&shared, &query).unwrap(), borrowed);
+    assert!(!borrowed.rows.is_empty());
+}

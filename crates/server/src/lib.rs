@@ -9,6 +9,7 @@ mod api;
 mod auth;
 pub mod browser;
 pub mod checkpoints;
+pub mod delivery;
 mod error;
 mod jwks;
 pub mod listener;
@@ -40,6 +41,7 @@ use pave_store::{LocationRow, Store};
 
 pub use admission_server::AdmissionOptions;
 pub use browser::BrowserOptions;
+pub use delivery::DeliveryReports;
 pub use error::ApiError;
 pub use listener::Limits;
 pub use work::{WorkLimits, cores};
@@ -70,6 +72,8 @@ pub struct AppState {
     workload: workload::WorkloadRuntime,
     /// `auth.audit.signingKey`, read at start: signs the audit chain's checkpoints.
     audit_key: RwLock<Option<Arc<pave_store::audit::SigningKey>>>,
+    /// Where DORA reports, Delivery cards and incidents come from (the delivery ledger).
+    delivery: RwLock<Option<Arc<dyn DeliveryReports>>>,
 }
 
 impl AppState {
@@ -94,7 +98,25 @@ impl AppState {
             site: RwLock::new(oidc::PublicSite::default()),
             workload: workload::WorkloadRuntime::default(),
             audit_key: RwLock::new(None),
+            delivery: RwLock::new(None),
         })
+    }
+
+    /// Serves DORA reports, Delivery cards and incidents from `reports` (`None`: the API
+    /// answers 404 and the portal shows no delivery data).
+    pub fn set_delivery_reports(&self, reports: Option<Arc<dyn DeliveryReports>>) {
+        match self.delivery.write() {
+            Ok(mut guard) => *guard = reports,
+            Err(poisoned) => *poisoned.into_inner() = reports,
+        }
+    }
+
+    /// The delivery reports, if some were set.
+    pub fn delivery_reports(&self) -> Option<Arc<dyn DeliveryReports>> {
+        match self.delivery.read() {
+            Ok(guard) => guard.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
     }
 
     /// Where browsers reach this server: `--public-url` (if given) and whether the main
@@ -491,6 +513,20 @@ fn routes(state: &Arc<AppState>) -> (Router<Arc<AppState>>, Vec<auth::Declared>)
             Require(P::AuditRead),
             get(api::audit::list),
         )
+        // Delivery figures are read like the catalog they are attributed to.
+        .route("/api/dora", Method::GET, read, get(api::dora::dora))
+        .route(
+            "/api/incidents",
+            Method::GET,
+            read,
+            get(api::dora::incidents),
+        )
+        .route(
+            "/api/incidents/{id}",
+            Method::GET,
+            read,
+            get(api::dora::incident),
+        )
         .route(
             "/api/audit/checkpoints",
             Method::POST,
@@ -573,6 +609,9 @@ mod route_coverage {
             "/me/tokens",
             "/audit",
             "/api/audit",
+            "/dora",
+            "/dora/{namespace}/{kind}/{name}",
+            "/api/dora",
         ] {
             assert!(declared.contains(&("get".into(), page.into())), "{page}");
         }

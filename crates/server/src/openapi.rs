@@ -4,13 +4,13 @@ use axum::Json;
 use axum::response::IntoResponse;
 use utoipa::OpenApi;
 
-use crate::api::{audit, checkpoints, entities, gate, locations};
+use crate::api::{audit, checkpoints, dora, entities, gate, locations};
 
 #[derive(OpenApi)]
 #[openapi(
     info(
         title = "pave catalog API",
-        description = "Backstage-compatible software catalog API served by pave.",
+        description = "Backstage-compatible software catalog API served by pave, with DORA metrics and incidents.",
         license(name = "Apache-2.0")
     ),
     paths(
@@ -37,6 +37,9 @@ use crate::api::{audit, checkpoints, entities, gate, locations};
         gate::record_override,
         audit::list,
         checkpoints::create_checkpoint,
+        dora::dora,
+        dora::incidents,
+        dora::incident,
     ),
     components(schemas(
         entities::ByRefsBody,
@@ -54,12 +57,16 @@ use crate::api::{audit, checkpoints, entities, gate, locations};
         locations::ReadingStatus,
         locations::ReadingProblem,
         gate::GateOverride,
+        crate::delivery::IncidentSummary,
+        crate::delivery::IncidentState,
+        crate::delivery::TimelineEntry,
     )),
     tags(
         (name = "catalog", description = "Entities, facets, validation and refresh"),
         (name = "locations", description = "Registered sources"),
         (name = "slo", description = "The deploy gate's overrides"),
-        (name = "audit", description = "The hash-chained audit log and its signed checkpoints")
+        (name = "audit", description = "The hash-chained audit log and its signed checkpoints"),
+        (name = "delivery", description = "DORA metrics and incidents from the delivery ledger")
     )
 )]
 pub(crate) struct ApiDoc;

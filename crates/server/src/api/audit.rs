@@ -49,7 +49,7 @@ impl From<BadParam> for ApiError {
     }
 }
 
-fn bad(name: &str, message: impl Into<String>) -> BadParam {
+pub(crate) fn bad(name: &str, message: impl Into<String>) -> BadParam {
     BadParam {
         name: name.to_owned(),
         message: message.into(),
@@ -58,7 +58,7 @@ fn bad(name: &str, message: impl Into<String>) -> BadParam {
 
 /// Unix milliseconds from all digits (ms), an RFC 3339 time, or a date (midnight UTC).
 /// With `whole_days`, a bare date means the end of that day (a form's "to" date includes it).
-fn parse_time(name: &str, text: &str, whole_days: bool) -> Result<i64, BadParam> {
+pub(crate) fn parse_time(name: &str, text: &str, whole_days: bool) -> Result<i64, BadParam> {
     if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
         return text
             .parse()

@@ -6,6 +6,7 @@
 
 pub(crate) mod audit;
 pub(crate) mod checkpoints;
+pub(crate) mod dora;
 pub(crate) mod entities;
 pub(crate) mod gate;
 pub(crate) mod locations;

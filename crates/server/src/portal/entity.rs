@@ -114,6 +114,8 @@ pub(crate) struct EntityPage {
     pub(crate) member_of: Vec<RefView>,
     /// The SLOs the entity's `pave.dev/slo` annotation names.
     pub(crate) slo: Option<super::slo::SloCard>,
+    /// Last deployments and open incidents, when delivery reports are configured.
+    pub(crate) delivery: Option<super::dora::DeliveryCardView>,
 }
 
 impl EntityPage {
@@ -142,9 +144,14 @@ pub(crate) async fn page(
     };
     let slo = super::slo::card(&state, &record.key).await;
     let entity = record.entity();
+    let reports = state.delivery_reports();
+    let key = record.key.clone();
     let render = move |catalog: &Catalog, entity: &Value| {
         let mut page = build(catalog, entity);
         page.slo = slo;
+        if let Some(reports) = &reports {
+            add_delivery(&mut page, reports.as_ref(), &key, catalog);
+        }
         super::render(&page)
     };
     // A group that owns thousands of entities lists and resolves each: heavy work.
@@ -164,6 +171,31 @@ pub(crate) async fn page(
     match html {
         Ok(html) => html.into_response(),
         Err(e) => e.into_response(),
+    }
+}
+
+/// With delivery reports configured: the Delivery card on what is deployed, a link to the
+/// DORA page on what rolls deployments up (groups, systems, domains).
+fn add_delivery(
+    page: &mut EntityPage,
+    reports: &dyn crate::DeliveryReports,
+    key: &str,
+    catalog: &Catalog,
+) {
+    let kind = page.id.kind.to_ascii_lowercase();
+    match kind.as_str() {
+        "group" | "system" | "domain" => {
+            let at = page.facts.len().saturating_sub(2);
+            page.facts.insert(
+                at,
+                Fact {
+                    href: Some(super::dora::dora_href(key)),
+                    ..Fact::text("Delivery", "DORA metrics")
+                },
+            );
+        }
+        "user" | "location" | "template" => {}
+        _ => page.delivery = Some(super::dora::delivery_card(reports, key, catalog)),
     }
 }
 
@@ -234,6 +266,7 @@ fn build(catalog: &Catalog, entity: &Value) -> EntityPage {
         is_group,
         is_user,
         slo: None,
+        delivery: None,
         spec_type: spec("type").map(str::to_owned),
         lifecycle: spec("lifecycle").map(str::to_owned),
         tags: super::tags(entity),

@@ -9,6 +9,8 @@
 //!   time ([`assets`]).
 //! - `/me`, `/me/tokens`, `/audit`: the signed-in person's account, API tokens and (with
 //!   `audit.read`) the audit log ([`account`]).
+//! - `/dora`, `/dora/{namespace}/{kind}/{name}`: DORA metrics of the organisation, a team, a
+//!   system, a domain or an entity, with server-rendered SVG charts ([`dora`], [`charts`]).
 //! - Anything else outside `/api/` gets the portal's 404 page.
 //!
 //! Templates live in `crates/server/templates/` (askama, auto-escaped); assets in
@@ -16,6 +18,8 @@
 
 mod account;
 mod assets;
+pub(crate) mod charts;
+mod dora;
 mod entity;
 mod error;
 pub(crate) mod graph;
@@ -104,6 +108,13 @@ pub(crate) fn routes(state: &Arc<AppState>) -> (Router<Arc<AppState>>, Vec<Decla
             read,
             get(entity::page),
         )
+        .route("/dora", Method::GET, read, get(dora::org_page))
+        .route(
+            "/dora/{namespace}/{kind}/{name}",
+            Method::GET,
+            read,
+            get(dora::slice_page),
+        )
         .route(
             "/static/{*path}",
             Method::GET,
@@ -129,6 +140,7 @@ pub(crate) enum Section {
     Catalog,
     Apis,
     Groups,
+    Delivery,
 }
 
 impl Section {
@@ -180,6 +192,7 @@ impl Layout {
             Section::Catalog => "catalog",
             Section::Apis => "apis",
             Section::Groups => "groups",
+            Section::Delivery => "dora",
         };
         if current == section {
             "nav-link active"

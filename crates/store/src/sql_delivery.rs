@@ -66,7 +66,7 @@ impl $crate::DeliveryStore for $store {
         }
         let mut outcome: Vec<Option<$crate::Accepted>> = vec![None; deliveries.len()];
         let mut tx = begin_write(&self.pool).await?;
-        if <$db as ::sqlx::Database>::NAME == "PostgreSQL" {
+        if <$db as ::sqlx::Database>::NAME == "PostgreSQL" && !candidates.is_empty() {
             // See the module comment: numbers must be seen in the order they are drawn.
             // EXCLUSIVE lets readers on and keeps other writers of the table waiting.
             ::sqlx::query("LOCK TABLE event_deliveries IN EXCLUSIVE MODE")

@@ -31,7 +31,6 @@ pub mod metrics;
 pub mod postmortem;
 pub mod quantile;
 pub mod report;
-pub mod request;
 pub mod rollup;
 pub mod tiers;
 
@@ -44,5 +43,4 @@ pub use export::{Summary, csv};
 pub use index::Index;
 pub use metrics::Metrics;
 pub use report::{Bucket, GroupBy, Query, Report, Row, RowKind, Scope, report};
-pub use request::{ReportRequest, RequestError};
 pub use tiers::{Level, TierTable, TierVersion, tiers};

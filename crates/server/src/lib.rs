@@ -40,6 +40,7 @@ use pave_platform::{Platform, Principal, Snapshot};
 use pave_store::{LocationRow, Store};
 
 pub use admission_server::AdmissionOptions;
+pub use api::dora::dora_query;
 pub use browser::BrowserOptions;
 pub use delivery::DeliveryReports;
 pub use error::ApiError;

@@ -295,6 +295,15 @@ impl DoraParams {
     }
 }
 
+/// The report query a `GET /api/dora` query string (`since=90d&group_by=team&…`) asks of
+/// `index` at `now`: what `pave dora` uses, so the command and the API read every parameter
+/// alike. `Err` names the parameter and the problem.
+pub fn dora_query(query_string: &str, index: &Index, now: Millis) -> Result<Query, String> {
+    let params =
+        DoraParams::parse(Some(query_string), &API_PARAMS, now).map_err(|e| e.to_string())?;
+    params.query(index)
+}
+
 /// The slice `key` (`kind:namespace/name`) names in `org`: a group with its subtree, a
 /// system, a domain, or one entity. References compare ignoring case.
 pub(crate) fn scope_of(org: &Org, key: &str) -> Option<Scope> {

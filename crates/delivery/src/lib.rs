@@ -60,6 +60,7 @@
 //! same path.
 
 pub mod attribution;
+pub mod codec;
 pub mod config;
 pub mod demo;
 mod error;

@@ -70,8 +70,8 @@ pub mod ledger;
 pub mod rows;
 
 pub use attribution::{
-    Attributed, Attribution, AttributionConfig, AttributionError, Conflict, How, SubjectMapping,
-    org_from_entities, repo_key, repo_of_url,
+    Attributed, Attribution, AttributionConfig, AttributionError, CATALOG_SOURCE, Conflict, How,
+    SubjectMapping, org_from_entities, repo_key, repo_of_url,
 };
 pub use config::LedgerConfig;
 pub use error::LedgerError;

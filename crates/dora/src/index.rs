@@ -75,10 +75,12 @@ pub(crate) struct IncidentRow {
     pub(crate) severity: u8,
 }
 
-/// Facts arranged for reports. Borrowing the [`Org`] for names only.
+/// Facts arranged for reports. Borrowing the [`Org`] for names only, or owning it
+/// ([`Index::build_owned`]) when the index is kept beside the data it came from (a server's
+/// cache, rebuilt after changes).
 #[derive(Debug)]
 pub struct Index<'o> {
-    pub(crate) org: &'o Org,
+    pub(crate) org: std::borrow::Cow<'o, Org>,
     pub(crate) environments: Vec<String>,
     pub(crate) rollup: Rollup,
     /// `deployments[entity_deployments[e]..entity_deployments[e + 1]]` are entity `e`'s.
@@ -287,7 +289,7 @@ impl<'o> Index<'o> {
         unattributed.sort_by_key(|r| r.opened_at);
 
         Ok(Index {
-            org,
+            org: std::borrow::Cow::Borrowed(org),
             environments: facts.environments.clone(),
             rollup: Rollup::new(org),
             entity_deployments,
@@ -299,9 +301,36 @@ impl<'o> Index<'o> {
         })
     }
 
+    /// [`Index::build`] for an index that owns its organisation, so it can be cached and
+    /// shared (`Arc<Index<'static>>`) without a borrow to keep alive.
+    pub fn build_owned(org: Org, facts: &Facts) -> Result<Index<'static>, DoraError> {
+        let Index {
+            org: _,
+            environments,
+            rollup,
+            entity_deployments,
+            deployments,
+            leads,
+            entity_incidents,
+            incidents,
+            unattributed,
+        } = Index::build(&org, facts)?;
+        Ok(Index {
+            org: std::borrow::Cow::Owned(org),
+            environments,
+            rollup,
+            entity_deployments,
+            deployments,
+            leads,
+            entity_incidents,
+            incidents,
+            unattributed,
+        })
+    }
+
     /// The organisation the index was built for.
-    pub fn org(&self) -> &'o Org {
-        self.org
+    pub fn org(&self) -> &Org {
+        &self.org
     }
 
     /// Group, system and domain membership.

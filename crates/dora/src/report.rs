@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::buckets::{BucketSize, previous_window, spans};
 use crate::error::DoraError;
-use crate::facts::{DomainIx, EntityIx, EnvIx, GroupIx, Millis, SystemIx};
+use crate::facts::{DomainIx, EntityIx, EnvIx, GroupIx, Millis, Org, SystemIx};
 use crate::index::Index;
 use crate::metrics::{Metrics, Scratch, Slice, compute};
 use crate::tiers::{TierVersion, tiers};
@@ -213,7 +213,7 @@ pub fn report(index: &Index<'_>, query: &Query) -> Result<Report, DoraError> {
         .collect()
     };
 
-    let org = index.org;
+    let org: &Org = &index.org;
     let warnings = index
         .rollup
         .cycles()
@@ -256,7 +256,7 @@ fn validate(index: &Index<'_>, query: &Query) -> Result<(), DoraError> {
             max_days: MAX_WINDOW_DAYS,
         });
     }
-    let org = index.org;
+    let org: &Org = &index.org;
     let check = |path: &str, value: u32, what: &'static str, len: usize| {
         if value as usize >= len {
             Err(DoraError::IndexOutOfRange {
@@ -286,7 +286,7 @@ fn validate(index: &Index<'_>, query: &Query) -> Result<(), DoraError> {
 
 /// The rows of `query`, in listing order, each with its entity set (narrowed by `only`).
 fn row_specs<'a>(index: &'a Index<'_>, query: &Query) -> Vec<RowSpec<'a>> {
-    let org = index.org;
+    let org: &Org = &index.org;
     let rollup = &index.rollup;
     let scope: Option<Cow<'a, [EntityIx]>> = match query.only {
         None => None,

@@ -75,7 +75,7 @@ pub use attribution::{
 };
 pub use config::LedgerConfig;
 pub use error::LedgerError;
-pub use ledger::{ExternalCommit, Ledger, LedgerStats};
+pub use ledger::{ExternalCommit, LatestDeployment, Ledger, LedgerStats};
 pub use rows::{
     AlertRow, Applied, ChangeRow, ChangeSource, ChangesetReason, ChangesetRow, CommitRow,
     CommitSource, DeploymentRow, HotfixReason, IncidentRow, LinkKind, Row, Rows, ShippedIn,

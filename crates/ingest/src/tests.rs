@@ -564,6 +564,7 @@ async fn git_sources_are_cloned_and_updated() {
 struct FailingWrites(SqliteStore);
 
 pave_store::forward_identity_store!(FailingWrites, 0);
+pave_store::forward_delivery_store!(FailingWrites, 0);
 
 #[async_trait::async_trait]
 impl Store for FailingWrites {

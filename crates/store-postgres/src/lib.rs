@@ -35,6 +35,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "identity",
         include_str!("../migrations/0006_identity.sql"),
     ),
+    (
+        7,
+        "deliveries",
+        include_str!("../migrations/0007_deliveries.sql"),
+    ),
 ];
 
 fn migrator() -> Migrator {

@@ -33,6 +33,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "identity",
         include_str!("../migrations/0005_identity.sql"),
     ),
+    (
+        6,
+        "deliveries",
+        include_str!("../migrations/0006_deliveries.sql"),
+    ),
 ];
 
 fn migrator() -> Migrator {

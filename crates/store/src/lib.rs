@@ -23,9 +23,12 @@ use pave_audit::{AuditEvent, AuditRecord, ChainHead, Checkpoint};
 mod delivery;
 mod identity;
 pub mod sql;
+mod sql_delivery;
 mod sql_identity;
 #[cfg(feature = "testsuite")]
 pub mod testsuite;
+#[cfg(feature = "testsuite")]
+mod testsuite_delivery;
 #[cfg(feature = "testsuite")]
 mod testsuite_identity;
 
@@ -295,7 +298,7 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
 /// Persistent catalog state. Every method is one round of I/O; [`Store::apply`] is atomic.
 #[async_trait]
-pub trait Store: IdentityStore + Send + Sync {
+pub trait Store: IdentityStore + DeliveryStore + Send + Sync {
     /// A short name for logs and errors: `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;
 
@@ -485,7 +488,8 @@ pub trait IdentityStore: Send + Sync {
 }
 
 /// Delivery events: raw webhook deliveries and the ledger derived from them (see
-/// [`delivery`](crate::NewDelivery)'s module notes). Every write is one transaction.
+/// [`delivery`](crate::NewDelivery)'s module notes). Every write is one transaction. A part of
+/// every [`Store`] (its supertrait); SQL in `sql_delivery.rs`.
 #[async_trait]
 pub trait DeliveryStore: Send + Sync {
     /// Records `deliveries` and appends `audit` in one transaction. Each is [`Accepted::New`]

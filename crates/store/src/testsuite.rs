@@ -41,6 +41,12 @@ pub async fn run_all(store: &dyn Store) {
     crate::testsuite_identity::audit_walk_in_chunks(store).await;
     crate::testsuite_identity::sessions_and_logins(store).await;
     crate::testsuite_identity::tokens(store).await;
+    // After the audit chain's checks, which start from an empty log.
+    crate::testsuite_delivery::deliveries_are_recorded_once(store).await;
+    crate::testsuite_delivery::failed_acceptance_records_nothing(store).await;
+    crate::testsuite_delivery::concurrent_acceptance_records_each_id_once(store).await;
+    crate::testsuite_delivery::the_ledger_commits_with_its_cursor(store).await;
+    crate::testsuite_delivery::retention_releases_applied_payloads(store).await;
 }
 
 async fn locations_are_registered_once(store: &dyn Store) {

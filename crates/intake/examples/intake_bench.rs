@@ -28,6 +28,9 @@ use serde_json::{Value, json};
 
 const SECRET: &[u8] = b"bench-secret";
 
+/// A delivery's headers and body, ready to send.
+type Signed = Arc<(Vec<(String, String)>, Vec<u8>)>;
+
 fn signature(body: &[u8]) -> String {
     let key = hmac::Key::new(hmac::HMAC_SHA256, SECRET);
     let hex: String = hmac::sign(&key, body)
@@ -77,7 +80,7 @@ async fn main() {
 
     // 1. receive()
     let template = corpus_push();
-    let bodies: Vec<Arc<(Vec<(String, String)>, Vec<u8>)>> = (0..total)
+    let bodies: Vec<Signed> = (0..total)
         .map(|n| {
             let mut payload = template.clone();
             let sha = format!("{:040x}", n as u128 * 0x9E37_79B9_7F4A_7C15 + 1);

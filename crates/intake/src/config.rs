@@ -523,7 +523,7 @@ mod tests {
             ),
             (
                 json!({"sources": {"github": {"secret": "x"}}}),
-                "events.sources.github: unknown field `secret`",
+                "events.sources.github.secret: unknown field `secret`",
             ),
             (
                 json!({"sources": {"github": {"secrets": [7]}}}),
@@ -551,7 +551,7 @@ mod tests {
             ),
             (
                 json!({"ledger": {"future_skew_ms": 1}}),
-                "events.ledger: unknown field `future_skew_ms`",
+                "events.ledger.future_skew_ms: unknown field `future_skew_ms`",
             ),
             (
                 json!({"attribution": {"mappings": [{"subject": "", "entity": "x"}]}}),
@@ -561,7 +561,10 @@ mod tests {
                 json!({"attribution": {"mappings": [{"subject": "a", "entity": ""}]}}),
                 "events.attribution.mappings[0].entity",
             ),
-            (json!({"surprise": 1}), "events: unknown field `surprise`"),
+            (
+                json!({"surprise": 1}),
+                "events.surprise: unknown field `surprise`",
+            ),
         ] {
             let message = err(value.clone());
             assert!(message.starts_with(expected), "{value}: {message}");

@@ -81,8 +81,10 @@ async fn signed_deliveries_are_recorded_once(test: &TestStore) {
     // One audit record per acknowledged delivery, naming it.
     let records = audit(&store, "events.receive").await;
     assert_eq!(records.len(), 3);
+    // Newest first: the oldest record is the first delivery's.
     let first = records
         .iter()
+        .rev()
         .find(|r| r.event.details["secret"] == "current")
         .unwrap();
     assert_eq!(first.event.target, "events/github/d-1");

@@ -64,6 +64,10 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Serve(_) | Command::Demo(_) => config_file.access_policy()?,
         _ => None,
     };
+    // Likewise `events:` (secrets read, rules compiled), until the intake is served.
+    if matches!(&command, Command::Serve(_) | Command::Demo(_)) {
+        config_file.events_config()?;
+    }
     let json_logs = cli.global.log_format == crate::args::LogFormat::Json;
     let database_url = cli.global.database_url.as_deref();
     // Each store reads into a git cache of its own.

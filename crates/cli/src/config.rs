@@ -21,6 +21,10 @@ pub(crate) struct ConfigFile {
     /// [`ConfigFile::access_policy`] reports its mistakes with their field paths.
     #[serde(default)]
     pub(crate) auth: Option<Value>,
+    /// Delivery and incident events (`pave_intake::IntakeConfig`), kept as written for the
+    /// same reason: [`ConfigFile::events_config`] names the field of each mistake.
+    #[serde(default)]
+    pub(crate) events: Option<Value>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -114,6 +118,15 @@ impl ConfigFile {
                     lines.join("\n")
                 )
             })
+    }
+
+    /// `events:` checked, its `{env: …}` and `{file: …}` secrets read: the defaults (no
+    /// source configured, so every webhook is refused) without the section, else the
+    /// configuration or the first mistake with its field path (`events.sources.github…`).
+    pub(crate) fn events_config(&self) -> anyhow::Result<pave_intake::IntakeConfig> {
+        let section = self.events.clone().unwrap_or(Value::Null);
+        pave_intake::IntakeConfig::from_section(&section)
+            .map_err(|e| anyhow!("invalid events configuration:\n  {e}"))
     }
 
     pub(crate) fn ingest_config(&self) -> anyhow::Result<IngestConfig> {
@@ -336,6 +349,35 @@ mod tests {
                     }
                 }
                 (got, want) => panic!("{yaml}: {got:?}, want {want:?}"),
+            }
+        }
+    }
+
+    #[test]
+    #[rustfmt::skip]
+    fn events_sections_are_checked_with_field_paths() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("pave.yaml");
+        let secret = dir.path().join("github.secret");
+        std::fs::write(&secret, "s3cret\n").unwrap();
+        let cases: Vec<(String, Result<bool, &str>)> = vec![
+            ("catalog: {}\n".into(), Ok(false)),
+            ("events:\n".into(), Ok(false)),
+            (format!("events:\n  sources:\n    github:\n      secrets: [{{file: {}}}]\n  bodyLimit: 1MiB\n", secret.display()), Ok(true)),
+            ("events:\n  sources:\n    github: {secrets: []}\n".into(), Err("events.sources.github.secrets: 0 secrets")),
+            ("events:\n  sources:\n    jenkins: {secrets: [x]}\n".into(), Err("events.sources.jenkins: unknown event source")),
+            ("events:\n  ledger:\n    hotfixPatterns: ['(']\n".into(), Err("events.ledger.hotfixPatterns[0]")),
+            ("events:\n  queueCapacity: lots\n".into(), Err("events.queueCapacity: invalid type")),
+        ];
+        for (yaml, want) in cases {
+            std::fs::write(&path, &yaml).unwrap();
+            let (config, _) = ConfigFile::load(Some(&path)).unwrap();
+            match (config.events_config(), want) {
+                (Ok(events), Ok(github)) => {
+                    assert_eq!(events.secrets.is_configured(pave_events::Source::Github), github, "{yaml}");
+                }
+                (Err(e), Err(part)) => assert!(e.to_string().contains(part), "{yaml}: {e}"),
+                (got, want) => panic!("{yaml}: {:?}, want {want:?}", got.map(|_| ())),
             }
         }
     }

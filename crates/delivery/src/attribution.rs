@@ -13,7 +13,7 @@
 //! | PagerDuty service | `pagerduty.com/service-id` |
 //! | Opsgenie alert | `opsgenie.com/component-selector` against the alert's entity (`detailsPair(component:x)` means `x`), then `opsgenie.com/team` against its teams |
 //! | Argo CD application | `argocd/app-name` (a comma-separated list) |
-//! | CDEvents subject | a mapping of `cdevents:<source>#<id>`, or of `cdevents:<source>` for every id of the source |
+//! | CDEvents subject | a mapping of `cdevents:<source>#<id>`, or of `cdevents:<source>` for every id of the source; with source [`CATALOG_SOURCE`], the id is an entity reference (pave's own events: incidents declared with `pave incident declare`) |
 //! | Flux object | a mapping of `flux:<kind>/<namespace>/<name>` |
 //! | alert labels | the first configured label (default `service`, then `component`) whose value is a Component's name |
 //!
@@ -56,6 +56,11 @@ pub const OPSGENIE_COMPONENT: &str = "opsgenie.com/component-selector";
 pub const OPSGENIE_TEAM: &str = "opsgenie.com/team";
 /// The Argo CD application(s) deploying the entity, comma-separated.
 pub const ARGOCD_APP: &str = "argocd/app-name";
+
+/// The CDEvents source of events pave writes itself about catalog entities (incidents
+/// declared by hand): the subject's id is the entity reference, attributed when the
+/// organisation lists the entity.
+pub const CATALOG_SOURCE: &str = "pave:catalog";
 
 /// How attribution is configured beyond annotations.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -105,6 +110,8 @@ pub enum How {
     Annotation { name: &'static str },
     /// An alert label equal to the entity's name.
     Label { label: String },
+    /// The subject names the entity itself ([`CATALOG_SOURCE`]).
+    EntityRef,
     /// Nothing matched; `key` is the subject key to annotate or map.
     Unattributed { key: String },
 }
@@ -115,6 +122,7 @@ impl fmt::Display for How {
             How::Mapping { subject } => write!(f, "mapping {subject}"),
             How::Annotation { name } => write!(f, "annotation {name}"),
             How::Label { label } => write!(f, "label {label}"),
+            How::EntityRef => f.write_str("entity reference"),
             How::Unattributed { key } => write!(f, "unattributed {key}"),
         }
     }
@@ -387,6 +395,22 @@ impl Attribution {
                     .get(&value.to_lowercase())
                     .map(|c| (c, Some(label.as_str())))
             }),
+            Subject::Cdevents { source, id } if source == CATALOG_SOURCE => {
+                return match EntityRef::parse(id.trim(), Some("component"), "default")
+                    .ok()
+                    .map(|r| r.key().into_string())
+                    .filter(|key| self.org.entity_ix(key).is_some())
+                {
+                    Some(entity) => Attributed {
+                        entity: Some(entity),
+                        how: How::EntityRef,
+                    },
+                    None => Attributed {
+                        entity: None,
+                        how: How::Unattributed { key },
+                    },
+                };
+            }
             Subject::Flux { .. } | Subject::Cdevents { .. } => None,
         };
         match found {

@@ -10,4 +10,12 @@ pub enum LedgerError {
     Config { field: String, message: String },
     #[error("{path}: {message}")]
     Rows { path: String, message: String },
+    /// A stored row that cannot be decoded ([`crate::codec`]): corrupt, truncated, or written
+    /// by another format.
+    #[error("ledger row (kind {kind}, key {key:?}): {message}")]
+    Decode {
+        kind: i16,
+        key: String,
+        message: String,
+    },
 }

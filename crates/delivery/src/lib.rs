@@ -60,6 +60,7 @@
 //! same path.
 
 pub mod attribution;
+pub mod codec;
 pub mod config;
 pub mod demo;
 mod error;
@@ -69,12 +70,12 @@ pub mod ledger;
 pub mod rows;
 
 pub use attribution::{
-    Attributed, Attribution, AttributionConfig, AttributionError, Conflict, How, SubjectMapping,
-    org_from_entities, repo_key, repo_of_url,
+    Attributed, Attribution, AttributionConfig, AttributionError, CATALOG_SOURCE, Conflict, How,
+    SubjectMapping, org_from_entities, repo_key, repo_of_url,
 };
 pub use config::LedgerConfig;
 pub use error::LedgerError;
-pub use ledger::{ExternalCommit, Ledger, LedgerStats};
+pub use ledger::{ExternalCommit, LatestDeployment, Ledger, LedgerStats};
 pub use rows::{
     AlertRow, Applied, ChangeRow, ChangeSource, ChangesetReason, ChangesetRow, CommitRow,
     CommitSource, DeploymentRow, HotfixReason, IncidentRow, LinkKind, Row, Rows, ShippedIn,

@@ -423,3 +423,32 @@ fn one_entity_claiming_a_repository_twice_is_no_conflict() {
         ["github.com/org/a"]
     );
 }
+
+#[test]
+fn pave_catalog_subjects_name_their_entity() {
+    let attribution = Attribution::from_entities(&annotated());
+    let subject = |id: &str| Subject::Cdevents {
+        source: pave_delivery::CATALOG_SOURCE.to_owned(),
+        id: id.to_owned(),
+    };
+    for id in ["api", "component:default/api", "Component:default/API"] {
+        let attributed = attribution.attribute(&subject(id));
+        assert_eq!(
+            attributed.entity.as_deref(),
+            Some("component:default/api"),
+            "{id}"
+        );
+        assert_eq!(attributed.how, How::EntityRef);
+    }
+    // An entity the catalog does not list, or no reference at all, stays unattributed.
+    for id in ["nope", "group:default/payments/x", ""] {
+        let attributed = attribution.attribute(&subject(id));
+        assert_eq!(attributed.entity, None, "{id}");
+    }
+    // Another CDEvents source with the same id is not the catalog's.
+    let other = Subject::Cdevents {
+        source: "/monitoring".to_owned(),
+        id: "api".to_owned(),
+    };
+    assert_eq!(attribution.attribute(&other).entity, None);
+}

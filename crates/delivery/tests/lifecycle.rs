@@ -112,6 +112,7 @@ fn a_rebuilt_ledger_carries_on_like_the_original() {
         attribution: original.attribution.clone(),
         seq: original.seq,
         applied: vec![],
+        stored: Default::default(),
     };
     original.apply_all(rest);
     rebuilt.apply_all(rest);

@@ -14,6 +14,7 @@ pub mod changes;
 pub mod deployments;
 pub mod incidents;
 mod restore;
+mod views;
 
 use std::collections::{HashMap, HashSet, VecDeque};
 
@@ -27,6 +28,7 @@ use crate::keys::{Interner, NONE, Sha, delivery_key};
 use crate::rows::{Applied, ChangeSource, Row, SubjectRow};
 
 pub(crate) use changes::Changeset;
+pub use views::LatestDeployment;
 
 /// How many recent deliveries the ledger remembers: a redelivery among them is skipped
 /// ([`Applied::duplicate`]). Older ones are applied again, which changes no fact (merges are

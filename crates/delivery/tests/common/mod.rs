@@ -2,6 +2,7 @@
 
 #![allow(dead_code, unreachable_pub, clippy::unwrap_used)]
 
+use pave_delivery::codec::Codec;
 use pave_delivery::{Applied, Attribution, Ledger, LedgerConfig, Row, Rows};
 use pave_events::{
     Commit, Delivery, Deployment, DeploymentStatus, Event, Incident, IncidentStatus, Millis, Push,
@@ -250,6 +251,36 @@ pub struct Feed {
     pub attribution: Attribution,
     pub seq: u64,
     pub applied: Vec<Applied>,
+    /// Every row applied goes through the stored encoding and back (`round_trip`).
+    pub stored: Stored,
+}
+
+/// Rows as a store would hold them: encoded by one codec, decoded by another that learns
+/// names only from the stored name rows.
+#[derive(Default)]
+pub struct Stored {
+    pub encoder: Codec,
+    pub decoder: Codec,
+}
+
+impl Stored {
+    /// Encodes `row`, decodes what was stored, and checks that it is `row` again.
+    pub fn round_trip(&mut self, row: &Row) {
+        let mut out = Vec::new();
+        self.encoder.encode(row, &mut out);
+        let mut decoded = None;
+        for encoded in &out {
+            if let Some(row) = self
+                .decoder
+                .decode(encoded.kind, &encoded.key, &encoded.body)
+                .unwrap_or_else(|e| panic!("{e}: {row:?}"))
+            {
+                assert!(decoded.is_none(), "two rows decoded");
+                decoded = Some(row);
+            }
+        }
+        assert_eq!(decoded.as_ref(), Some(row));
+    }
 }
 
 impl Feed {
@@ -259,6 +290,7 @@ impl Feed {
             attribution: attribution(),
             seq: 0,
             applied: vec![],
+            stored: Stored::default(),
         }
     }
 
@@ -268,6 +300,9 @@ impl Feed {
         let applied = self
             .ledger
             .apply(self.seq, received_at, delivery, &self.attribution);
+        for row in &applied.rows {
+            self.stored.round_trip(row);
+        }
         self.applied.push(applied);
         self.applied.last().unwrap()
     }

@@ -90,6 +90,14 @@ pub(crate) enum Command {
     /// Build a signed evidence pack for auditors (`pave evidence --from --to`), or check
     /// one offline (`pave evidence verify PACK`)
     Evidence(crate::identity::EvidenceArgs),
+    /// The five DORA metrics for any window and slice of the organisation
+    Dora(crate::delivery::DoraArgs),
+    /// Delivery events: status of the intake, unattributed subjects, replay
+    #[command(subcommand)]
+    Events(crate::delivery::EventsCommand),
+    /// Incidents: list, show, declare and resolve (for those no pager reports)
+    #[command(subcommand)]
+    Incident(crate::delivery::IncidentCommand),
     /// Print shell completions
     Completions {
         /// The shell to generate completions for

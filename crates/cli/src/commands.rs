@@ -55,7 +55,10 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<Outcome> {
         | Command::Demo(_)
         | Command::Token(_)
         | Command::Audit(_)
-        | Command::Evidence(_)) => command,
+        | Command::Evidence(_)
+        | Command::Dora(_)
+        | Command::Events(_)
+        | Command::Incident(_)) => command,
     };
     let (config_file, _) = ConfigFile::load(cli.global.config.as_deref())?;
     let mut ingest = config_file.ingest_config()?;
@@ -88,12 +91,14 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<Outcome> {
             args.server.json_logs = json_logs;
             let store = open(&mut ingest, "pave.db").await?;
             trust(&mut ingest, &args.sources);
-            serve(args, store, ingest, access).await
+            let events = config_file.events_config()?;
+            serve(args, store, ingest, access, events).await
         }
         Command::Demo(mut args) => {
             args.server.json_logs = json_logs;
             let store = open(&mut ingest, "demo.db").await?;
-            demo(args, store, ingest, access).await
+            let events = config_file.events_config()?;
+            demo(args, store, ingest, access, events).await
         }
         Command::Token(command) => {
             let policy = config_file.access_policy()?.unwrap_or_default();
@@ -103,6 +108,24 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Audit(command) => {
             let store = open(&mut ingest, "pave.db").await?;
             crate::identity::audit_command(command, Some(store)).await
+        }
+        Command::Dora(args) => {
+            let events = config_file.events_config()?;
+            let store = open(&mut ingest, "pave.db").await?;
+            crate::delivery::dora(args, store, &events, format).await?;
+            Ok(Outcome::Success)
+        }
+        Command::Events(command) => {
+            let events = config_file.events_config()?;
+            let store = open(&mut ingest, "pave.db").await?;
+            crate::delivery::events(command, store, &events, format).await?;
+            Ok(Outcome::Success)
+        }
+        Command::Incident(command) => {
+            let events = config_file.events_config()?;
+            let store = open(&mut ingest, "pave.db").await?;
+            crate::delivery::incident(command, store, &events, format).await?;
+            Ok(Outcome::Success)
         }
         Command::Evidence(args) => {
             let policy = config_file.access_policy()?.unwrap_or_default();
@@ -520,6 +543,7 @@ async fn serve(
     store: Arc<dyn Store>,
     ingest: IngestConfig,
     access: Option<Arc<AccessPolicy>>,
+    events: pave_intake::IntakeConfig,
 ) -> anyhow::Result<Outcome> {
     // Bad limits or browser settings, or an unprotected public address, stop the start
     // before anything is read.
@@ -548,6 +572,7 @@ async fn serve(
     // this replica leads the schedule, else only those never read yet (the leader reads the
     // rest on its schedule).
     state.reload().await?;
+    crate::delivery::start(&state, events).await?;
     let background = Arc::clone(&state);
     let term = pave_server::leader_term(args.server.refresh_interval);
     tokio::spawn(async move {
@@ -631,6 +656,7 @@ async fn demo(
     store: Arc<dyn Store>,
     ingest: IngestConfig,
     access: Option<Arc<AccessPolicy>>,
+    events: pave_intake::IntakeConfig,
 ) -> anyhow::Result<Outcome> {
     if !args.no_serve {
         guard_exposure(&args.server, access.is_some())?;
@@ -667,6 +693,15 @@ async fn demo(
         summary.resources,
         report.duration_ms as f64 / 1000.0
     );
+    crate::delivery::start(&state, events).await?;
+    let started = std::time::Instant::now();
+    let seeded = crate::delivery::seed_demo(&state).await?;
+    if seeded > 0 {
+        eprintln!(
+            "demo delivery history: {seeded} GitHub deliveries over 90 days recorded and processed in {:.2} s (DORA pages at /dora)",
+            started.elapsed().as_secs_f64()
+        );
+    }
     if args.no_serve {
         return Ok(Outcome::Success);
     }
@@ -679,7 +714,7 @@ fn display(path: &Path) -> String {
 }
 
 /// Unix milliseconds as `YYYY-MM-DDTHH:MM:SSZ`.
-fn iso8601(millis: i64) -> String {
+pub(crate) fn iso8601(millis: i64) -> String {
     pave_stdx::time::iso8601_utc(millis.div_euclid(1000))
 }
 

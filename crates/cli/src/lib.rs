@@ -9,6 +9,7 @@ mod check;
 mod commands;
 mod config;
 mod conftest;
+mod delivery;
 mod golden;
 mod identity;
 mod output;

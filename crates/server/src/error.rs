@@ -41,6 +41,13 @@ pub enum ApiError {
     /// `Retry-After`).
     #[error("{message}")]
     Busy { message: String, retry_after: u64 },
+    /// The body is over the route's limit (413).
+    #[error("{0}")]
+    TooLarge(String),
+    /// The caller sends faster than the server can record: retry after `retry_after`
+    /// seconds (429 with `Retry-After`).
+    #[error("{message}")]
+    TooMany { message: String, retry_after: u64 },
     /// Our fault (500); details go to the log, not to the client.
     #[error("{0}")]
     Internal(String),
@@ -60,6 +67,8 @@ impl ApiError {
             ApiError::Unavailable(_) | ApiError::Busy { .. } => {
                 (StatusCode::SERVICE_UNAVAILABLE, "ServiceUnavailableError")
             }
+            ApiError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "PayloadTooLargeError"),
+            ApiError::TooMany { .. } => (StatusCode::TOO_MANY_REQUESTS, "TooManyRequestsError"),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "Error"),
         }
     }
@@ -152,7 +161,9 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, name) = self.parts();
         let retry_after = match &self {
-            ApiError::Busy { retry_after, .. } => Some(*retry_after),
+            ApiError::Busy { retry_after, .. } | ApiError::TooMany { retry_after, .. } => {
+                Some(*retry_after)
+            }
             _ => None,
         };
         let error = ErrorBody {

@@ -11,6 +11,7 @@ pub mod browser;
 pub mod checkpoints;
 pub mod delivery;
 mod error;
+pub mod events;
 mod jwks;
 pub mod listener;
 pub mod metrics;
@@ -75,6 +76,8 @@ pub struct AppState {
     audit_key: RwLock<Option<Arc<pave_store::audit::SigningKey>>>,
     /// Where DORA reports, Delivery cards and incidents come from (the delivery ledger).
     delivery: RwLock<Option<Arc<dyn DeliveryReports>>>,
+    /// `events:` of pave.yaml, running: the webhook intake and the ledger's processor.
+    events: RwLock<Option<Arc<events::Events>>>,
 }
 
 impl AppState {
@@ -100,7 +103,30 @@ impl AppState {
             workload: workload::WorkloadRuntime::default(),
             audit_key: RwLock::new(None),
             delivery: RwLock::new(None),
+            events: RwLock::new(None),
         })
+    }
+
+    /// Takes delivery events at `POST /api/events/{source}` into `events.intake`, and serves
+    /// DORA reports, Delivery cards and incidents from `events.processor`'s ledger.
+    pub fn set_events(&self, events: Option<events::Events>) {
+        let events = events.map(Arc::new);
+        let reports = events.as_ref().map(|e| {
+            Arc::new(events::LedgerReports(Arc::clone(&e.processor))) as Arc<dyn DeliveryReports>
+        });
+        match self.events.write() {
+            Ok(mut guard) => *guard = events,
+            Err(poisoned) => *poisoned.into_inner() = events,
+        }
+        self.set_delivery_reports(reports);
+    }
+
+    /// The running intake and processor, when `events:` is configured.
+    pub fn events(&self) -> Option<Arc<events::Events>> {
+        match self.events.read() {
+            Ok(guard) => guard.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
     }
 
     /// Serves DORA reports, Delivery cards and incidents from `reports` (`None`: the API
@@ -333,6 +359,14 @@ fn app(state: Arc<AppState>, options: &ServeOptions) -> Router {
     let catalog = catalog
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(tower_http::limit::RequestBodyLimitLayer::new(BODY_LIMIT));
+    // Webhook deliveries have their own, larger limit (`events.bodyLimit`).
+    let (deliveries, _) = events_routes(&state);
+    let events_limit = events::body_limit(&state);
+    let catalog = catalog.merge(
+        deliveries
+            .layer(DefaultBodyLimit::max(events_limit))
+            .layer(tower_http::limit::RequestBodyLimitLayer::new(events_limit)),
+    );
     // The webhook keeps its path here for deployments that call the main port; its own
     // listener (`--admission-addr`) is what keeps reviews clear of catalog load.
     let evaluator = admission::Evaluator::new(options.admission.budget, options.admission.workers);
@@ -359,6 +393,20 @@ fn app(state: Arc<AppState>, options: &ServeOptions) -> Router {
         .layer(axum::middleware::from_fn(metrics::track))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// `POST /api/events/{source}`: public, because every sender authenticates its own way (the
+/// intake checks signatures and secrets); see [`events`].
+fn events_routes(state: &Arc<AppState>) -> (Router<Arc<AppState>>, Vec<auth::Declared>) {
+    use axum::http::Method;
+    auth::Routes::new(state, "/api/events")
+        .route(
+            "/{source}",
+            Method::POST,
+            auth::Access::Public,
+            post(events::receive),
+        )
+        .into_parts()
 }
 
 /// Every route but the admission webhook's, each with its declared [`auth::Access`], and
@@ -582,7 +630,8 @@ mod route_coverage {
             ))
             .unwrap();
         let state = AppState::new(Arc::new(store), IngestConfig::default());
-        let (_, table) = routes(&state);
+        let (_, mut table) = routes(&state);
+        table.extend(events_routes(&state).1);
         let declared: BTreeSet<(String, String)> = table
             .iter()
             .map(|d| (d.method.as_str().to_lowercase(), d.path.clone()))
@@ -633,6 +682,7 @@ mod route_coverage {
             "/auth/login",
             "/auth/callback",
             "/auth/logout",
+            "/api/events/{source}",
         ]);
         assert_eq!(public, want);
     }

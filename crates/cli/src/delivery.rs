@@ -1,6 +1,9 @@
 //! Delivery events and DORA on the command line and in `serve`/`demo`: starting the intake
 //! and the processor next to the server ([`start`]), the demo's 90-day history
 //! ([`seed_demo`]), and `pave dora`, `pave events …`, `pave incident …` on the database.
+//! Results go to stdout, notes and warnings to stderr.
+
+#![allow(clippy::print_stdout, clippy::print_stderr)]
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -399,9 +399,9 @@ fn app(state: Arc<AppState>, options: &ServeOptions) -> Router {
 /// intake checks signatures and secrets); see [`events`].
 fn events_routes(state: &Arc<AppState>) -> (Router<Arc<AppState>>, Vec<auth::Declared>) {
     use axum::http::Method;
-    auth::Routes::new(state, "/api/events")
+    auth::Routes::new(state, "")
         .route(
-            "/{source}",
+            "/api/events/{source}",
             Method::POST,
             auth::Access::Public,
             post(events::receive),

@@ -6,7 +6,6 @@
 #![allow(clippy::unwrap_used)]
 
 use std::collections::BTreeMap;
-use std::path::Path;
 
 use pave_delivery::codec::{self, Codec, Encoded};
 use pave_delivery::demo::{demo_deliveries, received_at};
@@ -17,35 +16,8 @@ use serde_json::Value;
 const DAY: i64 = 86_400_000;
 const NOW: i64 = 20_514 * DAY + 12 * 3_600_000;
 
-fn yaml_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            yaml_files(&path, out);
-        } else if path.extension().is_some_and(|e| e == "yaml") {
-            out.push(path);
-        }
-    }
-}
-
 fn demo_catalog() -> Vec<Value> {
-    let dir = tempfile::tempdir().unwrap();
-    pave_demo::write_demo_org(dir.path()).unwrap();
-    let mut files = Vec::new();
-    yaml_files(dir.path(), &mut files);
-    files.sort();
-    let mut entities = Vec::new();
-    for file in files {
-        let text = std::fs::read_to_string(&file).unwrap();
-        for doc in pave_yaml::parse_documents(&text, &pave_yaml::Limits::default()).unwrap() {
-            if doc.value.get("kind").is_some_and(|k| k != "Location")
-                && doc.value.get("metadata").is_some()
-            {
-                entities.push(doc.value);
-            }
-        }
-    }
-    entities
+    pave_demo::demo_org_entities()
 }
 
 /// The demo through the ledger, every applied row encoded into a map keyed like the store's

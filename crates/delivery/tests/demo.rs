@@ -3,8 +3,6 @@
 
 #![allow(clippy::unwrap_used)]
 
-use std::path::Path;
-
 use pave_delivery::demo::{DEMO_DAYS, demo_deliveries, received_at};
 use pave_delivery::{Attribution, Ledger, LedgerConfig, LinkKind};
 use pave_dora::facts::Exclusion;
@@ -16,36 +14,9 @@ const DAY: i64 = 86_400_000;
 /// 2026-03-02 12:00 UTC.
 const NOW: i64 = 20_514 * DAY + 12 * 3_600_000;
 
-fn yaml_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            yaml_files(&path, out);
-        } else if path.extension().is_some_and(|e| e == "yaml") {
-            out.push(path);
-        }
-    }
-}
-
 /// The demo catalog's entities, as the catalog would hand them over.
 fn demo_catalog() -> Vec<Value> {
-    let dir = tempfile::tempdir().unwrap();
-    pave_demo::write_demo_org(dir.path()).unwrap();
-    let mut files = Vec::new();
-    yaml_files(dir.path(), &mut files);
-    files.sort();
-    let mut entities = Vec::new();
-    for file in files {
-        let text = std::fs::read_to_string(&file).unwrap();
-        for doc in pave_yaml::parse_documents(&text, &pave_yaml::Limits::default()).unwrap() {
-            if doc.value.get("kind").is_some_and(|k| k != "Location")
-                && doc.value.get("metadata").is_some()
-            {
-                entities.push(doc.value);
-            }
-        }
-    }
-    entities
+    pave_demo::demo_org_entities()
 }
 
 #[test]

@@ -66,6 +66,12 @@ pub fn write_demo_org(dir: &Path) -> io::Result<DemoSummary> {
     demo::write_demo_org(dir)
 }
 
+/// The entities [`write_demo_org`] writes (as JSON, API definitions left as `$text`
+/// placeholders), without its root `Location`.
+pub fn demo_org_entities() -> Vec<serde_json::Value> {
+    demo::demo_org_entities()
+}
+
 /// Writes a benchmark catalog with `components` components under `dir`: plus
 /// `components / 20` groups, `components / 50` systems and `components / 10` APIs (at least
 /// one of each). Each component has an owner, a system, one provided API, one or two

@@ -57,6 +57,26 @@ impl KindCounts {
     }
 }
 
+/// Every entity of the demo organisation as written (API definitions still `$text`
+/// placeholders), without the root `Location`: for tests and generators that need the
+/// catalog without reading files.
+pub(crate) fn demo_org_entities() -> Vec<Value> {
+    let mut entities = org::group_entities();
+    entities.extend(org::user_entities());
+    entities.extend(domain_entities());
+    for system in SYSTEMS {
+        entities.extend(system_file_entities(system));
+    }
+    for system in SYSTEMS {
+        entities.extend(
+            APIS.iter()
+                .filter(|a| a.system == system.name)
+                .map(|api| api_entity(api, system)),
+        );
+    }
+    entities
+}
+
 pub(crate) fn write_demo_org(dir: &Path) -> io::Result<DemoSummary> {
     let mut out = OutputDir::new(dir)?;
     let mut counts = KindCounts::default();

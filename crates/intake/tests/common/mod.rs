@@ -4,7 +4,7 @@
 
 #![allow(dead_code, unreachable_pub, clippy::unwrap_used)]
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use pave_events::{Secrets, Source};
@@ -175,34 +175,7 @@ pub fn catalog() -> Vec<Value> {
     ]
 }
 
-fn yaml_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            yaml_files(&path, out);
-        } else if path.extension().is_some_and(|e| e == "yaml") {
-            out.push(path);
-        }
-    }
-}
-
 /// pave's demo catalog (Northwind Labs), as the catalog hands entities over.
 pub fn demo_catalog() -> Vec<Value> {
-    let dir = tempfile::tempdir().unwrap();
-    pave_demo::write_demo_org(dir.path()).unwrap();
-    let mut files = Vec::new();
-    yaml_files(dir.path(), &mut files);
-    files.sort();
-    let mut entities = Vec::new();
-    for file in files {
-        let text = std::fs::read_to_string(&file).unwrap();
-        for doc in pave_yaml::parse_documents(&text, &pave_yaml::Limits::default()).unwrap() {
-            if doc.value.get("kind").is_some_and(|k| k != "Location")
-                && doc.value.get("metadata").is_some()
-            {
-                entities.push(doc.value);
-            }
-        }
-    }
-    entities
+    pave_demo::demo_org_entities()
 }

@@ -9,13 +9,12 @@
 
 #![allow(clippy::print_stdout, clippy::print_stderr, clippy::unwrap_used)]
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use pave_testkit::Server;
+use pave_testkit::{KeepAlive, Server};
 
 fn arg(name: &str) -> Option<String> {
     let args: Vec<String> = std::env::args().collect();
@@ -24,46 +23,20 @@ fn arg(name: &str) -> Option<String> {
         .and_then(|i| args.get(i + 1).cloned())
 }
 
-/// One keep-alive HTTP/1.1 connection.
-struct Connection {
-    reader: BufReader<TcpStream>,
-    addr: SocketAddr,
-}
+/// One keep-alive connection, reading by name with or without a token.
+struct Connection(KeepAlive);
 
 impl Connection {
     fn open(addr: SocketAddr) -> Connection {
-        let stream = TcpStream::connect(addr).unwrap();
-        stream.set_nodelay(true).unwrap();
-        Connection {
-            reader: BufReader::new(stream),
-            addr,
-        }
+        Connection(KeepAlive::open(addr).unwrap())
     }
 
     /// Sends a GET and reads the answer; returns its status.
     fn get(&mut self, path: &str, bearer: Option<&str>) -> u16 {
-        let auth = bearer.map_or(String::new(), |t| format!("Authorization: Bearer {t}\r\n"));
-        let request = format!("GET {path} HTTP/1.1\r\nHost: {}\r\n{auth}\r\n", self.addr);
-        self.reader.get_mut().write_all(request.as_bytes()).unwrap();
-        let mut status_line = String::new();
-        self.reader.read_line(&mut status_line).unwrap();
-        let status: u16 = status_line.split(' ').nth(1).unwrap().parse().unwrap();
-        let mut length = 0;
-        loop {
-            let mut line = String::new();
-            self.reader.read_line(&mut line).unwrap();
-            if line == "\r\n" {
-                break;
-            }
-            if let Some((name, value)) = line.split_once(':')
-                && name.eq_ignore_ascii_case("content-length")
-            {
-                length = value.trim().parse().unwrap();
-            }
-        }
-        let mut body = vec![0; length];
-        self.reader.read_exact(&mut body).unwrap();
-        status
+        let auth = bearer.map(|t| format!("Bearer {t}"));
+        let headers: Vec<(&str, &str)> =
+            auth.iter().map(|a| ("Authorization", a.as_str())).collect();
+        self.0.send("GET", path, &headers, b"").unwrap().0
     }
 }
 

@@ -8,8 +8,7 @@
 
 #![allow(clippy::print_stdout, clippy::print_stderr, clippy::unwrap_used)]
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -333,55 +332,20 @@ fn check_vs_checkov(options: &Options, work: &Path) {
     }
 }
 
-/// One keep-alive HTTP/1.1 connection.
-struct Conn {
-    reader: BufReader<TcpStream>,
-}
+/// One keep-alive connection posting AdmissionReviews.
+struct Conn(pave_testkit::KeepAlive);
 
 impl Conn {
     fn open(addr: SocketAddr) -> Conn {
-        let stream = TcpStream::connect(addr).unwrap();
-        stream.set_nodelay(true).unwrap();
-        stream
-            .set_read_timeout(Some(Duration::from_secs(10)))
-            .unwrap();
-        Conn {
-            reader: BufReader::new(stream),
-        }
+        Conn(pave_testkit::KeepAlive::open(addr).unwrap())
     }
 
     fn post(&mut self, path: &str, body: &str) -> u16 {
-        let stream = self.reader.get_mut();
-        write!(
-            stream,
-            "POST {path} HTTP/1.1\r\nHost: pave\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-            body.len()
-        )
-        .unwrap();
-        let mut status_line = String::new();
-        self.reader.read_line(&mut status_line).unwrap();
-        let status = status_line
-            .split(' ')
-            .nth(1)
-            .and_then(|s| s.parse().ok())
-            .unwrap_or(0);
-        let mut length = 0usize;
-        loop {
-            let mut line = String::new();
-            self.reader.read_line(&mut line).unwrap();
-            let line = line.trim_end();
-            if line.is_empty() {
-                break;
-            }
-            if let Some((k, v)) = line.split_once(':')
-                && k.eq_ignore_ascii_case("content-length")
-            {
-                length = v.trim().parse().unwrap();
-            }
-        }
-        let mut body = vec![0; length];
-        self.reader.read_exact(&mut body).unwrap();
-        status
+        let headers = [("Content-Type", "application/json")];
+        self.0
+            .send("POST", path, &headers, body.as_bytes())
+            .unwrap()
+            .0
     }
 }
 

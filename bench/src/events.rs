@@ -12,13 +12,12 @@
 #![allow(clippy::print_stdout, clippy::print_stderr, clippy::unwrap_used)]
 
 use std::collections::BTreeSet;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use pave_testkit::Server;
+use pave_testkit::{KeepAlive, Server};
 use ring::hmac;
 use serde_json::json;
 
@@ -130,71 +129,26 @@ fn delivery(n: u64) -> Delivery {
     }
 }
 
-/// One keep-alive connection.
-struct Connection {
-    reader: BufReader<TcpStream>,
-    addr: SocketAddr,
-}
+/// One keep-alive connection posting GitHub deliveries.
+struct Connection(KeepAlive);
 
 impl Connection {
-    fn open(addr: SocketAddr) -> Connection {
-        let stream = TcpStream::connect(addr).unwrap();
-        stream.set_nodelay(true).unwrap();
-        stream
-            .set_read_timeout(Some(Duration::from_secs(30)))
-            .unwrap();
-        Connection {
-            reader: BufReader::new(stream),
-            addr,
-        }
+    fn open(addr: SocketAddr) -> Option<Connection> {
+        KeepAlive::open(addr).ok().map(Connection)
     }
 
     /// Posts one delivery; returns the status, or 0 when the connection failed.
     fn post(&mut self, d: &Delivery) -> u16 {
-        let head = format!(
-            "POST /api/events/github HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\n\
-             User-Agent: GitHub-Hookshot/bench\r\nX-GitHub-Event: {}\r\nX-GitHub-Delivery: {}\r\n\
-             X-Hub-Signature-256: {}\r\nContent-Length: {}\r\n\r\n",
-            self.addr,
-            d.event,
-            d.id,
-            d.signature,
-            d.body.len()
-        );
-        let stream = self.reader.get_mut();
-        if stream.write_all(head.as_bytes()).is_err() || stream.write_all(&d.body).is_err() {
-            return 0;
-        }
-        let mut status_line = String::new();
-        if self.reader.read_line(&mut status_line).unwrap_or(0) == 0 {
-            return 0;
-        }
-        let status: u16 = status_line
-            .split(' ')
-            .nth(1)
-            .and_then(|s| s.parse().ok())
-            .unwrap_or(0);
-        let mut length = 0usize;
-        loop {
-            let mut line = String::new();
-            if self.reader.read_line(&mut line).unwrap_or(0) == 0 {
-                return 0;
-            }
-            let line = line.trim_end();
-            if line.is_empty() {
-                break;
-            }
-            if let Some((name, value)) = line.split_once(':')
-                && name.eq_ignore_ascii_case("content-length")
-            {
-                length = value.trim().parse().unwrap_or(0);
-            }
-        }
-        let mut body = vec![0; length];
-        if self.reader.read_exact(&mut body).is_err() {
-            return 0;
-        }
-        status
+        let headers = [
+            ("Content-Type", "application/json"),
+            ("User-Agent", "GitHub-Hookshot/bench"),
+            ("X-GitHub-Event", d.event),
+            ("X-GitHub-Delivery", d.id.as_str()),
+            ("X-Hub-Signature-256", d.signature.as_str()),
+        ];
+        self.0
+            .send("POST", "/api/events/github", &headers, &d.body)
+            .map_or(0, |(status, _)| status)
     }
 }
 
@@ -245,7 +199,7 @@ fn main() {
     let deliveries: Arc<Vec<Delivery>> = Arc::new((0..total).map(delivery).collect());
     let mean_bytes = deliveries.iter().map(|d| d.body.len()).sum::<usize>() / total as usize;
     // Warm-up with distinct ids (not counted).
-    let mut warm = Connection::open(server.addr);
+    let mut warm = Connection::open(server.addr).unwrap();
     for n in 0..200 {
         let mut d = delivery(n);
         d.id = format!("warm-{n}");
@@ -265,7 +219,7 @@ fn main() {
             let tally = Arc::clone(&tally);
             let addr = server.addr;
             std::thread::spawn(move || {
-                let mut conn = Connection::open(addr);
+                let mut conn = Connection::open(addr).unwrap();
                 let mut local = Tally::default();
                 // Connection c sends deliveries c, c + connections, … each at its due time.
                 for (k, n) in (c..total).step_by(connections as usize).enumerate() {
@@ -286,7 +240,9 @@ fn main() {
                         429 => local.busy += 1,
                         0 => {
                             local.other.push(0);
-                            conn = Connection::open(addr);
+                            if let Some(fresh) = Connection::open(addr) {
+                                conn = fresh;
+                            }
                         }
                         s => local.other.push(s),
                     }

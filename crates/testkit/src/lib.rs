@@ -184,6 +184,76 @@ impl Response {
     }
 }
 
+/// One keep-alive HTTP/1.1 connection, for benchmarks that time requests without the cost of
+/// connecting each time.
+pub struct KeepAlive {
+    reader: BufReader<TcpStream>,
+    addr: SocketAddr,
+}
+
+impl KeepAlive {
+    /// Connects (no Nagle delay; answers awaited up to 30 s).
+    ///
+    /// # Errors
+    /// When the server does not accept the connection.
+    pub fn open(addr: SocketAddr) -> std::io::Result<KeepAlive> {
+        let stream = TcpStream::connect(addr)?;
+        stream.set_nodelay(true)?;
+        stream.set_read_timeout(Some(Duration::from_secs(30)))?;
+        Ok(KeepAlive {
+            reader: BufReader::new(stream),
+            addr,
+        })
+    }
+
+    /// Sends one request with `headers` and `body` (a `Content-Length` is added when there
+    /// is a body) and reads the answer: its status and body, or `None` when the connection
+    /// failed (then open a new one).
+    pub fn send(
+        &mut self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> Option<(u16, Vec<u8>)> {
+        let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {}\r\n", self.addr);
+        for (name, value) in headers {
+            head.push_str(&format!("{name}: {value}\r\n"));
+        }
+        if !body.is_empty() {
+            head.push_str(&format!("Content-Length: {}\r\n", body.len()));
+        }
+        head.push_str("\r\n");
+        let stream = self.reader.get_mut();
+        stream.write_all(head.as_bytes()).ok()?;
+        stream.write_all(body).ok()?;
+        let mut status_line = String::new();
+        if self.reader.read_line(&mut status_line).ok()? == 0 {
+            return None;
+        }
+        let status = status_line.split(' ').nth(1)?.parse().ok()?;
+        let mut length = 0;
+        loop {
+            let mut line = String::new();
+            if self.reader.read_line(&mut line).ok()? == 0 {
+                return None;
+            }
+            let line = line.trim_end();
+            if line.is_empty() {
+                break;
+            }
+            if let Some((name, value)) = line.split_once(':')
+                && name.eq_ignore_ascii_case("content-length")
+            {
+                length = value.trim().parse().ok()?;
+            }
+        }
+        let mut answer = vec![0; length];
+        self.reader.read_exact(&mut answer).ok()?;
+        Some((status, answer))
+    }
+}
+
 /// A minimal HTTP/1.1 client (one request per connection), waiting up to 30 s for the answer.
 pub fn http(addr: SocketAddr, method: &str, path: &str, body: Option<&str>) -> Response {
     http_waiting(addr, method, path, body, Duration::from_secs(30))

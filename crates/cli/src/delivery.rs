@@ -21,6 +21,10 @@ use serde_json::{Value, json};
 use crate::args::OutputFormat;
 use crate::output::print_data;
 
+/// How long `pave events replay` waits for the ledger's lease: longer than a stopped
+/// server's lease lives (three processor polls, at least 10 s).
+const LEASE_WAIT: Duration = Duration::from_secs(20);
+
 /// How often the server looks at whether the catalog changed who owns what.
 const REATTRIBUTE_EVERY: Duration = Duration::from_secs(10);
 
@@ -359,6 +363,26 @@ pub(crate) async fn events(
             )?;
         }
         EventsCommand::Replay => {
+            // The ledger has one writer: a running server holds this lease while it processes.
+            // A server stopped a moment ago still holds it until it expires (seconds).
+            let holder = format!("pave-events-replay-{}", std::process::id());
+            let deadline = std::time::Instant::now() + LEASE_WAIT;
+            let mut acquired = false;
+            while !acquired && std::time::Instant::now() < deadline {
+                let now = pave_stdx::time::unix_millis();
+                acquired = store
+                    .acquire_lease(pave_intake::LEDGER_LEASE, &holder, now, 10 * 60_000)
+                    .await?;
+                if !acquired {
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                }
+            }
+            if !acquired {
+                bail!(
+                    "a running pave server is processing deliveries (it holds the lease `{}`): stop it, replay, and start it again",
+                    pave_intake::LEDGER_LEASE
+                );
+            }
             let processor = open_processor(&store, config).await?;
             let audit = [Principal::Operator.event(
                 "events.replay",
@@ -366,7 +390,11 @@ pub(crate) async fn events(
                 pave_store::audit::Outcome::Success,
                 json!({}),
             )];
-            let report = processor.replay(&audit).await?;
+            let report = processor.replay(&audit).await;
+            store
+                .release_lease(pave_intake::LEDGER_LEASE, &holder)
+                .await?;
+            let report = report?;
             if report.expired > 0 {
                 eprintln!(
                     "warning: {} deliveries' payloads had expired (events.retentionDays): their facts are no longer derived",

@@ -43,5 +43,5 @@ pub use config::{IntakeConfig, Retention, parse_duration};
 pub use error::{ErrorKind, IntakeError};
 pub use incident::Declaration;
 pub use intake::{Intake, Origin, PauseGuard, Receipt, stored_headers};
-pub use processor::{Processor, ProcessorStats, Progress, ReplayReport};
+pub use processor::{LEDGER_LEASE, Processor, ProcessorStats, Progress, ReplayReport};
 pub use views::{DeploymentView, IncidentDetail, IncidentView, Unattributed};

@@ -19,6 +19,9 @@ use tokio::sync::Notify;
 use crate::config::{IntakeConfig, Retention};
 use crate::error::IntakeError;
 
+/// The lease the processing replica holds (`leases` table).
+pub const LEDGER_LEASE: &str = "events:ledger";
+
 /// What one [`Processor::run_once`] did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct Progress {
@@ -149,6 +152,27 @@ impl Processor {
         }
     }
 
+    /// Reloads the ledger when the store's cursor is not the one in memory: another
+    /// process (a replica that held the lease, `pave events replay`) wrote the ledger, and
+    /// the name ids this codec hands out would no longer be the stored ones.
+    async fn follow(&self) -> Result<(), IntakeError> {
+        let stored = self.store.ledger_cursor().await?;
+        {
+            let mut state = lock(&self.state);
+            if stored != state.cursor {
+                state.broken = true;
+            }
+        }
+        self.reload_if_broken().await
+    }
+
+    /// For replicas that do not hold the lease: reload when the holder moved the ledger on,
+    /// so their pages and reports follow it.
+    pub async fn refresh(&self) -> Result<(), IntakeError> {
+        let _op = self.op.lock().await;
+        self.follow().await
+    }
+
     async fn reload_if_broken(&self) -> Result<(), IntakeError> {
         let attribution = {
             let state = lock(&self.state);
@@ -166,7 +190,7 @@ impl Processor {
     }
 
     async fn step(&self) -> Result<Progress, IntakeError> {
-        self.reload_if_broken().await?;
+        self.follow().await?;
         let cursor = lock(&self.state).cursor;
         let page = self.store.deliveries_after(cursor, self.page_size).await?;
         let Some(last) = page.last().map(|d| d.seq) else {
@@ -247,7 +271,7 @@ impl Processor {
     /// moved. Returns how many rows were written.
     pub async fn set_attribution(&self, attribution: Attribution) -> Result<usize, IntakeError> {
         let _op = self.op.lock().await;
-        self.reload_if_broken().await?;
+        self.follow().await?;
         let state = self.state.clone();
         let (rows, cursor) = tokio::task::spawn_blocking(move || {
             let mut state = lock(&state);
@@ -282,7 +306,35 @@ impl Processor {
     ) {
         tokio::pin!(shutdown);
         let mut last_expiry: Option<Instant> = None;
+        // One processor writes the ledger among replicas: the holder of this lease.
+        let holder = format!("processor-{}", uuid::Uuid::new_v4().simple());
+        let ttl =
+            i64::try_from((poll * 3).max(Duration::from_secs(10)).as_millis()).unwrap_or(30_000);
         loop {
+            let now = pave_stdx::time::unix_millis();
+            match self
+                .store
+                .acquire_lease(LEDGER_LEASE, &holder, now, ttl)
+                .await
+            {
+                Ok(true) => {}
+                Ok(false) => {
+                    if let Err(error) = self.refresh().await {
+                        tracing::warn!(error = %error, "cannot follow the delivery ledger");
+                    }
+                    tokio::select! {
+                        () = tokio::time::sleep(poll) => continue,
+                        () = &mut shutdown => return,
+                    }
+                }
+                Err(error) => {
+                    tracing::warn!(error = %error, "cannot take the delivery processing lease");
+                    tokio::select! {
+                        () = tokio::time::sleep(Duration::from_secs(1)) => continue,
+                        () = &mut shutdown => return,
+                    }
+                }
+            }
             match self.run_once().await {
                 Ok(progress) if progress.deliveries > 0 => continue,
                 Ok(_) => {}
@@ -306,7 +358,10 @@ impl Processor {
             tokio::select! {
                 () = wake.notified() => {}
                 () = tokio::time::sleep(poll) => {}
-                () = &mut shutdown => return,
+                () = &mut shutdown => {
+                    let _ = self.store.release_lease(LEDGER_LEASE, &holder).await;
+                    return;
+                }
             }
         }
     }

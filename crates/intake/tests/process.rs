@@ -404,3 +404,67 @@ fn configuration_defaults_are_the_documented_ones() {
     assert_eq!(config.body_limit, 5 * 1024 * 1024);
     assert!(config.queue_capacity >= config.max_batch);
 }
+
+async fn the_run_loop_processes_as_deliveries_commit(test: &TestStore) {
+    let store = test.open().await;
+    let intake = Intake::start(store.clone(), config());
+    let load = || async {
+        Arc::new(
+            Processor::load(
+                test.open().await,
+                Attribution::from_entities(&catalog()),
+                &config(),
+            )
+            .await
+            .unwrap(),
+        )
+    };
+    let (leader, follower) = (load().await, load().await);
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let poll = std::time::Duration::from_millis(200);
+    let running = tokio::spawn(leader.clone().run(intake.committed(), poll, async {
+        let _ = stopped.await;
+    }));
+    // Give the leader the lease before the follower starts.
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    let (stop_follower, follower_stopped) = tokio::sync::oneshot::channel::<()>();
+    let following = tokio::spawn(follower.clone().run(
+        Arc::new(tokio::sync::Notify::new()),
+        poll,
+        async {
+            let _ = follower_stopped.await;
+        },
+    ));
+    receive_deployments(&intake, 1..4).await;
+    let last = store.delivery_stats().await.unwrap().last_seq;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while leader.stats().cursor < last || follower.stats().cursor < last {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{:?} {:?}",
+            leader.stats(),
+            follower.stats()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    // Woken by the commit, not by the poll: the leader processed; the follower reloaded
+    // what the leader wrote and shows the same facts.
+    assert_eq!(store.ledger_cursor().await.unwrap(), last);
+    assert_eq!(
+        leader.latest_deployments(None),
+        follower.latest_deployments(None)
+    );
+    assert_eq!(follower.stats().ledger.unwrap().deployments, 3);
+    stop.send(()).unwrap();
+    stop_follower.send(()).unwrap();
+    running.await.unwrap();
+    following.await.unwrap();
+    // The leader gave the lease up on the way out.
+    assert!(
+        store
+            .acquire_lease("events:ledger", "someone-else", NOW, 1000)
+            .await
+            .unwrap()
+    );
+}
+on_both_stores!(the_run_loop_processes_as_deliveries_commit);

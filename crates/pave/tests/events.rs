@@ -251,6 +251,30 @@ fn github_deliveries_become_dora_figures_and_bad_ones_are_refused() {
     assert!(out.status.success(), "{}", stderr(&out));
     let cli: Value = serde_json::from_str(&stdout(&out)).unwrap();
     assert_eq!(cli["rows"][0]["metrics"]["lead_time"]["median_ms"], lead);
+    // A replay rebuilds the same facts from the kept deliveries.
+    let out = run(
+        &["events", "replay", "--config", &config, "-o", "json"],
+        &db,
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let replay: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(replay["replayed"], 3, "{replay}");
+    let out = run(
+        &[
+            "dora",
+            "--config",
+            &config,
+            "--group-by",
+            "entity",
+            "--since",
+            "1d",
+            "-o",
+            "json",
+        ],
+        &db,
+    );
+    let again: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(again["rows"], cli["rows"]);
     let out = run(
         &["events", "status", "--config", &config, "-o", "json"],
         &db,

@@ -1,7 +1,7 @@
 //! Webhook intake under load (issue 15: signed GitHub deliveries at 2,000/s for 60 s on 2
 //! cores, p99 < 20 ms, nothing lost). `pave serve` on a SQLite file with a GitHub secret;
-//! an open-loop client sends signed `push` and `deployment_status` deliveries (about 7 KB,
-//! the size of GitHub's own examples) at a fixed rate from several keep-alive connections and
+//! an open-loop client sends signed `push` (about 6 KB, shaped like GitHub's) and
+//! `deployment_status` deliveries at a fixed rate from several keep-alive connections and
 //! measures each from the moment it was *due* (so a stalled server is not hidden by a client
 //! that waits for it). Afterwards the server is killed with SIGKILL and restarted, and every
 //! delivery it acknowledged must be in the database.
@@ -30,6 +30,49 @@ fn arg(name: &str) -> Option<String> {
         .and_then(|i| args.get(i + 1).cloned())
 }
 
+const REPOSITORY_URLS: [&str; 40] = [
+    "forks",
+    "keys",
+    "collaborators",
+    "teams",
+    "hooks",
+    "issue_events",
+    "events",
+    "assignees",
+    "branches",
+    "tags",
+    "blobs",
+    "git_tags",
+    "git_refs",
+    "trees",
+    "statuses",
+    "languages",
+    "stargazers",
+    "contributors",
+    "subscribers",
+    "subscription",
+    "commits",
+    "git_commits",
+    "comments",
+    "issue_comment",
+    "contents",
+    "compare",
+    "merges",
+    "archive",
+    "downloads",
+    "issues",
+    "pulls",
+    "milestones",
+    "notifications",
+    "labels",
+    "releases",
+    "deployments",
+    "svn",
+    "mirror",
+    "homepage",
+    "archive_format",
+];
+
 /// A push of three commits to `acme/service-<n>`, shaped like GitHub's (repository, pusher,
 /// sender, commits with their files).
 fn push_body(n: u64) -> Vec<u8> {
@@ -48,7 +91,7 @@ fn push_body(n: u64) -> Vec<u8> {
     };
     let owner = json!({"name": "acme", "login": "acme", "id": 1, "type": "Organization",
         "url": "https://api.github.com/users/acme", "html_url": "https://github.com/acme"});
-    let body = json!({
+    let mut body = json!({
         "ref": "refs/heads/main", "before": sha(0), "after": sha(3),
         "created": false, "deleted": false, "forced": false, "base_ref": null,
         "compare": format!("https://github.com/acme/{repo}/compare/{}...{}", sha(0), sha(3)),
@@ -72,6 +115,12 @@ fn push_body(n: u64) -> Vec<u8> {
         "sender": {"login": "jane", "id": 2, "type": "User",
             "url": "https://api.github.com/users/jane", "html_url": "https://github.com/jane"}
     });
+    // GitHub's repository object carries some forty API URL templates: most of a real
+    // push's ~7 KB.
+    let api = format!("https://api.github.com/repos/acme/{repo}");
+    for name in REPOSITORY_URLS {
+        body["repository"][format!("{name}_url")] = json!(format!("{api}/{name}{{/number}}"));
+    }
     serde_json::to_vec(&body).unwrap()
 }
 

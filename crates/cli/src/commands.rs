@@ -549,6 +549,9 @@ async fn serve(
     // before anything is read.
     guard_exposure(&args.server, access.is_some())?;
     let options = serve_options(&args.server)?;
+    // The metrics recorder before anything records: the first catalog rebuild may finish
+    // before the routes are built, and gauges set without a recorder are lost.
+    let _ = pave_server::metrics::handle();
     let sources: Vec<Source> = args.sources.iter().map(|s| Source::parse(s)).collect();
     let platform = Platform::new(Arc::clone(&store), ingest);
     let registered = platform.register(&Principal::Operator, &sources).await?;
@@ -662,6 +665,7 @@ async fn demo(
         guard_exposure(&args.server, access.is_some())?;
     }
     let options = serve_options(&args.server)?;
+    let _ = pave_server::metrics::handle();
     let dir = args.dir.clone().unwrap_or_else(|| data_dir().join("demo"));
     let summary = pave_demo::write_demo_org(&dir)
         .with_context(|| format!("cannot write the demo catalog to {}", dir.display()))?;

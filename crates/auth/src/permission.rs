@@ -23,13 +23,15 @@ pub enum Permission {
     EventsWrite,
     /// Declare and resolve incidents by hand.
     IncidentManage,
+    /// Post postmortems (and their revisions) through the API.
+    PostmortemWrite,
     /// Administration; a role holding it is allowed every permission.
     Admin,
 }
 
 impl Permission {
     /// Every permission, in the order they are documented.
-    pub const ALL: [Permission; 13] = [
+    pub const ALL: [Permission; 14] = [
         Permission::CatalogEntityRead,
         Permission::CatalogEntityRefresh,
         Permission::CatalogEntityDelete,
@@ -42,6 +44,7 @@ impl Permission {
         Permission::AuditRead,
         Permission::EventsWrite,
         Permission::IncidentManage,
+        Permission::PostmortemWrite,
         Permission::Admin,
     ];
 
@@ -60,6 +63,7 @@ impl Permission {
             Permission::AuditRead => "audit.read",
             Permission::EventsWrite => "events.write",
             Permission::IncidentManage => "incident.manage",
+            Permission::PostmortemWrite => "postmortem.write",
             Permission::Admin => "admin",
         }
     }
@@ -81,6 +85,7 @@ impl Permission {
                 "post delivery events (CDEvents) with a token instead of a source's secret"
             }
             Permission::IncidentManage => "declare and resolve incidents by hand",
+            Permission::PostmortemWrite => "post postmortems and their revisions through the API",
             Permission::Admin => "administration: every permission, any location type",
         }
     }

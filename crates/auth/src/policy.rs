@@ -143,8 +143,9 @@ pub fn builtin_roles() -> BTreeMap<String, Role> {
         CatalogLocationCreate,
         CatalogLocationDelete,
         IncidentManage,
+        PostmortemWrite,
     ];
-    let editor = "read, refresh, register and unregister locations, declare incidents, own tokens";
+    let editor = "read, refresh, register and unregister locations, declare incidents, post postmortems, own tokens";
     [
         role("admin", "everything", &Permission::ALL),
         role("editor", editor, &[read.as_slice(), &edit].concat()),

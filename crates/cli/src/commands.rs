@@ -112,7 +112,7 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Dora(args) => {
             let events = config_file.events_config()?;
             let store = open(&mut ingest, "pave.db").await?;
-            crate::delivery::dora(args, store, &events, format).await?;
+            crate::delivery::dora(args, store, &events, &ingest, format).await?;
             Ok(Outcome::Success)
         }
         Command::Events(command) => {
@@ -575,6 +575,11 @@ async fn serve(
     // this replica leads the schedule, else only those never read yet (the leader reads the
     // rest on its schedule).
     state.reload().await?;
+    // Postmortems beside catalog files, from the copies on this machine, until the sources
+    // are read again.
+    if let Err(e) = state.platform.read_stored_postmortems().await {
+        tracing::warn!(error = %e, "cannot read the stored sources' postmortems");
+    }
     crate::delivery::start(&state, events).await?;
     let background = Arc::clone(&state);
     let term = pave_server::leader_term(args.server.refresh_interval);

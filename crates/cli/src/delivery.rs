@@ -120,7 +120,63 @@ pub(crate) async fn seed_demo(state: &Arc<AppState>) -> anyhow::Result<usize> {
         }
     }
     events.processor.catch_up().await?;
+    seed_demo_postmortems(&events, &entities, now).await?;
     Ok(raws.len())
+}
+
+/// Posts the demo's postmortems for its severe incidents (through the intake, as the API
+/// does), with actions owned by each entity's team.
+async fn seed_demo_postmortems(
+    events: &Events,
+    entities: &[Value],
+    now: i64,
+) -> anyhow::Result<usize> {
+    let mut owners = std::collections::BTreeMap::new();
+    for entity in entities {
+        let key = |kind: &str, namespace: Option<&str>, name: &str| {
+            pave_catalog::EntityRef::parse(
+                &format!("{kind}:{}/{name}", namespace.unwrap_or("default")),
+                None,
+                "default",
+            )
+            .ok()
+            .map(|r| r.key().into_string())
+        };
+        let metadata = &entity["metadata"];
+        let (Some(kind), Some(name), Some(owner)) = (
+            entity["kind"].as_str(),
+            metadata["name"].as_str(),
+            entity["spec"]["owner"].as_str(),
+        ) else {
+            continue;
+        };
+        let owner = pave_catalog::EntityRef::parse(owner, Some("group"), "default")
+            .ok()
+            .map(|r| r.key().into_string());
+        if let (Some(entity), Some(owner)) =
+            (key(kind, metadata["namespace"].as_str(), name), owner)
+        {
+            owners.insert(entity, owner);
+        }
+    }
+    let incidents = events.processor.incident_records();
+    let files = pave_intake::postmortem_demo::demo_postmortems(&incidents, &owners, now);
+    let actor = Principal::Operator.actor();
+    for (name, text) in &files {
+        let posted = events
+            .intake
+            .post_postmortem(
+                &pave_intake::Origin::default(),
+                Some(name),
+                text,
+                actor.clone(),
+                now,
+            )
+            .await
+            .with_context(|| format!("posting the demo postmortem {name}"))?;
+        events.processor.note_posted(&posted);
+    }
+    Ok(files.len())
 }
 
 /// `pave dora`.
@@ -259,6 +315,7 @@ pub(crate) async fn dora(
     args: DoraArgs,
     store: Arc<dyn Store>,
     config: &IntakeConfig,
+    ingest: &pave_ingest::IngestConfig,
     format: OutputFormat,
 ) -> anyhow::Result<()> {
     let processor = open_processor(&store, config).await?;
@@ -313,9 +370,46 @@ pub(crate) async fn dora(
                 ],
             )?;
         }
-        _ => print_data(format, &serde_json::to_value(&report)?, &[])?,
+        _ => {
+            let mut value = serde_json::to_value(&report)?;
+            let kpis = postmortem_kpis(&store, &processor, ingest, &query, now).await?;
+            if let Some(map) = value.as_object_mut() {
+                map.insert("postmortems".into(), serde_json::to_value(&kpis)?);
+            }
+            print_data(format, &value, &[])?;
+        }
     }
     Ok(())
+}
+
+/// The postmortem KPIs of the report's window for the whole organisation (as `GET /api/dora`
+/// gives them): the posted postmortems and those beside the registered sources' catalog
+/// files on this machine.
+async fn postmortem_kpis(
+    store: &Arc<dyn Store>,
+    processor: &Processor,
+    ingest: &pave_ingest::IngestConfig,
+    query: &pave_dora::Query,
+    now: i64,
+) -> anyhow::Result<pave_dora::postmortem::PostmortemKpis> {
+    let mut postmortems = processor.posted_postmortems();
+    for (_, read, problems) in pave_ingest::stored_postmortems(store.as_ref(), ingest).await? {
+        for problem in &problems {
+            eprintln!("{problem}");
+        }
+        postmortems.extend(read);
+    }
+    let window = pave_dora::postmortem::Window {
+        from: query.from,
+        to: query.to,
+    };
+    Ok(pave_dora::postmortem::kpis(
+        &postmortems,
+        &processor.incident_records(),
+        window,
+        now,
+        &pave_dora::postmortem::KpiOptions::default(),
+    ))
 }
 
 pub(crate) async fn events(

@@ -11,6 +11,7 @@ mod analyze;
 mod diagnostics;
 mod files;
 pub mod http;
+pub mod postmortems;
 pub mod reach;
 mod shown;
 mod snapshot;
@@ -145,6 +146,10 @@ pub struct LocationReport {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub failed: Option<String>,
     pub diagnostics: Vec<Diagnostic>,
+    /// The postmortems read beside its catalog files (`docs/postmortems/*.md`, see
+    /// [`postmortems`]); `None` when the location was not read (they are as they were).
+    #[serde(skip)]
+    pub postmortems: Option<Vec<pave_dora::postmortem::Postmortem>>,
 }
 
 impl LocationReport {
@@ -165,6 +170,7 @@ impl LocationReport {
             commit: None,
             failed: None,
             diagnostics: Vec::new(),
+            postmortems: None,
         }
     }
 
@@ -481,6 +487,20 @@ fn walk_location(
         root_parent: generated.entity_ref.clone(),
     };
     let mut output = walk::walk(&input, &location.id, &fingerprint);
+    // Postmortems beside the catalog files, read while the checkout is still held. A mirror
+    // of an HTTP location holds only the catalog files it fetched: nothing to look for.
+    if !matches!(input.key_prefix, KeyPrefix::Http { .. }) {
+        let files: Vec<(PathBuf, String)> = output
+            .entities
+            .iter()
+            .map(|e| (PathBuf::from(&e.path), e.entity_ref.clone()))
+            .collect();
+        let read = postmortems::read_beside(&files, &input.boundary, &|path: &Path| {
+            input.key_prefix.display(path)
+        });
+        output.diagnostics.extend(read.diagnostics);
+        output.postmortems = Some(read.postmortems);
+    }
     output.entities.insert(0, generated);
     Ok((output, commit))
 }
@@ -507,6 +527,7 @@ fn plan_location(
     report.files_unchanged = output.files_unchanged;
     report.rejected = output.rejected;
     report.diagnostics = std::mem::take(&mut output.diagnostics);
+    report.postmortems = output.postmortems.take();
     let previous: HashMap<&str, &EntityHead> = previous_rows
         .iter()
         .map(|r| (r.entity_ref.as_str(), r))
@@ -807,3 +828,70 @@ pub fn validate(paths: &[PathBuf], config: &IngestConfig) -> ValidationReport {
 
 #[cfg(test)]
 mod tests;
+
+/// The postmortems beside the catalog files of every registered location, read from this
+/// machine's copies (folders and files, git checkouts made earlier; nothing is fetched), by
+/// location, with the problems met: for a server before its first reading of the sources,
+/// and for commands that do not read them (`pave dora`). Sources read over HTTP have no
+/// copy and are skipped.
+///
+/// # Errors
+/// Store failures and a failed worker.
+pub async fn stored_postmortems(
+    store: &dyn Store,
+    config: &IngestConfig,
+) -> Result<
+    Vec<(
+        LocationId,
+        Vec<pave_dora::postmortem::Postmortem>,
+        Vec<Diagnostic>,
+    )>,
+    IngestError,
+> {
+    let mut work = Vec::new();
+    for location in store.locations().await? {
+        let heads = store.location_entity_heads(&location.id).await?;
+        work.push((location, heads));
+    }
+    let git_cache = config.git_cache.clone();
+    tokio::task::spawn_blocking(move || {
+        work.into_iter()
+            .filter_map(|(location, heads)| {
+                let source = Source::from_location(location.kind, &location.target).ok()?;
+                let git_prefix = match &source {
+                    Source::Path(_) => None,
+                    Source::Git { url, reference } => {
+                        Some(git_key_prefix(url, reference.as_deref().unwrap_or("HEAD")))
+                    }
+                    Source::Url {
+                        repository,
+                        reference,
+                        ..
+                    } => Some(git_key_prefix(repository, reference)),
+                    Source::Http { .. } => return None,
+                };
+                let mut boundary = None;
+                let files: Vec<(PathBuf, String)> = heads
+                    .iter()
+                    .filter_map(|head| {
+                        let found = source_file(&location, &head.location_key, &git_cache).ok()?;
+                        boundary.get_or_insert(found.boundary);
+                        Some((found.file, head.entity_ref.clone()))
+                    })
+                    .collect();
+                let boundary = boundary?;
+                let shown = |path: &Path| match (&git_prefix, path.strip_prefix(&boundary)) {
+                    (Some(prefix), Ok(rel)) => format!("{prefix}/{}", rel.display()),
+                    _ => path.display().to_string(),
+                };
+                let read = postmortems::read_beside(&files, &boundary, &shown);
+                Some((location.id, read.postmortems, read.diagnostics))
+            })
+            .collect()
+    })
+    .await
+    .map_err(|source| IngestError::Worker {
+        task: "reading postmortems",
+        source,
+    })
+}

@@ -101,7 +101,7 @@ impl KeyPrefix {
     }
 
     /// How a path is shown in diagnostics.
-    fn display(&self, path: &Path) -> String {
+    pub(crate) fn display(&self, path: &Path) -> String {
         match self {
             KeyPrefix::File => path.display().to_string(),
             KeyPrefix::Git { .. } | KeyPrefix::Http { .. } => self.key(path),
@@ -118,6 +118,8 @@ pub(crate) struct WalkOutput {
     pub(crate) files_read: usize,
     pub(crate) files_unchanged: usize,
     pub(crate) rejected: usize,
+    /// Postmortems read beside the catalog files (`crate::postmortems`), once looked for.
+    pub(crate) postmortems: Option<Vec<pave_dora::postmortem::Postmortem>>,
 }
 
 impl WalkOutput {

@@ -59,6 +59,8 @@ impl Retention {
         DeliveryRetention {
             received_before: now.saturating_sub(i64::from(self.days) * DAY_MS),
             keep_at_least: self.keep_at_least,
+            // Posted postmortems are served from their payloads.
+            kept_sources: &[crate::postmortem::POSTMORTEM_SOURCE],
         }
     }
 }

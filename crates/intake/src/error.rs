@@ -55,6 +55,9 @@ pub enum IntakeError {
     Config { field: String, message: String },
     #[error("{0}")]
     Invalid(String),
+    /// A postmortem that cannot be read: every problem, each at its line and column.
+    #[error("the postmortem cannot be read:\n{0}")]
+    Postmortem(pave_dora::postmortem::PostmortemError),
     #[error("a worker task failed: {0}")]
     Worker(#[source] tokio::task::JoinError),
 }
@@ -71,7 +74,9 @@ impl IntakeError {
             IntakeError::UnknownSource(_) | IntakeError::NotConfigured(_) => ErrorKind::NotFound,
             IntakeError::Unauthorized(_) => ErrorKind::Unauthorized,
             IntakeError::TooLarge { .. } => ErrorKind::TooLarge,
-            IntakeError::BadRequest(_) | IntakeError::Invalid(_) => ErrorKind::BadRequest,
+            IntakeError::BadRequest(_) | IntakeError::Invalid(_) | IntakeError::Postmortem(_) => {
+                ErrorKind::BadRequest
+            }
             IntakeError::Busy { .. } => ErrorKind::Busy,
             IntakeError::Stopped | IntakeError::Store(_) => ErrorKind::Unavailable,
             IntakeError::Ledger(_)

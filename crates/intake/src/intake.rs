@@ -200,7 +200,7 @@ impl Intake {
         .await
     }
 
-    fn check_size(&self, body: &[u8]) -> Result<(), IntakeError> {
+    pub(crate) fn check_size(&self, body: &[u8]) -> Result<(), IntakeError> {
         if body.len() > self.config.body_limit {
             return Err(IntakeError::TooLarge {
                 size: body.len(),
@@ -237,9 +237,8 @@ impl Intake {
             request_id: origin.request_id.clone(),
             details,
         };
-        let (reply, answer) = oneshot::channel();
-        let job = Job {
-            delivery: NewDelivery {
+        self.submit(
+            NewDelivery {
                 source: source.as_str().to_owned(),
                 delivery_id: delivery.id,
                 received_at,
@@ -247,8 +246,27 @@ impl Intake {
                 body: body.to_vec(),
             },
             audit,
-            events: delivery.events.len(),
-            ignored: delivery.ignored,
+            delivery.events.len(),
+            delivery.ignored,
+        )
+        .await
+    }
+
+    /// Queues a delivery (checked already) with its audit record for the writer, and waits
+    /// for the commit.
+    pub(crate) async fn submit(
+        &self,
+        delivery: NewDelivery,
+        audit: AuditEvent,
+        events: usize,
+        ignored: Option<String>,
+    ) -> Result<Receipt, IntakeError> {
+        let (reply, answer) = oneshot::channel();
+        let job = Job {
+            delivery,
+            audit,
+            events,
+            ignored,
             reply,
         };
         match self.queue.try_send(job) {

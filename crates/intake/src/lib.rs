@@ -27,6 +27,8 @@
 //!   reprocessing is harmless (the ledger's merges are idempotent).
 //! * **Raw payloads are kept** (for `retentionDays`), so a mapping or rule change can be
 //!   applied to the whole history: [`Processor::replay`].
+//! * **Posted postmortems go the same way** ([`postmortem`]): recorded as deliveries of
+//!   their own source, revisions by content, never released by retention.
 //! * **Manual incidents go the same way** ([`incident`]): `pave incident declare` records a
 //!   CDEvents delivery, so declared and paged incidents are merged, linked and counted by
 //!   the same rules.
@@ -36,6 +38,8 @@ pub mod demo;
 mod error;
 pub mod incident;
 mod intake;
+pub mod postmortem;
+pub mod postmortem_demo;
 mod processor;
 mod views;
 
@@ -43,5 +47,6 @@ pub use config::{IntakeConfig, Retention, parse_duration};
 pub use error::{ErrorKind, IntakeError};
 pub use incident::Declaration;
 pub use intake::{Intake, Origin, PauseGuard, Receipt, stored_headers};
+pub use postmortem::{POSTMORTEM_SOURCE, Posted};
 pub use processor::{LEDGER_LEASE, Processor, ProcessorStats, Progress, ReplayReport};
 pub use views::{DeploymentView, IncidentDetail, IncidentView, Unattributed};

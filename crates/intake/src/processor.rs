@@ -18,6 +18,7 @@ use tokio::sync::Notify;
 
 use crate::config::{IntakeConfig, Retention};
 use crate::error::IntakeError;
+use crate::postmortem::{POSTMORTEM_SOURCE, PostedBook};
 
 /// The lease the processing replica holds (`leases` table).
 pub const LEDGER_LEASE: &str = "events:ledger";
@@ -71,6 +72,8 @@ struct State {
     version: u64,
     /// A commit failed after the ledger in memory moved on: reload before going on.
     broken: bool,
+    /// Posted postmortems, the latest revision of each (`crate::postmortem`).
+    posted: PostedBook,
 }
 
 /// Reports built from one version of the ledger, by environment.
@@ -366,6 +369,14 @@ impl Processor {
         }
     }
 
+    pub(crate) fn with_posted<T>(&self, f: impl FnOnce(&PostedBook) -> T) -> T {
+        f(&lock(&self.state).posted)
+    }
+
+    pub(crate) fn with_posted_mut<T>(&self, f: impl FnOnce(&mut PostedBook) -> T) -> T {
+        f(&mut lock(&self.state).posted)
+    }
+
     /// Runs `f` on the ledger (for views; short reads only: processing waits meanwhile).
     pub(crate) fn with_ledger<T>(&self, f: impl FnOnce(&Ledger, &Attribution) -> T) -> T {
         let state = lock(&self.state);
@@ -452,6 +463,20 @@ async fn load_state(
     if let Some(e) = failure {
         return Err(e.into());
     }
+    // Posted postmortems are few; their source's rows are read by key, not by a pass over
+    // every delivery.
+    let mut posted = PostedBook::default();
+    let mut after = 0;
+    loop {
+        let page = store.deliveries_of(POSTMORTEM_SOURCE, after, 500).await?;
+        let Some(last) = page.last().map(|d| d.seq) else {
+            break;
+        };
+        for stored in &page {
+            posted.apply(stored);
+        }
+        after = last;
+    }
     let config = config.clone();
     let (state, rows) = tokio::task::spawn_blocking(move || {
         let (ledger, applied) = Ledger::from_rows(config, &rows, &attribution)?;
@@ -462,6 +487,7 @@ async fn load_state(
             cursor,
             version: 1,
             broken: false,
+            posted,
         };
         let rows = encode(&mut state.codec, std::slice::from_ref(&applied));
         Ok::<_, IntakeError>((state, rows))
@@ -488,6 +514,12 @@ fn apply_page(
     let mut applied = Vec::with_capacity(page.len());
     let attribution = state.attribution.clone();
     for stored in page {
+        if stored.source == POSTMORTEM_SOURCE {
+            // Not an event: a posted postmortem (another replica's, or one this process
+            // noted already), kept beside the ledger.
+            state.posted.apply(stored);
+            continue;
+        }
         if stored.expired {
             progress.expired += 1;
             continue;

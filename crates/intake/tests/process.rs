@@ -198,6 +198,7 @@ async fn replay_applies_a_new_configuration(test: &TestStore) {
         .expire_deliveries(&DeliveryRetention {
             received_before: NOW + DAY,
             keep_at_least: 1,
+            kept_sources: &[],
         })
         .await
         .unwrap();

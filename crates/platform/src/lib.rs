@@ -22,6 +22,7 @@ use std::time::{Duration, Instant};
 
 use pave_auth::{Subject, SubjectKind};
 use pave_catalog::Catalog;
+use pave_dora::postmortem::Postmortem;
 use pave_ingest::{IngestConfig, IngestError, IngestReport, Progress, Source};
 use pave_store::audit::{Actor, ActorKind, AuditEvent, Outcome};
 use pave_store::{LocationId, LocationRow, Store, StoreError};
@@ -158,6 +159,10 @@ pub struct Platform {
     /// Whether writes rebuild the snapshot (a server) or leave it to an explicit
     /// [`Platform::reload`] (a one-shot CLI command that never reads it).
     keeps_snapshot: bool,
+    /// The postmortems read beside each location's catalog files at its last reading by
+    /// this process (`pave_ingest::postmortems`); a location that could not be read keeps
+    /// the previous ones.
+    postmortems: RwLock<HashMap<LocationId, Arc<Vec<Postmortem>>>>,
 }
 
 impl Platform {
@@ -184,6 +189,7 @@ impl Platform {
             built: AtomicI64::new(-1),
             holder: format!("{}-{}", std::process::id(), pave_ingest::now_millis()),
             keeps_snapshot,
+            postmortems: RwLock::new(HashMap::new()),
         })
     }
 
@@ -484,6 +490,7 @@ impl Platform {
             let one = match result {
                 Ok(mut one) => {
                     self.note_written(one.written.take());
+                    self.keep_postmortems(&one);
                     one
                 }
                 // Removed by another replica while it was read (its rows would name a
@@ -595,9 +602,72 @@ impl Platform {
             return Ok(false);
         };
         self.sources.forget(id);
+        match self.postmortems.write() {
+            Ok(mut map) => map.remove(id),
+            Err(poisoned) => poisoned.into_inner().remove(id),
+        };
         self.remove_cache(row).await;
         self.changed().await?;
         Ok(true)
+    }
+
+    /// Reads the postmortems of the locations this process has not read yet from this
+    /// machine's copies of them (`pave_ingest::stored_postmortems`): what a server shows
+    /// before its first reading of the sources, and on replicas that leave the readings to
+    /// the one leading the schedule. Problems are logged (a reading reports them).
+    ///
+    /// # Errors
+    /// Store failures.
+    pub async fn read_stored_postmortems(&self) -> Result<usize, IngestError> {
+        let read = pave_ingest::stored_postmortems(self.store.as_ref(), &self.ingest).await?;
+        let mut map = match self.postmortems.write() {
+            Ok(map) => map,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        let mut count = 0;
+        for (location, postmortems, diagnostics) in read {
+            for d in diagnostics.iter().take(20) {
+                tracing::warn!("{d}");
+            }
+            if let std::collections::hash_map::Entry::Vacant(slot) = map.entry(location) {
+                count += postmortems.len();
+                slot.insert(Arc::new(postmortems));
+            }
+        }
+        Ok(count)
+    }
+
+    /// Keeps the postmortems each location of `report` was read with.
+    fn keep_postmortems(&self, report: &IngestReport) {
+        let mut map = match self.postmortems.write() {
+            Ok(map) => map,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        for location in &report.locations {
+            if let Some(postmortems) = &location.postmortems {
+                map.insert(location.location_id.clone(), Arc::new(postmortems.clone()));
+            }
+        }
+    }
+
+    /// Every postmortem read from the registered sources, once each (a file two locations
+    /// reach is taken from the first location by id), in file order.
+    pub fn source_postmortems(&self) -> Vec<Postmortem> {
+        let map = match self.postmortems.read() {
+            Ok(map) => map,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        let mut ids: Vec<&LocationId> = map.keys().collect();
+        ids.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+        let mut seen = std::collections::HashSet::new();
+        let mut all: Vec<Postmortem> = ids
+            .into_iter()
+            .flat_map(|id| map[id].iter())
+            .filter(|p| seen.insert(p.file.clone()))
+            .cloned()
+            .collect();
+        all.sort_by(|a, b| a.file.cmp(&b.file));
+        all
     }
 
     /// Removes an unregistered location's git checkout or HTTP mirror unless another

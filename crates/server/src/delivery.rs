@@ -9,7 +9,9 @@
 use std::sync::Arc;
 
 use pave_dora::Index;
-use pave_dora::postmortem::OverdueAction;
+use pave_dora::postmortem::{
+    IncidentRecord, KpiOptions, OverdueAction, Postmortem, PostmortemKpis, Window,
+};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -33,12 +35,58 @@ pub trait DeliveryReports: Send + Sync {
             .find(|i| i.id == id)
     }
 
-    /// Open corrective actions past their due day whose owner is `owner_ref` (a group or
-    /// user key), most overdue first; shown on the owning team's page. None by default.
-    fn overdue_actions(&self, owner_ref: &str) -> Vec<OverdueAction> {
-        let _ = owner_ref;
+    /// Every postmortem known: those read from registered sources and those posted through
+    /// the API. None by default.
+    fn postmortems(&self) -> Vec<KnownPostmortem> {
         Vec::new()
     }
+
+    /// The incidents as the postmortem KPIs see them. None by default.
+    fn incident_records(&self) -> Vec<IncidentRecord> {
+        Vec::new()
+    }
+
+    /// The postmortem KPIs over `window` at `now` (completion for sev-1/2 incidents, action
+    /// closure by due date, repeat incidents per service, overdue actions by owner).
+    fn postmortem_kpis(&self, window: Window, now: i64) -> PostmortemKpis {
+        let postmortems: Vec<Postmortem> = self
+            .postmortems()
+            .into_iter()
+            .map(|k| k.postmortem)
+            .collect();
+        pave_dora::postmortem::kpis(
+            &postmortems,
+            &self.incident_records(),
+            window,
+            now,
+            &KpiOptions::default(),
+        )
+    }
+
+    /// Open corrective actions past their due day whose owner is `owner_ref` (a group or
+    /// user key), most overdue first; shown on the owning team's page.
+    fn overdue_actions(&self, owner_ref: &str) -> Vec<OverdueAction> {
+        let postmortems: Vec<Postmortem> = self
+            .postmortems()
+            .into_iter()
+            .map(|k| k.postmortem)
+            .filter(|p| p.actions.iter().any(|a| a.owner == owner_ref))
+            .collect();
+        pave_dora::postmortem::overdue_actions(&postmortems, pave_stdx::time::unix_millis())
+            .into_iter()
+            .filter(|a| a.owner == owner_ref)
+            .collect()
+    }
+}
+
+/// A postmortem and where pave got it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct KnownPostmortem {
+    /// `source`: read from a registered catalog source (`docs/postmortems/*.md`); `api`:
+    /// posted through `POST /api/postmortems`.
+    pub origin: &'static str,
+    #[serde(flatten)]
+    pub postmortem: Postmortem,
 }
 
 /// An entity's delivery at a glance.

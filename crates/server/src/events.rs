@@ -26,7 +26,7 @@ use crate::AppState;
 use crate::auth::{Caller, check};
 use crate::delivery::{
     DeliveryCard, DeliveryReports, DeploymentOutcome, IncidentFilter, IncidentState,
-    IncidentSummary, LastDeployment, TimelineEntry,
+    IncidentSummary, KnownPostmortem, LastDeployment, TimelineEntry,
 };
 use crate::error::ApiError;
 
@@ -154,12 +154,40 @@ pub(crate) fn body_limit(state: &AppState) -> usize {
         + 1
 }
 
-/// DORA reports, Delivery cards and incidents from the processor's ledger.
-pub struct LedgerReports(pub Arc<Processor>);
+/// DORA reports, Delivery cards and incidents from the processor's ledger; postmortems
+/// from the platform's sources and the processor's posted ones.
+pub struct LedgerReports {
+    pub processor: Arc<Processor>,
+    pub platform: Arc<pave_platform::Platform>,
+}
 
 impl DeliveryReports for LedgerReports {
+    fn postmortems(&self) -> Vec<KnownPostmortem> {
+        let from_sources =
+            self.platform
+                .source_postmortems()
+                .into_iter()
+                .map(|p| KnownPostmortem {
+                    origin: "source",
+                    postmortem: p,
+                });
+        let posted = self
+            .processor
+            .posted_postmortems()
+            .into_iter()
+            .map(|p| KnownPostmortem {
+                origin: "api",
+                postmortem: p,
+            });
+        from_sources.chain(posted).collect()
+    }
+
+    fn incident_records(&self) -> Vec<pave_dora::postmortem::IncidentRecord> {
+        self.processor.incident_records()
+    }
+
     fn index(&self, environment: &str) -> Option<Arc<Index>> {
-        match self.0.index_blocking(environment) {
+        match self.processor.index_blocking(environment) {
             Ok(index) if index.environment(environment).is_some() => Some(index),
             Ok(_) => None,
             Err(e) => {
@@ -172,7 +200,7 @@ impl DeliveryReports for LedgerReports {
     fn delivery_card(&self, entity_ref: &str) -> DeliveryCard {
         let mut environments: Vec<LastDeployment> = Vec::new();
         let mut production_version = None;
-        for latest in self.0.latest_deployments(Some(entity_ref)) {
+        for latest in self.processor.latest_deployments(Some(entity_ref)) {
             let d = &latest.latest;
             if d.production
                 && let Some(current) = &latest.current
@@ -214,7 +242,7 @@ impl DeliveryReports for LedgerReports {
             Some([one]) => Some(one.as_str()),
             _ => None,
         };
-        self.0
+        self.processor
             .incidents(entity, filter.state == Some(IncidentState::Open))
             .into_iter()
             .map(|view| summary(&view.row, None, Vec::new()))
@@ -224,7 +252,7 @@ impl DeliveryReports for LedgerReports {
     }
 
     fn incident(&self, id: &str) -> Option<IncidentSummary> {
-        let detail = self.0.incident(id)?;
+        let detail = self.processor.incident(id)?;
         let timeline = detail
             .timeline
             .iter()

@@ -42,6 +42,7 @@ use pave_store::{LocationRow, Store};
 
 pub use admission_server::AdmissionOptions;
 pub use api::dora::dora_query;
+pub use api::postmortems::POSTMORTEM_BODY_LIMIT;
 pub use browser::BrowserOptions;
 pub use delivery::DeliveryReports;
 pub use error::ApiError;
@@ -112,7 +113,10 @@ impl AppState {
     pub fn set_events(&self, events: Option<events::Events>) {
         let events = events.map(Arc::new);
         let reports = events.as_ref().map(|e| {
-            Arc::new(events::LedgerReports(Arc::clone(&e.processor))) as Arc<dyn DeliveryReports>
+            Arc::new(events::LedgerReports {
+                processor: Arc::clone(&e.processor),
+                platform: Arc::clone(&self.platform),
+            }) as Arc<dyn DeliveryReports>
         });
         match self.events.write() {
             Ok(mut guard) => *guard = events,
@@ -367,6 +371,8 @@ fn app(state: Arc<AppState>, options: &ServeOptions) -> Router {
             .layer(DefaultBodyLimit::max(events_limit))
             .layer(tower_http::limit::RequestBodyLimitLayer::new(events_limit)),
     );
+    // Posted postmortems too (`api::postmortems::POSTMORTEM_BODY_LIMIT`).
+    let catalog = catalog.merge(api::postmortems::routes(&state).0);
     // The webhook keeps its path here for deployments that call the main port; its own
     // listener (`--admission-addr`) is what keeps reviews clear of catalog load.
     let evaluator = admission::Evaluator::new(options.admission.budget, options.admission.workers);
@@ -632,6 +638,7 @@ mod route_coverage {
         let state = AppState::new(Arc::new(store), IngestConfig::default());
         let (_, mut table) = routes(&state);
         table.extend(events_routes(&state).1);
+        table.extend(api::postmortems::routes(&state).1);
         let declared: BTreeSet<(String, String)> = table
             .iter()
             .map(|d| (d.method.as_str().to_lowercase(), d.path.clone()))

@@ -4,7 +4,7 @@ use axum::Json;
 use axum::response::IntoResponse;
 use utoipa::OpenApi;
 
-use crate::api::{audit, checkpoints, dora, entities, gate, locations};
+use crate::api::{audit, checkpoints, dora, entities, gate, locations, postmortems};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -40,6 +40,8 @@ use crate::api::{audit, checkpoints, dora, entities, gate, locations};
         dora::dora,
         dora::incidents,
         dora::incident,
+        postmortems::post_postmortem,
+        postmortems::list,
     ),
     components(schemas(
         entities::ByRefsBody,
@@ -60,13 +62,14 @@ use crate::api::{audit, checkpoints, dora, entities, gate, locations};
         crate::delivery::IncidentSummary,
         crate::delivery::IncidentState,
         crate::delivery::TimelineEntry,
+        postmortems::PostmortemBody,
     )),
     tags(
         (name = "catalog", description = "Entities, facets, validation and refresh"),
         (name = "locations", description = "Registered sources"),
         (name = "slo", description = "The deploy gate's overrides"),
         (name = "audit", description = "The hash-chained audit log and its signed checkpoints"),
-        (name = "delivery", description = "DORA metrics and incidents from the delivery ledger")
+        (name = "delivery", description = "DORA metrics, incidents and postmortems from the delivery ledger")
     )
 )]
 pub(crate) struct ApiDoc;

@@ -342,11 +342,12 @@ fn base_query(from: i64, to: i64) -> Query {
     }
 }
 
-/// The API's answer without the two fields it adds to the report.
+/// The API's answer without the fields it adds to the report.
 fn report_part(mut answer: Value) -> Value {
     let map = answer.as_object_mut().unwrap();
     map.remove("only");
     map.remove("buckets");
+    map.remove("postmortems");
     answer
 }
 

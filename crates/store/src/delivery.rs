@@ -90,4 +90,7 @@ pub struct DeliveryRetention {
     pub received_before: i64,
     /// But the newest this many payloads stay whatever their age.
     pub keep_at_least: u64,
+    /// Deliveries of these sources are documents pave serves from their payloads (posted
+    /// postmortems), not webhook payloads kept for replays: never released.
+    pub kept_sources: &'static [&'static str],
 }

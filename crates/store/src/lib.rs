@@ -508,6 +508,15 @@ pub trait DeliveryStore: Send + Sync {
     /// One delivery by its source and id.
     async fn delivery(&self, source: &str, delivery_id: &str) -> Result<Option<StoredDelivery>>;
 
+    /// Deliveries of one source numbered above `after`, in order, at most `limit`: documents
+    /// posted to pave (postmortems) read back without a pass over every webhook delivery.
+    async fn deliveries_of(
+        &self,
+        source: &str,
+        after: i64,
+        limit: usize,
+    ) -> Result<Vec<StoredDelivery>>;
+
     /// The highest delivery number the ledger has applied (0 when none).
     async fn ledger_cursor(&self) -> Result<i64>;
 

@@ -168,6 +168,23 @@ impl $crate::DeliveryStore for $store {
         Ok(row.map(delivery_from))
     }
 
+    async fn deliveries_of(&self, source: &str, after: i64, limit: usize) -> $crate::Result<Vec<$crate::StoredDelivery>> {
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        // The (source, delivery_id) key finds the source's rows; there are few of them.
+        let rows: Vec<DeliveryTuple> = ::sqlx::query_as(::sqlx::AssertSqlSafe(sql(&format!(
+            "SELECT {DELIVERY_COLUMNS} FROM event_deliveries WHERE source = ? AND seq > ? ORDER BY seq LIMIT ?"
+        ))))
+        .bind(source)
+        .bind(after)
+        .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(q("reading deliveries of a source"))?;
+        Ok(rows.into_iter().map(delivery_from).collect())
+    }
+
     async fn ledger_cursor(&self) -> $crate::Result<i64> {
         ::sqlx::query_scalar(::sqlx::AssertSqlSafe(sql("SELECT ledger_cursor FROM delivery_state WHERE id = 1")))
             .fetch_one(&self.pool)
@@ -275,16 +292,25 @@ impl $crate::DeliveryStore for $store {
         } else {
             " AND seq < COALESCE((SELECT seq FROM event_deliveries ORDER BY seq DESC LIMIT 1 OFFSET ?), 0)"
         };
+        let kept_sources = if retention.kept_sources.is_empty() {
+            String::new()
+        } else {
+            let marks = vec!["?"; retention.kept_sources.len()].join(", ");
+            format!(" AND source NOT IN ({marks})")
+        };
         let text = sql(&format!(
             "UPDATE event_deliveries SET headers = ?, body = ?, expired = ? \
              WHERE NOT expired AND seq <= (SELECT ledger_cursor FROM delivery_state WHERE id = 1) \
-             AND received_at < ?{newest_kept}"
+             AND received_at < ?{kept_sources}{newest_kept}"
         ));
         let mut query = ::sqlx::query(::sqlx::AssertSqlSafe(text))
             .bind("")
             .bind(&[][..] as &[u8])
             .bind(true)
             .bind(retention.received_before);
+        for source in retention.kept_sources {
+            query = query.bind(*source);
+        }
         if keep > 0 {
             query = query.bind(keep - 1);
         }
@@ -325,6 +351,14 @@ macro_rules! forward_delivery_store {
                 delivery_id: &str,
             ) -> $crate::Result<Option<$crate::StoredDelivery>> {
                 $crate::DeliveryStore::delivery(&self.$field, source, delivery_id).await
+            }
+            async fn deliveries_of(
+                &self,
+                source: &str,
+                after: i64,
+                limit: usize,
+            ) -> $crate::Result<Vec<$crate::StoredDelivery>> {
+                $crate::DeliveryStore::deliveries_of(&self.$field, source, after, limit).await
             }
             async fn ledger_cursor(&self) -> $crate::Result<i64> {
                 $crate::DeliveryStore::ledger_cursor(&self.$field).await

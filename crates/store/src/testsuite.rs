@@ -47,6 +47,7 @@ pub async fn run_all(store: &dyn Store) {
     crate::testsuite_delivery::concurrent_acceptance_records_each_id_once(store).await;
     crate::testsuite_delivery::the_ledger_commits_with_its_cursor(store).await;
     crate::testsuite_delivery::retention_releases_applied_payloads(store).await;
+    crate::testsuite_delivery::deliveries_are_read_by_source_and_kept_sources_stay(store).await;
 }
 
 async fn locations_are_registered_once(store: &dyn Store) {

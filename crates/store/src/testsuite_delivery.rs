@@ -464,6 +464,7 @@ pub(crate) async fn retention_releases_applied_payloads(store: &dyn Store) {
             .expire_deliveries(&DeliveryRetention {
                 received_before,
                 keep_at_least,
+                kept_sources: &[],
             })
             .await
             .unwrap()
@@ -562,4 +563,74 @@ pub(crate) async fn retention_releases_applied_payloads(store: &dyn Store) {
             .unwrap()
             .expired
     );
+}
+
+/// Deliveries are read back by source, in order and by pages; retention never releases
+/// the payloads of a kept source (posted documents), whatever their age.
+pub(crate) async fn deliveries_are_read_by_source_and_kept_sources_stay(store: &dyn Store) {
+    let docs: Vec<NewDelivery> = (0..3)
+        .map(|i| {
+            delivery(
+                "document",
+                &format!("d{i}"),
+                i,
+                format!("doc {i}").as_bytes(),
+            )
+        })
+        .collect();
+    let other = delivery("webhook", "w0", 0, b"payload");
+    let mut all = docs.clone();
+    all.insert(1, other.clone());
+    let seqs: Vec<i64> = store
+        .accept_deliveries(&all, &[])
+        .await
+        .unwrap()
+        .iter()
+        .map(|a| a.seq())
+        .collect();
+    let want: Vec<StoredDelivery> = [0usize, 2, 3]
+        .iter()
+        .zip(&docs)
+        .map(|(&i, d)| stored(seqs[i], d))
+        .collect();
+    assert_eq!(store.deliveries_of("document", 0, 10).await.unwrap(), want);
+    assert_eq!(
+        store.deliveries_of("document", 0, 2).await.unwrap(),
+        want[..2]
+    );
+    assert_eq!(
+        store
+            .deliveries_of("document", want[1].seq, 10)
+            .await
+            .unwrap(),
+        want[2..]
+    );
+    assert!(
+        store
+            .deliveries_of("document", 0, 0)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        store
+            .deliveries_of("nothing", 0, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // Everything is applied and old: only the kept source stays.
+    let last = *seqs.iter().max().unwrap();
+    store.commit_ledger(&[], last, &[]).await.unwrap();
+    store
+        .expire_deliveries(&DeliveryRetention {
+            received_before: i64::MAX,
+            keep_at_least: 0,
+            kept_sources: &["document", "unused"],
+        })
+        .await
+        .unwrap();
+    assert_eq!(store.deliveries_of("document", 0, 10).await.unwrap(), want);
+    let webhook = store.delivery("webhook", "w0").await.unwrap().unwrap();
+    assert!(webhook.expired && webhook.body.is_empty(), "{webhook:?}");
 }

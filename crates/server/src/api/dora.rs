@@ -340,6 +340,9 @@ struct DoraAnswer<'a> {
     report: &'a Report,
     only: Option<&'a str>,
     buckets: BucketSize,
+    /// The postmortem KPIs over the same window, for the whole organisation (as `GET
+    /// /api/postmortems` answers them).
+    postmortems: &'a pave_dora::postmortem::PostmortemKpis,
 }
 
 /// DORA metrics.
@@ -362,7 +365,7 @@ struct DoraAnswer<'a> {
         ("tiers" = Option<String>, Query, description = "The DORA tier table levels come from: 2023 (default) or 2024"),
     ),
     responses(
-        (status = 200, description = "`{from, to, environment, group_by, tiers, previous: [from, to] | null, rows: [{kind, key, parent, depth, entities, metrics, previous, buckets}], warnings, only, buckets}`; `metrics` as `pave dora -o json` prints them"),
+        (status = 200, description = "`{from, to, environment, group_by, tiers, previous: [from, to] | null, rows: [{kind, key, parent, depth, entities, metrics, previous, buckets}], warnings, only, buckets, postmortems}`; `metrics` as `pave dora -o json` prints them; `postmortems`: the postmortem KPIs of the window for the whole organisation, as `GET /api/postmortems` answers them"),
         (status = 400, description = "A bad parameter (named)"),
         (status = 401, description = "Not signed in"),
         (status = 403, description = "Lacks catalog.entity.read"),
@@ -372,8 +375,10 @@ pub(crate) async fn dora(
     State(state): State<Arc<AppState>>,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
-    let params = DoraParams::parse(raw.as_deref(), &API_PARAMS, pave_stdx::time::unix_millis())?;
-    let index = reports(&state)?.index(&params.environment).ok_or_else(|| {
+    let now = pave_stdx::time::unix_millis();
+    let params = DoraParams::parse(raw.as_deref(), &API_PARAMS, now)?;
+    let reports = reports(&state)?;
+    let index = reports.index(&params.environment).ok_or_else(|| {
         ApiError::NotFound(format!(
             "no delivery data for the environment `{}`",
             params.environment
@@ -385,11 +390,17 @@ pub(crate) async fn dora(
     let body = state
         .heavy()
         .run(move || {
+            let window = pave_dora::postmortem::Window {
+                from: params.from,
+                to: params.to,
+            };
+            let postmortems = reports.postmortem_kpis(window, now);
             pave_dora::report(&index, &query).map(|report| {
                 serde_json::to_string(&DoraAnswer {
                     report: &report,
                     only: params.only.as_deref(),
                     buckets: params.buckets,
+                    postmortems: &postmortems,
                 })
             })
         })

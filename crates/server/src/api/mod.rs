@@ -10,6 +10,7 @@ pub(crate) mod dora;
 pub(crate) mod entities;
 pub(crate) mod gate;
 pub(crate) mod locations;
+pub(crate) mod postmortems;
 
 use std::sync::Arc;
 

@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use pave_dora::postmortem::{Day, IncidentRecord, Millis};
 
 /// At most this many demo postmortems.
-const MAX_POSTMORTEMS: usize = 12;
+const MAX_POSTMORTEMS: usize = 30;
 const DAY_MS: Millis = 86_400_000;
 
 /// `(name, text)` of each demo postmortem, for the severe (sev-1/2) resolved `incidents`;

@@ -837,3 +837,52 @@ fn validate_reports_without_a_store() {
         "{all:#?}"
     );
 }
+
+#[tokio::test]
+async fn postmortems_are_read_from_git_checkouts_with_their_keys() {
+    if !git_available() {
+        return;
+    }
+    let f = Fixture::new().await;
+    let repo = f.dir.path().join("pm-repo");
+    fs::create_dir_all(repo.join("svc/docs/postmortems")).unwrap();
+    git(&repo, &["init", "--quiet", "--initial-branch=main"]);
+    fs::write(
+        repo.join("svc/catalog-info.yaml"),
+        component("pay", "team-a"),
+    )
+    .unwrap();
+    fs::write(
+        repo.join("svc/docs/postmortems/a-broken.md"),
+        "---\ntitle: x\nincidents: []\ndate: 2026-01-01\nactions:\n  - title: y\n    owner: group:default/team-a\n    due: tomorrow\n    status: open\n---\n",
+    )
+    .unwrap();
+    fs::write(
+        repo.join("svc/docs/postmortems/b-good.md"),
+        "---\ntitle: Pay down\nincidents: [INC-1]\ndate: 2026-01-01\nactions: []\n---\nBody.\n",
+    )
+    .unwrap();
+    git(&repo, &["add", "."]);
+    git(&repo, &["commit", "--quiet", "-m", "one"]);
+    let url = format!("file://{}#main", repo.display());
+    let report = f.ingest(&[&url]).await;
+    let prefix = format!("git:file://{}#main/svc/docs/postmortems", repo.display());
+    let read = report.locations[0].postmortems.clone().unwrap();
+    assert_eq!(read.len(), 1, "{:#?}", messages(&report));
+    assert_eq!(read[0].file, format!("{prefix}/b-good.md"));
+    assert_eq!(read[0].entity.as_deref(), Some("component:default/pay"));
+    let all = messages(&report);
+    assert!(
+        all.iter().any(|m| m.starts_with(&format!(
+            "{prefix}/a-broken.md:8:10: error: postmortem: `due`: \"tomorrow\" is not a date"
+        ))),
+        "{all:#?}"
+    );
+    // The stored location's copy gives the same, without reading the repository again.
+    let stored = crate::stored_postmortems(&f.store, &f.config)
+        .await
+        .unwrap();
+    assert_eq!(stored.len(), 1);
+    assert_eq!(stored[0].1, read);
+    assert_eq!(stored[0].2.len(), 1, "{:?}", stored[0].2);
+}

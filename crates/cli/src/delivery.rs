@@ -369,6 +369,8 @@ pub(crate) async fn dora(
                     ("SUCCESS", "success"),
                 ],
             )?;
+            let kpis = postmortem_kpis(&store, &processor, ingest, &query, now).await?;
+            println!("\n{}", postmortem_summary(&kpis));
         }
         _ => {
             let mut value = serde_json::to_value(&report)?;
@@ -380,6 +382,26 @@ pub(crate) async fn dora(
         }
     }
     Ok(())
+}
+
+/// One line of the postmortem KPIs under the table.
+fn postmortem_summary(kpis: &pave_dora::postmortem::PostmortemKpis) -> String {
+    let pct = |r: Option<f64>| r.map_or_else(|| "-".to_owned(), |r| format!("{:.0}%", r * 100.0));
+    let overdue: usize = kpis.overdue_by_owner.iter().map(|o| o.actions.len()).sum();
+    format!(
+        "postmortems: {} of {} sev-1/2 incidents on time ({}, {} pending); actions closed by their due date: {} of {} ({}, {} tracked elsewhere); {overdue} actions overdue; {} of {} incidents repeat within {} days",
+        kpis.completion.on_time,
+        kpis.completion.counted,
+        pct(kpis.completion.rate),
+        kpis.completion.pending.len(),
+        kpis.closure.closed_on_time,
+        kpis.closure.closed_on_time + kpis.closure.closed_late + kpis.closure.overdue,
+        pct(kpis.closure.rate),
+        kpis.closure.tracked,
+        kpis.repeats.repeats,
+        kpis.repeats.incidents,
+        kpis.options.repeat_days,
+    )
 }
 
 /// The postmortem KPIs of the report's window for the whole organisation (as `GET /api/dora`

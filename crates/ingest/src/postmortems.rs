@@ -248,6 +248,36 @@ mod tests {
     }
 
     #[test]
+    fn folders_are_read_up_to_their_bound_and_the_rest_reported() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = std::fs::canonicalize(dir.path()).unwrap();
+        let pm = root.join(POSTMORTEM_DIR);
+        std::fs::create_dir_all(&pm).unwrap();
+        for i in 0..MAX_FILES_PER_FOLDER + 2 {
+            std::fs::write(pm.join(format!("{i:04}.md")), VALID).unwrap();
+        }
+        let files = vec![(
+            root.join("catalog-info.yaml"),
+            "component:default/a".to_owned(),
+        )];
+        let read = read_beside(&files, &root, &|p: &Path| p.display().to_string());
+        assert_eq!(read.postmortems.len(), MAX_FILES_PER_FOLDER);
+        assert!(
+            read.postmortems
+                .iter()
+                .all(|p| !p.file.ends_with("0500.md"))
+        );
+        let [warning] = read.diagnostics.as_slice() else {
+            panic!("{:?}", read.diagnostics)
+        };
+        assert!(!warning.is_error());
+        assert!(
+            warning.message.contains("502 files, only the first 500"),
+            "{warning}"
+        );
+    }
+
+    #[test]
     fn the_default_entity_is_the_only_component_else_the_only_system() {
         assert_eq!(
             default_entity(&["component:default/a", "api:default/a"]),

@@ -9,8 +9,8 @@
 //! reads it from the store, and nothing needs a table of its own. Retention never releases
 //! these payloads (`DeliveryRetention::kept_sources`): the text *is* the postmortem.
 //!
-//! The processor keeps the latest revision of each name in memory ([`PostedBook`]), loaded
-//! with the ledger and followed as deliveries are applied.
+//! The processor keeps the latest revision of each name in memory ([`PostedBook`], without
+//! the Markdown bodies), loaded with the ledger and followed as deliveries are applied.
 
 use std::collections::BTreeMap;
 
@@ -187,7 +187,9 @@ impl PostedBook {
             .map_err(|e| e.to_string())
             .and_then(|text| parse(name, text).map_err(|e| e.to_string()));
         match parsed {
-            Ok(postmortem) => {
+            Ok(mut postmortem) => {
+                // The Markdown stays in the store; lists show the excerpt.
+                postmortem.body = String::new();
                 self.by_name
                     .insert(name.to_owned(), (stored.seq, postmortem));
             }
@@ -202,7 +204,8 @@ impl PostedBook {
     }
 
     /// Takes a postmortem just posted (so it is listed before the processor gets to it).
-    pub(crate) fn note(&mut self, seq: i64, postmortem: Postmortem) {
+    pub(crate) fn note(&mut self, seq: i64, mut postmortem: Postmortem) {
+        postmortem.body = String::new();
         let current = self.by_name.get(&postmortem.file).map(|(s, _)| *s);
         if current.is_none_or(|s| s < seq) {
             self.by_name
@@ -216,7 +219,8 @@ impl PostedBook {
 }
 
 impl Processor {
-    /// The posted postmortems, the latest revision of each, by name.
+    /// The posted postmortems, the latest revision of each, by name, without their
+    /// Markdown bodies (kept in the store, up to a megabyte each).
     pub fn posted_postmortems(&self) -> Vec<Postmortem> {
         self.with_posted(PostedBook::all)
     }

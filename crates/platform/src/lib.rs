@@ -631,7 +631,9 @@ impl Platform {
             }
             if let std::collections::hash_map::Entry::Vacant(slot) = map.entry(location) {
                 count += postmortems.len();
-                slot.insert(Arc::new(postmortems));
+                slot.insert(Arc::new(
+                    postmortems.into_iter().map(without_body).collect(),
+                ));
             }
         }
         Ok(count)
@@ -645,13 +647,15 @@ impl Platform {
         };
         for location in &report.locations {
             if let Some(postmortems) = &location.postmortems {
-                map.insert(location.location_id.clone(), Arc::new(postmortems.clone()));
+                let kept = postmortems.iter().cloned().map(without_body).collect();
+                map.insert(location.location_id.clone(), Arc::new(kept));
             }
         }
     }
 
     /// Every postmortem read from the registered sources, once each (a file two locations
-    /// reach is taken from the first location by id), in file order.
+    /// reach is taken from the first location by id), in file order, without their
+    /// Markdown bodies.
     pub fn source_postmortems(&self) -> Vec<Postmortem> {
         let map = match self.postmortems.read() {
             Ok(map) => map,
@@ -701,6 +705,13 @@ impl Platform {
             }
         }
     }
+}
+
+/// A postmortem as the platform keeps it: without its Markdown (up to a megabyte each, and
+/// in the repository), which nothing served from memory shows; lists show the excerpt.
+fn without_body(mut postmortem: Postmortem) -> Postmortem {
+    postmortem.body = String::new();
+    postmortem
 }
 
 /// What a refresh does about a location whose lock another task holds.

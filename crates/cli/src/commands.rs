@@ -161,10 +161,11 @@ fn validate(
     } else {
         let errors = report.errors();
         println!(
-            "{} files, {} entities valid, {} rejected, {} errors, {} warnings",
+            "{} files, {} entities valid, {} rejected, {} postmortems valid, {} errors, {} warnings",
             report.files,
             report.entities,
             report.rejected,
+            report.postmortems,
             errors,
             report.diagnostics.len() - errors
         );

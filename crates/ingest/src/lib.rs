@@ -490,19 +490,24 @@ fn walk_location(
     // Postmortems beside the catalog files, read while the checkout is still held. A mirror
     // of an HTTP location holds only the catalog files it fetched: nothing to look for.
     if !matches!(input.key_prefix, KeyPrefix::Http { .. }) {
-        let files: Vec<(PathBuf, String)> = output
-            .entities
-            .iter()
-            .map(|e| (PathBuf::from(&e.path), e.entity_ref.clone()))
-            .collect();
-        let read = postmortems::read_beside(&files, &input.boundary, &|path: &Path| {
-            input.key_prefix.display(path)
-        });
+        let read = postmortems_of(&input, &output);
         output.diagnostics.extend(read.diagnostics);
         output.postmortems = Some(read.postmortems);
     }
     output.entities.insert(0, generated);
     Ok((output, commit))
+}
+
+/// The postmortems beside the catalog files a walk read.
+fn postmortems_of(input: &WalkInput<'_>, output: &WalkOutput) -> postmortems::Read {
+    let files: Vec<(PathBuf, String)> = output
+        .entities
+        .iter()
+        .map(|e| (PathBuf::from(&e.path), e.entity_ref.clone()))
+        .collect();
+    postmortems::read_beside(&files, &input.boundary, &|path: &Path| {
+        input.key_prefix.display(path)
+    })
 }
 
 fn entity_hash(body: &str, relations: &str) -> String {
@@ -677,6 +682,8 @@ pub struct ValidationReport {
     pub entities: usize,
     pub rejected: usize,
     pub diagnostics: Vec<Diagnostic>,
+    /// Postmortems read beside the catalog files (`docs/postmortems/*.md`) without problems.
+    pub postmortems: usize,
 }
 
 impl ValidationReport {
@@ -818,10 +825,13 @@ pub fn validate(paths: &[PathBuf], config: &IngestConfig) -> ValidationReport {
             &LocationId::from("validate"),
             &walk::fingerprint(&config.rules, &origin),
         );
+        let read = postmortems_of(&input, &output);
         report.files += output.files_read;
         report.entities += output.entities.len();
         report.rejected += output.rejected;
         report.diagnostics.extend(output.diagnostics);
+        report.postmortems += read.postmortems.len();
+        report.diagnostics.extend(read.diagnostics);
     }
     report
 }

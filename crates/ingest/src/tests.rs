@@ -878,6 +878,17 @@ async fn postmortems_are_read_from_git_checkouts_with_their_keys() {
         ))),
         "{all:#?}"
     );
+    // `pave catalog validate` checks them too.
+    let validated = crate::validate(&[repo.join("svc")], &f.config);
+    assert_eq!(validated.postmortems, 1);
+    assert!(
+        validated
+            .diagnostics
+            .iter()
+            .any(|d| d.file.ends_with("a-broken.md") && d.line == Some(8)),
+        "{:?}",
+        validated.diagnostics
+    );
     // The stored location's copy gives the same, without reading the repository again.
     let stored = crate::stored_postmortems(&f.store, &f.config)
         .await

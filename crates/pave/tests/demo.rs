@@ -208,6 +208,26 @@ fn demo_no_serve_seeds_the_store_and_a_second_run_reuses_it() {
     let locations = locations.as_array().unwrap();
     assert_eq!(locations.len(), 1, "{locations:?}");
     assert_eq!(locations[0]["errors"], 0, "{locations:?}");
+
+    // Postmortems with actions for the demo's incidents: some closed on time, some overdue
+    // for their teams (what the team pages list).
+    let out = run(&["dora", "-o", "json"], &db);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let dora: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let postmortems = &dora["postmortems"];
+    let overdue = postmortems["overdue_by_owner"].as_array().unwrap();
+    assert!(
+        overdue.len() >= 2,
+        "teams with overdue actions: {postmortems}"
+    );
+    assert!(
+        overdue
+            .iter()
+            .all(|o| o["owner"].as_str().unwrap().starts_with("group:default/")),
+        "{postmortems}"
+    );
+    assert!(postmortems["closure"]["closed_on_time"].as_u64().unwrap() > 0);
+    assert!(postmortems["completion"]["on_time"].as_u64().unwrap() > 0);
 }
 
 /// Without `--dir` and `--database-url` the demo writes to the platform data directory

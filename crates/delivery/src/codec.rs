@@ -26,6 +26,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use pave_dora::facts::Exclusion;
 use pave_events::{DeploymentStatus, Millis, Source, Subject};
+use pave_stdx::hex;
 
 use crate::error::LedgerError;
 use crate::rows::{
@@ -213,16 +214,6 @@ fn sha1_bytes(text: &str) -> Option<[u8; 20]> {
         out[i] = digit(pair[0])? << 4 | digit(pair[1])?;
     }
     Some(out)
-}
-
-fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        out.push(char::from(DIGITS[usize::from(b >> 4)]));
-        out.push(char::from(DIGITS[usize::from(b & 15)]));
-    }
-    out
 }
 
 /// A key's sha part: base64url of the 20 bytes (27 characters) for a lower-case SHA-1, else

@@ -14,16 +14,22 @@ use pave_events::{
 };
 use serde_json::Value;
 
-fn gitlab_headers(event: &str, uuid: Option<&str>) -> Vec<(String, String)> {
+/// GitLab's headers; `idempotency_key` as GitLab 17.4+ sends it (older ones send none).
+/// `X-Gitlab-Event-UUID` is always there, and never the key (see `pave_events::gitlab`).
+fn gitlab_headers(event: &str, idempotency_key: Option<&str>) -> Vec<(String, String)> {
     let mut headers = vec![
         ("X-Gitlab-Event".to_owned(), event.to_owned()),
         (
             "X-Gitlab-Token".to_owned(),
             String::from_utf8(SECRET.to_vec()).unwrap(),
         ),
+        (
+            "X-Gitlab-Event-UUID".to_owned(),
+            "13792a34-cac6-4fda-95a8-c58e00a3954e".to_owned(),
+        ),
     ];
-    if let Some(uuid) = uuid {
-        headers.push(("X-Gitlab-Event-UUID".to_owned(), uuid.to_owned()));
+    if let Some(key) = idempotency_key {
+        headers.push(("Idempotency-Key".to_owned(), key.to_owned()));
     }
     headers
 }
@@ -104,11 +110,19 @@ fn gitlab_pushes_convert_offsets_and_flag_truncation() {
         unreachable!()
     };
     assert_eq!(push.commits[0].committed_at, Some(1_471_461_474_000));
-    // Without X-Gitlab-Event-UUID the key is the body's SHA-256.
+    // Without Idempotency-Key (GitLab before 17.4) the key is the body's SHA-256, whatever
+    // X-Gitlab-Event-UUID says: two events that share it (a recursive webhook recycles it) are
+    // two deliveries.
     assert_eq!(
         delivery.id,
         pave_events::body_key(&fixture("gitlab/push_hook.json"))
     );
+    let other = read_ok(
+        Source::Gitlab,
+        &gitlab_headers("Push Hook", None),
+        &fixture("gitlab/push.json"),
+    );
+    assert_ne!(other.id, delivery.id);
 }
 
 #[test]

@@ -8,8 +8,15 @@
 //!
 //! Times: `createdAt` is in milliseconds, `updatedAt` in nanoseconds (Opsgenie's own samples);
 //! both are normalised. A `Create` happens at `createdAt`, other actions at `updatedAt`.
+//!
+//! The subject keeps the alert's `entity`, `teams`, `tags` and `details` (the extra
+//! properties, sent when the integration's "Add Alert Details to Payload" is on): what the
+//! Backstage plugin's `opsgenie.com/component-selector` queries select on.
+
+use std::collections::BTreeMap;
 
 use serde::Deserialize;
+use serde_json::Value;
 
 use crate::Delivery;
 use crate::error::{ReadError, parse};
@@ -35,6 +42,11 @@ struct OpsgenieAlert {
     entity: Option<String>,
     #[serde(default)]
     teams: Vec<Team>,
+    #[serde(default)]
+    tags: Vec<String>,
+    /// Extra properties: string values (other scalars are kept as their JSON text).
+    #[serde(default)]
+    details: BTreeMap<String, Value>,
     priority: Option<Priority>,
     #[serde(default)]
     created_at: MaybeTime,
@@ -113,6 +125,20 @@ pub(crate) fn read(body: &[u8]) -> Result<Delivery, ReadError> {
         subject: Subject::Opsgenie {
             teams,
             entity: alert.entity.filter(|entity| !entity.is_empty()),
+            tags: alert
+                .tags
+                .into_iter()
+                .filter(|tag| !tag.is_empty())
+                .collect(),
+            details: alert
+                .details
+                .into_iter()
+                .filter_map(|(key, value)| match value {
+                    Value::String(text) => Some((key, text)),
+                    Value::Null | Value::Array(_) | Value::Object(_) => None,
+                    scalar => Some((key, scalar.to_string())),
+                })
+                .collect(),
         },
         id: alert.alert_id,
         number: alert.tiny_id.as_deref().and_then(|tiny| tiny.parse().ok()),

@@ -448,7 +448,14 @@ fn opsgenie_actions_become_incident_states_with_normalised_epochs() {
             incident.subject,
             Subject::Opsgenie {
                 teams: vec![],
-                entity
+                entity,
+                tags: payload["alert"]["tags"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|t| t.as_str().unwrap().to_owned())
+                    .collect(),
+                details: Default::default(),
             }
         );
     }

@@ -421,6 +421,11 @@ fn pagerduty(
     set(&mut event, "/event/id", json!(event_id));
     set(&mut event, "/event/occurred_at", json!(rfc3339(at)));
     set(&mut event, "/event/data/id", json!("PFQZPSY"));
+    set(
+        &mut event,
+        "/event/data/html_url",
+        json!("https://pig208.pagerduty.com/incidents/PFQZPSY"),
+    );
     set(&mut event, "/event/data/service/id", json!("PA2P440"));
     event["event"]["data"]["created_at"] = json!(rfc3339(opened));
     let body = bytes(&event);
@@ -911,6 +916,10 @@ fn every_sender_is_authenticated_deduplicated_and_attributed() {
     assert_eq!(paged["state"], "resolved");
     assert_eq!(paged["opened_at"], now - 50 * MINUTE);
     assert_eq!(paged["resolved_at"], now - 20 * MINUTE);
+    assert_eq!(
+        paged["url"],
+        "https://pig208.pagerduty.com/incidents/PFQZPSY"
+    );
     let tagged = by_entity["component:default/search"];
     assert_eq!(tagged["source"], "opsgenie");
     assert_eq!(tagged["state"], "resolved");

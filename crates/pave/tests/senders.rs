@@ -237,6 +237,14 @@ spec: {type: service, lifecycle: production, owner: platform}
 apiVersion: backstage.io/v1alpha1
 kind: Component
 metadata:
+  name: mail
+  annotations:
+    opsgenie.com/component-selector: detailsPair(component:mail)
+spec: {type: service, lifecycle: production, owner: platform}
+---
+apiVersion: backstage.io/v1alpha1
+kind: Component
+metadata:
   name: checkout
   annotations:
     argocd/app-name: checkout
@@ -665,8 +673,8 @@ fn every_sender_is_authenticated_deduplicated_and_attributed() {
     accepted += 3;
 
     // PagerDuty: a forged signature, then triggered signed by a retired secret and the
-    // current one (one matching is enough), its retry, resolved signed by the previous
-    // secret only (still active during the rotation).
+    // current one (one matching is enough), its retry, acknowledged, resolved signed by the
+    // previous secret only (still active during the rotation).
     let triggered = pagerduty(
         "pagerduty/incident.triggered.json",
         "01BZYIL05THJDFF2Y08X9SVMTU",
@@ -681,6 +689,14 @@ fn every_sender_is_authenticated_deduplicated_and_attributed() {
     );
     let first = triggered.accepted(addr, 1);
     triggered.duplicate(addr, &first);
+    pagerduty(
+        "pagerduty/incident.acknowledged.json",
+        "01BZYIL05THJDFF2Y08X9SVMTW",
+        now - 40 * MINUTE,
+        now - 50 * MINUTE,
+        &["pd-current"],
+    )
+    .accepted(addr, 1);
     let resolved = pagerduty(
         "pagerduty/incident.resolved.json",
         "01BZYIL05THJDFF2Y08X9SVMTV",
@@ -689,10 +705,11 @@ fn every_sender_is_authenticated_deduplicated_and_attributed() {
         &["pd-previous"],
     );
     resolved.accepted(addr, 1);
-    accepted += 2;
+    accepted += 3;
 
-    // Opsgenie: an alert tagged for `search` (the Backstage plugin's selector) and one for
-    // the Ledger team, created; the first closed.
+    // Opsgenie: an alert tagged for `search` (the Backstage plugin's selector), one for the
+    // Ledger team, one whose extra properties name `mail`, created; the first closed, the
+    // last acknowledged.
     let tagged = opsgenie(
         "opsgenie/Create.json",
         "ec03dad6-62c8-4c94-b38b-d88f398e9001",
@@ -729,7 +746,31 @@ fn every_sender_is_authenticated_deduplicated_and_attributed() {
         },
     )
     .accepted(addr, 1);
-    accepted += 3;
+    opsgenie(
+        "opsgenie/Create.json",
+        "ec03dad6-62c8-4c94-b38b-d88f398e9003",
+        |alert| {
+            alert["entity"] = json!("");
+            alert["tags"] = json!([]);
+            alert["details"] = json!({"component": "mail", "region": "eu-west-1", "replicas": 3});
+            alert["createdAt"] = json!(now - 36 * MINUTE);
+            alert["updatedAt"] = json!((now - 36 * MINUTE) * 1_000_000);
+        },
+    )
+    .accepted(addr, 1);
+    opsgenie(
+        "opsgenie/Acknowledge.json",
+        "ec03dad6-62c8-4c94-b38b-d88f398e9003",
+        |alert| {
+            alert["entity"] = json!("");
+            alert["tags"] = json!([]);
+            alert["details"] = json!({"component": "mail", "region": "eu-west-1", "replicas": 3});
+            alert["createdAt"] = json!(now - 36 * MINUTE);
+            alert["updatedAt"] = json!((now - 35 * MINUTE) * 1_000_000 + 77);
+        },
+    )
+    .accepted(addr, 1);
+    accepted += 5;
 
     // Argo CD: the sync running, then synced and healthy.
     let started = now - 40 * MINUTE;
@@ -848,7 +889,7 @@ fn every_sender_is_authenticated_deduplicated_and_attributed() {
     pagerduty_secrets.sort();
     assert_eq!(
         pagerduty_secrets,
-        ["current", "current", "previous"],
+        ["current", "current", "current", "previous"],
         "{receipts}"
     );
 
@@ -889,9 +930,9 @@ fn every_sender_is_authenticated_deduplicated_and_attributed() {
     );
 
     // Incidents through /api/incidents, on the entities their services name.
-    wait_until("four incidents", || {
+    wait_until("five incidents", || {
         let r = server.get("/api/incidents");
-        r.status == 200 && r.json()["items"].as_array().map(Vec::len) == Some(4)
+        r.status == 200 && r.json()["items"].as_array().map(Vec::len) == Some(5)
     });
     let incidents = server.get("/api/incidents").json();
     let by_entity: BTreeMap<&str, &Value> = incidents["items"]
@@ -905,6 +946,7 @@ fn every_sender_is_authenticated_deduplicated_and_attributed() {
         [
             "component:default/inventory",
             "component:default/ledger",
+            "component:default/mail",
             "component:default/payments",
             "component:default/search",
         ],
@@ -915,6 +957,7 @@ fn every_sender_is_authenticated_deduplicated_and_attributed() {
     assert_eq!(paged["source"], "pagerduty");
     assert_eq!(paged["state"], "resolved");
     assert_eq!(paged["opened_at"], now - 50 * MINUTE);
+    assert_eq!(paged["acknowledged_at"], now - 40 * MINUTE);
     assert_eq!(paged["resolved_at"], now - 20 * MINUTE);
     assert_eq!(
         paged["url"],
@@ -926,6 +969,10 @@ fn every_sender_is_authenticated_deduplicated_and_attributed() {
     assert_eq!(tagged["opened_at"], now - 45 * MINUTE);
     assert_eq!(tagged["resolved_at"], now - 15 * MINUTE);
     assert_eq!(by_entity["component:default/ledger"]["state"], "open");
+    let detailed = by_entity["component:default/mail"];
+    assert_eq!(detailed["state"], "open");
+    assert_eq!(detailed["opened_at"], now - 36 * MINUTE);
+    assert_eq!(detailed["acknowledged_at"], now - 35 * MINUTE);
     let reported = by_entity["component:default/inventory"];
     assert_eq!(reported["source"], "cdevents");
     assert_eq!(reported["opened_at"], now - 24 * MINUTE);

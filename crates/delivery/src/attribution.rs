@@ -11,7 +11,7 @@
 //! | any | a configured mapping of the subject key ([`AttributionConfig::mappings`]) |
 //! | repository `host/slug` | `github.com/project-slug` (host `github.com`), `gitlab.com/project-slug` (host from `gitlab.com/instance`, else `gitlab.com`); then `backstage.io/source-location` (`url:https://host/org/repo/tree/main/`) |
 //! | PagerDuty service | `pagerduty.com/service-id` |
-//! | Opsgenie alert | `opsgenie.com/component-selector`, the Opsgenie alert query the Backstage plugin shows alerts by: terms `tag:"x"` (a tag), `detailsPair(key:value)` (an extra property), `entity:x` or a bare name (the alert's entity), joined by `OR`; then `opsgenie.com/team` against its teams |
+//! | Opsgenie alert | `opsgenie.com/component-selector`, the Opsgenie alert query the Backstage plugin shows alerts by: terms `tag:"x"` (a tag), `detailsPair(key:value)` (an extra property), `entity:x` or a bare name (the alert's entity), joined by `OR`; then `opsgenie.com/team` against its teams (responder team names, then team ids) |
 //! | Argo CD application | `argocd/app-name` (a comma-separated list) |
 //! | CDEvents subject | a mapping of `cdevents:<source>#<id>`, or of `cdevents:<source>` for every id of the source; with source [`CATALOG_SOURCE`], the id is an entity reference (pave's own events: incidents declared with `pave incident declare`) |
 //! | Flux object | a mapping of `flux:<kind>/<namespace>/<name>` |

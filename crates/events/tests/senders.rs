@@ -674,3 +674,35 @@ fn argocd_template_bodies_are_deployments() {
         assert_eq!(deployment.status, status, "{phase}/{health}");
     }
 }
+
+/// Opsgenie's webhook lists team ids under `teams` and the teams' names among the
+/// `responders`; with "Add Alert Details to Payload" the extra properties come as `details`.
+#[test]
+fn opsgenie_subjects_name_responder_teams_tags_and_details() {
+    let mut payload = json(&fixture("opsgenie/Create.json"));
+    let team_id = "a6da4929-aa71-41bc-ac30-ac7ae9519034";
+    payload["alert"]["teams"] = serde_json::json!([team_id]);
+    payload["alert"]["responders"] = serde_json::json!([
+        {"id": "5e7ececc-df4a-40f1-9c6c-3598c90422b0", "type": "user", "name": "jane@example.com"},
+        {"id": team_id, "type": "team", "name": "Tech"},
+    ]);
+    payload["alert"]["details"] =
+        serde_json::json!({"service": "gdpr-deleter", "replicas": 3, "labels": {"a": "b"}});
+    let body = serde_json::to_vec(&payload).unwrap();
+    let delivery = read_ok(Source::Opsgenie, &Vec::<(String, String)>::new(), &body);
+    let Event::Incident(incident) = only_event(&delivery) else {
+        panic!("{delivery:#?}")
+    };
+    assert_eq!(
+        incident.subject,
+        Subject::Opsgenie {
+            teams: vec!["Tech".to_owned(), team_id.to_owned()],
+            entity: Some("Server".to_owned()),
+            tags: vec!["vip".to_owned()],
+            details: [("replicas", "3"), ("service", "gdpr-deleter")]
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .collect(),
+        }
+    );
+}

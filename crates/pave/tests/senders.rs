@@ -728,7 +728,12 @@ fn every_sender_is_authenticated_deduplicated_and_attributed() {
         "opsgenie/Create.json",
         "ec03dad6-62c8-4c94-b38b-d88f398e9002",
         |alert| {
-            alert["teams"] = json!(["Ledger Team"]);
+            // As Opsgenie sends them: ids under `teams`, names among the responders.
+            alert["teams"] = json!(["a6da4929-aa71-41bc-ac30-ac7ae9519034"]);
+            alert["responders"] = json!([
+                {"id": "a6da4929-aa71-41bc-ac30-ac7ae9519034", "type": "team", "name": "Ledger Team"},
+                {"id": "8d43133c-a002-4e95-bf2b-2d6f95e47c96", "type": "user", "name": "test@example.com"}
+            ]);
             alert["entity"] = json!("");
             alert["tags"] = json!([]);
             alert["createdAt"] = json!(now - 44 * MINUTE);

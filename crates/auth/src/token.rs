@@ -62,7 +62,7 @@ impl TokenHash {
 
     fn unchecked(secret: &str) -> TokenHash {
         let digest = ring::digest::digest(&ring::digest::SHA256, secret.as_bytes());
-        TokenHash(digest.as_ref().iter().map(|b| format!("{b:02x}")).collect())
+        TokenHash(pave_stdx::hex(digest.as_ref()))
     }
 
     /// A hash read back from the database.

@@ -29,8 +29,17 @@ const LEASE_WAIT: Duration = Duration::from_secs(20);
 const REATTRIBUTE_EVERY: Duration = Duration::from_secs(10);
 
 fn attribution(entities: &[Value], config: &IntakeConfig) -> anyhow::Result<Attribution> {
-    Attribution::with_config(entities, &config.attribution)
-        .map_err(|e| anyhow!("events.attribution: {e}"))
+    let attribution = Attribution::with_config(entities, &config.attribution)
+        .map_err(|e| anyhow!("events.attribution: {e}"))?;
+    log_problems(&attribution);
+    Ok(attribution)
+}
+
+/// Catalog annotations attribution cannot use, for the platform team to fix.
+fn log_problems(attribution: &Attribution) {
+    for problem in attribution.problems() {
+        tracing::warn!("delivery attribution: {problem}");
+    }
 }
 
 fn catalog_entities(state: &AppState) -> Vec<Value> {
@@ -68,6 +77,9 @@ pub(crate) async fn start(state: &Arc<AppState>, config: IntakeConfig) -> anyhow
                 Ok(next) => {
                     let fingerprint = next.fingerprint();
                     if last != Some(fingerprint) {
+                        if last.is_some() {
+                            log_problems(&next);
+                        }
                         last = Some(fingerprint);
                         if let Err(e) = reattribute.set_attribution(next).await {
                             tracing::error!(error = %e, "cannot re-attribute delivery facts");

@@ -11,7 +11,7 @@
 //! | any | a configured mapping of the subject key ([`AttributionConfig::mappings`]) |
 //! | repository `host/slug` | `github.com/project-slug` (host `github.com`), `gitlab.com/project-slug` (host from `gitlab.com/instance`, else `gitlab.com`); then `backstage.io/source-location` (`url:https://host/org/repo/tree/main/`) |
 //! | PagerDuty service | `pagerduty.com/service-id` |
-//! | Opsgenie alert | `opsgenie.com/component-selector` against the alert's entity (`detailsPair(component:x)` means `x`), then `opsgenie.com/team` against its teams |
+//! | Opsgenie alert | `opsgenie.com/component-selector`, the Opsgenie alert query the Backstage plugin shows alerts by: terms `tag:"x"` (a tag), `detailsPair(key:value)` (an extra property), `entity:x` or a bare name (the alert's entity), joined by `OR`; then `opsgenie.com/team` against its teams (responder team names, then team ids) |
 //! | Argo CD application | `argocd/app-name` (a comma-separated list) |
 //! | CDEvents subject | a mapping of `cdevents:<source>#<id>`, or of `cdevents:<source>` for every id of the source; with source [`CATALOG_SOURCE`], the id is an entity reference (pave's own events: incidents declared with `pave incident declare`) |
 //! | Flux object | a mapping of `flux:<kind>/<namespace>/<name>` |
@@ -50,7 +50,8 @@ pub const GITLAB_INSTANCE: &str = "gitlab.com/instance";
 pub const SOURCE_LOCATION: &str = "backstage.io/source-location";
 /// The PagerDuty service id (`PIJ90N7`).
 pub const PAGERDUTY_SERVICE: &str = "pagerduty.com/service-id";
-/// Which Opsgenie alerts are the entity's: `detailsPair(component:checkout)` or a name.
+/// Which Opsgenie alerts are the entity's: an alert query (`tag:"service:checkout"`,
+/// `detailsPair(component:checkout)`, terms joined by `OR`) or the alerts' entity name.
 pub const OPSGENIE_COMPONENT: &str = "opsgenie.com/component-selector";
 /// The Opsgenie team whose alerts are the entity's.
 pub const OPSGENIE_TEAM: &str = "opsgenie.com/team";
@@ -162,6 +163,8 @@ pub struct Attribution {
     repos: HashMap<String, Claim>,
     pagerduty: HashMap<String, Claim>,
     opsgenie_components: HashMap<String, Claim>,
+    opsgenie_tags: HashMap<String, Claim>,
+    opsgenie_details: HashMap<String, Claim>,
     opsgenie_teams: HashMap<String, Claim>,
     argocd: HashMap<String, Claim>,
     names: HashMap<String, Claim>,
@@ -248,13 +251,15 @@ impl Attribution {
             });
         }
         // Keys claimed by entities: table → key → (priority, entity, rule).
-        let mut claims: [ClaimTable; 6] = Default::default();
+        let mut claims: [ClaimTable; 8] = Default::default();
         const REPOS: usize = 0;
         const PAGERDUTY: usize = 1;
         const OPSGENIE_COMPONENTS: usize = 2;
         const OPSGENIE_TEAMS: usize = 3;
         const ARGOCD: usize = 4;
         const NAMES: usize = 5;
+        const OPSGENIE_TAGS: usize = 6;
+        const OPSGENIE_DETAILS: usize = 7;
         let mut entity_repos: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
         for entity in &all {
             let annotation = |name: &str| {
@@ -297,12 +302,26 @@ impl Attribution {
                 claim(PAGERDUTY, id.to_lowercase(), 0, PAGERDUTY_SERVICE);
             }
             if let Some(selector) = annotation(OPSGENIE_COMPONENT) {
-                claim(
-                    OPSGENIE_COMPONENTS,
-                    opsgenie_selector(selector).to_lowercase(),
-                    0,
-                    OPSGENIE_COMPONENT,
-                );
+                match opsgenie_terms(selector) {
+                    Some(terms) => {
+                        for term in terms {
+                            let (table, key) = match term {
+                                OpsgenieTerm::Entity(name) => (OPSGENIE_COMPONENTS, name),
+                                OpsgenieTerm::Tag(tag) => (OPSGENIE_TAGS, tag),
+                                OpsgenieTerm::Detail(key, value) => {
+                                    (OPSGENIE_DETAILS, detail_key(&key, &value))
+                                }
+                            };
+                            claim(table, key, 0, OPSGENIE_COMPONENT);
+                        }
+                    }
+                    None => problems.push(format!(
+                        "{}: {OPSGENIE_COMPONENT} {selector:?} is not read (pave reads tag:x, \
+                         detailsPair(key:value), entity:x and names, joined by OR); its \
+                         alerts are attributed by {OPSGENIE_TEAM} only",
+                        entity.key
+                    )),
+                }
             }
             if let Some(team) = annotation(OPSGENIE_TEAM) {
                 claim(OPSGENIE_TEAMS, team.to_lowercase(), 0, OPSGENIE_TEAM);
@@ -329,12 +348,16 @@ impl Attribution {
             opsgenie_teams,
             argocd,
             names,
+            opsgenie_tags,
+            opsgenie_details,
         ] = claims.map(|table| resolve(table, &mut conflicts));
 
         let mut attribution = Attribution {
             repos,
             pagerduty,
             opsgenie_components,
+            opsgenie_tags,
+            opsgenie_details,
             opsgenie_teams,
             argocd,
             names,
@@ -377,9 +400,23 @@ impl Attribution {
             Subject::PagerDutyService { id, .. } => {
                 self.pagerduty.get(&id.to_lowercase()).map(|c| (c, None))
             }
-            Subject::Opsgenie { teams, entity } => entity
+            Subject::Opsgenie {
+                teams,
+                entity,
+                tags,
+                details,
+            } => entity
                 .as_ref()
                 .and_then(|e| self.opsgenie_components.get(&e.to_lowercase()))
+                .or_else(|| {
+                    details
+                        .iter()
+                        .find_map(|(k, v)| self.opsgenie_details.get(&detail_key(k, v)))
+                })
+                .or_else(|| {
+                    tags.iter()
+                        .find_map(|t| self.opsgenie_tags.get(&t.trim().to_lowercase()))
+                })
                 .or_else(|| {
                     teams
                         .iter()
@@ -444,22 +481,32 @@ impl Attribution {
     }
 
     /// The key a subject is counted, listed and mapped by: `repo:github.com/org/repo`,
-    /// `pagerduty:PIJ90N7`, `opsgenie:<entity>` (or `opsgenie-team:<team>`), `argocd:<app>`,
+    /// `pagerduty:PIJ90N7`, `opsgenie:<entity>` (or `opsgenie-team:<teams>`, else
+    /// `opsgenie-tag:<tags>`), `argocd:<app>`,
     /// `flux:<kind>/<namespace>/<name>`, `cdevents:<source>#<id>`, and for alert labels
     /// `labels:<label>=<value>` of the first configured label present (else of `alertname`).
     pub fn subject_key(&self, subject: &Subject) -> String {
         match subject {
             Subject::Repository { host, slug, .. } => format!("repo:{}", repo_key(host, slug)),
             Subject::PagerDutyService { id, .. } => format!("pagerduty:{id}"),
-            Subject::Opsgenie { teams, entity } => match (entity, teams.first()) {
-                (Some(entity), _) => format!("opsgenie:{}", entity.to_lowercase()),
-                (None, Some(_)) => {
-                    let mut teams: Vec<String> = teams.iter().map(|t| t.to_lowercase()).collect();
-                    teams.sort();
-                    format!("opsgenie-team:{}", teams.join(","))
+            Subject::Opsgenie {
+                teams,
+                entity,
+                tags,
+                ..
+            } => {
+                let sorted = |list: &[String]| {
+                    let mut list: Vec<String> = list.iter().map(|t| t.to_lowercase()).collect();
+                    list.sort();
+                    list.join(",")
+                };
+                match (entity, teams.is_empty(), tags.is_empty()) {
+                    (Some(entity), _, _) => format!("opsgenie:{}", entity.to_lowercase()),
+                    (None, false, _) => format!("opsgenie-team:{}", sorted(teams)),
+                    (None, true, false) => format!("opsgenie-tag:{}", sorted(tags)),
+                    (None, true, true) => "opsgenie:".to_owned(),
                 }
-                (None, None) => "opsgenie:".to_owned(),
-            },
+            }
             Subject::ArgoApp { name, .. } => format!("argocd:{}", name.to_lowercase()),
             Subject::Flux {
                 kind,
@@ -494,7 +541,8 @@ impl Attribution {
         &self.conflicts
     }
 
-    /// Entities skipped because they lack a kind or a name, with their position.
+    /// Entities skipped because they lack a kind or a name (with their position), and
+    /// annotations that cannot be read (an Opsgenie selector pave cannot evaluate).
     pub fn problems(&self) -> &[String] {
         &self.problems
     }
@@ -516,6 +564,8 @@ impl Attribution {
             ("repo", &self.repos),
             ("pagerduty", &self.pagerduty),
             ("opsgenie", &self.opsgenie_components),
+            ("opsgenie-tag", &self.opsgenie_tags),
+            ("opsgenie-detail", &self.opsgenie_details),
             ("opsgenie-team", &self.opsgenie_teams),
             ("argocd", &self.argocd),
             ("name", &self.names),
@@ -554,6 +604,8 @@ impl Attribution {
             &self.repos,
             &self.pagerduty,
             &self.opsgenie_components,
+            &self.opsgenie_tags,
+            &self.opsgenie_details,
             &self.opsgenie_teams,
             &self.argocd,
         ] {
@@ -680,12 +732,66 @@ fn reference(
 
 /// `selector` of `opsgenie.com/component-selector`: `detailsPair(component:x)` names `x`;
 /// anything else is the component name itself.
-fn opsgenie_selector(selector: &str) -> &str {
-    selector
-        .strip_prefix("detailsPair(")
-        .and_then(|rest| rest.strip_suffix(')'))
-        .and_then(|pair| pair.split_once(':'))
-        .map_or(selector, |(_, value)| value.trim())
+/// One alternative of an `opsgenie.com/component-selector` query.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum OpsgenieTerm {
+    /// The alert's entity (`entity:x`, or a bare name).
+    Entity(String),
+    /// One of the alert's tags (`tag:"x"`, `tags:x`).
+    Tag(String),
+    /// One of its extra properties (`detailsPair(key:value)`).
+    Detail(String, String),
+}
+
+/// The terms of an Opsgenie alert query as the Backstage plugin's annotation holds one
+/// (`tag:"service:checkout"`, `detailsPair(app:a) OR detailsPair(app:b)`), lower-cased;
+/// `None` for anything else (`AND`, `NOT`, other fields), which pave cannot evaluate on
+/// one alert's payload and so does not guess at.
+fn opsgenie_terms(selector: &str) -> Option<Vec<OpsgenieTerm>> {
+    // A value: quoted (may hold spaces), else one word.
+    let value_of = |text: &str| -> Option<String> {
+        let text = text.trim();
+        let inner = match text.strip_prefix('"').and_then(|t| t.strip_suffix('"')) {
+            Some(inner) if !inner.contains('"') => inner,
+            Some(_) => return None,
+            None if text.contains([' ', '"', '(', ')']) => return None,
+            None => text,
+        };
+        let inner = inner.trim().to_lowercase();
+        (!inner.is_empty()).then_some(inner)
+    };
+    let mut terms = Vec::new();
+    let words: Vec<&str> = selector.split_whitespace().collect();
+    // Alternatives are separated by a standalone OR (any case).
+    for alternative in words.split(|w| w.eq_ignore_ascii_case("or")) {
+        let term = alternative.join(" ");
+        if let Some(pair) = term
+            .strip_prefix("detailsPair(")
+            .and_then(|rest| rest.strip_suffix(')'))
+        {
+            let (key, value) = pair.split_once(':')?;
+            terms.push(OpsgenieTerm::Detail(value_of(key)?, value_of(value)?));
+            continue;
+        }
+        terms.push(match term.split_once([':', '=']) {
+            Some((field, value)) => match field.trim() {
+                "tag" | "tags" => OpsgenieTerm::Tag(value_of(value)?),
+                "entity" => OpsgenieTerm::Entity(value_of(value)?),
+                _ => return None,
+            },
+            None => OpsgenieTerm::Entity(value_of(&term)?),
+        });
+    }
+    (!terms.is_empty()).then_some(terms)
+}
+
+/// The lookup key of an Opsgenie extra property: `key:value`, lower-cased.
+fn detail_key(key: &str, value: &str) -> String {
+    format!(
+        "{}:{}",
+        key.trim().to_lowercase(),
+        value.trim().to_lowercase()
+    )
 }
 
 /// A repository's key, `host/slug`: lower-cased, the host without `www.` or a default port,
@@ -785,10 +891,37 @@ mod tests {
 
     #[test]
     fn opsgenie_selectors() {
-        assert_eq!(
-            opsgenie_selector("detailsPair(component:checkout)"),
-            "checkout"
-        );
-        assert_eq!(opsgenie_selector("checkout"), "checkout");
+        use OpsgenieTerm::*;
+        let detail = |k: &str, v: &str| Detail(k.into(), v.into());
+        let table: [(&str, Option<Vec<OpsgenieTerm>>); 10] = [
+            (
+                "detailsPair(component:checkout)",
+                Some(vec![detail("component", "checkout")]),
+            ),
+            ("checkout", Some(vec![Entity("checkout".into())])),
+            (
+                r#"tag:"service:My-Service""#,
+                Some(vec![Tag("service:my-service".into())]),
+            ),
+            ("tags: db", Some(vec![Tag("db".into())])),
+            ("entity:Checkout", Some(vec![Entity("checkout".into())])),
+            (
+                "detailsPair(app:my-service) OR detailsPair(app:my-service-app)",
+                Some(vec![
+                    detail("app", "my-service"),
+                    detail("app", "my-service-app"),
+                ]),
+            ),
+            (
+                r#"tag:"team payments" or entity:pay"#,
+                Some(vec![Tag("team payments".into()), Entity("pay".into())]),
+            ),
+            ("tag:a AND tag:b", None),
+            ("priority:P1", None),
+            ("OR tag:a", None),
+        ];
+        for (selector, expected) in table {
+            assert_eq!(opsgenie_terms(selector), expected, "{selector}");
+        }
     }
 }

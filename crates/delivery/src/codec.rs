@@ -26,6 +26,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use pave_dora::facts::Exclusion;
 use pave_events::{DeploymentStatus, Millis, Source, Subject};
+use pave_stdx::hex;
 
 use crate::error::LedgerError;
 use crate::rows::{
@@ -213,16 +214,6 @@ fn sha1_bytes(text: &str) -> Option<[u8; 20]> {
         out[i] = digit(pair[0])? << 4 | digit(pair[1])?;
     }
     Some(out)
-}
-
-fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        out.push(char::from(DIGITS[usize::from(b >> 4)]));
-        out.push(char::from(DIGITS[usize::from(b & 15)]));
-    }
-    out
 }
 
 /// A key's sha part: base64url of the 20 bytes (27 characters) for a lower-case SHA-1, else
@@ -485,10 +476,26 @@ impl Writer<'_> {
                 self.str(id);
                 self.opt_str(name.as_deref());
             }
-            Subject::Opsgenie { teams, entity } => {
-                self.u8(2);
+            // Tag 2 is an alert without tags or details (all that was stored before pave read
+            // them); 7 adds them.
+            Subject::Opsgenie {
+                teams,
+                entity,
+                tags,
+                details,
+            } => {
+                let plain = tags.is_empty() && details.is_empty();
+                self.u8(if plain { 2 } else { 7 });
                 self.strs(teams);
                 self.opt_str(entity.as_deref());
+                if !plain {
+                    self.strs(tags);
+                    self.uint(details.len() as u64);
+                    for (k, v) in details {
+                        self.str(k);
+                        self.str(v);
+                    }
+                }
             }
             Subject::ArgoApp { name, repo_url } => {
                 self.u8(3);
@@ -890,7 +897,27 @@ impl Reader<'_, '_> {
             2 => Subject::Opsgenie {
                 teams: self.strs()?,
                 entity: self.opt_str()?,
+                tags: Vec::new(),
+                details: BTreeMap::new(),
             },
+            7 => {
+                let teams = self.strs()?;
+                let entity = self.opt_str()?;
+                let tags = self.strs()?;
+                let n = self.len()?;
+                let mut details = BTreeMap::new();
+                for _ in 0..n {
+                    let key = self.str()?;
+                    let value = self.str()?;
+                    details.insert(key, value);
+                }
+                Subject::Opsgenie {
+                    teams,
+                    entity,
+                    tags,
+                    details,
+                }
+            }
             3 => Subject::ArgoApp {
                 name: self.str()?,
                 repo_url: self.opt_str()?,

@@ -60,8 +60,39 @@ fn annotated() -> Vec<serde_json::Value> {
             "pay",
             json!({"argocd/app-name": "argo-prod, argo-eu"}),
         ),
+        component(
+            "tagged",
+            "payments",
+            "pay",
+            // The Backstage Opsgenie plugin's recommended form.
+            json!({"opsgenie.com/component-selector": "tag:\"service:Tagged\" OR entity:tagged-host"}),
+        ),
+        component(
+            "vague",
+            "payments",
+            "pay",
+            // Not evaluable on one alert: listed as a problem, never guessed at.
+            json!({"opsgenie.com/component-selector": "tag:a AND tag:b"}),
+        ),
         component("plain", "payments", "pay", json!({})),
     ]
+}
+
+fn opsgenie(
+    teams: &[&str],
+    entity: Option<&str>,
+    tags: &[&str],
+    details: &[(&str, &str)],
+) -> Subject {
+    Subject::Opsgenie {
+        teams: teams.iter().map(|t| (*t).to_owned()).collect(),
+        entity: entity.map(str::to_owned),
+        tags: tags.iter().map(|t| (*t).to_owned()).collect(),
+        details: details
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect(),
+    }
 }
 
 fn labels(pairs: &[(&str, &str)]) -> Subject {
@@ -89,6 +120,12 @@ fn each_rule_attributes_its_subjects() {
         ..AttributionConfig::default()
     };
     let attribution = Attribution::with_config(&annotated(), &config).unwrap();
+    let problems = attribution.problems();
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(
+        problems[0].starts_with("component:default/vague: opsgenie.com/component-selector"),
+        "{problems:?}"
+    );
     let repo_at = |host: &str, slug: &str| Subject::Repository {
         host: host.into(),
         slug: slug.into(),
@@ -124,22 +161,29 @@ fn each_rule_attributes_its_subjects() {
             Some("pager"),
             "annotation pagerduty.com/service-id",
         ),
+        // detailsPair(component:genie-svc): the alert's extra property, not its entity.
         (
-            Subject::Opsgenie {
-                teams: vec![],
-                entity: Some("GENIE-svc".into()),
-            },
+            opsgenie(&[], None, &["vip"], &[("Component", "GENIE-svc")]),
             Some("genie"),
             "annotation opsgenie.com/component-selector",
         ),
+        (opsgenie(&[], Some("genie-svc"), &[], &[]), None, ""),
         (
-            Subject::Opsgenie {
-                teams: vec!["other".into(), "payments team".into()],
-                entity: None,
-            },
+            opsgenie(&["other", "payments team"], None, &[], &[]),
             Some("genie"),
             "annotation opsgenie.com/team",
         ),
+        (
+            opsgenie(&[], None, &["vip", "service:tagged"], &[]),
+            Some("tagged"),
+            "annotation opsgenie.com/component-selector",
+        ),
+        (
+            opsgenie(&[], Some("Tagged-Host"), &[], &[]),
+            Some("tagged"),
+            "annotation opsgenie.com/component-selector",
+        ),
+        (opsgenie(&[], None, &["a", "b"], &[]), None, ""),
         (
             Subject::ArgoApp {
                 name: "argo-eu".into(),
@@ -225,11 +269,12 @@ fn subject_keys_name_what_to_annotate() {
             "pagerduty:PX",
         ),
         (
-            Subject::Opsgenie {
-                teams: vec!["B".into(), "a".into()],
-                entity: None,
-            },
+            opsgenie(&["B", "a"], None, &["x"], &[]),
             "opsgenie-team:a,b",
+        ),
+        (
+            opsgenie(&[], None, &["vip", "Service:X"], &[]),
+            "opsgenie-tag:service:x,vip",
         ),
         (
             Subject::ArgoApp {

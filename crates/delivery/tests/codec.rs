@@ -162,3 +162,39 @@ proptest! {
         let _ = codec.decode(kind, &key, &body);
     }
 }
+
+#[test]
+fn opsgenie_subjects_keep_their_tags_and_details_and_old_rows_still_read() {
+    use pave_delivery::rows::SubjectRow;
+    use pave_events::Subject;
+    let row = |tags: Vec<String>, details: BTreeMap<String, String>| {
+        Row::Subject(SubjectRow {
+            key: "opsgenie-tag:service:search".into(),
+            subject: Subject::Opsgenie {
+                teams: vec!["Search Team".into()],
+                entity: None,
+                tags,
+                details,
+            },
+            entity: Some("component:default/search".into()),
+            how: Some("annotation opsgenie.com/component-selector".into()),
+            events: 2,
+            last_seen: NOW,
+        })
+    };
+    let plain = row(vec![], BTreeMap::new());
+    let tagged = row(
+        vec!["vip".into(), "service:search".into()],
+        BTreeMap::from([("component".to_owned(), "search".to_owned())]),
+    );
+    for original in [plain, tagged] {
+        let mut out = Vec::new();
+        Codec::new().encode(&original, &mut out);
+        let mut codec = Codec::new();
+        let decoded: Vec<Row> = out
+            .iter()
+            .filter_map(|e| codec.decode(e.kind, &e.key, &e.body).unwrap())
+            .collect();
+        assert_eq!(decoded, [original]);
+    }
+}

@@ -1,5 +1,13 @@
-//! GitLab webhooks. The `X-Gitlab-Event` header names the event; `X-Gitlab-Event-UUID` is
-//! the idempotency key (GitLab sends it since 15.x; without it the key is the body's SHA-256).
+//! GitLab webhooks. The `X-Gitlab-Event` header names the event. The idempotency key is the
+//! `Idempotency-Key` header (GitLab 17.4+: one per delivery, the same on every retry of it),
+//! else the body's SHA-256 (a retry resends the logged body unchanged).
+//!
+//! `X-Gitlab-Event-UUID` is *not* a delivery id, although its name suggests one: GitLab makes
+//! it per execution, so a retry carries a new one, and a webhook triggered by a request that
+//! a webhook receiver made (a bot merging a merge request when a pipeline hook arrives)
+//! recycles the triggering delivery's value, so distinct events share it
+//! (`Gitlab::WebHooks::RecursionDetection::UUID`). Keyed by it, retries were recorded twice
+//! and such events dropped as duplicates.
 //!
 //! | `X-Gitlab-Event` | read as |
 //! |---|---|
@@ -29,8 +37,8 @@ use crate::{Delivery, ReadOptions, body_key, required_header};
 
 /// The header that names the event.
 pub const EVENT_HEADER: &str = "X-Gitlab-Event";
-/// The header that carries the delivery's unique id.
-pub const UUID_HEADER: &str = "X-Gitlab-Event-UUID";
+/// The header that carries the delivery's id, the same on every retry (GitLab 17.4+).
+pub const IDEMPOTENCY_HEADER: &str = "Idempotency-Key";
 
 const SENDER: Source = Source::Gitlab;
 
@@ -65,9 +73,9 @@ pub(crate) fn read(
 ) -> Result<Delivery, ReadError> {
     let kind = required_header(headers, EVENT_HEADER)?.trim().to_owned();
     let id = headers
-        .get(UUID_HEADER)
+        .get(IDEMPOTENCY_HEADER)
         .map(str::trim)
-        .filter(|uuid| !uuid.is_empty())
+        .filter(|key| !key.is_empty())
         .map_or_else(|| body_key(body), str::to_owned);
     let (events, ignored, occurred_at) = match kind.as_str() {
         "Push Hook" => push(body)?,

@@ -15,7 +15,7 @@
 //! | source | authentication ([`auth`]) | idempotency key ([`Delivery::id`]) | read ([`Event`]s) |
 //! |---|---|---|---|
 //! | `github` | `X-Hub-Signature-256` HMAC | `X-GitHub-Delivery` | [`github`]: push, merged PR, deployment(_status), workflow run, release, incident issues |
-//! | `gitlab` | `X-Gitlab-Token` | `X-Gitlab-Event-UUID` (body SHA-256 without it) | [`gitlab`]: push, merged MR, deployment, pipeline, incident issues |
+//! | `gitlab` | `X-Gitlab-Token` | `Idempotency-Key` (body SHA-256 without it; not `X-Gitlab-Event-UUID`, see [`gitlab`]) | [`gitlab`]: push, merged MR, deployment, pipeline, incident issues |
 //! | `cdevents` | shared secret | CloudEvent `source#id` | [`cdevents`]: change, service, pipeline run, artifact, incident events |
 //! | `argocd` | shared secret | the template's `id` (body SHA-256 without it) | [`argocd`]: sync operations (template in its docs) |
 //! | `flux` | `X-Signature` HMAC or shared secret | body SHA-256 | [`flux`]: Kustomization and HelmRelease events |

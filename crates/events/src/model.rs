@@ -92,10 +92,17 @@ pub enum Subject {
         id: String,
         name: Option<String>,
     },
-    /// An Opsgenie alert's teams and entity (the component it is about).
+    /// An Opsgenie alert's teams and entity (the component it is about), and the tags and
+    /// details (extra properties) that Opsgenie alert queries select on: the Backstage
+    /// plugin's `opsgenie.com/component-selector` is such a query (`tag:"service:x"`,
+    /// `detailsPair(component:x)`).
     Opsgenie {
         teams: Vec<String>,
         entity: Option<String>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        tags: Vec<String>,
+        #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+        details: BTreeMap<String, String>,
     },
     ArgoApp {
         name: String,

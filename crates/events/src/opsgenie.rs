@@ -8,8 +8,17 @@
 //!
 //! Times: `createdAt` is in milliseconds, `updatedAt` in nanoseconds (Opsgenie's own samples);
 //! both are normalised. A `Create` happens at `createdAt`, other actions at `updatedAt`.
+//!
+//! The subject keeps the alert's `entity`, teams, `tags` and `details` (the extra
+//! properties, sent when the integration's "Add Alert Details to Payload" is on): what the
+//! Backstage plugin's `opsgenie.com/component-selector` queries select on. Teams are the
+//! names of the `responders` of type `team` (the webhook's `teams` lists team *ids*, which
+//! no `opsgenie.com/team` annotation holds), then those ids.
+
+use std::collections::BTreeMap;
 
 use serde::Deserialize;
+use serde_json::Value;
 
 use crate::Delivery;
 use crate::error::{ReadError, parse};
@@ -35,6 +44,13 @@ struct OpsgenieAlert {
     entity: Option<String>,
     #[serde(default)]
     teams: Vec<Team>,
+    #[serde(default)]
+    responders: Vec<Responder>,
+    #[serde(default)]
+    tags: Vec<String>,
+    /// Extra properties: string values (other scalars are kept as their JSON text).
+    #[serde(default)]
+    details: BTreeMap<String, Value>,
     priority: Option<Priority>,
     #[serde(default)]
     created_at: MaybeTime,
@@ -42,7 +58,15 @@ struct OpsgenieAlert {
     updated_at: MaybeTime,
 }
 
-/// Teams come as names (or ids) or as `{id, name}` objects depending on the integration.
+/// One who is notified: a team, a user, an escalation or a schedule.
+#[derive(Deserialize)]
+struct Responder {
+    #[serde(rename = "type")]
+    kind: Option<String>,
+    name: Option<String>,
+}
+
+/// Teams come as ids (Opsgenie's webhook), names, or `{id, name}` objects.
 #[derive(Deserialize)]
 #[serde(untagged)]
 enum Team {
@@ -100,19 +124,39 @@ pub(crate) fn read(body: &[u8]) -> Result<Delivery, ReadError> {
         Priority::Text(text) => severity(&text),
         Priority::Number(number) => severity(&number.to_string()),
     });
-    let teams = alert
-        .teams
+    let mut teams: Vec<String> = Vec::new();
+    let named = alert
+        .responders
         .into_iter()
-        .filter_map(|team| match team {
-            Team::Name(name) => Some(name),
-            Team::Object { name, id } => name.or(id),
-        })
-        .filter(|team| !team.is_empty())
-        .collect();
+        .filter(|responder| responder.kind.as_deref() == Some("team"))
+        .filter_map(|responder| responder.name);
+    let listed = alert.teams.into_iter().filter_map(|team| match team {
+        Team::Name(name) => Some(name),
+        Team::Object { name, id } => name.or(id),
+    });
+    for team in named.chain(listed) {
+        if !team.is_empty() && !teams.contains(&team) {
+            teams.push(team);
+        }
+    }
     let incident = Incident {
         subject: Subject::Opsgenie {
             teams,
             entity: alert.entity.filter(|entity| !entity.is_empty()),
+            tags: alert
+                .tags
+                .into_iter()
+                .filter(|tag| !tag.is_empty())
+                .collect(),
+            details: alert
+                .details
+                .into_iter()
+                .filter_map(|(key, value)| match value {
+                    Value::String(text) => Some((key, text)),
+                    Value::Null | Value::Array(_) | Value::Object(_) => None,
+                    scalar => Some((key, scalar.to_string())),
+                })
+                .collect(),
         },
         id: alert.alert_id,
         number: alert.tiny_id.as_deref().and_then(|tiny| tiny.parse().ok()),

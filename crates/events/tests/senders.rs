@@ -14,16 +14,22 @@ use pave_events::{
 };
 use serde_json::Value;
 
-fn gitlab_headers(event: &str, uuid: Option<&str>) -> Vec<(String, String)> {
+/// GitLab's headers; `idempotency_key` as GitLab 17.4+ sends it (older ones send none).
+/// `X-Gitlab-Event-UUID` is always there, and never the key (see `pave_events::gitlab`).
+fn gitlab_headers(event: &str, idempotency_key: Option<&str>) -> Vec<(String, String)> {
     let mut headers = vec![
         ("X-Gitlab-Event".to_owned(), event.to_owned()),
         (
             "X-Gitlab-Token".to_owned(),
             String::from_utf8(SECRET.to_vec()).unwrap(),
         ),
+        (
+            "X-Gitlab-Event-UUID".to_owned(),
+            "13792a34-cac6-4fda-95a8-c58e00a3954e".to_owned(),
+        ),
     ];
-    if let Some(uuid) = uuid {
-        headers.push(("X-Gitlab-Event-UUID".to_owned(), uuid.to_owned()));
+    if let Some(key) = idempotency_key {
+        headers.push(("Idempotency-Key".to_owned(), key.to_owned()));
     }
     headers
 }
@@ -104,11 +110,19 @@ fn gitlab_pushes_convert_offsets_and_flag_truncation() {
         unreachable!()
     };
     assert_eq!(push.commits[0].committed_at, Some(1_471_461_474_000));
-    // Without X-Gitlab-Event-UUID the key is the body's SHA-256.
+    // Without Idempotency-Key (GitLab before 17.4) the key is the body's SHA-256, whatever
+    // X-Gitlab-Event-UUID says: two events that share it (a recursive webhook recycles it) are
+    // two deliveries.
     assert_eq!(
         delivery.id,
         pave_events::body_key(&fixture("gitlab/push_hook.json"))
     );
+    let other = read_ok(
+        Source::Gitlab,
+        &gitlab_headers("Push Hook", None),
+        &fixture("gitlab/push.json"),
+    );
+    assert_ne!(other.id, delivery.id);
 }
 
 #[test]
@@ -434,7 +448,14 @@ fn opsgenie_actions_become_incident_states_with_normalised_epochs() {
             incident.subject,
             Subject::Opsgenie {
                 teams: vec![],
-                entity
+                entity,
+                tags: payload["alert"]["tags"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|t| t.as_str().unwrap().to_owned())
+                    .collect(),
+                details: Default::default(),
             }
         );
     }
@@ -652,4 +673,36 @@ fn argocd_template_bodies_are_deployments() {
         };
         assert_eq!(deployment.status, status, "{phase}/{health}");
     }
+}
+
+/// Opsgenie's webhook lists team ids under `teams` and the teams' names among the
+/// `responders`; with "Add Alert Details to Payload" the extra properties come as `details`.
+#[test]
+fn opsgenie_subjects_name_responder_teams_tags_and_details() {
+    let mut payload = json(&fixture("opsgenie/Create.json"));
+    let team_id = "a6da4929-aa71-41bc-ac30-ac7ae9519034";
+    payload["alert"]["teams"] = serde_json::json!([team_id]);
+    payload["alert"]["responders"] = serde_json::json!([
+        {"id": "5e7ececc-df4a-40f1-9c6c-3598c90422b0", "type": "user", "name": "jane@example.com"},
+        {"id": team_id, "type": "team", "name": "Tech"},
+    ]);
+    payload["alert"]["details"] =
+        serde_json::json!({"service": "gdpr-deleter", "replicas": 3, "labels": {"a": "b"}});
+    let body = serde_json::to_vec(&payload).unwrap();
+    let delivery = read_ok(Source::Opsgenie, &Vec::<(String, String)>::new(), &body);
+    let Event::Incident(incident) = only_event(&delivery) else {
+        panic!("{delivery:#?}")
+    };
+    assert_eq!(
+        incident.subject,
+        Subject::Opsgenie {
+            teams: vec!["Tech".to_owned(), team_id.to_owned()],
+            entity: Some("Server".to_owned()),
+            tags: vec!["vip".to_owned()],
+            details: [("replicas", "3"), ("service", "gdpr-deleter")]
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .collect(),
+        }
+    );
 }

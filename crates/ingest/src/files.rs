@@ -54,15 +54,7 @@ pub(crate) fn hash_bytes(bytes: &[u8]) -> String {
     hex(&Sha256::digest(bytes))
 }
 
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
-    bytes
-        .iter()
-        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-            let _ = write!(s, "{b:02x}");
-            s
-        })
-}
+pub(crate) use pave_stdx::hex;
 
 /// Reads `path` as UTF-8 text of at most `limit` bytes, hashing the bytes as read.
 pub(crate) fn read_text(path: &Path, limit: u64) -> Result<TextFile, ReadError> {

@@ -347,7 +347,8 @@ impl Intake {
 }
 
 /// The headers a reader needs again on replay, as a JSON object of lower-case names (the
-/// first value of each): the event type and delivery id headers and CloudEvents' `ce-*`
+/// first value of each): the event type and delivery id headers (GitLab's `Idempotency-Key`)
+/// and CloudEvents' `ce-*`
 /// attributes and content type. Never credentials: secrets, tokens and signatures stay out
 /// of the store.
 pub fn stored_headers(headers: &(impl Headers + ?Sized)) -> String {
@@ -362,6 +363,7 @@ pub fn stored_headers(headers: &(impl Headers + ?Sized)) -> String {
                     | "x-github-delivery"
                     | "x-gitlab-event"
                     | "x-gitlab-event-uuid"
+                    | "idempotency-key"
             );
         if wanted && !kept.contains_key(&name) {
             kept.insert(name, Value::from(value));
@@ -453,6 +455,7 @@ mod tests {
         let headers = [
             ("X-GitHub-Event", "push"),
             ("X-GitHub-Delivery", "abc"),
+            ("Idempotency-Key", "f5e5f430"),
             ("X-Hub-Signature-256", "sha256=00"),
             ("Authorization", "Bearer secret"),
             ("X-Pave-Secret", "secret"),
@@ -469,6 +472,7 @@ mod tests {
             [
                 "x-github-event",
                 "x-github-delivery",
+                "idempotency-key",
                 "ce-id",
                 "content-type"
             ]

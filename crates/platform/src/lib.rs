@@ -45,7 +45,8 @@ pub enum Principal {
 /// An authenticated caller of the server.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RequestPrincipal {
-    pub subject: Subject,
+    /// Shared with the server's token cache, which builds it once per lookup.
+    pub subject: Arc<Subject>,
     /// The client's address.
     pub source: Option<String>,
     pub request_id: Option<String>,
@@ -53,9 +54,13 @@ pub struct RequestPrincipal {
 
 impl Principal {
     /// A caller the server authenticated.
-    pub fn request(subject: Subject, source: Option<String>, request_id: Option<String>) -> Self {
+    pub fn request(
+        subject: impl Into<Arc<Subject>>,
+        source: Option<String>,
+        request_id: Option<String>,
+    ) -> Self {
         Principal::Request(Arc::new(RequestPrincipal {
-            subject,
+            subject: subject.into(),
             source,
             request_id,
         }))
@@ -66,7 +71,7 @@ impl Principal {
         match self {
             Principal::Operator => std::borrow::Cow::Owned(Subject::operator()),
             Principal::Scheduler => std::borrow::Cow::Owned(Subject::scheduler()),
-            Principal::Request(request) => std::borrow::Cow::Borrowed(&request.subject),
+            Principal::Request(request) => std::borrow::Cow::Borrowed(request.subject.as_ref()),
         }
     }
 

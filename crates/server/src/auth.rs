@@ -124,7 +124,22 @@ pub(crate) struct AuthRuntime {
     /// Tokens looked up lately, by hash: the database is asked again after
     /// [`TOKEN_CACHE_FOR`], so a token revoked elsewhere (the CLI, another replica) stops
     /// working within that time; one revoked through this server stops at once.
-    tokens: Mutex<HashMap<String, (Instant, pave_store::TokenRow)>>,
+    tokens: Mutex<HashMap<String, (Instant, Arc<CachedToken>)>>,
+}
+
+/// A looked-up token with the subject it authenticates, built once per lookup rather than
+/// once per request: the per-request cost of authentication is the budget.
+pub(crate) struct CachedToken {
+    row: pave_store::TokenRow,
+    subject: Arc<Subject>,
+}
+
+impl CachedToken {
+    fn new(row: pave_store::TokenRow) -> Self {
+        let owner = (!row.owner.is_empty()).then_some(row.owner.as_str());
+        let subject = Arc::new(Subject::token(&row.id, &row.name, owner, &row.role));
+        CachedToken { row, subject }
+    }
 }
 
 struct FailureWindow {
@@ -144,26 +159,26 @@ pub(crate) const TOKEN_CACHE_FOR: Duration = Duration::from_secs(5);
 const MAX_TRACKED: usize = 100_000;
 
 impl AuthRuntime {
-    /// The token row cached for `hash`, if looked up less than [`TOKEN_CACHE_FOR`] ago.
-    fn cached_token(&self, hash: &str, now: Instant) -> Option<pave_store::TokenRow> {
+    /// The token cached for `hash`, if looked up less than [`TOKEN_CACHE_FOR`] ago.
+    fn cached_token(&self, hash: &str, now: Instant) -> Option<Arc<CachedToken>> {
         let tokens = lock(&self.tokens);
         tokens
             .get(hash)
             .filter(|(at, _)| now.duration_since(*at) < TOKEN_CACHE_FOR)
-            .map(|(_, row)| row.clone())
+            .map(|(_, cached)| Arc::clone(cached))
     }
 
-    fn cache_token(&self, row: pave_store::TokenRow, now: Instant) {
+    fn cache_token(&self, cached: Arc<CachedToken>, now: Instant) {
         let mut tokens = lock(&self.tokens);
         if tokens.len() >= MAX_TRACKED {
             tokens.retain(|_, (at, _)| now.duration_since(*at) < TOKEN_CACHE_FOR);
         }
-        tokens.insert(row.hash.clone(), (now, row));
+        tokens.insert(cached.row.hash.clone(), (now, cached));
     }
 
     /// Forgets token `id` at once (it was revoked here).
     pub(crate) fn forget_token(&self, id: &str) {
-        lock(&self.tokens).retain(|_, (_, row)| row.id != id);
+        lock(&self.tokens).retain(|_, (_, cached)| cached.row.id != id);
     }
 
     /// Whether to write token `id`'s last use now.
@@ -274,21 +289,21 @@ pub(crate) async fn authenticate(
             !crate::events::is_events_path(request.uri().path()) || is_pave_credential(value)
         });
     let mut session = None;
-    let subject = match credentials {
+    let subject: Result<Arc<Subject>, Failure> = match credentials {
         Some(value) => token_subject(&state, &value).await,
         None => {
             let name = sessions::cookie_name(state.public_site().https());
             match sessions::cookie(request.headers(), name) {
-                None => Ok(Subject::anonymous()),
+                None => Ok(Arc::new(Subject::anonymous())),
                 Some(secret) => {
                     let now = pave_ingest::now_millis();
                     match sessions::session_subject(&state, &policy, &secret, now).await {
                         Ok(Ok((subject, found))) => {
                             session = Some(found);
-                            Ok(subject)
+                            Ok(Arc::new(subject))
                         }
                         // An ended session is no credential: the caller signs in again.
-                        Ok(Err(_)) => Ok(Subject::anonymous()),
+                        Ok(Err(_)) => Ok(Arc::new(Subject::anonymous())),
                         Err(e) => Err(Failure::Store(e)),
                     }
                 }
@@ -391,7 +406,7 @@ enum Failure {
     Store(ApiError),
 }
 
-async fn token_subject(state: &AppState, value: &str) -> Result<Subject, Failure> {
+async fn token_subject(state: &AppState, value: &str) -> Result<Arc<Subject>, Failure> {
     let secret = match value.split_once(' ') {
         Some((scheme, secret)) if scheme.eq_ignore_ascii_case("bearer") => secret.trim(),
         _ => {
@@ -409,6 +424,7 @@ async fn token_subject(state: &AppState, value: &str) -> Result<Subject, Failure
             .workload_runtime()
             .subject(state, &policy, secret, now)
             .await
+            .map(Arc::new)
             .map_err(|e| match e {
                 WorkloadFailure::Refused(reason) => Failure::Refused(reason),
                 WorkloadFailure::Unreachable(reason) => {
@@ -421,18 +437,20 @@ async fn token_subject(state: &AppState, value: &str) -> Result<Subject, Failure
     let hash = TokenHash::of(secret).map_err(|e| Failure::Refused(e.to_string()))?;
     let store = state.platform.store();
     let runtime = state.auth_runtime();
-    let row = match runtime.cached_token(hash.as_str(), Instant::now()) {
-        Some(row) => row,
+    let cached = match runtime.cached_token(hash.as_str(), Instant::now()) {
+        Some(cached) => cached,
         None => {
             let row = store
                 .token_by_hash(hash.as_str())
                 .await
                 .map_err(|e| Failure::Store(e.into()))?
                 .ok_or_else(|| Failure::Refused("unknown token".into()))?;
-            runtime.cache_token(row.clone(), Instant::now());
-            row
+            let cached = Arc::new(CachedToken::new(row));
+            runtime.cache_token(Arc::clone(&cached), Instant::now());
+            cached
         }
     };
+    let row = &cached.row;
     let now = pave_ingest::now_millis();
     if row.revoked_at.is_some() {
         return Err(Failure::Refused(format!("token {} is revoked", row.name)));
@@ -445,8 +463,7 @@ async fn token_subject(state: &AppState, value: &str) -> Result<Subject, Failure
     {
         tracing::warn!(error = %e, token = %row.id, "cannot record the token's last use");
     }
-    let owner = (!row.owner.is_empty()).then_some(row.owner.as_str());
-    Ok(Subject::token(&row.id, &row.name, owner, &row.role))
+    Ok(Arc::clone(&cached.subject))
 }
 
 /// Appends `auth.failed` for `source`, at most once per address per

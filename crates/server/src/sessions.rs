@@ -67,7 +67,7 @@ pub(crate) struct SessionSubject {
 /// SHA-256 of `text` as lower-case hex (how secrets are stored).
 pub(crate) fn sha256_hex(text: &str) -> String {
     let digest = ring::digest::digest(&ring::digest::SHA256, text.as_bytes());
-    pave_store::sql::hex(digest.as_ref())
+    pave_stdx::hex(digest.as_ref())
 }
 
 /// 32 random bytes as base64url (43 characters).

@@ -40,6 +40,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "deliveries",
         include_str!("../migrations/0007_deliveries.sql"),
     ),
+    (
+        8,
+        "audit_chain",
+        include_str!("../migrations/0008_audit_chain.sql"),
+    ),
 ];
 
 fn migrator() -> Migrator {
@@ -64,6 +69,7 @@ fn migrator() -> Migrator {
 pub struct PostgresStore {
     pool: PgPool,
     changes: std::sync::Arc<changes::Changes>,
+    audit_tip: pave_store::AuditTip,
 }
 
 impl PostgresStore {
@@ -93,6 +99,7 @@ impl PostgresStore {
         Ok(PostgresStore {
             pool,
             changes: std::sync::Arc::default(),
+            audit_tip: pave_store::AuditTip::default(),
         })
     }
 

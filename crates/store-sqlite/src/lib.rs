@@ -39,6 +39,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "deliveries",
         include_str!("../migrations/0006_deliveries.sql"),
     ),
+    (
+        7,
+        "audit_chain",
+        include_str!("../migrations/0007_audit_chain.sql"),
+    ),
 ];
 
 fn migrator() -> Migrator {
@@ -66,6 +71,7 @@ pub struct SqliteStore {
     /// Dropped with the last clone of the store, which stops the WAL checkpointer (and so
     /// releases its hold on the pool's connections).
     _checkpointer: Arc<tokio::sync::oneshot::Sender<()>>,
+    audit_tip: pave_store::AuditTip,
 }
 
 impl SqliteStore {
@@ -92,6 +98,9 @@ impl SqliteStore {
             .pragma("wal_autocheckpoint", "0");
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
+            // A ping before each use is one more round trip to the connection's worker
+            // thread (a sixth of a one-record audit append); a local file needs none.
+            .test_before_acquire(false)
             .connect_with(options)
             .await
             .map_err(|e| connect_error(Box::new(e)))?;
@@ -105,6 +114,7 @@ impl SqliteStore {
             pool,
             path: path.to_owned(),
             _checkpointer: Arc::new(stop),
+            audit_tip: pave_store::AuditTip::default(),
         })
     }
 

@@ -14,6 +14,17 @@ async fn sqlite_passes_the_store_suite() {
     store.close().await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_stores_on_one_file_keep_one_audit_chain() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("pave.db");
+    let first = SqliteStore::open(&path).await.unwrap();
+    let second = SqliteStore::open(&path).await.unwrap();
+    pave_store::testsuite::two_writers_keep_one_chain(&first, &second).await;
+    first.close().await;
+    second.close().await;
+}
+
 #[tokio::test]
 async fn reopening_keeps_data_and_does_not_remigrate() {
     let dir = tempfile::tempdir().unwrap();
@@ -66,13 +77,15 @@ async fn the_audit_log_is_append_only_in_the_database() {
         "DELETE FROM audit_log WHERE seq = 1",
         "DELETE FROM audit_log",
         "UPDATE audit_checkpoints SET key_id = 'x'",
+        "INSERT INTO audit_log (seq, time_ms, actor_kind, actor_id, action, target, outcome, details, prev_hash, hash) VALUES (3, 0, 'user', 'x', 'x', 'x', 'success', '{}', 'forged', 'forged')",
     ] {
         let result = sqlx::query(statement).execute(&pool).await;
         // Statements that match no row (the checkpoints table is empty) change nothing.
         if let Err(err) = result {
             assert!(
                 err.to_string().contains("append-only")
-                    || err.to_string().contains("cannot be changed"),
+                    || err.to_string().contains("cannot be changed")
+                    || err.to_string().contains("does not extend the chain"),
                 "{statement}: {err}"
             );
         } else {

@@ -68,3 +68,16 @@ pub struct AuditQuery {
 
 /// The most records one [`AuditQuery`] returns.
 pub const AUDIT_PAGE_MAX: usize = 1000;
+
+/// The audit chain's head as this store last wrote it: a hint, because the database checks
+/// every record against the stored head (see `sql_identity.rs`). Held across an append, so
+/// one store's appends queue here rather than collide in the database.
+#[derive(Debug, Clone, Default)]
+pub struct AuditTip(std::sync::Arc<tokio::sync::Mutex<Option<pave_audit::ChainHead>>>);
+
+impl AuditTip {
+    #[doc(hidden)]
+    pub async fn lock(&self) -> tokio::sync::MutexGuard<'_, Option<pave_audit::ChainHead>> {
+        self.0.lock().await
+    }
+}

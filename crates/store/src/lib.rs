@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 pub use delivery::{
     Accepted, DeliveryRetention, DeliveryStats, LedgerRow, NewDelivery, StoredDelivery,
 };
-pub use identity::{AUDIT_PAGE_MAX, AuditQuery, LoginRow, SessionRow, TokenRow};
+pub use identity::{AUDIT_PAGE_MAX, AuditQuery, AuditTip, LoginRow, SessionRow, TokenRow};
 /// The audit chain's types, for the SQL both backends share.
 pub use pave_audit as audit;
 use pave_audit::{AuditEvent, AuditRecord, ChainHead, Checkpoint};

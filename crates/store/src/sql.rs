@@ -23,14 +23,7 @@ pub fn placeholders(sql: &str, numbered: bool) -> String {
 }
 
 /// Lower-case hexadecimal, as signatures are stored.
-pub fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write as _;
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        let _ = write!(out, "{b:02x}");
-    }
-    out
-}
+pub use pave_stdx::hex;
 
 /// The bytes of [`hex`]'s text; `None` when it is not that.
 pub fn unhex(text: &str) -> Option<Vec<u8>> {

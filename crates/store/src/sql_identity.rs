@@ -2,11 +2,20 @@
 //! in flight, API tokens, and the hash-chained audit log. Expanded inside
 //! [`impl_sql_store!`](crate::impl_sql_store), whose `sql`, `q` and `begin_write` it uses.
 //!
-//! The audit chain is extended inside the caller's transaction: the head row is read (and on
-//! PostgreSQL locked, `lock_row`; SQLite's write transactions already hold the database),
-//! each event is hashed onto it ([`pave_audit::chain_next`]), the records are inserted and
-//! the head moved. So records are numbered without gaps across replicas, and a change and
-//! its record commit or roll back together.
+//! The database keeps the audit chain: triggers refuse a record that does not extend the
+//! head (the next seq, the head's hash as its previous hash) and move the head as each record
+//! is inserted. So records are numbered without gaps across replicas and processes whatever
+//! wrote them. Two ways in:
+//!
+//! - inside the caller's transaction (`append_audit_in`): the head row is read (and on
+//!   PostgreSQL locked, `lock_row`; SQLite's write transactions already hold the database),
+//!   each event is hashed onto it ([`pave_audit::chain_next`]) and the records inserted, so a
+//!   change and its record commit or roll back together;
+//! - on its own ([`IdentityStore::append_audit`](crate::IdentityStore::append_audit)): the
+//!   records are chained onto the head this store last wrote ([`AuditTip`](crate::AuditTip))
+//!   and inserted in one autocommit statement. When another writer moved the head meanwhile,
+//!   the triggers refuse the insert and the head is read again. A transaction of its own cost
+//!   five round trips to SQLite's worker thread; this costs one (bench/audit.sh).
 
 /// The helper functions; `lock_row` is appended to the head's `SELECT`.
 #[doc(hidden)]
@@ -108,48 +117,126 @@ async fn append_audit_in(
         .fetch_one(&mut **tx)
         .await
         .map_err(q("reading the audit chain's head"))?;
-    let mut head = $crate::audit::ChainHead {
+    let head = $crate::audit::ChainHead {
         seq,
         hash: $crate::audit::Hash::from_hex(&hash).map_err(|e| corrupt("reading the audit chain's head", e))?,
     };
+    let records = chain(&head, events);
+    // The triggers move the head as the rows go in.
+    for chunk in records.chunks(AUDIT_INSERT_ROWS) {
+        audit_insert(chunk).execute(&mut **tx).await.map_err(q("appending to the audit log"))?;
+    }
+    Ok(records)
+}
+
+/// Records per `INSERT`: 13 parameters a row, far below either database's limit.
+const AUDIT_INSERT_ROWS: usize = 200;
+
+/// One `INSERT` of `records` (at most [`AUDIT_INSERT_ROWS`]).
+fn audit_insert(
+    records: &[$crate::audit::AuditRecord],
+) -> ::sqlx::query::Query<'static, $db, <$db as ::sqlx::Database>::Arguments> {
+    let columns: Vec<&str> = AUDIT_COLUMNS.split(", ").collect();
+    let sql = $crate::multi_row_insert("audit_log", &columns, records.len(), placeholder);
+    let mut query = ::sqlx::query(::sqlx::AssertSqlSafe(sql));
+    for r in records {
+        // Canonical text: `pave audit verify` hashes the column as stored, unparsed.
+        let details = $crate::audit::canonical_json(&r.event.details);
+        query = query
+            .bind(r.seq)
+            .bind(r.event.time_ms)
+            .bind(r.event.actor.kind.as_str())
+            .bind(r.event.actor.id.clone())
+            .bind(r.event.actor.role.clone())
+            .bind(r.event.action.clone())
+            .bind(r.event.target.clone())
+            .bind(r.event.outcome.as_str())
+            .bind(r.event.source.clone())
+            .bind(r.event.request_id.clone())
+            .bind(details)
+            .bind(r.prev_hash.to_hex())
+            .bind(r.hash.to_hex());
+    }
+    query
+}
+
+/// Whether `e` is the triggers refusing a record that does not extend the head (another
+/// writer moved it), or a second record with the same seq.
+fn head_moved(e: &::sqlx::Error) -> bool {
+    match e.as_database_error() {
+        Some(db) => {
+            db.message().contains(AUDIT_HEAD_MOVED)
+                || db.kind() == ::sqlx::error::ErrorKind::UniqueViolation
+        }
+        None => false,
+    }
+}
+
+/// What the triggers say when a record does not extend the head (the migrations' text).
+const AUDIT_HEAD_MOVED: &str = "audit chain head moved";
+
+/// Chained appends tried on a remembered head before falling back to a transaction that
+/// reads it under the write lock.
+const AUDIT_TRIES: usize = 4;
+
+/// The head as stored.
+async fn read_audit_head(pool: &::sqlx::Pool<$db>) -> $crate::Result<$crate::audit::ChainHead> {
+    let (seq, hash): (i64, String) = ::sqlx::query_as(::sqlx::AssertSqlSafe(sql("SELECT seq, hash FROM audit_head WHERE id = 1")))
+        .fetch_one(pool)
+        .await
+        .map_err(q("reading the audit chain's head"))?;
+    Ok($crate::audit::ChainHead {
+        seq,
+        hash: $crate::audit::Hash::from_hex(&hash).map_err(|e| corrupt("reading the audit chain's head", e))?,
+    })
+}
+
+/// Appends `events` on their own (see the module comment): one statement on the head in
+/// `tip`, read again when another writer moved it; a transaction when the records need more
+/// than one statement or the head keeps moving.
+async fn append_audit_alone(
+    pool: &::sqlx::Pool<$db>,
+    tip: &$crate::AuditTip,
+    events: &[$crate::audit::AuditEvent],
+) -> $crate::Result<Vec<$crate::audit::AuditRecord>> {
+    let mut remembered = tip.lock().await;
+    if events.len() <= AUDIT_INSERT_ROWS {
+        for _ in 0..AUDIT_TRIES {
+            let head = match remembered.take() {
+                Some(head) => head,
+                None => read_audit_head(pool).await?,
+            };
+            let records = chain(&head, events);
+            match audit_insert(&records).execute(pool).await {
+                Ok(_) => {
+                    *remembered = records.last().map($crate::audit::AuditRecord::head);
+                    return Ok(records);
+                }
+                Err(e) if head_moved(&e) => continue,
+                Err(e) => return Err(q("appending to the audit log")(e)),
+            }
+        }
+    }
+    let mut tx = begin_write(pool).await?;
+    let records = append_audit_in(&mut tx, events).await?;
+    tx.commit().await.map_err(q("committing"))?;
+    *remembered = records.last().map($crate::audit::AuditRecord::head);
+    Ok(records)
+}
+
+/// `events` hashed onto `head`, in order.
+fn chain(
+    head: &$crate::audit::ChainHead,
+    events: &[$crate::audit::AuditEvent],
+) -> Vec<$crate::audit::AuditRecord> {
+    let mut head = *head;
     let mut records = Vec::with_capacity(events.len());
     for event in events {
         let record = $crate::audit::chain_next(&head, event.clone());
         head = record.head();
         records.push(record);
     }
-    let columns: Vec<&str> = AUDIT_COLUMNS.split(", ").collect();
-    // 13 parameters a row: 200 rows stay far below either database's limit.
-    for chunk in records.chunks(200) {
-        let sql = $crate::multi_row_insert("audit_log", &columns, chunk.len(), placeholder);
-        let mut query = ::sqlx::query(::sqlx::AssertSqlSafe(sql));
-        for r in chunk {
-            // Canonical text: `pave audit verify` hashes the column as stored, unparsed.
-            let details = $crate::audit::canonical_json(&r.event.details);
-            query = query
-                .bind(r.seq)
-                .bind(r.event.time_ms)
-                .bind(r.event.actor.kind.as_str())
-                .bind(r.event.actor.id.clone())
-                .bind(r.event.actor.role.clone())
-                .bind(r.event.action.clone())
-                .bind(r.event.target.clone())
-                .bind(r.event.outcome.as_str())
-                .bind(r.event.source.clone())
-                .bind(r.event.request_id.clone())
-                .bind(details)
-                .bind(r.prev_hash.to_hex())
-                .bind(r.hash.to_hex());
-        }
-        query.execute(&mut **tx).await.map_err(q("appending to the audit log"))?;
-    }
-    ::sqlx::query(::sqlx::AssertSqlSafe(sql("UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1")))
-        .bind(head.seq)
-        .bind(head.hash.to_hex())
-        .execute(&mut **tx)
-        .await
-        .map_err(q("moving the audit chain's head"))?;
-    Ok(records)
+    records
 }
 
 /// Records per query when walking the log: each query returns its records as one JSON
@@ -236,21 +323,11 @@ impl $crate::IdentityStore for $store {
         if events.is_empty() {
             return Ok(Vec::new());
         }
-        let mut tx = begin_write(&self.pool).await?;
-        let records = append_audit_in(&mut tx, events).await?;
-        tx.commit().await.map_err(q("committing"))?;
-        Ok(records)
+        append_audit_alone(&self.pool, &self.audit_tip, events).await
     }
 
     async fn audit_head(&self) -> $crate::Result<$crate::audit::ChainHead> {
-        let (seq, hash): (i64, String) = ::sqlx::query_as(::sqlx::AssertSqlSafe(sql("SELECT seq, hash FROM audit_head WHERE id = 1")))
-            .fetch_one(&self.pool)
-            .await
-            .map_err(q("reading the audit chain's head"))?;
-        Ok($crate::audit::ChainHead {
-            seq,
-            hash: $crate::audit::Hash::from_hex(&hash).map_err(|e| corrupt("reading the audit chain's head", e))?,
-        })
+        read_audit_head(&self.pool).await
     }
 
     async fn audit_records(&self, query: &$crate::AuditQuery) -> $crate::Result<Vec<$crate::audit::AuditRecord>> {

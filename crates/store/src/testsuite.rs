@@ -22,6 +22,8 @@ fn entity(location_id: &LocationId, name: &str, body: &str) -> EntityRow {
     }
 }
 
+pub use crate::testsuite_identity::two_writers_keep_one_chain;
+
 /// Runs every check in order on an empty store.
 pub async fn run_all(store: &dyn Store) {
     locations_are_registered_once(store).await;

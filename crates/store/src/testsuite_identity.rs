@@ -561,3 +561,77 @@ pub(crate) async fn tokens(store: &dyn Store) {
     );
     assert_eq!(store.audit_head().await.unwrap().seq, before + 2);
 }
+
+/// Two stores on one database (two replicas, or the CLI beside the server) append on their
+/// own, concurrently and between transactions that append with a change: each remembers the
+/// head it last wrote, which the other keeps moving, and still the records form one chain
+/// without gaps, each record once. Run on two handles of the same empty database.
+pub async fn two_writers_keep_one_chain(first: &dyn Store, second: &dyn Store) {
+    let start = first.audit_head().await.unwrap();
+    assert_eq!(second.audit_head().await.unwrap(), start);
+    let (a, b) =
+        futures_util::future::join(audit_writer("a", first), audit_writer("b", second)).await;
+    let mut records = Vec::new();
+    first
+        .visit_audit(start.seq + 1, &mut |r| records.push(r))
+        .await
+        .unwrap();
+    assert_eq!(records.len(), a.len() + b.len(), "a record lost or doubled");
+    let mut targets: Vec<&str> = records.iter().map(|r| r.event.target.as_str()).collect();
+    targets.sort_unstable();
+    let mut expected: Vec<&str> = a.iter().chain(&b).map(String::as_str).collect();
+    expected.sort_unstable();
+    assert_eq!(targets, expected);
+    let report = pave_audit::verify_segment(
+        records.iter().map(|r| Ok::<_, String>(r.clone())),
+        &[],
+        None,
+    );
+    assert!(report.is_ok(), "{report}");
+    assert_eq!(records.first().map(|r| r.prev_hash), Some(start.hash));
+    let head = second.audit_head().await.unwrap();
+    assert_eq!(
+        Some(head),
+        records.last().map(pave_audit::AuditRecord::head)
+    );
+
+    // Whichever wrote last, the other's next record still extends the chain.
+    let next = first
+        .append_audit(&[event(99, "token.use", "after", Outcome::Success)])
+        .await
+        .unwrap();
+    assert_eq!(next[0].seq, head.seq + 1);
+    assert_eq!(next[0].prev_hash, head.hash);
+}
+
+/// One of [`two_writers_keep_one_chain`]'s writers: the targets of the records it wrote.
+async fn audit_writer(name: &str, store: &dyn Store) -> Vec<String> {
+    let mut written = Vec::new();
+    for n in 0..60 {
+        let target = format!("{name}-{n}");
+        if n % 10 == 9 {
+            // A change and its record in one transaction, which moves the head behind the
+            // other writer's back.
+            let record = event(n, "location.create", &target, Outcome::Success);
+            let url = format!("https://x/{target}");
+            let (_, created) = store
+                .add_location(LocationKind::Url, &url, n, &[record])
+                .await
+                .unwrap();
+            assert!(created);
+            written.push(target);
+        } else {
+            let events: Vec<AuditEvent> = (0..1 + n % 3)
+                .map(|i| event(n, "token.use", &format!("{target}.{i}"), Outcome::Success))
+                .collect();
+            let records = store.append_audit(&events).await.unwrap();
+            assert_eq!(records.len(), events.len());
+            assert!(
+                records.windows(2).all(|w| w[1].seq == w[0].seq + 1),
+                "one call's records are consecutive"
+            );
+            written.extend(events.into_iter().map(|e| e.target));
+        }
+    }
+    written
+}

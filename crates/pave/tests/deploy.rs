@@ -274,6 +274,21 @@ fn config_starts_pave(name: &str, objects: &[Value], secret_env: &[&str], dir: &
     for var in secret_env {
         cmd_env.push((var, value));
     }
+    // The Deployment's plain variables (allowed hosts, per-client caps) must parse too.
+    let plain: Vec<(String, PathBuf)> =
+        find(objects, "Deployment")["spec"]["template"]["spec"]["containers"][0]["env"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|e| Some((e["name"].as_str()?.to_owned(), e["value"].as_str()?.into())))
+            .collect();
+    assert!(
+        plain.iter().any(|(name, _)| name == "PAVE_ALLOWED_HOSTS"),
+        "{name}: {plain:?}"
+    );
+    for (var, value) in &plain {
+        cmd_env.push((var, value));
+    }
     let server = Server::start_with_env(
         &[
             "--config",

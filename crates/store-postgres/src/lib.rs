@@ -47,6 +47,14 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     ),
 ];
 
+/// A newer pave's schema is named as such; anything else is a failed migration.
+fn migrate_error(e: sqlx::migrate::MigrateError) -> StoreError {
+    match e {
+        sqlx::migrate::MigrateError::VersionMissing(version) => StoreError::SchemaNewer(version),
+        e => StoreError::Migrate(Box::new(e)),
+    }
+}
+
 fn migrator() -> Migrator {
     Migrator::with_migrations(
         MIGRATIONS
@@ -92,10 +100,7 @@ impl PostgresStore {
             .connect(url)
             .await
             .map_err(connect_error)?;
-        migrator()
-            .run(&pool)
-            .await
-            .map_err(|e| StoreError::Migrate(Box::new(e)))?;
+        migrator().run(&pool).await.map_err(migrate_error)?;
         Ok(PostgresStore {
             pool,
             changes: std::sync::Arc::default(),

@@ -46,6 +46,14 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     ),
 ];
 
+/// A newer pave's schema is named as such; anything else is a failed migration.
+fn migrate_error(e: sqlx::migrate::MigrateError) -> StoreError {
+    match e {
+        sqlx::migrate::MigrateError::VersionMissing(version) => StoreError::SchemaNewer(version),
+        e => StoreError::Migrate(Box::new(e)),
+    }
+}
+
 fn migrator() -> Migrator {
     Migrator::with_migrations(
         MIGRATIONS
@@ -104,10 +112,7 @@ impl SqliteStore {
             .connect_with(options)
             .await
             .map_err(|e| connect_error(Box::new(e)))?;
-        migrator()
-            .run(&pool)
-            .await
-            .map_err(|e| StoreError::Migrate(Box::new(e)))?;
+        migrator().run(&pool).await.map_err(migrate_error)?;
         let (stop, stopped) = tokio::sync::oneshot::channel();
         tokio::spawn(checkpoint_wal(pool.clone(), stopped));
         Ok(SqliteStore {

@@ -26,6 +26,31 @@ async fn two_stores_on_one_file_keep_one_audit_chain() {
 }
 
 #[tokio::test]
+async fn a_database_upgraded_by_a_newer_pave_is_named_as_such() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("pave.db");
+    SqliteStore::open(&path).await.unwrap().close().await;
+    // What a newer pave leaves behind: a migration this one does not know.
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", path.display()))
+        .await
+        .unwrap();
+    sqlx::query(
+        "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
+         VALUES (999, 'from the future', TRUE, x'00', 0)",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    pool.close().await;
+    let err = SqliteStore::open(&path).await.unwrap_err();
+    assert!(
+        matches!(err, pave_store::StoreError::SchemaNewer(999)),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("newer pave"), "{err}");
+}
+
+#[tokio::test]
 async fn reopening_keeps_data_and_does_not_remigrate() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("pave.db");

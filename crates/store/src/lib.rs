@@ -270,8 +270,14 @@ pub enum StoreError {
         #[source]
         source: Box<dyn std::error::Error + Send + Sync>,
     },
-    #[error("database migration failed: {0}")]
+    #[error("database migration failed")]
     Migrate(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// The database holds a migration this pave does not know: a newer pave wrote it.
+    #[error(
+        "the database was upgraded by a newer pave (it holds schema migration {0}, which this \
+         pave does not know): run that version or a newer one, or restore a backup taken before the upgrade"
+    )]
+    SchemaNewer(i64),
     #[error("the database holds a location of type `{0}`, which this pave does not read")]
     UnknownLocationKind(String),
     #[error("database error while {context}: {source}")]

@@ -121,12 +121,13 @@ pub(crate) async fn receive(
             };
             (status, Json(receipt)).into_response()
         }
-        Err(e) => refusal(&e),
+        Err(e) => intake_error(&e, "delivery not recorded").into_response(),
     }
 }
 
-/// The answer for an intake error: its kind decides the status, its text the message.
-fn refusal(error: &IntakeError) -> Response {
+/// The answer for an intake error: its kind decides the status, its text the message
+/// (`internal` names what was not recorded in the log line).
+pub(crate) fn intake_error(error: &IntakeError, internal: &str) -> ApiError {
     let message = error.to_string();
     match error.kind() {
         ErrorKind::NotFound => ApiError::NotFound(message),
@@ -138,9 +139,8 @@ fn refusal(error: &IntakeError) -> Response {
             retry_after: error.retry_after().map_or(1, |d| d.as_secs().max(1)),
         },
         ErrorKind::Unavailable => ApiError::Unavailable(message),
-        ErrorKind::Internal => ApiError::internal("delivery not recorded", message),
+        ErrorKind::Internal => ApiError::internal(internal, message),
     }
-    .into_response()
 }
 
 /// The largest body the events route reads: the intake's limit, plus one byte so that the

@@ -175,7 +175,7 @@ pub(crate) async fn post_postmortem(
             Ok((status, Json(posted)).into_response())
         }
         Err(IntakeError::Postmortem(error)) => Ok(problems(&error)),
-        Err(e) => Err(refusal(e)),
+        Err(e) => Err(crate::events::intake_error(&e, "postmortem not recorded")),
     }
 }
 
@@ -188,23 +188,6 @@ fn problems(error: &pave_dora::postmortem::PostmortemError) -> Response {
         "problems": error.diagnostics,
     });
     (StatusCode::BAD_REQUEST, Json(body)).into_response()
-}
-
-fn refusal(error: IntakeError) -> ApiError {
-    use pave_intake::ErrorKind;
-    let message = error.to_string();
-    match error.kind() {
-        ErrorKind::NotFound => ApiError::NotFound(message),
-        ErrorKind::Unauthorized => ApiError::Unauthenticated(message),
-        ErrorKind::TooLarge => ApiError::TooLarge(message),
-        ErrorKind::BadRequest => ApiError::Input(message),
-        ErrorKind::Busy => ApiError::TooMany {
-            message,
-            retry_after: error.retry_after().map_or(1, |d| d.as_secs().max(1)),
-        },
-        ErrorKind::Unavailable => ApiError::Unavailable(message),
-        ErrorKind::Internal => ApiError::internal("postmortem not recorded", message),
-    }
 }
 
 /// List postmortems, with their KPIs.

@@ -98,6 +98,14 @@ pub(crate) enum Command {
     /// Incidents: list, show, declare and resolve (for those no pager reports)
     #[command(subcommand)]
     Incident(crate::delivery::IncidentCommand),
+    /// Copy the database into a new file, consistent while `pave serve` runs (SQLite;
+    /// PostgreSQL is backed up with pg_dump)
+    Backup(crate::database::BackupArgs),
+    /// Replace the SQLite database with a backup; the one there is kept beside it. Refused
+    /// while a server uses the database
+    Restore(crate::database::RestoreArgs),
+    /// Bring the database's schema up to this pave (`--check`: only report what is pending)
+    Migrate(crate::database::MigrateArgs),
     /// Print shell completions
     Completions {
         /// The shell to generate completions for
@@ -115,6 +123,10 @@ pub(crate) struct ServerArgs {
     /// Re-read every registered source this often (`90s`, `5m`, `1h`; `0` never)
     #[arg(long, default_value = "2m", value_parser = crate::config::parse_duration)]
     pub(crate) refresh_interval: std::time::Duration,
+
+    /// On SIGTERM, answer /readyz 503 and go on serving this long before closing the listeners, so load balancers stop sending first (`5s` behind a Kubernetes Service)
+    #[arg(long, value_name = "DURATION", default_value = "0", env = "PAVE_SHUTDOWN_DELAY", value_parser = crate::config::parse_duration)]
+    pub(crate) shutdown_delay: std::time::Duration,
 
     #[command(flatten)]
     pub(crate) work: WorkArgs,

@@ -58,7 +58,10 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<Outcome> {
         | Command::Evidence(_)
         | Command::Dora(_)
         | Command::Events(_)
-        | Command::Incident(_)) => command,
+        | Command::Incident(_)
+        | Command::Backup(_)
+        | Command::Restore(_)
+        | Command::Migrate(_)) => command,
     };
     let (config_file, _) = ConfigFile::load(cli.global.config.as_deref())?;
     let mut ingest = config_file.ingest_config()?;
@@ -137,6 +140,9 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<Outcome> {
             };
             crate::identity::evidence(args, store, &policy).await
         }
+        Command::Backup(args) => crate::database::backup(args, database_url, format).await,
+        Command::Restore(args) => crate::database::restore(args, database_url, format).await,
+        Command::Migrate(args) => crate::database::migrate(args, database_url, format).await,
         _ => Err(anyhow!("internal: command dispatched twice")),
     }
 }
@@ -466,6 +472,7 @@ fn serve_options(args: &ServerArgs) -> anyhow::Result<ServeOptions> {
     };
     let mut options = ServeOptions::new(args.addr);
     options.refresh_interval = (!args.refresh_interval.is_zero()).then_some(args.refresh_interval);
+    options.shutdown_delay = args.shutdown_delay;
     options.tls = files(&args.tls_cert, &args.tls_key);
     let usize_of = |n: u32| usize::try_from(n).unwrap_or(usize::MAX);
     let admission_limit = edge.admission_timeout + Duration::from_secs(2);
@@ -550,6 +557,8 @@ async fn serve(
     // before anything is read.
     guard_exposure(&args.server, access.is_some())?;
     let options = serve_options(&args.server)?;
+    // One server per SQLite file, held until this returns; taken before the first write.
+    let _claim = store.claim_serving()?;
     // The metrics recorder before anything records: the first catalog rebuild may finish
     // before the routes are built, and gauges set without a recorder are lost.
     let _ = pave_server::metrics::handle();
@@ -671,6 +680,11 @@ async fn demo(
         guard_exposure(&args.server, access.is_some())?;
     }
     let options = serve_options(&args.server)?;
+    let _claim = if args.no_serve {
+        None
+    } else {
+        Some(store.claim_serving()?)
+    };
     let _ = pave_server::metrics::handle();
     let dir = args.dir.clone().unwrap_or_else(|| data_dir().join("demo"));
     let summary = pave_demo::write_demo_org(&dir)

@@ -273,26 +273,40 @@ fn cache_dir() -> PathBuf {
         .join("pave")
 }
 
+/// The database a `--database-url` names.
+pub(crate) enum Database {
+    Sqlite(PathBuf),
+    Postgres(String),
+}
+
+impl Database {
+    /// `url`, or `default_file` under the data dir.
+    pub(crate) fn named(url: Option<&str>, default_file: &str) -> anyhow::Result<Self> {
+        Ok(match url {
+            None => Database::Sqlite(data_dir().join(default_file)),
+            Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+                Database::Postgres(url.to_owned())
+            }
+            Some(url) => Database::Sqlite(PathBuf::from(
+                url.strip_prefix("sqlite://")
+                    .or_else(|| url.strip_prefix("sqlite:"))
+                    .ok_or_else(|| {
+                        anyhow!("--database-url `{url}` is not understood: use sqlite://PATH or postgres://user@host/db")
+                    })?,
+            )),
+        })
+    }
+}
+
 /// Opens the store a `--database-url` names (default: `default_file` under the data dir).
 pub(crate) async fn open_store(
     url: Option<&str>,
     default_file: &str,
 ) -> anyhow::Result<Arc<dyn Store>> {
-    let store: Arc<dyn Store> = match url {
-        None => {
-            Arc::new(pave_store_sqlite::SqliteStore::open(&data_dir().join(default_file)).await?)
-        }
-        Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
-            Arc::new(pave_store_postgres::PostgresStore::connect(url).await?)
-        }
-        Some(url) => {
-            let path = url
-                .strip_prefix("sqlite://")
-                .or_else(|| url.strip_prefix("sqlite:"))
-                .ok_or_else(|| {
-                    anyhow!("--database-url `{url}` is not understood: use sqlite://PATH or postgres://user@host/db")
-                })?;
-            Arc::new(pave_store_sqlite::SqliteStore::open(Path::new(path)).await?)
+    let store: Arc<dyn Store> = match Database::named(url, default_file)? {
+        Database::Sqlite(path) => Arc::new(pave_store_sqlite::SqliteStore::open(&path).await?),
+        Database::Postgres(url) => {
+            Arc::new(pave_store_postgres::PostgresStore::connect(&url).await?)
         }
     };
     Ok(store)

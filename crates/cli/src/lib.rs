@@ -9,6 +9,7 @@ mod check;
 mod commands;
 mod config;
 mod conftest;
+mod database;
 mod delivery;
 mod golden;
 mod identity;

@@ -571,6 +571,9 @@ impl Store for FailingWrites {
     fn backend(&self) -> &'static str {
         "failing"
     }
+    async fn schema_status(&self) -> pave_store::Result<pave_store::schema::SchemaStatus> {
+        self.0.schema_status().await
+    }
     async fn add_location(
         &self,
         k: LocationKind,

@@ -201,6 +201,14 @@ fn pod_is_as_documented(name: &str, deployment: &Value) {
         .filter_map(Value::as_str)
         .collect();
     assert_eq!(args[0], "serve", "{name}: {args:?}");
+    // The arguments are this binary's: `--help` after them parses every one first.
+    let out = pave()
+        .args(&args)
+        .arg("--help")
+        .env_remove("PAVE_DATABASE_URL")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{name}: {args:?}: {}", stderr(&out));
 }
 
 /// The rules, the path and the review versions are `pave admission manifest`'s, so the chart

@@ -135,6 +135,14 @@ impl From<pave_platform::LocationError> for ApiError {
 
 impl From<pave_store::StoreError> for ApiError {
     fn from(e: pave_store::StoreError) -> Self {
+        if e.is_unavailable() {
+            // An outage, not a bug: the client may retry (webhook senders do on a 503).
+            tracing::warn!(error = %e, "database unavailable");
+            return ApiError::Busy {
+                message: "the database is unavailable; try again shortly".into(),
+                retry_after: 5,
+            };
+        }
         ApiError::internal("database error", e)
     }
 }

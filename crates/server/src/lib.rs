@@ -79,6 +79,8 @@ pub struct AppState {
     delivery: RwLock<Option<Arc<dyn DeliveryReports>>>,
     /// `events:` of pave.yaml, running: the webhook intake and the ledger's processor.
     events: RwLock<Option<Arc<events::Events>>>,
+    /// Shutting down: `/readyz` says not ready while requests are still served.
+    draining: std::sync::atomic::AtomicBool,
 }
 
 impl AppState {
@@ -105,6 +107,7 @@ impl AppState {
             audit_key: RwLock::new(None),
             delivery: RwLock::new(None),
             events: RwLock::new(None),
+            draining: std::sync::atomic::AtomicBool::new(false),
         })
     }
 
@@ -705,6 +708,9 @@ const READY_TIMEOUT: Duration = Duration::from_secs(2);
 /// and `pave_database_up`) but does not take the server out of rotation: reads are served
 /// from memory.
 async fn readyz(State(state): State<Arc<AppState>>) -> Response {
+    if state.draining.load(std::sync::atomic::Ordering::Acquire) {
+        return (StatusCode::SERVICE_UNAVAILABLE, "shutting down").into_response();
+    }
     if !state.platform.is_loaded() {
         return (StatusCode::SERVICE_UNAVAILABLE, "catalog not loaded yet").into_response();
     }
@@ -763,6 +769,9 @@ pub struct ServeOptions {
     pub admission: AdmissionOptions,
     /// How often the audit chain's checkpoints and retention are looked after.
     pub audit_upkeep: checkpoints::AuditUpkeep,
+    /// How long to go on serving, not ready, after SIGTERM before closing the listeners, so
+    /// that load balancers stop sending first (`--shutdown-delay`).
+    pub shutdown_delay: Duration,
 }
 
 impl ServeOptions {
@@ -776,6 +785,7 @@ impl ServeOptions {
             browser: BrowserOptions::default(),
             admission: AdmissionOptions::default(),
             audit_upkeep: checkpoints::AuditUpkeep::default(),
+            shutdown_delay: Duration::ZERO,
         }
     }
 }
@@ -885,10 +895,30 @@ pub async fn serve(
             metrics::handle().run_upkeep();
         }
     });
-    let signal = tokio::spawn(async move {
-        shutdown_signal().await;
-        let _ = stop.send(true);
-    });
+    let signal = {
+        let state = Arc::clone(&state);
+        let delay = options.shutdown_delay;
+        tokio::spawn(async move {
+            shutdown_signal().await;
+            state
+                .draining
+                .store(true, std::sync::atomic::Ordering::Release);
+            if !delay.is_zero() {
+                // A load balancer takes a moment to see the pod go (Kubernetes removes its
+                // endpoint while the pod already has SIGTERM): serve on, not ready, meanwhile.
+                tracing::info!(
+                    delay_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
+                    "not ready; serving on before closing the listeners"
+                );
+                tokio::select! {
+                    () = tokio::time::sleep(delay) => {}
+                    // A second signal stops at once.
+                    () = shutdown_signal() => {}
+                }
+            }
+            let _ = stop.send(true);
+        })
+    };
     state.set_public_site(options.browser.public_url().cloned(), tls_config.is_some());
     let app = app(state, &options);
     let main = listener::Listener {

@@ -1,10 +1,8 @@
 //! PostgreSQL implementation of [`pave_store::Store`], for shared and scaled-out deployments.
 
-use std::borrow::Cow;
 use std::time::Duration;
 
 use pave_store::{Result, StoreError};
-use sqlx::migrate::{Migration, MigrationType, Migrator};
 use sqlx::postgres::PgPoolOptions;
 use sqlx::{Connection, PgConnection, PgPool};
 
@@ -45,32 +43,17 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "audit_chain",
         include_str!("../migrations/0008_audit_chain.sql"),
     ),
+    (
+        9,
+        "schema_compat",
+        include_str!("../migrations/0009_schema_compat.sql"),
+    ),
 ];
 
-/// A newer pave's schema is named as such; anything else is a failed migration.
-fn migrate_error(e: sqlx::migrate::MigrateError) -> StoreError {
-    match e {
-        sqlx::migrate::MigrateError::VersionMissing(version) => StoreError::SchemaNewer(version),
-        e => StoreError::Migrate(Box::new(e)),
-    }
-}
+pave_store::impl_sql_schema!(::sqlx::Postgres, migrations = MIGRATIONS, numbered = true);
 
-fn migrator() -> Migrator {
-    Migrator::with_migrations(
-        MIGRATIONS
-            .iter()
-            .map(|(version, name, sql)| {
-                Migration::new(
-                    *version,
-                    Cow::Borrowed(*name),
-                    MigrationType::Simple,
-                    sqlx::SqlStr::from_static(sql),
-                    false,
-                )
-            })
-            .collect(),
-    )
-}
+/// How long a query waits for a connection (the server restarting, the pool busy).
+pub const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The catalog in a PostgreSQL database.
 #[derive(Debug, Clone)]
@@ -96,16 +79,34 @@ impl PostgresStore {
             .map_err(connect_error)?;
         let pool = PgPoolOptions::new()
             .max_connections(8)
-            .acquire_timeout(Duration::from_secs(10))
+            // While the server is down a request waits this long for it to come back, then
+            // is answered 503 (`StoreError::Unavailable`).
+            .acquire_timeout(ACQUIRE_TIMEOUT)
             .connect(url)
             .await
             .map_err(connect_error)?;
-        migrator().run(&pool).await.map_err(migrate_error)?;
+        migrate(&pool).await?;
         Ok(PostgresStore {
             pool,
             changes: std::sync::Arc::default(),
             audit_tip: pave_store::AuditTip::default(),
         })
+    }
+
+    /// Where the schema of the database at `url` stands, read without changing it.
+    pub async fn inspect(url: &str) -> Result<pave_store::schema::SchemaStatus> {
+        let pool = PgPoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect(url)
+            .await
+            .map_err(|e| StoreError::Connect {
+                url: redact(url),
+                source: Box::new(e),
+            })?;
+        let status = schema_status(&pool).await;
+        pool.close().await;
+        status
     }
 
     pub async fn close(&self) {
@@ -137,6 +138,17 @@ pave_store::impl_sql_store!(
         async fn wait_for_change(&self, timeout: std::time::Duration) -> bool {
             self.changes.wait(&self.pool, timeout).await;
             true
+        }
+
+        async fn backup(&self, to: &std::path::Path) -> Result<pave_store::Backup> {
+            let _ = to;
+            Err(StoreError::Unsupported(
+                "a PostgreSQL database is backed up with pg_dump, consistent while pave serves: \
+                 `pg_dump --format=custom --file=pave.dump \"$PAVE_DATABASE_URL\"`, restored with \
+                 `pg_restore --clean --if-exists --dbname=\"$PAVE_DATABASE_URL\" pave.dump` \
+                 (docs/operations.md, \"Backup and restore\")"
+                    .to_owned(),
+            ))
         }
     }
 );

@@ -130,3 +130,77 @@ async fn the_audit_log_is_append_only_in_the_database() {
     store.close().await;
     db.drop_database().await;
 }
+
+/// A rolling upgrade on one database: a newer pave's additive migration leaves this one
+/// running beside it; one that raises `readable_by` refuses it by name. A backup is pointed
+/// at pg_dump.
+#[tokio::test]
+async fn a_newer_paves_schema_is_run_beside_or_named() {
+    let Some(db) = TestDatabase::create().await else {
+        return;
+    };
+    let store = PostgresStore::connect(&db.url).await.unwrap();
+    let status = pave_store::Store::schema_status(&store).await.unwrap();
+    assert!(
+        status.is_current() && status.readable_by == Some(status.known),
+        "{status:?}"
+    );
+    let err = pave_store::Store::backup(&store, std::path::Path::new("/tmp/x"))
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("pg_dump --format=custom"), "{err}");
+    store.close().await;
+
+    let pool = sqlx::PgPool::connect(&db.url).await.unwrap();
+    sqlx::query(
+        "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
+         VALUES (999, 'from the future', TRUE, '\\x00', 0)",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    sqlx::query("CREATE TABLE from_the_future (a TEXT)")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let store = PostgresStore::connect(&db.url).await.unwrap();
+    pave_store::Store::add_location(&store, pave_store::LocationKind::File, "/y", 2, &[])
+        .await
+        .unwrap();
+    assert_eq!(pave_store::Store::locations(&store).await.unwrap().len(), 1);
+    store.close().await;
+
+    sqlx::query("UPDATE pave_schema_compat SET readable_by = 999")
+        .execute(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+    let err = PostgresStore::connect(&db.url).await.unwrap_err();
+    assert!(
+        matches!(err, pave_store::StoreError::SchemaNewer(999)),
+        "{err:?}"
+    );
+    let status = PostgresStore::inspect(&db.url).await.unwrap();
+    assert_eq!((status.newer, status.readable_by), (vec![999], Some(999)));
+    db.drop_database().await;
+}
+
+/// Each migration after the compatibility marker is additive or raises `readable_by`.
+#[test]
+fn migrations_keep_the_previous_version_running() {
+    let migrations = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
+    let marker = 9;
+    for entry in std::fs::read_dir(&migrations).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let version: i64 = name[..4].parse().unwrap();
+        if version > marker {
+            let sql = std::fs::read_to_string(&path).unwrap();
+            let breaking = pave_store::schema::breaking_statements(&sql);
+            assert!(
+                breaking.is_empty(),
+                "{name} would stop the previous pave during a rolling upgrade: {breaking:?}"
+            );
+        }
+    }
+}

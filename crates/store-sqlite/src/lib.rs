@@ -1,7 +1,6 @@
 //! SQLite implementation of [`pave_store::Store`]: one file, WAL journal, bundled SQLite (no
 //! system library needed).
 
-use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::sync::Arc;
@@ -9,7 +8,6 @@ use std::time::Duration;
 
 use pave_store::{Result, StoreError};
 use sqlx::SqlitePool;
-use sqlx::migrate::{Migration, MigrationType, Migrator};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
 const MIGRATIONS: &[(i64, &str, &str)] = &[
@@ -44,32 +42,14 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "audit_chain",
         include_str!("../migrations/0007_audit_chain.sql"),
     ),
+    (
+        8,
+        "schema_compat",
+        include_str!("../migrations/0008_schema_compat.sql"),
+    ),
 ];
 
-/// A newer pave's schema is named as such; anything else is a failed migration.
-fn migrate_error(e: sqlx::migrate::MigrateError) -> StoreError {
-    match e {
-        sqlx::migrate::MigrateError::VersionMissing(version) => StoreError::SchemaNewer(version),
-        e => StoreError::Migrate(Box::new(e)),
-    }
-}
-
-fn migrator() -> Migrator {
-    Migrator::with_migrations(
-        MIGRATIONS
-            .iter()
-            .map(|(version, name, sql)| {
-                Migration::new(
-                    *version,
-                    Cow::Borrowed(*name),
-                    MigrationType::Simple,
-                    sqlx::SqlStr::from_static(sql),
-                    false,
-                )
-            })
-            .collect(),
-    )
-}
+pave_store::impl_sql_schema!(::sqlx::Sqlite, migrations = MIGRATIONS, numbered = false);
 
 /// The catalog in a SQLite file.
 #[derive(Debug, Clone)]
@@ -112,7 +92,7 @@ impl SqliteStore {
             .connect_with(options)
             .await
             .map_err(|e| connect_error(Box::new(e)))?;
-        migrator().run(&pool).await.map_err(migrate_error)?;
+        migrate(&pool).await?;
         let (stop, stopped) = tokio::sync::oneshot::channel();
         tokio::spawn(checkpoint_wal(pool.clone(), stopped));
         Ok(SqliteStore {
@@ -121,6 +101,32 @@ impl SqliteStore {
             _checkpointer: Arc::new(stop),
             audit_tip: pave_store::AuditTip::default(),
         })
+    }
+
+    /// Where the schema of the database at `path` stands, read without changing it; a
+    /// missing file is a database with nothing applied.
+    pub async fn inspect(path: &Path) -> Result<pave_store::schema::SchemaStatus> {
+        if !path.exists() {
+            return Ok(status_of(Vec::new(), None));
+        }
+        let options = SqliteConnectOptions::from_str("sqlite://")
+            .map_err(|e| StoreError::Connect {
+                url: format!("sqlite://{}", path.display()),
+                source: Box::new(e),
+            })?
+            .filename(path)
+            .read_only(true);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options)
+            .await
+            .map_err(|e| StoreError::Connect {
+                url: format!("sqlite://{}", path.display()),
+                source: Box::new(e),
+            })?;
+        let status = schema_status(&pool).await;
+        pool.close().await;
+        status
     }
 
     pub fn path(&self) -> &Path {
@@ -170,5 +176,17 @@ pave_store::impl_sql_store!(
     backend = "sqlite",
     numbered = false,
     begin_write = "BEGIN IMMEDIATE",
-    lock_row = ""
+    lock_row = "",
+    extra = {
+        async fn backup(&self, to: &std::path::Path) -> Result<pave_store::Backup> {
+            file::backup(&self.pool, to).await
+        }
+
+        fn claim_serving(&self) -> Result<pave_store::ServingClaim> {
+            file::claim(&self.path)
+        }
+    }
 );
+
+mod file;
+pub use file::{Restored, restore};

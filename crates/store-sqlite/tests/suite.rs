@@ -25,12 +25,9 @@ async fn two_stores_on_one_file_keep_one_audit_chain() {
     second.close().await;
 }
 
-#[tokio::test]
-async fn a_database_upgraded_by_a_newer_pave_is_named_as_such() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("pave.db");
-    SqliteStore::open(&path).await.unwrap().close().await;
-    // What a newer pave leaves behind: a migration this one does not know.
+/// What a newer pave leaves behind: a migration this one does not know, raising
+/// `readable_by` (one this pave may not run beside) or not (an additive one).
+async fn migrate_as_a_newer_pave(path: &std::path::Path, raise_readable_by: bool) {
     let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", path.display()))
         .await
         .unwrap();
@@ -41,13 +38,89 @@ async fn a_database_upgraded_by_a_newer_pave_is_named_as_such() {
     .execute(&pool)
     .await
     .unwrap();
+    sqlx::query("CREATE TABLE from_the_future (a TEXT)")
+        .execute(&pool)
+        .await
+        .unwrap();
+    if raise_readable_by {
+        sqlx::query("UPDATE pave_schema_compat SET readable_by = 999")
+            .execute(&pool)
+            .await
+            .unwrap();
+    }
     pool.close().await;
+}
+
+#[tokio::test]
+async fn a_newer_paves_additive_schema_is_run_beside() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("pave.db");
+    let store = SqliteStore::open(&path).await.unwrap();
+    pave_store::Store::add_location(&store, pave_store::LocationKind::File, "/x", 1, &[])
+        .await
+        .unwrap();
+    store.close().await;
+    migrate_as_a_newer_pave(&path, false).await;
+    // This pave (N-1 to the one that migrated) reads and writes on.
+    let store = SqliteStore::open(&path).await.unwrap();
+    let status = pave_store::Store::schema_status(&store).await.unwrap();
+    assert_eq!(status.newer, vec![999]);
+    assert!(status.pending.is_empty() && status.check_runnable().is_ok());
+    pave_store::Store::add_location(&store, pave_store::LocationKind::File, "/y", 2, &[])
+        .await
+        .unwrap();
+    assert_eq!(pave_store::Store::locations(&store).await.unwrap().len(), 2);
+    store.close().await;
+}
+
+#[tokio::test]
+async fn a_database_upgraded_by_a_newer_pave_is_named_as_such() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("pave.db");
+    SqliteStore::open(&path).await.unwrap().close().await;
+    migrate_as_a_newer_pave(&path, true).await;
     let err = SqliteStore::open(&path).await.unwrap_err();
     assert!(
         matches!(err, pave_store::StoreError::SchemaNewer(999)),
         "{err:?}"
     );
     assert!(err.to_string().contains("newer pave"), "{err}");
+    let status = SqliteStore::inspect(&path).await.unwrap();
+    assert_eq!((status.newer, status.readable_by), (vec![999], Some(999)));
+}
+
+/// A database from before a migration is brought up to date with its data; and each
+/// migration after the compatibility marker is additive or raises `readable_by`.
+#[tokio::test]
+async fn migrations_keep_the_previous_version_running() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("pave.db");
+    let fresh = SqliteStore::inspect(&path).await.unwrap();
+    assert!(fresh.applied.is_empty() && !path.exists());
+    let store = SqliteStore::open(&path).await.unwrap();
+    let status = pave_store::Store::schema_status(&store).await.unwrap();
+    assert!(status.is_current(), "{status:?}");
+    let readable_by = status.readable_by.unwrap();
+    store.close().await;
+    let migrations = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
+    let mut checked = 0;
+    for entry in std::fs::read_dir(&migrations).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let version: i64 = name[..4].parse().unwrap();
+        assert!(version <= status.known, "{name} is not in MIGRATIONS");
+        if version > readable_by {
+            let sql = std::fs::read_to_string(&path).unwrap();
+            let breaking = pave_store::schema::breaking_statements(&sql);
+            assert!(
+                breaking.is_empty(),
+                "{name} would stop the previous pave during a rolling upgrade: {breaking:?}; \
+                 make it additive or set pave_schema_compat.readable_by = {version} in it"
+            );
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, status.known - readable_by);
 }
 
 #[tokio::test]

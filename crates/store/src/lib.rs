@@ -22,6 +22,7 @@ use pave_audit::{AuditEvent, AuditRecord, ChainHead, Checkpoint};
 
 mod delivery;
 mod identity;
+pub mod schema;
 pub mod sql;
 mod sql_delivery;
 mod sql_identity;
@@ -278,8 +279,35 @@ pub enum StoreError {
          pave does not know): run that version or a newer one, or restore a backup taken before the upgrade"
     )]
     SchemaNewer(i64),
+    /// Another process serves this SQLite database.
+    #[error(
+        "{path} is served by another pave process ({holder}): SQLite is served by one process \
+         at a time. Stop that one first, or run several replicas on PostgreSQL"
+    )]
+    InUse { path: String, holder: String },
+    /// What this backend leaves to its own tools (a PostgreSQL backup is `pg_dump`'s job).
+    #[error("{0}")]
+    Unsupported(String),
+    #[error("cannot {action} {path}: {source}")]
+    File {
+        action: &'static str,
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    /// A file offered as a backup that is not one this pave can restore.
+    #[error("{path} cannot be restored: {reason}")]
+    BadBackup { path: String, reason: String },
     #[error("the database holds a location of type `{0}`, which this pave does not read")]
     UnknownLocationKind(String),
+    /// The database could not be reached or cannot take writes for now (see
+    /// [`StoreError::is_unavailable`]); a server answers 503.
+    #[error("the database is unavailable while {context}: {source}")]
+    Unavailable {
+        context: &'static str,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
     #[error("database error while {context}: {source}")]
     Query {
         context: &'static str,
@@ -289,14 +317,51 @@ pub enum StoreError {
 }
 
 impl StoreError {
+    /// A failed query; [`StoreError::Unavailable`] when the database could not be reached.
     pub fn query(
         context: &'static str,
         source: impl std::error::Error + Send + Sync + 'static,
     ) -> Self {
-        StoreError::Query {
-            context,
-            source: Box::new(source),
+        let source: Box<dyn std::error::Error + Send + Sync> = Box::new(source);
+        if unreachable_database(&*source) {
+            StoreError::Unavailable { context, source }
+        } else {
+            StoreError::Query { context, source }
         }
+    }
+
+    /// Whether trying again later may succeed: the database is down, restarting, full or busy.
+    pub fn is_unavailable(&self) -> bool {
+        matches!(self, StoreError::Unavailable { .. })
+    }
+}
+
+/// Whether `error` says the database is out of reach for now rather than that the query was
+/// wrong: no connection (refused, reset, timed out, closed pool), PostgreSQL shutting down
+/// or starting (SQLSTATE classes 08 and 57P, too many connections, disk full), SQLite busy,
+/// locked, read-only, out of disk or failing I/O.
+fn unreachable_database(error: &(dyn std::error::Error + 'static)) -> bool {
+    let Some(error) = error.downcast_ref::<sqlx::Error>() else {
+        return false;
+    };
+    match error {
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(db) => db.code().is_some_and(|code| {
+            code.starts_with("08")
+                || code.starts_with("57P")
+                || code == "53300"
+                || code == "53100"
+                // SQLite's result codes, primary or extended: BUSY, LOCKED, READONLY,
+                // IOERR, FULL, CANTOPEN.
+                || code
+                    .parse::<i64>()
+                    .is_ok_and(|n| matches!(n & 0xff, 5 | 6 | 8 | 10 | 13 | 14))
+        }),
+        _ => false,
     }
 }
 
@@ -396,6 +461,68 @@ pub trait Store: IdentityStore + DeliveryStore + Send + Sync {
 
     /// Gives lease `name` up, if `holder` has it.
     async fn release_lease(&self, name: &str, holder: &str) -> Result<()>;
+
+    /// Where the database's schema stands against this pave's migrations.
+    async fn schema_status(&self) -> Result<schema::SchemaStatus>;
+
+    /// Copies the database into the new file `to`, consistent while it is served. Backends
+    /// with tools of their own for it say which instead (PostgreSQL: `pg_dump`).
+    async fn backup(&self, to: &std::path::Path) -> Result<Backup> {
+        let _ = to;
+        Err(StoreError::Unsupported(format!(
+            "pave backs up SQLite databases; back this {} database up with its own tools",
+            self.backend()
+        )))
+    }
+
+    /// Claims the database for this process as its one server, where the backend is served
+    /// by one process at a time (SQLite: each server runs the schedule and keeps its own
+    /// index). Refused while another process holds the claim; held until dropped.
+    fn claim_serving(&self) -> Result<ServingClaim> {
+        Ok(ServingClaim::shared())
+    }
+}
+
+/// What [`Store::backup`] wrote.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Backup {
+    pub bytes: u64,
+    pub entities: i64,
+    pub audit_records: i64,
+    /// The newest migration the copy holds.
+    pub schema: i64,
+}
+
+/// A process's claim to serve a database ([`Store::claim_serving`]), released when dropped.
+pub struct ServingClaim {
+    held: Option<Box<dyn std::any::Any + Send + Sync>>,
+}
+
+impl ServingClaim {
+    /// No claim needed: the backend serves many processes.
+    pub fn shared() -> Self {
+        ServingClaim { held: None }
+    }
+
+    /// A claim that lasts as long as `held` (an open, locked file).
+    pub fn holding(held: impl std::any::Any + Send + Sync) -> Self {
+        ServingClaim {
+            held: Some(Box::new(held)),
+        }
+    }
+
+    /// Whether this claim excludes other servers.
+    pub fn is_exclusive(&self) -> bool {
+        self.held.is_some()
+    }
+}
+
+impl std::fmt::Debug for ServingClaim {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServingClaim")
+            .field("exclusive", &self.is_exclusive())
+            .finish()
+    }
 }
 
 /// Identity and audit rows: sessions, sign-ins in flight, API tokens and the hash-chained
@@ -598,5 +725,25 @@ mod tests {
             "INSERT INTO t (a, b) VALUES ($1, $2), ($3, $4)"
         );
         assert_eq!(in_list(3, 2, |_| "?".into()), "(?, ?)");
+    }
+
+    #[test]
+    fn an_unreachable_database_is_told_from_a_failed_query() {
+        let refused = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
+        let cases: Vec<(sqlx::Error, bool)> = vec![
+            (sqlx::Error::Io(refused), true),
+            (sqlx::Error::PoolTimedOut, true),
+            (sqlx::Error::PoolClosed, true),
+            (sqlx::Error::RowNotFound, false),
+            (sqlx::Error::Protocol("bad".into()), false),
+        ];
+        for (error, unavailable) in cases {
+            let text = error.to_string();
+            let e = StoreError::query("reading", error);
+            assert_eq!(e.is_unavailable(), unavailable, "{text}");
+            assert!(e.to_string().contains(&text), "{e}");
+        }
+        // Not a database error at all.
+        assert!(!StoreError::query("reading", std::fmt::Error).is_unavailable());
     }
 }

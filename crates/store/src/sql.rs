@@ -39,6 +39,100 @@ pub fn unhex(text: &str) -> Option<Vec<u8>> {
         .collect()
 }
 
+/// The schema half of a backend: `migrator`, `schema_status` and `migrate` for
+/// `sqlx::Pool<$db>`, over `$migrations` (`&[(version, name, sql)]`). See
+/// [`schema`](crate::schema) for which pave may run on a database.
+#[macro_export]
+macro_rules! impl_sql_schema {
+    ($db:ty, migrations = $migrations:expr, numbered = $numbered:literal) => {
+/// This pave's migrations, in order. A database a newer pave migrated further is run on as
+/// far as its `readable_by` allows, checked by `migrate` before sqlx sees it.
+fn migrator() -> ::sqlx::migrate::Migrator {
+    let mut migrator = ::sqlx::migrate::Migrator::with_migrations(
+        $migrations
+            .iter()
+            .map(|(version, name, sql)| {
+                ::sqlx::migrate::Migration::new(
+                    *version,
+                    ::std::borrow::Cow::Borrowed(*name),
+                    ::sqlx::migrate::MigrationType::Simple,
+                    ::sqlx::SqlStr::from_static(sql),
+                    false,
+                )
+            })
+            .collect(),
+    );
+    migrator.set_ignore_missing(true);
+    migrator
+}
+
+async fn table_exists(pool: &::sqlx::Pool<$db>, table: &str) -> $crate::Result<bool> {
+    let sql = if $numbered {
+        "SELECT count(*) FROM pg_tables WHERE schemaname = current_schema() AND tablename = $1"
+    } else {
+        "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?"
+    };
+    let count: i64 = ::sqlx::query_scalar(sql)
+        .bind(table)
+        .fetch_one(pool)
+        .await
+        .map_err(|e| $crate::StoreError::query("reading the schema version", e))?;
+    Ok(count > 0)
+}
+
+/// Where the database's schema stands against this pave's migrations, read without
+/// changing anything.
+async fn schema_status(
+    pool: &::sqlx::Pool<$db>,
+) -> $crate::Result<$crate::schema::SchemaStatus> {
+    if !table_exists(pool, "_sqlx_migrations").await? {
+        return Ok(status_of(Vec::new(), None));
+    }
+    let read = |e| $crate::StoreError::query("reading the schema version", e);
+    let applied: Vec<i64> =
+        ::sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success")
+            .fetch_all(pool)
+            .await
+            .map_err(read)?;
+    let readable_by: Option<i64> = if table_exists(pool, "pave_schema_compat").await? {
+        ::sqlx::query_scalar("SELECT readable_by FROM pave_schema_compat WHERE id = 1")
+            .fetch_optional(pool)
+            .await
+            .map_err(read)?
+    } else {
+        None
+    };
+    Ok(status_of(applied, readable_by))
+}
+
+/// The status of a database with `applied` migrations against this pave's.
+fn status_of(applied: Vec<i64>, readable_by: Option<i64>) -> $crate::schema::SchemaStatus {
+    let ours: Vec<(i64, &str)> = $migrations.iter().map(|(v, name, _)| (*v, *name)).collect();
+    $crate::schema::SchemaStatus::new(&ours, applied, readable_by)
+}
+
+/// Brings the schema up to date, unless a newer pave migrated it past what this one may run
+/// beside. Returns the status it found.
+async fn migrate(pool: &::sqlx::Pool<$db>) -> $crate::Result<$crate::schema::SchemaStatus> {
+    let before = schema_status(pool).await?;
+    before.check_runnable()?;
+    migrator().run(pool).await.map_err(|e| match e {
+        ::sqlx::migrate::MigrateError::VersionMissing(version) => {
+            $crate::StoreError::SchemaNewer(version)
+        }
+        e => $crate::StoreError::Migrate(Box::new(e)),
+    })?;
+    if !before.newer.is_empty() {
+        ::tracing::warn!(
+            newer = ?before.newer,
+            "a newer pave migrated this database; running beside it (its migrations keep this version's reads and writes working)"
+        );
+    }
+    Ok(before)
+}
+    };
+}
+
 /// Implements [`Store`](crate::Store) for `$store`, whose `pool` field is a `sqlx::Pool<$db>`.
 /// The caller depends on `sqlx`, `async-trait`, `futures-util` and `uuid`.
 #[macro_export]
@@ -82,6 +176,10 @@ const LOCATION_COLUMNS: &str = "id, type, target, created_at, refreshed_at, stat
 impl $crate::Store for $store {
     fn backend(&self) -> &'static str {
         $backend
+    }
+
+    async fn schema_status(&self) -> $crate::Result<$crate::schema::SchemaStatus> {
+        schema_status(&self.pool).await
     }
 
     $($($extra)*)?
@@ -329,7 +427,8 @@ impl $crate::Store for $store {
         }
         let mut tx = begin_write(&self.pool).await?;
         let skipped = apply_in(&mut tx, batch).await?;
-        append_audit_in(&mut tx, &batch.audit).await?;
+        // The version row before the audit head, as every write takes them (see
+        // `bump_version`).
         let mut version = None;
         if !batch.upsert_entities.is_empty()
             || !batch.delete_entities.is_empty()
@@ -342,6 +441,7 @@ impl $crate::Store for $store {
                 .map_err(q("reading the catalog version"))?;
             version = Some(now);
         }
+        append_audit_in(&mut tx, &batch.audit).await?;
         tx.commit().await.map_err(q("committing"))?;
         Ok($crate::Applied { version, skipped })
     }
@@ -394,7 +494,10 @@ async fn begin_write(pool: &::sqlx::Pool<$db>) -> $crate::Result<::sqlx::Transac
     pool.begin_with($begin_write).await.map_err(q("starting a transaction"))
 }
 
-/// Moves the catalog version on, inside the writing transaction.
+/// Moves the catalog version on, inside the writing transaction. The two rows every write
+/// shares are locked in one order, this one first and then the audit head
+/// (`append_audit_in`): in the other order, on PostgreSQL, a registration and an ingestion
+/// that met deadlocked, and one of them failed.
 async fn bump_version(tx: &mut ::sqlx::Transaction<'_, $db>) -> $crate::Result<()> {
     ::sqlx::query(::sqlx::AssertSqlSafe(sql("UPDATE catalog_version SET version = version + 1 WHERE id = 1")))
         .execute(&mut **tx)

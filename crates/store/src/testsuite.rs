@@ -50,6 +50,7 @@ pub async fn run_all(store: &dyn Store) {
     crate::testsuite_delivery::the_ledger_commits_with_its_cursor(store).await;
     crate::testsuite_delivery::retention_releases_applied_payloads(store).await;
     crate::testsuite_delivery::deliveries_are_read_by_source_and_kept_sources_stay(store).await;
+    registrations_and_ingestions_meet_without_deadlock(store).await;
 }
 
 async fn locations_are_registered_once(store: &dyn Store) {
@@ -658,6 +659,45 @@ async fn concurrent_writes_wait_for_each_other(store: &dyn Store) {
     for id in added.iter().chain([&moving.id]) {
         assert!(store.delete_location(id, &[]).await.unwrap());
     }
+}
+
+/// Registrations and ingestions at once, each with its audit record: both take the two rows
+/// every write shares (the catalog version and the audit head), and must take them in one
+/// order, or PostgreSQL finds a deadlock and fails one of them. (After the audit chain's
+/// checks, which start from an empty log.)
+async fn registrations_and_ingestions_meet_without_deadlock(store: &dyn Store) {
+    let (reading, _) = store
+        .add_location(LocationKind::File, "/catalog/concurrent/read", 1, &[])
+        .await
+        .unwrap();
+    let applies = futures_util::future::join_all((0..16).map(|i| {
+        let batch = Batch {
+            upsert_entities: vec![entity(&reading.id, &format!("c{i}"), "{}")],
+            audit: vec![sample_event(i)],
+            ..Batch::default()
+        };
+        async move { store.apply_versioned(&batch).await }
+    }));
+    let adds_audited = futures_util::future::join_all((0..16).map(|i| async move {
+        store
+            .add_location(
+                LocationKind::File,
+                &format!("/catalog/concurrent/audited/{i}"),
+                1,
+                &[sample_event(100 + i)],
+            )
+            .await
+    }));
+    let (applies, adds_audited) = futures_util::future::join(applies, adds_audited).await;
+    for applied in applies {
+        assert!(applied.unwrap().version.is_some());
+    }
+    for add in adds_audited {
+        let (row, created) = add.unwrap();
+        assert!(created);
+        assert!(store.delete_location(&row.id, &[]).await.unwrap());
+    }
+    assert!(store.delete_location(&reading.id, &[]).await.unwrap());
 }
 
 /// An audit event for backend-specific tests.

@@ -132,25 +132,6 @@ fn is_root() -> bool {
         .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
 }
 
-/// A POST's status; `None` when no answer came (refused, reset, cut off).
-fn try_post(addr: std::net::SocketAddr, path: &str, body: &str) -> Option<u16> {
-    use std::io::{Read as _, Write as _};
-    let mut stream = std::net::TcpStream::connect(addr).ok()?;
-    stream
-        .set_read_timeout(Some(Duration::from_secs(30)))
-        .ok()?;
-    write!(
-        stream,
-        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    )
-    .ok()?;
-    let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).ok()?;
-    let head = String::from_utf8_lossy(&raw);
-    head.lines().next()?.split(' ').nth(1)?.parse().ok()
-}
-
 #[test]
 fn postgres_crashing_under_load_loses_no_acknowledged_write() {
     let Some(pg) = PrivatePostgres::start().or_else(|| {
@@ -201,7 +182,7 @@ fn postgres_crashing_under_load_loses_no_acknowledged_write() {
                         return;
                     };
                     let body = json!({"type": "file", "target": target}).to_string();
-                    match try_post(addr, "/api/catalog/locations", &body) {
+                    match common::try_post(addr, "/api/catalog/locations", &body) {
                         Some(201) => acknowledged.lock().unwrap().push(target.clone()),
                         Some(status) => {
                             refused.lock().unwrap().push(status);

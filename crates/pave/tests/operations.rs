@@ -189,7 +189,8 @@ fn kill_9_during_a_write_flood_loses_no_acknowledged_write() {
                 for target in targets.iter().skip(w).step_by(4) {
                     let body = json!({"type": "file", "target": target}).to_string();
                     // A killed server answers nothing: the writer stops.
-                    let Some(status) = try_post(addr, "/api/catalog/locations", &body) else {
+                    let Some(status) = common::try_post(addr, "/api/catalog/locations", &body)
+                    else {
                         return;
                     };
                     if status == 201 {
@@ -235,25 +236,6 @@ fn kill_9_during_a_write_flood_loses_no_acknowledged_write() {
     // The audit chain, which records each registration, is whole.
     let out = run(&["audit", "verify"], &db);
     assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
-}
-
-/// A POST whose answer's status is `None` when the server is gone (refused, reset, cut off).
-fn try_post(addr: std::net::SocketAddr, path: &str, body: &str) -> Option<u16> {
-    use std::io::{Read as _, Write as _};
-    let mut stream = std::net::TcpStream::connect(addr).ok()?;
-    stream
-        .set_read_timeout(Some(Duration::from_secs(30)))
-        .ok()?;
-    write!(
-        stream,
-        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    )
-    .ok()?;
-    let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).ok()?;
-    let head = String::from_utf8_lossy(&raw);
-    head.lines().next()?.split(' ').nth(1)?.parse().ok()
 }
 
 /// SIGTERM with `--shutdown-delay`: the server says it is not ready while it goes on

@@ -399,9 +399,41 @@ fn app(state: Arc<AppState>, options: &ServeOptions) -> Router {
             browser::check_host,
         ))
         .layer(axum::middleware::from_fn(browser::security_headers))
+        .layer(portal_compression())
         .layer(axum::middleware::from_fn(metrics::track))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// Brotli or gzip, as the browser asks, for the portal's HTML, CSS, JavaScript and SVG. API
+/// JSON goes as it is: a client reading thousands of entities would pay the CPU on every
+/// read, and API clients on a cluster network gain little. Level 5 of either: the larger
+/// levels cost several times the CPU for a few percent.
+fn portal_compression()
+-> tower_http::compression::CompressionLayer<impl tower_http::compression::Predicate> {
+    use tower_http::compression::predicate::{Predicate as _, SizeAbove};
+    let portal_types = |_: axum::http::StatusCode,
+                        _: axum::http::Version,
+                        headers: &axum::http::HeaderMap,
+                        _: &axum::http::Extensions| {
+        headers
+            .get(axum::http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|t| {
+                [
+                    "text/html",
+                    "text/css",
+                    "text/javascript",
+                    "application/javascript",
+                    "image/svg+xml",
+                ]
+                .iter()
+                .any(|portal| t.starts_with(portal))
+            })
+    };
+    tower_http::compression::CompressionLayer::new()
+        .quality(tower_http::CompressionLevel::Precise(5))
+        .compress_when(SizeAbove::new(512).and(portal_types))
 }
 
 /// `POST /api/events/{source}`: public, because every sender authenticates its own way (the

@@ -627,3 +627,69 @@ spec:
     assert!(list.body.contains("not in catalog"));
     assert!(!list.body.contains("<b>Lonely"));
 }
+
+/// Portal pages, styles and scripts go compressed as the browser asks (brotli first, then
+/// gzip); API JSON and small answers go as they are.
+#[tokio::test]
+async fn portal_pages_are_compressed_and_api_json_is_not() {
+    use std::io::Read as _;
+    let demo = demo().await;
+    let fetch = |uri: &'static str, accept: &'static str| {
+        let state = Arc::clone(&demo.state);
+        async move {
+            let response = pave_server::router(state)
+                .oneshot(
+                    Request::get(uri)
+                        .header(header::ACCEPT_ENCODING, accept)
+                        .body(Body::empty())
+                        .unwrap(),
+                )
+                .await
+                .unwrap();
+            let encoding = response
+                .headers()
+                .get(header::CONTENT_ENCODING)
+                .map(|v| v.to_str().unwrap().to_owned());
+            let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+                .await
+                .unwrap();
+            (encoding, bytes.to_vec())
+        }
+    };
+    let plain = get(&demo.state, "/catalog", false).await.body;
+    let (encoding, gzipped) = fetch("/catalog", "gzip").await;
+    assert_eq!(encoding.as_deref(), Some("gzip"));
+    let mut unzipped = String::new();
+    flate2::read::GzDecoder::new(gzipped.as_slice())
+        .read_to_string(&mut unzipped)
+        .unwrap();
+    assert_eq!(unzipped, plain);
+    assert!(
+        gzipped.len() * 4 < plain.len(),
+        "{} of {}",
+        gzipped.len(),
+        plain.len()
+    );
+    let (encoding, brotli) = fetch("/catalog", "gzip, deflate, br").await;
+    assert_eq!(encoding.as_deref(), Some("br"));
+    assert!(
+        brotli.len() < gzipped.len(),
+        "{} vs {}",
+        brotli.len(),
+        gzipped.len()
+    );
+
+    // The stylesheet and scripts the pages link.
+    for uri in [
+        "/static/style.css",
+        "/static/htmx.min.js",
+        "/static/portal.js",
+    ] {
+        assert!(plain.contains(uri), "{uri} is not linked");
+        assert_eq!(fetch(uri, "gzip").await.0.as_deref(), Some("gzip"), "{uri}");
+    }
+    for uri in ["/api/catalog/entities", "/healthz", "/metrics"] {
+        assert_eq!(fetch(uri, "gzip, br").await.0, None, "{uri}");
+    }
+    assert_eq!(fetch("/catalog", "identity").await.0, None);
+}

@@ -94,3 +94,22 @@ pub fn write_catalog(dir: &Path) -> PathBuf {
     .unwrap();
     root
 }
+
+/// A POST whose answer's status is `None` when the server is gone (refused, reset, cut off).
+pub fn try_post(addr: std::net::SocketAddr, path: &str, body: &str) -> Option<u16> {
+    use std::io::{Read as _, Write as _};
+    let mut stream = std::net::TcpStream::connect(addr).ok()?;
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(30)))
+        .ok()?;
+    write!(
+        stream,
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .ok()?;
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).ok()?;
+    let head = String::from_utf8_lossy(&raw);
+    head.lines().next()?.split(' ').nth(1)?.parse().ok()
+}

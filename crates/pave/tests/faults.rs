@@ -305,3 +305,116 @@ fn postgres_crashing_under_load_loses_no_acknowledged_write() {
     let out = common::run(&["audit", "verify"], &pg.url());
     assert!(out.status.success(), "{}", common::stderr(&out));
 }
+
+/// A tmpfs of `size`, unmounted when dropped.
+struct SmallDisk {
+    dir: tempfile::TempDir,
+}
+
+impl SmallDisk {
+    fn mount(size: &str) -> Option<SmallDisk> {
+        let dir = tempfile::tempdir().unwrap();
+        let mounted = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(dir.path())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        mounted.then_some(SmallDisk { dir })
+    }
+
+    fn path(&self) -> &Path {
+        self.dir.path()
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(self.dir.path()).status();
+    }
+}
+
+/// The SQLite database's disk fills up under writes: each write that cannot be stored is
+/// answered 503 (never 500), reads go on, every acknowledged write survives a restart, and
+/// the database reads back whole (a backup reads every page; the audit chain verifies).
+#[test]
+fn a_full_disk_refuses_writes_clearly_and_corrupts_nothing() {
+    let Some(disk) = SmallDisk::mount("4m") else {
+        assert!(
+            !pave_testkit::on_ci(),
+            "mounting a small tmpfs needs root (CI runs as root)"
+        );
+        eprintln!("skipped: cannot mount a tmpfs");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let config = common::file_roots_config(dir.path());
+    let root = dir.path().join("sources");
+    std::fs::create_dir_all(&root).unwrap();
+    // Each entity carries 40 KB of description, so a few dozen fill the disk.
+    let filler = "lorem ipsum dolor sit amet ".repeat(1_500);
+    let db_path = disk.path().join("pave.db");
+    let db = format!("sqlite://{}", db_path.display());
+    let server = Server::start(&["--config", config.to_str().unwrap()], &db);
+    server.wait_for("/readyz", |r| r.status == 200);
+
+    let mut acknowledged = Vec::new();
+    let mut refused = Vec::new();
+    for i in 0..400 {
+        let file = root.join(format!("c{i}.yaml"));
+        std::fs::write(
+            &file,
+            component(&format!("c{i}"), "team-a", "").replace(
+                "metadata:\n",
+                &format!("metadata:\n  description: \"{filler}\"\n"),
+            ),
+        )
+        .unwrap();
+        let target = file.display().to_string();
+        let body = json!({"type": "file", "target": target}).to_string();
+        let r = pave_testkit::http(server.addr, "POST", "/api/catalog/locations", Some(&body));
+        match r.status {
+            201 => acknowledged.push(target),
+            status => {
+                refused.push((status, r.body));
+                if refused.len() >= 5 {
+                    break;
+                }
+            }
+        }
+    }
+    eprintln!(
+        "{} writes stored before the disk filled; then {:?}",
+        acknowledged.len(),
+        refused.iter().map(|(s, _)| *s).collect::<Vec<_>>()
+    );
+    assert!(acknowledged.len() >= 5, "the disk filled too soon");
+    assert!(!refused.is_empty(), "the disk never filled");
+    for (status, body) in &refused {
+        assert_eq!(*status, 503, "{body}");
+        assert!(body.contains("the database is unavailable"), "{body}");
+    }
+    // Reads go on from memory.
+    assert_eq!(server.get("/api/catalog/entities?limit=5").status, 200);
+    drop(server);
+
+    let server = Server::start(&["--config", config.to_str().unwrap()], &db);
+    server.wait_for("/readyz", |r| r.status == 200);
+    let present: Vec<String> = server
+        .get("/api/catalog/locations")
+        .json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["data"]["target"].as_str().unwrap().to_owned())
+        .collect();
+    for target in &acknowledged {
+        assert!(present.contains(target), "acknowledged but lost: {target}");
+    }
+    drop(server);
+    let out = common::run(&["audit", "verify"], &db);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    let copy = dir.path().join("copy.db");
+    let out = common::run(&["backup", copy.to_str().unwrap()], &db);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+}

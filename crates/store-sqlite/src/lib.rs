@@ -89,6 +89,13 @@ impl SqliteStore {
             // A ping before each use is one more round trip to the connection's worker
             // thread (a sixth of a one-record audit append); a local file needs none.
             .test_before_acquire(false)
+            // A connection whose COMMIT failed on a full disk is left inside a transaction
+            // SQLite already rolled back (sqlx's ROLLBACK then fails, and its count stays
+            // at one): every later write on it failed "at non-zero transaction depth".
+            // Such a connection is closed instead of reused.
+            .after_release(|conn, _| {
+                Box::pin(async move { Ok(!sqlx::Connection::is_in_transaction(conn)) })
+            })
             .connect_with(options)
             .await
             .map_err(|e| connect_error(Box::new(e)))?;

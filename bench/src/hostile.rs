@@ -24,34 +24,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use pave_testkit::{Server, http, http_waiting};
+use pave_testkit::{Server, http, http_waiting, process_cpu_seconds, process_memory_mb};
 
 /// CPU seconds the process has used (user + system), from `/proc/<pid>/stat`.
-fn cpu_seconds(pid: u32) -> f64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    // Fields after the command name (which may hold spaces) start after the last ')'.
-    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    let ticks = |i: usize| {
-        fields
-            .get(i)
-            .and_then(|f| f.parse::<f64>().ok())
-            .unwrap_or(0.0)
-    };
-    // utime and stime are fields 14 and 15 of the stat line: 12 and 13 after the name.
-    (ticks(11) + ticks(12)) / 100.0
-}
-
-/// `VmRSS` or `VmHWM` of the process in MB.
-fn memory_mb(pid: u32, field: &str) -> f64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    status
-        .lines()
-        .find(|l| l.starts_with(field))
-        .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
-        .map_or(0.0, |kib| kib / 1024.0)
-}
-
 /// Resets the process's peak RSS to its current RSS (Linux 4.0+: write 5 to `clear_refs`).
 fn reset_peak(pid: u32) {
     let _ = std::fs::write(format!("/proc/{pid}/clear_refs"), "5");
@@ -70,8 +45,8 @@ struct Cost {
 fn measure(server: &Server, method: &str, path: &str, body: Option<&str>) -> Cost {
     let pid = server.child.id();
     reset_peak(pid);
-    let rss = memory_mb(pid, "VmRSS:");
-    let cpu = cpu_seconds(pid);
+    let rss = process_memory_mb(pid, "VmRSS:");
+    let cpu = process_cpu_seconds(pid);
     let started = Instant::now();
     // The facet flood took longer than the tests' 30 s on a busy machine.
     let response = http_waiting(server.addr, method, path, body, Duration::from_secs(600));
@@ -94,8 +69,8 @@ fn measure(server: &Server, method: &str, path: &str, body: Option<&str>) -> Cos
     Cost {
         status: response.status,
         wall_ms,
-        cpu_s: cpu_seconds(pid) - cpu,
-        peak_growth_mb: (memory_mb(pid, "VmHWM:") - rss).max(0.0),
+        cpu_s: process_cpu_seconds(pid) - cpu,
+        peak_growth_mb: (process_memory_mb(pid, "VmHWM:") - rss).max(0.0),
         answer_bytes: response.body.len(),
         message,
     }

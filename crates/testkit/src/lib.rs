@@ -233,6 +233,7 @@ impl KeepAlive {
         }
         let status = status_line.split(' ').nth(1)?.parse().ok()?;
         let mut length = 0;
+        let mut chunked = false;
         loop {
             let mut line = String::new();
             if self.reader.read_line(&mut line).ok()? == 0 {
@@ -242,16 +243,76 @@ impl KeepAlive {
             if line.is_empty() {
                 break;
             }
-            if let Some((name, value)) = line.split_once(':')
-                && name.eq_ignore_ascii_case("content-length")
-            {
-                length = value.trim().parse().ok()?;
+            if let Some((name, value)) = line.split_once(':') {
+                if name.eq_ignore_ascii_case("content-length") {
+                    length = value.trim().parse().ok()?;
+                } else if name.eq_ignore_ascii_case("transfer-encoding") {
+                    chunked = value.trim().eq_ignore_ascii_case("chunked");
+                }
             }
+        }
+        if chunked {
+            // `<hex size>\r\n<bytes>\r\n` until a zero size (streamed listings).
+            let mut answer = Vec::new();
+            loop {
+                let mut size = String::new();
+                self.reader.read_line(&mut size).ok()?;
+                let size = usize::from_str_radix(size.trim().split(';').next()?, 16).ok()?;
+                let mut chunk = vec![0; size + 2];
+                self.reader.read_exact(&mut chunk).ok()?;
+                if size == 0 {
+                    break;
+                }
+                chunk.truncate(size);
+                answer.extend(chunk);
+            }
+            return Some((status, answer));
         }
         let mut answer = vec![0; length];
         self.reader.read_exact(&mut answer).ok()?;
         Some((status, answer))
     }
+}
+
+/// The value at quantile `p` (0–1) of `sorted`, by nearest rank; zero when empty.
+pub fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    #[allow(
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss,
+        clippy::cast_precision_loss
+    )]
+    let rank = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[rank.min(sorted.len() - 1)]
+}
+
+/// `VmRSS`, `VmHWM` or another `/proc/<pid>/status` memory field of a process, in MB (0 when
+/// it cannot be read).
+pub fn process_memory_mb(pid: u32, field: &str) -> f64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find(|l| l.starts_with(field))
+        .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
+        .map_or(0.0, |kib| kib / 1024.0)
+}
+
+/// User and system CPU time a process has used, in seconds.
+pub fn process_cpu_seconds(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the command name (which may hold spaces) start after the last ')'.
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    // utime and stime are fields 14 and 15 of the stat line: 12 and 13 after the name.
+    (ticks(11) + ticks(12)) / 100.0
 }
 
 /// A minimal HTTP/1.1 client (one request per connection), waiting up to 30 s for the answer.

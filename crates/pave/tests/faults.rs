@@ -288,15 +288,7 @@ fn postgres_crashing_under_load_loses_no_acknowledged_write() {
     drop(server);
     let server = Server::start(&["--config", config.to_str().unwrap()], &pg.url());
     server.wait_for("/readyz", |r| r.status == 200);
-    let mut present: Vec<String> = server
-        .get("/api/catalog/locations")
-        .json()
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|l| l["data"]["target"].as_str().unwrap().to_owned())
-        .collect();
-    present.sort();
+    let present = common::location_targets(&server);
     let missing: Vec<&String> = acknowledged
         .iter()
         .filter(|t| present.binary_search(t).is_err())
@@ -400,14 +392,7 @@ fn a_full_disk_refuses_writes_clearly_and_corrupts_nothing() {
 
     let server = Server::start(&["--config", config.to_str().unwrap()], &db);
     server.wait_for("/readyz", |r| r.status == 200);
-    let present: Vec<String> = server
-        .get("/api/catalog/locations")
-        .json()
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|l| l["data"]["target"].as_str().unwrap().to_owned())
-        .collect();
+    let present = common::location_targets(&server);
     for target in &acknowledged {
         assert!(present.contains(target), "acknowledged but lost: {target}");
     }

@@ -14,19 +14,6 @@ use common::{Server, component, run, stderr, stdout};
 use pave_testkit::http;
 use serde_json::{Value, json};
 
-fn locations(server: &pave_testkit::Server) -> Vec<String> {
-    let mut targets: Vec<String> = server
-        .get("/api/catalog/locations")
-        .json()
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|l| l["data"]["target"].as_str().unwrap().to_owned())
-        .collect();
-    targets.sort();
-    targets
-}
-
 /// `n` catalog files, one component each, under `dir/sources`.
 fn sources(dir: &Path, n: usize) -> Vec<String> {
     let root = dir.join("sources");
@@ -100,10 +87,10 @@ fn one_server_per_sqlite_file_backups_while_serving_and_restore() {
 
     let server = Server::start(&["--config", config], &db);
     server.wait_for("/readyz", |r| r.status == 200);
-    assert_eq!(locations(&server), vec![targets[0].clone()]);
+    assert_eq!(common::location_targets(&server), vec![targets[0].clone()]);
     drop(server);
     let server = Server::start(&["--config", config], &format!("sqlite://{previous}"));
-    assert_eq!(locations(&server).len(), 2);
+    assert_eq!(common::location_targets(&server).len(), 2);
     drop(server);
 
     // A file that is not a backup is refused by name, the database untouched.
@@ -225,7 +212,7 @@ fn kill_9_during_a_write_flood_loses_no_acknowledged_write() {
         acknowledged.len(),
         restarted.elapsed()
     );
-    let present = locations(&server);
+    let present = common::location_targets(&server);
     let missing: Vec<&String> = acknowledged
         .iter()
         .filter(|t| present.binary_search(t).is_err())

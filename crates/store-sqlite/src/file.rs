@@ -8,11 +8,9 @@
 use std::fs::{File, OpenOptions};
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::str::FromStr;
 
 use pave_store::{Backup, Result, ServingClaim, StoreError};
 use sqlx::SqlitePool;
-use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
 
 /// `pave.db` → `pave.db<suffix>`, beside it.
 fn beside(db: &Path, suffix: &str) -> PathBuf {
@@ -188,13 +186,7 @@ async fn inspect_copy(path: &Path) -> Result<Backup> {
     let bytes = std::fs::metadata(path)
         .map_err(file_error("read", path))?
         .len();
-    let options = SqliteConnectOptions::from_str("sqlite://")
-        .map_err(|e| bad(e.to_string()))?
-        .filename(path)
-        .read_only(true);
-    let pool = SqlitePoolOptions::new()
-        .max_connections(1)
-        .connect_with(options)
+    let pool = crate::read_only_pool(path)
         .await
         .map_err(|e| bad(e.to_string()))?;
     let checked = check_copy(&pool, bytes).await.map_err(|e| match e {

@@ -116,16 +116,7 @@ impl SqliteStore {
         if !path.exists() {
             return Ok(status_of(Vec::new(), None));
         }
-        let options = SqliteConnectOptions::from_str("sqlite://")
-            .map_err(|e| StoreError::Connect {
-                url: format!("sqlite://{}", path.display()),
-                source: Box::new(e),
-            })?
-            .filename(path)
-            .read_only(true);
-        let pool = SqlitePoolOptions::new()
-            .max_connections(1)
-            .connect_with(options)
+        let pool = read_only_pool(path)
             .await
             .map_err(|e| StoreError::Connect {
                 url: format!("sqlite://{}", path.display()),
@@ -144,6 +135,18 @@ impl SqliteStore {
     pub async fn close(&self) {
         self.pool.close().await;
     }
+}
+
+/// One read-only connection to the file at `path` (looking at a database or a backup
+/// without changing it).
+async fn read_only_pool(path: &Path) -> std::result::Result<SqlitePool, sqlx::Error> {
+    let options = SqliteConnectOptions::from_str("sqlite://")?
+        .filename(path)
+        .read_only(true);
+    SqlitePoolOptions::new()
+        .max_connections(1)
+        .connect_with(options)
+        .await
 }
 
 /// How often the WAL is copied back into the database file.

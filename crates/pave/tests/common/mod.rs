@@ -113,3 +113,17 @@ pub fn try_post(addr: std::net::SocketAddr, path: &str, body: &str) -> Option<u1
     let head = String::from_utf8_lossy(&raw);
     head.lines().next()?.split(' ').nth(1)?.parse().ok()
 }
+
+/// The targets of the registered locations, sorted.
+pub fn location_targets(server: &pave_testkit::Server) -> Vec<String> {
+    let mut targets: Vec<String> = server
+        .get("/api/catalog/locations")
+        .json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["data"]["target"].as_str().unwrap().to_owned())
+        .collect();
+    targets.sort();
+    targets
+}

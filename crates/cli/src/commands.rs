@@ -592,10 +592,9 @@ async fn serve(
     }
     crate::delivery::start(&state, events).await?;
     let background = Arc::clone(&state);
-    let term = pave_server::leader_term(args.server.refresh_interval);
     tokio::spawn(async move {
         let platform = &background.platform;
-        let result = match platform.lead(term).await {
+        let result = match platform.lead(pave_platform::LEAD_TERM).await {
             Ok(true) => background.refresh_all().await,
             Ok(false) | Err(_) => match platform.locations(&Principal::Scheduler).await {
                 Ok(all) => {

@@ -161,6 +161,9 @@ pub struct Platform {
     built: AtomicI64,
     /// This process, as a lease holder among replicas.
     holder: String,
+    /// Whether this replica held the scheduler's lease at its last renewal
+    /// ([`Platform::keep_the_lead`]).
+    leading: AtomicBool,
     /// Whether writes rebuild the snapshot (a server) or leave it to an explicit
     /// [`Platform::reload`] (a one-shot CLI command that never reads it).
     keeps_snapshot: bool,
@@ -193,6 +196,7 @@ impl Platform {
             pending: std::sync::Mutex::new(Vec::new()),
             built: AtomicI64::new(-1),
             holder: format!("{}-{}", std::process::id(), pave_ingest::now_millis()),
+            leading: AtomicBool::new(false),
             keeps_snapshot,
             postmortems: RwLock::new(HashMap::new()),
         })
@@ -346,6 +350,48 @@ impl Platform {
                 term,
             )
             .await
+    }
+
+    /// Takes or renews the lead every [`LEAD_RENEW`] for [`LEAD_TERM`], forever: the
+    /// leader runs the singleton jobs (scheduled refreshes, audit upkeep) while
+    /// [`Platform::is_leading`]. A leader that dies is replaced within `LEAD_TERM +
+    /// LEAD_RENEW` whatever the refresh interval; one that stops gives the lead up at once
+    /// ([`Platform::resign`]).
+    pub async fn keep_the_lead(self: Arc<Self>) {
+        loop {
+            let leading = match self.lead(LEAD_TERM).await {
+                Ok(leading) => leading,
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot renew the scheduler lease");
+                    false
+                }
+            };
+            if self.leading.swap(leading, Ordering::AcqRel) != leading {
+                if leading {
+                    tracing::info!("this replica leads the scheduled work");
+                } else {
+                    tracing::info!("another replica leads the scheduled work");
+                }
+            }
+            tokio::time::sleep(LEAD_RENEW).await;
+        }
+    }
+
+    /// Whether this replica leads the scheduled work ([`Platform::keep_the_lead`]).
+    pub fn is_leading(&self) -> bool {
+        self.leading.load(Ordering::Acquire)
+    }
+
+    /// Gives the lead up (on shutdown), so another replica takes it at its next renewal.
+    pub async fn resign(&self) {
+        if self.leading.swap(false, Ordering::AcqRel)
+            && let Err(e) = self
+                .store
+                .release_lease(SCHEDULER_LEASE, &self.holder)
+                .await
+        {
+            tracing::warn!(error = %e, "cannot give the scheduler lease up");
+        }
     }
 
     /// Waits (up to [`SOURCE_WAIT`], or with [`Busy::Skip`] not at all) until no other
@@ -730,6 +776,12 @@ enum Busy {
 
 /// The lease of the replica that runs the scheduled refreshes.
 const SCHEDULER_LEASE: &str = "scheduler";
+
+/// How long the scheduler's lease lasts unless renewed.
+pub const LEAD_TERM: Duration = Duration::from_secs(8);
+
+/// How often the lead is renewed, or tried by the others.
+pub const LEAD_RENEW: Duration = Duration::from_secs(2);
 /// How long a replica may read one source before others may take it over (a reading that
 /// outlives this was stopped: each git command is stopped after `catalog.reading.gitTimeout`,
 /// 60 s by default).

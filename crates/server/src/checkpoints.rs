@@ -87,9 +87,10 @@ pub async fn audit_upkeep(
     Ok(report)
 }
 
-/// Runs [`audit_upkeep`] every `options.interval` while this replica holds the scheduler's
-/// lease (taken or renewed for `term`); retention at most every `options.retention_every`.
-pub async fn run_audit_upkeep(state: Arc<AppState>, options: AuditUpkeep, term: Duration) {
+/// Runs [`audit_upkeep`] every `options.interval` while this replica leads the scheduled
+/// work ([`pave_platform::Platform::is_leading`]); retention at most every
+/// `options.retention_every`.
+pub async fn run_audit_upkeep(state: Arc<AppState>, options: AuditUpkeep) {
     let mut ticker = tokio::time::interval(options.interval);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut last_expiry: Option<Instant> = None;
@@ -98,13 +99,8 @@ pub async fn run_audit_upkeep(state: Arc<AppState>, options: AuditUpkeep, term: 
         if state.audit_signing_key().is_none() {
             continue;
         }
-        match state.platform.lead(term).await {
-            Ok(true) => {}
-            Ok(false) => continue,
-            Err(e) => {
-                tracing::error!(error = %e, "cannot take the scheduler lease for the audit upkeep");
-                continue;
-            }
+        if !state.platform.is_leading() {
+            continue;
         }
         let expire = last_expiry.is_none_or(|t| t.elapsed() >= options.retention_every);
         match audit_upkeep(&state, pave_ingest::now_millis(), expire).await {

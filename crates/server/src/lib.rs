@@ -779,12 +779,6 @@ async fn metrics_text() -> Response {
 /// How often a server checks whether another replica changed the catalog.
 const FOLLOW_EVERY: Duration = Duration::from_millis(500);
 
-/// How long a leader's term lasts: three refresh intervals (at least 10 s), so a leader that
-/// died is replaced within that time, and a slow refresh does not lose the lead.
-pub fn leader_term(interval: Duration) -> Duration {
-    (interval * 3).max(Duration::from_secs(10))
-}
-
 /// How `serve` runs.
 #[derive(Debug, Clone)]
 pub struct ServeOptions {
@@ -896,28 +890,21 @@ pub async fn serve(
             ticker.tick().await; // the first tick fires at once; the caller already ingested
             loop {
                 ticker.tick().await;
-                match state.platform.lead(leader_term(interval)).await {
-                    Ok(true) => {
-                        if let Err(e) = state.refresh_all().await {
-                            tracing::error!(error = %e, "scheduled refresh failed");
-                        }
-                    }
-                    Ok(false) => tracing::debug!("another replica runs the scheduled refreshes"),
-                    Err(e) => tracing::error!(error = %e, "cannot take the scheduler lease"),
+                if !state.platform.is_leading() {
+                    tracing::debug!("another replica runs the scheduled refreshes");
+                    continue;
+                }
+                if let Err(e) = state.refresh_all().await {
+                    tracing::error!(error = %e, "scheduled refresh failed");
                 }
             }
         })
     });
-    // The same lease as the scheduled refreshes (one leader does both), renewed at least as
-    // long as the refresher needs it.
-    let audit_term = options
-        .refresh_interval
-        .map_or(Duration::ZERO, leader_term)
-        .max(leader_term(options.audit_upkeep.interval));
+    // One leader for the scheduled refreshes and the audit upkeep, renewed on its own clock.
+    let leadership = tokio::spawn(Arc::clone(&state.platform).keep_the_lead());
     let audit = tokio::spawn(checkpoints::run_audit_upkeep(
         Arc::clone(&state),
         options.audit_upkeep,
-        audit_term,
     ));
     let upkeep = tokio::spawn(async {
         let mut ticker = tokio::time::interval(METRICS_UPKEEP_EVERY);
@@ -952,6 +939,7 @@ pub async fn serve(
         })
     };
     state.set_public_site(options.browser.public_url().cloned(), tls_config.is_some());
+    let state_for_shutdown = Arc::clone(&state);
     let app = app(state, &options);
     let main = listener::Listener {
         tcp,
@@ -967,6 +955,8 @@ pub async fn serve(
         task.abort();
     }
     follower.abort();
+    leadership.abort();
+    state_for_shutdown.platform.resign().await;
     audit.abort();
     upkeep.abort();
     signal.abort();

@@ -141,12 +141,15 @@ async fn the_background_task_writes_them() {
         interval: Duration::from_millis(50),
         retention_every: Duration::from_secs(3600),
     };
-    let task = tokio::spawn(run_audit_upkeep(
-        Arc::clone(&s.state),
-        options,
-        Duration::from_secs(10),
-    ));
+    let task = tokio::spawn(run_audit_upkeep(Arc::clone(&s.state), options));
     append(&s.state, 7, now()).await;
+    // Only the replica that leads the scheduled work looks after the chain.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(
+        checkpoint_seqs(&s.state).await.is_empty(),
+        "written without the lead"
+    );
+    let lead = tokio::spawn(Arc::clone(&s.state.platform).keep_the_lead());
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
     while checkpoint_seqs(&s.state).await.is_empty() {
         assert!(
@@ -157,6 +160,7 @@ async fn the_background_task_writes_them() {
     }
     assert_eq!(checkpoint_seqs(&s.state).await, [7]);
     task.abort();
+    lead.abort();
 }
 
 #[tokio::test]

@@ -228,6 +228,10 @@ struct FilterSpec {
     any: &'static str,
 }
 
+/// Kinds the catalog page lists only when asked for (a kind chosen, or a search): people
+/// have their groups' pages, and locations are bookkeeping.
+const HIDDEN_BY_DEFAULT: &[&str] = &["location", "user"];
+
 const FILTERS: &[FilterSpec] = &[
     FilterSpec {
         param: "kind",
@@ -337,6 +341,33 @@ impl CatalogParams {
             pairs.push(("page", &page));
         }
         view::catalog_href(&pairs)
+    }
+
+    /// [`CatalogParams::entity_filter`], and with neither a kind chosen nor a search, every
+    /// kind but those [`HIDDEN_BY_DEFAULT`]: the listing is what teams build and run.
+    fn listing_filter(&self, catalog: &Catalog) -> Option<EntityFilter> {
+        if !self.value("kind").is_empty() || !self.q.is_empty() {
+            return self.entity_filter();
+        }
+        let kinds: Vec<String> = catalog
+            .facets(None, None, &["kind".to_owned()])
+            .into_iter()
+            .flat_map(|(_, values)| values)
+            .map(|(kind, _)| kind.to_lowercase())
+            .filter(|kind| !HIDDEN_BY_DEFAULT.contains(&kind.as_str()))
+            .collect();
+        let shown = pave_catalog::query::Condition {
+            key: "kind".to_owned(),
+            values: Some(kinds),
+        };
+        let mut filter = self.entity_filter().unwrap_or_default();
+        if filter.any_of.is_empty() {
+            filter.any_of.push(Vec::new());
+        }
+        for set in &mut filter.any_of {
+            set.push(shown.clone());
+        }
+        Some(filter)
     }
 
     fn entity_filter(&self) -> Option<EntityFilter> {
@@ -555,7 +586,7 @@ fn catalog_results(
 ) -> Result<CatalogResults, PortalError> {
     let query = |page: usize| {
         catalog.query(&QueryRequest {
-            filter: params.entity_filter(),
+            filter: params.listing_filter(catalog),
             full_text: (!params.q.is_empty()).then(|| FullTextFilter {
                 term: params.q.clone(),
                 fields: SEARCH_FIELDS.iter().map(|f| (*f).to_owned()).collect(),

@@ -587,6 +587,9 @@ metadata:
   title: "<b>Lonely</b> & 'quoted'"
   description: "<script>alert(1)</script>"
   tags: [x]
+  annotations:
+    backstage.io/source-location: url:https://github.com/acme/lonely/tree/main/
+    backstage.io/edit-url: "javascript:alert(2)"
   links:
     - url: "javascript:alert(1)"
       title: Evil
@@ -626,6 +629,15 @@ spec:
     assert!(!html.contains(r#"href="javascript:"#));
     assert!(html.contains(r#"href="https://example.com/ok""#));
     assert!(html.contains("lifecycle-other"));
+    // "View source" from the source location; no "Edit" for an address that is not a web one.
+    assert!(html.contains(
+        r#"<a class="button" href="https://github.com/acme/lonely/tree/main/" rel="noopener noreferrer">View source</a>"#
+    ));
+    assert!(!html.contains(">Edit</a>"));
+    // Where the server read the entity is not shown: only the file's name.
+    let folder = dir.path().display().to_string();
+    assert!(!html.contains(&folder), "a server path is shown");
+    assert!(html.contains("file:…/catalog-info.yaml"));
 
     let list = get(&state, "/catalog?kind=component", false).await;
     assert!(

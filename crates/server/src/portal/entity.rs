@@ -97,6 +97,10 @@ pub(crate) struct EntityPage {
     pub(crate) links: Vec<LinkView>,
     pub(crate) labels: Vec<KeyValue>,
     pub(crate) annotations: Vec<KeyValue>,
+    /// "View source": `backstage.io/source-location` when it is a web address.
+    pub(crate) source_href: Option<String>,
+    /// "Edit": `backstage.io/edit-url`.
+    pub(crate) edit_href: Option<String>,
     pub(crate) relations: Vec<RelationGroup>,
     /// Entries across `relations`.
     pub(crate) relation_count: usize,
@@ -233,6 +237,8 @@ fn build(catalog: &Catalog, entity: &Value) -> EntityPage {
         links: links(entity),
         labels: key_values(entity, "labels"),
         annotations: key_values(entity, "annotations"),
+        source_href: annotation_url(entity, "backstage.io/source-location"),
+        edit_href: annotation_url(entity, "backstage.io/edit-url"),
         relation_count: groups.iter().map(|g| g.items.len()).sum(),
         relations: groups,
         legend: legend(&graph, is_group, is_user),
@@ -411,6 +417,28 @@ fn link_icon(icon: &str) -> &'static str {
     }
 }
 
+/// An annotation's web address (`url:` prefixes, as Backstage writes locations, removed).
+fn annotation_url(entity: &Value, key: &str) -> Option<String> {
+    let value = view::str_at(entity, &["metadata", "annotations", key])?;
+    view::safe_url(value.strip_prefix("url:").unwrap_or(value))
+}
+
+/// What a reader sees of an annotation's value: a `file:` location (where the server read
+/// the entity) shows its file name only, never the server's folders.
+fn shown_value(value: String) -> String {
+    match value.strip_prefix("file:") {
+        Some(path) => {
+            let name = path
+                .trim_end_matches('/')
+                .rsplit(['/', '\\'])
+                .next()
+                .unwrap_or_default();
+            format!("file:…/{name}")
+        }
+        None => value,
+    }
+}
+
 fn key_values(entity: &Value, field: &str) -> Vec<KeyValue> {
     let mut list: Vec<KeyValue> = entity
         .get("metadata")
@@ -419,10 +447,10 @@ fn key_values(entity: &Value, field: &str) -> Vec<KeyValue> {
         .map(|map| {
             map.iter()
                 .map(|(key, value)| {
-                    let value = match value {
+                    let value = shown_value(match value {
                         Value::String(s) => s.clone(),
                         other => other.to_string(),
-                    };
+                    });
                     KeyValue {
                         key: key.clone(),
                         href: view::safe_url(&value),

@@ -713,3 +713,45 @@ async fn portal_pages_are_compressed_and_api_json_is_not() {
     }
     assert_eq!(fetch("/catalog", "identity").await.0, None);
 }
+
+/// The catalog table sorts by its columns, both ways, keeping the filters; the header says
+/// which column sorts (aria-sort) and links to the other direction; unknown columns are a
+/// clear 400.
+#[tokio::test]
+async fn the_catalog_table_sorts_by_its_columns() {
+    let demo = demo().await;
+    let state = &demo.state;
+    let first_name = |html: &str| -> String {
+        let row = rows(html)[0];
+        let at = row.find("class=\"entity-link\"").unwrap();
+        row[at..]
+            .split('>')
+            .nth(1)
+            .unwrap()
+            .split('<')
+            .next()
+            .unwrap()
+            .to_owned()
+    };
+    let ascending = get(state, "/catalog?kind=component&sort=name", false).await;
+    let descending = get(state, "/catalog?kind=component&sort=-name", false).await;
+    assert_eq!(ascending.status, StatusCode::OK);
+    assert_eq!(total(&ascending.body), 60);
+    assert_eq!(total(&descending.body), 60);
+    let (a, d) = (first_name(&ascending.body), first_name(&descending.body));
+    assert!(a.to_lowercase() < d.to_lowercase(), "{a} then {d}");
+    assert!(ascending.body.contains(
+        r#"aria-sort="ascending"><a class="sort-link" href="/catalog?kind=component&#38;sort=-name">Name</a>"#
+    ), "the sorted column links to the other direction");
+    assert!(descending.body.contains(r#"aria-sort="descending""#));
+    assert!(ascending.body.contains(r#"aria-sort="none"><a class="sort-link" href="/catalog?kind=component&#38;sort=owner">Owner</a>"#));
+    // Paging keeps the order.
+    assert!(
+        ascending.body.contains("sort=name&#38;page=2"),
+        "paging keeps the order"
+    );
+
+    let bad = get(state, "/catalog?sort=password", false).await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert!(bad.body.contains("cannot be sorted by"), "{}", bad.body);
+}

@@ -35,7 +35,7 @@ use axum::http::{HeaderMap, HeaderValue, Uri, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
 use pave_catalog::Catalog;
-use pave_catalog::query::{EntityFilter, FullTextFilter, QueryRequest};
+use pave_catalog::query::{Direction, EntityFilter, FullTextFilter, OrderField, QueryRequest};
 use serde_json::Value;
 
 use crate::AppState;
@@ -272,6 +272,60 @@ struct CatalogParams {
     filters: Vec<String>,
     q: String,
     page: usize,
+    /// `sort=owner` or `sort=-owner` (descending): a column of [`SORTS`].
+    sort: Option<(&'static SortSpec, Direction)>,
+}
+
+/// A sortable column of the catalog table.
+#[derive(Debug)]
+pub(crate) struct SortSpec {
+    param: &'static str,
+    field: &'static str,
+    label: &'static str,
+    class: &'static str,
+}
+
+const SORTS: &[SortSpec] = &[
+    SortSpec {
+        param: "name",
+        field: "metadata.name",
+        label: "Name",
+        class: "col-name",
+    },
+    SortSpec {
+        param: "kind",
+        field: "kind",
+        label: "Kind",
+        class: "",
+    },
+    SortSpec {
+        param: "type",
+        field: "spec.type",
+        label: "Type",
+        class: "",
+    },
+    SortSpec {
+        param: "owner",
+        field: "spec.owner",
+        label: "Owner",
+        class: "col-owner",
+    },
+    SortSpec {
+        param: "lifecycle",
+        field: "spec.lifecycle",
+        label: "Lifecycle",
+        class: "",
+    },
+];
+
+/// A header of the catalog table that sorts by its column.
+pub(crate) struct SortColumn {
+    pub(crate) label: &'static str,
+    pub(crate) class: &'static str,
+    /// The listing sorted by this column (the other way when it is sorted by it already).
+    pub(crate) href: String,
+    /// `ascending`, `descending` or `none`, for `aria-sort`.
+    pub(crate) aria_sort: &'static str,
 }
 
 impl CatalogParams {
@@ -280,6 +334,7 @@ impl CatalogParams {
             filters: vec![String::new(); FILTERS.len()],
             q: String::new(),
             page: 1,
+            sort: None,
         };
         let pairs = url::form_urlencoded::parse(raw.unwrap_or("").as_bytes());
         let limit = pave_catalog::query::RequestLimits::default().parameters;
@@ -301,6 +356,21 @@ impl CatalogParams {
                             "“{value}” is not a page number; pages are numbered from 1."
                         ))
                     })?;
+                }
+            } else if key == "sort" {
+                if !value.is_empty() {
+                    let (name, direction) = match value.strip_prefix('-') {
+                        Some(name) => (name, Direction::Desc),
+                        None => (value, Direction::Asc),
+                    };
+                    let spec = SORTS.iter().find(|s| s.param == name).ok_or_else(|| {
+                        let names: Vec<&str> = SORTS.iter().map(|s| s.param).collect();
+                        PortalError::BadRequest(format!(
+                            "The catalog cannot be sorted by “{name}”; it sorts by {}.",
+                            names.join(", ")
+                        ))
+                    })?;
+                    params.sort = Some((spec, direction));
                 }
             } else if let Some(i) = FILTERS.iter().position(|f| f.param == key) {
                 if value.chars().count() > 200 {
@@ -337,10 +407,56 @@ impl CatalogParams {
             .map(|(f, v)| (f.param, v.as_str()))
             .collect();
         pairs.push(("q", &self.q));
+        let sort = self.sort_param();
+        pairs.push(("sort", &sort));
         if page != "1" {
             pairs.push(("page", &page));
         }
         view::catalog_href(&pairs)
+    }
+
+    /// The `sort` parameter's value (empty when unsorted).
+    fn sort_param(&self) -> String {
+        match self.sort {
+            Some((spec, Direction::Asc)) => spec.param.to_owned(),
+            Some((spec, Direction::Desc)) => format!("-{}", spec.param),
+            None => String::new(),
+        }
+    }
+
+    /// The table's sortable headers: each links to the first page sorted by its column,
+    /// ascending, or descending when it is the ascending sort already.
+    fn sort_columns(&self) -> Vec<SortColumn> {
+        SORTS
+            .iter()
+            .map(|spec| {
+                let current = self
+                    .sort
+                    .filter(|(s, _)| s.param == spec.param)
+                    .map(|(_, d)| d);
+                let next = if current == Some(Direction::Asc) {
+                    Direction::Desc
+                } else {
+                    Direction::Asc
+                };
+                let resorted = CatalogParams {
+                    filters: self.filters.clone(),
+                    q: self.q.clone(),
+                    page: 1,
+                    sort: Some((spec, next)),
+                };
+                SortColumn {
+                    label: spec.label,
+                    class: spec.class,
+                    href: resorted.href(1),
+                    aria_sort: match current {
+                        Some(Direction::Asc) => "ascending",
+                        Some(Direction::Desc) => "descending",
+                        None => "none",
+                    },
+                }
+            })
+            .collect()
     }
 
     /// [`CatalogParams::entity_filter`], and with neither a kind chosen nor a search, every
@@ -489,6 +605,7 @@ pub(crate) struct CatalogResults {
     pub(crate) next_href: Option<String>,
     pub(crate) filtered: bool,
     pub(crate) q: String,
+    pub(crate) columns: Vec<SortColumn>,
 }
 
 #[derive(Template)]
@@ -591,6 +708,10 @@ fn catalog_results(
                 term: params.q.clone(),
                 fields: SEARCH_FIELDS.iter().map(|f| (*f).to_owned()).collect(),
             }),
+            order_field: params.sort.map(|(spec, order)| OrderField {
+                field: spec.field.to_owned(),
+                order,
+            }),
             offset: Some((page - 1).saturating_mul(PAGE_SIZE)),
             limit: Some(PAGE_SIZE),
             ..QueryRequest::default()
@@ -626,6 +747,7 @@ fn catalog_results(
         rows,
         filtered: params.is_filtered(),
         q: params.q.clone(),
+        columns: params.sort_columns(),
     })
 }
 

@@ -5,6 +5,7 @@
 #   bench/load.sh                                   # 1,000/s for 10 minutes, 5,000 components
 #   bench/load.sh --rate 500 --seconds 60 --components 2000
 #   bench/load.sh --binary /tmp/pave-before         # another build, to compare
+#   bench/load.sh --writes no                       # reads only: RSS without stored deliveries
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release -p pave -p pave-bench --quiet

@@ -7,7 +7,7 @@
 //! a client that waits for it. The server's RSS and CPU are sampled every 10 s.
 //!
 //! Usage: `bench/load.sh [--binary target/release/pave] [--rate 1000] [--seconds 600]
-//! [--connections 16] [--components 5000]`
+//! [--connections 16] [--components 5000] [--writes no]`
 
 #![allow(clippy::print_stdout, clippy::print_stderr, clippy::unwrap_used)]
 
@@ -44,8 +44,9 @@ struct Request {
     body: Vec<u8>,
 }
 
-/// The `n`th request of the mix.
-fn request(n: u64, components: usize) -> Request {
+/// The `n`th request of the mix; without `writes`, the writes' share goes to reads (to tell
+/// what the stored deliveries take in memory from anything else).
+fn request(n: u64, components: usize, writes: bool) -> Request {
     let pick = |modulus: usize| (n.wrapping_mul(2_654_435_761) % modulus as u64) as usize;
     let groups = (components / 20).max(1);
     let systems = (components / 50).max(1);
@@ -57,7 +58,11 @@ fn request(n: u64, components: usize) -> Request {
         headers: Vec::new(),
         body: Vec::new(),
     };
-    match n % 100 {
+    let slot = match n % 100 {
+        slot @ 90..=98 if !writes => slot - 90,
+        slot => slot,
+    };
+    match slot {
         0..=89 => get(
             Class::Read,
             match n % 9 {
@@ -156,6 +161,7 @@ fn main() {
     let seconds: u64 = arg("--seconds").map_or(600, |r| r.parse().unwrap());
     let connections: u64 = arg("--connections").map_or(16, |r| r.parse().unwrap());
     let components: usize = arg("--components").map_or(5_000, |r| r.parse().unwrap());
+    let writes = arg("--writes").is_none_or(|w| w != "no");
 
     let work = tempfile::tempdir().unwrap();
     let catalog = work.path().join("catalog");
@@ -197,7 +203,7 @@ fn main() {
     // Warm-up (not counted): every kind of request once.
     let mut warm = KeepAlive::open(server.addr).unwrap();
     for n in 0..300 {
-        let r = request(1_000_000_000 + n, components);
+        let r = request(1_000_000_000 + n, components, true);
         let headers: Vec<(&str, &str)> = r.headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
         let (status, body) = warm.send(r.method, &r.path, &headers, &r.body).unwrap();
         assert!(
@@ -243,7 +249,7 @@ fn main() {
                     if let Some(wait) = due.checked_duration_since(Instant::now()) {
                         std::thread::sleep(wait);
                     }
-                    let r = request(n, components);
+                    let r = request(n, components, writes);
                     let headers: Vec<(&str, &str)> =
                         r.headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
                     match conn.send(r.method, &r.path, &headers, &r.body) {

@@ -79,6 +79,18 @@ pub(crate) async fn backup(pool: &SqlitePool, to: &Path) -> Result<Backup> {
             ),
         });
     }
+    if let Some(parent) = to.parent().filter(|p| !p.as_os_str().is_empty())
+        && !parent.is_dir()
+    {
+        return Err(StoreError::File {
+            action: "back up into",
+            path: to.display().to_string(),
+            source: std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                format!("the folder {} does not exist", parent.display()),
+            ),
+        });
+    }
     let partial = beside(to, ".partial");
     // A partial file from an earlier interrupted run is ours to replace.
     let _ = std::fs::remove_file(&partial);
@@ -122,6 +134,10 @@ pub struct Restored {
 /// moved aside (`<db>.before-restore-<unix seconds>`, with its WAL), never deleted; the
 /// restored copy is brought up to this pave's schema.
 pub async fn restore(from: &Path, db: &Path) -> Result<Restored> {
+    // Restoring onto a new machine: the data folder may not exist yet.
+    if let Some(parent) = db.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).map_err(file_error("create the folder", parent))?;
+    }
     let _claim = claim(db)?;
     let backup = inspect_copy(from).await?;
     let copying = beside(db, ".restoring");

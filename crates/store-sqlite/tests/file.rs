@@ -129,9 +129,12 @@ async fn a_backup_is_a_consistent_snapshot_while_writers_go_on() {
     copy.close().await;
     assert_eq!(sound_chain(&store).await, 450);
 
-    // A backup never overwrites.
+    // A backup never overwrites, and says which folder is missing.
     let err = store.backup(&backup_path).await.unwrap_err();
     assert!(err.to_string().contains("exists already"), "{err}");
+    let nowhere = dir.path().join("no/such/folder/pave.db");
+    let err = store.backup(&nowhere).await.unwrap_err().to_string();
+    assert!(err.contains("no/such/folder does not exist"), "{err}");
     // PostgreSQL's answer is pg_dump; SQLite's a copy: checked at the edge (CLI tests).
     store.close().await;
 }
@@ -184,6 +187,14 @@ async fn restoring_keeps_the_database_it_replaces() {
     restored_store.append_audit(&[event(3)]).await.unwrap();
     assert_eq!(sound_chain(&restored_store).await, 2);
     restored_store.close().await;
+
+    // Onto a new machine, where the data folder does not exist yet.
+    let elsewhere = dir.path().join("new-machine/data/pave.db");
+    let restored = pave_store_sqlite::restore(&backup_path, &elsewhere)
+        .await
+        .unwrap();
+    assert_eq!(restored.previous, None);
+    assert_eq!(locations(&elsewhere).await, 1);
 }
 
 #[tokio::test]

@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 use pave_store::audit::{Actor, ActorKind, AuditEvent, Outcome};
 use pave_store::{IdentityStore as _, Store as _};
 use pave_store_sqlite::SqliteStore;
+use pave_testkit::arg;
 use serde_json::json;
 
 fn event(n: i64) -> AuditEvent {
@@ -32,13 +33,6 @@ fn event(n: i64) -> AuditEvent {
         request_id: Some(format!("req-{n:08x}")),
         details: json!({"type": "url", "target": format!("https://git.example.com/team-{}/repo-{n}/blob/main/catalog-info.yaml", n % 89)}),
     }
-}
-
-fn arg(name: &str) -> Option<String> {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1).cloned())
 }
 
 fn timed(mut command: Command) -> Duration {

@@ -14,14 +14,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use pave_testkit::{KeepAlive, Server};
-
-fn arg(name: &str) -> Option<String> {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1).cloned())
-}
+use pave_testkit::{KeepAlive, Server, arg, percentile};
 
 /// One keep-alive connection, reading by name with or without a token.
 struct Connection(KeepAlive);
@@ -38,11 +31,6 @@ impl Connection {
             auth.iter().map(|a| ("Authorization", a.as_str())).collect();
         self.0.send("GET", path, &headers, b"").unwrap().0
     }
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i.min(sorted.len() - 1)]
 }
 
 fn pave(binary: &Path, db: &str, config: &Path, args: &[&str]) -> String {

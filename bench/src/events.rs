@@ -17,18 +17,11 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use pave_testkit::{KeepAlive, Server};
+use pave_testkit::{KeepAlive, Server, arg, percentile};
 use ring::hmac;
 use serde_json::json;
 
 const SECRET: &str = "bench-webhook-secret";
-
-fn arg(name: &str) -> Option<String> {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1).cloned())
-}
 
 const REPOSITORY_URLS: [&str; 40] = [
     "forks",
@@ -199,14 +192,6 @@ impl Connection {
             .send("POST", "/api/events/github", &headers, &d.body)
             .map_or(0, |(status, _)| status)
     }
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    if sorted.is_empty() {
-        return Duration::ZERO;
-    }
-    let rank = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[rank.min(sorted.len() - 1)]
 }
 
 fn ms(d: Duration) -> f64 {

@@ -16,18 +16,11 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use pave_testkit::{KeepAlive, Server, percentile, process_cpu_seconds, process_memory_mb};
+use pave_testkit::{KeepAlive, Server, arg, percentile, process_cpu_seconds, process_memory_mb};
 use ring::hmac;
 use serde_json::json;
 
 const SECRET: &str = "bench-webhook-secret";
-
-fn arg(name: &str) -> Option<String> {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1).cloned())
-}
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Class {

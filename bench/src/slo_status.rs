@@ -12,6 +12,7 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use pave_testkit::percentile;
 use pave_testkit::prometheus::{Options, TestPrometheus, sloth};
 use serde_json::Value;
 
@@ -63,11 +64,6 @@ fn synthetic(i: usize) -> sloth::SyntheticSlo {
         alert_name: format!("Svc{i:04}HighErrorRate"),
         extra_labels: vec![("team".to_owned(), format!("team{}", i % 20))],
     }
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    let i = ((sorted.len() - 1) as f64 * p).round() as usize;
-    sorted[i]
 }
 
 fn main() {

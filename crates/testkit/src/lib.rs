@@ -274,6 +274,14 @@ impl KeepAlive {
     }
 }
 
+/// The value after `--name` on the command line, for benches' flags.
+pub fn arg(name: &str) -> Option<String> {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1).cloned())
+}
+
 /// The value at quantile `p` (0–1) of `sorted`, by nearest rank; zero when empty.
 pub fn percentile(sorted: &[Duration], p: f64) -> Duration {
     if sorted.is_empty() {

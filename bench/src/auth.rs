@@ -2,7 +2,9 @@
 //! < 5 %): `GET /api/catalog/entities/by-name/…` on the same catalog from two `pave serve`
 //! processes, one without an `auth` section and one requiring an API token, over one
 //! keep-alive connection each, in alternating rounds so both see the same machine load.
-//! Also: a request with a revoked token (the refusal path) and one with a malformed token
+//! Every server gets the same bytes, the token included, so the difference is the server's
+//! work; a second server without auth, measured alike, shows the noise floor. Also: a
+//! request with a revoked token (the refusal path) and one with a malformed token
 //! (refused before any lookup).
 //!
 //! Usage: `bench/auth.sh [--binary target/release/pave] [--requests 20000]`
@@ -30,6 +32,11 @@ impl Connection {
         let headers: Vec<(&str, &str)> =
             auth.iter().map(|a| ("Authorization", a.as_str())).collect();
         self.0.send("GET", path, &headers, b"").unwrap().0
+    }
+
+    /// Sends a GET with `headers` prepared by the caller (the measured loop formats nothing).
+    fn get_with(&mut self, path: &str, headers: &[(&str, &str)]) -> u16 {
+        self.0.send("GET", path, headers, b"").unwrap().0
     }
 }
 
@@ -132,9 +139,12 @@ fn main() {
         )
     };
     let open = start(&open_db, &open_config);
+    // A second server without auth: the difference between the two is the noise floor.
+    let twin_db = format!("sqlite://{}", dir.path().join("twin.db").display());
+    let twin = start(&twin_db, &open_config);
     let secured = start(&auth_db, &auth_config);
     let path = "/api/catalog/entities/by-name/component/default/bench-component-000001";
-    for server in [&open, &secured] {
+    for server in [&open, &twin, &secured] {
         let mut c = Connection::open(server.addr);
         let deadline = Instant::now() + Duration::from_secs(60);
         while c.get(path, Some(token.as_str())) != 200 {
@@ -144,27 +154,40 @@ fn main() {
     }
 
     let mut open_conn = Connection::open(open.addr);
+    let mut twin_conn = Connection::open(twin.addr);
+    let mut twin_times = Vec::with_capacity(requests);
     let mut auth_conn = Connection::open(secured.addr);
     let mut open_times = Vec::with_capacity(requests);
     let mut auth_times = Vec::with_capacity(requests);
+    // Both servers get the same bytes, the token included (the server without auth ignores
+    // it), so the difference is the server's own work and not a longer request.
+    let bearer = format!("Bearer {token}");
+    let headers = [("Authorization", bearer.as_str())];
     // Warm-up, then alternate rounds of 100 so load changes hit both alike.
     for _ in 0..1_000 {
-        open_conn.get(path, None);
-        auth_conn.get(path, Some(token.as_str()));
+        open_conn.get_with(path, &headers);
+        twin_conn.get_with(path, &headers);
+        auth_conn.get_with(path, &headers);
     }
     while open_times.len() < requests {
         for _ in 0..100 {
             let t = Instant::now();
-            assert_eq!(open_conn.get(path, None), 200);
+            assert_eq!(open_conn.get_with(path, &headers), 200);
             open_times.push(t.elapsed());
         }
         for _ in 0..100 {
             let t = Instant::now();
-            assert_eq!(auth_conn.get(path, Some(token.as_str())), 200);
+            assert_eq!(twin_conn.get_with(path, &headers), 200);
+            twin_times.push(t.elapsed());
+        }
+        for _ in 0..100 {
+            let t = Instant::now();
+            assert_eq!(auth_conn.get_with(path, &headers), 200);
             auth_times.push(t.elapsed());
         }
     }
     open_times.sort();
+    twin_times.sort();
     auth_times.sort();
     let mut refusals = Vec::new();
     let mut malformed = Vec::new();
@@ -191,6 +214,13 @@ fn main() {
         us(open_p50),
         us(percentile(&open_times, 0.99))
     );
+    let twin_p50 = percentile(&twin_times, 0.5);
+    println!(
+        "| without auth, a second server (the noise floor: {:+.1} µs) | {:.0} µs | {:.0} µs |",
+        us(twin_p50) - us(open_p50),
+        us(twin_p50),
+        us(percentile(&twin_times, 0.99))
+    );
     println!(
         "| with an API token (viewer) | {:.0} µs | {:.0} µs |",
         us(auth_p50),
@@ -211,5 +241,6 @@ fn main() {
         us(percentile(&malformed, 0.99))
     );
     open.terminate();
+    twin.terminate();
     secured.terminate();
 }

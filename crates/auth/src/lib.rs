@@ -66,12 +66,12 @@ pub mod token;
 pub mod workload;
 
 pub use config::{AuthConfig, CatalogRead};
-pub use decide::{Decision, Denied, Resource, authorize, may_grant};
+pub use decide::{Decision, Denied, Resource, allowed_outright, authorize, may_grant};
 pub use external::{AUTHZ_RULE, ExternalPolicy, authorize_with, decision_input};
 pub use jwt::{Claims, Expected, Jwks, JwksCache, JwtError, Lookup};
 pub use oidc::{Discovery, OidcError, Pkce, SignIn, resolve_sign_in, safe_return_path};
 pub use permission::Permission;
 pub use policy::{AccessPolicy, AuditPolicy, ConfigError, Role};
 pub use subject::{Directory, Subject, SubjectKind, roles_for, transitive_groups};
-pub use token::{TokenError, TokenHash, TokenSecret};
+pub use token::{TokenDigest, TokenError, TokenHash, TokenSecret};
 pub use workload::{WorkloadError, WorkloadMatch, discovery_jwks_uri, match_workload, trusts_for};

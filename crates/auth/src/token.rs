@@ -46,6 +46,12 @@ impl TokenHash {
     /// Checks a presented secret's form and checksum, then hashes it. Malformed texts are
     /// refused before hashing or touching the database: the cheap refusal.
     pub fn of(secret: &str) -> Result<TokenHash, TokenError> {
+        Ok(TokenHash::from_digest(&TokenHash::digest_of(secret)?))
+    }
+
+    /// [`TokenHash::of`] as the digest's bytes: what the server's token cache is keyed by,
+    /// so a request whose token is cached formats no hex.
+    pub fn digest_of(secret: &str) -> Result<TokenDigest, TokenError> {
         let body = secret.strip_prefix(PREFIX).ok_or(TokenError::WrongPrefix)?;
         if secret.len() != SECRET_LEN {
             return Err(TokenError::WrongLength(secret.chars().count()));
@@ -57,12 +63,23 @@ impl TokenHash {
         if checksum != checksum_of(random) {
             return Err(TokenError::BadChecksum);
         }
-        Ok(TokenHash::unchecked(secret))
+        Ok(digest(secret))
+    }
+
+    /// The digest of any text, its form unchecked: for looking up a cache of tokens already
+    /// found in the database (a malformed text cannot be among them), without the form
+    /// and checksum checks [`TokenHash::digest_of`] makes before a database lookup.
+    pub fn cache_key(secret: &str) -> TokenDigest {
+        digest(secret)
+    }
+
+    /// The hash of a digest from [`TokenHash::digest_of`].
+    pub fn from_digest(digest: &TokenDigest) -> TokenHash {
+        TokenHash(pave_stdx::hex(digest))
     }
 
     fn unchecked(secret: &str) -> TokenHash {
-        let digest = ring::digest::digest(&ring::digest::SHA256, secret.as_bytes());
-        TokenHash(pave_stdx::hex(digest.as_ref()))
+        TokenHash::from_digest(&digest(secret))
     }
 
     /// A hash read back from the database.
@@ -74,6 +91,16 @@ impl TokenHash {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+}
+
+/// The SHA-256 of a secret, as bytes.
+pub type TokenDigest = [u8; 32];
+
+fn digest(secret: &str) -> TokenDigest {
+    let digest = ring::digest::digest(&ring::digest::SHA256, secret.as_bytes());
+    let mut bytes = [0u8; 32];
+    bytes.copy_from_slice(digest.as_ref());
+    bytes
 }
 
 /// A new secret.
@@ -158,6 +185,10 @@ mod tests {
             assert_eq!(TokenHash::of(&secret).unwrap(), hash);
             assert_eq!(hash.as_str().len(), 64);
             assert_eq!(TokenHash::from_hex(hash.as_str()), Some(hash.clone()));
+            // The cache's key is the same digest, without the checks.
+            let digest = TokenHash::digest_of(&secret).unwrap();
+            assert_eq!(TokenHash::cache_key(&secret), digest);
+            assert_eq!(TokenHash::from_digest(&digest), hash);
             assert!(seen.insert(secret));
         }
     }

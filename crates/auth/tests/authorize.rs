@@ -6,8 +6,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use pave_auth::{
-    AccessPolicy, AuthConfig, Directory, Permission as P, Resource, Subject, authorize,
-    transitive_groups,
+    AccessPolicy, AuthConfig, Directory, Permission as P, Resource, Subject, allowed_outright,
+    authorize, transitive_groups,
 };
 use serde_json::json;
 
@@ -222,6 +222,25 @@ fn authorize_table() {
         cases.iter().enumerate()
     {
         let d = authorize(policy, subject, *permission, resource);
+        // The server's shortcut never allows what the full decision refuses, and it does
+        // take every case a role allows outright.
+        let outright = allowed_outright(policy, subject, *permission, resource);
+        if outright && !d.allowed {
+            failures.push(format!(
+                "case {i}: allowed_outright allows what authorize refuses: {} {permission}",
+                subject.display_name
+            ));
+        }
+        if d.allowed
+            && d.reason.starts_with("role ")
+            && !matches!(permission, P::CatalogLocationCreate | P::AuthTokenManage)
+            && !outright
+        {
+            failures.push(format!(
+                "case {i}: a role allows {permission} to {} but allowed_outright does not",
+                subject.display_name
+            ));
+        }
         if d.allowed != *allowed || d.role.as_deref() != *role || !d.reason.contains(reason) {
             failures.push(format!(
                 "case {i}: {} {permission} {resource:?}\n  want allowed={allowed} role={role:?} reason ~ {reason:?}\n  got  allowed={} role={:?} reason = {:?}",
@@ -247,6 +266,26 @@ fn every_permission_is_refused_to_anonymous_and_allowed_to_admin() {
             !authorize(&policy, &Subject::anonymous(), p, &Resource::None).allowed,
             "{p}"
         );
+        assert!(!allowed_outright(
+            &policy,
+            &Subject::anonymous(),
+            p,
+            &Resource::None
+        ));
+        // Every subject the table knows, every permission: the shortcut only ever agrees.
+        for subject in [
+            user(&policy, "root"),
+            user(&policy, "jane"),
+            Subject::guest("v"),
+        ] {
+            if allowed_outright(&policy, &subject, p, &Resource::None) {
+                assert!(
+                    authorize(&policy, &subject, p, &Resource::None).allowed,
+                    "{p} for {}",
+                    subject.display_name
+                );
+            }
+        }
         assert!(authorize(&policy, &root, p, &Resource::None).allowed, "{p}");
         assert!(
             authorize(&policy, &Subject::operator(), p, &Resource::None).allowed,

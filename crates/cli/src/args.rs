@@ -98,6 +98,8 @@ pub(crate) enum Command {
     /// Incidents: list, show, declare and resolve (for those no pager reports)
     #[command(subcommand)]
     Incident(crate::delivery::IncidentCommand),
+    /// Alert quality: short-lived, actionable and noisy alerts (from Alertmanager)
+    Alerts(crate::delivery::AlertsArgs),
     /// Copy the database into a new file, consistent while `pave serve` runs (SQLite;
     /// PostgreSQL is backed up with pg_dump)
     Backup(crate::database::BackupArgs),

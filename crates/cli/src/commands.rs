@@ -59,6 +59,7 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<Outcome> {
         | Command::Dora(_)
         | Command::Events(_)
         | Command::Incident(_)
+        | Command::Alerts(_)
         | Command::Backup(_)
         | Command::Restore(_)
         | Command::Migrate(_)) => command,
@@ -122,6 +123,12 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<Outcome> {
             let events = config_file.events_config()?;
             let store = open(&mut ingest, "pave.db").await?;
             crate::delivery::events(command, store, &events, format).await?;
+            Ok(Outcome::Success)
+        }
+        Command::Alerts(args) => {
+            let events = config_file.events_config()?;
+            let store = open(&mut ingest, "pave.db").await?;
+            crate::delivery::alerts(args, store, &events, format).await?;
             Ok(Outcome::Success)
         }
         Command::Incident(command) => {

@@ -295,6 +295,17 @@ pub(crate) enum IncidentCommand {
     Resolve { id: String },
 }
 
+/// `pave alerts`.
+#[derive(Debug, Args)]
+pub(crate) struct AlertsArgs {
+    /// The window, ending now (`30d`, `12w`, `48h`)
+    #[arg(long, default_value = "30d")]
+    since: String,
+    /// Only this entity's alerts (an entity reference or a component name)
+    #[arg(long)]
+    entity: Option<String>,
+}
+
 /// The ledger as the database holds it, attributed to the stored catalog.
 async fn open_processor(
     store: &Arc<dyn Store>,
@@ -654,6 +665,77 @@ fn entity_key(entity: &str) -> anyhow::Result<String> {
     pave_catalog::EntityRef::parse(entity.trim(), Some("component"), "default")
         .map(|r| r.key().into_string())
         .map_err(|e| anyhow!("{entity:?} is not an entity reference: {e}"))
+}
+
+/// `pave alerts`: the alert-quality measures over the window, then one row per alert.
+pub(crate) async fn alerts(
+    args: AlertsArgs,
+    store: Arc<dyn Store>,
+    config: &IntakeConfig,
+    format: OutputFormat,
+) -> anyhow::Result<()> {
+    let processor = open_processor(&store, config).await?;
+    let now = pave_stdx::time::unix_millis();
+    let mut query = url::form_urlencoded::Serializer::new(String::new());
+    query.append_pair("since", &args.since);
+    if let Some(entity) = &args.entity {
+        query.append_pair("entity", entity);
+    }
+    let (since, entity) = pave_server::alert_query(&query.finish(), now).map_err(|e| anyhow!(e))?;
+    let options = pave_delivery::alerts::AlertQualityOptions::default();
+    let report = processor.alert_report(entity.as_deref(), since, now, &options);
+    if format != OutputFormat::Table {
+        return Ok(print_data(format, &serde_json::to_value(&report)?, &[])?);
+    }
+    let pct = |r: Option<f64>| r.map_or("-".to_owned(), |r| format!("{:.0}%", r * 100.0));
+    let minutes =
+        |ms: Option<i64>| ms.map_or("-".to_owned(), |ms| format!("{:.1}m", ms as f64 / 60_000.0));
+    let rows: Vec<Value> = report
+        .alerts
+        .iter()
+        .map(|a| {
+            let q = &a.quality;
+            json!({
+                "name": if a.noisy { format!("{} (noisy)", a.name) } else { a.name.clone() },
+                "entity": a.entity.as_deref().unwrap_or("(unattributed)"),
+                "firings": q.firings,
+                "now": q.firing_now,
+                "short": pct(q.short_lived_ratio),
+                "actionable": pct(q.actionable_ratio),
+                "median": minutes(q.median_resolve_ms),
+                "last": crate::commands::iso8601(a.last_fired_at),
+            })
+        })
+        .collect();
+    print_data(
+        format,
+        &Value::Array(rows),
+        &[
+            ("ALERT", "name"),
+            ("ENTITY", "entity"),
+            ("FIRINGS", "firings"),
+            ("FIRING", "now"),
+            ("SHORT-LIVED", "short"),
+            ("ACTIONABLE", "actionable"),
+            ("MEDIAN", "median"),
+            ("LAST FIRED", "last"),
+        ],
+    )?;
+    let q = &report.quality;
+    println!(
+        "{} firings since {}: {} short-lived, {} actionable, {} firing now, {} unattributed; \
+         median time to resolve {}, p90 {}; {} noisy alerts",
+        q.firings,
+        crate::commands::iso8601(report.since),
+        pct(q.short_lived_ratio),
+        pct(q.actionable_ratio),
+        q.firing_now,
+        q.unattributed,
+        minutes(q.median_resolve_ms),
+        minutes(q.p90_resolve_ms),
+        report.noisy_alerts,
+    );
+    Ok(())
 }
 
 /// An incident by the id its source gives it, a declared incident's short id (`inc-…`), or

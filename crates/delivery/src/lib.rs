@@ -59,6 +59,7 @@
 //! [`demo`] writes 90 days of deliveries for pave's demo organisation that go through the
 //! same path.
 
+pub mod alerts;
 pub mod attribution;
 pub mod codec;
 pub mod config;

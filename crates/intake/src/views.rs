@@ -1,6 +1,7 @@
 //! What pages and commands read: DORA reports (from a cached index), incidents with their
-//! timelines, what each entity runs, and the subjects no entity claims.
+//! timelines, alert quality, what each entity runs, and the subjects no entity claims.
 
+use pave_delivery::alerts::{AlertQualityOptions, AlertReport, IncidentSpan};
 use pave_delivery::{DeploymentRow, IncidentRow, LatestDeployment};
 use pave_dora::{Query, Report};
 use pave_events::Millis;
@@ -112,6 +113,28 @@ impl Processor {
     /// environment; `entity` narrows to one.
     pub fn latest_deployments(&self, entity: Option<&str>) -> Vec<DeploymentView> {
         self.with_ledger(|ledger, _| ledger.latest_deployments(entity))
+    }
+
+    /// Alert quality over the firings that started in `since..=now` (`entity` narrows to
+    /// one entity reference), judged against every incident of the same entities.
+    pub fn alert_report(
+        &self,
+        entity: Option<&str>,
+        since: Millis,
+        now: Millis,
+        options: &AlertQualityOptions,
+    ) -> AlertReport {
+        // Rows are copied out under the ledger's lock and measured after it is released.
+        let (alerts, incidents) = self.with_ledger(|ledger, _| {
+            let alerts: Vec<_> = ledger
+                .alert_rows()
+                .into_iter()
+                .filter(|row| entity.is_none_or(|e| row.entity.as_deref() == Some(e)))
+                .collect();
+            (alerts, ledger.incident_rows())
+        });
+        let spans: Vec<IncidentSpan<'_>> = incidents.iter().filter_map(IncidentSpan::of).collect();
+        pave_delivery::alerts::alert_report(&alerts, &spans, since, now, options)
     }
 
     /// Subjects no entity claims, most events first.

@@ -982,7 +982,59 @@ fn every_sender_is_authenticated_deduplicated_and_attributed() {
     assert_eq!(reported["source"], "cdevents");
     assert_eq!(reported["opened_at"], now - 24 * MINUTE);
     assert_eq!(reported["resolved_at"], now - 5 * MINUTE);
+
+    // Alert quality through /api/alerts: billing's two alerts, resolved after 20 minutes,
+    // with no incident of billing: neither short-lived nor actionable.
+    wait_until("two alert firings", || {
+        let r = server.get("/api/alerts?since=1d");
+        r.status == 200 && r.json()["firings"] == 2
+    });
+    let quality = server.get("/api/alerts?since=1d").json();
+    assert_eq!(quality["firingNow"], 0, "{quality}");
+    assert_eq!(quality["shortLived"], 0, "{quality}");
+    assert_eq!(quality["actionable"], 0, "{quality}");
+    assert_eq!(quality["unattributed"], 0, "{quality}");
+    assert_eq!(quality["medianResolveMs"], 20 * MINUTE, "{quality}");
+    let per_alert = quality["alerts"].as_array().unwrap();
+    assert_eq!(
+        per_alert.len(),
+        1,
+        "one alert name on one entity: {quality}"
+    );
+    assert_eq!(per_alert[0]["name"], "High CPU Temperature");
+    assert_eq!(per_alert[0]["entity"], "component:default/billing");
+    assert_eq!(per_alert[0]["firings"], 2);
+    let other = server.get("/api/alerts?since=1d&entity=payments").json();
+    assert_eq!(other["firings"], 0, "{other}");
+    let bad = server.get("/api/alerts?since=soon");
+    assert_eq!(bad.status, 400);
+    assert!(bad.body.contains("since"), "{}", bad.body);
     drop(server);
+
+    // The same through the command.
+    let out = run(
+        &[
+            "alerts",
+            "--since",
+            "1d",
+            "--config",
+            &setup.config,
+            "-o",
+            "json",
+        ],
+        &setup.db,
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let cli: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(cli["firings"], 2, "{cli}");
+    assert_eq!(cli["alerts"][0]["name"], "High CPU Temperature", "{cli}");
+    let out = run(&["alerts", "--config", &setup.config], &setup.db);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let table = stdout(&out);
+    assert!(
+        table.contains("High CPU Temperature") && table.contains("2 firings since"),
+        "{table}"
+    );
 
     // Nothing forged was stored; everything was processed and attributed.
     let out = run(

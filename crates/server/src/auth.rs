@@ -15,7 +15,8 @@
 //!   it over TLS and carries no user credentials (docs/operations.md, "Access control").
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -26,7 +27,7 @@ use axum::http::{Method, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::MethodRouter;
-use pave_auth::{AccessPolicy, Permission, Resource, Subject, SubjectKind, TokenHash};
+use pave_auth::{AccessPolicy, Permission, Resource, Subject, SubjectKind, TokenDigest, TokenHash};
 use pave_platform::Principal;
 use pave_store::audit::Outcome;
 use serde_json::{Value, json};
@@ -115,30 +116,67 @@ impl Routes {
     }
 }
 
-/// In-memory bookkeeping: when each token was last recorded as used, and failed
-/// authentications per client address not yet audited.
+/// In-memory bookkeeping: tokens looked up lately, and failed authentications per client
+/// address not yet audited.
 #[derive(Default)]
 pub(crate) struct AuthRuntime {
-    touched: Mutex<HashMap<String, Instant>>,
     failures: Mutex<HashMap<String, FailureWindow>>,
-    /// Tokens looked up lately, by hash: the database is asked again after
+    /// Tokens looked up lately, by their SHA-256: the database is asked again after
     /// [`TOKEN_CACHE_FOR`], so a token revoked elsewhere (the CLI, another replica) stops
     /// working within that time; one revoked through this server stops at once.
-    tokens: Mutex<HashMap<String, (Instant, Arc<CachedToken>)>>,
+    tokens: Mutex<HashMap<TokenDigest, (Instant, Arc<CachedToken>), DigestHash>>,
 }
+
+/// Hashes a SHA-256 digest by its first eight bytes: they are already uniform, and only
+/// tokens found in the database are ever inserted, so no caller can crowd a bucket. SipHash
+/// over the hex text was a tenth of the authentication's cost per request.
+#[derive(Default)]
+struct DigestHasher(u64);
+
+impl Hasher for DigestHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes.iter().take(8) {
+            self.0 = (self.0 << 8) | u64::from(b);
+        }
+    }
+}
+
+type DigestHash = BuildHasherDefault<DigestHasher>;
 
 /// A looked-up token with the subject it authenticates, built once per lookup rather than
 /// once per request: the per-request cost of authentication is the budget.
 pub(crate) struct CachedToken {
     row: pave_store::TokenRow,
     subject: Arc<Subject>,
+    /// When its last use was last written (Unix ms; 0: not by this process), carried from
+    /// one lookup of the token to the next.
+    touched_at: AtomicI64,
 }
 
 impl CachedToken {
     fn new(row: pave_store::TokenRow) -> Self {
         let owner = (!row.owner.is_empty()).then_some(row.owner.as_str());
         let subject = Arc::new(Subject::token(&row.id, &row.name, owner, &row.role));
-        CachedToken { row, subject }
+        CachedToken {
+            row,
+            subject,
+            touched_at: AtomicI64::new(0),
+        }
+    }
+
+    /// Whether to write its last use at `now` (Unix ms): at most once per [`TOUCH_EVERY`].
+    fn should_touch(&self, now: i64) -> bool {
+        let last = self.touched_at.load(Ordering::Relaxed);
+        let every = i64::try_from(TOUCH_EVERY.as_millis()).unwrap_or(i64::MAX);
+        now.saturating_sub(last) >= every
+            && self
+                .touched_at
+                .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok()
     }
 }
 
@@ -159,41 +197,33 @@ pub(crate) const TOKEN_CACHE_FOR: Duration = Duration::from_secs(5);
 const MAX_TRACKED: usize = 100_000;
 
 impl AuthRuntime {
-    /// The token cached for `hash`, if looked up less than [`TOKEN_CACHE_FOR`] ago.
-    fn cached_token(&self, hash: &str, now: Instant) -> Option<Arc<CachedToken>> {
+    /// The token cached for `digest`, if looked up less than [`TOKEN_CACHE_FOR`] ago.
+    fn cached_token(&self, digest: &TokenDigest, now: Instant) -> Option<Arc<CachedToken>> {
         let tokens = lock(&self.tokens);
         tokens
-            .get(hash)
+            .get(digest)
             .filter(|(at, _)| now.duration_since(*at) < TOKEN_CACHE_FOR)
             .map(|(_, cached)| Arc::clone(cached))
     }
 
-    fn cache_token(&self, cached: Arc<CachedToken>, now: Instant) {
+    /// Caches a token just looked up, keeping when its last use was written.
+    fn cache_token(&self, digest: TokenDigest, cached: Arc<CachedToken>, now: Instant) {
         let mut tokens = lock(&self.tokens);
+        if let Some((_, previous)) = tokens.get(&digest)
+            && previous.row.id == cached.row.id
+        {
+            let touched = previous.touched_at.load(Ordering::Relaxed);
+            cached.touched_at.store(touched, Ordering::Relaxed);
+        }
         if tokens.len() >= MAX_TRACKED {
             tokens.retain(|_, (at, _)| now.duration_since(*at) < TOKEN_CACHE_FOR);
         }
-        tokens.insert(cached.row.hash.clone(), (now, cached));
+        tokens.insert(digest, (now, cached));
     }
 
     /// Forgets token `id` at once (it was revoked here).
     pub(crate) fn forget_token(&self, id: &str) {
         lock(&self.tokens).retain(|_, (_, cached)| cached.row.id != id);
-    }
-
-    /// Whether to write token `id`'s last use now.
-    fn should_touch(&self, id: &str, now: Instant) -> bool {
-        let mut touched = lock(&self.touched);
-        match touched.get(id) {
-            Some(last) if now.duration_since(*last) < TOUCH_EVERY => false,
-            _ => {
-                if touched.len() >= MAX_TRACKED {
-                    touched.retain(|_, t| now.duration_since(*t) < TOUCH_EVERY);
-                }
-                touched.insert(id.to_owned(), now);
-                true
-            }
-        }
     }
 
     /// `Some(failures not recorded since the last record)` when a record is due for `client`.
@@ -234,13 +264,50 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     }
 }
 
-/// A request id: unique within this process, ordered, and unguessable enough for logs.
+/// A request id: unique within this process, ordered, and unguessable enough for logs:
+/// the process's start (8 hex digits) and a counter (at least 6). Written by hand, as the
+/// formatting machinery cost more than the rest of the request id's work.
 fn request_id() -> String {
     static NEXT: AtomicU64 = AtomicU64::new(0);
     static START: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
-    let start = START
+    let start = *START
         .get_or_init(|| u64::try_from(pave_ingest::now_millis()).unwrap_or_default() & 0xffff_ffff);
-    format!("{start:08x}-{:06x}", NEXT.fetch_add(1, Ordering::Relaxed))
+    let next = NEXT.fetch_add(1, Ordering::Relaxed);
+    let mut id = String::with_capacity(24);
+    push_hex(&mut id, start, 8);
+    id.push('-');
+    let digits = (64 - next.leading_zeros()).div_ceil(4).max(6);
+    push_hex(&mut id, next, digits);
+    id
+}
+
+/// The low `digits` hex digits of `value`, zero-padded.
+fn push_hex(out: &mut String, value: u64, digits: u32) {
+    for shift in (0..digits).rev() {
+        let nibble = (value >> (shift * 4)) & 0xf;
+        out.push(char::from(b"0123456789abcdef"[nibble as usize]));
+    }
+}
+
+/// The client's address as text; IPv4 without the formatting machinery (see [`request_id`]).
+fn address_text(ip: std::net::IpAddr) -> String {
+    let std::net::IpAddr::V4(v4) = ip else {
+        return ip.to_string();
+    };
+    let mut text = String::with_capacity(15);
+    for (i, octet) in v4.octets().into_iter().enumerate() {
+        if i > 0 {
+            text.push('.');
+        }
+        if octet >= 100 {
+            text.push(char::from(b'0' + octet / 100));
+        }
+        if octet >= 10 {
+            text.push(char::from(b'0' + octet / 10 % 10));
+        }
+        text.push(char::from(b'0' + octet % 10));
+    }
+    text
 }
 
 /// Why credentials were refused (the 401's message and the audit record's reason; never
@@ -277,7 +344,7 @@ pub(crate) async fn authenticate(
     let source = request
         .extensions()
         .get::<crate::listener::ConnectionInfo>()
-        .map(|info| info.peer.ip().to_string());
+        .map(|info| address_text(info.peer.ip()));
     let id = request_id();
     let credentials = request
         .headers()
@@ -334,16 +401,20 @@ pub(crate) async fn authenticate(
                     return ApiError::Forbidden(format!("refused: {reason}")).into_response();
                 }
             }
-            let viewer = Viewer {
-                name: session.as_ref().map(|_| subject.display_name.clone()),
-                csrf: session.as_ref().map(|s| s.csrf.clone()).unwrap_or_default(),
-            };
+            let viewer = session.as_ref().map(|found| Viewer {
+                name: Some(subject.display_name.clone()),
+                csrf: found.csrf.clone(),
+            });
             let principal = Principal::request(subject, source, Some(id));
             request.extensions_mut().insert(principal);
-            if let Some(found) = session {
-                request.extensions_mut().insert(found);
+            match (session, viewer) {
+                (Some(found), Some(viewer)) => {
+                    request.extensions_mut().insert(found);
+                    VIEWER.scope(viewer, next.run(request)).await
+                }
+                // No session, no one signed in: pages fall back to the default viewer.
+                _ => next.run(request).await,
             }
-            VIEWER.scope(viewer, next.run(request)).await
         }
         Err(Failure::Refused(reason)) => {
             audit_failure(&state, source, id, &reason).await;
@@ -433,20 +504,22 @@ async fn token_subject(state: &AppState, value: &str) -> Result<Arc<Subject>, Fa
                 }
             });
     }
-    // Malformed secrets are refused before any database lookup.
-    let hash = TokenHash::of(secret).map_err(|e| Failure::Refused(e.to_string()))?;
     let store = state.platform.store();
     let runtime = state.auth_runtime();
-    let cached = match runtime.cached_token(hash.as_str(), Instant::now()) {
+    let cached = match runtime.cached_token(&TokenHash::cache_key(secret), Instant::now()) {
         Some(cached) => cached,
         None => {
+            // Malformed secrets are refused before any database lookup.
+            let digest =
+                TokenHash::digest_of(secret).map_err(|e| Failure::Refused(e.to_string()))?;
+            let hash = TokenHash::from_digest(&digest);
             let row = store
                 .token_by_hash(hash.as_str())
                 .await
                 .map_err(|e| Failure::Store(e.into()))?
                 .ok_or_else(|| Failure::Refused("unknown token".into()))?;
             let cached = Arc::new(CachedToken::new(row));
-            runtime.cache_token(Arc::clone(&cached), Instant::now());
+            runtime.cache_token(digest, Arc::clone(&cached), Instant::now());
             cached
         }
     };
@@ -458,7 +531,7 @@ async fn token_subject(state: &AppState, value: &str) -> Result<Arc<Subject>, Fa
     if row.expires_at <= now {
         return Err(Failure::Refused(format!("token {} has expired", row.name)));
     }
-    if state.auth_runtime().should_touch(&row.id, Instant::now())
+    if cached.should_touch(now)
         && let Err(e) = store.touch_token(&row.id, now).await
     {
         tracing::warn!(error = %e, token = %row.id, "cannot record the token's last use");
@@ -590,7 +663,12 @@ pub(crate) async fn check(
         return Ok(());
     };
     let subject = principal.subject();
-    let decision = match state.authorization_policy() {
+    let external = state.authorization_policy();
+    // Most requests are allowed by a role outright: that needs no sentence saying why.
+    if external.is_none() && pave_auth::allowed_outright(&policy, &subject, permission, resource) {
+        return Ok(());
+    }
+    let decision = match external {
         None => pave_auth::authorize(&policy, &subject, permission, resource),
         // Rego runs on its own evaluation thread and may take up to its time limit: off
         // the request's runtime thread.
@@ -653,4 +731,82 @@ pub(crate) fn entity_resource(state: &AppState, key: &str) -> Resource {
 /// Whether auth is on; handlers skip building resources when it is not.
 pub(crate) fn enabled(state: &AppState) -> Option<Arc<AccessPolicy>> {
     state.access_policy()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::IpAddr;
+
+    use super::*;
+
+    #[test]
+    fn hand_written_hex_is_what_format_writes() {
+        for value in [
+            0u64,
+            1,
+            0xabc,
+            0xff_ffff,
+            0x100_0000,
+            0xdead_beef_cafe,
+            u64::MAX,
+        ] {
+            let mut text = String::new();
+            let digits = (64 - value.leading_zeros()).div_ceil(4).max(6);
+            push_hex(&mut text, value, digits);
+            assert_eq!(text, format!("{value:06x}"));
+            let mut eight = String::new();
+            push_hex(&mut eight, value & 0xffff_ffff, 8);
+            assert_eq!(eight, format!("{:08x}", value & 0xffff_ffff));
+        }
+        let (a, b) = (request_id(), request_id());
+        assert!(a < b, "request ids are ordered: {a} then {b}");
+        assert_eq!(a.split_once('-').map(|(start, _)| start.len()), Some(8));
+    }
+
+    #[test]
+    fn addresses_read_as_std_writes_them() {
+        for text in [
+            "0.0.0.0",
+            "127.0.0.1",
+            "10.20.255.9",
+            "192.168.100.1",
+            "::1",
+            "fe80::1",
+        ] {
+            let ip: IpAddr = text.parse().unwrap();
+            assert_eq!(address_text(ip), ip.to_string());
+        }
+    }
+
+    #[test]
+    fn a_digest_hashes_by_its_leading_bytes() {
+        let mut a = DigestHasher::default();
+        a.write(&[1, 2, 3, 4, 5, 6, 7, 8, 9]);
+        let mut b = DigestHasher::default();
+        b.write(&[1, 2, 3, 4, 5, 6, 7, 8, 10]);
+        assert_eq!(a.finish(), b.finish());
+        assert_eq!(a.finish(), 0x0102_0304_0506_0708);
+    }
+
+    #[test]
+    fn a_token_is_touched_once_per_interval() {
+        let row = pave_store::TokenRow {
+            id: "t1".into(),
+            name: "ci".into(),
+            owner: String::new(),
+            role: "viewer".into(),
+            hash: "0".repeat(64),
+            created_at: 0,
+            expires_at: i64::MAX,
+            last_used_at: None,
+            revoked_at: None,
+        };
+        let cached = CachedToken::new(row);
+        let every = i64::try_from(TOUCH_EVERY.as_millis()).unwrap();
+        let start = 1_000_000_000;
+        assert!(cached.should_touch(start));
+        assert!(!cached.should_touch(start + 1));
+        assert!(!cached.should_touch(start + every - 1));
+        assert!(cached.should_touch(start + every));
+    }
 }

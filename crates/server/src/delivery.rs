@@ -28,6 +28,22 @@ pub trait DeliveryReports: Send + Sync {
     /// Incidents matching `filter`, newest (by `opened_at`) first, at most `filter.limit`.
     fn incidents(&self, filter: &IncidentFilter) -> Vec<IncidentSummary>;
 
+    /// Alert quality over the firings that started in `since..=now`; `entity` narrows to
+    /// one entity reference. No firings by default.
+    fn alert_report(
+        &self,
+        entity: Option<&str>,
+        since: i64,
+        now: i64,
+    ) -> pave_delivery::alerts::AlertReport {
+        let _ = entity;
+        pave_delivery::alerts::AlertReport {
+            since,
+            now,
+            ..Default::default()
+        }
+    }
+
     /// One incident by id, with its timeline.
     fn incident(&self, id: &str) -> Option<IncidentSummary> {
         self.incidents(&IncidentFilter::default())

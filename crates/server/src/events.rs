@@ -251,6 +251,16 @@ impl DeliveryReports for LedgerReports {
             .collect()
     }
 
+    fn alert_report(
+        &self,
+        entity: Option<&str>,
+        since: i64,
+        now: i64,
+    ) -> pave_delivery::alerts::AlertReport {
+        let options = pave_delivery::alerts::AlertQualityOptions::default();
+        self.processor.alert_report(entity, since, now, &options)
+    }
+
     fn incident(&self, id: &str) -> Option<IncidentSummary> {
         let detail = self.processor.incident(id)?;
         let timeline = detail

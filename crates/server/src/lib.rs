@@ -41,7 +41,7 @@ use pave_platform::{Platform, Principal, Snapshot};
 use pave_store::{LocationRow, Store};
 
 pub use admission_server::AdmissionOptions;
-pub use api::dora::dora_query;
+pub use api::dora::{alert_query, dora_query};
 pub use api::postmortems::POSTMORTEM_BODY_LIMIT;
 pub use browser::BrowserOptions;
 pub use delivery::DeliveryReports;
@@ -617,6 +617,7 @@ fn routes(state: &Arc<AppState>) -> (Router<Arc<AppState>>, Vec<auth::Declared>)
             read,
             get(api::dora::incident),
         )
+        .route("/api/alerts", Method::GET, read, get(api::dora::alerts))
         .route(
             "/api/audit/checkpoints",
             Method::POST,

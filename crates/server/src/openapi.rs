@@ -39,6 +39,7 @@ use crate::api::{audit, checkpoints, dora, entities, gate, locations, postmortem
         checkpoints::create_checkpoint,
         dora::dora,
         dora::incidents,
+        dora::alerts,
         dora::incident,
         postmortems::post_postmortem,
         postmortems::list,
@@ -69,7 +70,7 @@ use crate::api::{audit, checkpoints, dora, entities, gate, locations, postmortem
         (name = "locations", description = "Registered sources"),
         (name = "slo", description = "The deploy gate's overrides"),
         (name = "audit", description = "The hash-chained audit log and its signed checkpoints"),
-        (name = "delivery", description = "DORA metrics, incidents and postmortems from the delivery ledger")
+        (name = "delivery", description = "DORA metrics, incidents, alert quality and postmortems from the delivery ledger")
     )
 )]
 pub(crate) struct ApiDoc;

@@ -59,6 +59,9 @@ pub const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
 #[derive(Debug, Clone)]
 pub struct PostgresStore {
     pool: PgPool,
+    /// Where write transactions start: the same pool (PostgreSQL keeps no per-connection
+    /// cache for a second pool to protect).
+    writer: PgPool,
     changes: std::sync::Arc<changes::Changes>,
     audit_tip: pave_store::AuditTip,
 }
@@ -87,6 +90,7 @@ impl PostgresStore {
             .map_err(connect_error)?;
         migrate(&pool).await?;
         Ok(PostgresStore {
+            writer: pool.clone(),
             pool,
             changes: std::sync::Arc::default(),
             audit_tip: pave_store::AuditTip::default(),

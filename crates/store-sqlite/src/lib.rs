@@ -54,7 +54,14 @@ pave_store::impl_sql_schema!(::sqlx::Sqlite, migrations = MIGRATIONS, numbered =
 /// The catalog in a SQLite file.
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
+    /// Reads, and the occasional single-statement write.
     pool: SqlitePool,
+    /// One connection for write transactions and audit appends. SQLite lets one writer in
+    /// at a time anyway; on one connection the writes queue in order instead of sleeping in
+    /// the busy handler, and that connection's page cache stays valid: a pooled connection
+    /// that finds the file changed by another drops its whole cache, which was most of the
+    /// cost of a one-record audit append (bench/audit.sh).
+    writer: SqlitePool,
     path: PathBuf,
     /// Dropped with the last clone of the store, which stops the WAL checkpointer (and so
     /// releases its hold on the pool's connections).
@@ -84,26 +91,34 @@ impl SqliteStore {
             // Checkpoints run on a connection of their own (below), not inside the commit
             // that crossed the threshold: a webhook flood's p99 was that commit waiting.
             .pragma("wal_autocheckpoint", "0");
-        let pool = SqlitePoolOptions::new()
-            .max_connections(4)
-            // A ping before each use is one more round trip to the connection's worker
-            // thread (a sixth of a one-record audit append); a local file needs none.
-            .test_before_acquire(false)
-            // A connection whose COMMIT failed on a full disk is left inside a transaction
-            // SQLite already rolled back (sqlx's ROLLBACK then fails, and its count stays
-            // at one): every later write on it failed "at non-zero transaction depth".
-            // Such a connection is closed instead of reused.
-            .after_release(|conn, _| {
-                Box::pin(async move { Ok(!sqlx::Connection::is_in_transaction(conn)) })
-            })
-            .connect_with(options)
+        let pool_of = |connections: u32| {
+            SqlitePoolOptions::new()
+                .max_connections(connections)
+                // A ping before each use is one more round trip to the connection's worker
+                // thread (a sixth of a one-record audit append); a local file needs none.
+                .test_before_acquire(false)
+                // A connection whose COMMIT failed on a full disk is left inside a
+                // transaction SQLite already rolled back (sqlx's ROLLBACK then fails, and its
+                // count stays at one): every later write on it failed "at non-zero
+                // transaction depth". Such a connection is closed instead of reused.
+                .after_release(|conn, _| {
+                    Box::pin(async move { Ok(!sqlx::Connection::is_in_transaction(conn)) })
+                })
+        };
+        let pool = pool_of(4)
+            .connect_with(options.clone())
             .await
             .map_err(|e| connect_error(Box::new(e)))?;
         migrate(&pool).await?;
+        let writer = pool_of(1)
+            .connect_with(options)
+            .await
+            .map_err(|e| connect_error(Box::new(e)))?;
         let (stop, stopped) = tokio::sync::oneshot::channel();
         tokio::spawn(checkpoint_wal(pool.clone(), stopped));
         Ok(SqliteStore {
             pool,
+            writer,
             path: path.to_owned(),
             _checkpointer: Arc::new(stop),
             audit_tip: pave_store::AuditTip::default(),
@@ -133,6 +148,7 @@ impl SqliteStore {
 
     /// Closes the pool, checkpointing the WAL.
     pub async fn close(&self) {
+        self.writer.close().await;
         self.pool.close().await;
     }
 }

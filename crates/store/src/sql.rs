@@ -193,7 +193,7 @@ impl $crate::Store for $store {
     ) -> $crate::Result<($crate::LocationRow, bool)> {
         let kind = kind.as_str();
         let id = ::uuid::Uuid::new_v4().to_string();
-        let mut tx = begin_write(&self.pool).await?;
+        let mut tx = begin_write(&self.writer).await?;
         let inserted = ::sqlx::query(::sqlx::AssertSqlSafe(sql("INSERT INTO locations (id, type, target, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (type, target) DO NOTHING")))
         .bind(&id)
         .bind(kind)
@@ -237,7 +237,7 @@ impl $crate::Store for $store {
 
     async fn update_location(&self, id: &$crate::LocationId, kind: $crate::LocationKind, target: &str, audit: &[$crate::audit::AuditEvent]) -> $crate::Result<$crate::LocationUpdate> {
         let kind = kind.as_str();
-        let mut tx = begin_write(&self.pool).await?;
+        let mut tx = begin_write(&self.writer).await?;
         let conflict: Option<(String,)> = ::sqlx::query_as(::sqlx::AssertSqlSafe(sql("SELECT id FROM locations WHERE type = ? AND target = ? AND id <> ?")))
             .bind(kind)
             .bind(target)
@@ -274,7 +274,7 @@ impl $crate::Store for $store {
 
     async fn delete_location(&self, id: &$crate::LocationId, audit: &[$crate::audit::AuditEvent]) -> $crate::Result<bool> {
         // Entities and files go with it (ON DELETE CASCADE).
-        let mut tx = begin_write(&self.pool).await?;
+        let mut tx = begin_write(&self.writer).await?;
         let result = ::sqlx::query(::sqlx::AssertSqlSafe(sql("DELETE FROM locations WHERE id = ?")))
             .bind(id.as_str())
             .execute(&mut *tx)
@@ -425,7 +425,7 @@ impl $crate::Store for $store {
         if batch.is_empty() {
             return Ok($crate::Applied::default());
         }
-        let mut tx = begin_write(&self.pool).await?;
+        let mut tx = begin_write(&self.writer).await?;
         let skipped = apply_in(&mut tx, batch).await?;
         // The version row before the audit head, as every write takes them (see
         // `bump_version`).

@@ -65,7 +65,7 @@ impl $crate::DeliveryStore for $store {
             }
         }
         let mut outcome: Vec<Option<$crate::Accepted>> = vec![None; deliveries.len()];
-        let mut tx = begin_write(&self.pool).await?;
+        let mut tx = begin_write(&self.writer).await?;
         if <$db as ::sqlx::Database>::NAME == "PostgreSQL" && !candidates.is_empty() {
             // See the module comment: numbers must be seen in the order they are drawn.
             // EXCLUSIVE lets readers on and keeps other writers of the table waiting.
@@ -211,7 +211,7 @@ impl $crate::DeliveryStore for $store {
             .filter(|(i, row)| last.get(&(row.kind, row.key.as_str())) == Some(i))
             .map(|(_, row)| row)
             .collect();
-        let mut tx = begin_write(&self.pool).await?;
+        let mut tx = begin_write(&self.writer).await?;
         for chunk in unique.chunks($crate::ROWS_PER_STATEMENT) {
             let mut text = $crate::multi_row_insert("delivery_ledger", &["kind", "key", "body"], chunk.len(), placeholder);
             text.push_str(" ON CONFLICT (kind, key) DO UPDATE SET body = excluded.body");
@@ -244,7 +244,7 @@ impl $crate::DeliveryStore for $store {
     }
 
     async fn reset_ledger(&self, audit: &[$crate::audit::AuditEvent]) -> $crate::Result<u64> {
-        let mut tx = begin_write(&self.pool).await?;
+        let mut tx = begin_write(&self.writer).await?;
         let deleted = ::sqlx::query(::sqlx::AssertSqlSafe(sql("DELETE FROM delivery_ledger")))
             .execute(&mut *tx)
             .await

@@ -323,7 +323,7 @@ impl $crate::IdentityStore for $store {
         if events.is_empty() {
             return Ok(Vec::new());
         }
-        append_audit_alone(&self.pool, &self.audit_tip, events).await
+        append_audit_alone(&self.writer, &self.audit_tip, events).await
     }
 
     async fn audit_head(&self) -> $crate::Result<$crate::audit::ChainHead> {
@@ -440,7 +440,7 @@ impl $crate::IdentityStore for $store {
     }
 
     async fn expire_audit(&self, checkpoint: &$crate::audit::Checkpoint) -> $crate::Result<u64> {
-        let mut tx = begin_write(&self.pool).await?;
+        let mut tx = begin_write(&self.writer).await?;
         ::sqlx::query(::sqlx::AssertSqlSafe(sql("INSERT INTO audit_checkpoints (seq, hash, time_ms, key_id, signature) VALUES (?, ?, ?, ?, ?) ON CONFLICT (seq) DO NOTHING")))
             .bind(checkpoint.seq)
             .bind(checkpoint.hash.to_hex())
@@ -467,7 +467,7 @@ impl $crate::IdentityStore for $store {
     }
 
     async fn put_session(&self, session: &$crate::SessionRow, audit: &[$crate::audit::AuditEvent]) -> $crate::Result<()> {
-        let mut tx = begin_write(&self.pool).await?;
+        let mut tx = begin_write(&self.writer).await?;
         ::sqlx::query(::sqlx::AssertSqlSafe(sql("INSERT INTO sessions (id_hash, subject, csrf, created_at, last_seen_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)")))
             .bind(session.id_hash.clone())
             .bind(session.subject.clone())
@@ -504,7 +504,7 @@ impl $crate::IdentityStore for $store {
     }
 
     async fn delete_session(&self, id_hash: &str, audit: &[$crate::audit::AuditEvent]) -> $crate::Result<bool> {
-        let mut tx = begin_write(&self.pool).await?;
+        let mut tx = begin_write(&self.writer).await?;
         let deleted = ::sqlx::query(::sqlx::AssertSqlSafe(sql("DELETE FROM sessions WHERE id_hash = ?")))
             .bind(id_hash)
             .execute(&mut *tx)
@@ -530,7 +530,7 @@ impl $crate::IdentityStore for $store {
     }
 
     async fn put_login(&self, login: &$crate::LoginRow, stale_before: i64) -> $crate::Result<()> {
-        let mut tx = begin_write(&self.pool).await?;
+        let mut tx = begin_write(&self.writer).await?;
         ::sqlx::query(::sqlx::AssertSqlSafe(sql("DELETE FROM logins WHERE created_at < ?")))
             .bind(stale_before)
             .execute(&mut *tx)
@@ -560,7 +560,7 @@ impl $crate::IdentityStore for $store {
     }
 
     async fn create_token(&self, token: &$crate::TokenRow, audit: &[$crate::audit::AuditEvent]) -> $crate::Result<()> {
-        let mut tx = begin_write(&self.pool).await?;
+        let mut tx = begin_write(&self.writer).await?;
         ::sqlx::query(::sqlx::AssertSqlSafe(sql(&format!("INSERT INTO api_tokens ({TOKEN_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"))))
             .bind(token.id.clone())
             .bind(token.name.clone())
@@ -606,7 +606,7 @@ impl $crate::IdentityStore for $store {
     }
 
     async fn revoke_token(&self, id: &str, now: i64, audit: &[$crate::audit::AuditEvent]) -> $crate::Result<bool> {
-        let mut tx = begin_write(&self.pool).await?;
+        let mut tx = begin_write(&self.writer).await?;
         let revoked = ::sqlx::query(::sqlx::AssertSqlSafe(sql("UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL")))
             .bind(now)
             .bind(id)

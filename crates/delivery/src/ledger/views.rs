@@ -40,6 +40,15 @@ impl Ledger {
         rows
     }
 
+    /// Every alert firing, most recently started first.
+    pub fn alert_rows(&self) -> Vec<crate::rows::AlertRow> {
+        let mut rows: Vec<crate::rows::AlertRow> = (0..self.alerts.len() as u32)
+            .map(|a| self.alert_row(a))
+            .collect();
+        rows.sort_by(|a, b| b.starts_at.cmp(&a.starts_at).then(a.id.cmp(&b.id)));
+        rows
+    }
+
     /// Per attributed entity and environment, the latest deployment and the latest
     /// successful one, sorted by entity and environment. Excluded deployments (inconsistent
     /// times) are left out: their times cannot say which came last. `entity` narrows to

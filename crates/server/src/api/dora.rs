@@ -1,7 +1,8 @@
 //! `GET /api/dora`: the five DORA metrics (and deployment success rate, time to restore by
 //! severity) for any window and slice of the organisation, computed by `pave_dora::report`
 //! from the index the [`DeliveryReports`](crate::DeliveryReports) hand out. `GET
-//! /api/incidents` and `GET /api/incidents/{id}`: incidents from the same source.
+//! /api/incidents` and `GET /api/incidents/{id}`: incidents from the same source. `GET
+//! /api/alerts`: alert quality (short-lived, actionable and noisy alerts).
 //!
 //! The portal's DORA pages read their parameters through [`DoraParams::parse`] too, so the
 //! page and the API agree on what `since=90d` means.
@@ -480,6 +481,63 @@ pub(crate) async fn incidents(
     let mut items = reports.incidents(&filter);
     items.truncate(filter.limit);
     Ok(Json(json!({ "items": items })).into_response())
+}
+
+/// The parameters of `GET /api/alerts`.
+pub(crate) const ALERT_PARAMS: [&str; 2] = ["since", "entity"];
+/// The window of `GET /api/alerts` when `since` is not given.
+pub(crate) const ALERT_DEFAULT_SINCE: &str = "30d";
+
+/// Reads an alert report's query string: the window's start and the entity, if one.
+pub(crate) fn alert_params(
+    raw: Option<&str>,
+    now: Millis,
+) -> Result<(Millis, Option<String>), BadParam> {
+    let mut since = parse_duration("since", ALERT_DEFAULT_SINCE)?;
+    let mut entity = None;
+    for (name, value) in pairs(raw, &ALERT_PARAMS)? {
+        match name {
+            "since" => since = parse_duration(name, &value)?,
+            _ => entity = Some(parse_ref(name, &value, Some("component"))?),
+        }
+    }
+    Ok((now.saturating_sub(since), entity))
+}
+
+/// The window start and entity a `GET /api/alerts` query string (`since=30d&entity=…`)
+/// asks for at `now`: what `pave alerts` uses, so both read parameters alike.
+pub fn alert_query(query_string: &str, now: Millis) -> Result<(Millis, Option<String>), String> {
+    alert_params(Some(query_string), now).map_err(|e| e.to_string())
+}
+
+/// Alert quality.
+///
+/// Alertmanager firings that started in the window, with how many were short-lived
+/// (resolved within 5 minutes), actionable (an incident of the same entity open when they
+/// fired or opened within an hour), still firing, unattributed, the median and p90 time to
+/// resolve, and per alert (name and entity), noisiest first; an alert that fired 5 times or
+/// more in the window is noisy.
+#[utoipa::path(get, path = "/api/alerts", tag = "delivery",
+    params(
+        ("since" = Option<String>, Query, description = "The window, ending now: `30d` (default), `12w`, `48h`"),
+        ("entity" = Option<String>, Query, description = "Only this entity's: `kind:namespace/name` (kind defaults to component)"),
+    ),
+    responses(
+        (status = 200, description = "The measures over all firings and per alert (`alerts`)"),
+        (status = 400, description = "A bad parameter (named)"),
+        (status = 401, description = "Not signed in"),
+        (status = 403, description = "Lacks catalog.entity.read"),
+        (status = 404, description = "No delivery data configured"),
+    ))]
+pub(crate) async fn alerts(
+    State(state): State<Arc<AppState>>,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, ApiError> {
+    let now = pave_stdx::time::unix_millis();
+    let (since, entity) = alert_params(raw.as_deref(), now)?;
+    let reports = reports(&state)?;
+    let report = reports.alert_report(entity.as_deref(), since, now);
+    Ok(Json(report).into_response())
 }
 
 /// One incident, with its timeline.

@@ -683,7 +683,7 @@ pub(crate) async fn alerts(
     }
     let (since, entity) = pave_server::alert_query(&query.finish(), now).map_err(|e| anyhow!(e))?;
     let options = pave_delivery::alerts::AlertQualityOptions::default();
-    let report = processor.alert_report(entity.as_deref(), since, now, &options);
+    let report = processor.alert_report(entity.map(|e| vec![e]).as_deref(), since, now, &options);
     if format != OutputFormat::Table {
         return Ok(print_data(format, &serde_json::to_value(&report)?, &[])?);
     }

@@ -115,11 +115,11 @@ impl Processor {
         self.with_ledger(|ledger, _| ledger.latest_deployments(entity))
     }
 
-    /// Alert quality over the firings that started in `since..=now` (`entity` narrows to
-    /// one entity reference), judged against every incident of the same entities.
+    /// Alert quality over the firings that started in `since..=now` (`entities` narrows to
+    /// those entity references), judged against every incident of the same entities.
     pub fn alert_report(
         &self,
-        entity: Option<&str>,
+        entities: Option<&[String]>,
         since: Millis,
         now: Millis,
         options: &AlertQualityOptions,
@@ -129,7 +129,9 @@ impl Processor {
             let alerts: Vec<_> = ledger
                 .alert_rows()
                 .into_iter()
-                .filter(|row| entity.is_none_or(|e| row.entity.as_deref() == Some(e)))
+                .filter(|row| {
+                    entities.is_none_or(|set| row.entity.as_ref().is_some_and(|e| set.contains(e)))
+                })
                 .collect();
             (alerts, ledger.incident_rows())
         });

@@ -1006,6 +1006,16 @@ fn every_sender_is_authenticated_deduplicated_and_attributed() {
     assert_eq!(per_alert[0]["firings"], 2);
     let other = server.get("/api/alerts?since=1d&entity=payments").json();
     assert_eq!(other["firings"], 0, "{other}");
+    // And on the organisation's DORA page.
+    let page = server.get("/dora?since=7d");
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(
+        page.body.contains("Alert quality")
+            && page.body.contains("High CPU Temperature")
+            && page.body.contains("2 firings"),
+        "{}",
+        page.body
+    );
     let bad = server.get("/api/alerts?since=soon");
     assert_eq!(bad.status, 400);
     assert!(bad.body.contains("since"), "{}", bad.body);

@@ -28,15 +28,15 @@ pub trait DeliveryReports: Send + Sync {
     /// Incidents matching `filter`, newest (by `opened_at`) first, at most `filter.limit`.
     fn incidents(&self, filter: &IncidentFilter) -> Vec<IncidentSummary>;
 
-    /// Alert quality over the firings that started in `since..=now`; `entity` narrows to
-    /// one entity reference. No firings by default.
+    /// Alert quality over the firings that started in `since..=now`; `entities` narrows to
+    /// those entity references. No firings by default.
     fn alert_report(
         &self,
-        entity: Option<&str>,
+        entities: Option<&[String]>,
         since: i64,
         now: i64,
     ) -> pave_delivery::alerts::AlertReport {
-        let _ = entity;
+        let _ = entities;
         pave_delivery::alerts::AlertReport {
             since,
             now,

@@ -253,12 +253,12 @@ impl DeliveryReports for LedgerReports {
 
     fn alert_report(
         &self,
-        entity: Option<&str>,
+        entities: Option<&[String]>,
         since: i64,
         now: i64,
     ) -> pave_delivery::alerts::AlertReport {
         let options = pave_delivery::alerts::AlertQualityOptions::default();
-        self.processor.alert_report(entity, since, now, &options)
+        self.processor.alert_report(entities, since, now, &options)
     }
 
     fn incident(&self, id: &str) -> Option<IncidentSummary> {

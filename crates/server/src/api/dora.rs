@@ -536,7 +536,7 @@ pub(crate) async fn alerts(
     let now = pave_stdx::time::unix_millis();
     let (since, entity) = alert_params(raw.as_deref(), now)?;
     let reports = reports(&state)?;
-    let report = reports.alert_report(entity.as_deref(), since, now);
+    let report = reports.alert_report(entity.map(|e| vec![e]).as_deref(), since, now);
     Ok(Json(report).into_response())
 }
 

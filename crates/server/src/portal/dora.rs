@@ -645,6 +645,71 @@ pub(crate) struct OverdueRow {
     pub(crate) href: Option<String>,
 }
 
+/// Alert quality over the page's window and slice.
+pub(crate) struct AlertCard {
+    pub(crate) firings: u64,
+    pub(crate) short_lived: String,
+    pub(crate) actionable: String,
+    pub(crate) median: String,
+    pub(crate) firing_now: u64,
+    pub(crate) noisy: u64,
+    /// The noisiest alerts, at most [`PAGE_ALERTS`].
+    pub(crate) rows: Vec<AlertLine>,
+}
+
+/// One alert on the card.
+pub(crate) struct AlertLine {
+    pub(crate) name: String,
+    pub(crate) entity: String,
+    pub(crate) entity_href: Option<String>,
+    pub(crate) firings: u64,
+    pub(crate) short_lived: String,
+    pub(crate) actionable: String,
+    pub(crate) noisy: bool,
+}
+
+/// Alerts listed on a page at most.
+const PAGE_ALERTS: usize = 10;
+
+impl AlertCard {
+    fn of(report: &pave_delivery::alerts::AlertReport, catalog: &Catalog) -> Option<AlertCard> {
+        let pct = |r: Option<f64>| r.map_or("–".to_owned(), |r| format!("{:.0} %", r * 100.0));
+        let q = &report.quality;
+        (q.firings > 0).then(|| AlertCard {
+            firings: q.firings,
+            short_lived: pct(q.short_lived_ratio),
+            actionable: pct(q.actionable_ratio),
+            median: q.median_resolve_ms.map_or("–".to_owned(), |ms| {
+                format!("{:.1} min", ms as f64 / 60_000.0)
+            }),
+            firing_now: q.firing_now,
+            noisy: report.noisy_alerts,
+            rows: report
+                .alerts
+                .iter()
+                .take(PAGE_ALERTS)
+                .map(|a| {
+                    let found = a
+                        .entity
+                        .as_deref()
+                        .map(|e| view::resolve(catalog, e, None, pave_catalog::DEFAULT_NAMESPACE));
+                    AlertLine {
+                        name: a.name.clone(),
+                        entity: found
+                            .as_ref()
+                            .map_or("(unattributed)".to_owned(), |f| f.label.clone()),
+                        entity_href: found.and_then(|f| f.href),
+                        firings: a.quality.firings,
+                        short_lived: pct(a.quality.short_lived_ratio),
+                        actionable: pct(a.quality.actionable_ratio),
+                        noisy: a.noisy,
+                    }
+                })
+                .collect(),
+        })
+    }
+}
+
 /// The window form's choices.
 pub(crate) struct Choice {
     pub(crate) value: String,
@@ -677,6 +742,7 @@ pub(crate) struct DoraPage {
     pub(crate) breakdowns: Vec<Breakdown>,
     pub(crate) incidents: Vec<IncidentRow>,
     pub(crate) overdue: Vec<OverdueRow>,
+    pub(crate) alerts: Option<AlertCard>,
     pub(crate) warnings: Vec<String>,
     /// The same figures from the API.
     pub(crate) api_href: String,
@@ -789,6 +855,12 @@ async fn page(state: Arc<AppState>, raw: Option<String>, key: Option<String>) ->
     if let Some(Scope::Group(g)) = scope {
         page.overdue = overdue(reports.as_ref(), &index, g);
     }
+    let alert_report = reports.alert_report(
+        scope.map(|s| scope_entities(&index, s)).as_deref(),
+        params.from,
+        params.to,
+    );
+    page.alerts = AlertCard::of(&alert_report, &catalog);
     let environment = params.environment.clone();
     // Several reports over the window's facts: heavy work, off the async threads.
     let figures = state
@@ -899,6 +971,7 @@ fn skeleton(target: &Target, params: &DoraParams) -> DoraPage {
         breakdowns: Vec::new(),
         incidents: Vec::new(),
         overdue: Vec::new(),
+        alerts: None,
         warnings: Vec::new(),
         api_href: format!("/api/dora?{}", api.finish()),
     }

@@ -224,7 +224,7 @@ fn authorize_table() {
         let d = authorize(policy, subject, *permission, resource);
         // The server's shortcut never allows what the full decision refuses, and it does
         // take every case a role allows outright.
-        let outright = allowed_outright(policy, subject, *permission, resource);
+        let outright = allowed_outright(policy, subject, *permission);
         if outright && !d.allowed {
             failures.push(format!(
                 "case {i}: allowed_outright allows what authorize refuses: {} {permission}",
@@ -266,19 +266,14 @@ fn every_permission_is_refused_to_anonymous_and_allowed_to_admin() {
             !authorize(&policy, &Subject::anonymous(), p, &Resource::None).allowed,
             "{p}"
         );
-        assert!(!allowed_outright(
-            &policy,
-            &Subject::anonymous(),
-            p,
-            &Resource::None
-        ));
+        assert!(!allowed_outright(&policy, &Subject::anonymous(), p));
         // Every subject the table knows, every permission: the shortcut only ever agrees.
         for subject in [
             user(&policy, "root"),
             user(&policy, "jane"),
             Subject::guest("v"),
         ] {
-            if allowed_outright(&policy, &subject, p, &Resource::None) {
+            if allowed_outright(&policy, &subject, p) {
                 assert!(
                     authorize(&policy, &subject, p, &Resource::None).allowed,
                     "{p} for {}",

@@ -32,11 +32,10 @@ pub trait DeliveryReports: Send + Sync {
     /// those entity references. No firings by default.
     fn alert_report(
         &self,
-        entities: Option<&[String]>,
+        _entities: Option<&[String]>,
         since: i64,
         now: i64,
     ) -> pave_delivery::alerts::AlertReport {
-        let _ = entities;
         pave_delivery::alerts::AlertReport {
             since,
             now,

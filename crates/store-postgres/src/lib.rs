@@ -129,6 +129,7 @@ fn redact(url: &str) -> String {
     }
 }
 
+mod audit_walk;
 mod changes;
 
 pave_store::impl_sql_store!(

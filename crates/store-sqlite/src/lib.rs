@@ -214,5 +214,6 @@ pave_store::impl_sql_store!(
     }
 );
 
+mod audit_walk;
 mod file;
 pub use file::{Restored, restore};

@@ -72,12 +72,59 @@ pub const AUDIT_PAGE_MAX: usize = 1000;
 /// The audit chain's head as this store last wrote it: a hint, because the database checks
 /// every record against the stored head (see `sql_identity.rs`). Held across an append, so
 /// one store's appends queue here rather than collide in the database.
+///
+/// Appends that arrive while another is being written wait in [`AuditTip::enqueue`]'s
+/// queue, and whoever takes the head next writes all of them in one statement (group
+/// commit): a burst of refused sign-ins or webhooks costs one commit per burst, not one per
+/// record.
 #[derive(Debug, Clone, Default)]
-pub struct AuditTip(std::sync::Arc<tokio::sync::Mutex<Option<pave_audit::ChainHead>>>);
+pub struct AuditTip(std::sync::Arc<TipState>);
+
+#[derive(Debug, Default)]
+struct TipState {
+    head: tokio::sync::Mutex<Option<pave_audit::ChainHead>>,
+    waiting: std::sync::Mutex<Vec<WaitingAppend>>,
+}
+
+/// Events waiting for the next writer, and where their records go.
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct WaitingAppend {
+    pub events: Vec<pave_audit::AuditEvent>,
+    pub done: tokio::sync::oneshot::Sender<crate::Result<Vec<pave_audit::AuditRecord>>>,
+}
 
 impl AuditTip {
     #[doc(hidden)]
     pub async fn lock(&self) -> tokio::sync::MutexGuard<'_, Option<pave_audit::ChainHead>> {
-        self.0.lock().await
+        self.0.head.lock().await
+    }
+
+    /// Queues `events` for the next writer; the receiver gets their records.
+    #[doc(hidden)]
+    pub fn enqueue(
+        &self,
+        events: &[pave_audit::AuditEvent],
+    ) -> tokio::sync::oneshot::Receiver<crate::Result<Vec<pave_audit::AuditRecord>>> {
+        let (done, receiver) = tokio::sync::oneshot::channel();
+        let entry = WaitingAppend { events: events.to_vec(), done };
+        self.0
+            .waiting
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(entry);
+        receiver
+    }
+
+    /// Everything queued so far, oldest first (called holding [`AuditTip::lock`]).
+    #[doc(hidden)]
+    pub fn take_waiting(&self) -> Vec<WaitingAppend> {
+        std::mem::take(
+            &mut *self
+                .0
+                .waiting
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        )
     }
 }

@@ -16,6 +16,10 @@
 //!   and inserted in one autocommit statement. When another writer moved the head meanwhile,
 //!   the triggers refuse the insert and the head is read again. A transaction of its own cost
 //!   five round trips to SQLite's worker thread; this costs one (bench/audit.sh).
+//!
+//! Long walks (`visit_stored_audit`, `visit_audit_range`) are each backend's own
+//! `walk_stored_audit`, an inherent method: the fastest way to read a million rows differs
+//! (rusqlite on SQLite, JSON aggregates on PostgreSQL).
 
 /// The helper functions; `lock_row` is appended to the head's `SELECT`.
 #[doc(hidden)]
@@ -191,15 +195,62 @@ async fn read_audit_head(pool: &::sqlx::Pool<$db>) -> $crate::Result<$crate::aud
     })
 }
 
-/// Appends `events` on their own (see the module comment): one statement on the head in
-/// `tip`, read again when another writer moved it; a transaction when the records need more
-/// than one statement or the head keeps moving.
+/// Appends `events` on their own (see the module comment), together with whatever other
+/// appends queued meanwhile ([`AuditTip`](crate::AuditTip)'s group commit). The write runs
+/// in a task of its own: a caller that goes away (a client that hung up) must not take
+/// other callers' records down with it.
 async fn append_audit_alone(
     pool: &::sqlx::Pool<$db>,
     tip: &$crate::AuditTip,
     events: &[$crate::audit::AuditEvent],
 ) -> $crate::Result<Vec<$crate::audit::AuditRecord>> {
+    let mine = tip.enqueue(events);
+    let (pool, tip) = (pool.clone(), tip.clone());
+    ::tokio::spawn(async move { write_waiting(&pool, &tip).await });
+    mine.await.unwrap_or_else(|_| {
+        Err($crate::StoreError::query(
+            "appending to the audit log",
+            std::io::Error::other("the append was dropped before it was written"),
+        ))
+    })
+}
+
+/// Takes the head and writes every queued append (none, when the last writer took them
+/// along), in one statement when they fit.
+async fn write_waiting(pool: &::sqlx::Pool<$db>, tip: &$crate::AuditTip) {
     let mut remembered = tip.lock().await;
+    let waiting = tip.take_waiting();
+    if waiting.is_empty() {
+        return;
+    }
+    let all: Vec<$crate::audit::AuditEvent> =
+        waiting.iter().flat_map(|w| w.events.iter().cloned()).collect();
+    match append_chained(pool, &mut remembered, &all).await {
+        Ok(records) => {
+            let mut rest = records.into_iter();
+            for w in waiting {
+                let theirs: Vec<_> = rest.by_ref().take(w.events.len()).collect();
+                let _ = w.done.send(Ok(theirs));
+            }
+        }
+        // One error for many callers: each gets an attempt, and an error, of its own.
+        Err(_) => {
+            for w in waiting {
+                let result = append_chained(pool, &mut remembered, &w.events).await;
+                let _ = w.done.send(result);
+            }
+        }
+    }
+}
+
+/// Appends `events` onto the head in `remembered`: one statement, the head read again when
+/// another writer moved it; a transaction when the records need more than one statement or
+/// the head keeps moving.
+async fn append_chained(
+    pool: &::sqlx::Pool<$db>,
+    remembered: &mut Option<$crate::audit::ChainHead>,
+    events: &[$crate::audit::AuditEvent],
+) -> $crate::Result<Vec<$crate::audit::AuditRecord>> {
     if events.len() <= AUDIT_INSERT_ROWS {
         for _ in 0..AUDIT_TRIES {
             let head = match remembered.take() {
@@ -239,76 +290,6 @@ fn chain(
     records
 }
 
-/// Records per query when walking the log: each query returns its records as one JSON
-/// array, because a row per record costs the drivers more than hashing it does.
-const AUDIT_CHUNK: i64 = 2_048;
-
-/// Queries in flight at once while walking: the next chunks are built by the database (on
-/// SQLite, its own thread per connection) while this one is parsed and hashed.
-const AUDIT_PREFETCH: usize = 3;
-
-/// The stored records with seqs in `from_seq..=through_seq`, oldest first.
-async fn stored_audit_range(
-    pool: ::sqlx::Pool<$db>,
-    from_seq: i64,
-    through_seq: i64,
-) -> $crate::Result<Vec<$crate::audit::StoredRecord>> {
-    let aggregate = if <$db as ::sqlx::Database>::NAME == "SQLite" {
-        "SELECT json_group_array(json_array(seq, time_ms, actor_kind, actor_id, actor_role, action, target, outcome, source, request_id, details, prev_hash, hash)) FROM audit_log WHERE seq >= ? AND seq <= ?"
-    } else {
-        "SELECT COALESCE(json_agg(json_build_array(seq, time_ms, actor_kind, actor_id, actor_role, action, target, outcome, source, request_id, details, prev_hash, hash)), '[]')::text FROM audit_log WHERE seq >= ? AND seq <= ?"
-    };
-    let text: String = ::sqlx::query_scalar(::sqlx::AssertSqlSafe(sql(aggregate)))
-        .bind(from_seq)
-        .bind(through_seq)
-        .fetch_one(&pool)
-        .await
-        .map_err(q("reading the audit log"))?;
-    let mut chunk: Vec<$crate::audit::StoredRecord> =
-        ::serde_json::from_str(&text).map_err(|e| corrupt("reading the audit log", e))?;
-    // Aggregates keep the scan's order in practice, but SQL does not promise it (and an
-    // ORDER BY inside the aggregate costs SQLite a sort of its own): order here, in one
-    // pass when the rows came in order.
-    if !chunk.windows(2).all(|w| w[0].seq < w[1].seq) {
-        chunk.sort_unstable_by_key(|r| r.seq);
-    }
-    Ok(chunk)
-}
-
-/// Hands `visit` the stored records `from_seq..=through_seq` (clamped to the records there
-/// are) a chunk of seqs at a time, oldest first, until it returns false.
-async fn walk_stored_audit(
-    pool: &::sqlx::Pool<$db>,
-    from_seq: i64,
-    through_seq: i64,
-    visit: &mut (dyn FnMut(Vec<$crate::audit::StoredRecord>) -> bool + Send),
-) -> $crate::Result<()> {
-    use ::futures_util::{StreamExt as _, TryStreamExt as _};
-    let (first, last): (Option<i64>, Option<i64>) = ::sqlx::query_as(::sqlx::AssertSqlSafe(sql(
-        "SELECT min(seq), max(seq) FROM audit_log WHERE seq >= ? AND seq <= ?",
-    )))
-    .bind(from_seq)
-    .bind(through_seq)
-    .fetch_one(pool)
-    .await
-    .map_err(q("reading the audit log"))?;
-    let (Some(first), Some(last)) = (first, last) else {
-        return Ok(());
-    };
-    let ranges = ::std::iter::successors(Some(first), move |start: &i64| {
-        start.checked_add(AUDIT_CHUNK).filter(|next| *next <= last)
-    })
-    .map(move |start| (start, start.saturating_add(AUDIT_CHUNK - 1).min(last)));
-    let mut chunks = ::futures_util::stream::iter(ranges)
-        .map(|(start, end)| stored_audit_range(pool.clone(), start, end))
-        .buffered(AUDIT_PREFETCH);
-    while let Some(chunk) = chunks.try_next().await? {
-        if !chunk.is_empty() && !visit(chunk) {
-            break;
-        }
-    }
-    Ok(())
-}
     };
 }
 
@@ -393,7 +374,7 @@ impl $crate::IdentityStore for $store {
         visit: &mut (dyn FnMut($crate::audit::AuditRecord) + Send),
     ) -> $crate::Result<()> {
         let mut failed = None;
-        walk_stored_audit(&self.pool, from_seq, through_seq, &mut |chunk| {
+        self.walk_stored_audit(from_seq, through_seq, &mut |chunk| {
             for stored in chunk {
                 match stored.into_record() {
                     Ok(record) => visit(record),
@@ -415,7 +396,7 @@ impl $crate::IdentityStore for $store {
         through_seq: i64,
         visit: &mut (dyn FnMut(Vec<$crate::audit::StoredRecord>) -> bool + Send),
     ) -> $crate::Result<()> {
-        walk_stored_audit(&self.pool, from_seq, through_seq, visit).await
+        self.walk_stored_audit(from_seq, through_seq, visit).await
     }
 
     async fn add_checkpoint(&self, checkpoint: &$crate::audit::Checkpoint) -> $crate::Result<()> {

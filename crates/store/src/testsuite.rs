@@ -41,6 +41,7 @@ pub async fn run_all(store: &dyn Store) {
     concurrent_writes_wait_for_each_other(store).await;
     crate::testsuite_identity::audit_chain(store).await;
     crate::testsuite_identity::audit_walk_in_chunks(store).await;
+    crate::testsuite_identity::concurrent_appends_each_get_their_records(store).await;
     crate::testsuite_identity::sessions_and_logins(store).await;
     crate::testsuite_identity::tokens(store).await;
     // After the audit chain's checks, which start from an empty log.

@@ -4,7 +4,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use pave_audit::{Actor, ActorKind, AuditEvent, ChainHead, Outcome, SigningKey, VerifyingKey};
+use pave_audit::{
+    Actor, ActorKind, AuditEvent, AuditRecord, ChainHead, Outcome, SigningKey, VerifyingKey,
+};
 use serde_json::json;
 
 use crate::{AuditQuery, Batch, EntityRow, LocationKind, LoginRow, SessionRow, Store, TokenRow};
@@ -119,6 +121,51 @@ pub(crate) async fn audit_walk_in_chunks(store: &dyn Store) {
         .await
         .unwrap();
     assert_eq!(visits, 1, "the walk goes on after being told to stop");
+}
+
+/// Appends from many callers at once go in together (group commit), yet each caller gets
+/// exactly its own records, consecutive and in its order, and the chain stays whole.
+pub(crate) async fn concurrent_appends_each_get_their_records(store: &dyn Store) {
+    let start = store.audit_head().await.unwrap();
+    let caller = |c: i64| async move {
+        let mut mine = Vec::new();
+        for n in 0..15 {
+            let events: Vec<AuditEvent> = (0..1 + (c + n) % 3)
+                .map(|i| event(n, "auth.failed", &format!("c{c}-{n}-{i}"), Outcome::Denied))
+                .collect();
+            let records = store.append_audit(&events).await.unwrap();
+            let targets: Vec<&str> = records.iter().map(|r| r.event.target.as_str()).collect();
+            let wanted: Vec<&str> = events.iter().map(|e| e.target.as_str()).collect();
+            assert_eq!(targets, wanted, "caller {c} got records that are not its own");
+            assert!(
+                records.windows(2).all(|w| w[1].seq == w[0].seq + 1 && w[1].prev_hash == w[0].hash),
+                "one call's records are consecutive"
+            );
+            mine.extend(records);
+        }
+        mine
+    };
+    let written: Vec<AuditRecord> = futures_util::future::join_all((0..12).map(caller))
+        .await
+        .into_iter()
+        .flatten()
+        .collect();
+    let head = store.audit_head().await.unwrap();
+    assert_eq!(
+        usize::try_from(head.seq - start.seq).unwrap(),
+        written.len(),
+        "records lost or doubled"
+    );
+    let mut stored = Vec::new();
+    store
+        .visit_audit_range(start.seq + 1, head.seq, &mut |r| stored.push(r))
+        .await
+        .unwrap();
+    let mut by_seq = written.clone();
+    by_seq.sort_by_key(|r| r.seq);
+    assert_eq!(stored, by_seq, "what callers were given is what is stored");
+    let report = pave_audit::verify_segment(stored.iter().map(Ok::<_, String>), &[], None);
+    assert!(report.is_ok(), "{report}");
 }
 
 pub(crate) async fn audit_chain(store: &dyn Store) {

@@ -366,6 +366,7 @@ fn demo_root_location_lists_exactly_the_entity_files() {
             *path != "catalog-info.yaml"
                 && !path.starts_with("apis/definitions/")
                 && !path.starts_with("slos/")
+                && !path.starts_with("services/")
         })
         .collect();
     assert_eq!(listed, entity_files);
@@ -414,10 +415,13 @@ fn demo_components_look_realistic() {
             doc.get("metadata.annotations.github.com/project-slug"),
             Some(format!("northwind/{name}").as_str())
         );
-        assert_eq!(
-            doc.get("metadata.annotations.backstage.io/techdocs-ref"),
-            Some("dir:.")
-        );
+        // Each component's docs folder, with its mkdocs.yml and pages.
+        let techdocs = doc.get("metadata.annotations.backstage.io/techdocs-ref");
+        assert_eq!(techdocs, Some(format!("dir:../services/{name}").as_str()));
+        for page in ["mkdocs.yml", "docs/index.md", "docs/runbook.md"] {
+            let path = format!("services/{name}/{page}");
+            assert!(files.contains_key(&path), "{path} not written");
+        }
         assert!(doc.get("spec.system").is_some(), "{name}");
     }
     let links = files

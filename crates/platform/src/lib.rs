@@ -10,6 +10,7 @@
 //! - **Reads go through one immutable [`Snapshot`]** (the catalog index and the SLOs of its
 //!   entities), rebuilt after changes and swapped atomically; rebuilds are coalesced.
 
+pub mod docs;
 mod locks;
 mod operations;
 mod rebuild;
@@ -723,6 +724,28 @@ impl Platform {
             .collect();
         all.sort_by(|a, b| a.file.cmp(&b.file));
         all
+    }
+
+    /// The catalog file the entity `key` was read from, inside its registered source (a
+    /// registered folder or a git checkout): what relative annotations (`pave.dev/slo`,
+    /// `backstage.io/techdocs-ref`) resolve against.
+    pub async fn entity_source(&self, key: &str) -> Result<pave_ingest::SourceFile, String> {
+        let unknown =
+            || "the entity's catalog file is not known (it is no longer stored)".to_owned();
+        let origins = self
+            .store
+            .entity_origins(&[key.to_owned()])
+            .await
+            .map_err(|e| e.to_string())?;
+        let (_, origin) = origins.into_iter().next().ok_or_else(unknown)?;
+        let locations = self.store.locations().await.map_err(|e| e.to_string())?;
+        let location = locations
+            .iter()
+            .find(|l| l.id == origin.location_id)
+            .ok_or_else(|| "the entity's location is no longer registered".to_owned())?;
+        pave_ingest::source_file(location, &origin.location_key, &self.ingest.git_cache).map_err(
+            |e| format!("docs are read only from file and git sources checked out locally: {e}"),
+        )
     }
 
     /// Removes an unregistered location's git checkout or HTTP mirror unless another

@@ -3,6 +3,7 @@
 
 mod apis;
 mod definitions;
+mod docs;
 mod landscape;
 mod org;
 
@@ -99,6 +100,11 @@ pub(crate) fn write_demo_org(dir: &Path) -> io::Result<DemoSummary> {
         for component in system.components.iter().filter(|c| has_slos(c)) {
             out.write(&slo_spec_path(component), &slo_spec(component))?;
         }
+        for component in system.components {
+            for (relative, text) in docs::files(component, system) {
+                out.write(&relative, &text)?;
+            }
+        }
     }
     for system in SYSTEMS {
         let apis: Vec<&apis::Api> = APIS.iter().filter(|a| a.system == system.name).collect();
@@ -179,6 +185,24 @@ fn system_file_entities(system: &System) -> Vec<Value> {
 }
 
 /// Production services have SLOs, as a platform's golden path gives them.
+/// The title people read: `metadata.title`, else the name in words.
+fn title_of(component: &Component) -> String {
+    match component.title {
+        Some(title) => title.to_owned(),
+        None => component
+            .name
+            .split('-')
+            .map(|word| {
+                let mut chars = word.chars();
+                chars.next().map_or_else(String::new, |first| {
+                    first.to_uppercase().chain(chars).collect()
+                })
+            })
+            .collect::<Vec<_>>()
+            .join(" "),
+    }
+}
+
 fn has_slos(component: &Component) -> bool {
     component.component_type == ComponentType::Service
         && component.lifecycle == Lifecycle::Production
@@ -266,7 +290,7 @@ fn component_entity(component: &Component, system: &System) -> Value {
     metadata.insert("description".into(), component.description.into());
     let mut annotations = json!({
         "github.com/project-slug": format!("{GITHUB_ORG}/{}", component.name),
-        "backstage.io/techdocs-ref": "dir:.",
+        "backstage.io/techdocs-ref": docs::techdocs_ref(component),
     });
     if has_slos(component)
         && let Some(map) = annotations.as_object_mut()

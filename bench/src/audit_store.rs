@@ -87,7 +87,10 @@ async fn main() {
         let store = store.clone();
         tasks.push(tokio::spawn(async move {
             for i in 0..per_caller {
-                store.append_audit(&[event(c * per_caller + i)]).await.unwrap();
+                store
+                    .append_audit(&[event(c * per_caller + i)])
+                    .await
+                    .unwrap();
             }
         }));
     }

@@ -81,6 +81,8 @@ pub struct AppState {
     events: RwLock<Option<Arc<events::Events>>>,
     /// Shutting down: `/readyz` says not ready while requests are still served.
     draining: std::sync::atomic::AtomicBool,
+    /// Docs folders' last-changed dates from git, reused for a minute.
+    docs_freshness: portal::docs::FreshnessCache,
 }
 
 impl AppState {
@@ -108,6 +110,7 @@ impl AppState {
             delivery: RwLock::new(None),
             events: RwLock::new(None),
             draining: std::sync::atomic::AtomicBool::new(false),
+            docs_freshness: portal::docs::FreshnessCache::default(),
         })
     }
 
@@ -705,6 +708,9 @@ mod route_coverage {
             "/dora",
             "/dora/{namespace}/{kind}/{name}",
             "/api/dora",
+            "/catalog/{namespace}/{kind}/{name}/docs",
+            "/catalog/{namespace}/{kind}/{name}/docs/{*page}",
+            "/catalog/{namespace}/{kind}/{name}/docs-assets/{*path}",
         ] {
             assert!(declared.contains(&("get".into(), page.into())), "{page}");
         }
@@ -718,6 +724,8 @@ mod route_coverage {
             "/",
             "/catalog/",
             "/static/{*path}",
+            // The code highlighter's stylesheet: built from syntect's theme, like /static.
+            "/docs-highlight.css",
             "/api/openapi.json",
             "/healthz",
             "/readyz",

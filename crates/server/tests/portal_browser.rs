@@ -50,6 +50,23 @@ fn start_server(runtime: &tokio::runtime::Runtime, dir: &Path) -> SocketAddr {
         .expect("server did not start")
 }
 
+/// axe-core's script, installed by `npm ci` in `tests/axe` (`.ci/run` does it); without it
+/// the accessibility checks are skipped, except on CI.
+fn axe_source() -> Option<String> {
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/axe/node_modules/axe-core/axe.min.js");
+    match std::fs::read_to_string(&path) {
+        Ok(source) => Some(source),
+        Err(_) => {
+            pave_testkit::skip(&format!(
+                "no {} (run `npm ci` in crates/server/tests/axe)",
+                path.display()
+            ));
+            None
+        }
+    }
+}
+
 #[test]
 fn portal_in_headless_chromium() {
     let Some(chromium) = find_chromium() else {
@@ -210,6 +227,49 @@ fn portal_in_headless_chromium() {
     );
     cdp.screenshot(&artifacts.join("portal-group.png"), true);
     no_csp_violations(&mut cdp, "a group page");
+
+    // 6. A component's docs: rendered Markdown with the highlighter's stylesheet, nav and
+    // contents, within the same policy.
+    cdp.navigate(&format!(
+        "{base}/catalog/default/component/cart-service/docs/runbook"
+    ));
+    cdp.wait_for(
+        "the docs page",
+        "document.readyState === 'complete' && document.querySelector('.markdown h1') && \
+         document.querySelector('.docs-nav a[aria-current=page]')",
+    );
+    let highlighted = cdp.eval(
+        "[...document.styleSheets].some(s => (s.href || '').endsWith('/docs-highlight.css') && s.cssRules.length > 10)",
+    );
+    assert_eq!(
+        highlighted,
+        json!(true),
+        "the highlight stylesheet is applied"
+    );
+    cdp.screenshot(&artifacts.join("portal-docs.png"), true);
+    no_csp_violations(&mut cdp, "a docs page");
+
+    // 7. Accessibility: axe-core (pinned in tests/axe) on each kind of page, no serious or
+    // critical violation.
+    if let Some(axe) = axe_source() {
+        for page in [
+            "/catalog",
+            "/catalog/default/component/cart-service",
+            "/catalog/default/group/basket-checkout",
+            "/catalog/default/component/cart-service/docs",
+            "/catalog/default/component/cart-service/docs/runbook",
+        ] {
+            cdp.navigate(&format!("{base}{page}"));
+            cdp.wait_for(page, "document.readyState === 'complete'");
+            cdp.eval(&axe);
+            let found = cdp.eval(
+                "axe.run(document, { resultTypes: ['violations'] }).then(r => r.violations \
+                 .filter(v => v.impact === 'serious' || v.impact === 'critical') \
+                 .map(v => v.id + ' (' + v.impact + '): ' + v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(', ')))",
+            );
+            assert_eq!(found, json!([]), "accessibility violations on {page}");
+        }
+    }
 
     // The policy is enforced: an injected inline script does not run, and is reported.
     let inline = cdp.eval(

@@ -26,13 +26,14 @@ impl PostgresStore {
         visit: &mut (dyn FnMut(Vec<StoredRecord>) -> bool + Send),
     ) -> Result<()> {
         let pool = &self.pool;
-        let (first, last): (Option<i64>, Option<i64>) =
-            sqlx::query_as("SELECT min(seq), max(seq) FROM audit_log WHERE seq >= $1 AND seq <= $2")
-                .bind(from_seq)
-                .bind(through_seq)
-                .fetch_one(pool)
-                .await
-                .map_err(|e| StoreError::query("reading the audit log", e))?;
+        let (first, last): (Option<i64>, Option<i64>) = sqlx::query_as(
+            "SELECT min(seq), max(seq) FROM audit_log WHERE seq >= $1 AND seq <= $2",
+        )
+        .bind(from_seq)
+        .bind(through_seq)
+        .fetch_one(pool)
+        .await
+        .map_err(|e| StoreError::query("reading the audit log", e))?;
         let (Some(first), Some(last)) = (first, last) else {
             return Ok(());
         };
@@ -53,7 +54,11 @@ impl PostgresStore {
 }
 
 /// The stored records with seqs in `from_seq..=through_seq`, oldest first.
-async fn stored_audit_range(pool: PgPool, from_seq: i64, through_seq: i64) -> Result<Vec<StoredRecord>> {
+async fn stored_audit_range(
+    pool: PgPool,
+    from_seq: i64,
+    through_seq: i64,
+) -> Result<Vec<StoredRecord>> {
     let text: String = sqlx::query_scalar(
         "SELECT COALESCE(json_agg(json_build_array(seq, time_ms, actor_kind, actor_id, actor_role, \
          action, target, outcome, source, request_id, details, prev_hash, hash)), '[]')::text \

@@ -37,9 +37,8 @@ impl SqliteStore {
     ) -> Result<()> {
         let (sender, mut chunks) = tokio::sync::mpsc::channel(AUDIT_READ_AHEAD);
         let path = self.path.clone();
-        let reader = tokio::task::spawn_blocking(move || {
-            read_chunks(&path, from_seq, through_seq, &sender)
-        });
+        let reader =
+            tokio::task::spawn_blocking(move || read_chunks(&path, from_seq, through_seq, &sender));
         while let Some(chunk) = chunks.recv().await {
             if !visit(chunk) {
                 break;
@@ -111,7 +110,12 @@ fn stored_record(row: &Row<'_>) -> Result<StoredRecord> {
     let hash = |i: usize| -> Result<Hash> {
         let text = match row.get_ref(i).map_err(column)? {
             ValueRef::Text(bytes) => std::str::from_utf8(bytes).map_err(|e| bad_record(seq, &e))?,
-            other => return Err(bad_record(seq, &format!("a hash stored as {:?}", other.data_type()))),
+            other => {
+                return Err(bad_record(
+                    seq,
+                    &format!("a hash stored as {:?}", other.data_type()),
+                ));
+            }
         };
         Hash::from_hex(text).map_err(|e| bad_record(seq, &e))
     };

@@ -107,7 +107,10 @@ impl AuditTip {
         events: &[pave_audit::AuditEvent],
     ) -> tokio::sync::oneshot::Receiver<crate::Result<Vec<pave_audit::AuditRecord>>> {
         let (done, receiver) = tokio::sync::oneshot::channel();
-        let entry = WaitingAppend { events: events.to_vec(), done };
+        let entry = WaitingAppend {
+            events: events.to_vec(),
+            done,
+        };
         self.0
             .waiting
             .lock()

@@ -136,9 +136,14 @@ pub(crate) async fn concurrent_appends_each_get_their_records(store: &dyn Store)
             let records = store.append_audit(&events).await.unwrap();
             let targets: Vec<&str> = records.iter().map(|r| r.event.target.as_str()).collect();
             let wanted: Vec<&str> = events.iter().map(|e| e.target.as_str()).collect();
-            assert_eq!(targets, wanted, "caller {c} got records that are not its own");
+            assert_eq!(
+                targets, wanted,
+                "caller {c} got records that are not its own"
+            );
             assert!(
-                records.windows(2).all(|w| w[1].seq == w[0].seq + 1 && w[1].prev_hash == w[0].hash),
+                records
+                    .windows(2)
+                    .all(|w| w[1].seq == w[0].seq + 1 && w[1].prev_hash == w[0].hash),
                 "one call's records are consecutive"
             );
             mine.extend(records);

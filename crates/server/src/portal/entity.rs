@@ -99,6 +99,8 @@ pub(crate) struct EntityPage {
     pub(crate) annotations: Vec<KeyValue>,
     /// "View source": `backstage.io/source-location` when it is a web address.
     pub(crate) source_href: Option<String>,
+    /// "Docs": the portal's docs pages, when the entity has `backstage.io/techdocs-ref`.
+    pub(crate) docs_href: Option<String>,
     /// "Edit": `backstage.io/edit-url`.
     pub(crate) edit_href: Option<String>,
     pub(crate) relations: Vec<RelationGroup>,
@@ -239,6 +241,7 @@ fn build(catalog: &Catalog, entity: &Value) -> EntityPage {
         annotations: key_values(entity, "annotations"),
         source_href: annotation_url(entity, "backstage.io/source-location"),
         edit_href: annotation_url(entity, "backstage.io/edit-url"),
+        docs_href: pave_platform::docs::techdocs_ref(entity).map(|_| format!("{}/docs", id.href)),
         relation_count: groups.iter().map(|g| g.items.len()).sum(),
         relations: groups,
         legend: legend(&graph, is_group, is_user),

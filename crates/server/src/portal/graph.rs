@@ -307,13 +307,15 @@ impl Canvas {
         }
     }
 
-    /// The `<svg>` element around the layers.
+    /// The `<svg>` element around the layers. A `group`, not an `img`: an image's content is
+    /// hidden from screen readers, and the nodes are links they must reach (axe-core's
+    /// `nested-interactive`).
     fn finish(self, height: f64, aria: &str) -> String {
         let (edges, labels, nodes) = (self.edges, self.labels, self.nodes);
         let mut svg = String::with_capacity(edges.len() + labels.len() + nodes.len() + 1024);
         let _ = write!(
             svg,
-            r#"<svg class="graph" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH:.0} {height:.0}" width="{WIDTH:.0}" height="{height:.0}" role="img" aria-label="{aria}" font-family="system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif">"#,
+            r#"<svg class="graph" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH:.0} {height:.0}" width="{WIDTH:.0}" height="{height:.0}" role="group" aria-label="{aria}" font-family="system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif">"#,
             aria = escape(aria),
         );
         let _ = write!(svg, "<title>{}</title>", escape(aria));
@@ -533,7 +535,10 @@ mod tests {
         let svg = render(&graph);
         assert_well_formed(&svg);
         assert!(svg.starts_with(r#"<svg class="graph""#));
-        assert!(svg.contains(r#"role="img""#));
+        assert!(
+            svg.contains(r#"role="group""#),
+            "nodes are links: not inside an img role"
+        );
         assert!(
             svg.contains(r#"aria-label="Relationship graph of component:default/checkout-api"#)
         );

@@ -9,6 +9,8 @@
 //!   time ([`assets`]).
 //! - `/me`, `/me/tokens`, `/audit`: the signed-in person's account, API tokens and (with
 //!   `audit.read`) the audit log ([`account`]).
+//! - `/catalog/{namespace}/{kind}/{name}/docs/…`: the entity's docs-as-code (TechDocs'
+//!   `mkdocs.yml` and Markdown), rendered with navigation and freshness ([`docs`]).
 //! - `/dora`, `/dora/{namespace}/{kind}/{name}`: DORA metrics of the organisation, a team, a
 //!   system, a domain or an entity, with server-rendered SVG charts ([`dora`], [`charts`]).
 //! - Anything else outside `/api/` gets the portal's 404 page.
@@ -19,6 +21,7 @@
 mod account;
 mod assets;
 pub(crate) mod charts;
+pub(crate) mod docs;
 mod dora;
 mod entity;
 mod error;
@@ -107,6 +110,30 @@ pub(crate) fn routes(state: &Arc<AppState>) -> (Router<Arc<AppState>>, Vec<Decla
             Method::GET,
             read,
             get(entity::page),
+        )
+        .route(
+            "/catalog/{namespace}/{kind}/{name}/docs",
+            Method::GET,
+            read,
+            get(docs::index),
+        )
+        .route(
+            "/catalog/{namespace}/{kind}/{name}/docs/{*page}",
+            Method::GET,
+            read,
+            get(docs::page),
+        )
+        .route(
+            "/catalog/{namespace}/{kind}/{name}/docs-assets/{*path}",
+            Method::GET,
+            read,
+            get(docs::asset),
+        )
+        .route(
+            docs::HIGHLIGHT_CSS_HREF,
+            Method::GET,
+            Access::Public,
+            get(docs::highlight_css),
         )
         .route("/dora", Method::GET, read, get(dora::org_page))
         .route(

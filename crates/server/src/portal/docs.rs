@@ -37,12 +37,15 @@ const FRESHNESS_ENTRIES: usize = 512;
 /// Pages not changed for this long are marked as due for review (the freshness KPI).
 pub(crate) const REVIEW_WITHIN_DAYS: u32 = 183;
 
+/// A docs folder's pages and the unix time each last changed.
+type Dates = Arc<HashMap<String, i64>>;
+
 /// Each docs folder's last-changed dates, as `git log` gave them a moment ago.
 #[derive(Debug, Default)]
-pub(crate) struct FreshnessCache(Mutex<HashMap<PathBuf, (Instant, Arc<HashMap<String, i64>>)>>);
+pub(crate) struct FreshnessCache(Mutex<HashMap<PathBuf, (Instant, Dates)>>);
 
 impl FreshnessCache {
-    fn get(&self, folder: &FsPath, limits: &Limits) -> Arc<HashMap<String, i64>> {
+    fn get(&self, folder: &FsPath, limits: &Limits) -> Dates {
         let now = Instant::now();
         if let Ok(map) = self.0.lock()
             && let Some((at, dates)) = map.get(folder)

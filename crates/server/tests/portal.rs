@@ -832,6 +832,25 @@ async fn docs_pages_render_the_demo_components_docs() {
     assert!(css.content_type.starts_with("text/css"));
     assert!(css.body.len() > 200, "{}", css.body);
 
+    // Every component's docs read and render without a problem.
+    let catalog = demo.state.catalog();
+    let mut with_docs = 0;
+    for record in catalog.records() {
+        let entity = record.entity();
+        if entity["metadata"]["annotations"]["backstage.io/techdocs-ref"].is_null() {
+            continue;
+        }
+        let name = entity["metadata"]["name"].as_str().unwrap();
+        for page in ["", "/runbook", "/architecture"] {
+            let uri = format!("/catalog/default/component/{name}/docs{page}");
+            let got = get(&demo.state, &uri, false).await;
+            assert_eq!(got.status, StatusCode::OK, "{uri}");
+            assert!(!got.body.contains("docs-warning"), "{uri}: {}", got.body);
+        }
+        with_docs += 1;
+    }
+    assert!(with_docs >= 20, "{with_docs} components with docs");
+
     let missing = get(
         &demo.state,
         "/catalog/default/component/cart-service/docs/nope",

@@ -31,10 +31,12 @@ pub(super) fn files(component: &Component, system: &System) -> Vec<(String, Stri
 }
 
 fn mkdocs_yml(component: &Component) -> String {
+    // Quoted as JSON strings, which YAML reads alike: descriptions hold `: `.
+    let quoted = |text: &str| serde_json::Value::from(text).to_string();
     format!(
         "site_name: {title}\nsite_description: {description}\nnav:\n  - Overview: index.md\n  - Runbook: runbook.md\n  - Architecture: architecture.md\nplugins:\n  - techdocs-core\nmarkdown_extensions:\n  - admonition\n  - toc:\n      permalink: true\n",
-        title = title_of(component),
-        description = component.description,
+        title = quoted(&title_of(component)),
+        description = quoted(component.description),
     )
 }
 

@@ -35,6 +35,22 @@ async fn demo() -> Demo {
     Demo { _dir: dir, state }
 }
 
+/// A server over the catalog file `file`, its store in `dir`.
+async fn serving(dir: &Path, file: &Path) -> Arc<AppState> {
+    let store = pave_store_sqlite::SqliteStore::open(&dir.join("pave.db"))
+        .await
+        .unwrap();
+    let state = AppState::new(Arc::new(store), IngestConfig::default());
+    let locations = pave_ingest::register(
+        state.platform.store().as_ref(),
+        &[Source::Path(file.to_owned())],
+    )
+    .await
+    .unwrap();
+    state.refresh(&locations).await.unwrap();
+    state
+}
+
 struct Page {
     status: StatusCode,
     content_type: String,
@@ -606,14 +622,7 @@ spec:
 "#,
     )
     .unwrap();
-    let store = pave_store_sqlite::SqliteStore::open(&dir.path().join("pave.db"))
-        .await
-        .unwrap();
-    let state = AppState::new(Arc::new(store), IngestConfig::default());
-    let locations = pave_ingest::register(state.platform.store().as_ref(), &[Source::Path(file)])
-        .await
-        .unwrap();
-    state.refresh(&locations).await.unwrap();
+    let state = serving(dir.path(), &file).await;
 
     let page = get(&state, "/catalog/default/component/lonely", false).await;
     assert_eq!(page.status, StatusCode::OK);
@@ -901,17 +910,7 @@ async fn docs_are_sanitized_and_stay_inside_their_folder() {
             .unwrap();
         std::os::unix::fs::symlink(dir.path(), repo.join("docs/outside")).unwrap();
     }
-    let store = pave_store_sqlite::SqliteStore::open(&dir.path().join("pave.db"))
-        .await
-        .unwrap();
-    let state = AppState::new(Arc::new(store), IngestConfig::default());
-    let locations = pave_ingest::register(
-        state.platform.store().as_ref(),
-        &[Source::Path(repo.join("catalog-info.yaml"))],
-    )
-    .await
-    .unwrap();
-    state.refresh(&locations).await.unwrap();
+    let state = serving(dir.path(), &repo.join("catalog-info.yaml")).await;
 
     let page = get(&state, "/catalog/default/component/hostile/docs", false).await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
@@ -999,17 +998,7 @@ async fn docs_pages_show_when_they_last_changed() {
     git(&["init", "-q"]);
     git(&["add", "."]);
     git(&["commit", "-q", "-m", "docs"]);
-    let store = pave_store_sqlite::SqliteStore::open(&dir.path().join("pave.db"))
-        .await
-        .unwrap();
-    let state = AppState::new(Arc::new(store), IngestConfig::default());
-    let locations = pave_ingest::register(
-        state.platform.store().as_ref(),
-        &[Source::Path(repo.join("catalog-info.yaml"))],
-    )
-    .await
-    .unwrap();
-    state.refresh(&locations).await.unwrap();
+    let state = serving(dir.path(), &repo.join("catalog-info.yaml")).await;
     let page = get(&state, "/catalog/default/component/dated/docs", false).await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
     assert!(

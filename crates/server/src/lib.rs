@@ -721,7 +721,6 @@ mod route_coverage {
             .map(|d| d.path.as_str())
             .collect();
         let want = BTreeSet::from([
-            "/",
             "/catalog/",
             "/static/{*path}",
             // The code highlighter's stylesheet: built from syntect's theme, like /static.

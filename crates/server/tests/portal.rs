@@ -504,10 +504,38 @@ async fn errors_render_the_error_page_with_the_right_status() {
     )
     .await;
     assert_eq!(entity.status, StatusCode::OK);
+}
 
-    let root = get(&demo.state, "/", false).await;
-    assert_eq!(root.status, StatusCode::SEE_OTHER);
-    assert_eq!(root.headers.get(header::LOCATION).unwrap(), "/catalog");
+/// The home page is an overview of the platform, not a table: counts by kind linking to the
+/// catalog, systems, and the entities with docs.
+#[tokio::test]
+async fn the_home_page_is_an_overview() {
+    let demo = demo().await;
+    let home = get(&demo.state, "/", false).await;
+    assert_eq!(home.status, StatusCode::OK);
+    assert_layout(&home.body);
+    let html = &home.body;
+    assert!(!html.contains("<table"), "a table on the home page");
+    let components = demo.state.catalog().count("kind", "component");
+    assert!(
+        html.contains(&format!(
+            r#"<a href="/catalog?kind=Component"><strong>{components}</strong> <span>Component</span></a>"#
+        )),
+        "{html}"
+    );
+    let kinds = html.find("<span>Component</span>").unwrap();
+    assert!(
+        kinds < html.find("<span>API</span>").unwrap(),
+        "components first"
+    );
+    assert!(
+        html.contains(r#"<a href="/catalog/default/system/checkout">"#),
+        "{html}"
+    );
+    assert!(
+        html.contains(r#"<a href="/catalog/default/component/cart-service/docs">"#),
+        "{html}"
+    );
 }
 
 #[tokio::test]

@@ -253,6 +253,7 @@ fn portal_in_headless_chromium() {
     // critical violation.
     if let Some(axe) = axe_source() {
         for page in [
+            "/",
             "/catalog",
             "/catalog/default/component/cart-service",
             "/catalog/default/group/basket-checkout",

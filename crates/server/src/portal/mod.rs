@@ -1,5 +1,6 @@
 //! The web portal: server-rendered HTML over the shared catalog index.
 //!
+//! - `GET /`: the home page, an overview of the platform ([`home`]).
 //! - `GET /catalog`: the filterable, searchable, paged entity list. With an `HX-Request`
 //!   header (htmx) only the results fragment is returned.
 //! - `GET /catalog/{namespace}/{kind}/{name}`: an entity (Backstage's URL shape), with its
@@ -26,6 +27,7 @@ mod dora;
 mod entity;
 mod error;
 pub(crate) mod graph;
+mod home;
 mod slo;
 mod view;
 
@@ -92,12 +94,7 @@ pub(crate) fn routes(state: &Arc<AppState>) -> (Router<Arc<AppState>>, Vec<Decla
             Access::InHandler(P::AuditRead),
             get(account::audit),
         )
-        .route(
-            "/",
-            Method::GET,
-            Access::Public,
-            get(|| async { Redirect::to("/catalog") }),
-        )
+        .route("/", Method::GET, read, get(home::page))
         .route("/catalog", Method::GET, read, get(catalog_page))
         .route(
             "/catalog/",

@@ -45,6 +45,7 @@
 
 pub mod fs;
 pub mod mkdocs;
+pub mod openapi;
 pub mod render;
 pub mod site;
 
@@ -60,6 +61,7 @@ use std::time::Duration;
 pub use fs::{DocsFolder, last_changed, open_site};
 pub use highlight::highlight_css;
 pub use mkdocs::{MkdocsConfig, NavItem, default_nav, file_title, fill_titles, parse_mkdocs};
+pub use openapi::{ApiDoc, read_openapi};
 pub use pave_yaml::Position;
 pub use render::{LinkBase, Rendered, TocEntry, internal_target, render_page};
 pub use site::{Pages, find_page, is_fresh, is_page, normalize, page_url, resolve_link};

@@ -372,8 +372,18 @@ async fn api_page_shows_definition_and_providers() {
     let page = get(&demo.state, "/catalog/default/api/orders-api", false).await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.body.contains("<details class=\"definition\">"));
-    assert!(page.body.contains("<pre><code>"));
+    assert!(page.body.contains("<pre tabindex=\"0\"><code>"));
     assert!(page.body.contains("openapi"));
+    // The OpenAPI document laid out by operation, each with its method, path and responses.
+    let html = &page.body;
+    let operations = &html[html.find(r#"id="operations""#).expect("an operations card")..];
+    assert!(
+        operations.contains(r#"<span class="api-method api-method-get">GET</span>"#),
+        "{operations}"
+    );
+    assert!(operations.contains(r#"<details class="api-op" id="op-"#));
+    assert!(operations.contains("<th scope=\"col\">Response</th>"));
+    assert!(!operations.contains("The definition is shown as text"));
     assert!(page.body.contains("<h3>API provided by <span"));
     assert!(page.body.contains("<h3>API consumed by <span"));
     assert!(
@@ -1041,4 +1051,36 @@ async fn docs_pages_show_when_they_last_changed() {
         "{}",
         page.body
     );
+}
+
+/// A malformed or hostile OpenAPI definition never fails the page: the raw text is shown
+/// with why it could not be laid out, and text in it stays text.
+#[tokio::test]
+async fn bad_api_definitions_are_shown_as_text_with_a_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("catalog-info.yaml");
+    std::fs::write(
+        &file,
+        "apiVersion: backstage.io/v1alpha1\nkind: API\nmetadata:\n  name: broken\nspec:\n  type: openapi\n  lifecycle: production\n  owner: team\n  definition: |\n    openapi: 3.0.0\n    paths: [\n---\napiVersion: backstage.io/v1alpha1\nkind: API\nmetadata:\n  name: sly\nspec:\n  type: openapi\n  lifecycle: production\n  owner: team\n  definition: |\n    openapi: 3.1.0\n    info: {title: \"<script>alert(1)</script>\", version: \"1\"}\n    paths:\n      /x:\n        get:\n          summary: \"<img src=x onerror=alert(2)>\"\n          responses: {\"200\": {description: ok}}\n",
+    )
+    .unwrap();
+    let state = serving(dir.path(), &file).await;
+    let broken = get(&state, "/catalog/default/api/broken", false).await;
+    assert_eq!(broken.status, StatusCode::OK);
+    assert!(
+        broken
+            .body
+            .contains("The definition is shown as text: line 3"),
+        "{}",
+        broken.body
+    );
+    assert!(!broken.body.contains(r#"id="operations""#));
+    let sly = get(&state, "/catalog/default/api/sly", false).await;
+    assert_eq!(sly.status, StatusCode::OK);
+    assert!(sly.body.contains(r#"id="operations""#));
+    assert!(
+        !sly.body.contains("<img src=x"),
+        "markup in a summary is escaped"
+    );
+    assert!(!sly.body.contains("<script>alert(1)"));
 }

@@ -257,6 +257,7 @@ fn portal_in_headless_chromium() {
             "/catalog",
             "/catalog/default/component/cart-service",
             "/catalog/default/group/basket-checkout",
+            "/catalog/default/api/orders-api",
             "/catalog/default/component/cart-service/docs",
             "/catalog/default/component/cart-service/docs/runbook",
         ] {

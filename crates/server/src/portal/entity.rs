@@ -83,6 +83,10 @@ pub(crate) struct Definition {
     pub(crate) language: String,
     pub(crate) text: String,
     pub(crate) lines: usize,
+    /// An OpenAPI 3 document laid out by operation (`pave_docs::openapi`).
+    pub(crate) api: Option<pave_docs::ApiDoc>,
+    /// Why an OpenAPI definition could not be laid out (the raw text is still shown).
+    pub(crate) problem: Option<String>,
 }
 
 #[derive(Template)]
@@ -584,12 +588,23 @@ fn definition(entity: &Value) -> Option<Definition> {
     if text.trim().is_empty() {
         return None;
     }
+    let language = view::str_at(entity, &["spec", "type"])
+        .unwrap_or("definition")
+        .to_owned();
+    let (api, problem) = if language.eq_ignore_ascii_case("openapi") {
+        match pave_docs::read_openapi(&text) {
+            Ok(api) => (Some(api), None),
+            Err(problem) => (None, Some(problem)),
+        }
+    } else {
+        (None, None)
+    };
     Some(Definition {
-        language: view::str_at(entity, &["spec", "type"])
-            .unwrap_or("definition")
-            .to_owned(),
+        language,
         lines: text.lines().count(),
         text,
+        api,
+        problem,
     })
 }
 

@@ -213,7 +213,7 @@ fn operation(
                 .unwrap_or(location == "path"),
             schema: p
                 .get("schema")
-                .map_or_else(|| "any".to_owned(), |s| schema_name(root, s)),
+                .map_or_else(|| "any".to_owned(), schema_name),
             description: p
                 .get("description")
                 .and_then(Value::as_str)
@@ -231,7 +231,7 @@ fn operation(
             content
                 .iter()
                 .map(|(media, m)| match m.get("schema") {
-                    Some(s) => format!("{media}: {}", schema_name(root, s)),
+                    Some(s) => format!("{media}: {}", schema_name(s)),
                     None => media.clone(),
                 })
                 .collect()
@@ -256,7 +256,7 @@ fn operation(
                             .get("content")
                             .and_then(Value::as_object)
                             .and_then(|c| c.values().find_map(|m| m.get("schema")))
-                            .map(|s| schema_name(root, s)),
+                            .map(schema_name),
                     }
                 })
                 .collect()
@@ -299,11 +299,11 @@ fn resolve<'a>(root: &'a Value, value: &'a Value) -> &'a Value {
 
 /// A schema in a few words: its `$ref` name, `array of X`, its type (and format), or
 /// `object`.
-fn schema_name(root: &Value, schema: &Value) -> String {
-    schema_words(root, schema, 0)
+fn schema_name(schema: &Value) -> String {
+    schema_words(schema, 0)
 }
 
-fn schema_words(root: &Value, schema: &Value, depth: usize) -> String {
+fn schema_words(schema: &Value, depth: usize) -> String {
     if depth > 4 {
         return "…".to_owned();
     }
@@ -312,10 +312,7 @@ fn schema_words(root: &Value, schema: &Value, depth: usize) -> String {
     }
     for combinator in ["oneOf", "anyOf", "allOf"] {
         if let Some(parts) = schema.get(combinator).and_then(Value::as_array) {
-            let words: Vec<String> = parts
-                .iter()
-                .map(|p| schema_words(root, p, depth + 1))
-                .collect();
+            let words: Vec<String> = parts.iter().map(|p| schema_words(p, depth + 1)).collect();
             let joiner = if combinator == "allOf" { " & " } else { " | " };
             return words.join(joiner);
         }
@@ -323,7 +320,7 @@ fn schema_words(root: &Value, schema: &Value, depth: usize) -> String {
     let kind = schema.get("type").and_then(Value::as_str).unwrap_or("");
     match kind {
         "array" => match schema.get("items") {
-            Some(items) => format!("array of {}", schema_words(root, items, depth + 1)),
+            Some(items) => format!("array of {}", schema_words(items, depth + 1)),
             None => "array".to_owned(),
         },
         "" => {

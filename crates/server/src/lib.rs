@@ -708,6 +708,7 @@ mod route_coverage {
             "/dora",
             "/dora/{namespace}/{kind}/{name}",
             "/api/dora",
+            "/docs",
             "/catalog/{namespace}/{kind}/{name}/docs",
             "/catalog/{namespace}/{kind}/{name}/docs/{*page}",
             "/catalog/{namespace}/{kind}/{name}/docs-assets/{*path}",

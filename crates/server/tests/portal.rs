@@ -1045,6 +1045,16 @@ async fn docs_pages_show_when_they_last_changed() {
         page.body
     );
     assert!(page.body.contains("not reviewed for 6 months"));
+    // The docs index reports it for the freshness KPI.
+    let index = get(&state, "/docs", false).await;
+    assert_eq!(index.status, StatusCode::OK);
+    let html = &index.body;
+    assert!(
+        html.contains(r#"<a href="/catalog/default/component/dated/docs">"#),
+        "{html}"
+    );
+    assert!(html.contains(r#"<time datetime="2020-03-04">"#), "{html}");
+    assert!(html.contains(r#"<span id="docs-stale">1</span>"#), "{html}");
     // Without a nav in mkdocs.yml the pages make one.
     assert!(
         page.body.contains(r#"aria-current="page">Dated</a>"#),

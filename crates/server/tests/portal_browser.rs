@@ -258,6 +258,7 @@ fn portal_in_headless_chromium() {
             "/catalog/default/component/cart-service",
             "/catalog/default/group/basket-checkout",
             "/catalog/default/api/orders-api",
+            "/docs",
             "/catalog/default/component/cart-service/docs",
             "/catalog/default/component/cart-service/docs/runbook",
         ] {

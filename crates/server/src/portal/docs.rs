@@ -420,3 +420,137 @@ pub(crate) async fn highlight_css() -> Response {
     )
         .into_response()
 }
+
+/// Entities listed on `/docs` at most (by name).
+const INDEX_ROWS: usize = 1_000;
+
+/// One entity's docs on `/docs`: how many pages, when they last changed, how many are due
+/// for review.
+pub(crate) struct DocsRow {
+    pub(crate) id: Identity,
+    pub(crate) pages: usize,
+    pub(crate) changed: Option<String>,
+    pub(crate) stale: usize,
+    pub(crate) problem: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "docs_index.html")]
+pub(crate) struct DocsIndexPage {
+    pub(crate) layout: Layout,
+    pub(crate) rows: Vec<DocsRow>,
+    pub(crate) total: usize,
+    pub(crate) pages: usize,
+    pub(crate) stale: usize,
+    pub(crate) review_days: u32,
+}
+
+/// `GET /docs`: every entity's docs with their freshness (the "reviewed within 6 months"
+/// KPI), by entity name.
+pub(crate) async fn index_page(State(state): State<Arc<AppState>>) -> Response {
+    let catalog = state.catalog();
+    let request = pave_catalog::query::QueryRequest {
+        filter: pave_catalog::query::EntityFilter::parse(&[format!(
+            "metadata.annotations.{}",
+            pave_platform::docs::ANNOTATION
+        )])
+        .ok()
+        .flatten(),
+        order_field: Some(pave_catalog::query::OrderField {
+            field: "metadata.name".to_owned(),
+            order: pave_catalog::query::Direction::Asc,
+        }),
+        limit: Some(INDEX_ROWS),
+        ..Default::default()
+    };
+    let (entities, total) = match catalog.query(&request) {
+        Ok(page) => (
+            page.items
+                .iter()
+                .filter_map(|json| serde_json::from_str::<serde_json::Value>(json).ok())
+                .collect::<Vec<_>>(),
+            page.total_items,
+        ),
+        Err(e) => return PortalError::BadRequest(e.to_string()).into_response(),
+    };
+    let keys: Vec<String> = entities
+        .iter()
+        .map(Identity::of)
+        .map(|id| pave_catalog::EntityKey::new(&id.kind, &id.namespace, &id.name).to_string())
+        .collect();
+    let sources: HashMap<String, Result<pave_ingest::SourceFile, String>> =
+        match state.platform.entity_sources(&keys).await {
+            Ok(sources) => sources.into_iter().collect(),
+            Err(e) => {
+                tracing::warn!(error = %e, "reading docs sources");
+                HashMap::new()
+            }
+        };
+    let layout = Layout::new("Docs", Section::Catalog);
+    let state_for_job = Arc::clone(&state);
+    let job = move || {
+        let limits = Limits::default();
+        let now = pave_stdx::time::unix_seconds();
+        entities
+            .iter()
+            .zip(&keys)
+            .map(|(entity, key)| {
+                let id = Identity::of(entity);
+                let location = match sources.get(key) {
+                    Some(Ok(source)) => pave_platform::docs::techdocs_ref(entity)
+                        .ok_or_else(String::new)
+                        .and_then(|r| pave_platform::docs::resolve(source, r)),
+                    Some(Err(e)) => Err(e.clone()),
+                    None => Err("the entity's catalog file is not known".to_owned()),
+                };
+                let summary = location.and_then(|location| {
+                    let root = checked_site_root(&location)?;
+                    let (_, folder) = pave_docs::open_site(&root, &limits)
+                        .map_err(|e| scrub_paths(e.to_string(), &location))?;
+                    let dates = state_for_job.docs_freshness.get(folder.root(), &limits);
+                    let pages = folder.pages().as_slice();
+                    let times: Vec<i64> =
+                        pages.iter().filter_map(|p| dates.get(p).copied()).collect();
+                    let stale = times
+                        .iter()
+                        .filter(|t| !pave_docs::is_fresh(**t, now, REVIEW_WITHIN_DAYS))
+                        .count();
+                    Ok((pages.len(), times.iter().max().copied(), stale))
+                });
+                match summary {
+                    Ok((pages, changed, stale)) => DocsRow {
+                        id,
+                        pages,
+                        changed: changed
+                            .map(|t| pave_stdx::time::iso8601_utc(t).chars().take(10).collect()),
+                        stale,
+                        problem: None,
+                    },
+                    Err(problem) => DocsRow {
+                        id,
+                        pages: 0,
+                        changed: None,
+                        stale: 0,
+                        problem: Some(problem),
+                    },
+                }
+            })
+            .collect::<Vec<DocsRow>>()
+    };
+    let rows = match state.heavy().run(job).await {
+        Ok(rows) => rows,
+        Err(busy) => return PortalError::from(busy).into_response(),
+    };
+    let page = DocsIndexPage {
+        layout,
+        pages: rows.iter().map(|r| r.pages).sum(),
+        stale: rows.iter().map(|r| r.stale).sum(),
+        rows,
+        total,
+        review_days: REVIEW_WITHIN_DAYS,
+    };
+    match super::render(&page) {
+        Ok(html) => html.into_response(),
+        Err(e) => e.into_response(),
+    }
+}

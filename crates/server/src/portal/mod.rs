@@ -126,6 +126,7 @@ pub(crate) fn routes(state: &Arc<AppState>) -> (Router<Arc<AppState>>, Vec<Decla
             read,
             get(docs::asset),
         )
+        .route("/docs", Method::GET, read, get(docs::index_page))
         .route(
             docs::HIGHLIGHT_CSS_HREF,
             Method::GET,

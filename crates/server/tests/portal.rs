@@ -110,6 +110,7 @@ fn assert_layout(html: &str) {
         r#"href="/catalog">Catalog</a>"#,
         r#"href="/catalog?kind=API">APIs</a>"#,
         r#"href="/catalog?kind=Group">Groups</a>"#,
+        r#"href="/docs">Docs</a>"#,
     ] {
         assert!(html.contains(nav), "missing nav {nav}");
     }

@@ -161,10 +161,7 @@ async fn serve_page(
         Ok(found) => found,
         Err(response) => return response,
     };
-    let layout = Layout::new(
-        format!("{} · Docs", id.display()),
-        Section::for_kind(&id.kind),
-    );
+    let layout = Layout::new(format!("{} · Docs", id.display()), Section::Docs);
     let links = LinkBase::new(
         format!("{}/docs", id.href),
         format!("{}/docs-assets", id.href),
@@ -486,7 +483,7 @@ pub(crate) async fn index_page(State(state): State<Arc<AppState>>) -> Response {
                 HashMap::new()
             }
         };
-    let layout = Layout::new("Docs", Section::Catalog);
+    let layout = Layout::new("Docs", Section::Docs);
     let state_for_job = Arc::clone(&state);
     let job = move || {
         let limits = Limits::default();

@@ -166,6 +166,7 @@ pub(crate) enum Section {
     Apis,
     Groups,
     Delivery,
+    Docs,
 }
 
 impl Section {
@@ -218,6 +219,7 @@ impl Layout {
             Section::Apis => "apis",
             Section::Groups => "groups",
             Section::Delivery => "dora",
+            Section::Docs => "docs",
         };
         if current == section {
             "nav-link active"

@@ -427,6 +427,23 @@ async fn group_page_lists_members_children_and_owned_entities() {
     )
     .await;
     assert!(department.body.contains("Child groups"));
+    // The department's page rolls up what its teams own, each row naming its owner.
+    let owned = &department.body[department.body.find(r#"id="owned""#).unwrap()..];
+    assert!(
+        owned
+            .contains(r#"<a class="entity-link" href="/catalog/default/component/order-service">"#),
+        "a team's component on its department's page"
+    );
+    assert!(
+        owned.contains(r#"<td class="owned-by"><a href="/catalog/default/group/basket-checkout">"#)
+    );
+    let org = get(&demo.state, "/catalog/default/group/northwind", false).await;
+    let department_rows = department.body.matches("<td class=\"owned-by\">").count();
+    let org_rows = org.body.matches("<td class=\"owned-by\">").count();
+    assert!(
+        org_rows > department_rows,
+        "{org_rows} rows for the organisation, {department_rows} for one department"
+    );
     assert!(
         department
             .body

@@ -266,7 +266,9 @@ fn build(catalog: &Catalog, entity: &Value) -> EntityPage {
         } else {
             Vec::new()
         },
-        owned: if is_group || is_user {
+        owned: if is_group {
+            rolled_up_owned(catalog, &targets("ownerOf"), &targets("parentOf"))
+        } else if is_user {
             owned(catalog, &targets("ownerOf"))
         } else {
             Vec::new()
@@ -658,6 +660,56 @@ pub(crate) fn owned(catalog: &Catalog, targets: &[RefView]) -> Vec<Row> {
             .cmp(&(kind_rank(&b.id.kind), b.id.name.to_lowercase()))
     });
     rows
+}
+
+/// Groups below a group visited for its roll-up at most (a cycle or a huge tree ends).
+const ROLL_UP_GROUPS: usize = 2_000;
+
+/// Entities a roll-up lists at most: the organisation's root group of a large catalog would
+/// otherwise render every entity on one page.
+const ROLL_UP_ROWS: usize = 1_000;
+
+/// What a group owns, with what its child groups own (transitively, through `parentOf`), in
+/// the order of [`owned`]: a team lead's page shows everything the team's sub-teams run.
+fn rolled_up_owned(catalog: &Catalog, direct: &[RefView], children: &[RefView]) -> Vec<Row> {
+    let mut seen: std::collections::HashSet<String> =
+        direct.iter().map(|r| r.key.clone()).collect();
+    let mut targets: Vec<RefView> = direct.to_vec();
+    let mut visited = std::collections::HashSet::new();
+    let mut queue: std::collections::VecDeque<RefView> = children.iter().cloned().collect();
+    while let Some(group) = queue.pop_front() {
+        if targets.len() >= ROLL_UP_ROWS {
+            break;
+        }
+        if visited.len() >= ROLL_UP_GROUPS || !visited.insert(group.key.clone()) {
+            continue;
+        }
+        let Some(record) = catalog.get(&group.key) else {
+            continue;
+        };
+        let entity = record.entity();
+        let namespace = view::str_at(&entity, &["metadata", "namespace"])
+            .unwrap_or(pave_catalog::DEFAULT_NAMESPACE)
+            .to_owned();
+        for relation in entity["relations"].as_array().into_iter().flatten() {
+            let Some(target) = relation["targetRef"].as_str() else {
+                continue;
+            };
+            match relation["type"].as_str() {
+                Some("ownerOf") => {
+                    let target = view::resolve(catalog, target, None, &namespace);
+                    if seen.insert(target.key.clone()) {
+                        targets.push(target);
+                    }
+                }
+                Some("parentOf") => {
+                    queue.push_back(view::resolve(catalog, target, Some("Group"), &namespace))
+                }
+                _ => {}
+            }
+        }
+    }
+    owned(catalog, &targets)
 }
 
 /// Owned entities list systems first, then what they are made of.

@@ -81,6 +81,9 @@ impl DocsFolder {
                     if depth < limits.max_depth {
                         stack.push((entry.path(), child, depth + 1));
                     }
+                } else if !(kind.is_file() || kind.is_symlink()) {
+                    // Pipes, sockets, devices: never pages or assets.
+                    continue;
                 } else if is_page(&name) {
                     if kind.is_symlink() && !inside(&entry.path(), &real_root) {
                         warnings.push(format!(
@@ -206,6 +209,10 @@ fn read(path: &Path, root: &Path, limit: u64, shown: &str) -> Result<Vec<u8>, Do
 
 fn read_head(path: &Path, limit: u64) -> std::io::Result<Vec<u8>> {
     use std::io::Read;
+    // A named pipe would block the open until a writer comes (`pave_fs::read_bounded`).
+    if !std::fs::metadata(path)?.is_file() {
+        return Err(std::io::Error::other("not a regular file"));
+    }
     let mut bytes = Vec::new();
     std::fs::File::open(path)?
         .take(limit)

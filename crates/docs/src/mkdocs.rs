@@ -249,6 +249,15 @@ impl Reader<'_> {
         path: &[PathSegment],
     ) -> Option<NavItem> {
         if is_link(target) {
+            // The page's own links go through the sanitizer's scheme list; nav links are
+            // written into the portal's markup directly, so they get the same list here.
+            if !safe_link(target) {
+                self.warn(
+                    path,
+                    &format!("nav link `{target}`: only http(s), mailto and absolute paths are linked; left out"),
+                );
+                return None;
+            }
             return Some(NavItem::link(target.to_owned(), title));
         }
         match normalize(target) {
@@ -265,6 +274,16 @@ impl Reader<'_> {
 }
 
 /// MkDocs treats a nav target with a scheme, or an absolute path, as a link, not a page.
+/// Link targets the portal writes as they are: `http(s)://`, `mailto:` and paths on this
+/// site (`/…`, but not `//host`).
+fn safe_link(target: &str) -> bool {
+    let lower = target.trim_start().to_ascii_lowercase();
+    lower.starts_with("https://")
+        || lower.starts_with("http://")
+        || lower.starts_with("mailto:")
+        || (lower.starts_with('/') && !lower.starts_with("//") && !lower.starts_with("/\\"))
+}
+
 fn is_link(target: &str) -> bool {
     if target.starts_with('/') {
         return true;
@@ -379,6 +398,24 @@ mod tests {
     #[test]
     fn links_are_told_from_pages() {
         assert!(is_link("https://example.com"));
+        for bad in [
+            "javascript:alert(1)",
+            "JavaScript:x",
+            "data:text/html,x",
+            "vbscript:x",
+            "//evil.example/x",
+            " javascript:x",
+        ] {
+            assert!(!safe_link(bad), "{bad}");
+        }
+        for good in [
+            "https://example.com",
+            "HTTP://x",
+            "mailto:a@b.c",
+            "/catalog",
+        ] {
+            assert!(safe_link(good), "{good}");
+        }
         assert!(is_link("mailto:a@b.c"));
         assert!(is_link("/absolute/"));
         assert!(!is_link("guides/setup.md"));

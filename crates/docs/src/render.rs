@@ -11,8 +11,6 @@
 //! matter, a page too large) are warnings with the page's name and line, and the page is
 //! rendered without the offending part.
 
-use std::collections::HashSet;
-
 use pulldown_cmark::{CodeBlockKind, CowStr, Event, Options, Parser, Tag, TagEnd};
 
 use crate::Limits;
@@ -21,7 +19,7 @@ use crate::highlight;
 use crate::nesting::RawDepth;
 use crate::sanitize::sanitize;
 use crate::site::{encode_path, is_page, page_url, percent_decode, resolve_link};
-use crate::slug::{slugify, unique};
+use crate::slug::slugify;
 
 /// Where rendered links point: pages under `pages`, other files of the docs folder under
 /// `assets` (see the crate documentation for the scheme). Both are URL prefixes such as
@@ -207,7 +205,7 @@ struct State<'p, 'a> {
     warnings: Vec<String>,
     out: Vec<Event<'a>>,
     heading: Option<Heading<'a>>,
-    ids: HashSet<String>,
+    ids: crate::slug::Ids,
     toc: Vec<TocEntry>,
     first_h1: Option<String>,
     meta_title: Option<String>,
@@ -232,7 +230,7 @@ impl<'p> State<'p, '_> {
             warnings: Vec::new(),
             out: Vec::new(),
             heading: None,
-            ids: HashSet::new(),
+            ids: crate::slug::Ids::default(),
             toc: Vec::new(),
             first_h1: None,
             meta_title: None,
@@ -408,10 +406,10 @@ impl<'a> State<'_, 'a> {
         // later generated ids do not repeat it.
         let id = match id {
             Some(id) => {
-                self.ids.insert(id.to_string());
+                self.ids.reserve(&id);
                 id.to_string()
             }
-            None => unique(slugify(&text), &mut self.ids),
+            None => self.ids.unique(slugify(&text)),
         };
         let level_number = level as u8;
         if level_number == 1 && self.first_h1.is_none() {

@@ -1,7 +1,7 @@
 //! Heading ids exactly as MkDocs' `toc` extension (Python-Markdown) makes them, so that links
 //! written for a MkDocs or TechDocs site (`setup.md#install-the-cli`) keep working here.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use unicode_normalization::UnicodeNormalization;
 
@@ -33,21 +33,44 @@ pub(crate) fn slugify(text: &str) -> String {
 
 /// Python-Markdown's `toc.unique(id, ids)`: while the id is taken (or empty), `x` becomes
 /// `x_1`, and `x_N` becomes `x_{N+1}`. The chosen id is added to `used`.
-pub(crate) fn unique(id: String, used: &mut HashSet<String>) -> String {
-    let mut id = id;
-    while id.is_empty() || used.contains(&id) {
-        id = match id.rsplit_once('_') {
+///
+/// Each stem remembers the next number to try, so a page repeating one heading 100,000 times
+/// costs linear time (Python-Markdown's loop starts from `_1` every time: quadratic).
+#[derive(Debug, Default)]
+pub(crate) struct Ids {
+    used: HashSet<String>,
+    next: HashMap<String, u64>,
+}
+
+impl Ids {
+    /// Reserves an id written by the author (`{#id}`), so generated ones skip it.
+    pub(crate) fn reserve(&mut self, id: &str) {
+        self.used.insert(id.to_owned());
+    }
+
+    pub(crate) fn unique(&mut self, id: String) -> String {
+        if !id.is_empty() && !self.used.contains(&id) {
+            self.used.insert(id.clone());
+            return id;
+        }
+        let (stem, start) = match id.rsplit_once('_') {
             Some((stem, n))
                 if !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) && n.len() < 18 =>
             {
-                let next = n.parse::<u64>().map_or(1, |n| n + 1);
-                format!("{stem}_{next}")
+                (stem.to_owned(), n.parse::<u64>().map_or(1, |n| n + 1))
             }
-            _ => format!("{id}_1"),
+            _ => (id, 1),
         };
+        let mut n = start.max(self.next.get(&stem).copied().unwrap_or(1));
+        let mut candidate = format!("{stem}_{n}");
+        while self.used.contains(&candidate) {
+            n += 1;
+            candidate = format!("{stem}_{n}");
+        }
+        self.next.insert(stem, n + 1);
+        self.used.insert(candidate.clone());
+        candidate
     }
-    used.insert(id.clone());
-    id
 }
 
 #[cfg(test)]
@@ -75,11 +98,29 @@ mod tests {
 
     #[test]
     fn duplicates_are_numbered() {
-        let mut used = HashSet::new();
-        let ids: Vec<String> = ["intro", "intro", "intro", "", "", "intro_1"]
-            .iter()
-            .map(|s| unique((*s).to_owned(), &mut used))
-            .collect();
-        assert_eq!(ids, ["intro", "intro_1", "intro_2", "_1", "_2", "intro_3"]);
+        let mut ids = Ids::default();
+        let got: Vec<String> = [
+            "intro", "intro", "intro", "", "", "intro_1", "x_2", "x", "x", "x",
+        ]
+        .iter()
+        .map(|s| ids.unique((*s).to_owned()))
+        .collect();
+        assert_eq!(
+            got,
+            [
+                "intro", "intro_1", "intro_2", "_1", "_2", "intro_3", "x_2", "x", "x_1", "x_3"
+            ]
+        );
+    }
+
+    #[test]
+    fn many_repeats_take_linear_time() {
+        let mut ids = Ids::default();
+        // Numbered from the start each time, this took minutes (a hostile page's 150,000
+        // repeated headings held the server's heavy pool); counted per stem, it is linear.
+        for _ in 0..200_000 {
+            ids.unique("same".to_owned());
+        }
+        assert_eq!(ids.unique("same".to_owned()), "same_200000");
     }
 }

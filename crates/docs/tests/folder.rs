@@ -275,3 +275,37 @@ fn a_folder_below_the_top_of_a_repository_works_as_the_root() {
         2
     );
 }
+
+/// A named pipe in the docs folder (a registered folder can hold one) must not block: the
+/// open would wait for a writer forever and hold a worker of the server's heavy pool.
+#[cfg(unix)]
+#[test]
+fn named_pipes_are_not_opened() {
+    let dir = site();
+    let docs = dir.path().join("docs");
+    for name in ["pipe.md", "pipe.png"] {
+        let made = Command::new("mkfifo")
+            .arg(docs.join(name))
+            .status()
+            .unwrap();
+        assert!(made.success(), "mkfifo {name}");
+    }
+    // Each step runs on a thread, so a regression fails the test instead of hanging it.
+    let (tx, rx) = std::sync::mpsc::channel();
+    let root = docs.clone();
+    std::thread::spawn(move || {
+        let folder = DocsFolder::open(&root, &Limits::default()).unwrap();
+        let titles = folder.titles();
+        let page = folder.read_page("pipe.md").map(|_| ());
+        let asset = folder.read_asset("pipe.png").map(|_| ());
+        let _ = tx.send((titles.len(), page.is_err(), asset.is_err()));
+    });
+    let (titles, page_refused, asset_refused) = rx
+        .recv_timeout(std::time::Duration::from_secs(20))
+        .expect("reading a named pipe blocked");
+    assert!(titles >= 2, "the real pages still have titles");
+    assert!(
+        page_refused && asset_refused,
+        "a pipe is not a page or an asset"
+    );
+}

@@ -81,6 +81,11 @@ fn describe_read(path: &str, source: &ReadError) -> String {
 /// Reads at most `limit` bytes of the regular file `path`; a larger file is an error, also
 /// when it grows while being read.
 pub fn read_bounded(path: &Path, limit: u64) -> Result<Vec<u8>, ReadError> {
+    // Before opening: opening a named pipe (or a device) blocks until a writer comes, which
+    // would hold a worker forever.
+    if !std::fs::metadata(path).map_err(ReadError::io)?.is_file() {
+        return Err(ReadError::NotAFile);
+    }
     let file = std::fs::File::open(path).map_err(ReadError::io)?;
     let meta = file.metadata().map_err(ReadError::io)?;
     if !meta.is_file() {

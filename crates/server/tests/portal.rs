@@ -952,7 +952,7 @@ async fn docs_are_sanitized_and_stay_inside_their_folder() {
     .unwrap();
     std::fs::write(
         repo.join("docs/index.md"),
-        "# Hostile\n\n<script>alert(1)</script>\n\n[click](javascript:alert(2))\n\n<img src=x onerror=alert(3)>\n\n</div></div></main><p id=\"escaped\">out</p>\n\n[up](../../secret.md)\n\n![diagram](img/d.svg)\n",
+        "# Hostile\n\n[l0](../../x0.md) [l1](../../x1.md) [l2](../../x2.md) [l3](../../x3.md) [l4](../../x4.md) [l5](../../x5.md) [l6](../../x6.md) [l7](../../x7.md) [l8](../../x8.md) [l9](../../x9.md) [l10](../../x10.md) [l11](../../x11.md) [l12](../../x12.md) [l13](../../x13.md) [l14](../../x14.md) [l15](../../x15.md) [l16](../../x16.md) [l17](../../x17.md) [l18](../../x18.md) [l19](../../x19.md) [l20](../../x20.md) [l21](../../x21.md)\n\n<script>alert(1)</script>\n\n[click](javascript:alert(2))\n\n<img src=x onerror=alert(3)>\n\n</div></div></main><p id=\"escaped\">out</p>\n\n[up](../../secret.md)\n\n![diagram](img/d.svg)\n",
     )
     .unwrap();
     std::fs::write(
@@ -980,6 +980,11 @@ async fn docs_are_sanitized_and_stay_inside_their_folder() {
         1,
         "the page's containers are intact"
     );
+    assert!(
+        html.matches(r#"class="docs-warning""#).count() <= 21,
+        "warnings are capped"
+    );
+    assert!(html.contains("more problems on this page"), "{html}");
     assert!(html.contains("/catalog/default/component/hostile/docs-assets/img/d.svg"));
     assert!(!html.contains("root:x:0:0"));
     let here = dir.path().display().to_string();

@@ -37,6 +37,10 @@ pub struct Limits {
     /// Alias expansion may add at most `alias_base + alias_factor × (nodes written out)` nodes.
     pub alias_base: usize,
     pub alias_factor: usize,
+    /// …and at most `alias_bytes_base + alias_factor × (the text's length)` bytes: a few
+    /// aliases of one long string are few nodes but many bytes (70 × 70 copies of a 300 KB
+    /// string took 2.9 GB).
+    pub alias_bytes_base: usize,
 }
 
 impl Default for Limits {
@@ -45,8 +49,34 @@ impl Default for Limits {
             max_depth: 128,
             alias_base: 10_000,
             alias_factor: 10,
+            alias_bytes_base: 16 * 1024 * 1024,
         }
     }
+}
+
+/// What a value holds in bytes (its strings and keys, a word per node), counted until past
+/// `cap`: an alias's copy costs about this much.
+fn value_bytes(value: &Value, cap: usize) -> usize {
+    let mut total = 0usize;
+    let mut stack = vec![value];
+    while let Some(v) = stack.pop() {
+        total = total.saturating_add(8);
+        match v {
+            Value::String(text) => total = total.saturating_add(text.len()),
+            Value::Array(items) => stack.extend(items),
+            Value::Object(map) => {
+                for (key, item) in map {
+                    total = total.saturating_add(key.len());
+                    stack.push(item);
+                }
+            }
+            _ => {}
+        }
+        if total > cap {
+            break;
+        }
+    }
+    total
 }
 
 /// How plain scalars and merge keys are read.
@@ -259,6 +289,10 @@ pub enum YamlError {
         "aliases expand to more than {limit} nodes; refusing a possible \"billion laughs\" document"
     )]
     AliasExpansion { position: Position, limit: usize },
+    #[error(
+        "aliases copy more than {limit} bytes; refusing a document that expands to far more than its text"
+    )]
+    AliasBytes { position: Position, limit: usize },
     #[error("duplicate mapping key `{key}`")]
     DuplicateKey { position: Position, key: String },
     #[error("alias refers to an unknown anchor")]
@@ -279,6 +313,7 @@ impl YamlError {
             YamlError::Syntax { position, .. }
             | YamlError::TooDeep { position, .. }
             | YamlError::AliasExpansion { position, .. }
+            | YamlError::AliasBytes { position, .. }
             | YamlError::DuplicateKey { position, .. }
             | YamlError::UnknownAlias { position }
             | YamlError::ComplexKey { position }
@@ -354,6 +389,8 @@ struct Builder<'a> {
     nodes: usize,
     /// Nodes added by alias expansion.
     expanded: usize,
+    /// Bytes the expanded aliases copied (see [`Limits::alias_bytes_base`]).
+    expanded_bytes: usize,
 }
 
 impl Builder<'_> {
@@ -670,6 +707,7 @@ pub fn parse_documents_at(
                 YamlError::Syntax { position, .. }
                 | YamlError::TooDeep { position, .. }
                 | YamlError::AliasExpansion { position, .. }
+                | YamlError::AliasBytes { position, .. }
                 | YamlError::DuplicateKey { position, .. }
                 | YamlError::UnknownAlias { position }
                 | YamlError::ComplexKey { position }
@@ -700,6 +738,7 @@ pub fn parse_documents_as(
         spans: Vec::new(),
         nodes: 0,
         expanded: 0,
+        expanded_bytes: 0,
     };
     let mut documents = Vec::new();
     let mut doc_start = Position::default();
@@ -725,6 +764,19 @@ pub fn parse_documents_as(
                 let limit = limits.alias_base + limits.alias_factor * builder.nodes;
                 if builder.expanded > limit {
                     return Err(YamlError::AliasExpansion { position, limit });
+                }
+                let byte_limit = limits
+                    .alias_bytes_base
+                    .saturating_add(limits.alias_factor.saturating_mul(text.len()));
+                let room = byte_limit.saturating_sub(builder.expanded_bytes);
+                builder.expanded_bytes = builder
+                    .expanded_bytes
+                    .saturating_add(value_bytes(&value, room));
+                if builder.expanded_bytes > byte_limit {
+                    return Err(YamlError::AliasBytes {
+                        position,
+                        limit: byte_limit,
+                    });
                 }
                 if !builder.in_key_position() {
                     // The copy has the anchored node's shape; all of it sits at the alias.
@@ -1184,6 +1236,25 @@ mod tests {
         let err = parse(&text).unwrap_err();
         assert!(matches!(err, YamlError::AliasExpansion { .. }), "{err:?}");
         assert!(err.position().line >= 2);
+    }
+
+    /// Few nodes, many bytes: 70 × 70 copies of one long string passed the node count and
+    /// took gigabytes.
+    #[test]
+    fn aliases_of_long_strings_are_refused_by_size() {
+        let long = "l".repeat(300_000);
+        let seventy = |name: &str| vec![format!("*{name}"); 70].join(", ");
+        let text = format!(
+            "a0: &a0 \"{long}\"\na1: &a1 [{}]\na2: &a2 [{}]\nsite_name: x\n",
+            seventy("a0"),
+            seventy("a1")
+        );
+        let err = parse(&text).unwrap_err();
+        assert!(matches!(err, YamlError::AliasBytes { .. }), "{err:?}");
+        assert!(err.to_string().contains("bytes"), "{err}");
+        // A few copies of a long string stay fine.
+        let few = format!("a0: &a0 \"{long}\"\nb: [*a0, *a0, *a0]\n");
+        assert!(parse(&few).is_ok());
     }
 
     #[test]

@@ -41,6 +41,7 @@ impl Default for ParseOptions {
                 max_depth: 32,
                 alias_base: 1_000,
                 alias_factor: 4,
+                alias_bytes_base: 1024 * 1024,
             },
             default_entity: None,
         }

@@ -280,8 +280,20 @@ fn read_page(
             .collect(),
         changed: changed_at.map(|t| pave_stdx::time::iso8601_utc(t).chars().take(10).collect()),
         stale: changed_at.is_some_and(|t| !pave_docs::is_fresh(t, now, REVIEW_WITHIN_DAYS)),
-        warnings: warnings.into_iter().map(scrub).collect(),
+        warnings: capped(warnings).into_iter().map(scrub).collect(),
     })
+}
+
+/// Problems shown on a page at most; a page of 70,000 bad links says how many more.
+const SHOWN_WARNINGS: usize = 20;
+
+fn capped(mut warnings: Vec<String>) -> Vec<String> {
+    if warnings.len() > SHOWN_WARNINGS {
+        let more = warnings.len() - SHOWN_WARNINGS;
+        warnings.truncate(SHOWN_WARNINGS);
+        warnings.push(format!("… and {more} more problems on this page"));
+    }
+    warnings
 }
 
 /// The site folder, if it really is inside the source once symbolic links are followed.

@@ -280,6 +280,10 @@ pub fn last_changed(repo_root: &Path, docs_dir: &str, limits: &Limits) -> HashMa
         .args([
             "-c",
             "core.quotePath=false",
+            // A docs folder laid out as a bare repository (files any repository can carry)
+            // must not be taken for one, with its own config.
+            "-c",
+            "safe.bareRepository=explicit",
             "log",
             "--no-renames",
             "--no-show-signature",

@@ -955,6 +955,7 @@ async fn docs_are_sanitized_and_stay_inside_their_folder() {
         "# Hostile\n\n[l0](../../x0.md) [l1](../../x1.md) [l2](../../x2.md) [l3](../../x3.md) [l4](../../x4.md) [l5](../../x5.md) [l6](../../x6.md) [l7](../../x7.md) [l8](../../x8.md) [l9](../../x9.md) [l10](../../x10.md) [l11](../../x11.md) [l12](../../x12.md) [l13](../../x13.md) [l14](../../x14.md) [l15](../../x15.md) [l16](../../x16.md) [l17](../../x17.md) [l18](../../x18.md) [l19](../../x19.md) [l20](../../x20.md) [l21](../../x21.md)\n\n<script>alert(1)</script>\n\n[click](javascript:alert(2))\n\n<img src=x onerror=alert(3)>\n\n</div></div></main><p id=\"escaped\">out</p>\n\n[up](../../secret.md)\n\n![diagram](img/d.svg)\n",
     )
     .unwrap();
+    std::fs::write(repo.join("docs/latin.md"), b"# Caf\xe9\n").unwrap();
     std::fs::write(
         repo.join("docs/img/d.svg"),
         r#"<svg xmlns="http://www.w3.org/2000/svg"><script>alert(4)</script></svg>"#,
@@ -1016,6 +1017,28 @@ async fn docs_are_sanitized_and_stay_inside_their_folder() {
         assert_ne!(got.status, StatusCode::OK, "{escape}");
         assert!(!got.body.contains(&here), "{escape} shows a server path");
     }
+
+    // A page that is not UTF-8 says so in place; the nav stays.
+    let latin = get(
+        &state,
+        "/catalog/default/component/hostile/docs/latin",
+        false,
+    )
+    .await;
+    assert_eq!(latin.status, StatusCode::OK);
+    assert!(
+        latin.body.contains(r#"class="docs-warning""#),
+        "{}",
+        latin.body
+    );
+    assert!(
+        latin
+            .body
+            .contains(r#"href="/catalog/default/component/hostile/docs/">Home</a>"#),
+        "{}",
+        latin.body
+    );
+    assert!(!latin.body.contains(&here));
 
     // A techdocs-ref that leaves the registered folder: the page says so, without paths.
     let escapee = get(&state, "/catalog/default/component/escapee/docs", false).await;

@@ -244,10 +244,15 @@ fn read_page(
             format!("no page `{page}`")
         }));
     };
-    let markdown = folder
-        .read_page(&file)
-        .map_err(|e| DocsProblem::Unreadable(scrub(e.to_string())))?;
-    let rendered = pave_docs::render_page(&markdown, &file, links, &limits);
+    // A page that cannot be read (not UTF-8, too large) says so in place; the nav and the
+    // other pages stay usable.
+    let rendered = match folder.read_page(&file) {
+        Ok(markdown) => pave_docs::render_page(&markdown, &file, links, &limits),
+        Err(e) => pave_docs::Rendered {
+            refused: Some(scrub(e.to_string())),
+            ..pave_docs::Rendered::default()
+        },
+    };
     let titles = folder.titles();
     let nav = if config.nav.is_empty() {
         pave_docs::default_nav(pages.as_slice(), &titles)

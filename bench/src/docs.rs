@@ -16,15 +16,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use pave_docs::{Limits, LinkBase};
-use pave_testkit::arg;
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    if sorted.is_empty() {
-        return Duration::ZERO;
-    }
-    let rank = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[rank.min(sorted.len() - 1)]
-}
+use pave_testkit::{arg, percentile};
 
 fn ms(d: Duration) -> String {
     format!("{:.2} ms", d.as_secs_f64() * 1e3)

@@ -315,26 +315,18 @@ fn named_pipes_are_not_opened() {
 #[test]
 fn a_bare_repository_as_the_docs_folder_is_not_read() {
     let dir = tempfile::tempdir().unwrap();
-    let git = |cwd: &Path, args: &[&str]| {
-        let out = Command::new("git")
-            .current_dir(cwd)
-            .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
-            .args(args)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "git {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    };
     let work = dir.path().join("work");
-    std::fs::create_dir_all(&work).unwrap();
-    std::fs::write(work.join("page.md"), "# Page\n").unwrap();
-    git(&work, &["init", "-q"]);
-    git(&work, &["add", "."]);
-    git(&work, &["commit", "-q", "-m", "page"]);
-    git(dir.path(), &["clone", "-q", "--bare", "work", "docs"]);
+    let d = "2024-01-01T00:00:00Z";
+    write(&work, "page.md", "# Page\n");
+    git(&work, &["init", "-q"], d);
+    git(&work, &["add", "."], d);
+    let author = ["-c", "user.name=t", "-c", "user.email=t@example.com"];
+    git(
+        &work,
+        &[&author[..], &["commit", "-q", "-m", "page"]].concat(),
+        d,
+    );
+    git(dir.path(), &["clone", "-q", "--bare", "work", "docs"], d);
     let dates = last_changed(&dir.path().join("docs"), "", &Limits::default());
     assert!(
         dates.is_empty(),

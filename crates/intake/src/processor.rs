@@ -23,6 +23,9 @@ use crate::postmortem::{POSTMORTEM_SOURCE, PostedBook};
 /// The lease the processing replica holds (`leases` table).
 pub const LEDGER_LEASE: &str = "events:ledger";
 
+/// How long a processor that found only part of a page waits for more before its next step.
+const GATHER: Duration = Duration::from_millis(25);
+
 /// What one [`Processor::run_once`] did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct Progress {
@@ -313,13 +316,27 @@ impl Processor {
         let holder = format!("processor-{}", uuid::Uuid::new_v4().simple());
         let ttl =
             i64::try_from((poll * 3).max(Duration::from_secs(10)).as_millis()).unwrap_or(30_000);
+        // Renewed at a third of its term, not on every step: under a flood the processor
+        // steps hundreds of times a second, and each renewal is a write that queues with
+        // the intake's commits.
+        let renew_every = Duration::from_millis(u64::try_from(ttl / 3).unwrap_or(3_000));
+        let mut renewed: Option<Instant> = None;
         loop {
             let now = pave_stdx::time::unix_millis();
-            match self
-                .store
-                .acquire_lease(LEDGER_LEASE, &holder, now, ttl)
-                .await
-            {
+            let held = renewed.is_some_and(|at| at.elapsed() < renew_every);
+            let taken = if held {
+                Ok(true)
+            } else {
+                self.store
+                    .acquire_lease(LEDGER_LEASE, &holder, now, ttl)
+                    .await
+            };
+            renewed = match taken {
+                Ok(true) if held => renewed,
+                Ok(true) => Some(Instant::now()),
+                _ => None,
+            };
+            match taken {
                 Ok(true) => {}
                 Ok(false) => {
                     if let Err(error) = self.refresh().await {
@@ -339,7 +356,19 @@ impl Processor {
                 }
             }
             match self.run_once().await {
-                Ok(progress) if progress.deliveries > 0 => continue,
+                Ok(progress) if progress.deliveries >= self.page_size => continue,
+                Ok(progress) if progress.deliveries > 0 => {
+                    // A part page: let the next deliveries gather for a moment, so a flood
+                    // is applied in a few dozen commits a second rather than one per intake
+                    // commit, each queueing with the intake's on the one writer.
+                    tokio::select! {
+                        () = tokio::time::sleep(GATHER) => continue,
+                        () = &mut shutdown => {
+                            let _ = self.store.release_lease(LEDGER_LEASE, &holder).await;
+                            return;
+                        }
+                    }
+                }
                 Ok(_) => {}
                 Err(error) => {
                     tracing::error!(error = %error, "delivery processing failed; retrying");

@@ -54,7 +54,10 @@ pave_store::impl_sql_schema!(::sqlx::Sqlite, migrations = MIGRATIONS, numbered =
 /// The catalog in a SQLite file.
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
-    /// Reads, and the occasional single-statement write.
+    /// Reads only. Every write, a single statement too, goes through `writer`: a write on
+    /// one of these connections while the writer holds SQLite's lock sleeps in the busy
+    /// handler (1, 2, 5, 10… ms), and made the writer sleep in turn; the processor's lease
+    /// renewal did that under a webhook flood, a tail of tens of milliseconds.
     pool: SqlitePool,
     /// One connection for write transactions and audit appends. SQLite lets one writer in
     /// at a time anyway; on one connection the writes queue in order instead of sleeping in

@@ -464,7 +464,7 @@ impl $crate::Store for $store {
         .bind(holder)
         .bind(now.saturating_add(ttl_ms))
         .bind(now)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await
         .map_err(q("taking a lease"))?
         .rows_affected();
@@ -475,7 +475,7 @@ impl $crate::Store for $store {
         ::sqlx::query(::sqlx::AssertSqlSafe(sql("DELETE FROM leases WHERE name = ? AND holder = ?")))
             .bind(name)
             .bind(holder)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await
             .map_err(q("giving a lease up"))?;
         Ok(())

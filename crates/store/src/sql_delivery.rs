@@ -315,7 +315,7 @@ impl $crate::DeliveryStore for $store {
             query = query.bind(keep - 1);
         }
         Ok(query
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await
             .map_err(q("releasing delivery payloads"))?
             .rows_affected())

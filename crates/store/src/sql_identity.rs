@@ -406,7 +406,7 @@ impl $crate::IdentityStore for $store {
             .bind(checkpoint.time_ms)
             .bind(checkpoint.key_id.clone())
             .bind($crate::sql::hex(&checkpoint.signature))
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await
             .map_err(q("storing an audit checkpoint"))?;
         Ok(())
@@ -478,7 +478,7 @@ impl $crate::IdentityStore for $store {
             .bind(now)
             .bind(id_hash)
             .bind(now)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await
             .map_err(q("touching a session"))?;
         Ok(())
@@ -504,7 +504,7 @@ impl $crate::IdentityStore for $store {
         Ok(::sqlx::query(::sqlx::AssertSqlSafe(sql("DELETE FROM sessions WHERE expires_at <= ? OR last_seen_at < ?")))
             .bind(now)
             .bind(idle_before)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await
             .map_err(q("removing expired sessions"))?
             .rows_affected())
@@ -534,7 +534,7 @@ impl $crate::IdentityStore for $store {
         // DELETE … RETURNING: of two callbacks with the same state, one gets the row.
         let row: Option<(String, String, String, String, i64)> = ::sqlx::query_as(::sqlx::AssertSqlSafe(sql("DELETE FROM logins WHERE state_hash = ? RETURNING state_hash, nonce, verifier, return_to, created_at")))
             .bind(state_hash)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&self.writer)
             .await
             .map_err(q("taking a sign-in"))?;
         Ok(row.map(|t| $crate::LoginRow { state_hash: t.0, nonce: t.1, verifier: t.2, return_to: t.3, created_at: t.4 }))
@@ -607,7 +607,7 @@ impl $crate::IdentityStore for $store {
         ::sqlx::query(::sqlx::AssertSqlSafe(sql("UPDATE api_tokens SET last_used_at = ? WHERE id = ?")))
             .bind(now)
             .bind(id)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await
             .map_err(q("recording a token's use"))?;
         Ok(())

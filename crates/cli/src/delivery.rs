@@ -94,7 +94,7 @@ pub(crate) async fn start(state: &Arc<AppState>, config: IntakeConfig) -> anyhow
     Ok(())
 }
 
-/// Records the demo's 90 days of GitHub deliveries for the demo catalog through the intake,
+/// Records the demo's 90 days of GitHub and Alertmanager deliveries for the demo catalog through the intake,
 /// once (a store that has deliveries keeps them), and waits until they are processed.
 pub(crate) async fn seed_demo(state: &Arc<AppState>) -> anyhow::Result<usize> {
     let Some(events) = state.events() else {
@@ -109,7 +109,7 @@ pub(crate) async fn seed_demo(state: &Arc<AppState>) -> anyhow::Result<usize> {
     let deliveries = pave_delivery::demo::demo_deliveries(&entities, now, 7);
     let mut raws = Vec::new();
     for delivery in &deliveries {
-        if let Some(raw) = pave_intake::demo::github_delivery(delivery)? {
+        if let Some(raw) = pave_intake::demo::raw_delivery(delivery)? {
             raws.push((raw, pave_delivery::demo::received_at(delivery, now)));
         }
     }

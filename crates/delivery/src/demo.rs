@@ -15,6 +15,12 @@
 //! has `pagerduty.com/service-id`, else they are GitHub issues labelled as incidents; most
 //! name the commit that caused them.
 //!
+//! Alertmanager notifications come with it, named as the demo's SLO specs name their alerts
+//! and labelled `service=<component>`: an error-rate alert a few minutes before each
+//! incident, resolved with it (the actionable kind), and flapping latency alerts of a few
+//! minutes on the services of struggling teams (the short-lived, noisy kind `pave alerts`
+//! points at).
+//!
 //! A few deliveries are odd on purpose, as real ones are: a deployment whose clocks
 //! disagree (it finishes before it starts), one dated three hours ahead (apply the
 //! deliveries with [`received_at`], which keeps arrival no later than `now`), a deployment
@@ -27,8 +33,8 @@
 
 use pave_dora::generate::SplitMix64;
 use pave_events::{
-    ChangeMerged, Commit, Delivery, Deployment, DeploymentStatus, Event, Incident, IncidentStatus,
-    Millis, Push, Severity, Source, Subject,
+    Alert, AlertStatus, ChangeMerged, Commit, Delivery, Deployment, DeploymentStatus, Event,
+    Incident, IncidentStatus, Millis, Push, Severity, Source, Subject,
 };
 use serde_json::Value;
 
@@ -102,6 +108,8 @@ const STRAY_REPO: &str = "legacy-scripts";
 
 /// What a demo entity deploys from.
 struct Target {
+    /// The entity's name, which its alerts are labelled with (`service`).
+    service: Option<String>,
     subject: Subject,
     source: Source,
     pagerduty: Option<String>,
@@ -153,6 +161,10 @@ pub fn demo_deliveries(entities: &[Value], now: Millis, seed: u64) -> Vec<Delive
             }
         };
         targets.push(Target {
+            service: entity
+                .pointer("/metadata/name")
+                .and_then(Value::as_str)
+                .map(str::to_owned),
             subject,
             source,
             pagerduty: entity
@@ -171,6 +183,10 @@ pub fn demo_deliveries(entities: &[Value], now: Millis, seed: u64) -> Vec<Delive
         now,
         out: Vec::new(),
         counter: 0,
+        // Alerts draw from their own stream, so the rest of the history is the same with
+        // or without them.
+        alert_rng: SplitMix64::new(seed ^ 0xA1E7),
+        alerts: Vec::new(),
     };
     for target in &targets {
         // Busy services of a team release more than quiet ones.
@@ -190,6 +206,7 @@ pub fn demo_deliveries(entities: &[Value], now: Millis, seed: u64) -> Vec<Delive
         }
     }
     history.odd_deliveries(first_day);
+    history.emit_alerts();
 
     let mut out = history.out;
     // The order a store receives them in (stable: equal times keep generation order).
@@ -247,6 +264,10 @@ struct History {
     /// `(arrival, delivery)`.
     out: Vec<(Millis, Delivery)>,
     counter: u64,
+    alert_rng: SplitMix64,
+    /// Alerts to send once the rest is generated (emitted last, so they take the last
+    /// delivery numbers and every other delivery keeps its id).
+    alerts: Vec<Alert>,
 }
 
 impl History {
@@ -454,6 +475,9 @@ impl History {
             (None, _) => return,
         };
         let acknowledged = opened + self.rng.spread_ms(6 * MINUTE, 1);
+        let fired = opened - self.alert_rng.spread_ms(4 * MINUTE, 1);
+        let severity = if level <= 2 { "page" } else { "ticket" };
+        self.alert(target, SloAlert::ErrorRate, severity, fired, resolved);
         let mut updates = vec![
             (IncidentStatus::Opened, opened),
             (IncidentStatus::Acknowledged, acknowledged),
@@ -523,6 +547,18 @@ impl History {
                 }
                 pr = !pr;
                 good = self.release(target, &mut head, good, finished, pr);
+            }
+            // Flapping latency alerts, gone in minutes, mostly where teams struggle.
+            if self.alert_rng.chance(0.16 * h.incident_weight) {
+                let fired = day_start + self.alert_rng.below(DAY as u64) as Millis;
+                let lasted = self.alert_rng.spread_ms(3 * MINUTE, 1);
+                self.alert(
+                    target,
+                    SloAlert::Latency,
+                    "ticket",
+                    fired,
+                    Some(fired + lasted),
+                );
             }
             // Incidents unrelated to deployments: a dependency, a certificate, a spike.
             if self.rng.chance(0.012 * h.incident_weight) {
@@ -624,6 +660,82 @@ impl History {
         }
     }
 
+    /// An alert of `target`'s service that fired at `fired` and resolved at `resolved`
+    /// (firing still when that is not before `now`).
+    fn alert(
+        &mut self,
+        target: &Target,
+        slo: SloAlert,
+        severity: &str,
+        fired: Millis,
+        resolved: Option<Millis>,
+    ) {
+        let Some(service) = &target.service else {
+            return;
+        };
+        if fired >= self.now {
+            return;
+        }
+        let (suffix, slo_name) = match slo {
+            SloAlert::ErrorRate => ("HighErrorRate", "requests-availability"),
+            SloAlert::Latency => ("HighLatency", "requests-latency"),
+        };
+        let name = format!("{}{suffix}", pascal_case(service));
+        let labels = std::collections::BTreeMap::from([
+            ("alertname".to_owned(), name.clone()),
+            ("service".to_owned(), service.clone()),
+            ("severity".to_owned(), severity.to_owned()),
+            ("sloth_service".to_owned(), service.clone()),
+            ("sloth_slo".to_owned(), slo_name.to_owned()),
+        ]);
+        // Alertmanager's fingerprint is a hash of the label set: the same for every firing.
+        let fingerprint = format!("{:016x}", fnv1a(&format!("{labels:?}")));
+        let summary = match slo {
+            SloAlert::ErrorRate => format!("{service} is burning its error budget"),
+            SloAlert::Latency => format!("{service} answers too slowly for its objective"),
+        };
+        self.alerts.push(Alert {
+            subject: Subject::Labels(labels),
+            fingerprint,
+            name: Some(name),
+            status: AlertStatus::Firing,
+            severity: Some(severity.to_owned()),
+            summary: Some(summary),
+            starts_at: fired,
+            ends_at: resolved.filter(|&at| at < self.now),
+            url: None,
+        });
+    }
+
+    /// Each alert as Alertmanager sends it: one notification when it fires, one when it
+    /// resolves.
+    fn emit_alerts(&mut self) {
+        for alert in std::mem::take(&mut self.alerts) {
+            let fired = alert.starts_at;
+            self.emit(
+                Source::Alertmanager,
+                "firing",
+                fired,
+                vec![Event::Alert(Alert {
+                    ends_at: None,
+                    ..alert.clone()
+                })],
+            );
+            if let Some(ended) = alert.ends_at {
+                let resolved = Alert {
+                    status: AlertStatus::Resolved,
+                    ..alert
+                };
+                self.emit(
+                    Source::Alertmanager,
+                    "resolved",
+                    ended,
+                    vec![Event::Alert(resolved)],
+                );
+            }
+        }
+    }
+
     /// The odd deliveries real intakes see, on the first entities' repositories.
     fn odd_deliveries(&mut self, first_day: Millis) {
         let deployments: Vec<(Millis, Delivery)> = self
@@ -692,6 +804,7 @@ impl History {
         // An incident still open, on the fourth entity with deployments.
         if let Some(template) = find(3) {
             let target = Target {
+                service: None,
                 subject: template.subject.clone(),
                 source,
                 pagerduty: None,
@@ -712,5 +825,31 @@ fn clock_skewed(template: &Deployment, id: &str, status: DeploymentStatus, at: M
         finished_at: status.is_final().then_some(at),
         labels: vec!["deploy".to_owned()],
         ..template.clone()
+    })
+}
+
+/// The two alerts the demo's SLO specs define for a service (`pave_demo`'s `slos/*.yaml`).
+#[derive(Debug, Clone, Copy)]
+enum SloAlert {
+    ErrorRate,
+    Latency,
+}
+
+/// `cart-service` → `CartService`, as the demo's SLO specs name their alerts.
+fn pascal_case(name: &str) -> String {
+    name.split('-')
+        .map(|part| {
+            let mut chars = part.chars();
+            chars.next().map_or_else(String::new, |first| {
+                first.to_uppercase().chain(chars).collect()
+            })
+        })
+        .collect()
+}
+
+/// 64-bit FNV-1a: a stable hash for the demo's alert fingerprints.
+fn fnv1a(text: &str) -> u64 {
+    text.bytes().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
+        (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
     })
 }

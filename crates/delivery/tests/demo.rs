@@ -76,6 +76,15 @@ fn ninety_days_through_the_ledger_give_leaders_and_strugglers() {
     let stats = ledger.stats();
     assert!(stats.deployments > 2_000, "{stats:?}");
 
+    // Alerts: each labelled with a catalog service (so attributed), firing then resolved.
+    let alerts = ledger.alert_rows();
+    assert!(alerts.len() > 50, "{}", alerts.len());
+    assert!(
+        alerts.iter().all(|a| a.entity.is_some()),
+        "every demo alert is attributed"
+    );
+    assert!(alerts.iter().filter(|a| a.ends_at.is_some()).count() > alerts.len() / 2);
+
     // The odd facts are kept, and excluded where they are inconsistent.
     let excluded = |reason| {
         rows.deployments

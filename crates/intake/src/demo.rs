@@ -1,7 +1,8 @@
-//! The demo's history as the webhook deliveries GitHub would have sent: each normalised
-//! delivery of [`pave_delivery::demo`] written back into GitHub's payload (`push`,
-//! `pull_request`, `deployment`, `deployment_status`, `issues`) with its headers, so the demo
-//! goes through the same intake, storage, replay and reading as real deliveries.
+//! The demo's history as the webhook deliveries GitHub and Alertmanager would have sent:
+//! each normalised delivery of [`pave_delivery::demo`] written back into GitHub's payload
+//! (`push`, `pull_request`, `deployment`, `deployment_status`, `issues`) or Alertmanager's
+//! (version 4) with its headers, so the demo goes through the same intake, storage, replay
+//! and reading as real deliveries.
 //!
 //! GitHub cannot say everything a normalised event can: an incident's acknowledgement has
 //! no issue event, and deployment ids are numbers. What has no GitHub form is skipped
@@ -10,8 +11,8 @@
 //! sender's word becomes `sevN`).
 
 use pave_events::{
-    ChangeMerged, Deployment, DeploymentStatus, Event, Incident, IncidentStatus, Push, Source,
-    Subject,
+    AlertStatus, ChangeMerged, Deployment, DeploymentStatus, Event, Incident, IncidentStatus, Push,
+    Source, Subject,
 };
 use serde_json::{Value, json};
 
@@ -51,6 +52,99 @@ fn deployment_number(source_id: &str) -> u64 {
         hash = hash.wrapping_mul(0x0100_0000_01b3);
     }
     hash >> 12
+}
+
+/// The delivery as its sender posts it: GitHub's payload for a GitHub delivery
+/// ([`github_delivery`]), Alertmanager's for an Alertmanager one
+/// ([`alertmanager_delivery`]); `None` when the sender has no form for it.
+pub fn raw_delivery(delivery: &pave_events::Delivery) -> Result<Option<RawDelivery>, IntakeError> {
+    match delivery.source {
+        Source::Alertmanager => alertmanager_delivery(delivery).map(Some),
+        _ => github_delivery(delivery),
+    }
+}
+
+/// Alertmanager's webhook notification (payload version 4) for `delivery`'s alerts, one
+/// group labelled by `alertname` and `service`. Each alert's `runbook_url` is the section of
+/// its service's runbook in the portal's docs that answers it (`service` names a Component of
+/// the default namespace, as the demo's do).
+pub fn alertmanager_delivery(delivery: &pave_events::Delivery) -> Result<RawDelivery, IntakeError> {
+    let mut alerts = Vec::with_capacity(delivery.events.len());
+    for event in &delivery.events {
+        let Event::Alert(alert) = event else {
+            return Err(IntakeError::Invalid(format!(
+                "an Alertmanager notification carries alerts, not {:?}",
+                std::mem::discriminant(event)
+            )));
+        };
+        let Subject::Labels(labels) = &alert.subject else {
+            return Err(IntakeError::Invalid(
+                "an alert's subject is its labels".to_owned(),
+            ));
+        };
+        let mut annotations = serde_json::Map::new();
+        if let Some(summary) = &alert.summary {
+            annotations.insert("summary".to_owned(), summary.clone().into());
+        }
+        if let Some(service) = labels.get("service") {
+            // The section of the demo's runbook that answers this alert.
+            let name = alert.name.as_deref().unwrap_or("");
+            let section = if name.ends_with("HighErrorRate") {
+                "#high-error-rate"
+            } else if name.ends_with("HighLatency") {
+                "#high-latency"
+            } else {
+                ""
+            };
+            annotations.insert(
+                "runbook_url".to_owned(),
+                format!("/catalog/default/component/{service}/docs/runbook/{section}").into(),
+            );
+        }
+        alerts.push(json!({
+            "status": match alert.status {
+                AlertStatus::Firing => "firing",
+                AlertStatus::Resolved => "resolved",
+            },
+            "labels": labels,
+            "annotations": annotations,
+            "startsAt": rfc3339_ms(alert.starts_at),
+            // Go's zero time while firing, as Alertmanager sends it.
+            "endsAt": alert.ends_at.map_or_else(|| "0001-01-01T00:00:00Z".to_owned(), rfc3339_ms),
+            "generatorURL": alert.url.clone().unwrap_or_default(),
+            "fingerprint": alert.fingerprint,
+        }));
+    }
+    let firing = alerts.iter().any(|a| a["status"] == "firing");
+    let first = alerts
+        .first()
+        .map(|a| a["labels"].clone())
+        .unwrap_or_default();
+    let group = json!({
+        "alertname": first["alertname"],
+        "service": first["service"],
+    });
+    let body = json!({
+        "version": "4",
+        "groupKey": format!("{{}}:{{alertname={:?}, service={:?}}}",
+            first["alertname"].as_str().unwrap_or(""), first["service"].as_str().unwrap_or("")),
+        "truncatedAlerts": 0,
+        "status": if firing { "firing" } else { "resolved" },
+        "receiver": "pave",
+        "groupLabels": group,
+        "commonLabels": first,
+        "commonAnnotations": {},
+        "externalURL": "http://alertmanager.demo:9093",
+        "alerts": alerts,
+    });
+    Ok(RawDelivery {
+        source: Source::Alertmanager,
+        headers: vec![
+            ("Content-Type".to_owned(), "application/json".to_owned()),
+            ("User-Agent".to_owned(), "Alertmanager/0.28.1".to_owned()),
+        ],
+        body: serde_json::to_vec(&body).map_err(|e| IntakeError::Invalid(e.to_string()))?,
+    })
 }
 
 /// The GitHub delivery for `delivery` (a GitHub one), or `None` when GitHub has no form for

@@ -318,7 +318,7 @@ async fn the_demo_goes_through_receive_process_report(test: &TestStore) {
     let mut skipped = 0;
     let mut sent = Vec::new();
     for delivery in &deliveries {
-        match pave_intake::demo::github_delivery(delivery).unwrap() {
+        match pave_intake::demo::raw_delivery(delivery).unwrap() {
             Some(raw) => sent.push((raw, received_at(delivery, NOW), delivery)),
             None => skipped += 1,
         }
@@ -329,14 +329,26 @@ async fn the_demo_goes_through_receive_process_report(test: &TestStore) {
         for (raw, at, _) in chunk {
             let intake = intake.clone();
             let mut headers = raw.headers.clone();
-            headers.push((
-                "X-Hub-Signature-256".into(),
-                github_signature(SECRET, &raw.body),
-            ));
+            let sender = match raw.source {
+                pave_events::Source::Alertmanager => {
+                    headers.push((
+                        "Authorization".into(),
+                        format!("Bearer {ALERTMANAGER_SECRET}"),
+                    ));
+                    "alertmanager"
+                }
+                _ => {
+                    headers.push((
+                        "X-Hub-Signature-256".into(),
+                        github_signature(SECRET, &raw.body),
+                    ));
+                    "github"
+                }
+            };
             let body = raw.body.clone();
             let at = *at;
             tasks.push(tokio::spawn(async move {
-                intake.receive("github", &headers, &body, at).await.unwrap()
+                intake.receive(sender, &headers, &body, at).await.unwrap()
             }));
         }
         for task in tasks {
@@ -375,6 +387,22 @@ async fn the_demo_goes_through_receive_process_report(test: &TestStore) {
     assert!(got.metrics.lead_time.median_ms.is_some(), "{got:?}");
     assert!(got.metrics.change_failure_rate.rate.is_some(), "{got:?}");
     assert_eq!(got.metrics, want.metrics);
+    // Alertmanager's notifications say the same of the demo's alerts as the alerts do.
+    let options = pave_delivery::alerts::AlertQualityOptions::default();
+    let since = NOW - 30 * DAY;
+    let alerts = processor.alert_report(None, since, NOW, &options);
+    let rows = direct.alert_rows();
+    let incidents = direct.incident_rows();
+    let spans: Vec<_> = incidents
+        .iter()
+        .filter_map(pave_delivery::alerts::IncidentSpan::of)
+        .collect();
+    let want_alerts = pave_delivery::alerts::alert_report(&rows, &spans, since, NOW, &options);
+    assert_eq!(alerts.quality, want_alerts.quality);
+    assert!(alerts.quality.short_lived > 0, "{:?}", alerts.quality);
+    assert!(alerts.quality.actionable > 0, "{:?}", alerts.quality);
+    assert_eq!(alerts.quality.unattributed, 0, "{:?}", alerts.quality);
+    assert!(alerts.noisy_alerts > 0, "{alerts:?}");
     // The cached index answers the next report (same version), and the views are filled.
     assert_eq!(
         processor.report(&query, "production").await.unwrap(),

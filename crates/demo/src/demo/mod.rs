@@ -239,6 +239,8 @@ slos:
         total_query: sum(rate(http_requests_total{{job="{name}"}}[{{{{.window}}}}]))
     alerting:
       name: {alert}HighErrorRate
+      annotations:
+        runbook_url: /catalog/default/component/{name}/docs/runbook/#high-error-rate
       page_alert:
         labels: {{severity: page}}
       ticket_alert:
@@ -255,6 +257,8 @@ slos:
         total_query: sum(rate(http_request_duration_seconds_count{{job="{name}"}}[{{{{.window}}}}]))
     alerting:
       name: {alert}HighLatency
+      annotations:
+        runbook_url: /catalog/default/component/{name}/docs/runbook/#high-latency
       page_alert:
         disable: true
 "#

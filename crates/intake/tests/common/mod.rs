@@ -87,13 +87,18 @@ macro_rules! on_both_stores {
     };
 }
 
-/// The intake configuration of the tests: a GitHub secret (and the previous one), and a
-/// shared secret for CDEvents.
+/// Alertmanager's bearer token in the tests.
+pub const ALERTMANAGER_SECRET: &str = "alertmanager-secret";
+
+/// The intake configuration of the tests: a GitHub secret (and the previous one), and
+/// shared secrets for CDEvents and Alertmanager.
 pub fn config() -> IntakeConfig {
     let secrets = Secrets::new()
         .with(Source::Github, SECRET, Some(OLD_SECRET))
         .unwrap()
         .with(Source::Cdevents, b"cdevents-secret", None)
+        .unwrap()
+        .with(Source::Alertmanager, ALERTMANAGER_SECRET.as_bytes(), None)
         .unwrap();
     IntakeConfig {
         secrets,

@@ -43,9 +43,11 @@
 //! dropped (its text stays) with a warning. `#fragment`, `?query`, `http(s):` and `mailto:`
 //! are kept as written.
 
+pub mod asyncapi;
 pub mod fs;
 pub mod mkdocs;
 pub mod openapi;
+pub mod proto;
 pub mod render;
 pub mod site;
 
@@ -58,10 +60,23 @@ mod slug;
 use std::path::PathBuf;
 use std::time::Duration;
 
+pub use asyncapi::read_asyncapi;
 pub use fs::{DocsFolder, last_changed, open_site};
 pub use highlight::highlight_css;
 pub use mkdocs::{MkdocsConfig, NavItem, default_nav, file_title, fill_titles, parse_mkdocs};
 pub use openapi::{ApiDoc, read_openapi};
+pub use proto::read_proto;
+
+/// An API definition laid out by its `spec.type` (`openapi`, `asyncapi`, `grpc`), or `None`
+/// for types that are shown as text only. The error is a sentence for the page.
+pub fn read_api_definition(api_type: &str, text: &str) -> Option<Result<ApiDoc, String>> {
+    match api_type.to_ascii_lowercase().as_str() {
+        "openapi" => Some(read_openapi(text)),
+        "asyncapi" => Some(read_asyncapi(text)),
+        "grpc" => Some(read_proto(text)),
+        _ => None,
+    }
+}
 pub use pave_yaml::Position;
 pub use render::{LinkBase, Rendered, TocEntry, internal_target, render_page};
 pub use site::{Pages, find_page, is_fresh, is_page, normalize, page_url, resolve_link};

@@ -1,4 +1,5 @@
-//! An OpenAPI 3.x document read for people: operations grouped by tag, each with its method,
+//! An OpenAPI 3.x document read for people (AsyncAPI and gRPC definitions are read into the
+//! same [`ApiDoc`] by `asyncapi.rs` and `proto.rs`): operations grouped by tag, each with its method,
 //! path, summary, parameters, request body and responses, schemas named by their `$ref`.
 //! The portal renders it on an API entity's page (server-side, no client renderer).
 //!
@@ -18,9 +19,22 @@ const METHODS: &[&str] = &[
     "get", "put", "post", "delete", "options", "head", "patch", "trace",
 ];
 
+/// What kind of API a document describes, for the words the page uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ApiStyle {
+    /// OpenAPI: operations on paths, with parameters.
+    #[default]
+    Rest,
+    /// AsyncAPI: operations on channels, with message fields.
+    Events,
+    /// gRPC: methods of services, with message fields.
+    Rpc,
+}
+
 /// The document, ready to lay out.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ApiDoc {
+    pub style: ApiStyle,
     pub title: Option<String>,
     pub version: Option<String>,
     pub description: Option<String>,
@@ -33,6 +47,23 @@ pub struct ApiDoc {
 impl ApiDoc {
     pub fn operation_count(&self) -> usize {
         self.groups.iter().map(|g| g.operations.len()).sum()
+    }
+
+    /// The card's heading: `Operations`, `Channels` or `Methods`.
+    pub fn heading(&self) -> &'static str {
+        match self.style {
+            ApiStyle::Rest => "Operations",
+            ApiStyle::Events => "Channels",
+            ApiStyle::Rpc => "Methods",
+        }
+    }
+
+    /// The first column of an operation's table: `Parameter` or `Field`.
+    pub fn field_heading(&self) -> &'static str {
+        match self.style {
+            ApiStyle::Rest => "Parameter",
+            ApiStyle::Events | ApiStyle::Rpc => "Field",
+        }
     }
 }
 
@@ -55,9 +86,19 @@ pub struct Operation {
     pub parameters: Vec<Parameter>,
     /// Media type and schema, e.g. `application/json: Order`.
     pub request_body: Vec<String>,
+    /// The messages an event or RPC operation carries (AsyncAPI, gRPC), e.g.
+    /// `OrderPlaced (application/json)`; empty for OpenAPI.
+    pub messages: Vec<String>,
     pub responses: Vec<Response>,
     /// An `id` for the operation on the page.
     pub anchor: String,
+}
+
+impl Operation {
+    /// The method as a class name: `get`, `subscribe`, `server-stream`.
+    pub fn method_class(&self) -> String {
+        self.method.to_ascii_lowercase().replace(' ', "-")
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -80,20 +121,7 @@ pub struct Response {
 /// Reads an OpenAPI 3.x document (YAML or JSON). The error is a sentence for the page,
 /// with the line and column when the text is not YAML.
 pub fn read_openapi(text: &str) -> Result<ApiDoc, String> {
-    if text.len() > MAX_DEFINITION_BYTES {
-        return Err(format!(
-            "the definition is {} KiB; definitions over {} KiB are shown as text only",
-            text.len() / 1024,
-            MAX_DEFINITION_BYTES / 1024
-        ));
-    }
-    let docs = pave_yaml::parse_documents(text, &pave_yaml::Limits::default()).map_err(|e| {
-        let at = e.position();
-        format!("line {}, column {}: {e}", at.line, at.column)
-    })?;
-    let Some(root) = docs.into_iter().next().map(|d| d.value) else {
-        return Err("the definition is empty".to_owned());
-    };
+    let root = read_document(text)?;
     let version = root.get("openapi").and_then(Value::as_str).unwrap_or("");
     if !version.starts_with('3') {
         return Err(match root.get("swagger") {
@@ -102,11 +130,6 @@ pub fn read_openapi(text: &str) -> Result<ApiDoc, String> {
         });
     }
     let info = root.get("info");
-    let text_of = |v: Option<&Value>, key: &str| {
-        v.and_then(|v| v.get(key))
-            .and_then(Value::as_str)
-            .map(str::to_owned)
-    };
     let mut doc = ApiDoc {
         title: text_of(info, "title"),
         version: text_of(info, "version"),
@@ -179,6 +202,34 @@ pub fn read_openapi(text: &str) -> Result<ApiDoc, String> {
     };
     doc.groups.sort_by_key(|g| rank(&g.tag));
     Ok(doc)
+}
+
+/// The first document of a YAML or JSON definition, within the size and parser limits; the
+/// error is a sentence for the page.
+pub(crate) fn read_document(text: &str) -> Result<Value, String> {
+    if text.len() > MAX_DEFINITION_BYTES {
+        return Err(format!(
+            "the definition is {} KiB; definitions over {} KiB are shown as text only",
+            text.len() / 1024,
+            MAX_DEFINITION_BYTES / 1024
+        ));
+    }
+    let docs = pave_yaml::parse_documents(text, &pave_yaml::Limits::default()).map_err(|e| {
+        let at = e.position();
+        format!("line {}, column {}: {e}", at.line, at.column)
+    })?;
+    docs.into_iter()
+        .next()
+        .map(|d| d.value)
+        .ok_or_else(|| "the definition is empty".to_owned())
+}
+
+/// `value[key]` as an owned string, when it is one.
+pub(crate) fn text_of(value: Option<&Value>, key: &str) -> Option<String> {
+    value
+        .and_then(|v| v.get(key))
+        .and_then(Value::as_str)
+        .map(str::to_owned)
 }
 
 fn operation(
@@ -275,13 +326,14 @@ fn operation(
         operation_id,
         parameters,
         request_body,
+        messages: Vec::new(),
         responses,
     }
 }
 
 /// A local `$ref` (`#/components/...`) followed (a few hops at most: refs may chain, and a
 /// loop must end); anything else as it is.
-fn resolve<'a>(root: &'a Value, value: &'a Value) -> &'a Value {
+pub(crate) fn resolve<'a>(root: &'a Value, value: &'a Value) -> &'a Value {
     let mut current = value;
     for _ in 0..8 {
         let Some(target) = current
@@ -299,7 +351,7 @@ fn resolve<'a>(root: &'a Value, value: &'a Value) -> &'a Value {
 
 /// A schema in a few words: its `$ref` name, `array of X`, its type (and format), or
 /// `object`.
-fn schema_name(schema: &Value) -> String {
+pub(crate) fn schema_name(schema: &Value) -> String {
     schema_words(schema, 0)
 }
 
@@ -338,7 +390,7 @@ fn schema_words(schema: &Value, depth: usize) -> String {
 }
 
 /// `operationId` when there is one, else the method and path, as an HTML id.
-fn anchor(method: &str, path: &str, operation_id: Option<&str>) -> String {
+pub(crate) fn anchor(method: &str, path: &str, operation_id: Option<&str>) -> String {
     let raw = match operation_id {
         Some(id) => format!("op-{id}"),
         None => format!("op-{method}-{path}"),

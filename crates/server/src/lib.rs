@@ -712,6 +712,9 @@ mod route_coverage {
             "/catalog/{namespace}/{kind}/{name}/docs",
             "/catalog/{namespace}/{kind}/{name}/docs/{*page}",
             "/catalog/{namespace}/{kind}/{name}/docs-assets/{*path}",
+            "/catalog/{namespace}/{kind}/{name}/definition",
+            "/create",
+            "/create/{template}",
         ] {
             assert!(declared.contains(&("get".into(), page.into())), "{page}");
         }

@@ -56,6 +56,7 @@ struct Page {
     content_type: String,
     headers: axum::http::HeaderMap,
     body: String,
+    bytes: Vec<u8>,
 }
 
 async fn get(state: &Arc<AppState>, uri: &str, htmx: bool) -> Page {
@@ -80,7 +81,8 @@ async fn get(state: &Arc<AppState>, uri: &str, htmx: bool) -> Page {
         status,
         content_type,
         headers,
-        body: String::from_utf8(bytes.to_vec()).unwrap(),
+        body: String::from_utf8_lossy(&bytes).into_owned(),
+        bytes: bytes.to_vec(),
     }
 }
 
@@ -365,6 +367,208 @@ async fn entity_page_shows_metadata_relations_and_graph() {
         !html.contains("API definition"),
         "components have no definition"
     );
+}
+
+/// The Create page: the built-in golden paths as cards, a form from a template's parameter
+/// schema with errors inline, and a zip of the rendered repository that matches `pave new`.
+#[tokio::test]
+async fn create_page_makes_a_repository_from_a_form() {
+    let demo = demo().await;
+    let index = get(&demo.state, "/create", false).await;
+    assert_eq!(index.status, StatusCode::OK);
+    for name in ["api-service", "async-worker", "batch-job"] {
+        assert!(
+            index
+                .body
+                .contains(&format!(r#"<a href="/create/{name}">"#)),
+            "{name}: {}",
+            index.body
+        );
+    }
+    assert!(
+        index
+            .body
+            .contains(r#"aria-current="page" href="/create">Create</a>"#)
+    );
+
+    let form = get(&demo.state, "/create/api-service", false).await;
+    assert_eq!(form.status, StatusCode::OK);
+    let html = &form.body;
+    assert!(
+        html.contains(r#"<input id="param-name" name="name" type="text" value="" "#),
+        "{html}"
+    );
+    assert!(html.contains(r#"<input id="param-port" name="port" type="number" value="8080" "#));
+    assert!(html.contains(r#"<select id="param-lifecycle" name="lifecycle""#));
+    assert!(html.contains(r#"<option value="experimental" selected>"#));
+    assert!(
+        html.contains(r#"<input type="checkbox" id="param-database" name="database" value="true""#)
+    );
+    assert!(
+        html.contains("Port the service listens on"),
+        "descriptions shown"
+    );
+    assert!(
+        html.contains(r#"<code id="create-command">pave new api-service ./my-repo</code>"#),
+        "{html}"
+    );
+
+    // Wrong answers come back on their fields, with the command so far.
+    let bad = get(
+        &demo.state,
+        "/create/api-service?go=1&name=Bad_Name&owner=team-a&system=shop&port=80&availability=abc",
+        false,
+    )
+    .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let html = &bad.body;
+    assert!(
+        html.contains(r#"id="param-availability-error">`abc` is not a number</p>"#),
+        "{html}"
+    );
+    assert!(
+        !html.contains("param-name-error"),
+        "the schema is checked once every value reads"
+    );
+    let bad = get(
+        &demo.state,
+        "/create/api-service?go=1&name=Bad_Name&owner=team-a&system=shop&port=80",
+        false,
+    )
+    .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let html = &bad.body;
+    assert!(html.contains(r#"id="param-name-error">"#), "{html}");
+    assert!(
+        html.contains(r#"id="param-port-error">80 is less than the minimum of 1024</p>"#),
+        "{html}"
+    );
+    assert!(html.contains(r#"aria-invalid="true""#));
+    assert!(html.contains("--set name=Bad_Name"), "{html}");
+    let missing = get(&demo.state, "/create/api-service?go=1&name=orders", false).await;
+    assert_eq!(missing.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        missing
+            .body
+            .contains(r#"id="param-owner-error">is required</p>"#),
+        "{}",
+        missing.body
+    );
+
+    // Good answers: the archive, every file under the service's folder, answers recorded.
+    let good = get(
+        &demo.state,
+        "/create/api-service?go=1&name=orders&owner=team-a&system=shop&port=9090&database=true&lifecycle=production",
+        false,
+    )
+    .await;
+    assert_eq!(good.status, StatusCode::OK, "{}", good.body);
+    assert_eq!(good.headers["content-type"], "application/zip");
+    assert_eq!(
+        good.headers["content-disposition"],
+        r#"attachment; filename="orders.zip""#
+    );
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(good.bytes.clone())).unwrap();
+    let names: Vec<String> = archive
+        .file_names()
+        .map(|n| n.unwrap().into_owned())
+        .collect();
+    assert!(names.iter().all(|n| n.starts_with("orders/")), "{names:?}");
+    assert!(
+        names.contains(&"orders/catalog-info.yaml".to_owned()),
+        "{names:?}"
+    );
+    let mut answers = String::new();
+    std::io::Read::read_to_string(
+        &mut archive.by_name("orders/.pave/answers.yaml").unwrap(),
+        &mut answers,
+    )
+    .unwrap();
+    assert!(answers.contains("port: 9090"), "{answers}");
+    assert!(answers.contains("database: true"), "{answers}");
+
+    let unknown = get(&demo.state, "/create/no-such-template", false).await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+    let long = format!("/create/api-service?go=1&name={}", "x".repeat(20_000));
+    assert_eq!(
+        get(&demo.state, &long, false).await.status,
+        StatusCode::BAD_REQUEST
+    );
+}
+
+/// AsyncAPI and gRPC definitions are laid out like OpenAPI ones: channels with their
+/// messages' fields, services' methods with their gRPC paths and message fields.
+#[tokio::test]
+async fn event_and_grpc_apis_are_laid_out() {
+    let demo = demo().await;
+    let events = get(&demo.state, "/catalog/default/api/order-events-api", false).await;
+    assert_eq!(events.status, StatusCode::OK);
+    let html = &events.body;
+    let card = &html[html.find(r#"id="operations""#).expect("a channels card")..];
+    assert!(
+        card.contains(r#"<h2 id="operations-title">Channels</h2>"#),
+        "{card}"
+    );
+    assert!(
+        card.contains(r#"<span class="api-method api-method-subscribe">SUBSCRIBE</span> <code class="api-path">order-events</code>"#),
+        "{card}"
+    );
+    assert!(
+        card.contains("<code>OrderPlaced (application/json)</code>"),
+        "{card}"
+    );
+    assert!(card.contains("<td>OrderPlaced payload</td>"), "{card}");
+    assert!(card.contains("<code>orderId</code>"), "{card}");
+    assert!(!html.contains("The definition is shown as text"));
+
+    let grpc = get(&demo.state, "/catalog/default/api/fraud-scoring-api", false).await;
+    assert_eq!(grpc.status, StatusCode::OK);
+    let html = &grpc.body;
+    let card = &html[html.find(r#"id="operations""#).expect("a methods card")..];
+    assert!(
+        card.contains(r#"<h2 id="operations-title">Methods</h2>"#),
+        "{card}"
+    );
+    assert!(
+        card.contains(r#"<code class="api-path">/northwind.payments.fraud.v1.FraudScoring/ScorePayment</code>"#),
+        "{card}"
+    );
+    assert!(
+        card.contains("Scores one payment attempt; called before authorisation."),
+        "the rpc's comment is its summary"
+    );
+    assert!(card.contains("<code>card_bin</code>"), "{card}");
+    assert!(
+        card.contains("<td>google.protobuf.Timestamp</td>"),
+        "{card}"
+    );
+    assert!(!html.contains("The definition is shown as text"));
+
+    // The definition downloads as a file named for the API.
+    assert!(html.contains(r#"href="/catalog/default/api/fraud-scoring-api/definition" download"#));
+    let file = get(
+        &demo.state,
+        "/catalog/default/api/fraud-scoring-api/definition",
+        false,
+    )
+    .await;
+    assert_eq!(file.status, StatusCode::OK);
+    assert_eq!(
+        file.headers["content-disposition"],
+        r#"attachment; filename="fraud-scoring-api.proto""#
+    );
+    assert!(
+        file.body.contains("service FraudScoring {"),
+        "{}",
+        file.body
+    );
+    let none = get(
+        &demo.state,
+        "/catalog/default/component/cart-service/definition",
+        false,
+    )
+    .await;
+    assert_eq!(none.status, StatusCode::NOT_FOUND);
 }
 
 #[tokio::test]

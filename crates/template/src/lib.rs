@@ -16,6 +16,7 @@
 //! `write` and `ops` do.
 
 mod answers;
+mod archive;
 pub mod builtin;
 mod case;
 mod error;
@@ -30,6 +31,7 @@ mod template;
 pub mod write;
 
 pub use answers::{ANSWERS_PATH, AnswersFile};
+pub use archive::zip_archive;
 pub use error::{Error, Result};
 pub use load::load_dir;
 pub use manifest::{Condition, MANIFEST_FILE, Manifest, parse_version, valid_name};

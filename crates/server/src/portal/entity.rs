@@ -83,7 +83,8 @@ pub(crate) struct Definition {
     pub(crate) language: String,
     pub(crate) text: String,
     pub(crate) lines: usize,
-    /// An OpenAPI 3 document laid out by operation (`pave_docs::openapi`).
+    /// An OpenAPI, AsyncAPI or gRPC definition laid out by operation
+    /// (`pave_docs::read_api_definition`).
     pub(crate) api: Option<pave_docs::ApiDoc>,
     /// Why an OpenAPI definition could not be laid out (the raw text is still shown).
     pub(crate) problem: Option<String>,
@@ -182,6 +183,52 @@ pub(crate) async fn page(
         Ok(html) => html.into_response(),
         Err(e) => e.into_response(),
     }
+}
+
+/// `GET …/definition`: an API's definition as a file to save (`<name>.yaml`, `.proto`,
+/// `.graphql`, or `.json` when the text is JSON).
+pub(crate) async fn definition_file(
+    State(state): State<Arc<AppState>>,
+    path: Result<Path<(String, String, String)>, PathRejection>,
+) -> Response {
+    let Ok(Path((namespace, kind, name))) = path else {
+        return PortalError::BadRequest("The entity address is malformed.".into()).into_response();
+    };
+    let catalog = state.catalog();
+    let reference = format!("{kind}:{namespace}/{name}");
+    let Some(record) = catalog.get(&pave_catalog::EntityKey::new(&kind, &namespace, &name)) else {
+        return PortalError::EntityNotFound(reference).into_response();
+    };
+    let entity = record.entity();
+    let Some(def) = definition(&entity) else {
+        return PortalError::PageNotFound(format!("{reference} has no API definition"))
+            .into_response();
+    };
+    let extension = match def.language.to_ascii_lowercase().as_str() {
+        "grpc" => "proto",
+        "graphql" => "graphql",
+        _ if def.text.trim_start().starts_with('{') => "json",
+        "openapi" | "asyncapi" => "yaml",
+        _ => "txt",
+    };
+    // Catalog names are [a-zA-Z0-9._-] already; filtered anyway, as it goes in a header.
+    let file_name: String = view::str_at(&entity, &["metadata", "name"])
+        .unwrap_or("definition")
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+        .collect();
+    let disposition = format!("attachment; filename=\"{file_name}.{extension}\"");
+    (
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                "text/plain; charset=utf-8".to_owned(),
+            ),
+            (axum::http::header::CONTENT_DISPOSITION, disposition),
+        ],
+        def.text,
+    )
+        .into_response()
 }
 
 /// With delivery reports configured: the Delivery card on what is deployed, a link to the
@@ -593,13 +640,10 @@ fn definition(entity: &Value) -> Option<Definition> {
     let language = view::str_at(entity, &["spec", "type"])
         .unwrap_or("definition")
         .to_owned();
-    let (api, problem) = if language.eq_ignore_ascii_case("openapi") {
-        match pave_docs::read_openapi(&text) {
-            Ok(api) => (Some(api), None),
-            Err(problem) => (None, Some(problem)),
-        }
-    } else {
-        (None, None)
+    let (api, problem) = match pave_docs::read_api_definition(&language, &text) {
+        Some(Ok(api)) => (Some(api), None),
+        Some(Err(problem)) => (None, Some(problem)),
+        None => (None, None),
     };
     Some(Definition {
         language,

@@ -22,6 +22,7 @@
 mod account;
 mod assets;
 pub(crate) mod charts;
+mod create;
 pub(crate) mod docs;
 mod dora;
 mod entity;
@@ -109,6 +110,12 @@ pub(crate) fn routes(state: &Arc<AppState>) -> (Router<Arc<AppState>>, Vec<Decla
             get(entity::page),
         )
         .route(
+            "/catalog/{namespace}/{kind}/{name}/definition",
+            Method::GET,
+            read,
+            get(entity::definition_file),
+        )
+        .route(
             "/catalog/{namespace}/{kind}/{name}/docs",
             Method::GET,
             read,
@@ -127,6 +134,8 @@ pub(crate) fn routes(state: &Arc<AppState>) -> (Router<Arc<AppState>>, Vec<Decla
             get(docs::asset),
         )
         .route("/docs", Method::GET, read, get(docs::index_page))
+        .route("/create", Method::GET, read, get(create::index))
+        .route("/create/{template}", Method::GET, read, get(create::form))
         .route(
             docs::HIGHLIGHT_CSS_HREF,
             Method::GET,
@@ -167,6 +176,7 @@ pub(crate) enum Section {
     Groups,
     Delivery,
     Docs,
+    Create,
 }
 
 impl Section {
@@ -220,6 +230,7 @@ impl Layout {
             Section::Groups => "groups",
             Section::Delivery => "dora",
             Section::Docs => "docs",
+            Section::Create => "create",
         };
         if current == section {
             "nav-link active"

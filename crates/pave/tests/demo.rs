@@ -228,6 +228,16 @@ fn demo_no_serve_seeds_the_store_and_a_second_run_reuses_it() {
     );
     assert!(postmortems["closure"]["closed_on_time"].as_u64().unwrap() > 0);
     assert!(postmortems["completion"]["on_time"].as_u64().unwrap() > 0);
+
+    // Alert quality has the demo's Alertmanager history: actionable error-rate alerts,
+    // short-lived latency ones, and noisy alerts to point at.
+    let out = run(&["alerts", "-o", "json"], &db);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let alerts: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    for measure in ["firings", "actionable", "shortLived", "noisyAlerts"] {
+        assert!(alerts[measure].as_u64().unwrap() > 0, "{measure}: {alerts}");
+    }
+    assert_eq!(alerts["unattributed"], 0, "{alerts}");
 }
 
 /// Without `--dir` and `--database-url` the demo writes to the platform data directory

@@ -599,6 +599,43 @@ async fn api_page_shows_definition_and_providers() {
     assert!(page.body.contains("graph-node graph-node-in"));
 }
 
+/// Groups whose parents loop (a childOf cycle) and a team with hostile markup in its title
+/// still get a finite, escaped org chart.
+#[tokio::test]
+async fn org_chart_ends_on_cycles_and_escapes_titles() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("catalog-info.yaml");
+    let group = |name: &str, title: &str, parent: &str| {
+        format!(
+            "apiVersion: backstage.io/v1alpha1\nkind: Group\nmetadata:\n  name: {name}\n  title: '{title}'\nspec:\n  type: team\n  parent: {parent}\n  children: []\n"
+        )
+    };
+    let text = [
+        group("a", "A", "c"),
+        group("b", "<b>B</b>", "a"),
+        group("c", "C", "b"),
+    ]
+    .join("---\n");
+    std::fs::write(&file, text).unwrap();
+    let state = serving(dir.path(), &file).await;
+    let page = get(&state, "/catalog/default/group/a", false).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let chart = &page.body[page.body.find(r#"id="org-chart""#).expect("a chart")..];
+    let chart = &chart[..chart.find("</section>").unwrap()];
+    assert!(chart.contains("&lt;b&gt;B&lt;/b&gt;"), "{chart}");
+    assert!(!chart.contains("<b>B</b>"), "{chart}");
+    assert_eq!(
+        chart.matches(r#"aria-current="page""#).count(),
+        1,
+        "the cycle is not walked twice: {chart}"
+    );
+    assert_eq!(
+        chart.matches("<ul").count(),
+        chart.matches("</ul>").count(),
+        "balanced lists: {chart}"
+    );
+}
+
 #[tokio::test]
 async fn group_page_lists_members_children_and_owned_entities() {
     let demo = demo().await;
@@ -619,7 +656,19 @@ async fn group_page_lists_members_children_and_owned_entities() {
         html.contains(r#"href="/catalog/default/group/commerce-engineering""#),
         "parent group"
     );
-    assert!(html.contains("Parent group"));
+    // The org chart: the line from the organisation down to this team, the team current.
+    let chart = &html[html.find(r#"id="org-chart""#).expect("an org chart")..];
+    let root = chart
+        .find(r#"<a class="org-name" href="/catalog/default/group/northwind">"#)
+        .expect("the organisation at the top");
+    let department = chart
+        .find(r#"<a class="org-name" href="/catalog/default/group/commerce-engineering">"#)
+        .expect("the department");
+    let current = chart
+        .find(r#"<span class="org-name org-current" aria-current="page">Basket &amp; Checkout</span>"#)
+        .expect("the team itself");
+    assert!(root < department && department < current, "{chart}");
+    assert!(chart.contains(" members · "), "counts beside each group");
     assert!(
         html.contains(r#"class="nav-link active" aria-current="page" href="/catalog?kind=Group""#)
     );
@@ -630,7 +679,12 @@ async fn group_page_lists_members_children_and_owned_entities() {
         false,
     )
     .await;
-    assert!(department.body.contains("Child groups"));
+    let chart = &department.body[department.body.find(r#"id="org-chart""#).unwrap()..];
+    let below = &chart[chart.find("org-current").unwrap()..];
+    assert!(
+        below.contains(r#"<a class="org-name" href="/catalog/default/group/basket-checkout">"#),
+        "its teams below it: {chart}"
+    );
     // The department's page rolls up what its teams own, each row naming its owner.
     let owned = &department.body[department.body.find(r#"id="owned""#).unwrap()..];
     assert!(

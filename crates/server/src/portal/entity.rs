@@ -118,8 +118,9 @@ pub(crate) struct EntityPage {
     pub(crate) definition: Option<Definition>,
     pub(crate) is_group: bool,
     pub(crate) members: Vec<Member>,
-    pub(crate) parents: Vec<RefView>,
     pub(crate) children: Vec<RefView>,
+    /// A group's org chart (`org.rs`), HTML escaped there.
+    pub(crate) org_chart: Option<String>,
     pub(crate) owned: Vec<Row>,
     pub(crate) is_user: bool,
     pub(crate) member_of: Vec<RefView>,
@@ -303,15 +304,15 @@ fn build(catalog: &Catalog, entity: &Value) -> EntityPage {
         } else {
             Vec::new()
         },
-        parents: if is_group {
-            targets("childOf")
-        } else {
-            Vec::new()
-        },
         children: if is_group {
             targets("parentOf")
         } else {
             Vec::new()
+        },
+        org_chart: if is_group {
+            super::org::chart(catalog, &super::org::group_ref(catalog, entity))
+        } else {
+            None
         },
         owned: if is_group {
             rolled_up_owned(catalog, &targets("ownerOf"), &targets("parentOf"))

@@ -29,6 +29,7 @@ mod entity;
 mod error;
 pub(crate) mod graph;
 mod home;
+mod org;
 mod slo;
 mod view;
 

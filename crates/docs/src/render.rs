@@ -125,6 +125,7 @@ pub fn render_page(markdown: &str, page: &str, links: &LinkBase, limits: &Limits
     }
     let mut raw = String::with_capacity(expanded.text.len() + expanded.text.len() / 2);
     pulldown_cmark::html::push_html(&mut raw, state.out.into_iter());
+    let raw = alignment_classes(&raw);
     let mut warnings = state.warnings;
     let rewrite = |url: &str| {
         rewrite_relative(page, links, url)
@@ -469,6 +470,26 @@ pub fn internal_target(page: &str, href: &str) -> Option<String> {
     }
     let path = href.split(['#', '?']).next().unwrap_or("");
     resolve_link(page, &percent_decode(path)?)
+}
+
+/// pulldown-cmark writes a table column's alignment as `style="text-align: …"`, which the
+/// portal's CSP (`style-src 'self'`) refuses and reports; a class (`align-left`,
+/// `align-center`, `align-right`) says the same and the stylesheet applies it. Cell styles
+/// from raw HTML are removed by the sanitizer.
+fn alignment_classes(html: &str) -> std::borrow::Cow<'_, str> {
+    if !html.contains(" style=\"text-align: ") {
+        return std::borrow::Cow::Borrowed(html);
+    }
+    let mut out = html.to_owned();
+    for side in ["left", "center", "right"] {
+        for cell in ["th", "td"] {
+            out = out.replace(
+                &format!("<{cell} style=\"text-align: {side}\">"),
+                &format!("<{cell} class=\"align-{side}\">"),
+            );
+        }
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 #[cfg(test)]

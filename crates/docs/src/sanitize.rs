@@ -5,9 +5,10 @@
 //! markup can only be what the list allows and stray end tags (`</div></main>`) are dropped:
 //! a page cannot close the portal's containers around it. What the renderer needs is added to
 //! ammonia's defaults: `class` (admonitions, `hl-` highlight spans, footnotes), `id` (heading
-//! anchors, footnotes), `details`' `open`, task-list checkboxes (always disabled), and table
-//! alignment as the one `style` allowed. `script`, `style`, `iframe`, forms, `on*` attributes
-//! and URL schemes other than http, https and mailto are removed.
+//! anchors, footnotes, table alignment as `align-*` classes), `details`' `open` and task-list
+//! checkboxes (always disabled). `script`, `style` (elements and attributes: the portal's CSP
+//! refuses inline styles), `iframe`, forms, `on*` attributes and URL schemes other than http,
+//! https and mailto are removed.
 //!
 //! Relative URLs in `href` and `src`, from Markdown or raw HTML, are rewritten here, in one
 //! place, by [`crate::render::LinkBase`]'s rules; one that leaves the docs folder loses its
@@ -41,8 +42,6 @@ pub(crate) fn sanitize(
         .set_tag_attribute_value("pre", "tabindex", "0")
         .add_tag_attributes("details", ["open"])
         .add_tag_attributes("input", ["type", "checked", "disabled", "aria-label"])
-        .add_tag_attributes("th", ["style"])
-        .add_tag_attributes("td", ["style"])
         .add_tag_attributes("code", ["data-lang"])
         .set_tag_attribute_value("input", "disabled", "")
         .url_schemes(HashSet::from(["http", "https", "mailto"]))
@@ -82,19 +81,10 @@ impl<'a, 'r: 'a> UrlRelativeEvaluate<'a> for Evaluator<'r> {
     }
 }
 
-/// Attribute values beyond what names allow: a checkbox stays a checkbox, and the only style
-/// is a table cell's alignment (what pulldown-cmark writes for `:---:`).
+/// Attribute values beyond what names allow: a checkbox stays a checkbox.
 fn filter<'a>(element: &str, attribute: &str, value: &'a str) -> Option<Cow<'a, str>> {
     match (element, attribute) {
         ("input", "type") => Some(Cow::Borrowed("checkbox")),
-        ("th" | "td", "style") => {
-            let align = value.trim().trim_end_matches(';').trim();
-            matches!(
-                align,
-                "text-align: left" | "text-align: center" | "text-align: right"
-            )
-            .then_some(Cow::Borrowed(value))
-        }
         _ => Some(Cow::Borrowed(value)),
     }
 }

@@ -715,6 +715,7 @@ mod route_coverage {
             "/catalog/{namespace}/{kind}/{name}/definition",
             "/create",
             "/create/{template}",
+            "/graph",
         ] {
             assert!(declared.contains(&("get".into(), page.into())), "{page}");
         }

@@ -496,6 +496,84 @@ async fn create_page_makes_a_repository_from_a_form() {
     );
 }
 
+/// The dependency-graph page: from a system, what it is made of and what that talks to, as
+/// a drawing and as a table; bounded parameters; a start list without a root.
+#[tokio::test]
+async fn dependency_graph_page_draws_and_lists_connections() {
+    let demo = demo().await;
+    let start = get(&demo.state, "/graph", false).await;
+    assert_eq!(start.status, StatusCode::OK);
+    assert!(
+        start
+            .body
+            .contains(r#"<a href="/graph?root=system%3Adefault%2Fcheckout">"#),
+        "{}",
+        start.body
+    );
+
+    let page = get(
+        &demo.state,
+        "/graph?root=system:default/checkout&depth=2",
+        false,
+    )
+    .await;
+    assert_eq!(page.status, StatusCode::OK);
+    let html = &page.body;
+    assert!(html.contains(r#"<svg class="graph""#), "{html}");
+    assert!(html.contains("graph-node graph-node-center"));
+    let table = &html[html.find(r#"id="connections""#).unwrap()..];
+    assert!(
+        table.contains(r#"<a href="/catalog/default/system/checkout">"#)
+            && table.contains("<td>has part</td>"),
+        "the system's parts: {table}"
+    );
+    assert!(
+        table.contains("<td>depends on</td>"),
+        "two steps reach dependencies"
+    );
+    let one_step = get(
+        &demo.state,
+        "/graph?root=system:default/checkout&depth=1&kind=Component&kind=System",
+        false,
+    )
+    .await;
+    let rows = |html: &str| html.matches("</tr>").count();
+    assert!(
+        rows(&one_step.body) < rows(html),
+        "fewer steps and kinds, fewer connections"
+    );
+    assert!(
+        !one_step.body.contains("/catalog/default/resource/"),
+        "kinds not chosen are not drawn"
+    );
+
+    // The entity page links here.
+    let entity = get(&demo.state, "/catalog/default/system/checkout", false).await;
+    assert!(
+        entity
+            .body
+            .contains(r#"id="graph-link" href="/graph?root=system%3Adefault%2Fcheckout""#)
+    );
+
+    for bad in [
+        "/graph?root=system:default/checkout&depth=9",
+        "/graph?root=x&kind=User",
+    ] {
+        assert_eq!(
+            get(&demo.state, bad, false).await.status,
+            StatusCode::BAD_REQUEST,
+            "{bad}"
+        );
+    }
+    let unknown = get(&demo.state, "/graph?root=component:default/nope", false).await;
+    assert_eq!(unknown.status, StatusCode::OK);
+    assert!(
+        unknown
+            .body
+            .contains("No entity “component:default/nope” in the catalog")
+    );
+}
+
 /// AsyncAPI and gRPC definitions are laid out like OpenAPI ones: channels with their
 /// messages' fields, services' methods with their gRPC paths and message fields.
 #[tokio::test]

@@ -139,6 +139,18 @@ impl EntityPage {
     pub(crate) fn kind_href(&self) -> String {
         view::catalog_href(&[("kind", &self.id.kind)])
     }
+
+    /// The dependency-graph page around this entity, for the kinds it draws.
+    pub(crate) fn graph_href(&self) -> Option<String> {
+        ["domain", "system", "component", "api", "resource"]
+            .contains(&self.id.kind.to_ascii_lowercase().as_str())
+            .then(|| {
+                let query: String = url::form_urlencoded::Serializer::new(String::new())
+                    .append_pair("root", &self.id.reference)
+                    .finish();
+                format!("/graph?{query}")
+            })
+    }
 }
 
 /// The page handler.

@@ -311,11 +311,15 @@ impl Canvas {
     /// hidden from screen readers, and the nodes are links they must reach (axe-core's
     /// `nested-interactive`).
     fn finish(self, height: f64, aria: &str) -> String {
+        self.finish_sized(WIDTH, height, aria)
+    }
+
+    fn finish_sized(self, width: f64, height: f64, aria: &str) -> String {
         let (edges, labels, nodes) = (self.edges, self.labels, self.nodes);
         let mut svg = String::with_capacity(edges.len() + labels.len() + nodes.len() + 1024);
         let _ = write!(
             svg,
-            r#"<svg class="graph" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH:.0} {height:.0}" width="{WIDTH:.0}" height="{height:.0}" role="group" aria-label="{aria}" font-family="system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif">"#,
+            r#"<svg class="graph" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width:.0} {height:.0}" width="{width:.0}" height="{height:.0}" role="group" aria-label="{aria}" font-family="system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif">"#,
             aria = escape(aria),
         );
         let _ = write!(svg, "<title>{}</title>", escape(aria));
@@ -430,6 +434,70 @@ fn more(out: &mut String, rect: Rect, hidden: usize) {
         rect.x + NODE_W / 2.0,
         rect.y + 28.0,
     );
+}
+
+/// Room between the columns of a layered graph (for the edges).
+const LAYER_GAP: f64 = 90.0;
+
+/// A graph drawn in columns (the dependency-graph page): each column a list of nodes, edges
+/// between any two, the first node of the first column the centre.
+pub(crate) struct Layered {
+    pub(crate) columns: Vec<Vec<Node>>,
+    /// `(column, row)` of the source and of the target: the arrow's direction.
+    pub(crate) edges: Vec<((usize, usize), (usize, usize))>,
+    pub(crate) aria: String,
+}
+
+/// The SVG of a [`Layered`] graph.
+pub(crate) fn render_layered(graph: &Layered) -> String {
+    let rect = |(column, row): (usize, usize)| Rect {
+        x: MARGIN + column as f64 * (NODE_W + LAYER_GAP),
+        y: MARGIN + row as f64 * (NODE_H + GAP_Y),
+    };
+    let columns = graph.columns.len().max(1);
+    let rows = graph.columns.iter().map(Vec::len).max().unwrap_or(1).max(1);
+    let width = 2.0 * MARGIN + columns as f64 * NODE_W + (columns - 1) as f64 * LAYER_GAP;
+    let height = 2.0 * MARGIN + rows as f64 * (NODE_H + GAP_Y) - GAP_Y;
+    let mut canvas = Canvas::default();
+    for &(from, to) in &graph.edges {
+        let (a, b) = (rect(from), rect(to));
+        match from.0.cmp(&to.0) {
+            std::cmp::Ordering::Less => {
+                let end = b.left();
+                curve(&mut canvas.edges, a.right(), (end.0 - 2.0, end.1));
+            }
+            std::cmp::Ordering::Greater => {
+                let end = b.right();
+                curve(&mut canvas.edges, a.left(), (end.0 + 2.0, end.1));
+            }
+            std::cmp::Ordering::Equal => {
+                // Within a column: a bow out to the right.
+                let (s, e) = (a.right(), b.right());
+                let bow = s.0 + 36.0 + (s.1 - e.1).abs().min(240.0) / 6.0;
+                let _ = write!(
+                    canvas.edges,
+                    r#"<path class="graph-edge" d="M{:.1} {:.1} C{bow:.1} {:.1}, {bow:.1} {:.1}, {:.1} {:.1}" marker-end="url(#pave-graph-arrow)"/>"#,
+                    s.0,
+                    s.1,
+                    s.1,
+                    e.1,
+                    e.0 + 2.0,
+                    e.1,
+                );
+            }
+        }
+    }
+    for (c, column) in graph.columns.iter().enumerate() {
+        for (r, n) in column.iter().enumerate() {
+            let class = if (c, r) == (0, 0) {
+                "graph-node graph-node-center"
+            } else {
+                "graph-node"
+            };
+            node(&mut canvas.nodes, rect((c, r)), n, class);
+        }
+    }
+    canvas.finish_sized(width, height, &graph.aria)
 }
 
 #[cfg(test)]

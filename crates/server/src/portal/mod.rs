@@ -23,6 +23,7 @@ mod account;
 mod assets;
 pub(crate) mod charts;
 mod create;
+mod depgraph;
 pub(crate) mod docs;
 mod dora;
 mod entity;
@@ -135,6 +136,7 @@ pub(crate) fn routes(state: &Arc<AppState>) -> (Router<Arc<AppState>>, Vec<Decla
             get(docs::asset),
         )
         .route("/docs", Method::GET, read, get(docs::index_page))
+        .route("/graph", Method::GET, read, get(depgraph::page))
         .route("/create", Method::GET, read, get(create::index))
         .route("/create/{template}", Method::GET, read, get(create::form))
         .route(

@@ -29,11 +29,15 @@ const FACET_VALUES: usize = 25;
 /// 15 MB; 10,000 entities and 5,000 pages fit in one segment per thread at this size.
 const WRITER_MEMORY_PER_THREAD: usize = 64 * 1024 * 1024;
 
+/// Longest typed text compared whole with names within a typo (longer texts are not names).
+const MAX_FUZZY_NAME_BYTES: usize = 64;
+
 /// Ranking weights: an exact name is worth more than anything else a document can match;
 /// a word of the name more than one of the title, then tags, then the rest. Loose matches
 /// (typos, prefixes) score a constant, below an exact word of the same field.
 mod boost {
     pub(super) const EXACT_NAME: f32 = 200.0;
+    pub(super) const FUZZY_EXACT_NAME: f32 = 30.0;
     pub(super) const NAME: f32 = 10.0;
     pub(super) const TITLE: f32 = 5.0;
     pub(super) const TAGS: f32 = 4.0;
@@ -605,6 +609,13 @@ fn text_query(f: Fields, words: &[String], text: &str, every_word: bool) -> Opti
     let joined = words.join("-");
     if joined != typed {
         top.push(term(f.name_exact, &joined, boost::EXACT_NAME));
+    }
+    // A whole name within a typo or two of what was typed ranks above names that merely
+    // contain a word like it (`storfront` → storefront before storefront-web).
+    let distance = fuzzy_distance(&typed);
+    if distance > 0 && typed.len() <= MAX_FUZZY_NAME_BYTES {
+        let q = FuzzyTermQuery::new(Term::from_field_text(f.name_exact, &typed), distance, true);
+        top.push(boosted(Box::new(q), boost::FUZZY_EXACT_NAME));
     }
     Some(Box::new(BooleanQuery::new(top)))
 }

@@ -14,6 +14,8 @@
 //!   `mkdocs.yml` and Markdown), rendered with navigation and freshness ([`docs`]).
 //! - `/dora`, `/dora/{namespace}/{kind}/{name}`: DORA metrics of the organisation, a team, a
 //!   system, a domain or an entity, with server-rendered SVG charts ([`dora`], [`charts`]).
+//! - `/search`, `/search/suggest`: full-text search over entities and docs pages with
+//!   facets and snippets, and the header box's type-ahead ([`search`]).
 //! - Anything else outside `/api/` gets the portal's 404 page.
 //!
 //! Templates live in `crates/server/templates/` (askama, auto-escaped); assets in
@@ -28,6 +30,7 @@ mod entity;
 mod error;
 pub(crate) mod graph;
 mod home;
+mod search;
 mod slo;
 mod view;
 
@@ -127,6 +130,8 @@ pub(crate) fn routes(state: &Arc<AppState>) -> (Router<Arc<AppState>>, Vec<Decla
             get(docs::asset),
         )
         .route("/docs", Method::GET, read, get(docs::index_page))
+        .route("/search", Method::GET, read, get(search::page))
+        .route("/search/suggest", Method::GET, read, get(search::suggest))
         .route(
             docs::HIGHLIGHT_CSS_HREF,
             Method::GET,

@@ -25,9 +25,15 @@ pub(crate) struct Matcher<'a> {
 impl Matcher<'_> {
     pub(crate) fn matches(&self, word: &str) -> bool {
         self.terms.iter().enumerate().any(|(i, t)| {
-            word == t
+            if word == t
                 || (self.prefix_last && i + 1 == self.terms.len() && word.starts_with(t.as_str()))
-                || (fuzzy_distance(t) > 0 && within_edits(t, word, fuzzy_distance(t)))
+            {
+                return true;
+            }
+            // Most words differ in length by more than a typo: skip them before the edit
+            // distance (a character is at most 4 bytes).
+            let d = fuzzy_distance(t);
+            d > 0 && word.len().abs_diff(t.len()) <= 4 * usize::from(d) && within_edits(t, word, d)
         })
     }
 }
@@ -45,6 +51,13 @@ pub(crate) fn snippet(
     let mut stream = analyzer.token_stream(text);
     while stream.advance() {
         let token = stream.token();
+        // Past the window that starts at the first match, nothing more can be shown.
+        if marks
+            .first()
+            .is_some_and(|(from, _)| token.offset_from > from.saturating_add(width))
+        {
+            break;
+        }
         if matcher.matches(&token.text) {
             marks.push((token.offset_from, token.offset_to));
             if marks.len() >= 64 {

@@ -169,12 +169,13 @@ pub(crate) fn fuzzy_distance(term: &str) -> u8 {
 /// as one, as the index's fuzzy queries count them). Bounded: words are short, and a long
 /// one is compared only while its length allows.
 pub(crate) fn within_edits(term: &str, word: &str, max: u8) -> bool {
+    let max = usize::from(max);
+    let (la, lb) = (term.chars().count(), word.chars().count());
+    if la.abs_diff(lb) > max || la > 64 || lb > 64 {
+        return term == word;
+    }
     let a: Vec<char> = term.chars().collect();
     let b: Vec<char> = word.chars().collect();
-    let max = usize::from(max);
-    if a.len().abs_diff(b.len()) > max || a.len() > 64 || b.len() > 64 {
-        return a == b;
-    }
     // Optimal string alignment distance.
     let w = b.len() + 1;
     let mut d = vec![0usize; (a.len() + 1) * w];

@@ -30,6 +30,15 @@ const SEARCHED_ANNOTATIONS: &[&str] = &[
     "backstage.io/source-location",
 ];
 
+/// Reads the operation names (ids, summaries) of an OpenAPI definition's text; the edge
+/// passes one (pave-docs' reader), so this crate does not build a YAML and OpenAPI stack.
+pub type OperationReader = fn(&str) -> Vec<String>;
+
+/// An [`OperationReader`] that reads none.
+pub fn no_operations(_: &str) -> Vec<String> {
+    Vec::new()
+}
+
 /// An entity as search sees it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct EntityDoc {
@@ -57,7 +66,12 @@ pub struct EntityDoc {
 impl EntityDoc {
     /// Reads an entity's JSON. `None` when it has no kind or name (the index never holds
     /// such an entity, but a search index must not trust that).
-    pub fn from_json(key: &str, hash: &str, entity: &Value) -> Option<EntityDoc> {
+    pub fn from_json(
+        key: &str,
+        hash: &str,
+        entity: &Value,
+        operations: OperationReader,
+    ) -> Option<EntityDoc> {
         let kind = text(entity.get("kind"))?;
         let meta = entity.get("metadata")?;
         let name = text(meta.get("name"))?;
@@ -93,7 +107,7 @@ impl EntityDoc {
         {
             spec.and_then(|s| s.get("definition"))
                 .and_then(Value::as_str)
-                .map(operation_names)
+                .map(|d| operations(d).into_iter().take(MAX_LIST).collect())
                 .unwrap_or_default()
         } else {
             Vec::new()
@@ -226,20 +240,6 @@ fn split_front_matter(markdown: &str) -> (Option<String>, &str) {
     (title, after.strip_prefix('\n').unwrap_or(after))
 }
 
-/// Operation ids and summaries of an OpenAPI document (unparseable: none).
-fn operation_names(definition: &str) -> Vec<String> {
-    let Ok(doc) = pave_docs::read_openapi(definition) else {
-        return Vec::new();
-    };
-    doc.groups
-        .iter()
-        .flat_map(|g| &g.operations)
-        .flat_map(|op| [op.operation_id.clone(), op.summary.clone()])
-        .flatten()
-        .take(MAX_LIST)
-        .collect()
-}
-
 fn text(v: Option<&Value>) -> Option<String> {
     match v? {
         Value::String(s) if !s.trim().is_empty() => Some(s.clone()),
@@ -300,13 +300,14 @@ mod tests {
                     "backstage.io/managed-by-location": "file:/srv/secret/path.yaml"}},
             "spec": {"type": "service", "owner": "group:default/payments", "lifecycle": "production"}
         });
-        let d = EntityDoc::from_json("component:default/payments-api", "h", &e).unwrap();
+        let d =
+            EntityDoc::from_json("component:default/payments-api", "h", &e, no_operations).unwrap();
         assert_eq!(d.namespace, "default");
         assert_eq!(d.tags, ["go", "3"]);
         assert_eq!(d.annotations, ["acme/payments"]);
         assert_eq!(d.owner_name().as_deref(), Some("payments"));
         assert_eq!(d.location(), "/catalog/default/component/payments-api");
-        assert!(EntityDoc::from_json("k", "h", &json!({"kind": "X"})).is_none());
+        assert!(EntityDoc::from_json("k", "h", &json!({"kind": "X"}), no_operations).is_none());
     }
 
     #[test]

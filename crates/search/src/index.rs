@@ -13,7 +13,7 @@ use tantivy::tokenizer::TextAnalyzer;
 use tantivy::{DocAddress, Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
 
 use crate::SearchError;
-use crate::doc::{EntityDoc, PageDoc, clip};
+use crate::doc::{EntityDoc, OperationReader, PageDoc, clip, no_operations};
 use crate::highlight::{Fragment, Matcher, snippet};
 use crate::query::{Dimension, DocType, SearchRequest, fuzzy_distance, terms};
 use crate::schema::{ANALYZER, Fields, analyzer, schema};
@@ -138,6 +138,7 @@ pub struct SearchIndex {
     reader: IndexReader,
     fields: Fields,
     writer: Mutex<Writer>,
+    operations: OperationReader,
 }
 
 struct Writer {
@@ -168,7 +169,15 @@ impl SearchIndex {
                 entities: HashMap::new(),
                 sites: HashMap::new(),
             }),
+            operations: no_operations,
         })
+    }
+
+    /// Indexes the operations of OpenAPI definitions as `reader` reads them.
+    #[must_use]
+    pub fn reading_operations(mut self, reader: OperationReader) -> SearchIndex {
+        self.operations = reader;
+        self
     }
 
     fn writer(&self) -> MutexGuard<'_, Writer> {
@@ -209,7 +218,7 @@ impl SearchIndex {
                         Ok(v) => v,
                         Err(_) => continue,
                     };
-                    if let Some(doc) = EntityDoc::from_json(&key, hash, &value) {
+                    if let Some(doc) = EntityDoc::from_json(&key, hash, &value, self.operations) {
                         if old.is_some() {
                             synced.updated += 1;
                         } else {

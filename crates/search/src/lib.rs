@@ -33,7 +33,9 @@ mod index;
 mod query;
 mod schema;
 
-pub use doc::{EntityDoc, MAX_PAGE_BODY_BYTES, PageDoc, page_text, short_ref};
+pub use doc::{
+    EntityDoc, MAX_PAGE_BODY_BYTES, OperationReader, PageDoc, no_operations, page_text, short_ref,
+};
 pub use highlight::{Fragment, tagged};
 pub use index::{Hit, SearchIndex, SearchResults, Shown, Site, Synced};
 pub use query::{

@@ -256,3 +256,38 @@ fn paging_is_bounded() {
     r.offset = MAX_OFFSET + 1;
     assert!(matches!(i.search(&r), Err(SearchError::TooDeep { .. })));
 }
+
+#[test]
+fn openapi_operations_are_found_through_the_reader() {
+    fn reader(definition: &str) -> Vec<String> {
+        definition.split(',').map(str::to_owned).collect()
+    }
+    let api = json!({"kind": "API", "metadata": {"name": "pets"},
+        "spec": {"type": "openapi", "definition": "listPets,Show one pet"}})
+    .to_string();
+    let service = json!({"kind": "Component", "metadata": {"name": "petshop"},
+        "spec": {"type": "service", "definition": "listPets"}})
+    .to_string();
+    let entities = [
+        ("api:default/pets", api),
+        ("component:default/petshop", service),
+    ];
+    let with = SearchIndex::new(1).unwrap().reading_operations(reader);
+    with.sync_entities(entities.iter().map(|(k, j)| (*k, "1", j.as_str())))
+        .unwrap();
+    let r = with.search(&SearchRequest::new("listPets")).unwrap();
+    // Only an OpenAPI API's definition is read.
+    assert_eq!(r.total, 1);
+    assert_eq!(r.hits[0].shown.name, "pets");
+    let without = SearchIndex::new(1).unwrap();
+    without
+        .sync_entities(entities.iter().map(|(k, j)| (*k, "1", j.as_str())))
+        .unwrap();
+    assert_eq!(
+        without
+            .search(&SearchRequest::new("listPets"))
+            .unwrap()
+            .total,
+        0
+    );
+}

@@ -117,8 +117,24 @@ fn created(state: &AppState) -> Result<Arc<SearchIndex>, String> {
         return Ok(Arc::clone(index));
     }
     // One thread: a rebuild must leave the other core to the readers.
-    let index = Arc::new(SearchIndex::new(1).map_err(|e| e.to_string())?);
+    let index = SearchIndex::new(1)
+        .map_err(|e| e.to_string())?
+        .reading_operations(openapi_operations);
+    let index = Arc::new(index);
     Ok(Arc::clone(state.search.index.get_or_init(|| index)))
+}
+
+/// Operation ids and summaries of an OpenAPI definition (unreadable: none).
+fn openapi_operations(definition: &str) -> Vec<String> {
+    let Ok(doc) = pave_docs::read_openapi(definition) else {
+        return Vec::new();
+    };
+    doc.groups
+        .iter()
+        .flat_map(|g| &g.operations)
+        .flat_map(|op| [op.operation_id.clone(), op.summary.clone()])
+        .flatten()
+        .collect()
 }
 
 fn is_current(state: &AppState) -> bool {
@@ -274,7 +290,7 @@ fn read_site(
         return None;
     }
     let (_, folder) = pave_docs::open_site(&root, &limits).ok()?;
-    let doc = pave_search::EntityDoc::from_json(key, "", entity)?;
+    let doc = pave_search::EntityDoc::from_json(key, "", entity, pave_search::no_operations)?;
     let base = format!("{}/docs/", doc.location());
     let titles = folder.titles();
     let mut pages = Vec::new();

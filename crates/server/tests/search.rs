@@ -163,6 +163,17 @@ const RELEVANCE: &[(&str, &str, &str)] = &[
         "software-catalog",
         "/catalog/default/domain/payments",
     ),
+    // An operation of an OpenAPI definition.
+    (
+        "cancelOrder",
+        "software-catalog",
+        "/catalog/default/api/orders-api",
+    ),
+    (
+        "addCartItem",
+        "software-catalog",
+        "/catalog/default/api/cart-api",
+    ),
     // A docs page's heading.
     (
         "high error rate",

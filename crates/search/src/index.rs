@@ -214,18 +214,20 @@ impl SearchIndex {
             match w.entities.get(&key) {
                 Some(old) if old == hash => {}
                 old => {
-                    let value: serde_json::Value = match serde_json::from_str(json) {
-                        Ok(v) => v,
-                        Err(_) => continue,
+                    // An entity search cannot read (no kind or name) is left out, and a
+                    // version of it indexed before is removed like a deleted entity.
+                    let Some(doc) = serde_json::from_str::<serde_json::Value>(json)
+                        .ok()
+                        .and_then(|v| EntityDoc::from_json(&key, hash, &v, self.operations))
+                    else {
+                        continue;
                     };
-                    if let Some(doc) = EntityDoc::from_json(&key, hash, &value, self.operations) {
-                        if old.is_some() {
-                            synced.updated += 1;
-                        } else {
-                            synced.added += 1;
-                        }
-                        docs.push(doc);
+                    if old.is_some() {
+                        synced.updated += 1;
+                    } else {
+                        synced.added += 1;
                     }
+                    docs.push(doc);
                 }
             }
             seen.insert(key, hash.to_owned());

@@ -178,6 +178,18 @@ fn updates_only_what_changed() {
     assert_eq!(first(&i, "invoices").as_deref(), Some("ledger"));
     assert_eq!(first(&i, "bookkeeping"), None);
     assert_eq!(i.len(), 3);
+    // An entity that can no longer be read is dropped, not left as it was.
+    c[0].1 = "3".into();
+    c[0].2 = "{\"kind\": \"Component\"}".into();
+    let synced = i
+        .sync_entities(
+            c.iter()
+                .map(|(k, h, j)| (k.as_str(), h.as_str(), j.as_str())),
+        )
+        .unwrap();
+    assert_eq!(synced.removed, 1);
+    assert_eq!(first(&i, "card"), None);
+    assert_eq!(i.len(), 2);
     let again = i
         .sync_entities(
             c.iter()

@@ -592,6 +592,8 @@ async fn serve(
     // this replica leads the schedule, else only those never read yet (the leader reads the
     // rest on its schedule).
     state.reload().await?;
+    // The search index, built in the background from the snapshot just loaded.
+    state.start_search();
     // Postmortems beside catalog files, from the copies on this machine, until the sources
     // are read again.
     if let Err(e) = state.platform.read_stored_postmortems().await {
@@ -710,6 +712,7 @@ async fn demo(
     set_work_limits(&state, &args.server);
     let report = state.refresh(&locations).await?;
     print_diagnostics(report.diagnostics());
+    state.start_search();
     let catalog = state.catalog();
     eprintln!(
         "demo organisation Northwind Labs in {}: {} entities ({} groups, {} users, {} systems, {} components, {} APIs, {} resources) in {:.2} s",

@@ -28,6 +28,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("score", score),
     ("template_manifest", template_manifest),
     ("webhook", webhook),
+    ("search", search),
 ];
 
 /// The target named `name`.
@@ -170,4 +171,59 @@ pub fn webhook(data: &[u8]) {
         body = after;
     }
     let _ = pave_events::read(source, &headers, body, &pave_events::ReadOptions::default());
+}
+
+/// Search: the first line is what someone typed (searched as a full query, filtered by
+/// itself as a kind and a tag, and as type-ahead), the rest a docs page's Markdown, indexed
+/// first. Both come from users: neither may make the index fail.
+pub fn search(data: &[u8]) {
+    let (typed, page) = first_line(data);
+    let index = search_index();
+    let (title, headings, body) = pave_search::page_text(&text(page));
+    let site = pave_search::Site {
+        entity_key: "component:default/fuzz".to_owned(),
+        fingerprint: data.len() as u64,
+        pages: vec![pave_search::PageDoc {
+            entity_key: "component:default/fuzz".to_owned(),
+            entity_name: "fuzz".to_owned(),
+            entity_kind: "Component".to_owned(),
+            title: title.unwrap_or_default(),
+            headings,
+            body,
+            ..pave_search::PageDoc::default()
+        }],
+    };
+    // An error here would be tantivy's own, not this input's; a panic is what is looked for.
+    let _ = index.sync_pages([site], false);
+    for typeahead in [false, true] {
+        let mut request = pave_search::SearchRequest::new(&typed);
+        request.typeahead = typeahead;
+        let _ = index.search(&request);
+        request.filter(pave_search::Dimension::Kind, &typed);
+        request.filter(pave_search::Dimension::Tag, &typed);
+        let _ = index.search(&request);
+    }
+}
+
+/// A small index, built once per process (building one per input would hide the search
+/// path's cost under the writer's).
+fn search_index() -> &'static pave_search::SearchIndex {
+    static INDEX: std::sync::OnceLock<pave_search::SearchIndex> = std::sync::OnceLock::new();
+    INDEX.get_or_init(|| {
+        let index = pave_search::SearchIndex::new(1).unwrap_or_else(|e| panic!("{e}"));
+        let entities: Vec<(String, String)> = ["payments", "payments-api", "ledger", "café-ü"]
+            .iter()
+            .map(|name| {
+                (
+                    format!("component:default/{name}"),
+                    serde_json::json!({"kind": "Component",
+                        "metadata": {"name": name, "tags": ["go", "kafka"], "description": "Takes card payments"},
+                        "spec": {"type": "service", "owner": "group:default/payments"}})
+                    .to_string(),
+                )
+            })
+            .collect();
+        let _ = index.sync_entities(entities.iter().map(|(k, j)| (k.as_str(), "1", j.as_str())));
+        index
+    })
 }

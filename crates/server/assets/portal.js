@@ -28,4 +28,126 @@
       target.blur();
     }
   });
+  // The header's type-ahead: the search box becomes a combobox (ARIA 1.2 pattern, list
+  // autocomplete) whose listbox holds suggestions from /search/suggest. Focus stays in the
+  // box; arrows move the active option (aria-activedescendant), Enter opens it, Escape
+  // closes the list. Without this script the box submits to /search.
+  function typeahead(input, list, status) {
+    var timer = null;
+    var active = -1;
+    var items = [];
+    var asked = 0;
+    input.setAttribute("role", "combobox");
+    input.setAttribute("aria-autocomplete", "list");
+    input.setAttribute("aria-controls", list.id);
+    input.setAttribute("aria-expanded", "false");
+
+    function close() {
+      list.hidden = true;
+      input.setAttribute("aria-expanded", "false");
+      input.removeAttribute("aria-activedescendant");
+      active = -1;
+    }
+    function highlight(index) {
+      var options = list.querySelectorAll("[role=option]");
+      active = index;
+      for (var i = 0; i < options.length; i++) {
+        options[i].setAttribute("aria-selected", i === index ? "true" : "false");
+      }
+      if (index >= 0 && options[index]) {
+        input.setAttribute("aria-activedescendant", options[index].id);
+        options[index].scrollIntoView({ block: "nearest" });
+      } else {
+        input.removeAttribute("aria-activedescendant");
+      }
+    }
+    function show(found) {
+      items = found;
+      list.textContent = "";
+      found.forEach(function (item, i) {
+        var li = document.createElement("li");
+        li.id = list.id + "-" + i;
+        li.setAttribute("role", "option");
+        li.setAttribute("aria-selected", "false");
+        li.className = "suggestion";
+        var title = document.createElement("span");
+        title.className = "suggestion-title";
+        title.textContent = item.title;
+        var kind = document.createElement("span");
+        kind.className = "suggestion-kind";
+        kind.textContent = item.kind;
+        li.appendChild(title);
+        li.appendChild(kind);
+        // mousedown, not click: the box keeps focus and the list is still there.
+        li.addEventListener("mousedown", function (event) {
+          event.preventDefault();
+          location.href = item.href;
+        });
+        list.appendChild(li);
+      });
+      var all = document.createElement("li");
+      all.id = list.id + "-all";
+      all.setAttribute("role", "option");
+      all.setAttribute("aria-selected", "false");
+      all.className = "suggestion suggestion-all";
+      all.textContent = "Search for \u201c" + input.value.trim() + "\u201d";
+      all.addEventListener("mousedown", function (event) {
+        event.preventDefault();
+        input.form.submit();
+      });
+      list.appendChild(all);
+      list.hidden = false;
+      input.setAttribute("aria-expanded", "true");
+      status.textContent = found.length === 0 ? "No suggestions" :
+        found.length + (found.length === 1 ? " suggestion" : " suggestions") + ", use the arrow keys";
+      highlight(-1);
+    }
+    function ask() {
+      var q = input.value.trim();
+      if (q === "") {
+        close();
+        return;
+      }
+      var mine = ++asked;
+      fetch("/search/suggest?q=" + encodeURIComponent(q), {
+        headers: { "Accept": "application/json" },
+        credentials: "same-origin"
+      }).then(function (r) {
+        return r.ok ? r.json() : [];
+      }).then(function (found) {
+        // An older answer arriving late must not replace a newer one.
+        if (mine === asked && document.activeElement === input) show(found);
+      }).catch(function () { close(); });
+    }
+    input.addEventListener("input", function () {
+      clearTimeout(timer);
+      timer = setTimeout(ask, 120);
+    });
+    input.addEventListener("keydown", function (event) {
+      var count = list.querySelectorAll("[role=option]").length;
+      if (event.key === "ArrowDown" && count > 0) {
+        event.preventDefault();
+        if (list.hidden) show(items);
+        highlight(active + 1 >= count ? 0 : active + 1);
+      } else if (event.key === "ArrowUp" && count > 0 && !list.hidden) {
+        event.preventDefault();
+        highlight(active <= 0 ? count - 1 : active - 1);
+      } else if (event.key === "Enter" && !list.hidden && active >= 0) {
+        event.preventDefault();
+        if (active < items.length) location.href = items[active].href;
+        else input.form.submit();
+      } else if (event.key === "Escape" && !list.hidden) {
+        event.preventDefault();
+        event.stopPropagation();
+        close();
+      }
+    });
+    input.addEventListener("blur", function () { setTimeout(close, 100); });
+  }
+  var box = document.getElementById("global-q");
+  var suggestions = document.getElementById("global-suggestions");
+  var suggestionsStatus = document.getElementById("global-suggestions-status");
+  if (box && suggestions && suggestionsStatus && window.fetch) {
+    typeahead(box, suggestions, suggestionsStatus);
+  }
 })();

@@ -18,6 +18,7 @@ pub mod metrics;
 mod oidc;
 mod openapi;
 pub mod portal;
+pub(crate) mod search;
 mod sessions;
 pub mod slo;
 pub mod tls;
@@ -83,6 +84,8 @@ pub struct AppState {
     draining: std::sync::atomic::AtomicBool,
     /// Docs folders' last-changed dates from git, reused for a minute.
     docs_freshness: portal::docs::FreshnessCache,
+    /// Full-text search over entities and docs pages, kept in step with the snapshot.
+    search: search::SearchState,
 }
 
 impl AppState {
@@ -111,6 +114,7 @@ impl AppState {
             events: RwLock::new(None),
             draining: std::sync::atomic::AtomicBool::new(false),
             docs_freshness: portal::docs::FreshnessCache::default(),
+            search: search::SearchState::default(),
         })
     }
 
@@ -324,6 +328,12 @@ impl AppState {
             Err(poisoned) => *poisoned.into_inner() = live,
         }
         Ok(())
+    }
+
+    /// Starts keeping the search index in step with the catalog (idempotent; also started
+    /// by the first search). Call from within the runtime after the first snapshot loads.
+    pub fn start_search(self: &Arc<Self>) {
+        search::start(self);
     }
 
     /// Rebuilds the snapshot from the store.
@@ -621,6 +631,8 @@ fn routes(state: &Arc<AppState>) -> (Router<Arc<AppState>>, Vec<auth::Declared>)
             get(api::dora::incident),
         )
         .route("/api/alerts", Method::GET, read, get(api::dora::alerts))
+        // Search shows entities and docs: read like the catalog.
+        .route("/api/search", Method::GET, read, get(api::search::search))
         .route(
             "/api/audit/checkpoints",
             Method::POST,
@@ -716,8 +728,20 @@ mod route_coverage {
             "/create",
             "/create/{template}",
             "/graph",
+            "/search",
+            "/search/suggest",
+            "/api/search",
         ] {
             assert!(declared.contains(&("get".into(), page.into())), "{page}");
+        }
+        // Search shows what the catalog shows: it needs exactly the catalog's permission.
+        for path in ["/search", "/search/suggest", "/api/search"] {
+            let d = table.iter().find(|d| d.path == path).unwrap();
+            assert_eq!(
+                d.access,
+                auth::Access::Require(pave_auth::Permission::CatalogEntityRead),
+                "{path}"
+            );
         }
         // The only public routes are these; anything else must name a permission.
         let public: BTreeSet<&str> = table

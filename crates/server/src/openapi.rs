@@ -4,7 +4,7 @@ use axum::Json;
 use axum::response::IntoResponse;
 use utoipa::OpenApi;
 
-use crate::api::{audit, checkpoints, dora, entities, gate, locations, postmortems};
+use crate::api::{audit, checkpoints, dora, entities, gate, locations, postmortems, search};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -43,6 +43,7 @@ use crate::api::{audit, checkpoints, dora, entities, gate, locations, postmortem
         dora::incident,
         postmortems::post_postmortem,
         postmortems::list,
+        search::search,
     ),
     components(schemas(
         entities::ByRefsBody,
@@ -70,6 +71,7 @@ use crate::api::{audit, checkpoints, dora, entities, gate, locations, postmortem
         (name = "locations", description = "Registered sources"),
         (name = "slo", description = "The deploy gate's overrides"),
         (name = "audit", description = "The hash-chained audit log and its signed checkpoints"),
+        (name = "search", description = "Full-text search over entities and docs pages (Backstage's search API)"),
         (name = "delivery", description = "DORA metrics, incidents, alert quality and postmortems from the delivery ledger")
     )
 )]

@@ -249,6 +249,100 @@ fn portal_in_headless_chromium() {
     cdp.screenshot(&artifacts.join("portal-docs.png"), true);
     no_csp_violations(&mut cdp, "a docs page");
 
+    // 6b. Search: the header box is a combobox whose list fills as you type; arrows choose,
+    // Enter opens. Then the search page with its facets and highlighted results.
+    cdp.navigate(&format!("{base}/catalog"));
+    cdp.wait_for("the catalog page", "document.readyState === 'complete'");
+    assert_eq!(
+        cdp.eval("document.getElementById('global-q').getAttribute('role')"),
+        json!("combobox")
+    );
+    cdp.eval(
+        "(() => { const q = document.getElementById('global-q'); q.focus(); q.value = 'lakeho'; \
+         q.dispatchEvent(new Event('input', { bubbles: true })); })()",
+    );
+    cdp.wait_for(
+        "type-ahead suggestions",
+        "!document.getElementById('global-suggestions').hidden && \
+         document.querySelectorAll('#global-suggestions [role=option]').length >= 2 && \
+         document.getElementById('global-q').getAttribute('aria-expanded') === 'true'",
+    );
+    assert_eq!(
+        cdp.eval("document.querySelector('#global-suggestions [role=option] .suggestion-title').textContent"),
+        json!("lakehouse-ingest")
+    );
+    let key = |cdp: &mut Cdp, key: &str| {
+        cdp.eval(&format!(
+            "document.getElementById('global-q').dispatchEvent(new KeyboardEvent('keydown', {{ key: {}, bubbles: true, cancelable: true }}))",
+            json!(key)
+        ));
+    };
+    key(&mut cdp, "ArrowDown");
+    assert_eq!(
+        cdp.eval("(() => { const q = document.getElementById('global-q'); const id = q.getAttribute('aria-activedescendant'); \
+                  return id && document.getElementById(id).getAttribute('aria-selected'); })()"),
+        json!("true"),
+        "the first option is active"
+    );
+    cdp.screenshot(&artifacts.join("portal-typeahead.png"), false);
+    if let Some(axe) = axe_source() {
+        cdp.eval(&axe);
+        let found = cdp.eval(
+            "axe.run(document, { resultTypes: ['violations'] }).then(r => r.violations \
+             .filter(v => v.impact === 'serious' || v.impact === 'critical') \
+             .map(v => v.id + ' (' + v.impact + '): ' + v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(', ')))",
+        );
+        assert_eq!(
+            found,
+            json!([]),
+            "accessibility violations with the type-ahead open"
+        );
+    }
+    key(&mut cdp, "Escape");
+    assert_eq!(
+        cdp.eval("document.getElementById('global-suggestions').hidden"),
+        json!(true),
+        "Escape closes the list"
+    );
+    key(&mut cdp, "ArrowDown");
+    key(&mut cdp, "Enter");
+    cdp.wait_for(
+        "the suggested entity",
+        "location.pathname === '/catalog/default/component/lakehouse-ingest' && document.readyState === 'complete'",
+    );
+    no_csp_violations(&mut cdp, "the type-ahead");
+
+    cdp.navigate(&format!("{base}/search?q=desgin+system"));
+    cdp.wait_for(
+        "the search page",
+        "document.readyState === 'complete' && document.querySelector('#search-list .search-hit')",
+    );
+    assert_eq!(
+        cdp.eval("document.querySelector('#search-list .search-hit-title').getAttribute('href')"),
+        json!("/catalog/default/component/design-system"),
+        "one typo tolerated"
+    );
+    assert!(
+        cdp.eval("document.querySelectorAll('#search-list mark').length")
+            .as_u64()
+            .unwrap()
+            >= 2
+    );
+    cdp.screenshot(&artifacts.join("portal-search.png"), true);
+    no_csp_violations(&mut cdp, "the search page");
+    // A facet narrows the results (a full page load; the results agree with its count).
+    let facet = cdp.eval(
+        "(() => { const a = [...document.querySelectorAll('#facet-kind + .facet-list a')].find(a => a.textContent.includes('component')); \
+         return a ? [a.getAttribute('href'), Number(a.querySelector('.count').textContent)] : null; })()",
+    );
+    let facet_href = facet[0].as_str().unwrap().to_owned();
+    cdp.navigate(&format!("{base}{facet_href}"));
+    cdp.wait_for("the narrowed results", "document.readyState === 'complete'");
+    assert_eq!(
+        cdp.eval("Number(document.getElementById('search-count').dataset.total)"),
+        facet[1]
+    );
+
     // 7. Accessibility: axe-core (pinned in tests/axe) on each kind of page, no serious or
     // critical violation.
     if let Some(axe) = axe_source() {
@@ -258,9 +352,19 @@ fn portal_in_headless_chromium() {
             "/catalog/default/component/cart-service",
             "/catalog/default/group/basket-checkout",
             "/catalog/default/api/orders-api",
+            "/catalog/default/api/order-events-api",
+            "/catalog/default/api/fraud-scoring-api",
+            "/create",
+            "/create/api-service",
+            "/create/api-service?go=1&name=X&port=1",
+            "/graph",
+            "/graph?root=system:default/checkout",
             "/docs",
             "/catalog/default/component/cart-service/docs",
             "/catalog/default/component/cart-service/docs/runbook",
+            "/search?q=payments",
+            "/search?q=payments&kind=component",
+            "/search?q=zzzzzz",
         ] {
             cdp.navigate(&format!("{base}{page}"));
             cdp.wait_for(page, "document.readyState === 'complete'");

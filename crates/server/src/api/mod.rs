@@ -11,6 +11,7 @@ pub(crate) mod entities;
 pub(crate) mod gate;
 pub(crate) mod locations;
 pub(crate) mod postmortems;
+pub(crate) mod search;
 
 use std::sync::Arc;
 

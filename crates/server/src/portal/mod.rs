@@ -14,6 +14,8 @@
 //!   `mkdocs.yml` and Markdown), rendered with navigation and freshness ([`docs`]).
 //! - `/dora`, `/dora/{namespace}/{kind}/{name}`: DORA metrics of the organisation, a team, a
 //!   system, a domain or an entity, with server-rendered SVG charts ([`dora`], [`charts`]).
+//! - `/search`, `/search/suggest`: full-text search over entities and docs pages with
+//!   facets and snippets, and the header box's type-ahead ([`search`]).
 //! - Anything else outside `/api/` gets the portal's 404 page.
 //!
 //! Templates live in `crates/server/templates/` (askama, auto-escaped); assets in
@@ -31,6 +33,7 @@ mod error;
 pub(crate) mod graph;
 mod home;
 mod org;
+mod search;
 mod slo;
 mod view;
 
@@ -139,6 +142,8 @@ pub(crate) fn routes(state: &Arc<AppState>) -> (Router<Arc<AppState>>, Vec<Decla
         .route("/graph", Method::GET, read, get(depgraph::page))
         .route("/create", Method::GET, read, get(create::index))
         .route("/create/{template}", Method::GET, read, get(create::form))
+        .route("/search", Method::GET, read, get(search::page))
+        .route("/search/suggest", Method::GET, read, get(search::suggest))
         .route(
             docs::HIGHLIGHT_CSS_HREF,
             Method::GET,

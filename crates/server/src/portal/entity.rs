@@ -153,23 +153,38 @@ impl EntityPage {
     }
 }
 
+/// The catalog, the entity's key and the entity a `/catalog/{namespace}/{kind}/{name}…`
+/// address names, or the error page to answer with.
+fn addressed(
+    state: &AppState,
+    path: Result<Path<(String, String, String)>, PathRejection>,
+) -> Result<(Arc<Catalog>, Box<str>, Value), Response> {
+    let Ok(Path((namespace, kind, name))) = path else {
+        return Err(
+            PortalError::BadRequest("The entity address is malformed.".into()).into_response(),
+        );
+    };
+    let catalog = state.catalog();
+    let Some(record) = catalog.get(&pave_catalog::EntityKey::new(&kind, &namespace, &name)) else {
+        return Err(
+            PortalError::EntityNotFound(format!("{kind}:{namespace}/{name}")).into_response(),
+        );
+    };
+    let found = (record.key.clone(), record.entity());
+    Ok((catalog, found.0, found.1))
+}
+
 /// The page handler.
 pub(crate) async fn page(
     State(state): State<Arc<AppState>>,
     path: Result<Path<(String, String, String)>, PathRejection>,
 ) -> Response {
-    let Ok(Path((namespace, kind, name))) = path else {
-        return PortalError::BadRequest("The entity address is malformed.".into()).into_response();
+    let (catalog, key, entity) = match addressed(&state, path) {
+        Ok(found) => found,
+        Err(response) => return response,
     };
-    let catalog = state.catalog();
-    let reference = format!("{kind}:{namespace}/{name}");
-    let Some(record) = catalog.get(&pave_catalog::EntityKey::new(&kind, &namespace, &name)) else {
-        return PortalError::EntityNotFound(reference).into_response();
-    };
-    let slo = super::slo::card(&state, &record.key).await;
-    let entity = record.entity();
+    let slo = super::slo::card(&state, &key).await;
     let reports = state.delivery_reports();
-    let key = record.key.clone();
     let render = move |catalog: &Catalog, entity: &Value| {
         let mut page = build(catalog, entity);
         page.slo = slo;
@@ -204,16 +219,12 @@ pub(crate) async fn definition_file(
     State(state): State<Arc<AppState>>,
     path: Result<Path<(String, String, String)>, PathRejection>,
 ) -> Response {
-    let Ok(Path((namespace, kind, name))) = path else {
-        return PortalError::BadRequest("The entity address is malformed.".into()).into_response();
+    let (_, _, entity) = match addressed(&state, path) {
+        Ok(found) => found,
+        Err(response) => return response,
     };
-    let catalog = state.catalog();
-    let reference = format!("{kind}:{namespace}/{name}");
-    let Some(record) = catalog.get(&pave_catalog::EntityKey::new(&kind, &namespace, &name)) else {
-        return PortalError::EntityNotFound(reference).into_response();
-    };
-    let entity = record.entity();
     let Some(def) = definition(&entity) else {
+        let reference = view::Identity::of(&entity).reference;
         return PortalError::PageNotFound(format!("{reference} has no API definition"))
             .into_response();
     };

@@ -368,6 +368,23 @@ fn portal_in_headless_chromium() {
         ] {
             cdp.navigate(&format!("{base}{page}"));
             cdp.wait_for(page, "document.readyState === 'complete'");
+            // The pages docs/portal.md shows (copied from target/test-artifacts by hand).
+            let shot = match page {
+                "/" => Some("portal-home.png"),
+                "/catalog/default/api/order-events-api" => Some("portal-api.png"),
+                "/create/api-service" => Some("portal-create.png"),
+                "/graph?root=system:default/checkout" => Some("portal-graph.png"),
+                _ => None,
+            };
+            if let Some(name) = shot {
+                if name == "portal-api.png" {
+                    cdp.eval(
+                        "(() => { const card = document.getElementById('operations'); \
+                         card.querySelector('details').open = true; card.scrollIntoView(); })()",
+                    );
+                }
+                cdp.screenshot(&artifacts.join(name), false);
+            }
             cdp.eval(&axe);
             let found = cdp.eval(
                 "axe.run(document, { resultTypes: ['violations'] }).then(r => r.violations \

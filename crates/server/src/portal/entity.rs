@@ -154,21 +154,21 @@ impl EntityPage {
 }
 
 /// The catalog, the entity's key and the entity a `/catalog/{namespace}/{kind}/{name}…`
-/// address names, or the error page to answer with.
+/// address names, or the error page's error.
 fn addressed(
     state: &AppState,
     path: Result<Path<(String, String, String)>, PathRejection>,
-) -> Result<(Arc<Catalog>, Box<str>, Value), Response> {
+) -> Result<(Arc<Catalog>, Box<str>, Value), PortalError> {
     let Ok(Path((namespace, kind, name))) = path else {
-        return Err(
-            PortalError::BadRequest("The entity address is malformed.".into()).into_response(),
-        );
+        return Err(PortalError::BadRequest(
+            "The entity address is malformed.".into(),
+        ));
     };
     let catalog = state.catalog();
     let Some(record) = catalog.get(&pave_catalog::EntityKey::new(&kind, &namespace, &name)) else {
-        return Err(
-            PortalError::EntityNotFound(format!("{kind}:{namespace}/{name}")).into_response(),
-        );
+        return Err(PortalError::EntityNotFound(format!(
+            "{kind}:{namespace}/{name}"
+        )));
     };
     let found = (record.key.clone(), record.entity());
     Ok((catalog, found.0, found.1))
@@ -181,7 +181,7 @@ pub(crate) async fn page(
 ) -> Response {
     let (catalog, key, entity) = match addressed(&state, path) {
         Ok(found) => found,
-        Err(response) => return response,
+        Err(e) => return e.into_response(),
     };
     let slo = super::slo::card(&state, &key).await;
     let reports = state.delivery_reports();
@@ -221,7 +221,7 @@ pub(crate) async fn definition_file(
 ) -> Response {
     let (_, _, entity) = match addressed(&state, path) {
         Ok(found) => found,
-        Err(response) => return response,
+        Err(e) => return e.into_response(),
     };
     let Some(def) = definition(&entity) else {
         let reference = view::Identity::of(&entity).reference;

@@ -487,6 +487,71 @@ async fn create_page_makes_a_repository_from_a_form() {
     assert!(answers.contains("port: 9090"), "{answers}");
     assert!(answers.contains("database: true"), "{answers}");
 
+    // A link may set a box either way; a value that is neither is refused on its field.
+    let off = get(
+        &demo.state,
+        "/create/api-service?go=1&name=orders&owner=team-a&system=shop&database=false&cache=on",
+        false,
+    )
+    .await;
+    assert_eq!(off.status, StatusCode::OK, "{}", off.body);
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(off.bytes.clone())).unwrap();
+    let mut answers = String::new();
+    std::io::Read::read_to_string(
+        &mut archive.by_name("orders/.pave/answers.yaml").unwrap(),
+        &mut answers,
+    )
+    .unwrap();
+    assert!(answers.contains("database: false"), "{answers}");
+    assert!(answers.contains("cache: true"), "{answers}");
+    let maybe = get(
+        &demo.state,
+        "/create/api-service?go=1&name=orders&owner=team-a&system=shop&database=maybe",
+        false,
+    )
+    .await;
+    assert_eq!(maybe.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        maybe.body.contains("`maybe` is not true or false"),
+        "{}",
+        maybe.body
+    );
+    // A prefilled link (no `go`) shows its answers, boxes included, in the form and command.
+    let prefilled = get(
+        &demo.state,
+        "/create/api-service?name=orders&cache=true",
+        false,
+    )
+    .await;
+    assert_eq!(prefilled.status, StatusCode::OK);
+    assert!(
+        prefilled
+            .body
+            .contains(r#"name="cache" value="true" checked"#),
+        "{}",
+        prefilled.body
+    );
+    assert!(
+        prefilled.body.contains("--set cache=true"),
+        "{}",
+        prefilled.body
+    );
+    // A newline in a one-line answer would write code into the generated files: refused.
+    let injected = get(
+        &demo.state,
+        "/create/api-service?go=1&name=abc&owner=team-x&system=sys-y&description=x%0A%7D%0Afunc%20init()%20%7B%7D",
+        false,
+    )
+    .await;
+    assert_eq!(injected.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        injected.body.contains(
+            r#"id="param-description-error">must be one line, without control characters</p>"#
+        ),
+        "{}",
+        injected.body
+    );
+
     let unknown = get(&demo.state, "/create/no-such-template", false).await;
     assert_eq!(unknown.status, StatusCode::NOT_FOUND);
     let long = format!("/create/api-service?go=1&name={}", "x".repeat(20_000));

@@ -169,11 +169,46 @@ pub fn validate(manifest: &Manifest, answers: &Answers) -> Result<()> {
             }
         })
         .collect();
+    // Answers land in source files, YAML and shell: a newline in a one-line answer could
+    // write code into a generated file (a `description` closing a Go comment, say). No
+    // answer holds control characters, whatever the schema allows.
+    let mut controls = Vec::new();
+    strings_with_controls(&instance, "", &mut controls);
+    problems.extend(
+        controls
+            .into_iter()
+            .map(|path| format!("  - {path}: must be one line, without control characters")),
+    );
     problems.dedup();
     if problems.is_empty() {
         Ok(())
     } else {
         Err(Error::InvalidParameters(problems))
+    }
+}
+
+/// The dotted paths of string answers (nested ones too) holding a control character.
+fn strings_with_controls(value: &Value, path: &str, out: &mut Vec<String>) {
+    match value {
+        Value::String(text) if text.chars().any(char::is_control) => {
+            out.push(path.to_owned());
+        }
+        Value::Object(map) => {
+            for (key, inner) in map {
+                let path = if path.is_empty() {
+                    key.clone()
+                } else {
+                    format!("{path}.{key}")
+                };
+                strings_with_controls(inner, &path, out);
+            }
+        }
+        Value::Array(items) => {
+            for (i, inner) in items.iter().enumerate() {
+                strings_with_controls(inner, &format!("{path}.{i}"), out);
+            }
+        }
+        _ => {}
     }
 }
 
@@ -282,6 +317,21 @@ spec:
             e.contains("  - port: 70000 is greater than the maximum of 65535"),
             "{e}"
         );
+        // A newline (or any control character) in an answer could write code into a
+        // generated file: refused, nested answers too.
+        let mut a = Answers::new();
+        a.insert("name".into(), json!("svc"));
+        a.insert("owner".into(), json!("team-a\n}\nfunc init() {}"));
+        a.insert("db".into(), json!({"engine": "postgres\r"}));
+        let e = prepare(&m, a)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(
+            e.contains("  - owner: must be one line, without control characters"),
+            "{e}"
+        );
+        assert!(e.contains("  - db.engine: must be one line"), "{e}");
         let mut a = Answers::new();
         a.insert("name".into(), json!("svc"));
         a.insert("owner".into(), json!("team-a"));

@@ -22,9 +22,13 @@ use crate::error::ApiError;
 
 /// Results per page unless `pageLimit` says otherwise (Backstage's default).
 const DEFAULT_PAGE: usize = 25;
-/// Marks around matched words in `highlight.fields`.
-pub(crate) const PRE_TAG: &str = "<mark>";
-pub(crate) const POST_TAG: &str = "</mark>";
+/// Marks around matched words in `highlight.fields`: a random tag per response, as
+/// Backstage's engines do, so text in a document cannot pose as a mark; the fields are text,
+/// not HTML (a client splits them on the tags and escapes the parts).
+fn highlight_tags() -> (String, String) {
+    let tag = format!("pave-{}", uuid::Uuid::new_v4().simple());
+    (format!("<{tag}>"), format!("</{tag}>"))
+}
 
 /// Search the catalog and docs pages.
 #[utoipa::path(get, path = "/api/search", tag = "search",
@@ -124,6 +128,7 @@ fn page_of(cursor: &str) -> Result<usize, ApiError> {
 /// The JSON answer.
 fn answer(request: &SearchRequest, results: &SearchResults) -> Value {
     let page = request.offset / request.limit.max(1);
+    let (pre, post) = highlight_tags();
     let items: Vec<Value> = results
         .hits
         .iter()
@@ -158,11 +163,11 @@ fn answer(request: &SearchRequest, results: &SearchResults) -> Value {
                 "document": document,
                 "rank": request.offset + i + 1,
                 "highlight": {
-                    "preTag": PRE_TAG,
-                    "postTag": POST_TAG,
+                    "preTag": pre,
+                    "postTag": post,
                     "fields": {
-                        "title": pave_search::tagged(&hit.title, PRE_TAG, POST_TAG),
-                        "text": pave_search::tagged(&hit.text, PRE_TAG, POST_TAG),
+                        "title": pave_search::tagged(&hit.title, &pre, &post),
+                        "text": pave_search::tagged(&hit.text, &pre, &post),
                     }
                 }
             })

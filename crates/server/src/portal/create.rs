@@ -134,7 +134,7 @@ pub(crate) async fn form(
     let submitted: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes())
         .into_owned()
         .collect();
-    let go = submitted.iter().any(|(k, _)| k == "go");
+    let go = submitted.iter().any(|(k, v)| k == "go" && v != "0");
     let outcome = match state
         .heavy()
         .run(move || answer(&loaded, &submitted, go))
@@ -183,17 +183,17 @@ fn answer(loaded: &Loaded, submitted: &[(String, String)], go: bool) -> Outcome 
     let mut errors = Vec::new();
     let mut sets = Vec::new();
     for (info, field) in infos.iter().zip(fields.iter_mut()) {
-        let raw = match field.input {
-            "checkbox" => {
-                if go {
-                    Some(if field.checked { "true" } else { "false" }.to_owned())
-                } else {
-                    None
+        let raw = match (field.input, given(&info.name)) {
+            // A form sends a checked box only; a link may say `false` or `0` as well.
+            ("checkbox", Some(value)) => match truth(value) {
+                Some(checked) => Some(checked.to_string()),
+                None => {
+                    field.error = Some(format!("`{value}` is not true or false"));
+                    continue;
                 }
-            }
-            _ => given(&info.name)
-                .filter(|v| !v.trim().is_empty())
-                .map(str::to_owned),
+            },
+            ("checkbox", None) => go.then(|| "false".to_owned()),
+            (_, value) => value.filter(|v| !v.trim().is_empty()).map(str::to_owned),
         };
         let Some(raw) = raw else { continue };
         let default = info.default.as_ref().map(params::display_value);
@@ -280,10 +280,9 @@ fn field(info: &ParamInfo, given: Option<&str>, go: bool) -> Field {
             _ => "text",
         }
     };
-    let checked = if go {
-        given.is_some()
-    } else {
-        info.default == Some(Value::Bool(true))
+    let checked = match given {
+        Some(value) => truth(value) == Some(true),
+        None => !go && info.default == Some(Value::Bool(true)),
     };
     Field {
         label: info.name.replace(['_', '-'], " "),
@@ -314,6 +313,16 @@ fn attach(fields: &mut [Field], errors: &mut Vec<String>, line: &str, suffix: &s
             field.error = Some(message);
         }
         None => errors.push(text.to_owned()),
+    }
+}
+
+/// A checkbox's value as a form or a link gives it: `true`/`on`/`1`/`yes` or
+/// `false`/`off`/`0`/`no`/empty; `None` for anything else.
+fn truth(value: &str) -> Option<bool> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "true" | "on" | "1" | "yes" => Some(true),
+        "false" | "off" | "0" | "no" | "" => Some(false),
+        _ => None,
     }
 }
 

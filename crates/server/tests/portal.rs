@@ -772,6 +772,10 @@ async fn org_chart_ends_on_cycles_and_escapes_titles() {
         1,
         "the cycle is not walked twice: {chart}"
     );
+    assert!(
+        chart.contains("already shown above"),
+        "the loop is said: {chart}"
+    );
     assert_eq!(
         chart.matches("<ul").count(),
         chart.matches("</ul>").count(),

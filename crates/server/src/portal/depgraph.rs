@@ -65,6 +65,7 @@ pub(crate) struct GraphPage {
     pub(crate) svg: Option<String>,
     pub(crate) connections: Vec<Connection>,
     pub(crate) nodes: usize,
+    /// Related entities past the cap (of any kind: they are counted, not read).
     pub(crate) left_out: usize,
     /// Why nothing is drawn (an unknown root).
     pub(crate) problem: Option<String>,
@@ -275,6 +276,13 @@ fn walk(catalog: &Catalog, root: &Value, params: &Params) -> Walk {
                 if depth >= params.depth || refused.contains(&target_key) {
                     continue;
                 }
+                if walk.order.len() >= MAX_NODES {
+                    // Counted, not read: past the cap the walk does no more per entity than
+                    // this (a domain of thousands of components stays fast).
+                    refused.insert(target_key);
+                    walk.left_out += 1;
+                    continue;
+                }
                 let Some(entity) = catalog.get(&target_key).map(|r| r.entity()) else {
                     continue;
                 };
@@ -285,11 +293,6 @@ fn walk(catalog: &Catalog, root: &Value, params: &Params) -> Walk {
                     .any(|k| k.eq_ignore_ascii_case(&identity.kind))
                 {
                     refused.insert(target_key);
-                    continue;
-                }
-                if walk.order.len() >= MAX_NODES {
-                    refused.insert(target_key);
-                    walk.left_out += 1;
                     continue;
                 }
                 walk.order.push((target_key.clone(), depth + 1));

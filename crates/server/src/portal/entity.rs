@@ -193,12 +193,19 @@ pub(crate) async fn page(
         }
         super::render(&page)
     };
-    // A group that owns thousands of entities lists and resolves each: heavy work.
+    // A group that owns thousands of entities lists and resolves each, and a large API
+    // definition is parsed and laid out: heavy work, off the async threads and within the
+    // heavy pool's limit.
     let relations = entity
         .get("relations")
         .and_then(Value::as_array)
         .map_or(0, Vec::len);
-    let html = if relations > HEAVY_RELATIONS {
+    let definition = match entity.pointer("/spec/definition") {
+        Some(Value::String(text)) => text.len(),
+        Some(other) if !other.is_null() => HEAVY_DEFINITION_BYTES + 1,
+        _ => 0,
+    };
+    let html = if relations > HEAVY_RELATIONS || definition > HEAVY_DEFINITION_BYTES {
         let catalog = Arc::clone(&catalog);
         match state.heavy().run(move || render(&catalog, &entity)).await {
             Ok(html) => html,
@@ -282,6 +289,10 @@ fn add_delivery(
 
 /// Entity pages with more relations than this are built as heavy work.
 const HEAVY_RELATIONS: usize = 64;
+
+/// API definitions larger than this are laid out on the heavy pool (a 4 MiB AsyncAPI
+/// document takes about half a second).
+const HEAVY_DEFINITION_BYTES: usize = 64 * 1024;
 
 fn build(catalog: &Catalog, entity: &Value) -> EntityPage {
     let id = Identity::of(entity);

@@ -21,8 +21,23 @@ const MAX_NODES: usize = 200;
 struct Counts {
     members: usize,
     owned: usize,
-    children: Vec<RefView>,
+    /// Child groups' references, resolved only when drawn (a group of thousands of teams
+    /// must not read each one to show two hundred).
+    children: Vec<String>,
+    namespace: String,
     parent: Option<RefView>,
+}
+
+impl Counts {
+    fn empty() -> Self {
+        Counts {
+            members: 0,
+            owned: 0,
+            children: Vec::new(),
+            namespace: pave_catalog::DEFAULT_NAMESPACE.to_owned(),
+            parent: None,
+        }
+    }
 }
 
 fn counts(catalog: &Catalog, group: &RefView) -> Option<Counts> {
@@ -31,30 +46,22 @@ fn counts(catalog: &Catalog, group: &RefView) -> Option<Counts> {
         .unwrap_or(pave_catalog::DEFAULT_NAMESPACE)
         .to_owned();
     let mut counts = Counts {
-        members: 0,
-        owned: 0,
-        children: Vec::new(),
-        parent: None,
+        namespace: namespace.clone(),
+        ..Counts::empty()
     };
     for relation in entity["relations"].as_array().into_iter().flatten() {
         let target = relation["targetRef"].as_str();
         match (relation["type"].as_str(), target) {
             (Some("hasMember"), _) => counts.members += 1,
             (Some("ownerOf"), _) => counts.owned += 1,
-            (Some("parentOf"), Some(t)) => {
-                counts
-                    .children
-                    .push(view::resolve(catalog, t, Some("Group"), &namespace));
-            }
+            (Some("parentOf"), Some(t)) => counts.children.push(t.to_owned()),
             (Some("childOf"), Some(t)) if counts.parent.is_none() => {
                 counts.parent = Some(view::resolve(catalog, t, Some("Group"), &namespace));
             }
             _ => {}
         }
     }
-    counts
-        .children
-        .sort_by_key(|child| child.label.to_lowercase());
+    counts.children.sort_by_key(|child| child.to_lowercase());
     Some(counts)
 }
 
@@ -98,15 +105,7 @@ pub(crate) fn chart(catalog: &Catalog, group: &RefView) -> Option<String> {
         match c {
             Some(c) => line.push((parent, c)),
             None => {
-                line.push((
-                    parent,
-                    Counts {
-                        members: 0,
-                        owned: 0,
-                        children: Vec::new(),
-                        parent: None,
-                    },
-                ));
+                line.push((parent, Counts::empty()));
                 break;
             }
         }
@@ -130,7 +129,7 @@ pub(crate) fn chart(catalog: &Catalog, group: &RefView) -> Option<String> {
     out.push_str("<li>");
     node(&mut out, group, Some(&own), true);
     let mut budget = MAX_NODES;
-    subtree(catalog, &own.children, 1, &mut seen, &mut budget, &mut out);
+    subtree(catalog, &own, 1, &mut seen, &mut budget, &mut out);
     out.push_str("</li>");
     for _ in &line {
         out.push_str("</ul></li>");
@@ -141,29 +140,36 @@ pub(crate) fn chart(catalog: &Catalog, group: &RefView) -> Option<String> {
 
 fn subtree(
     catalog: &Catalog,
-    children: &[RefView],
+    group: &Counts,
     depth: usize,
     seen: &mut HashSet<String>,
     budget: &mut usize,
     out: &mut String,
 ) {
-    if children.is_empty() {
+    if group.children.is_empty() {
         return;
     }
     out.push_str("<ul>");
-    let mut skipped = 0usize;
-    for child in children {
-        if *budget == 0 || !seen.insert(child.key.clone()) {
+    let (mut skipped, mut repeated) = (0usize, 0usize);
+    for reference in &group.children {
+        if *budget == 0 {
             skipped += 1;
             continue;
         }
+        let child = view::resolve(catalog, reference, Some("Group"), &group.namespace);
+        if !seen.insert(child.key.clone()) {
+            // A `parentOf` cycle (or a team with two parents) comes back to a group drawn
+            // already.
+            repeated += 1;
+            continue;
+        }
         *budget -= 1;
-        let c = counts(catalog, child);
+        let c = counts(catalog, &child);
         out.push_str("<li>");
-        node(out, child, c.as_ref(), false);
+        node(out, &child, c.as_ref(), false);
         if let Some(c) = c {
             if depth < MAX_DEPTH {
-                subtree(catalog, &c.children, depth + 1, seen, budget, out);
+                subtree(catalog, &c, depth + 1, seen, budget, out);
             } else if !c.children.is_empty() {
                 out.push_str(&format!(
                     r#" <span class="org-meta">{} more team{} below</span>"#,
@@ -177,6 +183,11 @@ fn subtree(
     if skipped > 0 {
         out.push_str(&format!(
             r#"<li class="org-meta">{skipped} more not shown</li>"#
+        ));
+    }
+    if repeated > 0 {
+        out.push_str(&format!(
+            r#"<li class="org-meta">{repeated} already shown above (the groups' parents loop)</li>"#
         ));
     }
     out.push_str("</ul>");

@@ -12,7 +12,7 @@ use pave_server::AppState;
 use tower::ServiceExt;
 
 struct Demo {
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
     state: Arc<AppState>,
 }
 
@@ -32,7 +32,7 @@ async fn demo() -> Demo {
     .unwrap();
     let report = state.refresh(&locations).await.unwrap();
     assert!(!report.has_failures(), "demo ingestion failed");
-    Demo { _dir: dir, state }
+    Demo { dir, state }
 }
 
 /// A server over the catalog file `file`, its store in `dir`.
@@ -740,6 +740,28 @@ async fn api_page_shows_definition_and_providers() {
     );
     // Providers and consumers point into the API, from the left.
     assert!(page.body.contains("graph-node graph-node-in"));
+}
+
+/// No page shows where the server keeps files: a Location's target is its file name.
+#[tokio::test]
+async fn location_pages_hide_server_paths() {
+    let demo = demo().await;
+    let list = get(&demo.state, "/catalog?kind=Location", false).await;
+    let start = list
+        .body
+        .find(r#"href="/catalog/default/location/"#)
+        .expect("a location");
+    let href = &list.body[start + 6..];
+    let href = &href[..href.find('"').unwrap()];
+    let page = get(&demo.state, href, false).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let root = demo.dir.path().to_str().unwrap();
+    assert!(!page.body.contains(root), "{root} on {href}");
+    assert!(
+        page.body.contains("file:…/catalog-info.yaml"),
+        "{}",
+        page.body
+    );
 }
 
 /// Groups whose parents loop (a childOf cycle) and a team with hostile markup in its title

@@ -424,7 +424,13 @@ fn facts(catalog: &Catalog, entity: &Value, id: &Identity) -> Vec<Fact> {
         });
     }
     if let Some(target) = spec("target") {
-        facts.push(Fact::text("Target", target));
+        // A Location read from the server's disk names a path there: its file name only.
+        let shown = if target.contains("://") {
+            target.to_owned()
+        } else {
+            shown_value(format!("file:{target}"))
+        };
+        facts.push(Fact::text("Target", &shown));
     }
     if let Some(targets) = entity.pointer("/spec/targets").and_then(Value::as_array) {
         facts.push(Fact::text(

@@ -180,6 +180,8 @@ pub fn page_text(markdown: &str) -> (Option<String>, Vec<String>, String) {
         markdown
     };
     let (front_title, markdown) = split_front_matter(markdown);
+    let markdown = admonition_titles(markdown);
+    let markdown = markdown.as_ref();
     let mut options = Options::empty();
     options.insert(Options::ENABLE_TABLES);
     options.insert(Options::ENABLE_STRIKETHROUGH);
@@ -220,6 +222,37 @@ pub fn page_text(markdown: &str) -> (Option<String>, Vec<String>, String) {
         }
     }
     (front_title.or(first_h1), headings, body)
+}
+
+/// MkDocs admonition openers (`!!! info "Ownership"`, `??? tip`, `???+ note`) as their
+/// titles only: the markers are syntax, not words a reader searched for or wants in a
+/// snippet. Their indented bodies stay text.
+fn admonition_titles(markdown: &str) -> std::borrow::Cow<'_, str> {
+    fn opens(line: &str) -> Option<&str> {
+        let line = line.trim_start();
+        ["!!! ", "??? ", "???+ "]
+            .iter()
+            .find_map(|marker| line.strip_prefix(marker))
+    }
+    if !markdown.lines().any(|line| opens(line).is_some()) {
+        return std::borrow::Cow::Borrowed(markdown);
+    }
+    let mut out = String::with_capacity(markdown.len());
+    for line in markdown.lines() {
+        match opens(line) {
+            Some(rest) => {
+                let rest = rest.trim();
+                let title = rest
+                    .split_once(char::is_whitespace)
+                    .map(|(_, title)| title.trim().trim_matches('"'))
+                    .unwrap_or("");
+                out.push_str(title);
+            }
+            None => out.push_str(line),
+        }
+        out.push('\n');
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 /// `title:` from YAML front matter (`---` … `---`), read line by line: a full YAML parse
@@ -321,6 +354,16 @@ mod tests {
         assert!(!body.contains("script"), "{body}");
         let (title, _, _) = page_text("# Only heading\n");
         assert_eq!(title.as_deref(), Some("Only heading"));
+        // MkDocs admonition markers are syntax: their titles and bodies stay, the markers go.
+        let (_, _, body) = page_text(
+            "Intro.\n\n!!! info \"Ownership\"\n    Owned by **web**.\n\n??? tip\n    Roll back.\n",
+        );
+        assert!(!body.contains("!!!") && !body.contains("???"), "{body}");
+        assert!(body.contains("Ownership"), "{body}");
+        assert!(
+            body.contains("Owned by") && body.contains("Roll back."),
+            "{body}"
+        );
     }
 
     #[test]

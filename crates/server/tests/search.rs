@@ -3,50 +3,22 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use pave_ingest::{IngestConfig, Source};
 use pave_server::AppState;
 use serde_json::Value;
 use tower::ServiceExt;
 
-struct Demo {
-    _dir: tempfile::TempDir,
-    state: Arc<AppState>,
-}
-
-async fn demo() -> Demo {
-    let dir = tempfile::tempdir().unwrap();
-    let demo_dir = dir.path().join("demo");
-    pave_demo::write_demo_org(&demo_dir).unwrap();
-    let store = pave_store_sqlite::SqliteStore::open(&dir.path().join("pave.db"))
-        .await
-        .unwrap();
-    let state = AppState::new(Arc::new(store), IngestConfig::default());
-    let locations = pave_ingest::register(
-        state.platform.store().as_ref(),
-        &[Source::Path(demo_dir.join("catalog-info.yaml"))],
-    )
-    .await
-    .unwrap();
-    let report = state.refresh(&locations).await.unwrap();
-    assert!(!report.has_failures(), "demo ingestion failed");
-    Demo { _dir: dir, state }
-}
+use common::demo;
 
 async fn get(state: &Arc<AppState>, uri: &str) -> (StatusCode, String) {
-    let response = pave_server::router(Arc::clone(state))
-        .oneshot(Request::get(uri).body(Body::empty()).unwrap())
-        .await
-        .unwrap();
-    let status = response.status();
-    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
-        .await
-        .unwrap();
-    (status, String::from_utf8(bytes.to_vec()).unwrap())
+    let page = common::get(state, uri, false).await;
+    (page.status, page.body)
 }
 
 fn encode(s: &str) -> String {
@@ -282,7 +254,7 @@ async fn answers_in_backstage_shape_with_filters_facets_and_pages() {
             .contains("/docs/"),
         "{page}"
     );
-    let dir = demo._dir.path().to_str().unwrap().to_owned();
+    let dir = demo.dir.path().to_str().unwrap().to_owned();
     assert!(
         !docs.to_string().contains(&dir),
         "a server path leaked: {docs}"
@@ -438,7 +410,7 @@ async fn the_index_follows_catalog_changes() {
         search(state, "term=zebra-probe").await["numberOfResults"],
         0
     );
-    let root = demo._dir.path().join("demo/catalog-info.yaml");
+    let root = demo.dir.path().join("demo/catalog-info.yaml");
     let mut text = std::fs::read_to_string(&root).unwrap();
     text.push_str(
         "\n---\napiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: zebra-probe\n  description: added after start\nspec:\n  type: service\n  owner: platform-engineering\n  lifecycle: experimental\n",

@@ -28,6 +28,10 @@ use crate::slug::slugify;
 pub struct LinkBase {
     pub pages: String,
     pub assets: String,
+    /// Element ids the page around the docs uses (its skip link's `main`, say): headings,
+    /// generated or written `{#id}`, take `main_1` instead, so a heading "Main" does not
+    /// capture the host page's links.
+    pub host_ids: Vec<String>,
 }
 
 impl LinkBase {
@@ -35,7 +39,14 @@ impl LinkBase {
         LinkBase {
             pages: pages.into(),
             assets: assets.into(),
+            host_ids: Vec::new(),
         }
+    }
+
+    /// The same, with the host page's ids kept from headings.
+    pub fn with_host_ids(mut self, ids: &[&str]) -> Self {
+        self.host_ids = ids.iter().map(|id| (*id).to_owned()).collect();
+        self
     }
 
     /// The URL of the page at `path` (relative to the docs folder).
@@ -119,6 +130,10 @@ pub fn render_page(markdown: &str, page: &str, links: &LinkBase, limits: &Limits
     }
     let expanded = admonition::expand(markdown);
     let mut state = State::new(page, limits);
+    for id in &links.host_ids {
+        state.ids.reserve(id);
+        state.host_ids.insert(id.clone());
+    }
     for (event, range) in Parser::new_ext(&expanded.text, options()).into_offset_iter() {
         let line = expanded.source_line(range.start);
         state.event(event, line);
@@ -207,6 +222,8 @@ struct State<'p, 'a> {
     out: Vec<Event<'a>>,
     heading: Option<Heading<'a>>,
     ids: crate::slug::Ids,
+    /// [`LinkBase::host_ids`]: not even an explicit `{#id}` may take one.
+    host_ids: std::collections::HashSet<String>,
     toc: Vec<TocEntry>,
     first_h1: Option<String>,
     meta_title: Option<String>,
@@ -232,6 +249,7 @@ impl<'p> State<'p, '_> {
             out: Vec::new(),
             heading: None,
             ids: crate::slug::Ids::default(),
+            host_ids: std::collections::HashSet::new(),
             toc: Vec::new(),
             first_h1: None,
             meta_title: None,
@@ -406,10 +424,11 @@ impl<'a> State<'_, 'a> {
         // An explicit `{#id}` is kept as written (MkDocs does too), but reserved so that
         // later generated ids do not repeat it.
         let id = match id {
-            Some(id) => {
+            Some(id) if !self.host_ids.contains(id.as_ref()) => {
                 self.ids.reserve(&id);
                 id.to_string()
             }
+            Some(id) => self.ids.unique(id.to_string()),
             None => self.ids.unique(slugify(&text)),
         };
         let level_number = level as u8;

@@ -566,3 +566,18 @@ fn deep_nesting_is_flattened_with_a_warning() {
         r.warnings
     );
 }
+
+/// Headings do not take the ids of the page around the docs: "Main" would otherwise capture
+/// the skip link, and an explicit `{#main}` too.
+#[test]
+fn headings_keep_clear_of_the_host_pages_ids() {
+    let host = links().with_host_ids(&["main", "docs-content"]);
+    let md = "# Main\n\n## Docs content\n\n## Other {#main}\n\n## Main\n";
+    let rendered = render_page(md, "index.md", &host, &Limits::default());
+    let ids: Vec<&str> = rendered.toc.iter().map(|t| t.id.as_str()).collect();
+    assert_eq!(ids, ["main_1", "docs-content_1", "main_2", "main_3"]);
+    assert!(!rendered.html.contains(r#"id="main""#), "{}", rendered.html);
+    // Without host ids, MkDocs' ids are kept as they are.
+    let plain = render(md);
+    assert_eq!(plain.toc.first().map(|t| t.id.as_str()), Some("main"));
+}

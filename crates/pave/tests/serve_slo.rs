@@ -40,7 +40,7 @@ fn write_catalog(dir: &Path, spec: &str) -> PathBuf {
 }
 
 fn page(server: &pave_testkit::Server, name: &str) -> String {
-    let r = server.wait_for(&format!("/catalog/default/component/{name}"), |r| {
+    let r = server.wait_for(&format!("/catalog/default/component/{name}/slos"), |r| {
         r.status == 200 && r.body.contains("Service level objectives")
     });
     assert_eq!(r.status, 200, "{}", r.body);

@@ -12,6 +12,41 @@
   openTarget();
   window.addEventListener("hashchange", openTarget);
 
+  // The catalog's checkbox filters: the closed list's summary follows what is ticked, and
+  // a click elsewhere or Escape closes an open list.
+  function multiSummary(details) {
+    var boxes = details.querySelectorAll("input[type=checkbox]:checked");
+    var summary = details.querySelector("summary");
+    if (!summary.dataset.any) summary.dataset.any = boxes.length ? "" : summary.textContent;
+    if (boxes.length === 1) {
+      summary.textContent = boxes[0].parentNode.querySelector("span").textContent;
+    } else if (boxes.length > 1) {
+      summary.textContent = boxes.length + " selected";
+    } else if (summary.dataset.any) {
+      summary.textContent = summary.dataset.any;
+    }
+  }
+  document.addEventListener("change", function (event) {
+    var details = event.target.closest && event.target.closest("details.filter-multi");
+    if (details) multiSummary(details);
+  });
+  function closeMulti(except) {
+    document.querySelectorAll("details.filter-multi[open]").forEach(function (d) {
+      if (d !== except) d.open = false;
+    });
+  }
+  document.addEventListener("click", function (event) {
+    closeMulti(event.target.closest && event.target.closest("details.filter-multi"));
+  });
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape") return;
+    var open = event.target.closest && event.target.closest("details.filter-multi[open]");
+    if (open) {
+      open.open = false;
+      open.querySelector("summary").focus();
+    }
+  });
+
   // "/" focuses the search box (the catalog's own one when there is one); Escape leaves it.
   document.addEventListener("keydown", function (event) {
     var target = event.target;

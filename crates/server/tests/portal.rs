@@ -58,17 +58,19 @@ async fn catalog_lists_filters_searches_and_pages() {
             .contains(&format!("Page 1 of {}", total(&all.body).div_ceil(25)))
     );
     assert!(all.body.contains(r#"rel="next" href="/catalog?page=2""#));
-    // The filter bar: selects fed by facets, with counts, and a plain GET form wired to htmx.
-    for select in [
-        "filter-kind",
+    // The filter bar: fed by facets, with counts, and a plain GET form wired to htmx. The
+    // kind is one choice; the others are checkbox lists.
+    assert!(all.body.contains(r#"<select id="filter-kind""#));
+    for list in [
         "filter-type",
         "filter-owner",
         "filter-lifecycle",
         "filter-tag",
     ] {
         assert!(
-            all.body.contains(&format!(r#"<select id="{select}""#)),
-            "{select}"
+            all.body
+                .contains(&format!(r#"<details class="filter-multi" id="{list}">"#)),
+            "{list}"
         );
     }
     assert!(
@@ -79,11 +81,17 @@ async fn catalog_lists_filters_searches_and_pages() {
         all.body
             .contains(r#"<option value="API">API (32)</option>"#)
     );
-    assert!(all.body.contains(r#"<option value="production">"#));
+    assert!(
+        all.body
+            .contains(r#"<input type="checkbox" name="lifecycle" value="production">"#)
+    );
     assert!(all.body.contains(r#"action="/catalog" method="get""#));
     assert!(all.body.contains(r##"hx-target="#results""##));
     assert!(all.body.contains(r#"hx-push-url="true""#));
-    assert_eq!(all.headers.get(header::VARY).unwrap(), "HX-Request");
+    assert_eq!(
+        all.headers.get(header::VARY).unwrap(),
+        "HX-Request, HX-Target"
+    );
 
     // kind=API: only APIs, and the count says so; the select shows the choice.
     let apis = get(state, "/catalog?kind=api", false).await;
@@ -126,6 +134,63 @@ async fn catalog_lists_filters_searches_and_pages() {
             .body
             .contains(r#"href="/catalog/default/component/order-service">Order Service</a>"#)
     );
+
+    // A filter given twice matches either value, and both stay ticked.
+    let either = get(
+        state,
+        "/catalog?kind=component&type=service&type=website",
+        false,
+    )
+    .await;
+    let either_rows = rows(&either.body);
+    assert!(either_rows.iter().any(|r| r.contains("<td>service</td>")));
+    assert!(either_rows.iter().any(|r| r.contains("<td>website</td>")));
+    for row in &either_rows {
+        assert!(
+            row.contains("<td>service</td>") || row.contains("<td>website</td>"),
+            "{row}"
+        );
+    }
+    let only_services = total(
+        &get(state, "/catalog?kind=component&type=service", false)
+            .await
+            .body,
+    );
+    let only_websites = total(
+        &get(state, "/catalog?kind=component&type=website", false)
+            .await
+            .body,
+    );
+    assert_eq!(total(&either.body), only_services + only_websites);
+    assert!(either.body.contains(r#"value="service" checked>"#));
+    assert!(either.body.contains(r#"value="website" checked>"#));
+    assert!(
+        either
+            .body
+            .contains("<summary aria-describedby=\"filter-type-label\">2 selected</summary>")
+    );
+    // Types, owners and tags are counted within the chosen kind: APIs offer APIs' types
+    // (openapi, grpc…), not components' (service, website).
+    assert!(apis.body.contains(r#"name="type" value="openapi""#));
+    assert!(!apis.body.contains(r#"name="type" value="service""#));
+    assert!(all.body.contains(r#"name="type" value="service""#));
+    // Changing the kind reloads the filter bar with the results: an htmx request that
+    // targets the whole view gets the whole page (htmx picks `#catalog-view` out of it).
+    let view = get_with(
+        state,
+        "/catalog?kind=api",
+        &[("hx-request", "true"), ("hx-target", "catalog-view")],
+    )
+    .await;
+    assert!(view.body.contains(r#"<div id="catalog-view">"#));
+    assert!(view.body.contains(r#"name="type" value="openapi""#));
+    assert_eq!(
+        view.headers.get("hx-push-url").unwrap(),
+        "/catalog?kind=api"
+    );
+    let fragment = get_with(state, "/catalog?kind=api", &[("hx-request", "true")]).await;
+    assert!(!fragment.body.contains("catalog-view"));
+    assert!(!fragment.body.contains("<html"));
 
     // Tags filter.
     let kafka = get(state, "/catalog?tag=kafka", false).await;
@@ -182,7 +247,10 @@ async fn htmx_requests_get_only_the_results_fragment() {
         fragment.headers.get("hx-push-url").unwrap(),
         "/catalog?kind=Component"
     );
-    assert_eq!(fragment.headers.get(header::VARY).unwrap(), "HX-Request");
+    assert_eq!(
+        fragment.headers.get(header::VARY).unwrap(),
+        "HX-Request, HX-Target"
+    );
 
     // htmx restoring history wants the whole page.
     let response = pave_server::router(Arc::clone(&demo.state))
@@ -242,6 +310,40 @@ async fn entity_page_shows_metadata_relations_and_graph() {
     );
     assert!(html.contains("github.com/project-slug"));
     assert!(html.contains("northwind/order-service"));
+    // Tabs: links to pages of their own, the current one marked; what the entity lacks
+    // (an API definition) has no tab.
+    assert!(html.contains(
+        r#"<a id="tab-overview" href="/catalog/default/component/order-service" aria-current="page">Overview</a>"#
+    ));
+    for tab in ["api", "dependencies", "guardrails"] {
+        assert!(
+            html.contains(&format!(
+                r#"<a id="tab-{tab}" href="/catalog/default/component/order-service/{tab}">"#
+            )),
+            "tab {tab}"
+        );
+    }
+    assert!(
+        !html.contains("<h3>Depends on"),
+        "the relations list is the Dependencies tab's"
+    );
+    assert!(
+        !html.contains("API definition"),
+        "components have no definition"
+    );
+    // The overview keeps the graph.
+    assert!(html.contains(r#"<svg class="graph""#));
+
+    let dependencies = get(
+        &demo.state,
+        "/catalog/default/component/order-service/dependencies",
+        false,
+    )
+    .await;
+    assert_eq!(dependencies.status, StatusCode::OK);
+    let html = &dependencies.body;
+    assert!(html.contains("<title>Dependencies · Order Service · pave</title>"));
+    assert!(html.contains(r#"<a id="tab-dependencies" href="/catalog/default/component/order-service/dependencies" aria-current="page">"#));
     // Relations, grouped under human labels.
     for label in [
         "Owned by",
@@ -269,10 +371,31 @@ async fn entity_page_shows_metadata_relations_and_graph() {
     assert!(html.contains(
         r#"<a href="/catalog/default/resource/orders-db" class="graph-node graph-node-out"#
     ));
+
+    // The API tab of a component lists what it provides and consumes, linked to their own
+    // API tabs.
+    let apis = get(
+        &demo.state,
+        "/catalog/default/component/order-service/api",
+        false,
+    )
+    .await;
+    assert_eq!(apis.status, StatusCode::OK);
+    assert!(apis.body.contains(r#"<h2 id="apis-title">APIs</h2>"#));
+    assert!(apis.body.contains("<h3 class=\"api-tag\">Provided"));
     assert!(
-        !html.contains("API definition"),
-        "components have no definition"
+        apis.body
+            .contains(r#"href="/catalog/default/api/payments-api/api""#)
     );
+    // A tab the entity does not have is a 404 page, not an empty page.
+    let missing = get(
+        &demo.state,
+        "/catalog/default/group/basket-checkout/api",
+        false,
+    )
+    .await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    assert!(missing.body.contains("has no API tab"), "{}", missing.body);
 }
 
 /// The Create page: the built-in golden paths as cards, a form from a template's parameter

@@ -13,7 +13,12 @@ use common::*;
 #[tokio::test]
 async fn event_and_grpc_apis_are_laid_out() {
     let demo = demo().await;
-    let events = get(&demo.state, "/catalog/default/api/order-events-api", false).await;
+    let events = get(
+        &demo.state,
+        "/catalog/default/api/order-events-api/api",
+        false,
+    )
+    .await;
     assert_eq!(events.status, StatusCode::OK);
     let html = &events.body;
     let card = &html[html.find(r#"id="operations""#).expect("a channels card")..];
@@ -33,7 +38,12 @@ async fn event_and_grpc_apis_are_laid_out() {
     assert!(card.contains("<code>orderId</code>"), "{card}");
     assert!(!html.contains("The definition is shown as text"));
 
-    let grpc = get(&demo.state, "/catalog/default/api/fraud-scoring-api", false).await;
+    let grpc = get(
+        &demo.state,
+        "/catalog/default/api/fraud-scoring-api/api",
+        false,
+    )
+    .await;
     assert_eq!(grpc.status, StatusCode::OK);
     let html = &grpc.body;
     let card = &html[html.find(r#"id="operations""#).expect("a methods card")..];
@@ -86,7 +96,7 @@ async fn event_and_grpc_apis_are_laid_out() {
 #[tokio::test]
 async fn api_page_shows_definition_and_providers() {
     let demo = demo().await;
-    let page = get(&demo.state, "/catalog/default/api/orders-api", false).await;
+    let page = get(&demo.state, "/catalog/default/api/orders-api/api", false).await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.body.contains("<details class=\"definition\">"));
     assert!(page.body.contains("<pre tabindex=\"0\"><code>"));
@@ -101,14 +111,29 @@ async fn api_page_shows_definition_and_providers() {
     assert!(operations.contains(r#"<details class="api-op" id="op-"#));
     assert!(operations.contains("<th scope=\"col\">Response</th>"));
     assert!(!operations.contains("The definition is shown as text"));
-    assert!(page.body.contains("<h3>API provided by <span"));
-    assert!(page.body.contains("<h3>API consumed by <span"));
     assert!(
         page.body
             .contains(r#"class="nav-link active" aria-current="page" href="/catalog?kind=API""#)
     );
-    // Providers and consumers point into the API, from the left.
-    assert!(page.body.contains("graph-node graph-node-in"));
+    assert!(page.body.contains(
+        r#"<a id="tab-api" href="/catalog/default/api/orders-api/api" aria-current="page">"#
+    ));
+    // Providers and consumers are its dependencies, and point into the API from the left
+    // in the overview's graph.
+    let dependencies = get(
+        &demo.state,
+        "/catalog/default/api/orders-api/dependencies",
+        false,
+    )
+    .await;
+    assert!(dependencies.body.contains("<h3>API provided by <span"));
+    assert!(dependencies.body.contains("<h3>API consumed by <span"));
+    let overview = get(&demo.state, "/catalog/default/api/orders-api", false).await;
+    assert!(overview.body.contains("graph-node graph-node-in"));
+    assert!(
+        !overview.body.contains(r#"id="operations""#),
+        "the definition is laid out on its tab only"
+    );
 }
 
 /// A malformed or hostile OpenAPI definition never fails the page: the raw text is shown
@@ -123,7 +148,7 @@ async fn bad_api_definitions_are_shown_as_text_with_a_reason() {
     )
     .unwrap();
     let state = serving(dir.path(), &file).await;
-    let broken = get(&state, "/catalog/default/api/broken", false).await;
+    let broken = get(&state, "/catalog/default/api/broken/api", false).await;
     assert_eq!(broken.status, StatusCode::OK);
     assert!(
         broken
@@ -133,7 +158,7 @@ async fn bad_api_definitions_are_shown_as_text_with_a_reason() {
         broken.body
     );
     assert!(!broken.body.contains(r#"id="operations""#));
-    let sly = get(&state, "/catalog/default/api/sly", false).await;
+    let sly = get(&state, "/catalog/default/api/sly/api", false).await;
     assert_eq!(sly.status, StatusCode::OK);
     assert!(sly.body.contains(r#"id="operations""#));
     assert!(

@@ -155,9 +155,15 @@ fn portal_in_headless_chromium() {
         "the URL follows the filter"
     );
     assert_eq!(
-        cdp.eval("document.querySelectorAll('select').length"),
+        cdp.eval("document.querySelectorAll('select').length + document.querySelectorAll('details.filter-multi').length"),
         json!(5),
         "filter bar still there"
+    );
+    // The new kind's filter bar offers components' types only.
+    assert_eq!(
+        cdp.eval("!!document.querySelector('#filter-type input[value=service]') && !document.querySelector('#filter-type input[value=openapi]')"),
+        json!(true),
+        "types scoped to the kind"
     );
     cdp.screenshot(&artifacts.join("portal-catalog-components.png"), false);
     no_csp_violations(&mut cdp, "the filtered catalog (htmx)");
@@ -184,6 +190,24 @@ fn portal_in_headless_chromium() {
         json!(true),
         "still no page load"
     );
+
+    // Two types ticked in the checkbox list: either matches, the summary says so, and the
+    // address bar keeps both.
+    cdp.eval(
+        "(() => { const d = document.getElementById('filter-type'); d.open = true; \
+         for (const v of ['service', 'website']) { const box = d.querySelector(`input[value=${v}]`); \
+         box.checked = true; box.dispatchEvent(new Event('change', { bubbles: true })); } })()",
+    );
+    cdp.wait_for(
+        "two types",
+        "location.search.includes('type=service') && location.search.includes('type=website') && \
+         document.querySelector('#filter-type summary').textContent.trim() === '2 selected' && \
+         [...document.querySelectorAll('#results tbody tr')].length > 0 && \
+         [...document.querySelectorAll('#results tbody tr')].every(r => \
+            ['service', 'website'].includes(r.querySelector('td:nth-child(3)').textContent.trim()))",
+    );
+    assert_eq!(cdp.eval("window.__samePage === true"), json!(true));
+    cdp.screenshot(&artifacts.join("portal-catalog-filters.png"), false);
 
     // 3. Open the first entity.
     let href =
@@ -213,11 +237,17 @@ fn portal_in_headless_chromium() {
     assert!(graph["links"].as_u64().unwrap() >= 2, "{graph}");
     let heading = cdp.eval("document.querySelector('h1').textContent.trim()");
     assert!(!heading.as_str().unwrap().is_empty());
-    assert!(
-        cdp.eval("document.querySelector('#relations .relation-group') !== null") == json!(true)
-    );
     cdp.screenshot(&artifacts.join("portal-entity.png"), true);
     no_csp_violations(&mut cdp, "an entity page");
+    // The Dependencies tab is a page of its own, reached by its link.
+    cdp.eval("document.getElementById('tab-dependencies').click()");
+    cdp.wait_for(
+        "the Dependencies tab",
+        "location.pathname.endsWith('/dependencies') && document.readyState === 'complete' && \
+         document.querySelector('#relations .relation-group') && \
+         document.querySelector('#tab-dependencies[aria-current=page]')",
+    );
+    no_csp_violations(&mut cdp, "an entity's Dependencies tab");
 
     // 5. A group page, for the record.
     cdp.navigate(&format!("{base}/catalog/default/group/basket-checkout"));
@@ -350,10 +380,13 @@ fn portal_in_headless_chromium() {
             "/",
             "/catalog",
             "/catalog/default/component/cart-service",
+            "/catalog/default/component/cart-service/api",
+            "/catalog/default/component/cart-service/dependencies",
+            "/catalog/default/component/cart-service/slos",
             "/catalog/default/group/basket-checkout",
-            "/catalog/default/api/orders-api",
-            "/catalog/default/api/order-events-api",
-            "/catalog/default/api/fraud-scoring-api",
+            "/catalog/default/api/orders-api/api",
+            "/catalog/default/api/order-events-api/api",
+            "/catalog/default/api/fraud-scoring-api/api",
             "/create",
             "/create/api-service",
             "/create/api-service?go=1&name=X&port=1",
@@ -371,7 +404,7 @@ fn portal_in_headless_chromium() {
             // The pages docs/portal.md shows (copied from target/test-artifacts by hand).
             let shot = match page {
                 "/" => Some("portal-home.png"),
-                "/catalog/default/api/order-events-api" => Some("portal-api.png"),
+                "/catalog/default/api/order-events-api/api" => Some("portal-api.png"),
                 "/create/api-service" => Some("portal-create.png"),
                 "/graph?root=system:default/checkout" => Some("portal-graph.png"),
                 _ => None,

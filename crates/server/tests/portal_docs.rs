@@ -22,7 +22,7 @@ async fn docs_pages_render_the_demo_components_docs() {
     assert!(
         entity
             .body
-            .contains(r#"id="docs-link" href="/catalog/default/component/cart-service/docs""#),
+            .contains(r#"id="tab-docs" href="/catalog/default/component/cart-service/docs""#),
         "the entity page links its docs"
     );
 
@@ -136,7 +136,7 @@ async fn docs_are_sanitized_and_stay_inside_their_folder() {
     .unwrap();
     std::fs::write(
         repo.join("docs/index.md"),
-        "# Hostile\n\n[l0](../../x0.md) [l1](../../x1.md) [l2](../../x2.md) [l3](../../x3.md) [l4](../../x4.md) [l5](../../x5.md) [l6](../../x6.md) [l7](../../x7.md) [l8](../../x8.md) [l9](../../x9.md) [l10](../../x10.md) [l11](../../x11.md) [l12](../../x12.md) [l13](../../x13.md) [l14](../../x14.md) [l15](../../x15.md) [l16](../../x16.md) [l17](../../x17.md) [l18](../../x18.md) [l19](../../x19.md) [l20](../../x20.md) [l21](../../x21.md)\n\n<script>alert(1)</script>\n\n[click](javascript:alert(2))\n\n<img src=x onerror=alert(3)>\n\n</div></div></main><p id=\"escaped\">out</p>\n\n[up](../../secret.md)\n\n![diagram](img/d.svg)\n",
+        "# Hostile\n\n## Main\n\n## Other {#docs-content}\n\n[l0](../../x0.md) [l1](../../x1.md) [l2](../../x2.md) [l3](../../x3.md) [l4](../../x4.md) [l5](../../x5.md) [l6](../../x6.md) [l7](../../x7.md) [l8](../../x8.md) [l9](../../x9.md) [l10](../../x10.md) [l11](../../x11.md) [l12](../../x12.md) [l13](../../x13.md) [l14](../../x14.md) [l15](../../x15.md) [l16](../../x16.md) [l17](../../x17.md) [l18](../../x18.md) [l19](../../x19.md) [l20](../../x20.md) [l21](../../x21.md)\n\n<script>alert(1)</script>\n\n[click](javascript:alert(2))\n\n<img src=x onerror=alert(3)>\n\n</div></div></main><p id=\"escaped\">out</p>\n\n[up](../../secret.md)\n\n![diagram](img/d.svg)\n",
     )
     .unwrap();
     std::fs::write(repo.join("docs/latin.md"), b"# Caf\xe9\n").unwrap();
@@ -165,6 +165,19 @@ async fn docs_are_sanitized_and_stay_inside_their_folder() {
         1,
         "the page's containers are intact"
     );
+    // Headings named like the page's own elements ("Main", `{#docs-content}`) take other
+    // ids: every id on the page is unique, and the skip link still reaches the content.
+    let mut ids: Vec<&str> = html
+        .split(" id=\"")
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next())
+        .collect();
+    ids.sort_unstable();
+    let before = ids.len();
+    ids.dedup();
+    assert_eq!(ids.len(), before, "duplicate ids: {html}");
+    assert!(html.contains(r#"<main id="main""#));
+    assert!(html.contains(r#"<h2 id="main_1">"#), "{content}");
     assert!(
         html.matches(r#"class="docs-warning""#).count() <= 21,
         "warnings are capped"

@@ -23,6 +23,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use pave_docs::{Limits, LinkBase, NavItem};
 
+use super::tabs::{Tab, TabLink};
 use super::view::Identity;
 use super::{Layout, PortalError, Section};
 use crate::AppState;
@@ -78,6 +79,8 @@ pub(crate) struct NavLine {
 pub(crate) struct DocsPage {
     pub(crate) layout: Layout,
     pub(crate) id: Identity,
+    /// The entity's tab bar, Docs selected.
+    pub(crate) tabs: Vec<TabLink>,
     pub(crate) site_name: String,
     pub(crate) nav: Vec<NavLine>,
     /// Sanitised by `pave-docs` (ammonia's allow-list).
@@ -124,7 +127,7 @@ async fn locate(
     namespace: &str,
     kind: &str,
     name: &str,
-) -> Result<(Identity, Result<pave_platform::docs::DocsLocation, String>), Response> {
+) -> Result<DocsTarget, Response> {
     let catalog = state.catalog();
     let key = pave_catalog::EntityKey::new(kind, namespace, name);
     let Some(record) = catalog.get(&key) else {
@@ -134,6 +137,7 @@ async fn locate(
     };
     let entity = record.entity();
     let id = Identity::of(&entity);
+    let tabs = super::entity::tab_facts(state, &record.key, &entity).links(&id.href, Tab::Docs);
     let Some(reference) = pave_platform::docs::techdocs_ref(&entity).map(str::to_owned) else {
         return Err(PortalError::PageNotFound(format!(
             "{}/docs ({} has no {} annotation)",
@@ -147,7 +151,36 @@ async fn locate(
         Ok(source) => pave_platform::docs::resolve(&source, &reference),
         Err(e) => Err(e),
     };
-    Ok((id, location))
+    Ok(DocsTarget { id, tabs, location })
+}
+
+/// Ids the docs page's layout uses (`base.html`, `docs.html`, the tab bar): an author's
+/// heading "Main" must not become the skip link's target.
+const HOST_IDS: &[&str] = &[
+    "main",
+    "global-q",
+    "global-suggestions",
+    "global-suggestions-status",
+    "menu-audit",
+    "menu-me",
+    "menu-tokens",
+    "sign-out",
+    "signed-in-as",
+    "docs-content",
+    "docs-changed",
+    "tab-overview",
+    "tab-docs",
+    "tab-api",
+    "tab-dependencies",
+    "tab-slos",
+    "tab-guardrails",
+];
+
+/// The entity whose docs are asked for, its tab bar, and where its docs are.
+struct DocsTarget {
+    id: Identity,
+    tabs: Vec<TabLink>,
+    location: Result<pave_platform::docs::DocsLocation, String>,
 }
 
 async fn serve_page(
@@ -157,7 +190,7 @@ async fn serve_page(
     name: String,
     page: String,
 ) -> Response {
-    let (id, location) = match locate(&state, &namespace, &kind, &name).await {
+    let DocsTarget { id, tabs, location } = match locate(&state, &namespace, &kind, &name).await {
         Ok(found) => found,
         Err(response) => return response,
     };
@@ -165,7 +198,8 @@ async fn serve_page(
     let links = LinkBase::new(
         format!("{}/docs", id.href),
         format!("{}/docs-assets", id.href),
-    );
+    )
+    .with_host_ids(HOST_IDS);
     let view = match location {
         Ok(location) => {
             let state_for_job = Arc::clone(&state);
@@ -198,6 +232,7 @@ async fn serve_page(
     let html = super::render(&DocsPage {
         layout,
         id,
+        tabs,
         site_name: page.site_name,
         nav: page.nav,
         content: page.content,
@@ -367,7 +402,7 @@ pub(crate) async fn asset(
     let Ok(Path((namespace, kind, name, file))) = path else {
         return PortalError::BadRequest("The docs address is malformed.".into()).into_response();
     };
-    let (id, location) = match locate(&state, &namespace, &kind, &name).await {
+    let DocsTarget { id, location, .. } = match locate(&state, &namespace, &kind, &name).await {
         Ok(found) => found,
         Err(response) => return response,
     };

@@ -11,6 +11,7 @@ use pave_catalog::Catalog;
 use serde_json::Value;
 
 use super::graph::{self, Graph, Neighbour};
+use super::tabs::{Tab, TabFacts, TabLink};
 use super::view::{self, Identity, RefView, Side};
 use super::{Layout, PortalError, Row, Section, Tag};
 use crate::AppState;
@@ -104,8 +105,6 @@ pub(crate) struct EntityPage {
     pub(crate) annotations: Vec<KeyValue>,
     /// "View source": `backstage.io/source-location` when it is a web address.
     pub(crate) source_href: Option<String>,
-    /// "Docs": the portal's docs pages, when the entity has `backstage.io/techdocs-ref`.
-    pub(crate) docs_href: Option<String>,
     /// "Edit": `backstage.io/edit-url`.
     pub(crate) edit_href: Option<String>,
     pub(crate) relations: Vec<RelationGroup>,
@@ -128,11 +127,25 @@ pub(crate) struct EntityPage {
     pub(crate) slo: Option<super::slo::SloCard>,
     /// Last deployments and open incidents, when delivery reports are configured.
     pub(crate) delivery: Option<super::dora::DeliveryCardView>,
+    /// The tab this page shows, and the tab bar.
+    pub(crate) tab: Tab,
+    pub(crate) tabs: Vec<TabLink>,
+    /// A component's APIs (the API tab).
+    pub(crate) provided_apis: Vec<Row>,
+    pub(crate) consumed_apis: Vec<Row>,
 }
 
 impl EntityPage {
     pub(crate) fn lifecycle_class(&self) -> String {
         view::lifecycle_class(self.lifecycle.as_deref().unwrap_or(""))
+    }
+
+    /// The API tab's two lists, with their headings.
+    pub(crate) fn api_lists(&self) -> [(&'static str, &Vec<Row>); 2] {
+        [
+            ("Provided", &self.provided_apis),
+            ("Consumed", &self.consumed_apis),
+        ]
     }
 
     /// The catalog list of entities of this kind.
@@ -174,24 +187,68 @@ fn addressed(
     Ok((catalog, found.0, found.1))
 }
 
-/// The page handler.
+/// `GET /catalog/{namespace}/{kind}/{name}`: the Overview tab.
 pub(crate) async fn page(
     State(state): State<Arc<AppState>>,
     path: Result<Path<(String, String, String)>, PathRejection>,
+) -> Response {
+    tab_page(state, path, Tab::Overview).await
+}
+
+/// `GET …/api`: an API's laid-out definition, or the APIs a component provides and consumes.
+pub(crate) async fn api_tab(
+    State(state): State<Arc<AppState>>,
+    path: Result<Path<(String, String, String)>, PathRejection>,
+) -> Response {
+    tab_page(state, path, Tab::Api).await
+}
+
+/// `GET …/dependencies`: the relationship graph and every relation.
+pub(crate) async fn dependencies_tab(
+    State(state): State<Arc<AppState>>,
+    path: Result<Path<(String, String, String)>, PathRejection>,
+) -> Response {
+    tab_page(state, path, Tab::Dependencies).await
+}
+
+/// `GET …/slos`: the SLOs the entity names, with live budgets when Prometheus is configured.
+pub(crate) async fn slos_tab(
+    State(state): State<Arc<AppState>>,
+    path: Result<Path<(String, String, String)>, PathRejection>,
+) -> Response {
+    tab_page(state, path, Tab::Slos).await
+}
+
+/// The tab bar of the entity with index key `key` (also drawn by the docs pages).
+pub(crate) fn tab_facts(state: &AppState, key: &str, entity: &Value) -> TabFacts {
+    let mut facts = TabFacts::of(entity);
+    facts.slo_count = state.slos().get(key).map(|e| e.slos.len());
+    facts
+}
+
+async fn tab_page(
+    state: Arc<AppState>,
+    path: Result<Path<(String, String, String)>, PathRejection>,
+    tab: Tab,
 ) -> Response {
     let (catalog, key, entity) = match addressed(&state, path) {
         Ok(found) => found,
         Err(e) => return e.into_response(),
     };
-    let slo = super::slo::card(&state, &key).await;
-    let reports = state.delivery_reports();
-    let render = move |catalog: &Catalog, entity: &Value| {
-        let mut page = build(catalog, entity);
-        page.slo = slo;
-        if let Some(reports) = &reports {
-            add_delivery(&mut page, reports.as_ref(), &key, catalog);
-        }
-        super::render(&page)
+    let facts = tab_facts(&state, &key, &entity);
+    if !facts.has(tab) {
+        let reference = view::Identity::of(&entity).reference;
+        return PortalError::PageNotFound(format!("{reference} has no {} tab", tab.label()))
+            .into_response();
+    }
+    // Live budgets ask Prometheus: only the SLO tab waits for them.
+    let slo = match tab {
+        Tab::Slos => super::slo::card(&state, &key).await,
+        _ => None,
+    };
+    let reports = match tab {
+        Tab::Overview => state.delivery_reports(),
+        _ => None,
     };
     // A group that owns thousands of entities lists and resolves each, and a large API
     // definition is parsed and laid out: heavy work, off the async threads and within the
@@ -200,12 +257,21 @@ pub(crate) async fn page(
         .get("relations")
         .and_then(Value::as_array)
         .map_or(0, Vec::len);
-    let definition = match entity.pointer("/spec/definition") {
-        Some(Value::String(text)) => text.len(),
-        Some(other) if !other.is_null() => HEAVY_DEFINITION_BYTES + 1,
+    let definition = match (tab, entity.pointer("/spec/definition")) {
+        (Tab::Api, Some(Value::String(text))) => text.len(),
+        (Tab::Api, Some(other)) if !other.is_null() => HEAVY_DEFINITION_BYTES + 1,
         _ => 0,
     };
-    let html = if relations > HEAVY_RELATIONS || definition > HEAVY_DEFINITION_BYTES {
+    let heavy = relations > HEAVY_RELATIONS || definition > HEAVY_DEFINITION_BYTES;
+    let render = move |catalog: &Catalog, entity: &Value| {
+        let mut page = build(catalog, entity, tab, &facts);
+        page.slo = slo;
+        if let Some(reports) = &reports {
+            add_delivery(&mut page, reports.as_ref(), &key, catalog);
+        }
+        super::render(&page)
+    };
+    let html = if heavy {
         let catalog = Arc::clone(&catalog);
         match state.heavy().run(move || render(&catalog, &entity)).await {
             Ok(html) => html,
@@ -294,7 +360,9 @@ const HEAVY_RELATIONS: usize = 64;
 /// document takes about half a second).
 const HEAVY_DEFINITION_BYTES: usize = 64 * 1024;
 
-fn build(catalog: &Catalog, entity: &Value) -> EntityPage {
+/// The page of one tab. Each part is computed only on the tab that shows it: the overview
+/// does not lay out an API definition, the API tab does not roll up ownership.
+fn build(catalog: &Catalog, entity: &Value, tab: Tab, tab_facts: &TabFacts) -> EntityPage {
     let id = Identity::of(entity);
     let spec = |field: &str| view::str_at(entity, &["spec", field]);
     let relations = view::relations(entity);
@@ -312,50 +380,85 @@ fn build(catalog: &Catalog, entity: &Value) -> EntityPage {
     };
     let is_group = id.kind.eq_ignore_ascii_case("group");
     let is_user = id.kind.eq_ignore_ascii_case("user");
+    let overview = tab == Tab::Overview;
+    let people = overview && (is_group || is_user);
 
-    let groups = relation_groups(&relations, &targets, is_group, is_user);
-    let graph = graph_of(catalog, &id, &relations);
-    let layout = Layout::new(
-        format!("{} · {}", id.display(), view::kind_display(&id.kind)),
-        Section::for_kind(&id.kind),
-    );
+    // Groups and users list their relations on the overview; the rest on Dependencies.
+    let groups = if people || tab == Tab::Dependencies {
+        relation_groups(&relations, &targets, is_group, is_user)
+    } else {
+        Vec::new()
+    };
+    let graph = if overview || tab == Tab::Dependencies {
+        let mut graph = graph_of(catalog, &id, &relations);
+        if overview && !people {
+            graph.more_href = format!("{}{}#relations", id.href, Tab::Dependencies.path());
+        }
+        graph
+    } else {
+        Graph::default()
+    };
+    let title = match tab {
+        Tab::Overview => format!("{} · {}", id.display(), view::kind_display(&id.kind)),
+        _ => format!("{} · {}", tab.label(), id.display()),
+    };
+    let layout = Layout::new(title, Section::for_kind(&id.kind));
+    let api_tab = tab == Tab::Api;
+    let is_api = id.kind.eq_ignore_ascii_case("api");
 
     EntityPage {
-        facts: facts(catalog, entity, &id),
+        facts: if overview {
+            facts(catalog, entity, &id)
+        } else {
+            Vec::new()
+        },
         links: links(entity),
         labels: key_values(entity, "labels"),
         annotations: key_values(entity, "annotations"),
         source_href: annotation_url(entity, "backstage.io/source-location"),
         edit_href: annotation_url(entity, "backstage.io/edit-url"),
-        docs_href: pave_platform::docs::techdocs_ref(entity).map(|_| format!("{}/docs", id.href)),
         relation_count: groups.iter().map(|g| g.items.len()).sum(),
         relations: groups,
         legend: legend(&graph, is_group, is_user),
         graph: graph::render(&graph),
-        definition: definition(entity),
-        members: if is_group {
+        definition: if api_tab && is_api {
+            definition(entity)
+        } else {
+            None
+        },
+        provided_apis: if api_tab && !is_api {
+            owned(catalog, &targets("providesApi"))
+        } else {
+            Vec::new()
+        },
+        consumed_apis: if api_tab && !is_api {
+            owned(catalog, &targets("consumesApi"))
+        } else {
+            Vec::new()
+        },
+        members: if overview && is_group {
             members(catalog, &targets("hasMember"))
         } else {
             Vec::new()
         },
-        children: if is_group {
+        children: if overview && is_group {
             targets("parentOf")
         } else {
             Vec::new()
         },
-        org_chart: if is_group {
+        org_chart: if overview && is_group {
             super::org::chart(catalog, &super::org::group_ref(catalog, entity))
         } else {
             None
         },
-        owned: if is_group {
+        owned: if overview && is_group {
             rolled_up_owned(catalog, &targets("ownerOf"), &targets("parentOf"))
-        } else if is_user {
+        } else if overview && is_user {
             owned(catalog, &targets("ownerOf"))
         } else {
             Vec::new()
         },
-        member_of: if is_user {
+        member_of: if overview && is_user {
             targets("memberOf")
         } else {
             Vec::new()
@@ -367,6 +470,8 @@ fn build(catalog: &Catalog, entity: &Value) -> EntityPage {
         spec_type: spec("type").map(str::to_owned),
         lifecycle: spec("lifecycle").map(str::to_owned),
         tags: super::tags(entity),
+        tabs: tab_facts.links(&id.href, tab),
+        tab,
         layout,
         id,
     }

@@ -65,6 +65,8 @@ pub(crate) struct Graph {
     pub(crate) left: Vec<Neighbour>,
     /// Drawn on the right; arrows go from the centre to them.
     pub(crate) right: Vec<Neighbour>,
+    /// Where "+N more" leads: the relations list, on this page (empty) or another.
+    pub(crate) more_href: String,
 }
 
 /// Escapes text for SVG/XML content and attribute values.
@@ -173,7 +175,10 @@ pub(crate) fn render(graph: &Graph) -> String {
         if graph.top.len() == 1 { "" } else { "s" },
     );
 
-    let mut canvas = Canvas::default();
+    let mut canvas = Canvas {
+        more_href: graph.more_href.clone(),
+        ..Canvas::default()
+    };
     canvas.owners(top, top_more, top_slots, center);
     canvas.incoming(left, left_more, column(left_slots), center);
     canvas.outgoing(right, right_more, column(right_slots), center);
@@ -204,6 +209,8 @@ struct Canvas {
     edges: String,
     labels: String,
     nodes: String,
+    /// The "+N more" boxes' link (`#relations` when empty).
+    more_href: String,
 }
 
 impl Canvas {
@@ -240,7 +247,7 @@ impl Canvas {
                 x: top_x0 + top.len() as f64 * (NODE_W + 24.0),
                 y: MARGIN,
             };
-            more(&mut self.nodes, rect, top_more);
+            more(&mut self.nodes, &self.more_href, rect, top_more);
         }
     }
 
@@ -267,6 +274,7 @@ impl Canvas {
         if left_more > 0 {
             more(
                 &mut self.nodes,
+                &self.more_href,
                 Rect {
                     x: left_x,
                     y: column.slot_y(left.len()),
@@ -298,6 +306,7 @@ impl Canvas {
         if right_more > 0 {
             more(
                 &mut self.nodes,
+                &self.more_href,
                 Rect {
                     x: right_x,
                     y: column.slot_y(right.len()),
@@ -425,10 +434,12 @@ fn node(out: &mut String, rect: Rect, node: &Node, class: &str) {
     out.push_str(if node.href.is_some() { "</a>" } else { "</g>" });
 }
 
-fn more(out: &mut String, rect: Rect, hidden: usize) {
+fn more(out: &mut String, href: &str, rect: Rect, hidden: usize) {
+    let href = if href.is_empty() { "#relations" } else { href };
     let _ = write!(
         out,
-        r##"<a href="#relations" class="graph-more"><title>{hidden} more; see the relations list</title><rect x="{:.1}" y="{:.1}" width="{NODE_W:.0}" height="{NODE_H:.0}" rx="9" fill="#f8fafc" stroke="#cbd5e1" stroke-dasharray="4 3"/><text x="{:.1}" y="{:.1}" text-anchor="middle" font-size="13" font-weight="600" fill="#475569">+{hidden} more</text></a>"##,
+        r##"<a href="{}" class="graph-more"><title>{hidden} more; see the relations list</title><rect x="{:.1}" y="{:.1}" width="{NODE_W:.0}" height="{NODE_H:.0}" rx="9" fill="#f8fafc" stroke="#cbd5e1" stroke-dasharray="4 3"/><text x="{:.1}" y="{:.1}" text-anchor="middle" font-size="13" font-weight="600" fill="#475569">+{hidden} more</text></a>"##,
+        escape(href),
         rect.x,
         rect.y,
         rect.x + NODE_W / 2.0,
@@ -579,6 +590,7 @@ mod tests {
                 },
                 relation: "depends on",
             }],
+            more_href: String::new(),
         };
         let svg = render(&graph);
         assert!(!svg.contains("<script"), "{svg}");
@@ -599,6 +611,7 @@ mod tests {
                 neighbour("Resource", "orders-db", "depends on"),
                 neighbour("API", "payments", "consumes API"),
             ],
+            more_href: String::new(),
         };
         let svg = render(&graph);
         assert_well_formed(&svg);
@@ -649,6 +662,7 @@ mod tests {
                 neighbour("Resource", "orders-db", "depends on"),
                 neighbour("API", "payments", "consumes API"),
             ],
+            more_href: String::new(),
         };
         // One element per line, so a change reads as a diff of elements.
         insta::assert_snapshot!(render(&graph).replace("><", ">\n<"));
@@ -666,6 +680,7 @@ mod tests {
                 .collect(),
             left: many.clone(),
             right: many[..MAX_COLUMN].to_vec(),
+            more_href: String::new(),
         };
         let svg = render(&graph);
         assert_well_formed(&svg);
@@ -696,6 +711,7 @@ mod tests {
                 },
                 relation: "depends on",
             }],
+            more_href: String::new(),
         };
         let svg = render(&graph);
         assert_well_formed(&svg);

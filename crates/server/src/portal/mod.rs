@@ -35,6 +35,7 @@ mod home;
 mod org;
 mod search;
 mod slo;
+mod tabs;
 mod view;
 
 use std::sync::Arc;
@@ -113,6 +114,24 @@ pub(crate) fn routes(state: &Arc<AppState>) -> (Router<Arc<AppState>>, Vec<Decla
             Method::GET,
             read,
             get(entity::page),
+        )
+        .route(
+            "/catalog/{namespace}/{kind}/{name}/api",
+            Method::GET,
+            read,
+            get(entity::api_tab),
+        )
+        .route(
+            "/catalog/{namespace}/{kind}/{name}/dependencies",
+            Method::GET,
+            read,
+            get(entity::dependencies_tab),
+        )
+        .route(
+            "/catalog/{namespace}/{kind}/{name}/slos",
+            Method::GET,
+            read,
+            get(entity::slos_tab),
         )
         .route(
             "/catalog/{namespace}/{kind}/{name}/definition",
@@ -311,11 +330,15 @@ const FILTERS: &[FilterSpec] = &[
     },
 ];
 
+/// Values one filter takes at most (`type=a&type=b…`).
+const FILTER_VALUES: usize = 50;
+
 /// The catalog page's query parameters.
 #[derive(Debug, Default)]
 struct CatalogParams {
-    /// Values in [`FILTERS`] order; empty when unset.
-    filters: Vec<String>,
+    /// The values chosen for each filter, in [`FILTERS`] order: a filter given several
+    /// times (`type=service&type=website`) matches any of them; empty when unset.
+    filters: Vec<Vec<String>>,
     q: String,
     page: usize,
     /// `sort=owner` or `sort=-owner` (descending): a column of [`SORTS`].
@@ -377,7 +400,7 @@ pub(crate) struct SortColumn {
 impl CatalogParams {
     fn parse(raw: Option<&str>) -> Result<Self, PortalError> {
         let mut params = CatalogParams {
-            filters: vec![String::new(); FILTERS.len()],
+            filters: vec![Vec::new(); FILTERS.len()],
             q: String::new(),
             page: 1,
             sort: None,
@@ -424,20 +447,36 @@ impl CatalogParams {
                         "The {key} filter is too long."
                     )));
                 }
-                if let Some(slot) = params.filters.get_mut(i) {
-                    value.clone_into(slot);
+                if let Some(chosen) = params.filters.get_mut(i)
+                    && !value.is_empty()
+                    && !chosen.iter().any(|v| v.eq_ignore_ascii_case(value))
+                {
+                    if chosen.len() >= FILTER_VALUES {
+                        return Err(PortalError::BadRequest(format!(
+                            "The {key} filter takes at most {FILTER_VALUES} values."
+                        )));
+                    }
+                    chosen.push(value.to_owned());
                 }
             }
         }
         Ok(params)
     }
 
-    fn value(&self, param: &str) -> &str {
+    fn values(&self, param: &str) -> &[String] {
         FILTERS
             .iter()
             .position(|f| f.param == param)
             .and_then(|i| self.filters.get(i))
-            .map_or("", String::as_str)
+            .map_or(&[], Vec::as_slice)
+    }
+
+    /// The filter's value when exactly one is chosen, else empty.
+    fn value(&self, param: &str) -> &str {
+        match self.values(param) {
+            [one] => one,
+            _ => "",
+        }
     }
 
     fn is_filtered(&self) -> bool {
@@ -450,7 +489,7 @@ impl CatalogParams {
         let mut pairs: Vec<(&str, &str)> = FILTERS
             .iter()
             .zip(&self.filters)
-            .map(|(f, v)| (f.param, v.as_str()))
+            .flat_map(|(f, values)| values.iter().map(|v| (f.param, v.as_str())))
             .collect();
         pairs.push(("q", &self.q));
         let sort = self.sort_param();
@@ -508,20 +547,10 @@ impl CatalogParams {
     /// [`CatalogParams::entity_filter`], and with neither a kind chosen nor a search, every
     /// kind but those [`HIDDEN_BY_DEFAULT`]: the listing is what teams build and run.
     fn listing_filter(&self, catalog: &Catalog) -> Option<EntityFilter> {
-        if !self.value("kind").is_empty() || !self.q.is_empty() {
+        if !self.values("kind").is_empty() || !self.q.is_empty() {
             return self.entity_filter();
         }
-        let kinds: Vec<String> = catalog
-            .facets(None, None, &["kind".to_owned()])
-            .into_iter()
-            .flat_map(|(_, values)| values)
-            .map(|(kind, _)| kind.to_lowercase())
-            .filter(|kind| !HIDDEN_BY_DEFAULT.contains(&kind.as_str()))
-            .collect();
-        let shown = pave_catalog::query::Condition {
-            key: "kind".to_owned(),
-            values: Some(kinds),
-        };
+        let shown = self.kind_scope(catalog);
         let mut filter = self.entity_filter().unwrap_or_default();
         if filter.any_of.is_empty() {
             filter.any_of.push(Vec::new());
@@ -532,23 +561,68 @@ impl CatalogParams {
         Some(filter)
     }
 
+    /// The kinds the listing shows: those chosen, or every kind but those
+    /// [`HIDDEN_BY_DEFAULT`]. The other filters count their values within them, so the
+    /// types offered for APIs are APIs' types.
+    fn kind_scope(&self, catalog: &Catalog) -> pave_catalog::query::Condition {
+        let chosen = self.values("kind");
+        let kinds: Vec<String> = if chosen.is_empty() {
+            catalog
+                .facets(None, None, &["kind".to_owned()])
+                .into_iter()
+                .flat_map(|(_, values)| values)
+                .map(|(kind, _)| kind.to_lowercase())
+                .filter(|kind| !HIDDEN_BY_DEFAULT.contains(&kind.as_str()))
+                .collect()
+        } else {
+            chosen.iter().map(|k| k.to_lowercase()).collect()
+        };
+        pave_catalog::query::Condition {
+            key: "kind".to_owned(),
+            values: Some(kinds),
+        }
+    }
+
     fn entity_filter(&self) -> Option<EntityFilter> {
-        let conditions: Vec<(&str, &str)> = FILTERS
+        let conditions: Vec<pave_catalog::query::Condition> = FILTERS
             .iter()
             .zip(&self.filters)
-            .filter(|(_, v)| !v.is_empty())
-            .map(|(f, v)| (f.field, v.as_str()))
+            .filter(|(_, values)| !values.is_empty())
+            .map(|(f, values)| pave_catalog::query::Condition {
+                key: f.field.to_owned(),
+                values: Some(values.iter().map(|v| v.to_lowercase()).collect()),
+            })
             .collect();
-        (!conditions.is_empty()).then(|| EntityFilter::all_of(conditions))
+        (!conditions.is_empty()).then(|| EntityFilter {
+            any_of: vec![conditions],
+        })
     }
 }
 
-/// A `<select>` of the filter bar.
+/// A filter of the filter bar: a `<select>` for the kind, checkboxes for the others.
 pub(crate) struct FilterSelect {
     pub(crate) param: &'static str,
     pub(crate) label: &'static str,
     pub(crate) any: &'static str,
     pub(crate) options: Vec<FilterOption>,
+}
+
+impl FilterSelect {
+    /// The kind decides what the others offer: it is one choice, and changing it reloads
+    /// the filter bar.
+    pub(crate) fn is_kind(&self) -> bool {
+        self.param == "kind"
+    }
+
+    /// The closed checkbox list's summary: "All types", the one value, or "3 selected".
+    pub(crate) fn summary(&self) -> String {
+        let chosen: Vec<&FilterOption> = self.options.iter().filter(|o| o.selected).collect();
+        match chosen.as_slice() {
+            [] => self.any.to_owned(),
+            [one] => one.label.clone(),
+            many => format!("{} selected", many.len()),
+        }
+    }
 }
 
 pub(crate) struct FilterOption {
@@ -693,9 +767,14 @@ fn catalog_response(
 ) -> Result<Response, PortalError> {
     let params = CatalogParams::parse(raw)?;
     let results = catalog_results(catalog, &params)?;
-    let fragment =
+    let htmx =
         headers.contains_key("hx-request") && !headers.contains_key("hx-history-restore-request");
-    let mut response = if fragment {
+    // A new kind reloads the filter bar with the results (`#catalog-view`, picked out of the
+    // whole page); any other change only the results.
+    let whole_view = headers
+        .get("hx-target")
+        .is_some_and(|t| t.as_bytes() == b"catalog-view");
+    let mut response = if htmx && !whole_view {
         let mut response = render(&results)?.into_response();
         // Push the tidy URL (without the form's empty fields) to the address bar.
         if let Ok(url) = HeaderValue::from_str(&params.href(results.page)) {
@@ -735,11 +814,16 @@ fn catalog_response(
                 .render()
                 .map_err(|e| PortalError::internal("rendering catalog results", e))?,
         };
-        render(&page)?.into_response()
+        let mut response = render(&page)?.into_response();
+        if htmx && let Ok(url) = HeaderValue::from_str(&params.href(results.page)) {
+            response.headers_mut().insert("hx-push-url", url);
+        }
+        response
     };
-    response
-        .headers_mut()
-        .insert(header::VARY, HeaderValue::from_static("HX-Request"));
+    response.headers_mut().insert(
+        header::VARY,
+        HeaderValue::from_static("HX-Request, HX-Target"),
+    );
     Ok(response)
 }
 
@@ -797,17 +881,27 @@ fn catalog_results(
     })
 }
 
-/// The filter bar's selects: every value in the catalog with its count, merged ignoring case.
+/// The filter bar: every value with its count, merged ignoring case. Kinds are counted over
+/// the whole catalog, the other fields within the kinds listed.
 fn selects(catalog: &Catalog, params: &CatalogParams) -> Vec<FilterSelect> {
-    let fields: Vec<String> = FILTERS.iter().map(|f| f.field.to_owned()).collect();
-    let facets = catalog.facets(None, None, &fields);
+    let kinds = catalog.facets(None, None, &["kind".to_owned()]);
+    let fields: Vec<String> = FILTERS
+        .iter()
+        .filter(|f| f.param != "kind")
+        .map(|f| f.field.to_owned())
+        .collect();
+    let scope = EntityFilter {
+        any_of: vec![vec![params.kind_scope(catalog)]],
+    };
+    let scoped = catalog.facets(Some(&scope), None, &fields);
     FILTERS
         .iter()
         .zip(&params.filters)
         .map(|(spec, current)| {
             let mut options: Vec<FilterOption> = Vec::new();
-            let values = facets
+            let values = kinds
                 .iter()
+                .chain(&scoped)
                 .find(|(f, _)| f == spec.field)
                 .map(|(_, v)| v.as_slice())
                 .unwrap_or(&[]);
@@ -839,17 +933,19 @@ fn selects(catalog: &Catalog, params: &CatalogParams) -> Vec<FilterSelect> {
                 }
             }
             options.sort_by_key(|o| o.label.to_lowercase());
-            if !current.is_empty() {
+            // A chosen value the kind has none of stays on the list (count 0), so it can be
+            // unchosen.
+            for value in current {
                 match options
                     .iter_mut()
-                    .find(|o| o.value.eq_ignore_ascii_case(current))
+                    .find(|o| o.value.eq_ignore_ascii_case(value))
                 {
                     Some(option) => option.selected = true,
                     None => options.insert(
                         0,
                         FilterOption {
-                            value: current.clone(),
-                            label: current.clone(),
+                            value: value.clone(),
+                            label: value.clone(),
                             count: 0,
                             selected: true,
                         },
@@ -897,6 +993,34 @@ mod tests {
             filter.any_of[0][0].values.as_deref(),
             Some(&["a,kind=api".to_owned()][..])
         );
+
+        // A filter given several times keeps each value once (ignoring case), in order, and
+        // the listing's URL gives them back.
+        let p = CatalogParams::parse(Some(
+            "type=service&type=Service&type=website&kind=Component",
+        ))
+        .unwrap();
+        assert_eq!(p.values("type"), ["service", "website"]);
+        assert_eq!(p.value("type"), "", "not one value");
+        assert_eq!(p.value("kind"), "Component");
+        assert_eq!(
+            p.href(1),
+            "/catalog?kind=Component&type=service&type=website"
+        );
+        let filter = p.entity_filter().unwrap();
+        let types = filter.any_of[0]
+            .iter()
+            .find(|c| c.key == "spec.type")
+            .unwrap();
+        assert_eq!(
+            types.values.as_deref(),
+            Some(&["service".to_owned(), "website".to_owned()][..])
+        );
+        let too_many: Vec<String> = (0..=FILTER_VALUES).map(|i| format!("tag=t{i}")).collect();
+        assert!(matches!(
+            CatalogParams::parse(Some(&too_many.join("&"))),
+            Err(PortalError::BadRequest(_))
+        ));
 
         let many = vec!["kind=api"; 1001].join("&");
         for bad in ["page=0", "page=-1", "page=two", many.as_str()] {

@@ -61,9 +61,15 @@ pub(crate) struct Page {
 }
 
 pub(crate) async fn get(state: &Arc<AppState>, uri: &str, htmx: bool) -> Page {
+    let headers: &[(&str, &str)] = if htmx { &[("HX-Request", "true")] } else { &[] };
+    get_with(state, uri, headers).await
+}
+
+/// `GET uri` with these request headers.
+pub(crate) async fn get_with(state: &Arc<AppState>, uri: &str, headers: &[(&str, &str)]) -> Page {
     let mut request = Request::get(uri);
-    if htmx {
-        request = request.header("HX-Request", "true");
+    for (name, value) in headers {
+        request = request.header(*name, *value);
     }
     let response = pave_server::router(Arc::clone(state))
         .oneshot(request.body(Body::empty()).unwrap())

@@ -917,6 +917,89 @@ async fn the_home_page_is_an_overview() {
         html.contains(r#"<a href="/catalog/default/component/cart-service/docs">"#),
         "{html}"
     );
+    // The golden paths to start from, each to its form.
+    assert!(html.contains(r#"<a href="/create/api-service">"#), "{html}");
+    assert!(!html.contains(r#"id="yours""#), "nobody is signed in");
+
+    // Signed in (here through a token owned by a demo user), the page starts with the
+    // user's teams and what they own, child teams' included.
+    demo.state.set_access_policy(Some(Arc::new(
+        pave_auth::AuthConfig::default().validate().unwrap(),
+    )));
+    let user = "user:default/maya.okafor";
+    let secret = owned_token(&demo.state, user).await;
+    let mine = get_with(
+        &demo.state,
+        "/",
+        &[("authorization", &format!("Bearer {secret}"))],
+    )
+    .await;
+    assert_eq!(mine.status, StatusCode::OK, "{}", mine.body);
+    let html = &mine.body;
+    assert!(html.contains(r#"id="yours""#), "{html}");
+    let catalog = demo.state.catalog();
+    let related = |key: &str, relation: &str| -> Vec<String> {
+        let entity = catalog.get(&key.to_lowercase()).unwrap().entity();
+        entity["relations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["type"] == relation)
+            .map(|r| r["targetRef"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let teams = related(user, "memberOf");
+    assert!(!teams.is_empty());
+    let yours = &html[html.find(r#"id="yours""#).unwrap()..html.find(r#"id="kinds""#).unwrap()];
+    for team in &teams {
+        let (_, name) = team.rsplit_once('/').unwrap();
+        assert!(
+            yours.contains(&format!(r#"href="/catalog/default/group/{name}""#)),
+            "{team}: {yours}"
+        );
+        // What the team owns directly, and what its child teams own, are counted.
+        let mut owned = related(team, "ownerOf");
+        for child in related(team, "parentOf") {
+            owned.extend(related(&child, "ownerOf"));
+        }
+        let (_, first) = owned.first().unwrap().rsplit_once('/').unwrap();
+        assert!(
+            yours.contains(first) || yours.contains("on your account page"),
+            "{first}: {yours}"
+        );
+    }
+    let total: usize = yours
+        .split(r#"<h2 id="your-owned-title">What your teams own</h2><span class="count">"#)
+        .nth(1)
+        .and_then(|rest| rest.split('<').next())
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(total > 0);
+}
+
+/// An API token owned by `user`, with the viewer role.
+async fn owned_token(state: &AppState, user: &str) -> String {
+    let now = pave_ingest::now_millis();
+    let (secret, hash) = pave_auth::TokenSecret::generate().unwrap();
+    let row = pave_store::TokenRow {
+        id: "t-home".into(),
+        name: "home".into(),
+        owner: user.into(),
+        role: "viewer".into(),
+        hash: hash.as_str().into(),
+        created_at: now - 100,
+        expires_at: now + 3_600_000,
+        last_used_at: None,
+        revoked_at: None,
+    };
+    state
+        .platform
+        .store()
+        .create_token(&row, &[])
+        .await
+        .unwrap();
+    secret
 }
 
 #[tokio::test]

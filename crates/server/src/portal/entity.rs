@@ -861,7 +861,11 @@ const ROLL_UP_ROWS: usize = 1_000;
 
 /// What a group owns, with what its child groups own (transitively, through `parentOf`), in
 /// the order of [`owned`]: a team lead's page shows everything the team's sub-teams run.
-fn rolled_up_owned(catalog: &Catalog, direct: &[RefView], children: &[RefView]) -> Vec<Row> {
+pub(crate) fn rolled_up_owned(
+    catalog: &Catalog,
+    direct: &[RefView],
+    children: &[RefView],
+) -> Vec<Row> {
     let mut seen: std::collections::HashSet<String> =
         direct.iter().map(|r| r.key.clone()).collect();
     let mut targets: Vec<RefView> = direct.to_vec();
@@ -903,7 +907,7 @@ fn rolled_up_owned(catalog: &Catalog, direct: &[RefView], children: &[RefView]) 
 }
 
 /// Owned entities list systems first, then what they are made of.
-fn kind_rank(kind: &str) -> (u8, String) {
+pub(crate) fn kind_rank(kind: &str) -> (u8, String) {
     let rank = match kind.to_lowercase().as_str() {
         "domain" => 0,
         "system" => 1,

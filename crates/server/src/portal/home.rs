@@ -1,5 +1,7 @@
-//! `GET /`: the platform's front page. What the catalog holds by kind, the systems and the
-//! docs there are to read, and (signed in) a way to what is yours; never a raw table.
+//! `GET /`: the platform's front page; never a raw table. Signed in, it starts with what is
+//! yours: your teams, what they own (rolled up through their child teams) and, when delivery
+//! data is kept, the open incidents on it. Then, for everyone, the platform's overview: what
+//! the catalog holds by kind, the systems, the golden paths to start from, and the docs.
 
 use std::sync::Arc;
 
@@ -10,9 +12,12 @@ use pave_catalog::Catalog;
 use pave_catalog::query::{Direction, EntityFilter, OrderField, QueryRequest};
 use serde_json::Value;
 
-use super::view::Identity;
-use super::{Layout, Section};
+use super::dora::IncidentRow;
+use super::view::{self, Identity, RefView};
+use super::{Layout, Row, Section};
 use crate::AppState;
+use crate::auth::Caller;
+use crate::delivery::{IncidentFilter, IncidentState};
 
 /// Entries per card.
 const CARD_ROWS: usize = 12;
@@ -36,10 +41,53 @@ pub(crate) struct KindCount {
     pub(crate) href: String,
 }
 
+/// The signed-in person's part of the page.
+pub(crate) struct Yours {
+    pub(crate) teams: Vec<RefView>,
+    /// What they and their teams own, child teams' included, systems first; the first
+    /// [`OWNED_ROWS`].
+    pub(crate) owned: Vec<Row>,
+    pub(crate) owned_total: usize,
+    /// Keys of everything owned (not only the rows listed), for the incidents.
+    owned_keys: Vec<String>,
+    /// Open incidents on what they own; `None` when the server keeps no delivery data.
+    pub(crate) incidents: Option<Vec<IncidentRow>>,
+}
+
+/// Owned entities the home page lists before linking to the rest.
+const OWNED_ROWS: usize = 10;
+
+/// The built-in golden paths (newest version of each), read once: they are compiled in.
+static GOLDEN_PATHS: std::sync::LazyLock<Vec<PathCard>> = std::sync::LazyLock::new(|| {
+    let versions = pave_template::builtin::catalog();
+    versions
+        .iter()
+        .filter_map(|(name, list)| {
+            let template = pave_template::builtin::load(name, list.last()?).ok()?;
+            let manifest = template.manifest;
+            Some(PathCard {
+                title: manifest.title.unwrap_or_else(|| name.clone()),
+                href: format!("/create/{name}"),
+                description: manifest.description.unwrap_or_default(),
+            })
+        })
+        .collect()
+});
+
+/// A golden path to start from.
+#[derive(Clone)]
+pub(crate) struct PathCard {
+    pub(crate) title: String,
+    pub(crate) href: String,
+    pub(crate) description: String,
+}
+
 #[derive(Template)]
 #[template(path = "home.html")]
 pub(crate) struct HomePage {
     pub(crate) layout: Layout,
+    pub(crate) yours: Option<Yours>,
+    pub(crate) paths: Vec<PathCard>,
     pub(crate) total: usize,
     pub(crate) kinds: Vec<KindCount>,
     pub(crate) systems: Vec<Identity>,
@@ -48,12 +96,39 @@ pub(crate) struct HomePage {
     pub(crate) docs_total: usize,
 }
 
-pub(crate) async fn page(State(state): State<Arc<AppState>>) -> Response {
+pub(crate) async fn page(
+    State(state): State<Arc<AppState>>,
+    Caller(principal): Caller,
+) -> Response {
     let catalog = state.catalog();
+    let subject = principal.subject();
+    let user = subject.acting_user().map(str::to_owned);
+    let teams: Vec<String> = subject.groups.iter().cloned().collect();
+    let yours = if user.is_some() || !teams.is_empty() {
+        // A team high in a large organisation rolls up thousands of entities: heavy work.
+        let job_catalog = Arc::clone(&catalog);
+        let owned = state
+            .heavy()
+            .run(move || yours(&job_catalog, user.as_deref(), &teams))
+            .await;
+        match owned {
+            Ok(mut yours) => {
+                yours.incidents = state
+                    .delivery_reports()
+                    .map(|reports| open_incidents(reports.as_ref(), &catalog, &yours));
+                Some(yours)
+            }
+            Err(busy) => return super::PortalError::from(busy).into_response(),
+        }
+    } else {
+        None
+    };
     let (systems, systems_total) = listed(&catalog, "kind=system");
     let (docs, docs_total) = listed(&catalog, "metadata.annotations.backstage.io/techdocs-ref");
     let page = HomePage {
         layout: Layout::new("Home", Section::Catalog),
+        yours,
+        paths: GOLDEN_PATHS.clone(),
         total: catalog.len(),
         kinds: kinds(&catalog),
         systems,
@@ -116,4 +191,97 @@ fn listed(catalog: &Catalog, filter: &str) -> (Vec<Identity>, usize) {
         ),
         Err(_) => (Vec::new(), 0),
     }
+}
+
+/// The teams of the signed-in user (or token owner) and what they own: the user's own
+/// entities, each team's, and each team's child teams' (as a group page rolls them up).
+fn yours(catalog: &Catalog, user: Option<&str>, teams: &[String]) -> Yours {
+    let resolve =
+        |r: &str, kind| view::resolve(catalog, r, Some(kind), pave_catalog::DEFAULT_NAMESPACE);
+    // The signed-in user's groups, and the catalog's `memberOf` of the user (a token acting
+    // for a user carries no groups of its own).
+    let mut team_refs: Vec<String> = teams.to_vec();
+    if let Some(record) = user.and_then(|u| catalog.get(&resolve(u, "User").key)) {
+        team_refs.extend(
+            view::relations(&record.entity())
+                .into_iter()
+                .filter(|r| r.kind == "memberOf")
+                .map(|r| r.target),
+        );
+    }
+    let mut teams: Vec<RefView> = team_refs.iter().map(|t| resolve(t, "Group")).collect();
+    teams.sort_by(|a, b| a.label.to_lowercase().cmp(&b.label.to_lowercase()));
+    teams.dedup_by(|a, b| a.key == b.key);
+    let mut owned: Vec<Row> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    let owners = user
+        .map(|u| resolve(u, "User"))
+        .into_iter()
+        .chain(teams.iter().cloned());
+    for owner in owners {
+        let Some(record) = catalog.get(&owner.key) else {
+            continue;
+        };
+        let entity = record.entity();
+        let targets = |relation: &str| -> Vec<RefView> {
+            view::relations(&entity)
+                .iter()
+                .filter(|r| r.kind == relation)
+                .map(|r| view::resolve(catalog, &r.target, None, pave_catalog::DEFAULT_NAMESPACE))
+                .collect()
+        };
+        let rows =
+            super::entity::rolled_up_owned(catalog, &targets("ownerOf"), &targets("parentOf"));
+        owned.extend(
+            rows.into_iter()
+                .filter(|row| seen.insert(row.id.reference.to_lowercase())),
+        );
+    }
+    owned.sort_by(|a, b| {
+        (
+            super::entity::kind_rank(&a.id.kind),
+            a.id.name.to_lowercase(),
+        )
+            .cmp(&(
+                super::entity::kind_rank(&b.id.kind),
+                b.id.name.to_lowercase(),
+            ))
+    });
+    let owned_total = owned.len();
+    let owned_keys = owned
+        .iter()
+        .filter(|row| row.href.is_some())
+        .map(|row| row.id.reference.to_lowercase())
+        .collect();
+    owned.truncate(OWNED_ROWS);
+    Yours {
+        teams,
+        owned,
+        owned_total,
+        owned_keys,
+        incidents: None,
+    }
+}
+
+/// Open incidents attributed to what the person owns, newest first.
+fn open_incidents(
+    reports: &dyn crate::DeliveryReports,
+    catalog: &Catalog,
+    yours: &Yours,
+) -> Vec<IncidentRow> {
+    let keys = yours.owned_keys.clone();
+    if keys.is_empty() {
+        return Vec::new();
+    }
+    let now = pave_stdx::time::unix_millis();
+    reports
+        .incidents(&IncidentFilter {
+            entities: Some(keys),
+            state: Some(IncidentState::Open),
+            limit: CARD_ROWS,
+            ..IncidentFilter::default()
+        })
+        .iter()
+        .map(|incident| IncidentRow::of(incident, catalog, now))
+        .collect()
 }

@@ -210,7 +210,7 @@ fn yours(catalog: &Catalog, user: Option<&str>, teams: &[String]) -> Yours {
         );
     }
     let mut teams: Vec<RefView> = team_refs.iter().map(|t| resolve(t, "Group")).collect();
-    teams.sort_by(|a, b| a.label.to_lowercase().cmp(&b.label.to_lowercase()));
+    teams.sort_by_key(|t| t.label.to_lowercase());
     teams.dedup_by(|a, b| a.key == b.key);
     let mut owned: Vec<Row> = Vec::new();
     let mut seen = std::collections::HashSet::new();

@@ -83,6 +83,12 @@ fn entity_page_lists_slos_and_spec_problems() {
     );
     assert!(html.contains("outside the source root"), "{html}");
     assert!(html.contains("No SLOs could be read."), "{html}");
+    // Spec files and their problems are named inside the source, never by server folders.
+    let here = dir.path().display().to_string();
+    for name in ["checkout", "broken"] {
+        let html = page(&server, name);
+        assert!(!html.contains(&here), "{name}: {html}");
+    }
 }
 
 #[test]

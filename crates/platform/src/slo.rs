@@ -156,19 +156,30 @@ pub fn resolve(source: &SourceFile, target: &str) -> Result<PathBuf, String> {
     Ok(path)
 }
 
+/// How a spec file is named to users (the portal, problems): relative to the source root,
+/// never the server's own folders.
+fn shown(path: &Path, boundary: &Path) -> String {
+    match path.strip_prefix(boundary) {
+        Ok(relative) => relative.display().to_string(),
+        Err(_) => path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+    }
+}
+
 /// Reads `path` (bounded, UTF-8), refusing symbolic links that lead out of `boundary`.
 fn read_spec(path: &Path, boundary: &Path) -> Result<String, String> {
     use pave_fs::ReadError;
+    let name = shown(path, boundary);
     pave_fs::read_inside(path, boundary, MAX_SPEC_BYTES)
         .and_then(pave_fs::into_text)
         .map_err(|e| match e {
-            ReadError::NotFound => format!("{}: the SLO spec does not exist", path.display()),
-            ReadError::OutsideRoot { .. } => {
-                format!("{}: leads outside the source root", path.display())
-            }
+            ReadError::NotFound => format!("{name}: the SLO spec does not exist"),
+            ReadError::OutsideRoot { .. } => format!("{name}: leads outside the source root"),
             e => match e.position() {
-                Some(at) => format!("{}:{}:{}: {e}", path.display(), at.line, at.column),
-                None => format!("{}: {e}", path.display()),
+                Some(at) => format!("{name}:{}:{}: {e}", at.line, at.column),
+                None => format!("{name}: {e}"),
             },
         })
 }
@@ -184,7 +195,7 @@ fn entity_slos(source: &SourceFile, value: &str, windows: &WindowsCatalog) -> En
         });
         match text {
             Ok((path, text)) => {
-                let name = path.display().to_string();
+                let name = shown(&path, &source.boundary);
                 if seen.insert(name.clone()) {
                     inputs.push((name, text));
                 }

@@ -23,7 +23,7 @@ use std::fmt;
 use std::marker::PhantomData;
 
 use pave_policy::{Report, Severity, Status};
-use serde::de::{self, Deserializer, IgnoredAny, SeqAccess, Visitor};
+use serde::de::{Deserializer, IgnoredAny, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
 
 use crate::{RenderOptions, SCHEMA_VERSION, text};

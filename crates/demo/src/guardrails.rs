@@ -75,8 +75,9 @@ enum Drift {
 
 use Drift::*;
 
+#[cfg(test)]
 impl Drift {
-    /// The rule that reports it.
+    /// The rule that reports it (the tests check each drift shows as its finding).
     fn rule(self) -> &'static str {
         match self {
             NoHealthcheck => "docker-healthcheck",

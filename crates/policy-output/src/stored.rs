@@ -209,6 +209,24 @@ impl StoredReport {
                 limit: MAX_REPORT_BYTES,
             });
         }
+        // Anything but an object is no report; serde would read an array as the struct's
+        // fields in order, and say so confusingly.
+        let first = bytes.iter().position(|b| !b.is_ascii_whitespace());
+        if let Some(at) = first.filter(|&at| bytes[at] != b'{') {
+            let line = bytes[..at].iter().filter(|b| **b == b'\n').count() + 1;
+            let column = at
+                - bytes[..at]
+                    .iter()
+                    .rposition(|b| *b == b'\n')
+                    .map_or(0, |n| n + 1)
+                + 1;
+            return Err(ReportError::Shape {
+                path: ".".into(),
+                line,
+                column,
+                message: "expected a JSON object (`pave check --format json`)".into(),
+            });
+        }
         let mut deserializer = serde_json::Deserializer::from_slice(bytes);
         let raw: Raw = match serde_path_to_error::deserialize(&mut deserializer) {
             Ok(raw) => raw,

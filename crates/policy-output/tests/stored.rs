@@ -262,8 +262,31 @@ fn malformed_reports_name_where() {
         }
         e => panic!("{e:?}"),
     }
-    let e = StoredReport::parse("[1, 2]").unwrap_err();
+    let e = StoredReport::parse("\n  [1, 2]").unwrap_err();
+    assert_eq!(
+        e,
+        ReportError::Shape {
+            path: ".".into(),
+            line: 2,
+            column: 3,
+            message: "expected a JSON object (`pave check --format json`)".into()
+        }
+    );
+    let e =
+        StoredReport::parse(&format!("{}1{}", "[".repeat(10_000), "]".repeat(10_000))).unwrap_err();
     assert!(matches!(e, ReportError::Shape { .. }), "{e:?}");
+    // Deep nesting where the report has no field is skipped without recursion (serde_json
+    // ignores values with a stack of its own): no stack overflow at a million levels.
+    let deep = json(&report(), &options()).replacen(
+        '{',
+        &format!(
+            "{{\"deep\": {}1{},",
+            "[".repeat(1_000_000),
+            "]".repeat(1_000_000)
+        ),
+        1,
+    );
+    assert_eq!(parse(&deep).findings.len(), report().findings.len());
     let e = StoredReport::parse("").unwrap_err();
     assert!(matches!(e, ReportError::Syntax { .. }), "{e:?}");
 }

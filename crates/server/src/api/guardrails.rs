@@ -213,9 +213,10 @@ pub(crate) async fn publish(
             "events.write denied: {reason}"
         )));
     }
-    let too_large = |size: String| {
+    let too_large = |size: Option<u64>| {
+        let size = size.map_or_else(String::new, |n| format!("{n} bytes, "));
         ApiError::TooLarge(format!(
-            "the report is {size} bytes, over the limit of {MAX_REPORT_BYTES} (`pave check --publish` sends the 5,000 most important findings of any report)"
+            "the report is {size}over the limit of {MAX_REPORT_BYTES} bytes (`pave check --publish` sends the 5,000 most important findings of any report)"
         ))
     };
     let declared = headers
@@ -223,17 +224,17 @@ pub(crate) async fn publish(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
     if let Some(length) = declared.filter(|l| *l > MAX_REPORT_BYTES as u64) {
-        return Err(too_large(length.to_string()));
+        return Err(too_large(Some(length)));
     }
     let bytes = axum::body::to_bytes(body, MAX_REPORT_BYTES)
         .await
-        .map_err(|_| too_large("more than that".into()))?;
+        .map_err(|_| too_large(None))?;
     let report = state
         .heavy()
         .run(move || StoredReport::parse_slice(&bytes))
         .await?
         .map_err(|e| match e {
-            ReportError::TooLarge { size, .. } => too_large(size.to_string()),
+            ReportError::TooLarge { size, .. } => too_large(u64::try_from(size).ok()),
             e => ApiError::Unprocessable(e.to_string()),
         })?;
     let s = report.summary;

@@ -19,7 +19,8 @@ pub enum Permission {
     AuthTokenManage,
     AuthTokenAdmin,
     AuditRead,
-    /// Post delivery events with a token (CDEvents from CI) instead of a per-source secret.
+    /// Post delivery events with a token (CDEvents from CI) instead of a per-source secret,
+    /// and publish `pave check` reports (`pave check --publish`): what CI posts.
     EventsWrite,
     /// Declare and resolve incidents by hand.
     IncidentManage,
@@ -82,7 +83,7 @@ impl Permission {
             Permission::AuthTokenAdmin => "list and revoke everyone's API tokens",
             Permission::AuditRead => "read and export the audit log",
             Permission::EventsWrite => {
-                "post delivery events (CDEvents) with a token instead of a source's secret"
+                "post delivery events (CDEvents) with a token instead of a source's secret, and `pave check` reports"
             }
             Permission::IncidentManage => "declare and resolve incidents by hand",
             Permission::PostmortemWrite => "post postmortems and their revisions through the API",

@@ -463,6 +463,9 @@ pub(crate) struct CheckArgs {
 
     #[command(flatten)]
     pub(crate) conftest: ConftestArgs,
+
+    #[command(flatten)]
+    pub(crate) publish: crate::guardrails::PublishArgs,
 }
 
 /// `conftest test`'s behaviour and flags. Any of these flags implies `--conftest`.

@@ -55,10 +55,21 @@ pub(crate) fn assemble(args: &PolicyArgs) -> anyhow::Result<pave_policy::Policy>
     Ok(assembled.policy)
 }
 
-pub(crate) fn check(args: CheckArgs, output: OutputFormat) -> anyhow::Result<Outcome> {
+pub(crate) async fn check(args: CheckArgs, output: OutputFormat) -> anyhow::Result<Outcome> {
     if args.conftest.enabled(args.forced) {
+        if args.publish.publish.is_some() {
+            return Err(anyhow!(
+                "--publish sends pave's own report; conftest mode prints conftest's (run without --conftest to publish)"
+            ));
+        }
         return crate::conftest::check(&args, output);
     }
+    let working_dir = std::env::current_dir().ok();
+    // Where the report goes is settled before anything is checked: a mistake costs no check.
+    let publish = crate::guardrails::target(
+        &args.publish,
+        working_dir.as_deref().unwrap_or(Path::new(".")),
+    )?;
     let policy = assemble(&args.policy)?;
     if args.list_rules {
         return list_rules(&policy, output);
@@ -87,7 +98,6 @@ pub(crate) fn check(args: CheckArgs, output: OutputFormat) -> anyhow::Result<Out
     );
     let report = checking.finish();
     warn_if_nothing_checked(&args.paths, &report);
-    let working_dir = std::env::current_dir().ok();
     let mut render_options = RenderOptions::default();
     render_options.color = args.output_file.is_none()
         && crate::output::use_color(
@@ -115,9 +125,24 @@ pub(crate) fn check(args: CheckArgs, output: OutputFormat) -> anyhow::Result<Out
         }
     }
     let code = report.exit_code();
+    let published = publish
+        .as_ref()
+        .map(|_| pave_policy_output::StoredReport::from_report(&report, &render_options));
     // The process ends here: freeing every finding one by one (100,000 findings: tens of
     // milliseconds) would only delay the exit.
     std::mem::forget(report);
+    if let (Some(target), Some(stored)) = (&publish, &published) {
+        // After the report is out: a failed publication is its own error (exit 2), the
+        // report and its findings stand.
+        crate::guardrails::publish(target, stored)
+            .await
+            .with_context(|| {
+                format!(
+                    "the report was checked but not published for {}",
+                    target.entity
+                )
+            })?;
+    }
     Ok(match code {
         0 => Outcome::Success,
         1 => Outcome::Failures,

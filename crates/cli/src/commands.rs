@@ -34,7 +34,7 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<Outcome> {
             clap_complete::generate(shell, &mut Cli::command(), "pave", &mut std::io::stdout());
             return Ok(Outcome::Success);
         }
-        Command::Check(args) => return crate::check::check(args, format),
+        Command::Check(args) => return crate::check::check(args, format).await,
         Command::Render(args) => return crate::render::run(args),
         Command::New(args) => return crate::golden::new(args, format),
         Command::Templates(command) => return crate::golden::templates(command, format),
@@ -732,6 +732,14 @@ async fn demo(
     if seeded > 0 {
         eprintln!(
             "demo delivery history: {seeded} GitHub deliveries over 90 days recorded and processed in {:.2} s (DORA pages at /dora)",
+            started.elapsed().as_secs_f64()
+        );
+    }
+    let started = std::time::Instant::now();
+    let published = crate::guardrails::seed_demo(&state).await?;
+    if published > 0 {
+        eprintln!(
+            "demo guardrails: {published} pave check reports of the services' repositories stored in {:.2} s (Guardrails tab of each service)",
             started.elapsed().as_secs_f64()
         );
     }

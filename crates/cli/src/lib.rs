@@ -12,6 +12,7 @@ mod conftest;
 mod database;
 mod delivery;
 mod golden;
+mod guardrails;
 mod identity;
 mod output;
 mod render;

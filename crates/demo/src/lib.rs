@@ -6,17 +6,25 @@
 //! - [`write_bench_catalog`] writes N uniform components plus the groups, systems and APIs
 //!   they point at, for ingestion and query benchmarks.
 //!
-//! Both are deterministic (the same input writes the same bytes) and do no network I/O.
+//! - [`demo_check_reports`] (feature `guardrails`) makes the `pave check` reports its services'
+//!   CI would have published: their golden paths rendered, changed as the teams did, checked.
+//!
+//! All are deterministic (the same input writes the same bytes) and do no network I/O.
 //! Each writes a root `catalog-info.yaml` `Location` whose `spec.targets` list every
 //! descriptor file, so registering that one file loads everything.
 
 mod bench;
 mod demo;
+#[cfg(feature = "guardrails")]
+mod guardrails;
 mod output;
 mod yaml;
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(feature = "guardrails")]
+pub use guardrails::{DemoCheckReport, DemoReportError, demo_check_reports};
 
 use std::io;
 use std::path::Path;

@@ -565,6 +565,7 @@ struct FailingWrites(SqliteStore);
 
 pave_store::forward_identity_store!(FailingWrites, 0);
 pave_store::forward_delivery_store!(FailingWrites, 0);
+pave_store::forward_guardrail_store!(FailingWrites, 0);
 
 #[async_trait::async_trait]
 impl Store for FailingWrites {

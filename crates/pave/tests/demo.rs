@@ -133,6 +133,13 @@ fn demo_no_serve_seeds_the_store_and_a_second_run_reuses_it() {
     }
     assert!(!log.contains("open http://"), "--no-serve served:\n{log}");
     let entities = summary_entities(&log);
+    // The services' pave check reports, for their Guardrails tabs.
+    let guardrails = log
+        .lines()
+        .find_map(|l| l.strip_prefix("demo guardrails: "))
+        .unwrap_or_else(|| panic!("no check reports stored:\n{log}"));
+    let reports: usize = guardrails.split(' ').next().unwrap().parse().unwrap();
+    assert!(reports > 40, "{guardrails}");
 
     for file in [
         "catalog-info.yaml",
@@ -189,6 +196,10 @@ fn demo_no_serve_seeds_the_store_and_a_second_run_reuses_it() {
     assert!(status.success(), "{status}:\n{log}");
     assert_eq!(summary_entities(&log), entities, "{log}");
     assert!(demo_dir.join("apis/definitions/orders-api.yaml").is_file());
+    assert!(
+        !log.contains("demo guardrails:"),
+        "the second run published the reports again:\n{log}"
+    );
 
     let second = list(&db);
     assert_eq!(second.len(), entities, "the second run duplicated entities");

@@ -52,6 +52,11 @@
 //!   remediation, references: {pss, polaris, kubeLinter, kubeScore, checkov[]}}`.
 //! - `checked[]`: every document checked, `{file, input, object}`.
 //!
+//! [`StoredReport::parse`] reads it back (what a pave server keeps for the portal after
+//! `pave check --publish`): bounded in size, other schema versions refused, at most
+//! [`MAX_KEPT_FINDINGS`] findings kept (the most important) and the rest counted, and the
+//! summary checked against the findings.
+//!
 //! # SARIF
 //!
 //! One run, tool `pave`, every rule that ran in `tool.driver.rules` (so code scanning can
@@ -102,6 +107,7 @@ mod junit;
 mod levels;
 mod paths;
 mod sarif;
+mod stored;
 mod text;
 
 use std::fmt;
@@ -111,6 +117,11 @@ use std::str::FromStr;
 use pave_policy::Report;
 
 pub use levels::{SarifLevel, result_level, rule_level, security_severity};
+pub use stored::{
+    MAX_KEPT_ERRORS, MAX_KEPT_FINDINGS, MAX_REPORT_BYTES, Omitted, ReportError, StoredError,
+    StoredException, StoredFinding, StoredObject, StoredReport, StoredRule, StoredSummary,
+    StoredTool,
+};
 pub use text::summary_line;
 
 /// The `schemaVersion` of the JSON output.

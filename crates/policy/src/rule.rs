@@ -3,12 +3,12 @@
 use std::fmt;
 
 use pave_yaml::PathSegment;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::doc::{DocKind, Document};
 
 /// How serious a finding is. Ordered: `Info < Low < Medium < High < Critical`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     Info,

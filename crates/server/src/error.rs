@@ -44,6 +44,10 @@ pub enum ApiError {
     /// The body is over the route's limit (413).
     #[error("{0}")]
     TooLarge(String),
+    /// The body was read but is not what the route takes (422): a `pave check` report of
+    /// another schema version, malformed, or contradicting itself.
+    #[error("{0}")]
+    Unprocessable(String),
     /// The caller sends faster than the server can record: retry after `retry_after`
     /// seconds (429 with `Retry-After`).
     #[error("{message}")]
@@ -68,6 +72,9 @@ impl ApiError {
                 (StatusCode::SERVICE_UNAVAILABLE, "ServiceUnavailableError")
             }
             ApiError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "PayloadTooLargeError"),
+            ApiError::Unprocessable(_) => {
+                (StatusCode::UNPROCESSABLE_ENTITY, "UnprocessableEntityError")
+            }
             ApiError::TooMany { .. } => (StatusCode::TOO_MANY_REQUESTS, "TooManyRequestsError"),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "Error"),
         }

@@ -12,6 +12,7 @@ pub mod checkpoints;
 pub mod delivery;
 mod error;
 pub mod events;
+pub(crate) mod guardrails;
 mod jwks;
 pub mod listener;
 pub mod metrics;
@@ -389,6 +390,9 @@ fn app(state: Arc<AppState>, options: &ServeOptions) -> Router {
     );
     // Posted postmortems too (`api::postmortems::POSTMORTEM_BODY_LIMIT`).
     let catalog = catalog.merge(api::postmortems::routes(&state).0);
+    // Published check reports too (`pave_policy_output::MAX_REPORT_BYTES`, read by the
+    // handler).
+    let catalog = catalog.merge(api::guardrails::routes(&state).0);
     // The webhook keeps its path here for deployments that call the main port; its own
     // listener (`--admission-addr`) is what keeps reviews clear of catalog load.
     let evaluator = admission::Evaluator::new(options.admission.budget, options.admission.workers);
@@ -690,6 +694,7 @@ mod route_coverage {
         let (_, mut table) = routes(&state);
         table.extend(events_routes(&state).1);
         table.extend(api::postmortems::routes(&state).1);
+        table.extend(api::guardrails::routes(&state).1);
         let declared: BTreeSet<(String, String)> = table
             .iter()
             .map(|d| (d.method.as_str().to_lowercase(), d.path.clone()))

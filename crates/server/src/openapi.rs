@@ -4,13 +4,15 @@ use axum::Json;
 use axum::response::IntoResponse;
 use utoipa::OpenApi;
 
-use crate::api::{audit, checkpoints, dora, entities, gate, locations, postmortems, search};
+use crate::api::{
+    audit, checkpoints, dora, entities, gate, guardrails, locations, postmortems, search,
+};
 
 #[derive(OpenApi)]
 #[openapi(
     info(
         title = "pave catalog API",
-        description = "Backstage-compatible software catalog API served by pave, with DORA metrics and incidents.",
+        description = "Backstage-compatible software catalog API served by pave, with DORA metrics, incidents and guardrail reports.",
         license(name = "Apache-2.0")
     ),
     paths(
@@ -43,6 +45,9 @@ use crate::api::{audit, checkpoints, dora, entities, gate, locations, postmortem
         dora::incident,
         postmortems::post_postmortem,
         postmortems::list,
+        guardrails::publish,
+        guardrails::latest,
+        guardrails::history,
         search::search,
     ),
     components(schemas(
@@ -72,7 +77,8 @@ use crate::api::{audit, checkpoints, dora, entities, gate, locations, postmortem
         (name = "slo", description = "The deploy gate's overrides"),
         (name = "audit", description = "The hash-chained audit log and its signed checkpoints"),
         (name = "search", description = "Full-text search over entities and docs pages (Backstage's search API)"),
-        (name = "delivery", description = "DORA metrics, incidents, alert quality and postmortems from the delivery ledger")
+        (name = "delivery", description = "DORA metrics, incidents, alert quality and postmortems from the delivery ledger"),
+        (name = "guardrails", description = "`pave check` reports published by CI (`pave check --publish`), kept per catalog entity")
     )
 )]
 pub(crate) struct ApiDoc;

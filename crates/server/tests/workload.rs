@@ -582,3 +582,79 @@ async fn an_unreachable_issuer_is_a_503_and_tried_once_a_minute() {
         );
     }
 }
+
+/// A CI job's token mapped to its Component publishes that Component's check reports, and
+/// only that one's: another entity's is a 403, audited with the reason.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_workload_token_publishes_check_reports_for_its_entity_only() {
+    let key = EcKey::generate("gh-ci");
+    let gh = issuer(json!({"keys": [key.jwk()]})).await;
+    let s = setup(json!({
+        "roles": {"ci": {"permissions": ["events.write"]}},
+        "workload": [
+            {"issuer": gh.url, "audience": "pave", "role": "ci", "rules": [
+                {"claim": "repository", "equalsAnnotation": "github.com/project-slug"}]}
+        ]
+    }))
+    .await;
+    let policy = pave_policy::Policy::new(
+        pave_policy::PolicyConfig::default(),
+        pave_policy::Exceptions::default(),
+    );
+    let clean = pave_policy_output::StoredReport::from_report(
+        &policy.check(&[], Vec::new(), 0),
+        &pave_policy_output::RenderOptions::default(),
+    );
+    let report: Value = serde_json::from_str(&clean.to_json()).unwrap();
+    let token = key.sign(&github(&gh.url, "acme/payments", "refs/heads/main", "pave"));
+
+    let (status, body) = call(
+        &s.state,
+        "POST",
+        "/api/guardrails/reports?entity=payments",
+        &token,
+        Some(report.clone()),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(body["entity"], "component:default/payments");
+
+    let (status, body) = call(
+        &s.state,
+        "POST",
+        "/api/guardrails/reports?entity=ledger",
+        &token,
+        Some(report),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains(
+            "a workload token of component:default/payments publishes check reports for component:default/payments only"
+        ),
+        "{message}"
+    );
+    let store = s.state.platform.store();
+    assert_eq!(
+        store
+            .latest_check_report("component:default/ledger")
+            .await
+            .unwrap(),
+        None
+    );
+    let denied = store
+        .audit_records(&AuditQuery {
+            action: Some("auth.denied".into()),
+            limit: 10,
+            ..AuditQuery::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(denied.len(), 1);
+    assert_eq!(denied[0].event.target, "component:default/ledger");
+    assert_eq!(
+        denied[0].event.details["workloadEntity"],
+        "component:default/payments"
+    );
+}

@@ -48,6 +48,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "schema_compat",
         include_str!("../migrations/0009_schema_compat.sql"),
     ),
+    (
+        10,
+        "check_reports",
+        include_str!("../migrations/0010_check_reports.sql"),
+    ),
 ];
 
 pave_store::impl_sql_schema!(::sqlx::Postgres, migrations = MIGRATIONS, numbered = true);

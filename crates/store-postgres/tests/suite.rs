@@ -141,8 +141,9 @@ async fn a_newer_paves_schema_is_run_beside_or_named() {
     };
     let store = PostgresStore::connect(&db.url).await.unwrap();
     let status = pave_store::Store::schema_status(&store).await.unwrap();
+    // Additive migrations after the marker leave `readable_by` behind the newest.
     assert!(
-        status.is_current() && status.readable_by == Some(status.known),
+        status.is_current() && status.readable_by.is_some_and(|r| r <= status.known),
         "{status:?}"
     );
     let err = pave_store::Store::backup(&store, std::path::Path::new("/tmp/x"))

@@ -47,6 +47,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "schema_compat",
         include_str!("../migrations/0008_schema_compat.sql"),
     ),
+    (
+        9,
+        "check_reports",
+        include_str!("../migrations/0009_check_reports.sql"),
+    ),
 ];
 
 pave_store::impl_sql_schema!(::sqlx::Sqlite, migrations = MIGRATIONS, numbered = false);

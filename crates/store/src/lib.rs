@@ -15,21 +15,28 @@ use serde::{Deserialize, Serialize};
 pub use delivery::{
     Accepted, DeliveryRetention, DeliveryStats, LedgerRow, NewDelivery, StoredDelivery,
 };
+pub use guardrails::{
+    CHECK_REPORTS_KEPT, CheckCounts, CheckReportRow, CheckReportSummary, NewCheckReport,
+};
 pub use identity::{AUDIT_PAGE_MAX, AuditQuery, AuditTip, LoginRow, SessionRow, TokenRow};
 /// The audit chain's types, for the SQL both backends share.
 pub use pave_audit as audit;
 use pave_audit::{AuditEvent, AuditRecord, ChainHead, Checkpoint};
 
 mod delivery;
+mod guardrails;
 mod identity;
 pub mod schema;
 pub mod sql;
 mod sql_delivery;
+mod sql_guardrails;
 mod sql_identity;
 #[cfg(feature = "testsuite")]
 pub mod testsuite;
 #[cfg(feature = "testsuite")]
 mod testsuite_delivery;
+#[cfg(feature = "testsuite")]
+mod testsuite_guardrails;
 #[cfg(feature = "testsuite")]
 mod testsuite_identity;
 
@@ -369,7 +376,7 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
 /// Persistent catalog state. Every method is one round of I/O; [`Store::apply`] is atomic.
 #[async_trait]
-pub trait Store: IdentityStore + DeliveryStore + Send + Sync {
+pub trait Store: IdentityStore + DeliveryStore + GuardrailStore + Send + Sync {
     /// A short name for logs and errors: `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;
 
@@ -676,6 +683,27 @@ pub trait DeliveryStore: Send + Sync {
     /// nothing unapplied is lost); the rows stay, marked expired, so redeliveries are still
     /// recognised. Returns how many were released.
     async fn expire_deliveries(&self, retention: &DeliveryRetention) -> Result<u64>;
+}
+
+/// Guardrail reports: the newest `pave check` reports published for each catalog entity
+/// (see [`NewCheckReport`]'s module notes). A part of every [`Store`] (its supertrait); SQL in
+/// `sql_guardrails.rs`.
+#[async_trait]
+pub trait GuardrailStore: Send + Sync {
+    /// Stores `report` and appends `audit` in one transaction, dropping the entity's reports
+    /// beyond the newest [`CHECK_REPORTS_KEPT`]. Returns the new report's id.
+    async fn put_check_report(&self, report: &NewCheckReport, audit: &[AuditEvent]) -> Result<i64>;
+
+    /// The newest report of `entity_ref` (canonical, lower-cased), if any.
+    async fn latest_check_report(&self, entity_ref: &str) -> Result<Option<CheckReportRow>>;
+
+    /// The newest `limit` reports of `entity_ref` without the reports themselves, newest
+    /// first.
+    async fn check_report_history(
+        &self,
+        entity_ref: &str,
+        limit: usize,
+    ) -> Result<Vec<CheckReportSummary>>;
 }
 
 /// Bind parameters per statement stay under SQLite's limit (32,766) and PostgreSQL's (65,535).

@@ -485,6 +485,7 @@ impl $crate::Store for $store {
 $crate::__identity_helpers!($db, lock_row = $lock_row);
 $crate::__identity_methods!($store);
 $crate::__delivery_methods!($store, $db);
+$crate::__guardrail_methods!($store, $db);
 
 /// Starts a transaction that will write. On SQLite it takes the write lock at once
 /// (`BEGIN IMMEDIATE`): a deferred transaction that reads first and then writes cannot wait

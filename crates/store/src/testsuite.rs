@@ -51,6 +51,9 @@ pub async fn run_all(store: &dyn Store) {
     crate::testsuite_delivery::the_ledger_commits_with_its_cursor(store).await;
     crate::testsuite_delivery::retention_releases_applied_payloads(store).await;
     crate::testsuite_delivery::deliveries_are_read_by_source_and_kept_sources_stay(store).await;
+    crate::testsuite_guardrails::check_reports_keep_the_newest(store).await;
+    crate::testsuite_guardrails::failed_check_reports_write_nothing(store).await;
+    crate::testsuite_guardrails::concurrent_check_reports_keep_exactly_the_newest(store).await;
     registrations_and_ingestions_meet_without_deadlock(store).await;
 }
 

@@ -4,7 +4,7 @@
 mod apis;
 mod definitions;
 mod docs;
-mod landscape;
+pub(crate) mod landscape;
 mod org;
 
 use std::io;
@@ -267,7 +267,7 @@ slos:
 
 /// Services and workers were made from pave's golden paths, as `pave new` records it; about
 /// a third are still on the first version, so the portal shows who is behind.
-fn golden_path(component: &Component) -> Vec<(&'static str, &'static str)> {
+pub(crate) fn golden_path(component: &Component) -> Vec<(&'static str, &'static str)> {
     let template = match component.component_type {
         ComponentType::Service => "api-service",
         ComponentType::Worker => "async-worker",

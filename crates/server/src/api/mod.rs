@@ -9,6 +9,7 @@ pub(crate) mod checkpoints;
 pub(crate) mod dora;
 pub(crate) mod entities;
 pub(crate) mod gate;
+pub(crate) mod guardrails;
 pub(crate) mod locations;
 pub(crate) mod postmortems;
 pub(crate) mod search;

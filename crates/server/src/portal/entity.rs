@@ -130,6 +130,8 @@ pub(crate) struct EntityPage {
     /// The tab this page shows, and the tab bar.
     pub(crate) tab: Tab,
     pub(crate) tabs: Vec<TabLink>,
+    /// The Guardrails tab: the newest published `pave check` report (`None`: none yet).
+    pub(crate) guardrails: Option<super::guardrails::GuardrailsCard>,
     /// A component's APIs (the API tab).
     pub(crate) provided_apis: Vec<Row>,
     pub(crate) consumed_apis: Vec<Row>,
@@ -219,11 +221,34 @@ pub(crate) async fn slos_tab(
     tab_page(state, path, Tab::Slos).await
 }
 
+/// `GET …/guardrails`: the newest `pave check` report published for the entity.
+pub(crate) async fn guardrails_tab(
+    State(state): State<Arc<AppState>>,
+    path: Result<Path<(String, String, String)>, PathRejection>,
+) -> Response {
+    tab_page(state, path, Tab::Guardrails).await
+}
+
 /// The tab bar of the entity with index key `key` (also drawn by the docs pages).
 pub(crate) fn tab_facts(state: &AppState, key: &str, entity: &Value) -> TabFacts {
     let mut facts = TabFacts::of(entity);
     facts.slo_count = state.slos().get(key).map(|e| e.slos.len());
     facts
+}
+
+/// Reports listed in the Guardrails tab's history.
+const GUARDRAILS_HISTORY: usize = 10;
+
+/// The Guardrails tab's card, when a report was published for the entity.
+async fn guardrails(
+    state: &AppState,
+    key: &str,
+) -> Result<Option<super::guardrails::GuardrailsCard>, PortalError> {
+    let Some((row, report)) = crate::guardrails::latest_guardrails(state, key).await? else {
+        return Ok(None);
+    };
+    let history = crate::guardrails::guardrails_history(state, key, GUARDRAILS_HISTORY).await?;
+    Ok(Some(super::guardrails::card(&row, &report, &history)))
 }
 
 async fn tab_page(
@@ -250,6 +275,13 @@ async fn tab_page(
         Tab::Overview => state.delivery_reports(),
         _ => None,
     };
+    let guardrails = match tab {
+        Tab::Guardrails => match guardrails(&state, &key).await {
+            Ok(card) => card,
+            Err(e) => return e.into_response(),
+        },
+        _ => None,
+    };
     // A group that owns thousands of entities lists and resolves each, and a large API
     // definition is parsed and laid out: heavy work, off the async threads and within the
     // heavy pool's limit.
@@ -266,6 +298,7 @@ async fn tab_page(
     let render = move |catalog: &Catalog, entity: &Value| {
         let mut page = build(catalog, entity, tab, &facts);
         page.slo = slo;
+        page.guardrails = guardrails;
         if let Some(reports) = &reports {
             add_delivery(&mut page, reports.as_ref(), &key, catalog);
         }
@@ -466,6 +499,7 @@ fn build(catalog: &Catalog, entity: &Value, tab: Tab, tab_facts: &TabFacts) -> E
         is_group,
         is_user,
         slo: None,
+        guardrails: None,
         delivery: None,
         spec_type: spec("type").map(str::to_owned),
         lifecycle: spec("lifecycle").map(str::to_owned),

@@ -31,6 +31,7 @@ mod dora;
 mod entity;
 mod error;
 pub(crate) mod graph;
+mod guardrails;
 mod home;
 mod org;
 mod search;
@@ -132,6 +133,12 @@ pub(crate) fn routes(state: &Arc<AppState>) -> (Router<Arc<AppState>>, Vec<Decla
             Method::GET,
             read,
             get(entity::slos_tab),
+        )
+        .route(
+            "/catalog/{namespace}/{kind}/{name}/guardrails",
+            Method::GET,
+            read,
+            get(entity::guardrails_tab),
         )
         .route(
             "/catalog/{namespace}/{kind}/{name}/definition",

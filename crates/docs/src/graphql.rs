@@ -31,10 +31,18 @@ pub const MAX_FIELDS: usize = 200;
 /// Fields and enum values listed across all types, so the page stays a few MB at most.
 pub const MAX_LISTED_FIELDS: usize = 20_000;
 
-/// Lexer tokens (whitespace and comments included) read at most. A 4 MiB document of
-/// one-letter names has about four million; real schemas have far fewer (GitHub's public
-/// schema, 1.3 MB, about 200,000), and the concrete syntax tree costs memory per token.
-const MAX_TOKENS: usize = 1_500_000;
+/// Lexer tokens (white space and comments included) read at most. GitHub's public schema
+/// (1.2 MB, 1,623 types) has about 105,000; the concrete syntax tree costs about 200 bytes a
+/// token, so this bounds one reading to some 60 MB and a third of a second.
+const MAX_TOKENS: usize = 300_000;
+
+/// Entries of one kind (fields, values, members) kept for one type while reading; the rest
+/// are only counted. Root types list up to [`MAX_OPERATIONS`] fields, others [`MAX_FIELDS`].
+const KEPT_PER_TYPE: usize = if MAX_OPERATIONS > MAX_FIELDS {
+    MAX_OPERATIONS
+} else {
+    MAX_FIELDS
+};
 
 /// Nesting the parser follows (list types, input values): well inside the 2 MiB stack of
 /// the threads that render pages.
@@ -157,7 +165,9 @@ struct FieldDef {
     name: String,
     ty: String,
     named: String,
+    /// The first [`MAX_FIELDS`] arguments; `more_arguments` counts the rest.
     arguments: Vec<Input>,
+    more_arguments: usize,
     description: Option<String>,
     deprecated: Option<String>,
 }
@@ -173,6 +183,19 @@ struct TypeDef {
     inputs: Vec<Input>,
     /// Enum values: name, description, deprecation.
     values: Vec<(String, Option<String>, Option<String>)>,
+    /// Entries past [`KEPT_PER_TYPE`], not kept.
+    dropped: usize,
+}
+
+impl TypeDef {
+    /// Whether one more entry of a list this long is kept; counts it as dropped if not.
+    fn keeps(&mut self, len: usize) -> bool {
+        let keep = len < KEPT_PER_TYPE;
+        if !keep {
+            self.dropped += 1;
+        }
+        keep
+    }
 }
 
 #[derive(Default)]
@@ -288,6 +311,7 @@ impl Schema {
                     fields: Vec::new(),
                     inputs: Vec::new(),
                     values: Vec::new(),
+                    dropped: 0,
                 });
                 self.by_name.insert(name, self.types.len() - 1);
                 self.types.len() - 1
@@ -350,6 +374,7 @@ impl Schema {
                 continue;
             };
             let mut operations = Vec::new();
+            doc.omitted += root.dropped;
             for field in &root.fields {
                 if operations_listed == MAX_OPERATIONS {
                     doc.omitted += 1;
@@ -372,7 +397,7 @@ impl Schema {
             .filter(|t| listed.contains(t.name.as_str()))
         {
             let mut fields: Vec<TypeField> = Vec::new();
-            let mut omitted = 0usize;
+            let mut omitted = t.dropped;
             let mut push = |field: TypeField| {
                 if fields.len() < MAX_FIELDS && budget > 0 {
                     fields.push(field);
@@ -386,7 +411,14 @@ impl Schema {
                     name: f.name.clone(),
                     schema: f.ty.clone(),
                     schema_anchor: link(&f.named),
-                    arguments: f.arguments.iter().map(sdl_argument).collect(),
+                    arguments: f
+                        .arguments
+                        .iter()
+                        .map(sdl_argument)
+                        .chain(
+                            (f.more_arguments > 0).then(|| format!("… {} more", f.more_arguments)),
+                        )
+                        .collect(),
                     default: None,
                     description: f.description.clone(),
                     deprecated: f.deprecated.clone(),
@@ -449,6 +481,17 @@ fn operation(method: &str, field: &FieldDef, link: &dyn Fn(&str) -> Option<Strin
                 (Some(d), Some(reason)) => Some(format!("{d} (Deprecated: {reason})")),
             },
         })
+        .chain((field.more_arguments > 0).then(|| Parameter {
+            name: "…".to_owned(),
+            location: String::new(),
+            required: false,
+            schema: String::new(),
+            default: None,
+            description: Some(format!(
+                "{} more arguments are not listed",
+                field.more_arguments
+            )),
+        }))
         .collect();
     Operation {
         method: method.to_owned(),
@@ -486,11 +529,16 @@ fn add_fields(
     fields: Option<cst::FieldsDefinition>,
 ) {
     for named in implements.iter().flat_map(|i| i.named_types()) {
-        if let Some(name) = named.name() {
+        if let Some(name) = named.name()
+            && t.keeps(t.implements.len())
+        {
             t.implements.push(name.text().to_string());
         }
     }
     for field in fields.iter().flat_map(|f| f.field_definitions()) {
+        if !t.keeps(t.fields.len()) {
+            continue;
+        }
         let (ty, named, _) = type_of(field.ty());
         t.fields.push(FieldDef {
             name: name_of(field.name()),
@@ -500,8 +548,13 @@ fn add_fields(
                 .arguments_definition()
                 .iter()
                 .flat_map(|a| a.input_value_definitions())
+                .take(MAX_FIELDS)
                 .map(input)
                 .collect(),
+            more_arguments: field
+                .arguments_definition()
+                .map_or(0, |a| a.input_value_definitions().count())
+                .saturating_sub(MAX_FIELDS),
             description: description(field.description()),
             deprecated: deprecation(field.directives()),
         });
@@ -509,16 +562,18 @@ fn add_fields(
 }
 
 fn add_inputs(t: &mut TypeDef, fields: Option<cst::InputFieldsDefinition>) {
-    t.inputs.extend(
-        fields
-            .iter()
-            .flat_map(|f| f.input_value_definitions())
-            .map(input),
-    );
+    for field in fields.iter().flat_map(|f| f.input_value_definitions()) {
+        if t.keeps(t.inputs.len()) {
+            t.inputs.push(input(field));
+        }
+    }
 }
 
 fn add_values(t: &mut TypeDef, values: Option<cst::EnumValuesDefinition>) {
     for value in values.iter().flat_map(|v| v.enum_value_definitions()) {
+        if !t.keeps(t.values.len()) {
+            continue;
+        }
         let name = value
             .enum_value()
             .and_then(|v| v.name())
@@ -533,7 +588,9 @@ fn add_values(t: &mut TypeDef, values: Option<cst::EnumValuesDefinition>) {
 
 fn add_members(t: &mut TypeDef, members: Option<cst::UnionMemberTypes>) {
     for named in members.iter().flat_map(|m| m.named_types()) {
-        if let Some(name) = named.name() {
+        if let Some(name) = named.name()
+            && t.keeps(t.members.len())
+        {
             t.members.push(name.text().to_string());
         }
     }
@@ -965,5 +1022,41 @@ type Events { orderChanged(id: ID!): Order }
             MAX_FIELDS + 3 + (MAX_TYPES - 1) * 11,
             "every field of a listed type is listed or counted"
         );
+    }
+
+    #[test]
+    fn wide_types_values_and_argument_lists_are_cut_and_counted() {
+        let args = |n: usize| {
+            (0..n)
+                .map(|i| format!("a{i}: Int"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let values = (0..(KEPT_PER_TYPE + 9))
+            .map(|i| format!("V{i}"))
+            .collect::<Vec<_>>()
+            .join(" ");
+        let wide = format!(
+            "type Query {{ f({}): Int }}\nenum Huge {{ {values} }}\ntype Args {{ g({}): Int }}\n",
+            args(MAX_FIELDS + 2),
+            args(MAX_FIELDS + 3)
+        );
+        let doc = read_graphql(&wide).unwrap();
+        let f = &doc.groups[0].operations[0];
+        assert_eq!(f.parameters.len(), MAX_FIELDS + 1);
+        assert_eq!(
+            f.parameters[MAX_FIELDS].description.as_deref(),
+            Some("2 more arguments are not listed")
+        );
+        let huge = &doc.types[0];
+        assert_eq!(huge.fields.len(), MAX_FIELDS);
+        assert_eq!(
+            huge.omitted,
+            KEPT_PER_TYPE + 9 - MAX_FIELDS,
+            "values past what is kept are counted too"
+        );
+        let g = &doc.types[1].fields[0].arguments;
+        assert_eq!(g.len(), MAX_FIELDS + 1);
+        assert_eq!(g[MAX_FIELDS], "… 3 more");
     }
 }

@@ -3,14 +3,47 @@
   "use strict";
   document.documentElement.classList.add("js");
 
-  // A link to #definition opens the (collapsed) API definition.
+  // A link to #definition opens the (collapsed) API definition; a link to a GraphQL type
+  // (#type-Name, itself a <details>) opens that type.
   function openTarget() {
     var target = location.hash && document.getElementById(location.hash.slice(1));
-    var details = target && target.querySelector("details");
+    var details = target && (target.tagName === "DETAILS" ? target : target.querySelector("details"));
     if (details) details.open = true;
   }
   openTarget();
   window.addEventListener("hashchange", openTarget);
+
+  // On narrow screens wide tables and code scroll sideways in their own box (style.css);
+  // a box that scrolls is made focusable, so the keyboard can scroll it too (WCAG 2.1.1).
+  // Checked again when the window is resized, a section opens or htmx swaps results in.
+  var SCROLLERS = ".entity-table, .markdown table, .markdown pre, .graph-scroll";
+  function focusableScrollers() {
+    var boxes = document.querySelectorAll(SCROLLERS);
+    for (var i = 0; i < boxes.length; i++) {
+      var box = boxes[i];
+      var scrolls = box.scrollWidth > box.clientWidth + 1;
+      if (scrolls && !box.hasAttribute("tabindex")) {
+        box.setAttribute("tabindex", "0");
+        box.setAttribute("data-scroll-focus", "");
+      } else if (!scrolls && box.hasAttribute("data-scroll-focus")) {
+        box.removeAttribute("tabindex");
+        box.removeAttribute("data-scroll-focus");
+      }
+    }
+  }
+  var resized = null;
+  function soon() {
+    clearTimeout(resized);
+    resized = setTimeout(focusableScrollers, 100);
+  }
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", focusableScrollers);
+  } else {
+    focusableScrollers();
+  }
+  window.addEventListener("resize", soon);
+  document.addEventListener("toggle", focusableScrollers, true);
+  document.addEventListener("htmx:afterSwap", focusableScrollers);
 
   // "/" focuses the search box (the catalog's own one when there is one); Escape leaves it.
   document.addEventListener("keydown", function (event) {

@@ -17,33 +17,38 @@
   // a box that scrolls is made focusable, so the keyboard can scroll it too (WCAG 2.1.1).
   // Checked again when the window is resized, a section opens or htmx swaps results in.
   var SCROLLERS = ".entity-table, .markdown table, .markdown pre, .graph-scroll";
-  function focusableScrollers() {
-    var boxes = document.querySelectorAll(SCROLLERS);
-    for (var i = 0; i < boxes.length; i++) {
-      var box = boxes[i];
-      var scrolls = box.scrollWidth > box.clientWidth + 1;
-      if (scrolls && !box.hasAttribute("tabindex")) {
+  function focusableScrollers(root) {
+    var boxes = (root || document).querySelectorAll(SCROLLERS);
+    // All reads first, then the writes: one layout, however many boxes (an API page can
+    // hold thousands of tables).
+    var scrolls = [];
+    for (var i = 0; i < boxes.length; i++) scrolls.push(boxes[i].scrollWidth > boxes[i].clientWidth + 1);
+    for (var j = 0; j < boxes.length; j++) {
+      var box = boxes[j];
+      if (scrolls[j] && !box.hasAttribute("tabindex")) {
         box.setAttribute("tabindex", "0");
         box.setAttribute("data-scroll-focus", "");
-      } else if (!scrolls && box.hasAttribute("data-scroll-focus")) {
+      } else if (!scrolls[j] && box.hasAttribute("data-scroll-focus")) {
         box.removeAttribute("tabindex");
         box.removeAttribute("data-scroll-focus");
       }
     }
   }
   var resized = null;
-  function soon() {
-    clearTimeout(resized);
-    resized = setTimeout(focusableScrollers, 100);
-  }
   if (document.readyState === "loading") {
-    document.addEventListener("DOMContentLoaded", focusableScrollers);
+    document.addEventListener("DOMContentLoaded", function () { focusableScrollers(); });
   } else {
     focusableScrollers();
   }
-  window.addEventListener("resize", soon);
-  document.addEventListener("toggle", focusableScrollers, true);
-  document.addEventListener("htmx:afterSwap", focusableScrollers);
+  window.addEventListener("resize", function () {
+    clearTimeout(resized);
+    resized = setTimeout(focusableScrollers, 150);
+  });
+  // Only what a section that opened, or a swap, brought in.
+  document.addEventListener("toggle", function (event) {
+    if (event.target.open) focusableScrollers(event.target);
+  }, true);
+  document.addEventListener("htmx:afterSwap", function (event) { focusableScrollers(event.target); });
 
   // "/" focuses the search box (the catalog's own one when there is one); Escape leaves it.
   document.addEventListener("keydown", function (event) {

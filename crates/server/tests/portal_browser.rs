@@ -439,7 +439,8 @@ const PHONE_PAGES: &[&str] = &[
 ];
 
 /// At 375 and 414 px (phones, as a mobile browser lays them out): no page scrolls sideways
-/// (wide tables, graphs and code scroll in their own boxes), every header link and the search
+/// (wide tables, graphs and code scroll in their own boxes) and no card cuts its content off,
+/// every header link and the search
 /// box are on screen and not covered, the type-ahead works, and axe finds nothing serious.
 #[test]
 fn portal_at_phone_widths() {
@@ -491,6 +492,17 @@ fn portal_at_phone_widths() {
                 json!(null),
                 "{page} scrolls sideways at {width}px"
             );
+            // Nor is anything cut off by a card's edge (cards clip what overflows them),
+            // unless it is inside a box that scrolls.
+            let clipped = cdp.eval(
+                "[...document.querySelectorAll('.card *')].filter(e => { \
+                   const r = e.getBoundingClientRect(); if (r.width === 0) return false; \
+                   const card = e.closest('.card'); if (r.right <= card.getBoundingClientRect().right + 1) return false; \
+                   for (let p = e.parentElement; p && p !== card.parentElement; p = p.parentElement) { \
+                     const o = getComputedStyle(p).overflowX; if (o === 'auto' || o === 'scroll') return false; } \
+                   return true; }).slice(0, 5).map(e => e.tagName.toLowerCase() + '.' + [...e.classList].join('.') + ' ' + e.textContent.trim().slice(0, 40))",
+            );
+            assert_eq!(clipped, json!([]), "{page} at {width}px cuts content off");
             let header = cdp.eval(
                 "(() => { const shown = e => { const r = e.getBoundingClientRect(); \
                    if (r.width < 1 || r.height < 1 || r.left < 0 || r.right > window.innerWidth) return false; \

@@ -1,7 +1,7 @@
 //! Generates the demo organisation and benchmark catalogs as Backstage descriptor files.
 //!
 //! - [`write_demo_org`] writes Northwind Labs, a fictional online grocer: groups, users,
-//!   domains, systems, components, APIs with real OpenAPI/AsyncAPI/proto definitions, and
+//!   domains, systems, components, APIs with real OpenAPI/AsyncAPI/proto/GraphQL definitions, and
 //!   resources, all cross-referenced without dangling refs.
 //! - [`write_bench_catalog`] writes N uniform components plus the groups, systems and APIs
 //!   they point at, for ingestion and query benchmarks.

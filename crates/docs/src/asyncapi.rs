@@ -201,6 +201,7 @@ fn event_operation(
                 schema: p
                     .get("schema")
                     .map_or_else(|| "string".to_owned(), schema_name),
+                default: None,
                 description: text_of(Some(p), "description"),
             });
         }
@@ -243,6 +244,7 @@ fn event_operation(
                 location: format!("{label} payload"),
                 required: required.contains(&name.as_str()),
                 schema: schema_name(schema),
+                default: None,
                 description: text_of(Some(schema), "description"),
             });
         }
@@ -253,6 +255,7 @@ fn event_operation(
             location: String::new(),
             required: false,
             schema: String::new(),
+            default: None,
             description: Some(format!("{unlisted} more fields are not listed")),
         });
     }
@@ -270,6 +273,9 @@ fn event_operation(
         request_body: Vec::new(),
         messages: labels,
         responses: Vec::new(),
+        deprecation: None,
+        returns: None,
+        returns_anchor: None,
     }
 }
 

@@ -45,6 +45,7 @@
 
 pub mod asyncapi;
 pub mod fs;
+pub mod graphql;
 pub mod mkdocs;
 pub mod openapi;
 pub mod proto;
@@ -62,18 +63,20 @@ use std::time::Duration;
 
 pub use asyncapi::read_asyncapi;
 pub use fs::{DocsFolder, last_changed, open_site};
+pub use graphql::read_graphql;
 pub use highlight::highlight_css;
 pub use mkdocs::{MkdocsConfig, NavItem, default_nav, file_title, fill_titles, parse_mkdocs};
-pub use openapi::{ApiDoc, read_openapi};
+pub use openapi::{ApiDoc, TypeDoc, TypeField, read_openapi};
 pub use proto::read_proto;
 
-/// An API definition laid out by its `spec.type` (`openapi`, `asyncapi`, `grpc`), or `None`
+/// An API definition laid out by its `spec.type` (`openapi`, `asyncapi`, `grpc`, `graphql`), or `None`
 /// for types that are shown as text only. The error is a sentence for the page.
 pub fn read_api_definition(api_type: &str, text: &str) -> Option<Result<ApiDoc, String>> {
     match api_type.to_ascii_lowercase().as_str() {
         "openapi" => Some(read_openapi(text)),
         "asyncapi" => Some(read_asyncapi(text)),
         "grpc" => Some(read_proto(text)),
+        "graphql" => Some(read_graphql(text)),
         _ => None,
     }
 }

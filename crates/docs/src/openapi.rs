@@ -29,6 +29,8 @@ pub enum ApiStyle {
     Events,
     /// gRPC: methods of services, with message fields.
     Rpc,
+    /// GraphQL: the fields of the root operation types, with arguments, then the types.
+    Graph,
 }
 
 /// The document, ready to lay out.
@@ -42,6 +44,11 @@ pub struct ApiDoc {
     pub groups: Vec<OperationGroup>,
     /// Operations past [`MAX_OPERATIONS`], not listed.
     pub omitted: usize,
+    /// The schema's other named types (GraphQL: objects, interfaces, inputs, enums, unions,
+    /// scalars), in the document's order; empty for the other styles.
+    pub types: Vec<TypeDoc>,
+    /// Types past the GraphQL reader's cap, not listed.
+    pub omitted_types: usize,
 }
 
 impl ApiDoc {
@@ -55,6 +62,7 @@ impl ApiDoc {
             ApiStyle::Rest => "Operations",
             ApiStyle::Events => "Channels",
             ApiStyle::Rpc => "Methods",
+            ApiStyle::Graph => "Operations",
         }
     }
 
@@ -63,8 +71,56 @@ impl ApiDoc {
         match self.style {
             ApiStyle::Rest => "Parameter",
             ApiStyle::Events | ApiStyle::Rpc => "Field",
+            ApiStyle::Graph => "Argument",
         }
     }
+
+    /// Whether operations' parameters say where they go (`In`: path, query, channel,
+    /// request…); a GraphQL argument is always an argument.
+    pub fn shows_location(&self) -> bool {
+        self.style != ApiStyle::Graph
+    }
+
+    /// Fields (and enum values) listed across [`ApiDoc::types`].
+    pub fn type_field_count(&self) -> usize {
+        self.types.iter().map(|t| t.fields.len()).sum()
+    }
+}
+
+/// A named type of a GraphQL schema, as the page lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TypeDoc {
+    pub name: String,
+    /// The SDL keyword: `type`, `interface`, `input`, `enum`, `union` or `scalar`.
+    pub kind: &'static str,
+    pub description: Option<String>,
+    /// Interfaces an object type or interface implements.
+    pub implements: Vec<String>,
+    /// A union's member types.
+    pub members: Vec<String>,
+    /// Fields of objects, interfaces and inputs; an enum's values (with an empty `schema`).
+    pub fields: Vec<TypeField>,
+    /// Fields (or values, members) past the cap, not listed.
+    pub omitted: usize,
+    /// An `id` for the type on the page (`type-Name`), which return and field types link to.
+    pub anchor: String,
+}
+
+/// One field of a [`TypeDoc`], or one enum value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TypeField {
+    pub name: String,
+    /// The type as written (`[ID!]!`); empty for an enum value.
+    pub schema: String,
+    /// The anchor of the named type inside `schema`, when the page lists that type.
+    pub schema_anchor: Option<String>,
+    /// A field's arguments as SDL (`first: Int = 10`).
+    pub arguments: Vec<String>,
+    /// An input field's default value, as written.
+    pub default: Option<String>,
+    pub description: Option<String>,
+    /// `@deprecated`'s reason (GraphQL's default one when none is given).
+    pub deprecated: Option<String>,
 }
 
 /// Operations sharing their first tag (untagged ones under "default", as Swagger UI does).
@@ -83,6 +139,8 @@ pub struct Operation {
     pub operation_id: Option<String>,
     pub summary: Option<String>,
     pub deprecated: bool,
+    /// Why it is deprecated, when the definition says (GraphQL's `@deprecated(reason:)`).
+    pub deprecation: Option<String>,
     pub parameters: Vec<Parameter>,
     /// Media type and schema, e.g. `application/json: Order`.
     pub request_body: Vec<String>,
@@ -90,6 +148,10 @@ pub struct Operation {
     /// `OrderPlaced (application/json)`; empty for OpenAPI.
     pub messages: Vec<String>,
     pub responses: Vec<Response>,
+    /// What a GraphQL field returns (`Repository`, `[Issue!]!`); `None` for the others.
+    pub returns: Option<String>,
+    /// The anchor of the named type `returns` names, when the page lists that type.
+    pub returns_anchor: Option<String>,
     /// An `id` for the operation on the page.
     pub anchor: String,
 }
@@ -108,6 +170,8 @@ pub struct Parameter {
     pub location: String,
     pub required: bool,
     pub schema: String,
+    /// A GraphQL argument's default value, as written; `None` for the others.
+    pub default: Option<String>,
     pub description: Option<String>,
 }
 
@@ -265,6 +329,7 @@ fn operation(
             schema: p
                 .get("schema")
                 .map_or_else(|| "any".to_owned(), schema_name),
+            default: None,
             description: p
                 .get("description")
                 .and_then(Value::as_str)
@@ -328,6 +393,9 @@ fn operation(
         request_body,
         messages: Vec::new(),
         responses,
+        deprecation: None,
+        returns: None,
+        returns_anchor: None,
     }
 }
 

@@ -510,6 +510,7 @@ pub fn read_proto(text: &str) -> Result<ApiDoc, String> {
                         location: place.to_owned(),
                         required: false,
                         schema: field.kind.clone(),
+                        default: None,
                         description: field.comment.clone(),
                     });
                 }
@@ -539,6 +540,9 @@ pub fn read_proto(text: &str) -> Result<ApiDoc, String> {
                     format!("response {}", streamed(&rpc.response)),
                 ],
                 responses: Vec::new(),
+                deprecation: None,
+                returns: None,
+                returns_anchor: None,
             });
         }
         doc.groups.push(OperationGroup {

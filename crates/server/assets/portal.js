@@ -3,15 +3,17 @@
   "use strict";
   document.documentElement.classList.add("js");
 
-  // A link to #definition opens the (collapsed) API definition.
+  // A link to #definition opens the (collapsed) API definition; a link to a GraphQL type
+  // (#type-Name, itself a <details>) opens that type.
   function openTarget() {
     var target = location.hash && document.getElementById(location.hash.slice(1));
-    var details = target && target.querySelector("details");
+    var details = target && (target.tagName === "DETAILS" ? target : target.querySelector("details"));
     if (details) details.open = true;
   }
   openTarget();
   window.addEventListener("hashchange", openTarget);
 
+<<<<<<< HEAD
   // The catalog's checkbox filters: the closed list's summary follows what is ticked, and
   // a click elsewhere or Escape closes an open list.
   function multiSummary(details) {
@@ -46,6 +48,44 @@
       open.querySelector("summary").focus();
     }
   });
+=======
+  // On narrow screens wide tables and code scroll sideways in their own box (style.css);
+  // a box that scrolls is made focusable, so the keyboard can scroll it too (WCAG 2.1.1).
+  // Checked again when the window is resized, a section opens or htmx swaps results in.
+  var SCROLLERS = ".entity-table, .markdown table, .markdown pre, .graph-scroll";
+  function focusableScrollers(root) {
+    var boxes = (root || document).querySelectorAll(SCROLLERS);
+    // All reads first, then the writes: one layout, however many boxes (an API page can
+    // hold thousands of tables).
+    var scrolls = [];
+    for (var i = 0; i < boxes.length; i++) scrolls.push(boxes[i].scrollWidth > boxes[i].clientWidth + 1);
+    for (var j = 0; j < boxes.length; j++) {
+      var box = boxes[j];
+      if (scrolls[j] && !box.hasAttribute("tabindex")) {
+        box.setAttribute("tabindex", "0");
+        box.setAttribute("data-scroll-focus", "");
+      } else if (!scrolls[j] && box.hasAttribute("data-scroll-focus")) {
+        box.removeAttribute("tabindex");
+        box.removeAttribute("data-scroll-focus");
+      }
+    }
+  }
+  var resized = null;
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", function () { focusableScrollers(); });
+  } else {
+    focusableScrollers();
+  }
+  window.addEventListener("resize", function () {
+    clearTimeout(resized);
+    resized = setTimeout(focusableScrollers, 150);
+  });
+  // Only what a section that opened, or a swap, brought in.
+  document.addEventListener("toggle", function (event) {
+    if (event.target.open) focusableScrollers(event.target);
+  }, true);
+  document.addEventListener("htmx:afterSwap", function (event) { focusableScrollers(event.target); });
+>>>>>>> graphql-mobile
 
   // "/" focuses the search box (the catalog's own one when there is one); Escape leaves it.
   document.addEventListener("keydown", function (event) {

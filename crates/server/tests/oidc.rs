@@ -960,6 +960,44 @@ fn browser_login_through_the_provider_to_the_portal() {
     );
     cdp.screenshot(&shots.join("oidc-me.png"), true);
 
+    // At a phone's width the signed-in menu wraps below the links: the page does not scroll
+    // sideways and every link and button of the header is on screen, not covered.
+    cdp.call(
+        "Emulation.setDeviceMetricsOverride",
+        json!({"width": 375, "height": 812, "deviceScaleFactor": 1, "mobile": true}),
+    );
+    for page in ["/me", "/me/tokens"] {
+        cdp.navigate(&format!("{base}{page}"));
+        cdp.wait_for(
+            page,
+            &(path_is(page) + " && document.getElementById('signed-in-as')"),
+        );
+        let fits = cdp.eval(
+            "(() => { const shown = e => { const r = e.getBoundingClientRect(); \
+               if (r.width < 1 || r.left < 0 || r.right > 375) return false; \
+               const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2); \
+               return !!hit && (e === hit || e.contains(hit)); }; \
+             return { page: document.documentElement.scrollWidth <= 375 && window.innerWidth === 375, \
+               hidden: [...document.querySelectorAll('.topbar a, .topbar button, .topbar input:not([type=hidden])')] \
+                 .filter(e => !shown(e)).map(e => e.id || e.textContent.trim()) }; })()",
+        );
+        assert_eq!(
+            fits,
+            json!({"page": true, "hidden": []}),
+            "{page} signed in at 375px"
+        );
+    }
+    cdp.screenshot(&shots.join("oidc-me-phone.png"), false);
+    cdp.call(
+        "Emulation.setDeviceMetricsOverride",
+        json!({"width": VIEWPORT.0, "height": VIEWPORT.1, "deviceScaleFactor": 1, "mobile": false}),
+    );
+    cdp.navigate(&format!("{base}/me"));
+    cdp.wait_for(
+        "the account page",
+        &(path_is("/me") + " && document.getElementById('signed-in-as')"),
+    );
+
     // A forbidden action: an admin token through a doctored form is refused (403 page).
     cdp.eval("document.getElementById('menu-tokens').click()");
     cdp.wait_for(

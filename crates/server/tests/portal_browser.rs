@@ -1,8 +1,9 @@
 //! The portal in a real headless Chromium, driven over the Chrome DevTools Protocol.
 //!
 //! Loads the catalog, filters it with the kind select (htmx swaps the results in place), opens
-//! the first entity and checks the relationship graph renders. Screenshots go to
-//! `target/test-artifacts/` (or `$PAVE_TEST_ARTIFACTS`).
+//! the first entity and checks the relationship graph renders; then every kind of page at
+//! phone widths (`portal_at_phone_widths`). Screenshots go to `target/test-artifacts/` (or
+//! `$PAVE_TEST_ARTIFACTS`).
 //!
 //! Without a Chromium binary the test is skipped, except on CI (`CI=true`), where it fails.
 
@@ -387,6 +388,7 @@ fn portal_in_headless_chromium() {
             "/catalog/default/api/orders-api/api",
             "/catalog/default/api/order-events-api/api",
             "/catalog/default/api/fraud-scoring-api/api",
+            "/catalog/default/api/mobile-bff-api/api",
             "/create",
             "/create/api-service",
             "/create/api-service?go=1&name=X&port=1",
@@ -437,6 +439,202 @@ fn portal_in_headless_chromium() {
     cdp.wait_for("the violation report", "window.__csp.length === 1");
 
     // Close cleanly; the Drop guard kills Chromium if this does not work.
+    cdp.close();
+    drop(browser);
+    runtime.shutdown_timeout(Duration::from_secs(2));
+}
+
+/// The pages checked at phone widths: every kind of portal page, the API layouts with their
+/// wide tables, the graph, docs, search, the Create form and an error page.
+const PHONE_PAGES: &[&str] = &[
+    "/",
+    "/catalog",
+    "/catalog?kind=API",
+    "/catalog/default/component/cart-service",
+    "/catalog/default/system/checkout",
+    "/catalog/default/group/basket-checkout",
+    "/catalog/default/user/priya.raman",
+    "/catalog/default/component/cart-service/dependencies",
+    "/catalog/default/component/cart-service/guardrails",
+    "/catalog/default/api/orders-api",
+    "/catalog/default/api/orders-api/api",
+    "/catalog/default/api/order-events-api/api",
+    "/catalog/default/api/fraud-scoring-api/api",
+    "/catalog/default/api/mobile-bff-api/api",
+    "/create",
+    "/create/api-service",
+    "/create/api-service?go=1&name=X&port=1",
+    "/graph",
+    "/graph?root=system:default/checkout",
+    "/docs",
+    "/catalog/default/component/cart-service/docs/runbook",
+    "/search?q=payments",
+    "/search?q=zzzzzz",
+    "/dora",
+    "/catalog/default/component/no-such-thing",
+];
+
+/// At 375 and 414 px (phones, as a mobile browser lays them out): no page scrolls sideways
+/// (wide tables, graphs and code scroll in their own boxes) and no card cuts its content off,
+/// every header link and the search
+/// box are on screen and not covered, the type-ahead works, and axe finds nothing serious.
+#[test]
+fn portal_at_phone_widths() {
+    let Some(chromium) = find_chromium() else {
+        pave_testkit::skip("no chromium binary: install `chromium` or set CHROMIUM");
+        return;
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let addr = start_server(&runtime, dir.path());
+    let base = format!("http://{addr}");
+    let artifacts = artifacts_dir();
+    let axe = axe_source();
+
+    let browser = Browser::launch(&chromium);
+    let mut cdp = Cdp::connect(&browser.ws_url);
+    cdp.call("Page.enable", json!({}));
+    cdp.call(
+        "Page.addScriptToEvaluateOnNewDocument",
+        json!({"source": "window.__csp = []; document.addEventListener('securitypolicyviolation', \
+            e => window.__csp.push(e.violatedDirective + ' ' + e.blockedURI));"}),
+    );
+    for (width, height) in [(375, 812), (414, 896)] {
+        cdp.call(
+            "Emulation.setDeviceMetricsOverride",
+            json!({"width": width, "height": height, "deviceScaleFactor": 1, "mobile": true}),
+        );
+        for page in PHONE_PAGES {
+            cdp.navigate(&format!("{base}{page}"));
+            cdp.wait_for(page, "document.readyState === 'complete'");
+            // Closed sections hold the widest content (operations' tables, definitions).
+            cdp.eval("document.querySelectorAll('details').forEach(d => d.open = true)");
+            // A mobile browser zooms out to fit a page wider than the screen, which would
+            // widen `innerWidth` too: the width asked for is the measure.
+            let sideways = cdp.eval(&format!(
+                "(() => {{ const w = {width}; const page = document.documentElement.scrollWidth; \
+                 if (page <= w && window.innerWidth === w) return null; \
+                 const wide = [...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > w + 0.5) \
+                   .filter(e => e.parentElement.getBoundingClientRect().right <= w + 0.5) \
+                   .slice(0, 5).map(e => e.tagName.toLowerCase() + '.' + [...e.classList].join('.') + ' ' + Math.round(e.getBoundingClientRect().right)); \
+                 return {{ page, inner: window.innerWidth, wide }}; }})()"
+            ));
+            assert_eq!(
+                sideways,
+                json!(null),
+                "{page} scrolls sideways at {width}px"
+            );
+            // Nor is anything cut off by a card's edge (cards clip what overflows them),
+            // unless it is inside a box that scrolls.
+            let clipped = cdp.eval(
+                "[...document.querySelectorAll('.card *')].filter(e => { \
+                   const r = e.getBoundingClientRect(); if (r.width === 0) return false; \
+                   const card = e.closest('.card'); if (r.right <= card.getBoundingClientRect().right + 1) return false; \
+                   for (let p = e.parentElement; p && p !== card.parentElement; p = p.parentElement) { \
+                     const o = getComputedStyle(p).overflowX; if (o === 'auto' || o === 'scroll') return false; } \
+                   return true; }).slice(0, 5).map(e => e.tagName.toLowerCase() + '.' + [...e.classList].join('.') + ' ' + e.textContent.trim().slice(0, 40))",
+            );
+            assert_eq!(clipped, json!([]), "{page} at {width}px cuts content off");
+            let header = cdp.eval(
+                "(() => { const shown = e => { const r = e.getBoundingClientRect(); \
+                   if (r.width < 1 || r.height < 1 || r.left < 0 || r.right > window.innerWidth) return false; \
+                   const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2); \
+                   return !!hit && (e === hit || e.contains(hit)); }; \
+                 const q = document.getElementById('global-q'); \
+                 return { search: shown(q), searchWidth: Math.round(q.getBoundingClientRect().width), \
+                   hidden: [...document.querySelectorAll('.topbar a, .topbar button')].filter(a => !shown(a)).map(a => a.textContent.trim()) }; })()",
+            );
+            assert_eq!(
+                header["search"],
+                json!(true),
+                "{page} at {width}px: {header}"
+            );
+            assert!(
+                header["searchWidth"].as_u64().unwrap() >= 150,
+                "{page} at {width}px: a search box too narrow to use: {header}"
+            );
+            assert_eq!(header["hidden"], json!([]), "{page} at {width}px: {header}");
+            assert_eq!(
+                cdp.eval("JSON.stringify(window.__csp)"),
+                json!("[]"),
+                "CSP violations on {page}"
+            );
+            if width == 375 && *page == "/catalog/default/api/mobile-bff-api/api" {
+                cdp.eval("document.getElementById('operations').scrollIntoView()");
+                cdp.screenshot(&artifacts.join("portal-mobile-graphql.png"), false);
+            }
+            if let (Some(axe), 375) = (&axe, width) {
+                cdp.eval(axe);
+                let found = cdp.eval(
+                    "axe.run(document, { resultTypes: ['violations'] }).then(r => r.violations \
+                     .filter(v => v.impact === 'serious' || v.impact === 'critical') \
+                     .map(v => v.id + ' (' + v.impact + '): ' + v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(', ')))",
+                );
+                assert_eq!(
+                    found,
+                    json!([]),
+                    "accessibility violations on {page} at 375px"
+                );
+            }
+        }
+    }
+
+    // The type-ahead at 375 px: its list opens below the box, inside the screen, and Enter
+    // opens the chosen entity.
+    cdp.call(
+        "Emulation.setDeviceMetricsOverride",
+        json!({"width": 375, "height": 812, "deviceScaleFactor": 1, "mobile": true}),
+    );
+    cdp.navigate(&format!("{base}/catalog"));
+    cdp.wait_for(
+        "the catalog page",
+        "document.readyState === 'complete' && window.htmx",
+    );
+    cdp.screenshot(&artifacts.join("portal-mobile.png"), false);
+    cdp.eval(
+        "(() => { const q = document.getElementById('global-q'); q.focus(); q.value = 'lakeho'; \
+         q.dispatchEvent(new Event('input', { bubbles: true })); })()",
+    );
+    cdp.wait_for(
+        "type-ahead suggestions at 375px",
+        "!document.getElementById('global-suggestions').hidden && \
+         document.querySelectorAll('#global-suggestions [role=option]').length >= 2",
+    );
+    let list = cdp.eval(
+        "(() => { const r = document.getElementById('global-suggestions').getBoundingClientRect(); \
+         const q = document.getElementById('global-q').getBoundingClientRect(); \
+         return { left: r.left >= 0, right: r.right <= window.innerWidth, below: r.top >= q.bottom - 1, \
+                  page: document.documentElement.scrollWidth <= 375 }; })()",
+    );
+    assert_eq!(
+        list,
+        json!({"left": true, "right": true, "below": true, "page": true}),
+        "the suggestion list at 375px"
+    );
+    cdp.screenshot(&artifacts.join("portal-mobile-typeahead.png"), false);
+    if let Some(axe) = &axe {
+        cdp.eval(axe);
+        let found = cdp.eval(
+            "axe.run(document, { resultTypes: ['violations'] }).then(r => r.violations \
+             .filter(v => v.impact === 'serious' || v.impact === 'critical').map(v => v.id))",
+        );
+        assert_eq!(found, json!([]), "the type-ahead at 375px");
+    }
+    cdp.eval(
+        "document.getElementById('global-q').dispatchEvent(new KeyboardEvent('keydown', { key: 'ArrowDown', bubbles: true }))",
+    );
+    cdp.eval(
+        "document.getElementById('global-q').dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter', bubbles: true, cancelable: true }))",
+    );
+    cdp.wait_for(
+        "the suggested entity",
+        "location.pathname === '/catalog/default/component/lakehouse-ingest' && document.readyState === 'complete'",
+    );
+
     cdp.close();
     drop(browser);
     runtime.shutdown_timeout(Duration::from_secs(2));

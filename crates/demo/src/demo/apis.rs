@@ -3,7 +3,8 @@
 //! Each REST API is a resource collection (`/orders`, `/orders/{orderId}`, optional actions
 //! such as `/orders/{orderId}/cancel`); each event API is one Kafka topic carrying a few
 //! event types; gRPC APIs list their messages and RPCs. `definitions.rs` turns these into
-//! OpenAPI 3.0, AsyncAPI 2.6 and proto3 documents.
+//! OpenAPI 3.0, AsyncAPI 2.6 and proto3 documents. The one GraphQL API (the mobile apps'
+//! backend for frontend) is a schema written out in `mobile-bff.graphql`.
 
 pub(crate) struct Api {
     pub(crate) name: &'static str,
@@ -17,6 +18,8 @@ pub(crate) enum ApiShape {
     Rest(RestApi),
     Events(EventApi),
     Grpc(GrpcApi),
+    /// A GraphQL schema, as SDL.
+    Graph(&'static str),
 }
 
 impl Api {
@@ -26,6 +29,7 @@ impl Api {
             ApiShape::Rest(_) => "openapi",
             ApiShape::Events(_) => "asyncapi",
             ApiShape::Grpc(_) => "grpc",
+            ApiShape::Graph(_) => "graphql",
         }
     }
 
@@ -33,6 +37,7 @@ impl Api {
     pub(crate) fn definition_file(&self) -> String {
         let extension = match self.shape {
             ApiShape::Grpc(_) => "proto",
+            ApiShape::Graph(_) => "graphql",
             ApiShape::Rest(_) | ApiShape::Events(_) => "yaml",
         };
         format!("{}.{extension}", self.name)
@@ -43,6 +48,7 @@ impl Api {
             ApiShape::Rest(_) => &["rest", "openapi"],
             ApiShape::Events(_) => &["events", "kafka", "asyncapi"],
             ApiShape::Grpc(_) => &["grpc", "protobuf"],
+            ApiShape::Graph(_) => &["graphql", "bff"],
         }
     }
 }
@@ -183,22 +189,7 @@ pub(crate) const APIS: &[Api] = &[
         system: "storefront",
         title: "Mobile BFF API",
         description: "Screen-shaped data for the Northwind iOS and Android apps.",
-        shape: ApiShape::Rest(RestApi {
-            collection: "/home/sections",
-            resource: "FeedSection",
-            id_param: "sectionId",
-            read_only: &[
-                ("title", Text),
-                ("layout", Enum(&["carousel", "grid", "banner"])),
-                ("skus", TextList),
-            ],
-            filters: &[
-                ("customerId", Id, true),
-                ("platform", Enum(&["ios", "android"]), false),
-            ],
-            create: false,
-            ..REST
-        }),
+        shape: ApiShape::Graph(include_str!("mobile-bff.graphql")),
     },
     // checkout
     Api {

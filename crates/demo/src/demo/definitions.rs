@@ -1,5 +1,5 @@
-//! Renders API definition files: OpenAPI 3.0 for REST, AsyncAPI 2.6 for event streams and
-//! proto3 for gRPC.
+//! Renders API definition files: OpenAPI 3.0 for REST, AsyncAPI 2.6 for event streams,
+//! proto3 for gRPC; GraphQL schemas are written as they are.
 
 use serde_json::{Map, Value, json};
 
@@ -22,6 +22,7 @@ pub(crate) fn render(api: &Api, owner: &str) -> String {
             yaml::Style::Compact,
         ),
         ApiShape::Grpc(grpc) => proto(api, grpc),
+        ApiShape::Graph(sdl) => header + sdl,
     }
 }
 

@@ -13,7 +13,6 @@
   openTarget();
   window.addEventListener("hashchange", openTarget);
 
-<<<<<<< HEAD
   // The catalog's checkbox filters: the closed list's summary follows what is ticked, and
   // a click elsewhere or Escape closes an open list.
   function multiSummary(details) {
@@ -48,7 +47,7 @@
       open.querySelector("summary").focus();
     }
   });
-=======
+
   // On narrow screens wide tables and code scroll sideways in their own box (style.css);
   // a box that scrolls is made focusable, so the keyboard can scroll it too (WCAG 2.1.1).
   // Checked again when the window is resized, a section opens or htmx swaps results in.
@@ -85,7 +84,6 @@
     if (event.target.open) focusableScrollers(event.target);
   }, true);
   document.addEventListener("htmx:afterSwap", function (event) { focusableScrollers(event.target); });
->>>>>>> graphql-mobile
 
   // "/" focuses the search box (the catalog's own one when there is one); Escape leaves it.
   document.addEventListener("keydown", function (event) {

@@ -98,7 +98,12 @@ async fn event_and_grpc_apis_are_laid_out() {
 #[tokio::test]
 async fn graphql_apis_are_laid_out() {
     let demo = demo().await;
-    let page = get(&demo.state, "/catalog/default/api/mobile-bff-api/api", false).await;
+    let page = get(
+        &demo.state,
+        "/catalog/default/api/mobile-bff-api/api",
+        false,
+    )
+    .await;
     assert_eq!(page.status, StatusCode::OK);
     let html = &page.body;
     assert!(!html.contains("The definition is shown as text"), "{html}");
@@ -117,7 +122,7 @@ async fn graphql_apis_are_laid_out() {
     }
     assert!(
         operations.contains(r#"<details class="api-op" id="op-query-home">
-          <summary><span class="api-method api-method-query">QUERY</span> <code class="api-path">home</code> <span class="api-summary">The home screen&#39;s sections, in the order the app shows them.</span></summary>"#),
+      <summary><span class="api-method api-method-query">QUERY</span> <code class="api-path">home</code> <span class="api-summary">The home screen&#39;s sections, in the order the app shows them.</span></summary>"#),
         "{operations}"
     );
     // Arguments: no "In" column, defaults shown, `!` without a default required.

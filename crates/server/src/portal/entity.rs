@@ -14,6 +14,7 @@ use super::graph::{self, Graph, Neighbour};
 use super::view::{self, Identity, RefView, Side};
 use super::{Layout, PortalError, Row, Section, Tag};
 use crate::AppState;
+use crate::auth::Caller;
 
 /// A line of the About card.
 pub(crate) struct Fact {
@@ -128,6 +129,8 @@ pub(crate) struct EntityPage {
     pub(crate) slo: Option<super::slo::SloCard>,
     /// Last deployments and open incidents, when delivery reports are configured.
     pub(crate) delivery: Option<super::dora::DeliveryCardView>,
+    /// The Refresh form's action, for those who may refresh the entity.
+    pub(crate) refresh_action: Option<String>,
 }
 
 impl EntityPage {
@@ -177,6 +180,7 @@ fn addressed(
 /// The page handler.
 pub(crate) async fn page(
     State(state): State<Arc<AppState>>,
+    Caller(principal): Caller,
     path: Result<Path<(String, String, String)>, PathRejection>,
 ) -> Response {
     let (catalog, key, entity) = match addressed(&state, path) {
@@ -184,10 +188,12 @@ pub(crate) async fn page(
         Err(e) => return e.into_response(),
     };
     let slo = super::slo::card(&state, &key).await;
+    let refresh_action = super::locations::entity_refresh_action(&state, &principal, &key).await;
     let reports = state.delivery_reports();
     let render = move |catalog: &Catalog, entity: &Value| {
         let mut page = build(catalog, entity);
         page.slo = slo;
+        page.refresh_action = refresh_action;
         if let Some(reports) = &reports {
             add_delivery(&mut page, reports.as_ref(), &key, catalog);
         }
@@ -364,6 +370,7 @@ fn build(catalog: &Catalog, entity: &Value) -> EntityPage {
         is_user,
         slo: None,
         delivery: None,
+        refresh_action: None,
         spec_type: spec("type").map(str::to_owned),
         lifecycle: spec("lifecycle").map(str::to_owned),
         tags: super::tags(entity),

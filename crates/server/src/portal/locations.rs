@@ -211,9 +211,21 @@ async fn allowed_on(
     let resource = location_resource(state, principal, location).await?;
     Ok(Allowed {
         refresh: refresh
-            || auth::may(state, principal, Permission::CatalogEntityRefresh, &resource).await,
+            || auth::may(
+                state,
+                principal,
+                Permission::CatalogEntityRefresh,
+                &resource,
+            )
+            .await,
         unregister: unregister
-            || auth::may(state, principal, Permission::CatalogLocationDelete, &resource).await,
+            || auth::may(
+                state,
+                principal,
+                Permission::CatalogLocationDelete,
+                &resource,
+            )
+            .await,
     })
 }
 
@@ -228,7 +240,14 @@ pub(crate) async fn registrable_kinds(
         let resource = Resource::NewLocation {
             kind: kind.to_string(),
         };
-        if auth::may(state, principal, Permission::CatalogLocationCreate, &resource).await {
+        if auth::may(
+            state,
+            principal,
+            Permission::CatalogLocationCreate,
+            &resource,
+        )
+        .await
+        {
             kinds.push(kind);
         }
     }
@@ -264,6 +283,8 @@ impl ProblemCounts {
 /// One row of the locations table.
 pub(crate) struct LocationView {
     pub(crate) id: String,
+    /// The start of the id, which tells locations apart where their targets read alike.
+    pub(crate) short_id: String,
     pub(crate) kind: &'static str,
     pub(crate) target: String,
     /// The generated `Location` entity standing for it, and its page.
@@ -285,9 +306,8 @@ impl LocationView {
 }
 
 pub(crate) fn problem_text(counts: ProblemCounts) -> String {
-    let plural = |n: usize, one: &str, many: &str| {
-        format!("{n} {}", if n == 1 { one } else { many })
-    };
+    let plural =
+        |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
     match (counts.errors, counts.warnings) {
         (0, 0) => "none".to_owned(),
         (e, 0) => plural(e, "error", "errors"),
@@ -432,6 +452,7 @@ async fn row(
         .map(|record| Identity::of(&record.entity()).href);
     Ok(LocationView {
         id: location.id.to_string(),
+        short_id: super::problems::short_id(location.id.as_str()).to_owned(),
         kind: location.kind.as_str(),
         target: shown_target(location.kind, &location.target),
         entity_ref,
@@ -479,7 +500,10 @@ pub(crate) fn by_kind(entities: &[Value], catalog: Option<&Catalog>) -> (Vec<Kin
             listed += 1;
             let in_catalog = catalog.is_some_and(|c| c.get(&id.reference).is_some());
             EntityItem {
-                label: if id.namespace.eq_ignore_ascii_case(pave_catalog::DEFAULT_NAMESPACE) {
+                label: if id
+                    .namespace
+                    .eq_ignore_ascii_case(pave_catalog::DEFAULT_NAMESPACE)
+                {
                     id.name.clone()
                 } else {
                     format!("{}/{}", id.namespace, id.name)
@@ -529,7 +553,10 @@ fn plural(n: usize, one: &str, many: &str) -> String {
 }
 
 /// The sentences and failure of a reading's report, its paths as clients see them.
-pub(crate) fn report_lines(state: &AppState, report: &IngestReport) -> (Vec<String>, Option<String>) {
+pub(crate) fn report_lines(
+    state: &AppState,
+    report: &IngestReport,
+) -> (Vec<String>, Option<String>) {
     let t = report.totals();
     let mut lines = vec![format!(
         "{} added, {} updated, {} unchanged, {} removed; {} read ({} unchanged).",
@@ -795,9 +822,14 @@ pub(crate) async fn entity_refresh_action(
     key: &str,
 ) -> Option<String> {
     let resource = auth::entity_resource(state, key);
-    auth::may(state, principal, Permission::CatalogEntityRefresh, &resource)
-        .await
-        .then(|| format!("{}/refresh", entity_href_of(state, key)))
+    auth::may(
+        state,
+        principal,
+        Permission::CatalogEntityRefresh,
+        &resource,
+    )
+    .await
+    .then(|| format!("{}/refresh", entity_href_of(state, key)))
 }
 
 /// The page of the entity `key` (canonical `kind:namespace/name`).
@@ -882,7 +914,10 @@ mod tests {
             shown_target(LocationKind::File, "/srv/secret/team/catalog-info.yaml"),
             "…/catalog-info.yaml"
         );
-        assert_eq!(shown_target(LocationKind::File, "/srv/catalog/"), "…/catalog");
+        assert_eq!(
+            shown_target(LocationKind::File, "/srv/catalog/"),
+            "…/catalog"
+        );
         assert_eq!(
             shown_target(LocationKind::Url, "https://example.com/a/b.yaml"),
             "https://example.com/a/b.yaml"
@@ -940,7 +975,9 @@ mod tests {
         let mut entities: Vec<Value> = (0..MAX_LISTED + 5)
             .map(|i| serde_json::json!({"kind": "Component", "metadata": {"name": format!("c{i:04}")}}))
             .collect();
-        entities.push(serde_json::json!({"kind": "API", "metadata": {"name": "a", "namespace": "ops"}}));
+        entities.push(
+            serde_json::json!({"kind": "API", "metadata": {"name": "a", "namespace": "ops"}}),
+        );
         let (groups, unlisted) = by_kind(&entities, None);
         assert_eq!(groups[0].kind, "API");
         assert_eq!(groups[0].entities[0].label, "ops/a");

@@ -77,6 +77,11 @@ impl ProblemView {
     }
 }
 
+/// The first part of a location's id (a UUID): enough to tell locations apart on a page.
+pub(crate) fn short_id(id: &str) -> &str {
+    id.split('-').next().unwrap_or(id)
+}
+
 /// `/locations/problems` with these filters, on `page` (1 is left out).
 pub(crate) fn href(location: Option<&str>, severity: Option<&str>, page: usize) -> String {
     let mut query = url::form_urlencoded::Serializer::new(String::new());
@@ -217,9 +222,8 @@ fn build(
     params: &Params,
     layout: Layout,
 ) -> ProblemsPage {
-    let wanted = |d: &Diagnostic| {
-        params.severity.is_empty() || (params.severity == "error") == d.is_error()
-    };
+    let wanted =
+        |d: &Diagnostic| params.severity.is_empty() || (params.severity == "error") == d.is_error();
     let mut options = Vec::new();
     let mut capped = Vec::new();
     // The chosen locations' problems, each a reading's failure first, then its diagnostics.
@@ -232,7 +236,13 @@ fn build(
             .unwrap_or_default();
         let count = status.diagnostics.len() + usize::from(status.failed.is_some());
         let selected = params.location == location.id.as_str();
-        let label = shown_target(location.kind, &location.target);
+        // File locations show only their file's name, so two may read alike: the start of
+        // the id tells them apart.
+        let label = format!(
+            "{} ({})",
+            shown_target(location.kind, &location.target),
+            short_id(location.id.as_str())
+        );
         if count > 0 || selected {
             options.push(LocationOption {
                 id: location.id.to_string(),
@@ -329,6 +339,9 @@ mod tests {
         assert!(Params::parse(Some("severity=fatal")).is_err());
         assert!(Params::parse(Some(&format!("location={}", "x".repeat(101)))).is_err());
         let p = Params::parse(Some("location=abc&severity=warning&page=2")).unwrap();
-        assert_eq!((p.location.as_str(), p.severity.as_str(), p.page), ("abc", "warning", 2));
+        assert_eq!(
+            (p.location.as_str(), p.severity.as_str(), p.page),
+            ("abc", "warning", 2)
+        );
     }
 }

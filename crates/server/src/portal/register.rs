@@ -106,7 +106,10 @@ impl RegisterPage {
 }
 
 /// `GET /locations/register`.
-pub(crate) async fn form(State(state): State<Arc<AppState>>, Caller(principal): Caller) -> Response {
+pub(crate) async fn form(
+    State(state): State<Arc<AppState>>,
+    Caller(principal): Caller,
+) -> Response {
     let answer = async {
         may_register(&state, &principal).await?;
         let kinds = registrable_kinds(&state, &principal).await;
@@ -204,7 +207,11 @@ async fn submitted(
     if register {
         return registered(state, principal, parsed, target, page).await;
     }
-    match state.platform.preview_location(principal, kind, target).await {
+    match state
+        .platform
+        .preview_location(principal, kind, target)
+        .await
+    {
         Ok((kind, admitted, preview, exists)) => {
             if exists {
                 page.target_error = Some(already_registered());

@@ -304,6 +304,50 @@ async fn the_problems_page_names_files_relative_to_their_location() {
         let answer = get(&s.state, &format!("/locations/problems?{bad}"), None).await;
         assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{bad}");
     }
+    // A reading keeps its first 500 problems, and the page says so; pages of 50.
+    let many = s.dir.path().join("many");
+    std::fs::create_dir_all(&many).unwrap();
+    let bad: Vec<String> = (0..520)
+        .map(|i| {
+            format!(
+                "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: bad {i}\nspec: {{type: service, lifecycle: production, owner: team-a}}\n"
+            )
+        })
+        .collect();
+    std::fs::write(many.join("catalog-info.yaml"), bad.join("---\n")).unwrap();
+    let registered = post(
+        &s.state,
+        "/locations/register",
+        None,
+        &form(&[
+            ("type", "file"),
+            ("target", many.join("catalog-info.yaml").to_str().unwrap()),
+            ("step", "register"),
+        ]),
+    )
+    .await;
+    assert_eq!(
+        registered.status,
+        StatusCode::CREATED,
+        "{}",
+        registered.body
+    );
+    let page = get(&s.state, "/locations/problems", None).await;
+    assert!(page.body.contains(r#"data-total="501""#), "{}", page.body);
+    assert!(page.body.contains(r#"id="problems-capped""#));
+    assert!(page.body.contains("Page 1 of 11"));
+    assert_eq!(page.body.matches(r#"class="problem-row""#).count(), 50);
+    let last = get(&s.state, "/locations/problems?page=11", None).await;
+    assert_eq!(last.body.matches(r#"class="problem-row""#).count(), 1);
+    let past = get(&s.state, "/locations/problems?page=99", None).await;
+    assert!(
+        past.body.contains("Page 11 of 11"),
+        "past the end: the last page"
+    );
+    let bad_only = get(&s.state, "/locations/problems?severity=error&page=2", None).await;
+    assert!(bad_only.body.contains("catalog-info.yaml:"));
+    no_server_paths(&bad_only.body, s.dir.path());
+
     // The Locations page links a location's problems.
     let list = get(&s.state, "/locations", None).await;
     assert!(
@@ -417,6 +461,7 @@ async fn bad_targets_come_back_on_the_form() {
         ("file", String::new(), "location-target-error"),
         ("file", long, "location-target-error"),
         ("file", "a\nb".into(), "location-target-error"),
+        ("file", "/tmp/a\0b".into(), "location-target-error"),
         ("url", "javascript:alert(1)".into(), "location-target-error"),
         (
             "url",
@@ -452,9 +497,13 @@ async fn bad_targets_come_back_on_the_form() {
         );
         assert!(answer.body.contains(r#"aria-invalid="true""#));
         assert!(!answer.body.contains(r#"id="preview""#));
+        if target.contains('\0') {
+            assert!(!answer.body.contains('\0'), "a NUL came back");
+            assert!(answer.body.contains("/tmp/a\u{FFFD}b"));
+        }
         no_server_paths(&answer.body, s.dir.path());
         // What was typed is kept (escaped) for correcting it.
-        if error.contains("target") && !target.contains('\n') && target.len() < 100 {
+        if error.contains("target") && !target.contains(char::is_control) && target.len() < 100 {
             let shown = target
                 .replace('&', "&#38;")
                 .replace('"', "&#34;")

@@ -6,7 +6,7 @@
 //!   was last read, its entities and its problems, with Refresh and Unregister for those
 //!   allowed (`catalog.location.read` to see the page).
 //! - `POST /locations/{id}/refresh`: reads the location again (`catalog.entity.refresh` on
-//!   the location, which ownership of every entity it provides also grants).
+//!   the location, with the owners of what it provides, as the API decides it).
 //! - `GET /locations/{id}/unregister`: what unregistering would remove, and the button;
 //!   `POST` the same address unregisters (`catalog.location.delete`).
 //! - `POST /catalog/{namespace}/{kind}/{name}/refresh`: reads the location an entity came
@@ -821,15 +821,17 @@ pub(crate) async fn entity_refresh_action(
     principal: &Principal,
     key: &str,
 ) -> Option<String> {
-    let resource = auth::entity_resource(state, key);
-    auth::may(
-        state,
-        principal,
-        Permission::CatalogEntityRefresh,
-        &resource,
-    )
-    .await
-    .then(|| format!("{}/refresh", entity_href_of(state, key)))
+    let permission = Permission::CatalogEntityRefresh;
+    // The entity's owners are read only when a role does not settle it.
+    let allowed = allowed_outright(state, principal, permission)
+        || auth::may(
+            state,
+            principal,
+            permission,
+            &auth::entity_resource(state, key),
+        )
+        .await;
+    allowed.then(|| format!("{}/refresh", entity_href_of(state, key)))
 }
 
 /// The page of the entity `key` (canonical `kind:namespace/name`).

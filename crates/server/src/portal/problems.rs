@@ -27,6 +27,8 @@ use crate::auth::{self, Caller};
 
 /// Problems per page.
 const PER_PAGE: usize = 50;
+/// Locations named in the note on readings that kept only their first problems.
+const MAX_CAPPED_NAMED: usize = 10;
 
 /// One problem as the tables show it.
 pub(crate) struct ProblemView {
@@ -165,8 +167,9 @@ pub(crate) struct ProblemsPage {
     pub(crate) prev_href: Option<String>,
     pub(crate) next_href: Option<String>,
     pub(crate) filtered: bool,
-    /// Locations whose reading found more problems than are kept.
+    /// Locations whose reading found more problems than are kept (the first few named).
     pub(crate) capped: Vec<String>,
+    pub(crate) capped_more: usize,
     pub(crate) kept: usize,
 }
 
@@ -226,6 +229,7 @@ fn build(
         |d: &Diagnostic| params.severity.is_empty() || (params.severity == "error") == d.is_error();
     let mut options = Vec::new();
     let mut capped = Vec::new();
+    let mut capped_total = 0;
     // The chosen locations' problems, each a reading's failure first, then its diagnostics.
     let mut chosen: Vec<(&LocationRow, String, Vec<Diagnostic>)> = Vec::new();
     for location in locations {
@@ -255,7 +259,10 @@ fn build(
             continue;
         }
         if status.diagnostics.len() >= pave_ingest::STORED_DIAGNOSTICS {
-            capped.push(label.clone());
+            capped_total += 1;
+            if capped.len() < MAX_CAPPED_NAMED {
+                capped.push(label.clone());
+            }
         }
         let failed = status.failed.map(|why| {
             Diagnostic::error(".", None, format!("the location could not be read: {why}"))
@@ -320,6 +327,7 @@ fn build(
         total,
         rows,
         filtered: !params.location.is_empty() || !params.severity.is_empty(),
+        capped_more: capped_total - capped.len(),
         capped,
         kept: pave_ingest::STORED_DIAGNOSTICS,
     }

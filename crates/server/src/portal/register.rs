@@ -80,7 +80,12 @@ impl RegisterPage {
                 })
                 .collect(),
             kind: kind.to_owned(),
-            target: target.to_owned(),
+            // Typed text comes back for correcting, without control characters (a NUL in
+            // the page is not what was typed any more than its replacement is).
+            target: target
+                .chars()
+                .map(|c| if c.is_control() { '\u{FFFD}' } else { c })
+                .collect(),
             kind_error: None,
             target_error: None,
             preview: None,

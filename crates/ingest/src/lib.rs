@@ -36,7 +36,7 @@ pub use pave_store::LocationKind;
 pub use shown::ClientPaths;
 pub use snapshot::{Index, build_catalog, build_index, load_catalog, load_index, update_index};
 pub use source::{Source, git_checkout_dir, remove_checkout, store_cache_dir};
-pub use stored::StoredStatus;
+pub use stored::{STORED_DIAGNOSTICS, StoredStatus};
 
 use walk::{Content, KeyPrefix, Previous, Produced, WalkInput, WalkOutput};
 

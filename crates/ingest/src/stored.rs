@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::{Diagnostic, DiagnosticSeverity, LocationReport};
 
 /// Diagnostics kept per location; the rest are counted in the report only.
-pub(crate) const STORED_DIAGNOSTICS: usize = 500;
+pub const STORED_DIAGNOSTICS: usize = 500;
 
 /// A location's last reading as stored.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -321,6 +321,17 @@ fn refusal(reason: &str) -> ApiError {
 pub(crate) struct Viewer {
     pub(crate) name: Option<String>,
     pub(crate) csrf: String,
+    /// Whether the header links the Locations and Problems pages (`catalog.location.read`).
+    pub(crate) locations: bool,
+}
+
+/// Whether `path` is one of the portal's pages, whose layout needs a [`Viewer`] (the API,
+/// assets and probes need none, and their authentication stays as cheap as it was).
+fn is_portal_page(path: &str) -> bool {
+    !(path == "/api"
+        || path.starts_with("/api/")
+        || path.starts_with("/static/")
+        || matches!(path, "/healthz" | "/readyz" | "/metrics"))
 }
 
 tokio::task_local! {
@@ -339,6 +350,14 @@ pub(crate) async fn authenticate(
 ) -> Response {
     let Some(policy) = state.access_policy() else {
         request.extensions_mut().insert(Principal::Operator);
+        if is_portal_page(request.uri().path()) {
+            // Auth off: the operator may do everything, and the header says so.
+            let viewer = Viewer {
+                locations: true,
+                ..Viewer::default()
+            };
+            return VIEWER.scope(viewer, next.run(request)).await;
+        }
         return next.run(request).await;
     };
     let source = request
@@ -401,19 +420,35 @@ pub(crate) async fn authenticate(
                     return ApiError::Forbidden(format!("refused: {reason}")).into_response();
                 }
             }
-            let viewer = session.as_ref().map(|found| Viewer {
-                name: Some(subject.display_name.clone()),
-                csrf: found.csrf.clone(),
-            });
+            let page = is_portal_page(request.uri().path());
+            let name = session.as_ref().map(|_| subject.display_name.clone());
             let principal = Principal::request(subject, source, Some(id));
+            // The header's operations links, for those who may follow them (decided as the
+            // pages decide, without recording a refusal: nobody asked for anything yet).
+            let locations = page
+                && may(
+                    &state,
+                    &principal,
+                    Permission::CatalogLocationRead,
+                    &Resource::None,
+                )
+                .await;
             request.extensions_mut().insert(principal);
-            match (session, viewer) {
-                (Some(found), Some(viewer)) => {
-                    request.extensions_mut().insert(found);
-                    VIEWER.scope(viewer, next.run(request)).await
-                }
-                // No session, no one signed in: pages fall back to the default viewer.
-                _ => next.run(request).await,
+            let viewer = (page || session.is_some()).then(|| Viewer {
+                name,
+                csrf: session
+                    .as_ref()
+                    .map(|found| found.csrf.clone())
+                    .unwrap_or_default(),
+                locations,
+            });
+            if let Some(found) = session {
+                request.extensions_mut().insert(found);
+            }
+            match viewer {
+                Some(viewer) => VIEWER.scope(viewer, next.run(request)).await,
+                // An API call without a session: nothing renders a layout.
+                None => next.run(request).await,
             }
         }
         Err(Failure::Refused(reason)) => {
@@ -659,14 +694,59 @@ pub(crate) async fn check(
     resource: &Resource,
     target: &str,
 ) -> Result<(), ApiError> {
-    let Some(policy) = state.access_policy() else {
+    let Some(decision) = decide(state, principal, permission, resource).await? else {
         return Ok(());
+    };
+    if decision.allowed {
+        return Ok(());
+    }
+    let subject = principal.subject();
+    if subject.kind == SubjectKind::Anonymous {
+        return Err(unauthenticated(permission));
+    }
+    let details = json!({"permission": permission.name(), "reason": decision.reason});
+    let event = principal.event("auth.denied", target, Outcome::Denied, details);
+    if let Err(e) = state.platform.store().append_audit(&[event]).await {
+        tracing::error!(error = %e, "cannot append the denial's audit record");
+    }
+    Err(ApiError::Forbidden(format!(
+        "{permission} denied: {}",
+        decision.reason
+    )))
+}
+
+/// Whether `principal` may do `permission` to `resource`, decided exactly as [`check`]
+/// decides but recording nothing: for showing a button or a link, never for doing the
+/// thing (the handler behind the button calls [`check`]). A failing policy says no.
+pub(crate) async fn may(
+    state: &AppState,
+    principal: &Principal,
+    permission: Permission,
+    resource: &Resource,
+) -> bool {
+    match decide(state, principal, permission, resource).await {
+        Ok(None) => true,
+        Ok(Some(decision)) => decision.allowed,
+        Err(_) => false,
+    }
+}
+
+/// The decision on `permission`, or `None` when it is allowed without a sentence saying
+/// why (auth off, or a role granting it outright).
+async fn decide(
+    state: &AppState,
+    principal: &Principal,
+    permission: Permission,
+    resource: &Resource,
+) -> Result<Option<pave_auth::Decision>, ApiError> {
+    let Some(policy) = state.access_policy() else {
+        return Ok(None);
     };
     let subject = principal.subject();
     let external = state.authorization_policy();
     // Most requests are allowed by a role outright: that needs no sentence saying why.
     if external.is_none() && pave_auth::allowed_outright(&policy, &subject, permission) {
-        return Ok(());
+        return Ok(None);
     }
     let decision = match external {
         None => pave_auth::authorize(&policy, &subject, permission, resource),
@@ -687,21 +767,7 @@ pub(crate) async fn check(
             .map_err(|e| ApiError::Internal(format!("the authorization policy failed: {e}")))?
         }
     };
-    if decision.allowed {
-        return Ok(());
-    }
-    if subject.kind == SubjectKind::Anonymous {
-        return Err(unauthenticated(permission));
-    }
-    let details = json!({"permission": permission.name(), "reason": decision.reason});
-    let event = principal.event("auth.denied", target, Outcome::Denied, details);
-    if let Err(e) = state.platform.store().append_audit(&[event]).await {
-        tracing::error!(error = %e, "cannot append the denial's audit record");
-    }
-    Err(ApiError::Forbidden(format!(
-        "{permission} denied: {}",
-        decision.reason
-    )))
+    Ok(Some(decision))
 }
 
 /// The owners of an entity (its `ownedBy` relations' targets) as rendered.

@@ -736,8 +736,38 @@ mod route_coverage {
             "/search",
             "/search/suggest",
             "/api/search",
+            "/locations",
+            "/locations/problems",
+            "/locations/register",
+            "/locations/{id}/unregister",
         ] {
             assert!(declared.contains(&("get".into(), page.into())), "{page}");
+        }
+        // The operations pages' writes decide in the handler, with the location or entity
+        // they touch, so that ownership counts and refusals are portal pages.
+        for (path, permission) in [
+            (
+                "/locations/register",
+                pave_auth::Permission::CatalogLocationCreate,
+            ),
+            (
+                "/locations/{id}/refresh",
+                pave_auth::Permission::CatalogEntityRefresh,
+            ),
+            (
+                "/locations/{id}/unregister",
+                pave_auth::Permission::CatalogLocationDelete,
+            ),
+            (
+                "/catalog/{namespace}/{kind}/{name}/refresh",
+                pave_auth::Permission::CatalogEntityRefresh,
+            ),
+        ] {
+            let d = table
+                .iter()
+                .find(|d| d.path == path && d.method == axum::http::Method::POST)
+                .unwrap();
+            assert_eq!(d.access, auth::Access::InHandler(permission), "{path}");
         }
         // Search shows what the catalog shows: it needs exactly the catalog's permission.
         for path in ["/search", "/search/suggest", "/api/search"] {

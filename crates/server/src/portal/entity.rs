@@ -15,6 +15,7 @@ use super::tabs::{Tab, TabFacts, TabLink};
 use super::view::{self, Identity, RefView, Side};
 use super::{Layout, PortalError, Row, Section, Tag};
 use crate::AppState;
+use crate::auth::Caller;
 
 /// A line of the About card.
 pub(crate) struct Fact {
@@ -135,6 +136,8 @@ pub(crate) struct EntityPage {
     /// A component's APIs (the API tab).
     pub(crate) provided_apis: Vec<Row>,
     pub(crate) consumed_apis: Vec<Row>,
+    /// The Refresh form's action, for those who may refresh the entity.
+    pub(crate) refresh_action: Option<String>,
 }
 
 impl EntityPage {
@@ -192,41 +195,46 @@ fn addressed(
 /// `GET /catalog/{namespace}/{kind}/{name}`: the Overview tab.
 pub(crate) async fn page(
     State(state): State<Arc<AppState>>,
+    Caller(principal): Caller,
     path: Result<Path<(String, String, String)>, PathRejection>,
 ) -> Response {
-    tab_page(state, path, Tab::Overview).await
+    tab_page(state, principal, path, Tab::Overview).await
 }
 
 /// `GET …/api`: an API's laid-out definition, or the APIs a component provides and consumes.
 pub(crate) async fn api_tab(
     State(state): State<Arc<AppState>>,
+    Caller(principal): Caller,
     path: Result<Path<(String, String, String)>, PathRejection>,
 ) -> Response {
-    tab_page(state, path, Tab::Api).await
+    tab_page(state, principal, path, Tab::Api).await
 }
 
 /// `GET …/dependencies`: the relationship graph and every relation.
 pub(crate) async fn dependencies_tab(
     State(state): State<Arc<AppState>>,
+    Caller(principal): Caller,
     path: Result<Path<(String, String, String)>, PathRejection>,
 ) -> Response {
-    tab_page(state, path, Tab::Dependencies).await
+    tab_page(state, principal, path, Tab::Dependencies).await
 }
 
 /// `GET …/slos`: the SLOs the entity names, with live budgets when Prometheus is configured.
 pub(crate) async fn slos_tab(
     State(state): State<Arc<AppState>>,
+    Caller(principal): Caller,
     path: Result<Path<(String, String, String)>, PathRejection>,
 ) -> Response {
-    tab_page(state, path, Tab::Slos).await
+    tab_page(state, principal, path, Tab::Slos).await
 }
 
 /// `GET …/guardrails`: the newest `pave check` report published for the entity.
 pub(crate) async fn guardrails_tab(
     State(state): State<Arc<AppState>>,
+    Caller(principal): Caller,
     path: Result<Path<(String, String, String)>, PathRejection>,
 ) -> Response {
-    tab_page(state, path, Tab::Guardrails).await
+    tab_page(state, principal, path, Tab::Guardrails).await
 }
 
 /// The tab bar of the entity with index key `key` (also drawn by the docs pages).
@@ -253,6 +261,7 @@ async fn guardrails(
 
 async fn tab_page(
     state: Arc<AppState>,
+    principal: pave_platform::Principal,
     path: Result<Path<(String, String, String)>, PathRejection>,
     tab: Tab,
 ) -> Response {
@@ -275,6 +284,7 @@ async fn tab_page(
         Tab::Overview => state.delivery_reports(),
         _ => None,
     };
+    let refresh_action = super::locations::entity_refresh_action(&state, &principal, &key).await;
     let guardrails = match tab {
         Tab::Guardrails => match guardrails(&state, &key).await {
             Ok(card) => card,
@@ -299,6 +309,7 @@ async fn tab_page(
         let mut page = build(catalog, entity, tab, &facts);
         page.slo = slo;
         page.guardrails = guardrails;
+        page.refresh_action = refresh_action;
         if let Some(reports) = &reports {
             add_delivery(&mut page, reports.as_ref(), &key, catalog);
         }
@@ -501,6 +512,7 @@ fn build(catalog: &Catalog, entity: &Value, tab: Tab, tab_facts: &TabFacts) -> E
         slo: None,
         guardrails: None,
         delivery: None,
+        refresh_action: None,
         spec_type: spec("type").map(str::to_owned),
         lifecycle: spec("lifecycle").map(str::to_owned),
         tags: super::tags(entity),

@@ -16,6 +16,9 @@
 //!   system, a domain or an entity, with server-rendered SVG charts ([`dora`], [`charts`]).
 //! - `/search`, `/search/suggest`: full-text search over entities and docs pages with
 //!   facets and snippets, and the header box's type-ahead ([`search`]).
+//! - `/locations`, `/locations/register`, `/locations/{id}/refresh|unregister`,
+//!   `/locations/problems`: the operations pages, registered locations with their readings
+//!   and actions ([`locations`], [`register`]) and every ingestion problem ([`problems`]).
 //! - Anything else outside `/api/` gets the portal's 404 page.
 //!
 //! Templates live in `crates/server/templates/` (askama, auto-escaped); assets in
@@ -33,7 +36,10 @@ mod error;
 pub(crate) mod graph;
 mod guardrails;
 mod home;
+mod locations;
 mod org;
+mod problems;
+mod register;
 mod search;
 mod slo;
 mod tabs;
@@ -101,6 +107,56 @@ pub(crate) fn routes(state: &Arc<AppState>) -> (Router<Arc<AppState>>, Vec<Decla
             Method::GET,
             Access::InHandler(P::AuditRead),
             get(account::audit),
+        )
+        // The operations pages decide in the handler too, with the location they touch
+        // (ownership counts), so refusals are portal pages.
+        .route(
+            "/locations",
+            Method::GET,
+            Access::InHandler(P::CatalogLocationRead),
+            get(locations::list),
+        )
+        .route(
+            "/locations/problems",
+            Method::GET,
+            Access::InHandler(P::CatalogLocationRead),
+            get(problems::page),
+        )
+        .route(
+            "/locations/register",
+            Method::GET,
+            Access::InHandler(P::CatalogLocationCreate),
+            get(register::form),
+        )
+        .route(
+            "/locations/register",
+            Method::POST,
+            Access::InHandler(P::CatalogLocationCreate),
+            post(register::submit),
+        )
+        .route(
+            "/locations/{id}/refresh",
+            Method::POST,
+            Access::InHandler(P::CatalogEntityRefresh),
+            post(locations::refresh),
+        )
+        .route(
+            "/locations/{id}/unregister",
+            Method::GET,
+            Access::InHandler(P::CatalogLocationDelete),
+            get(locations::confirm_unregister),
+        )
+        .route(
+            "/locations/{id}/unregister",
+            Method::POST,
+            Access::InHandler(P::CatalogLocationDelete),
+            post(locations::unregister),
+        )
+        .route(
+            "/catalog/{namespace}/{kind}/{name}/refresh",
+            Method::POST,
+            Access::InHandler(P::CatalogEntityRefresh),
+            post(locations::refresh_entity),
         )
         .route("/", Method::GET, read, get(home::page))
         .route("/catalog", Method::GET, read, get(catalog_page))
@@ -211,6 +267,8 @@ pub(crate) enum Section {
     Delivery,
     Docs,
     Create,
+    Locations,
+    Problems,
 }
 
 impl Section {
@@ -236,6 +294,8 @@ pub(crate) struct Layout {
     pub(crate) signed_in: Option<String>,
     /// The session's CSRF token, for the sign-out form.
     pub(crate) csrf: String,
+    /// Whether the header links the Locations and Problems pages.
+    pub(crate) locations: bool,
 }
 
 impl Layout {
@@ -249,6 +309,7 @@ impl Layout {
             search: String::new(),
             signed_in: viewer.name,
             csrf: viewer.csrf,
+            locations: viewer.locations,
         }
     }
 
@@ -265,6 +326,8 @@ impl Layout {
             Section::Delivery => "dora",
             Section::Docs => "docs",
             Section::Create => "create",
+            Section::Locations => "locations",
+            Section::Problems => "problems",
         };
         if current == section {
             "nav-link active"

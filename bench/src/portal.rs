@@ -66,8 +66,14 @@ fn pages(server: &Server, components: usize) -> Vec<Page> {
             "/api/catalog/entities/by-name/component/default/{component}"
         ))
         .json();
-    let owner = entity["spec"]["owner"].as_str().unwrap_or_default().to_owned();
-    let system = entity["spec"]["system"].as_str().unwrap_or_default().to_owned();
+    let owner = entity["spec"]["owner"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let system = entity["spec"]["system"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
     let api = entity["relations"]
         .as_array()
         .and_then(|r| {
@@ -194,7 +200,12 @@ fn run(binary: &Path, work: &Path, components: usize) {
     let expected = summary.entities + 2;
     let db = format!("sqlite://{}", dir.join("pave.db").display());
     let source = dir.join("catalog-info.yaml");
-    let args = ["--source", source.to_str().unwrap(), "--refresh-interval", "0"];
+    let args = [
+        "--source",
+        source.to_str().unwrap(),
+        "--refresh-interval",
+        "0",
+    ];
     let server = Server::start(binary, &args, &db, true);
     server.wait_for_within(
         "/api/catalog/entities/by-query?limit=0",
@@ -204,7 +215,10 @@ fn run(binary: &Path, work: &Path, components: usize) {
     // The search index is built after ingestion, in the background.
     let probe = format!("/api/search?term=bench-component-{:06}", components / 2);
     server.wait_for_within(&probe, Duration::from_secs(300), |r| {
-        r.status == 200 && r.json()["results"].as_array().is_some_and(|a| !a.is_empty())
+        r.status == 200
+            && r.json()["results"]
+                .as_array()
+                .is_some_and(|a| !a.is_empty())
     });
     let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
     println!(
@@ -226,7 +240,11 @@ fn run(binary: &Path, work: &Path, components: usize) {
             t.p50_ms,
             t.p99_ms,
             t.bytes / 1024,
-            if t.p99_ms < TARGET_MS { "yes" } else { "**no**" },
+            if t.p99_ms < TARGET_MS {
+                "yes"
+            } else {
+                "**no**"
+            },
             page.backstage
         );
     }

@@ -209,10 +209,16 @@ impl StoredReport {
                 limit: MAX_REPORT_BYTES,
             });
         }
-        // Anything but an object is no report; serde would read an array as the struct's
-        // fields in order, and say so confusingly.
+        // A JSON value other than an object is no report; serde would read an array as the
+        // struct's fields in order, and name an internal type for the others. (Text that is
+        // no JSON at all is left to the parser's syntax error.)
         let first = bytes.iter().position(|b| !b.is_ascii_whitespace());
-        if let Some(at) = first.filter(|&at| bytes[at] != b'{') {
+        if let Some(at) = first.filter(|&at| {
+            matches!(
+                bytes[at],
+                b'[' | b'"' | b'-' | b'0'..=b'9' | b't' | b'f' | b'n'
+            )
+        }) {
             let line = bytes[..at].iter().filter(|b| **b == b'\n').count() + 1;
             let column = at
                 - bytes[..at]
@@ -752,7 +758,7 @@ fn version_error(bytes: &[u8]) -> Option<ReportError> {
     }
     let probe: Probe = serde_json::from_slice(bytes).ok()?;
     let found = probe.schema_version?;
-    (found != serde_json::Value::from(SCHEMA_VERSION)).then(|| ReportError::UnsupportedVersion {
+    (found != SCHEMA_VERSION).then(|| ReportError::UnsupportedVersion {
         found: found.to_string().chars().take(40).collect(),
     })
 }

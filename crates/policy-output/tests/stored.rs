@@ -287,13 +287,23 @@ fn malformed_reports_name_where() {
         1,
     );
     assert_eq!(parse(&deep).findings.len(), report().findings.len());
+    for other in ["\"report\"", "42", "null", "true"] {
+        let e = StoredReport::parse(other).unwrap_err();
+        assert!(
+            e.to_string().contains("expected a JSON object"),
+            "{other}: {e}"
+        );
+    }
+    let e = StoredReport::parse("<html>").unwrap_err();
+    assert!(matches!(e, ReportError::Syntax { .. }), "{e:?}");
     let e = StoredReport::parse("").unwrap_err();
     assert!(matches!(e, ReportError::Syntax { .. }), "{e:?}");
 }
 
 #[test]
 fn reports_that_contradict_themselves_are_refused() {
-    let cases: [(&str, fn(&mut Value)); 5] = [
+    type Break = fn(&mut Value);
+    let cases: [(&str, Break); 5] = [
         ("summary.failed is 9 but the findings hold 6", |v| {
             v["summary"]["failed"] = json!(9);
         }),

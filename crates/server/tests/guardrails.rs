@@ -8,6 +8,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::sync::Arc;
 
 use axum::body::Body;
@@ -473,4 +475,73 @@ async fn the_api_document_describes_the_routes() {
     assert!(paths["/api/guardrails/reports"]["post"]["responses"]["422"].is_object());
     assert!(paths["/api/guardrails/reports"]["get"].is_object());
     assert!(paths["/api/guardrails/reports/latest"]["get"].is_object());
+}
+
+/// Stores the demo's check reports (`pave demo` does the same) in `state`'s store.
+async fn seed_demo_reports(state: &AppState) -> usize {
+    let now = pave_ingest::now_millis() / 1000;
+    let reports = pave_demo::demo_check_reports(now).unwrap();
+    let count = reports.len();
+    for r in reports {
+        let s = r.report.summary;
+        let row = pave_store::NewCheckReport {
+            entity_ref: r.entity_ref,
+            received_at: r.received_at,
+            commit: Some(r.commit),
+            branch: Some(r.branch),
+            counts: pave_store::CheckCounts {
+                failed: s.failed,
+                warnings: s.warnings,
+                excepted: s.excepted,
+                errors: s.errors,
+                files: s.files,
+            },
+            report: r.report.to_json(),
+        };
+        state
+            .platform
+            .store()
+            .put_check_report(&row, &[])
+            .await
+            .unwrap();
+    }
+    count
+}
+
+/// The demo's reports are for entities of the demo's catalog, and read back through the API
+/// as the portal will: a failing service, a passing one with an excepted finding, a history.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demos_reports_are_served_for_its_services() {
+    let demo = common::demo().await;
+    let state = &demo.state;
+    assert!(seed_demo_reports(state).await > 40);
+    let catalog = state.catalog();
+    let (status, legacy) = get(state, "/api/guardrails/reports/latest?entity=legacy-basket").await;
+    assert_eq!(status, StatusCode::OK, "{legacy}");
+    assert!(catalog.get("component:default/legacy-basket").is_some());
+    assert!(legacy["failed"].as_u64().unwrap() >= 2, "{legacy}");
+    assert_eq!(legacy["report"]["exitCode"], 1);
+    let (_, fraud) = get(state, "/api/guardrails/reports/latest?entity=fraud-scoring").await;
+    assert_eq!(
+        (fraud["failed"].as_u64(), fraud["excepted"].as_u64()),
+        (Some(0), Some(1))
+    );
+    let excepted = fraud["report"]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["status"] == "excepted")
+        .unwrap();
+    assert_eq!(excepted["exception"]["owner"], "payments-core");
+    let (_, history) = get(state, "/api/guardrails/reports?entity=cart-service").await;
+    let failed: Vec<u64> = history["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["failed"].as_u64().unwrap())
+        .collect();
+    assert_eq!(failed, [0, 1, 2], "newest first: fixed over time");
+    // A library has no pipeline that publishes.
+    let (status, _) = get(state, "/api/guardrails/reports/latest?entity=design-system").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
 }

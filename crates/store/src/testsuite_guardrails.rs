@@ -15,7 +15,7 @@ fn report(entity: &str, n: u64) -> NewCheckReport {
         entity_ref: entity.into(),
         received_at: 1_800_000_000 + i64::try_from(n).unwrap(),
         commit: Some(format!("{n:040x}")),
-        branch: (n % 2 == 0).then(|| "main".to_owned()),
+        branch: n.is_multiple_of(2).then(|| "main".to_owned()),
         counts: CheckCounts {
             failed: n,
             warnings: n * 2,

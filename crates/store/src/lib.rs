@@ -704,6 +704,14 @@ pub trait GuardrailStore: Send + Sync {
         entity_ref: &str,
         limit: usize,
     ) -> Result<Vec<CheckReportSummary>>;
+
+    /// The newest report of each of `entity_refs` that has one, without the reports
+    /// themselves, in no particular order (the home page's failing checks of what a team
+    /// owns: one statement per [`ROWS_PER_STATEMENT`] refs, not one per entity).
+    async fn latest_check_summaries(
+        &self,
+        entity_refs: &[String],
+    ) -> Result<Vec<CheckReportSummary>>;
 }
 
 /// Bind parameters per statement stay under SQLite's limit (32,766) and PostgreSQL's (65,535).

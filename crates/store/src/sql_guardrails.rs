@@ -140,6 +140,30 @@ impl $crate::GuardrailStore for $store {
         .map_err(q("reading check reports"))?;
         Ok(rows.into_iter().map(check_summary_from).collect())
     }
+
+    async fn latest_check_summaries(
+        &self,
+        entity_refs: &[String],
+    ) -> $crate::Result<Vec<$crate::CheckReportSummary>> {
+        let mut out = Vec::new();
+        for chunk in entity_refs.chunks($crate::ROWS_PER_STATEMENT) {
+            let marks = vec!["?"; chunk.len()].join(", ");
+            let text = format!(
+                "SELECT {CHECK_COLUMNS} FROM check_reports WHERE id IN \
+                 (SELECT MAX(id) FROM check_reports WHERE entity_ref IN ({marks}) GROUP BY entity_ref)"
+            );
+            let mut query = ::sqlx::query_as(::sqlx::AssertSqlSafe(sql(&text)));
+            for entity_ref in chunk {
+                query = query.bind(entity_ref);
+            }
+            let rows: Vec<CheckTuple> = query
+                .fetch_all(&self.pool)
+                .await
+                .map_err(q("reading check reports"))?;
+            out.extend(rows.into_iter().map(check_summary_from));
+        }
+        Ok(out)
+    }
 }
     };
 }
@@ -170,6 +194,12 @@ macro_rules! forward_guardrail_store {
                 limit: usize,
             ) -> $crate::Result<Vec<$crate::CheckReportSummary>> {
                 $crate::GuardrailStore::check_report_history(&self.$field, entity_ref, limit).await
+            }
+            async fn latest_check_summaries(
+                &self,
+                entity_refs: &[String],
+            ) -> $crate::Result<Vec<$crate::CheckReportSummary>> {
+                $crate::GuardrailStore::latest_check_summaries(&self.$field, entity_refs).await
             }
         }
     };

@@ -91,6 +91,22 @@ pub(crate) async fn check_reports_keep_the_newest(store: &dyn Store) {
     let other = store.latest_check_report(b).await.unwrap().unwrap();
     assert_eq!((other.id, other.failed), (b_id, 7));
     assert_eq!(store.check_report_history(b, 100).await.unwrap().len(), 1);
+    // The newest of each entity asked for, in one read; entities without reports are
+    // left out, and more refs than one statement takes are read in several.
+    let mut asked: Vec<String> = (0..1_200)
+        .map(|i| format!("component:default/none-{i}"))
+        .collect();
+    asked.push(a.to_owned());
+    asked.push(b.to_owned());
+    let mut latest = store.latest_check_summaries(&asked).await.unwrap();
+    latest.sort_by_key(|s| s.id);
+    let got: Vec<(String, i64)> = latest
+        .iter()
+        .map(|s| (s.entity_ref.clone(), s.id))
+        .collect();
+    assert_eq!(got, [(b.to_owned(), b_id), (a.to_owned(), ids[24])]);
+    assert_eq!(latest[1], history[0]);
+    assert!(store.latest_check_summaries(&[]).await.unwrap().is_empty());
     // Refs are keys: no case folding or prefix matching here (the server canonicalises).
     assert_eq!(
         store

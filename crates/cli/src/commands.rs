@@ -715,7 +715,7 @@ async fn demo(
     state.start_search();
     let catalog = state.catalog();
     eprintln!(
-        "demo organisation Northwind Labs in {}: {} entities ({} groups, {} users, {} systems, {} components, {} APIs, {} resources) in {:.2} s",
+        "demo organisation Northwind Labs in {}: {} entities ({} groups, {} users, {} systems, {} components, {} APIs, {} resources, {} templates) in {:.2} s",
         display(&dir),
         catalog.len(),
         summary.groups,
@@ -724,6 +724,7 @@ async fn demo(
         summary.components,
         summary.apis,
         summary.resources,
+        summary.templates,
         report.duration_ms as f64 / 1000.0
     );
     crate::delivery::start(&state, events).await?;

@@ -404,8 +404,10 @@ fn demo_entities_are_valid_and_every_ref_resolves() {
 fn demo_registers_a_golden_path_template() {
     let (_, files) = demo_files();
     let docs = entity_docs(&files);
-    let templates: Vec<&(String, Doc)> =
-        docs.iter().filter(|(_, d)| d.kind() == "Template").collect();
+    let templates: Vec<&(String, Doc)> = docs
+        .iter()
+        .filter(|(_, d)| d.kind() == "Template")
+        .collect();
     let [(path, template)] = templates.as_slice() else {
         panic!("{} templates", templates.len());
     };

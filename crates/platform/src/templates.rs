@@ -35,7 +35,10 @@ impl TemplateLocation {
     /// The folder relative to the source's root, `/`-separated (`.` for the root itself):
     /// what a page may show of where the template is.
     pub fn relative(&self) -> String {
-        let rel = self.dir.strip_prefix(&self.boundary).unwrap_or(Path::new(""));
+        let rel = self
+            .dir
+            .strip_prefix(&self.boundary)
+            .unwrap_or(Path::new(""));
         let parts: Vec<String> = rel
             .components()
             .map(|c| c.as_os_str().to_string_lossy().into_owned())
@@ -110,8 +113,7 @@ impl Platform {
             let found = match locations.iter().find(|l| l.id == origin.location_id) {
                 None => Err("the entity's location is no longer registered".to_owned()),
                 Some(location) => {
-                    let repository = match Source::from_location(location.kind, &location.target)
-                    {
+                    let repository = match Source::from_location(location.kind, &location.target) {
                         Ok(Source::Git { url, reference }) => Some(GitOrigin { url, reference }),
                         Ok(Source::Url {
                             repository,
@@ -123,13 +125,9 @@ impl Platform {
                         }),
                         _ => None,
                     };
-                    pave_ingest::source_file(
-                        location,
-                        &origin.location_key,
-                        &self.ingest.git_cache,
-                    )
-                    .map(|file| EntitySource { file, repository })
-                    .map_err(|e| e.to_string())
+                    pave_ingest::source_file(location, &origin.location_key, &self.ingest.git_cache)
+                        .map(|file| EntitySource { file, repository })
+                        .map_err(|e| e.to_string())
                 }
             };
             out.push((key, found));
@@ -138,8 +136,10 @@ impl Platform {
             if !out.iter().any(|(k, _)| k == key) {
                 out.push((
                     key.clone(),
-                    Err("the entity's catalog file is not known (it is no longer stored)"
-                        .to_owned()),
+                    Err(
+                        "the entity's catalog file is not known (it is no longer stored)"
+                            .to_owned(),
+                    ),
                 ));
             }
         }
@@ -167,7 +167,10 @@ mod tests {
             ("dir:../../", Ok(".")),
             ("dir:../other/t/", Ok("templates/other/t")),
             ("dir:../../../elsewhere", Err("outside the source root")),
-            ("dir:./template/../../../../etc", Err("outside the source root")),
+            (
+                "dir:./template/../../../../etc",
+                Err("outside the source root"),
+            ),
             ("dir:/etc", Err("relative to the catalog file")),
             ("dir:file:///etc", Err("relative to the catalog file")),
             ("url:https://github.com/x/y", Err("only dir: references")),

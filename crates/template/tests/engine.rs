@@ -237,7 +237,10 @@ fn a_linked_skeleton_folder_is_refused() {
     std::fs::create_dir_all(t.join("files")).unwrap();
     std::os::unix::fs::symlink(t.join("files"), t.join("skeleton")).unwrap();
     let e = pave_template::load_dir(&t).unwrap_err().to_string();
-    assert_eq!(e, "skeleton: symbolic links to directories are not supported");
+    assert_eq!(
+        e,
+        "skeleton: symbolic links to directories are not supported"
+    );
 }
 
 /// A server reading others' templates stops at its limits.
@@ -245,7 +248,10 @@ fn a_linked_skeleton_folder_is_refused() {
 fn loading_stops_at_the_limits() {
     let tmp = tempfile::tempdir().unwrap();
     let t = tmp.path().join("t");
-    write_template(&t, &[("a.txt", &"a".repeat(600)), ("b.txt", &"b".repeat(600))]);
+    write_template(
+        &t,
+        &[("a.txt", &"a".repeat(600)), ("b.txt", &"b".repeat(600))],
+    );
     let limits = pave_template::LoadLimits {
         max_files: 10,
         max_file_bytes: 1_000,

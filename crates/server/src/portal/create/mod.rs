@@ -46,8 +46,8 @@ use super::view::RefView;
 use super::{Layout, PortalError, Section};
 use crate::AppState;
 use crate::auth::Caller;
-use form::{Evaluated, Field, evaluate};
 pub(crate) use form::shell_word;
+use form::{Evaluated, Field, evaluate};
 pub use push::{CreatePush, DEFAULT_PUSH_IDENTITY, DEFAULT_PUSH_TIMEOUT};
 use registered::Registration;
 
@@ -276,10 +276,8 @@ pub(crate) async fn index(State(state): State<Arc<AppState>>) -> Response {
         registrations
             .iter()
             .map(|registration| {
-                let found = registered::locate(
-                    registration,
-                    source_for(&sources, &registration.key),
-                );
+                let found =
+                    registered::locate(registration, source_for(&sources, &registration.key));
                 match found {
                     Ok(found) => {
                         let manifest = found.manifest();

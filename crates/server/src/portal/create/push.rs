@@ -120,7 +120,9 @@ fn check_url_template(url: &str) -> Result<(), String> {
             .find(':')
             .is_some_and(|colon| url.find('/').is_none_or(|slash| colon < slash) && colon > 0);
     if !(scheme_ok || scp_like || url.starts_with('/')) {
-        return bad("use file://, ssh://, https://, http://, git://, user@host:path or an absolute path");
+        return bad(
+            "use file://, ssh://, https://, http://, git://, user@host:path or an absolute path",
+        );
     }
     Ok(())
 }
@@ -143,7 +145,9 @@ impl GitIdentity {
             .strip_suffix('>')
             .ok_or_else(|| format!("`{text}`: write it as `Name <email>`"))?;
         GitIdentity::new(name, email).ok_or_else(|| {
-            format!("`{text}`: needs a name and an e-mail address, without <, > or control characters")
+            format!(
+                "`{text}`: needs a name and an e-mail address, without <, > or control characters"
+            )
         })
     }
 
@@ -156,11 +160,12 @@ impl GitIdentity {
                 && !s.chars().any(|c| c.is_control() || c == '<' || c == '>')
         };
         let (name, email) = (name.trim(), email.trim());
-        (ok(name) && ok(email) && email.contains('@') && !email.contains(char::is_whitespace))
-            .then(|| GitIdentity {
+        (ok(name) && ok(email) && email.contains('@') && !email.contains(char::is_whitespace)).then(
+            || GitIdentity {
                 name: name.to_owned(),
                 email: email.to_owned(),
-            })
+            },
+        )
     }
 
     pub(crate) fn shown(&self) -> String {
@@ -191,7 +196,10 @@ pub(crate) fn check_name(name: &str) -> Result<(), String> {
         return refuse("start with a letter or a digit");
     }
     let lower = name.to_ascii_lowercase();
-    if name.contains("..") || lower.ends_with(".git") || lower.ends_with(".lock") || name.ends_with('.')
+    if name.contains("..")
+        || lower.ends_with(".git")
+        || lower.ends_with(".lock")
+        || name.ends_with('.')
     {
         return refuse("no `..`, and no `.git`, `.lock` or `.` at the end");
     }
@@ -329,9 +337,14 @@ fn setup(what: &str, error: &dyn std::fmt::Display) -> PushError {
 
 /// git's words for a push the remote refused because the branch exists.
 fn is_rejection(message: &str) -> bool {
-    ["[rejected]", "non-fast-forward", "fetch first", "already exists"]
-        .iter()
-        .any(|m| message.contains(m))
+    [
+        "[rejected]",
+        "non-fast-forward",
+        "fetch first",
+        "already exists",
+    ]
+    .iter()
+    .any(|m| message.contains(m))
 }
 
 /// git's words (and forges') for a target repository that is not there.
@@ -471,9 +484,7 @@ impl Git<'_> {
         let said: Vec<&str> = lines
             .iter()
             .copied()
-            .filter(|l| {
-                l.starts_with("fatal:") || l.starts_with("error:") || l.starts_with("! [")
-            })
+            .filter(|l| l.starts_with("fatal:") || l.starts_with("error:") || l.starts_with("! ["))
             .take(3)
             .collect();
         let message = if said.is_empty() {
@@ -482,7 +493,9 @@ impl Git<'_> {
             said.join("; ")
         };
         if what == "push" {
-            Err(PushError::Failed(super::super::view::shorten(&message, 600)))
+            Err(PushError::Failed(super::super::view::shorten(
+                &message, 600,
+            )))
         } else {
             Err(setup(&format!("git {what} failed"), &message))
         }
@@ -495,7 +508,10 @@ enum Wait {
 }
 
 /// Waits for `child` at most `limit`, reading its output; past it, kills its process group.
-fn wait_or_kill(mut child: std::process::Child, limit: Duration) -> Result<std::process::Output, Wait> {
+fn wait_or_kill(
+    mut child: std::process::Child,
+    limit: Duration,
+) -> Result<std::process::Output, Wait> {
     fn drain(pipe: Option<impl Read + Send + 'static>) -> std::thread::JoinHandle<Vec<u8>> {
         std::thread::spawn(move || {
             let mut kept = Vec::new();
@@ -563,8 +579,8 @@ mod tests {
             let e = CreatePush::new(bad, None, DEFAULT_PUSH_TIMEOUT).unwrap_err();
             assert!(e.contains(why), "{bad}: {e}");
         }
-        let e = CreatePush::new("file:///x/{name}", Some("pave"), DEFAULT_PUSH_TIMEOUT)
-            .unwrap_err();
+        let e =
+            CreatePush::new("file:///x/{name}", Some("pave"), DEFAULT_PUSH_TIMEOUT).unwrap_err();
         assert!(e.contains("--create-push-identity"), "{e}");
         let e = CreatePush::new("file:///x/{name}", None, Duration::ZERO).unwrap_err();
         assert!(e.contains("--create-push-timeout"), "{e}");
@@ -576,8 +592,8 @@ mod tests {
             assert!(check_name(good).is_ok(), "{good}");
         }
         for bad in [
-            "", "../x", "a/b", "a b", "-x", ".x", "x..y", "x.git", "x.lock", "x.", "x?y=1",
-            "x#y", "x@y", "x:y", "é", "x%2fy",
+            "", "../x", "a/b", "a b", "-x", ".x", "x..y", "x.git", "x.lock", "x.", "x?y=1", "x#y",
+            "x@y", "x:y", "é", "x%2fy",
         ] {
             assert!(check_name(bad).is_err(), "{bad}");
         }
@@ -588,7 +604,9 @@ mod tests {
     #[test]
     fn credentials_never_reach_a_message() {
         assert_eq!(
-            strip_credentials("fatal: unable to access 'https://x-access-token:s3cr3t@github.com/o/r.git/': 403"),
+            strip_credentials(
+                "fatal: unable to access 'https://x-access-token:s3cr3t@github.com/o/r.git/': 403"
+            ),
             "fatal: unable to access 'https://github.com/o/r.git/': 403"
         );
         assert_eq!(
@@ -614,7 +632,13 @@ mod tests {
         assert_eq!(id.name, "Platform Bot");
         assert_eq!(id.email, "bot@northwind.example.com");
         assert_eq!(id.shown(), "Platform Bot <bot@northwind.example.com>");
-        for bad in ["bot", "<bot@x>", "Bot <>", "Bot <not an address>", "A\nB <a@b>"] {
+        for bad in [
+            "bot",
+            "<bot@x>",
+            "Bot <>",
+            "Bot <not an address>",
+            "A\nB <a@b>",
+        ] {
             assert!(GitIdentity::parse(bad).is_err(), "{bad:?}");
         }
         assert!(GitIdentity::new("Jane <x>", "jane@x").is_none());

@@ -179,13 +179,14 @@ impl Found {
     pub(crate) fn manifest(&self) -> Result<Manifest, String> {
         let file = format!("{}/{}", self.shown_dir(), pave_template::MANIFEST_FILE);
         let path = self.dir.join(pave_template::MANIFEST_FILE);
-        let bytes = pave_fs::read_inside(&path, &self.dir, MANIFEST_BYTES).map_err(|e| match e {
-            pave_fs::ReadError::NotFound => self.no_manifest(),
-            pave_fs::ReadError::OutsideRoot { .. } => {
-                format!("{file}: a symbolic link leading outside the template")
-            }
-            e => format!("{file}: {e}"),
-        })?;
+        let bytes =
+            pave_fs::read_inside(&path, &self.dir, MANIFEST_BYTES).map_err(|e| match e {
+                pave_fs::ReadError::NotFound => self.no_manifest(),
+                pave_fs::ReadError::OutsideRoot { .. } => {
+                    format!("{file}: a symbolic link leading outside the template")
+                }
+                e => format!("{file}: {e}"),
+            })?;
         let text = pave_fs::into_text(bytes).map_err(|e| match e.position() {
             Some(p) => format!("{file}:{}:{}: {e}", p.line, p.column),
             None => format!("{file}: {e}"),
@@ -233,10 +234,7 @@ impl Found {
             );
         };
         let url = super::push::strip_credentials(&repository.url);
-        let pin = self
-            .commit
-            .clone()
-            .or_else(|| repository.reference.clone());
+        let pin = self.commit.clone().or_else(|| repository.reference.clone());
         if self.relative == "." {
             let source = match &pin {
                 Some(pin) => format!("{url}@{pin}"),

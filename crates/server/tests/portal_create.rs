@@ -202,7 +202,7 @@ async fn the_demo_registered_template_is_a_card_a_form_and_an_archive() {
         html.contains(r#"<a href="/create/registered/default/python-library">Python library</a>"#),
         "{html}"
     );
-    assert!(html.contains(r#"<span class="chip chip-registered">Registered</span> <a href="/catalog/default/template/python-library">template:default/python-library</a> · owned by <a class="ref" href="/catalog/default/group/developer-experience""#), "{html}");
+    assert!(html.contains(r#"<span class="chip chip-registered">Registered</span> <a href="/catalog/default/template/python-library">template:default/python-library</a></p><p class="template-origin template-owner">Owner <a class="ref" href="/catalog/default/group/developer-experience""#), "{html}");
     assert!(html.contains("<code>templates/python-library/template</code>"));
     assert_eq!(html.matches("template-card-registered").count(), 1);
     assert!(!html.contains(&server_path), "a server path on /create");

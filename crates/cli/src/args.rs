@@ -312,18 +312,22 @@ pub(crate) struct EdgeArgs {
 /// The Create page's push of new repositories to a GitOps or forge target
 /// (docs/operations.md, "The Create page's push").
 #[derive(Debug, Args)]
-#[command(next_help_heading = "Create page")]
 pub(crate) struct CreateArgs {
     /// Offer "Push a branch" on the Create page: the new repository is committed and pushed as the branch `pave/new-<name>` to this URL, `{name}` replaced by its name (`file:///srv/git/{name}.git`, `ssh://git@host/org/{name}.git`, `https://token@host/org/{name}.git`)
-    #[arg(long, value_name = "URL", env = "PAVE_CREATE_PUSH_URL")]
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "PAVE_CREATE_PUSH_URL",
+        help_heading = "Create page"
+    )]
     pub(crate) create_push_url: Option<String>,
 
     /// The pushed commits' committer, and their author when the person asking has no e-mail address in the catalog
-    #[arg(long, value_name = "NAME <EMAIL>", default_value = pave_server::DEFAULT_PUSH_IDENTITY, env = "PAVE_CREATE_PUSH_IDENTITY")]
+    #[arg(long, value_name = "NAME <EMAIL>", default_value = pave_server::DEFAULT_PUSH_IDENTITY, env = "PAVE_CREATE_PUSH_IDENTITY", help_heading = "Create page")]
     pub(crate) create_push_identity: String,
 
     /// Time for a whole push (every git command together); past it git is stopped
-    #[arg(long, value_name = "DURATION", default_value = "60s", env = "PAVE_CREATE_PUSH_TIMEOUT", value_parser = parse_timeout)]
+    #[arg(long, value_name = "DURATION", default_value = "60s", env = "PAVE_CREATE_PUSH_TIMEOUT", value_parser = parse_timeout, help_heading = "Create page")]
     pub(crate) create_push_timeout: std::time::Duration,
 }
 

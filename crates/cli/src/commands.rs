@@ -804,6 +804,17 @@ mod tests {
         assert_eq!(options.admission.workers, defaults.admission.workers);
         assert_eq!(options.admission.limits, defaults.admission.limits);
         assert!(options.browser.cors_origins().is_empty());
+        // The Create page pushes nowhere unless told; its other settings are the server's.
+        assert!(super::create_push(&args.server).unwrap().is_none());
+        let create = &args.server.create;
+        assert_eq!(
+            create.create_push_timeout,
+            pave_server::DEFAULT_PUSH_TIMEOUT
+        );
+        assert_eq!(
+            create.create_push_identity,
+            pave_server::DEFAULT_PUSH_IDENTITY
+        );
     }
 
     #[test]

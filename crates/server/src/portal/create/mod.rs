@@ -139,7 +139,7 @@ pub(crate) struct CreatePushPage {
 #[derive(Clone)]
 enum Chosen {
     Builtin(String),
-    Registered(Registration),
+    Registered(Box<Registration>),
 }
 
 /// A template opened for its form: loaded, or why it cannot be.
@@ -320,7 +320,7 @@ async fn open(state: &Arc<AppState>, chosen: &Chosen) -> Result<Opened, Response
             })
         }
         Chosen::Registered(registration) => {
-            let sources = sources_of(state, std::slice::from_ref(registration)).await;
+            let sources = sources_of(state, std::slice::from_ref(registration.as_ref())).await;
             let registration = registration.clone();
             let job = move || {
                 let source = source_for(&sources, &registration.key);
@@ -391,22 +391,22 @@ pub(crate) async fn registered_form(
         Ok(registration) => {
             form_page(state, principal, Chosen::Registered(registration), query).await
         }
-        Err(response) => response,
+        Err(error) => error.into_response(),
     }
 }
 
 fn registration(
     state: &AppState,
     path: Result<Path<(String, String)>, PathRejection>,
-) -> Result<Registration, Response> {
+) -> Result<Box<Registration>, PortalError> {
     let Ok(Path((namespace, name))) = path else {
-        return Err(
-            PortalError::BadRequest("The template address is malformed.".into()).into_response(),
-        );
+        return Err(PortalError::BadRequest(
+            "The template address is malformed.".into(),
+        ));
     };
-    registered::get(&state.catalog(), &namespace, &name).ok_or_else(|| {
-        PortalError::PageNotFound(format!("/create/registered/{namespace}/{name}")).into_response()
-    })
+    registered::get(&state.catalog(), &namespace, &name)
+        .map(Box::new)
+        .ok_or_else(|| PortalError::PageNotFound(format!("/create/registered/{namespace}/{name}")))
 }
 
 /// What the submission asks for.
@@ -666,7 +666,7 @@ pub(crate) async fn push_registered(
             )
             .await
         }
-        Err(response) => response,
+        Err(error) => error.into_response(),
     }
 }
 

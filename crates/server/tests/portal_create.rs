@@ -1055,6 +1055,22 @@ async fn pushes_need_the_permission_and_the_session_token() {
         "{}",
         form.body
     );
+    let refused = send(
+        &state,
+        "GET",
+        &format!("{TINY}?go=1&push=1&{body}"),
+        &vic,
+        None,
+    )
+    .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        refused
+            .body
+            .contains("Pushing a branch needs the template.push permission"),
+        "{}",
+        refused.body
+    );
     // The confirmation carries jane's token for the POST.
     let confirm = send(
         &state,

@@ -492,6 +492,10 @@ async fn form_page(
                 "Pushing needs a `name` answer: the new repository's name in the push URL."
                     .to_owned(),
             ),
+            (Some(_), Some(_)) if !may_push(&state, &principal) => evaluated.errors.push(
+                "Pushing a branch needs the template.push permission, which you do not hold; download the repository instead."
+                    .to_owned(),
+            ),
             (Some(push), Some(name)) => match push::check_name(name) {
                 Err(e) => set_error(&mut evaluated, "name", e),
                 Ok(()) => {
@@ -670,32 +674,33 @@ pub(crate) async fn push_registered(
     }
 }
 
+/// `host[:port]` of a URL as a `Host` header writes it (the scheme's default port left out).
+fn authority(url: &url::Url) -> Option<String> {
+    Some(match (url.host_str()?, url.port()) {
+        (host, Some(port)) => format!("{host}:{port}"),
+        (host, None) => host.to_owned(),
+    })
+}
+
 /// Whether a browser sent this request from another site: `Sec-Fetch-Site` when the
-/// browser sends it, else an `Origin` whose host is not the one asked. Clients that send
-/// neither (curl, scripts with a token) are not browsers being tricked.
-fn cross_site(headers: &HeaderMap) -> bool {
+/// browser sends it (every current browser does), else an `Origin` that is neither the host
+/// asked nor `--public-url`'s (a proxy may rewrite `Host`). Clients that send neither (curl,
+/// scripts with a token) are not browsers being tricked.
+fn cross_site(headers: &HeaderMap, public_url: Option<&url::Url>) -> bool {
     let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
     if let Some(site) = text("sec-fetch-site") {
         return !matches!(site, "same-origin" | "none");
     }
-    match text("origin") {
-        None => false,
-        Some(origin) => {
-            let host = text("host").unwrap_or_default();
-            match url::Url::parse(origin) {
-                Ok(url) => {
-                    let authority = match (url.host_str(), url.port()) {
-                        (Some(h), Some(p)) => format!("{h}:{p}"),
-                        (Some(h), None) => h.to_owned(),
-                        _ => return true,
-                    };
-                    !authority.eq_ignore_ascii_case(host)
-                }
-                // `Origin: null` (a sandboxed frame, a redirect from elsewhere).
-                Err(_) => true,
-            }
-        }
-    }
+    let Some(origin) = text("origin") else {
+        return false;
+    };
+    // `Origin: null` (a sandboxed frame, a redirect from elsewhere) is no site of ours.
+    let Some(from) = url::Url::parse(origin).ok().as_ref().and_then(authority) else {
+        return true;
+    };
+    let host = text("host").unwrap_or_default();
+    let public = public_url.and_then(authority);
+    !(from.eq_ignore_ascii_case(host) || public.is_some_and(|p| from.eq_ignore_ascii_case(&p)))
 }
 
 async fn push_page(
@@ -716,7 +721,7 @@ async fn push_page(
         )
         .into_response();
     };
-    if cross_site(&headers) {
+    if cross_site(&headers, state.public_site().url.as_ref()) {
         let reason = "a push sent from another site's page";
         let event = principal.event(
             "auth.denied",
@@ -887,5 +892,89 @@ async fn push_page(
     match super::render(&page) {
         Ok(html) => (status, html).into_response(),
         Err(e) => e.into_response(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pushes_from_other_sites_are_told_apart() {
+        let headers = |pairs: &[(&'static str, &'static str)]| {
+            let mut map = HeaderMap::new();
+            for (name, value) in pairs {
+                map.insert(*name, axum::http::HeaderValue::from_static(value));
+            }
+            map
+        };
+        let public = url::Url::parse("https://pave.example.com").ok();
+        let cases: &[(&[(&'static str, &'static str)], bool)] = &[
+            (&[], false),
+            (&[("sec-fetch-site", "same-origin")], false),
+            (&[("sec-fetch-site", "none")], false),
+            (&[("sec-fetch-site", "same-site")], true),
+            (&[("sec-fetch-site", "cross-site")], true),
+            // Sec-Fetch-Site decides when present.
+            (
+                &[
+                    ("sec-fetch-site", "cross-site"),
+                    ("origin", "http://a:1"),
+                    ("host", "a:1"),
+                ],
+                true,
+            ),
+            (
+                &[
+                    ("origin", "http://127.0.0.1:7007"),
+                    ("host", "127.0.0.1:7007"),
+                ],
+                false,
+            ),
+            (
+                &[
+                    ("origin", "http://LOCALHOST:7007"),
+                    ("host", "localhost:7007"),
+                ],
+                false,
+            ),
+            (
+                &[
+                    ("origin", "http://127.0.0.1:7008"),
+                    ("host", "127.0.0.1:7007"),
+                ],
+                true,
+            ),
+            (
+                &[
+                    ("origin", "https://evil.example"),
+                    ("host", "127.0.0.1:7007"),
+                ],
+                true,
+            ),
+            (&[("origin", "null"), ("host", "127.0.0.1:7007")], true),
+            // Behind a proxy that rewrites Host: the public URL's origin is ours.
+            (
+                &[
+                    ("origin", "https://pave.example.com"),
+                    ("host", "pave.internal:7007"),
+                ],
+                false,
+            ),
+            (
+                &[
+                    ("origin", "https://pave.example.com:8443"),
+                    ("host", "pave.internal"),
+                ],
+                true,
+            ),
+        ];
+        for (pairs, want) in cases {
+            assert_eq!(
+                cross_site(&headers(pairs), public.as_ref()),
+                *want,
+                "{pairs:?}"
+            );
+        }
     }
 }

@@ -29,8 +29,9 @@ pub(crate) const LIMITS: LoadLimits = LoadLimits {
     max_total_bytes: 32 * 1024 * 1024,
 };
 
-/// The largest `template.yaml` read.
-const MANIFEST_BYTES: u64 = 1024 * 1024;
+/// The largest `template.yaml` read for a card (a real one is a few KiB; the index reads
+/// up to [`MAX_REGISTERED`] of them).
+const MANIFEST_BYTES: u64 = 256 * 1024;
 
 /// A Template entity naming a template folder.
 #[derive(Debug, Clone)]

@@ -373,7 +373,7 @@ mod tests {
         let cases: &[(&[&str], &str, Result<(), &str>)] = &[
             (&["viewer"], "viewer", Ok(())),
             (&["viewer"], "guest", Ok(())),
-            (&["viewer"], "editor", Err("role editor grants catalog.entity.refresh, catalog.location.create, catalog.location.delete, incident.manage, postmortem.write, which jane does not hold")),
+            (&["viewer"], "editor", Err("role editor grants catalog.entity.refresh, catalog.location.create, catalog.location.delete, incident.manage, postmortem.write, template.push, which jane does not hold")),
             (&["editor"], "admin", Err("role admin grants")),
             (&["editor"], "superuser", Err("role superuser grants admin")),
             (&["editor"], "deployer", Err("grants slo.gate.override")),

@@ -13,7 +13,7 @@
 //!   optional groups claim.
 //! - **Permissions** ([`Permission`]) name actions: `catalog.entity.read|refresh|delete`,
 //!   `catalog.location.read|create|delete`, `slo.gate.override`, `auth.token.manage` (own
-//!   tokens), `auth.token.admin` (everyone's), `audit.read`, `events.write`, `incident.manage`, `postmortem.write`, `admin`
+//!   tokens), `auth.token.admin` (everyone's), `audit.read`, `events.write`, `incident.manage`, `postmortem.write`, `template.push`, `admin`
 //!   (implies all).
 //! - **Roles** are named permission sets: built-in `admin` (everything), `editor` (read,
 //!   refresh, register/unregister locations, own tokens), `viewer` (read, own tokens),

@@ -26,13 +26,16 @@ pub enum Permission {
     IncidentManage,
     /// Post postmortems (and their revisions) through the API.
     PostmortemWrite,
+    /// Push a repository made from a golden-path template to the configured GitOps target
+    /// (the Create page): it writes outside pave, so reading the catalog is not enough.
+    TemplatePush,
     /// Administration; a role holding it is allowed every permission.
     Admin,
 }
 
 impl Permission {
     /// Every permission, in the order they are documented.
-    pub const ALL: [Permission; 14] = [
+    pub const ALL: [Permission; 15] = [
         Permission::CatalogEntityRead,
         Permission::CatalogEntityRefresh,
         Permission::CatalogEntityDelete,
@@ -46,6 +49,7 @@ impl Permission {
         Permission::EventsWrite,
         Permission::IncidentManage,
         Permission::PostmortemWrite,
+        Permission::TemplatePush,
         Permission::Admin,
     ];
 
@@ -65,6 +69,7 @@ impl Permission {
             Permission::EventsWrite => "events.write",
             Permission::IncidentManage => "incident.manage",
             Permission::PostmortemWrite => "postmortem.write",
+            Permission::TemplatePush => "template.push",
             Permission::Admin => "admin",
         }
     }
@@ -87,6 +92,9 @@ impl Permission {
             }
             Permission::IncidentManage => "declare and resolve incidents by hand",
             Permission::PostmortemWrite => "post postmortems and their revisions through the API",
+            Permission::TemplatePush => {
+                "push a new repository from a golden-path template to the GitOps target"
+            }
             Permission::Admin => "administration: every permission, any location type",
         }
     }

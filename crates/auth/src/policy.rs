@@ -144,8 +144,9 @@ pub fn builtin_roles() -> BTreeMap<String, Role> {
         CatalogLocationDelete,
         IncidentManage,
         PostmortemWrite,
+        TemplatePush,
     ];
-    let editor = "read, refresh, register and unregister locations, declare incidents, post postmortems, own tokens";
+    let editor = "read, refresh, register and unregister locations, declare incidents, post postmortems, push new repositories, own tokens";
     [
         role("admin", "everything", &Permission::ALL),
         role("editor", editor, &[read.as_slice(), &edit].concat()),

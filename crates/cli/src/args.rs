@@ -149,6 +149,10 @@ pub(crate) struct ServerArgs {
     #[command(flatten)]
     pub(crate) edge: EdgeArgs,
 
+    /// Where the portal's Create page pushes new repositories
+    #[command(flatten)]
+    pub(crate) create: CreateArgs,
+
     /// Serve a non-loopback --addr although pave.yaml has no `auth` section: anyone who can reach it may read and change the catalog (warned at every start)
     #[arg(long, env = "PAVE_INSECURE_NO_AUTH")]
     pub(crate) insecure_no_auth: bool,
@@ -303,6 +307,28 @@ pub(crate) struct EdgeArgs {
     /// Open connections on the admission listener at most
     #[arg(long, value_name = "N", default_value_t = 256, env = "PAVE_ADMISSION_MAX_CONNECTIONS", value_parser = clap::value_parser!(u32).range(1..), help_heading = "Admission webhook")]
     pub(crate) admission_max_connections: u32,
+}
+
+/// The Create page's push of new repositories to a GitOps or forge target
+/// (docs/operations.md, "The Create page's push").
+#[derive(Debug, Args)]
+pub(crate) struct CreateArgs {
+    /// Offer "Push a branch" on the Create page: the new repository is committed and pushed as the branch `pave/new-<name>` to this URL, `{name}` replaced by its name (`file:///srv/git/{name}.git`, `ssh://git@host/org/{name}.git`, `https://token@host/org/{name}.git`)
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "PAVE_CREATE_PUSH_URL",
+        help_heading = "Create page"
+    )]
+    pub(crate) create_push_url: Option<String>,
+
+    /// The pushed commits' committer, and their author when the person asking has no e-mail address in the catalog
+    #[arg(long, value_name = "NAME <EMAIL>", default_value = pave_server::DEFAULT_PUSH_IDENTITY, env = "PAVE_CREATE_PUSH_IDENTITY", help_heading = "Create page")]
+    pub(crate) create_push_identity: String,
+
+    /// Time for a whole push (every git command together); past it git is stopped
+    #[arg(long, value_name = "DURATION", default_value = "60s", env = "PAVE_CREATE_PUSH_TIMEOUT", value_parser = parse_timeout, help_heading = "Create page")]
+    pub(crate) create_push_timeout: std::time::Duration,
 }
 
 /// A duration above zero (a zero timeout would close every connection at once).

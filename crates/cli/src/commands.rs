@@ -419,6 +419,22 @@ fn set_prometheus(state: &AppState, args: &ServerArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// `--create-push-url` and its identity and timeout (the Create page's push), checked
+/// before anything is read.
+fn create_push(args: &ServerArgs) -> anyhow::Result<Option<pave_server::CreatePush>> {
+    let create = &args.create;
+    let Some(url) = &create.create_push_url else {
+        return Ok(None);
+    };
+    pave_server::CreatePush::new(
+        url,
+        Some(&create.create_push_identity),
+        create.create_push_timeout,
+    )
+    .map(Some)
+    .map_err(|e| anyhow!(e))
+}
+
 /// `--max-heavy-requests`, `--heavy-queue`, `--heavy-wait`.
 fn set_work_limits(state: &AppState, args: &ServerArgs) {
     let work = &args.work;
@@ -564,6 +580,7 @@ async fn serve(
     // before anything is read.
     guard_exposure(&args.server, access.is_some())?;
     let options = serve_options(&args.server)?;
+    let push = create_push(&args.server)?;
     // One server per SQLite file, held until this returns; taken before the first write.
     let _claim = store.claim_serving()?;
     // The metrics recorder before anything records: the first catalog rebuild may finish
@@ -587,6 +604,7 @@ async fn serve(
     state.set_policy(policy);
     state.set_admission_failure_policy(args.admission_failure_policy);
     set_prometheus(&state, &args.server)?;
+    state.set_create_push(push);
     set_work_limits(&state, &args.server);
     // Serve what is stored at once; read the sources in the background: all of them when
     // this replica leads the schedule, else only those never read yet (the leader reads the
@@ -688,6 +706,7 @@ async fn demo(
         guard_exposure(&args.server, access.is_some())?;
     }
     let options = serve_options(&args.server)?;
+    let push = create_push(&args.server)?;
     let _claim = if args.no_serve {
         None
     } else {
@@ -709,13 +728,14 @@ async fn demo(
     state.set_access_policy(access);
     state.set_authorization_policy(authz);
     set_prometheus(&state, &args.server)?;
+    state.set_create_push(push);
     set_work_limits(&state, &args.server);
     let report = state.refresh(&locations).await?;
     print_diagnostics(report.diagnostics());
     state.start_search();
     let catalog = state.catalog();
     eprintln!(
-        "demo organisation Northwind Labs in {}: {} entities ({} groups, {} users, {} systems, {} components, {} APIs, {} resources) in {:.2} s",
+        "demo organisation Northwind Labs in {}: {} entities ({} groups, {} users, {} systems, {} components, {} APIs, {} resources, {} templates) in {:.2} s",
         display(&dir),
         catalog.len(),
         summary.groups,
@@ -724,6 +744,7 @@ async fn demo(
         summary.components,
         summary.apis,
         summary.resources,
+        summary.templates,
         report.duration_ms as f64 / 1000.0
     );
     crate::delivery::start(&state, events).await?;
@@ -791,6 +812,17 @@ mod tests {
         assert_eq!(options.admission.workers, defaults.admission.workers);
         assert_eq!(options.admission.limits, defaults.admission.limits);
         assert!(options.browser.cors_origins().is_empty());
+        // The Create page pushes nowhere unless told; its other settings are the server's.
+        assert!(super::create_push(&args.server).unwrap().is_none());
+        let create = &args.server.create;
+        assert_eq!(
+            create.create_push_timeout,
+            pave_server::DEFAULT_PUSH_TIMEOUT
+        );
+        assert_eq!(
+            create.create_push_identity,
+            pave_server::DEFAULT_PUSH_IDENTITY
+        );
     }
 
     #[test]

@@ -41,6 +41,9 @@ pub struct DemoSummary {
     pub components: usize,
     pub apis: usize,
     pub resources: usize,
+    /// Golden-path templates registered in the catalog (`kind: Template` with a
+    /// `pave.dev/template-ref` folder beside them).
+    pub templates: usize,
     /// Location entities: the root `catalog-info.yaml`.
     pub locations: usize,
     /// Every file written: descriptors, API definitions and the root location.
@@ -70,6 +73,8 @@ pub struct BenchSummary {
 /// - `apis/<system>.yaml`: that system's APIs, whose `definition` is a `$text` placeholder
 ///   pointing at `apis/definitions/<api>.yaml` (OpenAPI 3.0 or AsyncAPI 2.6) or `.proto`.
 ///   Placeholders resolve relative to the descriptor, hence the separate `apis/` folder.
+/// - `templates/python-library/catalog-info.yaml`: a registered golden path, whose
+///   `template/` folder beside it is a pave template (`template.yaml`, `skeleton/`).
 pub fn write_demo_org(dir: &Path) -> io::Result<DemoSummary> {
     demo::write_demo_org(dir)
 }

@@ -190,6 +190,7 @@ fn ref_fields(kind: &str) -> &'static [(&'static str, Option<&'static str>)] {
             ("spec.members", Some("user")),
         ],
         "User" => &[("spec.memberOf", Some("group"))],
+        "Template" => &[("spec.owner", Some("group"))],
         _ => &[],
     }
 }
@@ -226,6 +227,7 @@ fn required_spec_fields(kind: &str) -> &'static [&'static str] {
         "Group" => &["type", "children"],
         "User" => &["memberOf"],
         "Location" => &["targets"],
+        "Template" => &["type", "steps"],
         _ => &["unknown kind"],
     }
 }
@@ -238,12 +240,23 @@ fn has_spec_field(doc: &Doc, field: &str) -> bool {
         .any(|(p, _)| *p == path || p.starts_with(&nested))
 }
 
+/// A file of a registered template's folder (`templates/<name>/template/…`): the
+/// template's own `template.yaml` and skeleton, not catalog descriptors.
+fn in_template_folder(path: &str) -> bool {
+    path.strip_prefix("templates/")
+        .and_then(|rest| rest.split_once('/'))
+        .is_some_and(|(_, inner)| inner.starts_with("template/"))
+}
+
 /// The entity documents of every descriptor file (API definitions excluded).
 fn entity_docs(files: &BTreeMap<String, Vec<u8>>) -> Vec<(String, Doc)> {
     files
         .iter()
         .filter(|(path, _)| {
-            path.ends_with(".yaml") && !path.contains("/definitions/") && !path.starts_with("slos/")
+            path.ends_with(".yaml")
+                && !path.contains("/definitions/")
+                && !path.starts_with("slos/")
+                && !in_template_folder(path)
         })
         .flat_map(|(path, bytes)| {
             Doc::parse_stream(text(bytes))
@@ -268,11 +281,11 @@ fn root_targets(files: &BTreeMap<String, Vec<u8>>) -> Vec<String> {
 fn assert_valid_and_resolved(docs: &[(String, Doc)]) {
     let mut keys = HashSet::new();
     for (path, doc) in docs {
-        assert_eq!(
-            doc.get("apiVersion"),
-            Some("backstage.io/v1alpha1"),
-            "{path}"
-        );
+        let api_version = match doc.kind() {
+            "Template" => "scaffolder.backstage.io/v1beta3",
+            _ => "backstage.io/v1alpha1",
+        };
+        assert_eq!(doc.get("apiVersion"), Some(api_version), "{path}");
         assert!(is_valid_name(doc.name()), "{path}: name {:?}", doc.name());
         assert!(keys.insert(doc.key()), "{path}: duplicate {}", doc.key());
         for tag in doc.all("metadata.tags") {
@@ -330,6 +343,7 @@ fn demo_summary_meets_the_minimums_and_matches_the_files() {
     assert_eq!(summary.components, 60);
     assert_eq!(summary.apis, 32);
     assert_eq!(summary.resources, 10);
+    assert_eq!(summary.templates, 1);
     assert_eq!(summary.locations, 1);
     assert_eq!(summary.files, files.len());
 
@@ -341,12 +355,14 @@ fn demo_summary_meets_the_minimums_and_matches_the_files() {
         ("Component", summary.components),
         ("API", summary.apis),
         ("Resource", summary.resources),
+        ("Template", summary.templates),
         ("Location", summary.locations),
     ] {
         assert_eq!(count_kind(&docs, kind), expected, "{kind}");
         let lines = files
-            .values()
-            .flat_map(|bytes| text(bytes).lines())
+            .iter()
+            .filter(|(path, _)| !in_template_folder(path))
+            .flat_map(|(_, bytes)| text(bytes).lines())
             .filter(|line| *line == format!("kind: {kind}"))
             .count();
         assert_eq!(lines, expected, "`kind: {kind}` lines");
@@ -367,6 +383,7 @@ fn demo_root_location_lists_exactly_the_entity_files() {
                 && !path.starts_with("apis/definitions/")
                 && !path.starts_with("slos/")
                 && !path.starts_with("services/")
+                && !in_template_folder(path)
         })
         .collect();
     assert_eq!(listed, entity_files);
@@ -379,6 +396,36 @@ fn demo_root_location_lists_exactly_the_entity_files() {
 fn demo_entities_are_valid_and_every_ref_resolves() {
     let (_, files) = demo_files();
     assert_valid_and_resolved(&entity_docs(&files));
+}
+
+/// The registered golden path: its entity names the folder beside it, which holds a pave
+/// template (manifest and skeleton), and the demo's root lists the entity file only.
+#[test]
+fn demo_registers_a_golden_path_template() {
+    let (_, files) = demo_files();
+    let docs = entity_docs(&files);
+    let templates: Vec<&(String, Doc)> = docs
+        .iter()
+        .filter(|(_, d)| d.kind() == "Template")
+        .collect();
+    let [(path, template)] = templates.as_slice() else {
+        panic!("{} templates", templates.len());
+    };
+    assert_eq!(path, "templates/python-library/catalog-info.yaml");
+    assert_eq!(
+        template.get("metadata.annotations.pave.dev/template-ref"),
+        Some("dir:./template")
+    );
+    assert_eq!(template.get("spec.owner"), Some("developer-experience"));
+    let manifest = text(&files["templates/python-library/template/template.yaml"]);
+    assert!(manifest.contains("\napiVersion: pave.dev/v1alpha1\nkind: Template\n"));
+    assert!(manifest.contains("\n  name: python-library\n"));
+    let skeleton: Vec<&String> = files
+        .keys()
+        .filter(|p| p.starts_with("templates/python-library/template/skeleton/"))
+        .collect();
+    assert!(skeleton.len() >= 5, "{skeleton:?}");
+    assert!(root_targets(&files).contains(&path.clone()));
 }
 
 #[test]

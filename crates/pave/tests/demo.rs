@@ -128,6 +128,7 @@ fn demo_no_serve_seeds_the_store_and_a_second_run_reuses_it() {
         "60 components",
         "32 APIs",
         "10 resources",
+        "1 templates",
     ] {
         assert!(log.contains(part), "`{part}` missing from:\n{log}");
     }
@@ -169,6 +170,7 @@ fn demo_no_serve_seeds_the_store_and_a_second_run_reuses_it() {
         ("Component", "components"),
         ("API", "APIs"),
         ("Resource", "resources"),
+        ("Template", "templates"),
     ] {
         assert_eq!(
             kinds[kind], summary[plural],

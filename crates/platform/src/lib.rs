@@ -15,6 +15,7 @@ mod locks;
 mod operations;
 mod rebuild;
 pub mod slo;
+pub mod templates;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};

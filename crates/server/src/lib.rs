@@ -49,6 +49,7 @@ pub use browser::BrowserOptions;
 pub use delivery::DeliveryReports;
 pub use error::ApiError;
 pub use listener::Limits;
+pub use portal::create::{CreatePush, DEFAULT_PUSH_IDENTITY, DEFAULT_PUSH_TIMEOUT};
 pub use work::{WorkLimits, cores};
 
 /// Shared server state: the platform, plus what only the server has (the admission policy
@@ -87,6 +88,8 @@ pub struct AppState {
     docs_freshness: portal::docs::FreshnessCache,
     /// Full-text search over entities and docs pages, kept in step with the snapshot.
     search: search::SearchState,
+    /// Where the Create page pushes new repositories (`--create-push-url`), if anywhere.
+    create_push: RwLock<Option<Arc<CreatePush>>>,
 }
 
 impl AppState {
@@ -116,7 +119,25 @@ impl AppState {
             draining: std::sync::atomic::AtomicBool::new(false),
             docs_freshness: portal::docs::FreshnessCache::default(),
             search: search::SearchState::default(),
+            create_push: RwLock::new(None),
         })
+    }
+
+    /// Lets the Create page push new repositories as branches to `push`'s target, or
+    /// (`None`) offer downloads only.
+    pub fn set_create_push(&self, push: Option<CreatePush>) {
+        let push = push.map(Arc::new);
+        match self.create_push.write() {
+            Ok(mut guard) => *guard = push,
+            Err(poisoned) => *poisoned.into_inner() = push,
+        }
+    }
+
+    pub(crate) fn create_push(&self) -> Option<Arc<CreatePush>> {
+        match self.create_push.read() {
+            Ok(guard) => guard.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
     }
 
     /// Takes delivery events at `POST /api/events/{source}` into `events.intake`, and serves

@@ -41,9 +41,10 @@ async fn catalog_lists_filters_searches_and_pages() {
         all.content_type
     );
     assert_layout(&all.body);
-    // 14 groups, 4 domains, 10 systems, 60 components, 32 APIs and 10 resources: the 46 users
-    // and the locations are listed only when asked for (a kind, or a search).
-    assert_eq!(total(&all.body), 130, "{}", total(&all.body));
+    // 14 groups, 4 domains, 10 systems, 60 components, 32 APIs, 10 resources and 1 registered
+    // template: the 46 users and the locations are listed only when asked for (a kind, or a
+    // search).
+    assert_eq!(total(&all.body), 131, "{}", total(&all.body));
     let users = get(state, "/catalog?kind=user", false).await;
     assert_eq!(total(&users.body), 46);
     assert!(total(&get(state, "/catalog?kind=location", false).await.body) >= 1);

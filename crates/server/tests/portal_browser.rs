@@ -148,8 +148,9 @@ fn portal_in_headless_chromium() {
         .unwrap()
         .parse()
         .unwrap();
-    // Users and locations are listed only when asked for.
-    assert_eq!(total, 130, "{total} entities");
+    // Users and locations are listed only when asked for (the demo's registered template is
+    // the 131st).
+    assert_eq!(total, 131, "{total} entities");
     assert_eq!(cdp.eval("document.title"), json!("Catalog · pave"));
     let stylesheet_applied =
         cdp.eval("getComputedStyle(document.querySelector('.topbar')).position");
@@ -667,6 +668,171 @@ fn portal_at_phone_widths() {
         "the suggested entity",
         "location.pathname === '/catalog/default/component/lakehouse-ingest' && document.readyState === 'complete'",
     );
+
+    cdp.close();
+    drop(browser);
+    runtime.shutdown_timeout(Duration::from_secs(2));
+}
+
+// --- The Create page's registered templates and push (its own test, so that the axe list
+// above stays the other pages'). ---
+
+/// The demo served with pushes to bare repositories under `dir/remotes`.
+fn start_create_server(runtime: &tokio::runtime::Runtime, dir: &Path) -> SocketAddr {
+    let demo_dir = dir.join("demo");
+    pave_demo::write_demo_org(&demo_dir).unwrap();
+    let remotes = dir.join("remotes");
+    std::fs::create_dir_all(remotes.join("ledger-utils.git")).unwrap();
+    let status = std::process::Command::new("git")
+        .args(["init", "--quiet", "--bare"])
+        .arg(remotes.join("ledger-utils.git"))
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let state = runtime.block_on(async {
+        let store = pave_store_sqlite::SqliteStore::open(&dir.join("pave.db"))
+            .await
+            .unwrap();
+        let state = AppState::new(Arc::new(store), IngestConfig::default());
+        let locations = pave_ingest::register(
+            state.platform.store().as_ref(),
+            &[Source::Path(demo_dir.join("catalog-info.yaml"))],
+        )
+        .await
+        .unwrap();
+        state.refresh(&locations).await.unwrap();
+        let url = format!("file://{}/{{name}}.git", remotes.display());
+        let push = pave_server::CreatePush::new(&url, None, Duration::from_secs(30)).unwrap();
+        state.set_create_push(Some(push));
+        state
+    });
+    let (tx, rx) = mpsc::channel();
+    runtime.spawn(async move {
+        let options = ServeOptions::new("127.0.0.1:0".parse().unwrap());
+        pave_server::serve(state, options, move |bound| {
+            let _ = tx.send(bound.addr);
+        })
+        .await
+        .unwrap();
+    });
+    rx.recv_timeout(Duration::from_secs(10))
+        .expect("server did not start")
+}
+
+/// The registered template's card and form, the push's confirmation, its result and its
+/// refusal, driven by clicks: no serious or critical axe violation, no CSP violation.
+#[test]
+fn create_pages_with_a_registered_template_and_a_push_in_headless_chromium() {
+    let Some(chromium) = find_chromium() else {
+        pave_testkit::skip(
+            "no chromium binary (/usr/bin/chromium, chromium, chromium-browser): install `chromium` or set CHROMIUM=/path/to/binary",
+        );
+        return;
+    };
+    if !pave_testkit::have("git") {
+        return;
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let addr = start_create_server(&runtime, dir.path());
+    let base = format!("http://{addr}");
+    let artifacts = artifacts_dir();
+    let axe = axe_source();
+
+    let browser = Browser::launch(&chromium);
+    let mut cdp = Cdp::connect(&browser.ws_url);
+    cdp.call("Page.enable", json!({}));
+    cdp.call(
+        "Page.addScriptToEvaluateOnNewDocument",
+        json!({"source": "window.__csp = []; document.addEventListener('securitypolicyviolation', \
+            e => window.__csp.push(e.violatedDirective + ' ' + e.blockedURI));"}),
+    );
+    cdp.call(
+        "Emulation.setDeviceMetricsOverride",
+        json!({"width": VIEWPORT.0, "height": VIEWPORT.1, "deviceScaleFactor": 1, "mobile": false}),
+    );
+    let check = |cdp: &mut Cdp, page: &str| {
+        assert_eq!(
+            cdp.eval("JSON.stringify(window.__csp)"),
+            json!("[]"),
+            "CSP violations on {page}"
+        );
+        if let Some(axe) = &axe {
+            cdp.eval(axe);
+            let found = cdp.eval(
+                "axe.run(document, { resultTypes: ['violations'] }).then(r => r.violations \
+                 .filter(v => v.impact === 'serious' || v.impact === 'critical') \
+                 .map(v => v.id + ' (' + v.impact + '): ' + v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(', ')))",
+            );
+            assert_eq!(found, json!([]), "accessibility violations on {page}");
+        }
+    };
+
+    for page in [
+        "/create",
+        "/create/registered/default/python-library",
+        "/create/registered/default/python-library?go=1&name=X",
+    ] {
+        cdp.navigate(&format!("{base}{page}"));
+        cdp.wait_for(page, "document.readyState === 'complete'");
+        check(&mut cdp, page);
+    }
+    cdp.navigate(&format!("{base}/create"));
+    cdp.wait_for("/create", "document.readyState === 'complete'");
+    assert_eq!(
+        cdp.eval("document.querySelectorAll('.template-card-registered .chip-registered').length"),
+        json!(1)
+    );
+    cdp.screenshot(&artifacts.join("portal-create-registered.png"), true);
+
+    // Fill in the form and ask for the push; confirm it; the branch is there.
+    cdp.navigate(&format!("{base}/create/registered/default/python-library"));
+    cdp.wait_for(
+        "the form",
+        "document.readyState === 'complete' && document.getElementById('create-push')",
+    );
+    cdp.eval(
+        "(() => { document.getElementById('param-name').value = 'ledger-utils'; \
+         document.getElementById('param-owner').value = 'data-engineering'; \
+         document.getElementById('create-push').click(); })()",
+    );
+    cdp.wait_for(
+        "the push's confirmation",
+        "document.readyState === 'complete' && document.getElementById('push-confirm')",
+    );
+    assert_eq!(
+        cdp.eval("document.getElementById('push-branch').textContent"),
+        json!("pave/new-ledger-utils")
+    );
+    check(&mut cdp, "the push's confirmation");
+    cdp.eval("document.getElementById('push-confirm').click()");
+    cdp.wait_for(
+        "the pushed branch",
+        "document.readyState === 'complete' && document.getElementById('push-done')",
+    );
+    let commit = cdp.eval("document.getElementById('push-commit').textContent");
+    assert_eq!(commit.as_str().map(str::len), Some(40), "{commit}");
+    cdp.screenshot(&artifacts.join("portal-create-pushed.png"), true);
+    check(&mut cdp, "the pushed branch");
+
+    // The same again: the branch exists, the page says so.
+    cdp.eval("history.back()");
+    cdp.wait_for(
+        "the confirmation again",
+        "document.readyState === 'complete' && document.getElementById('push-confirm')",
+    );
+    cdp.eval("document.getElementById('push-confirm').click()");
+    cdp.wait_for(
+        "the refusal",
+        "document.readyState === 'complete' && document.getElementById('push-error')",
+    );
+    let error = cdp.eval("document.getElementById('push-error').textContent");
+    assert!(error.as_str().unwrap().contains("exists at"), "{error}");
+    check(&mut cdp, "a refused push");
 
     cdp.close();
     drop(browser);

@@ -33,7 +33,7 @@ pub mod write;
 pub use answers::{ANSWERS_PATH, AnswersFile};
 pub use archive::zip_archive;
 pub use error::{Error, Result};
-pub use load::load_dir;
+pub use load::{LoadLimits, load_dir, load_dir_within};
 pub use manifest::{Condition, MANIFEST_FILE, Manifest, parse_version, valid_name};
 pub use merge::{Action, FileChange, UpdatePlan, merge_text, plan_update};
 pub use params::Answers;

@@ -11,12 +11,46 @@ pub(crate) const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
 /// Most files a skeleton may hold.
 pub(crate) const MAX_FILES: usize = 20_000;
 
+/// How much of a folder [`load_dir_within`] reads at most.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LoadLimits {
+    /// Skeleton files.
+    pub max_files: usize,
+    /// Bytes of one file.
+    pub max_file_bytes: u64,
+    /// Bytes of every file together (`template.yaml` included).
+    pub max_total_bytes: u64,
+}
+
+impl Default for LoadLimits {
+    /// The CLI's: a template on one's own machine is trusted to be as large as it is.
+    fn default() -> Self {
+        LoadLimits {
+            max_files: MAX_FILES,
+            max_file_bytes: MAX_FILE_BYTES,
+            max_total_bytes: u64::MAX,
+        }
+    }
+}
+
 /// Reads `template.yaml` and `skeleton/` under `root`. Symbolic links are followed only when
 /// they stay inside the template folder; anything else is refused before rendering starts.
 pub fn load_dir(root: &Path) -> Result<Template> {
+    load_dir_within(root, &LoadLimits::default())
+}
+
+/// [`load_dir`] within `limits`: a server reading templates that others registered stops
+/// at the first file past them instead of reading the whole folder.
+pub fn load_dir_within(root: &Path, limits: &LoadLimits) -> Result<Template> {
     let canonical_root = root.canonicalize().map_err(|e| Error::io(root, e))?;
     let manifest_path = root.join(crate::MANIFEST_FILE);
-    let manifest = read_file(&canonical_root, &manifest_path, crate::MANIFEST_FILE)?;
+    let manifest = read_file(
+        &canonical_root,
+        &manifest_path,
+        crate::MANIFEST_FILE,
+        limits.max_file_bytes,
+    )?;
+    let mut total = manifest.contents.len() as u64;
     let mut files = vec![(crate::MANIFEST_FILE.to_owned(), manifest)];
     let skeleton = root.join(SKELETON_DIR);
     if skeleton.is_dir() {
@@ -50,20 +84,28 @@ pub fn load_dir(root: &Path) -> Result<Template> {
                     ))
                 })?
                 .replace(std::path::MAIN_SEPARATOR, "/");
-            if files.len() > MAX_FILES {
+            if files.len() > limits.max_files {
                 return Err(Error::Source(format!(
-                    "{}: more than {MAX_FILES} files",
-                    skeleton.display()
+                    "{}: more than {} files",
+                    skeleton.display(),
+                    limits.max_files
                 )));
             }
-            let file = read_file(&canonical_root, entry.path(), &rel)?;
+            let file = read_file(&canonical_root, entry.path(), &rel, limits.max_file_bytes)?;
+            total = total.saturating_add(file.contents.len() as u64);
+            if total > limits.max_total_bytes {
+                return Err(Error::Source(format!(
+                    "{SKELETON_DIR}: more than {} bytes in all",
+                    limits.max_total_bytes
+                )));
+            }
             files.push((rel, file));
         }
     }
     Template::from_files(files)
 }
 
-fn read_file(root: &Path, path: &Path, rel: &str) -> Result<TemplateFile> {
+fn read_file(root: &Path, path: &Path, rel: &str, max_bytes: u64) -> Result<TemplateFile> {
     let meta = std::fs::symlink_metadata(path).map_err(|e| Error::io(path, e))?;
     if meta.file_type().is_symlink() {
         let target = path.canonicalize().map_err(|_| Error::UnsafePath {
@@ -92,9 +134,9 @@ fn read_file(root: &Path, path: &Path, rel: &str) -> Result<TemplateFile> {
         });
     }
     let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
-    let contents = pave_fs::read_bounded(path, MAX_FILE_BYTES).map_err(|e| match e {
+    let contents = pave_fs::read_bounded(path, max_bytes).map_err(|e| match e {
         pave_fs::ReadError::TooLarge { .. } => {
-            Error::Source(format!("{rel}: larger than {MAX_FILE_BYTES} bytes"))
+            Error::Source(format!("{rel}: larger than {max_bytes} bytes"))
         }
         e => Error::Source(format!("{rel}: {e}")),
     })?;

@@ -215,6 +215,73 @@ fn symlinks_outside_the_template_are_refused() {
     assert_eq!(read(&dest, "alias.txt"), "fine");
 }
 
+/// The skeleton folder itself may not be a link out of the template (its files would be
+/// read as the skeleton's), nor a link at all.
+#[cfg(unix)]
+#[test]
+fn a_linked_skeleton_folder_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let outside = tmp.path().join("elsewhere");
+    std::fs::create_dir_all(&outside).unwrap();
+    std::fs::write(outside.join("secret.txt"), "secret").unwrap();
+    let t = tmp.path().join("t");
+    write_template(&t, &[]);
+    std::fs::remove_dir(t.join("skeleton")).unwrap();
+    std::os::unix::fs::symlink(&outside, t.join("skeleton")).unwrap();
+    let e = pave_template::load_dir(&t).unwrap_err().to_string();
+    assert!(
+        e.starts_with("skeleton: a symbolic link pointing outside the template"),
+        "{e}"
+    );
+    std::fs::remove_file(t.join("skeleton")).unwrap();
+    std::fs::create_dir_all(t.join("files")).unwrap();
+    std::os::unix::fs::symlink(t.join("files"), t.join("skeleton")).unwrap();
+    let e = pave_template::load_dir(&t).unwrap_err().to_string();
+    assert_eq!(
+        e,
+        "skeleton: symbolic links to directories are not supported"
+    );
+}
+
+/// A server reading others' templates stops at its limits.
+#[test]
+fn loading_stops_at_the_limits() {
+    let tmp = tempfile::tempdir().unwrap();
+    let t = tmp.path().join("t");
+    write_template(
+        &t,
+        &[("a.txt", &"a".repeat(600)), ("b.txt", &"b".repeat(600))],
+    );
+    let limits = pave_template::LoadLimits {
+        max_files: 10,
+        max_file_bytes: 1_000,
+        max_total_bytes: 1_000,
+    };
+    let e = pave_template::load_dir_within(&t, &limits)
+        .unwrap_err()
+        .to_string();
+    assert_eq!(e, "skeleton: more than 1000 bytes in all");
+    let limits = pave_template::LoadLimits {
+        max_file_bytes: 500,
+        max_total_bytes: 10_000,
+        ..limits
+    };
+    let e = pave_template::load_dir_within(&t, &limits)
+        .unwrap_err()
+        .to_string();
+    assert_eq!(e, "skeleton/a.txt: larger than 500 bytes");
+    let limits = pave_template::LoadLimits {
+        max_files: 1,
+        max_file_bytes: 1_000,
+        max_total_bytes: 10_000,
+    };
+    let e = pave_template::load_dir_within(&t, &limits)
+        .unwrap_err()
+        .to_string();
+    assert!(e.ends_with("skeleton: more than 1 files"), "{e}");
+    assert!(pave_template::load_dir(&t).is_ok());
+}
+
 #[test]
 fn a_failed_render_writes_nothing() {
     let tmp = tempfile::tempdir().unwrap();

@@ -19,6 +19,9 @@
 //! - `/locations`, `/locations/register`, `/locations/{id}/refresh|unregister`,
 //!   `/locations/problems`: the operations pages, registered locations with their readings
 //!   and actions ([`locations`], [`register`]) and every ingestion problem ([`problems`]).
+//! - `/create`, `/create/{template}`, `/create/registered/{namespace}/{name}`: golden-path
+//!   templates (built-in and registered in the catalog), their forms, the download and the
+//!   push of a branch to the configured GitOps target ([`create`]).
 //! - Anything else outside `/api/` gets the portal's 404 page.
 //!
 //! Templates live in `crates/server/templates/` (askama, auto-escaped); assets in
@@ -27,7 +30,7 @@
 mod account;
 mod assets;
 pub(crate) mod charts;
-mod create;
+pub mod create;
 mod depgraph;
 pub(crate) mod docs;
 mod dora;
@@ -224,6 +227,24 @@ pub(crate) fn routes(state: &Arc<AppState>) -> (Router<Arc<AppState>>, Vec<Decla
         .route("/graph", Method::GET, read, get(depgraph::page))
         .route("/create", Method::GET, read, get(create::index))
         .route("/create/{template}", Method::GET, read, get(create::form))
+        .route(
+            "/create/{template}",
+            Method::POST,
+            Access::InHandler(P::TemplatePush),
+            post(create::push_builtin),
+        )
+        .route(
+            "/create/registered/{namespace}/{name}",
+            Method::GET,
+            read,
+            get(create::registered_form),
+        )
+        .route(
+            "/create/registered/{namespace}/{name}",
+            Method::POST,
+            Access::InHandler(P::TemplatePush),
+            post(create::push_registered),
+        )
         .route("/search", Method::GET, read, get(search::page))
         .route("/search/suggest", Method::GET, read, get(search::suggest))
         .route(

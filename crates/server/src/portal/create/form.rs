@@ -1,48 +1,11 @@
-//! The Create page: the golden paths as cards, and for each a form generated from the
-//! template's parameter schema (the one `pave new` prompts from). Submitting renders the
-//! template in memory and answers with the new repository as a zip archive; the same
-//! answers are shown as the `pave new … --set …` command for those who prefer the CLI.
-//!
-//! - `GET /create`: the built-in templates, newest version of each.
-//! - `GET /create/{template}`: the form; with `go=1` in the query, the answers are checked
-//!   and either the archive is sent or the form comes back with what is wrong (422).
-//!
-//! The form submits with GET: rendering a template changes nothing on the server, so the
-//! download is a safe, repeatable request and needs no CSRF token. The work is bounded by the
-//! template renderer's fuel and runs on the heavy pool.
+//! The form generated from a template's parameter schema, and what a submission of it
+//! means: each answer read as `--set NAME=VALUE` would be (`params::coerce_set`), errors put
+//! on their fields, and when everything passes, the rendered repository in memory. Pure:
+//! the pages decide whether the result is a download, a confirmation or a push.
 
-use std::sync::Arc;
-
-use askama::Template;
-use axum::extract::{Path, RawQuery, State};
-use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Response};
 use pave_template::params::{self, ParamInfo};
-use pave_template::{Loaded, Source};
+use pave_template::{Loaded, Rendered};
 use serde_json::Value;
-
-use super::{Layout, PortalError, Section};
-use crate::AppState;
-
-/// Longest query string the form reads (answers are short; a paste of a file is not one).
-const MAX_QUERY_BYTES: usize = 16 * 1024;
-
-pub(crate) struct TemplateCard {
-    pub(crate) name: String,
-    pub(crate) title: String,
-    pub(crate) description: Option<String>,
-    pub(crate) version: String,
-    pub(crate) kind: Option<String>,
-    pub(crate) tags: Vec<String>,
-    pub(crate) parameters: usize,
-}
-
-#[derive(Template)]
-#[template(path = "create.html")]
-pub(crate) struct CreatePage {
-    pub(crate) layout: Layout,
-    pub(crate) templates: Vec<TemplateCard>,
-}
 
 /// One input of the form.
 pub(crate) struct Field {
@@ -60,116 +23,49 @@ pub(crate) struct Field {
     pub(crate) error: Option<String>,
 }
 
-#[derive(Template)]
-#[template(path = "create_form.html")]
-pub(crate) struct CreateForm {
-    pub(crate) layout: Layout,
-    pub(crate) card: TemplateCard,
+/// A submission of the form, read.
+pub(crate) struct Evaluated {
     pub(crate) fields: Vec<Field>,
     /// Problems not tied to one input.
     pub(crate) errors: Vec<String>,
-    pub(crate) command: String,
+    /// `--set NAME=VALUE` words for the answers that differ from the defaults.
+    pub(crate) sets: Vec<String>,
+    /// The `name` answer, when there is one.
+    pub(crate) name: Option<String>,
+    /// The folder the archive holds everything under.
+    pub(crate) folder: String,
+    /// The rendered repository, when `go` and every answer passed.
+    pub(crate) files: Option<Rendered>,
 }
 
-/// The newest version of built-in `name`.
-fn load_builtin(name: &str) -> Option<Loaded> {
-    let versions = pave_template::builtin::catalog();
-    let version = versions.get(name)?.last()?.clone();
-    let template = pave_template::builtin::load(name, &version).ok()?;
-    Some(Loaded {
-        template,
-        source: Source::Builtin(name.to_owned()),
-        commit: None,
-    })
-}
-
-fn card(loaded: &Loaded) -> TemplateCard {
-    let manifest = &loaded.template.manifest;
-    TemplateCard {
-        name: manifest.name.clone(),
-        title: manifest
-            .title
-            .clone()
-            .unwrap_or_else(|| manifest.name.clone()),
-        description: manifest.description.clone(),
-        version: manifest.version.to_string(),
-        kind: manifest.kind.clone(),
-        tags: manifest.tags.clone(),
-        parameters: params::parameters(manifest).len(),
+impl Evaluated {
+    /// `./<name>` of the command, or `./my-repo` while the name is not a usable folder.
+    pub(crate) fn command_folder(&self) -> String {
+        let name = self
+            .name
+            .as_deref()
+            .filter(|n| is_folder_name(n))
+            .unwrap_or("my-repo");
+        format!("./{name}")
     }
-}
 
-pub(crate) async fn index(State(_state): State<Arc<AppState>>) -> Response {
-    let templates = pave_template::builtin::catalog()
-        .keys()
-        .filter_map(|name| load_builtin(name))
-        .map(|loaded| card(&loaded))
-        .collect();
-    let page = CreatePage {
-        layout: Layout::new("Create", Section::Create),
-        templates,
-    };
-    match super::render(&page) {
-        Ok(html) => html.into_response(),
-        Err(e) => e.into_response(),
+    /// The answers as hidden inputs of a confirmation form: every box either way, other
+    /// fields when they hold something.
+    pub(crate) fn hidden(&self) -> Vec<(String, String)> {
+        self.fields
+            .iter()
+            .filter_map(|f| match f.input {
+                "checkbox" => Some((f.name.clone(), f.checked.to_string())),
+                _ if f.value.is_empty() => None,
+                _ => Some((f.name.clone(), f.value.clone())),
+            })
+            .collect()
     }
-}
-
-pub(crate) async fn form(
-    State(state): State<Arc<AppState>>,
-    Path(name): Path<String>,
-    RawQuery(query): RawQuery,
-) -> Response {
-    let query = query.unwrap_or_default();
-    if query.len() > MAX_QUERY_BYTES {
-        return PortalError::BadRequest(format!(
-            "The answers are too long (at most {} KiB).",
-            MAX_QUERY_BYTES / 1024
-        ))
-        .into_response();
-    }
-    let Some(loaded) = load_builtin(&name) else {
-        return PortalError::PageNotFound(format!("/create/{name}")).into_response();
-    };
-    let submitted: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes())
-        .into_owned()
-        .collect();
-    let go = submitted.iter().any(|(k, v)| k == "go" && v != "0");
-    let outcome = match state
-        .heavy()
-        .run(move || answer(&loaded, &submitted, go))
-        .await
-    {
-        Ok(outcome) => outcome,
-        Err(busy) => return PortalError::from(busy).into_response(),
-    };
-    match outcome {
-        Outcome::Archive { file_name, bytes } => (
-            [
-                (header::CONTENT_TYPE, "application/zip".to_owned()),
-                (
-                    header::CONTENT_DISPOSITION,
-                    format!("attachment; filename=\"{file_name}.zip\""),
-                ),
-            ],
-            bytes,
-        )
-            .into_response(),
-        Outcome::Form(form, status) => match super::render(&*form) {
-            Ok(html) => (status, html).into_response(),
-            Err(e) => e.into_response(),
-        },
-    }
-}
-
-enum Outcome {
-    Archive { file_name: String, bytes: Vec<u8> },
-    Form(Box<CreateForm>, StatusCode),
 }
 
 /// The form for `loaded` with the `submitted` answers; when `go`, the answers are checked
-/// and the template rendered into an archive if they pass.
-fn answer(loaded: &Loaded, submitted: &[(String, String)], go: bool) -> Outcome {
+/// and the template rendered if they pass.
+pub(crate) fn evaluate(loaded: &Loaded, submitted: &[(String, String)], go: bool) -> Evaluated {
     let manifest = &loaded.template.manifest;
     let infos = params::parameters(manifest);
     let given = |name: &str| {
@@ -208,36 +104,20 @@ fn answer(loaded: &Loaded, submitted: &[(String, String)], go: bool) -> Outcome 
             Err(e) => field.error = Some(e.to_string()),
         }
     }
-    let command = format!(
-        "pave new {} ./{} {}",
-        manifest.name,
-        answers
-            .get("name")
-            .and_then(Value::as_str)
-            .filter(|n| is_folder_name(n))
-            .unwrap_or("my-repo"),
-        sets.join(" ")
-    )
-    .trim_end()
-    .to_owned();
+    let name = answers
+        .get("name")
+        .and_then(Value::as_str)
+        .map(str::to_owned);
+    let folder = name
+        .as_deref()
+        .filter(|n| is_folder_name(n))
+        .unwrap_or(&manifest.name)
+        .to_owned();
+    let mut files = None;
     let has_field_errors = fields.iter().any(|f| f.error.is_some());
     if go && !has_field_errors {
-        let folder = answers
-            .get("name")
-            .and_then(Value::as_str)
-            .filter(|n| is_folder_name(n))
-            .unwrap_or(&manifest.name)
-            .to_owned();
         match pave_template::ops::generate(loaded, answers) {
-            Ok(files) => match pave_template::zip_archive(&files, &folder) {
-                Ok(bytes) => {
-                    return Outcome::Archive {
-                        file_name: folder,
-                        bytes,
-                    };
-                }
-                Err(e) => errors.push(e.to_string()),
-            },
+            Ok(rendered) => files = Some(rendered),
             Err(pave_template::Error::MissingParameters(missing)) => {
                 for line in missing {
                     attach(&mut fields, &mut errors, &line, "is required");
@@ -251,22 +131,14 @@ fn answer(loaded: &Loaded, submitted: &[(String, String)], go: bool) -> Outcome 
             Err(e) => errors.push(e.to_string()),
         }
     }
-    let status = if go {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
-    let card = card(loaded);
-    Outcome::Form(
-        Box::new(CreateForm {
-            layout: Layout::new(format!("Create: {}", card.title), Section::Create),
-            card,
-            fields,
-            errors,
-            command,
-        }),
-        status,
-    )
+    Evaluated {
+        fields,
+        errors,
+        sets,
+        name,
+        folder,
+        files,
+    }
 }
 
 fn field(info: &ParamInfo, given: Option<&str>, go: bool) -> Field {
@@ -299,7 +171,7 @@ fn field(info: &ParamInfo, given: Option<&str>, go: bool) -> Field {
 
 /// Puts a validation line (`  - name: message` or `  - name (type): …`) on its field, or
 /// among the form's errors when it names none.
-fn attach(fields: &mut [Field], errors: &mut Vec<String>, line: &str, suffix: &str) {
+pub(crate) fn attach(fields: &mut [Field], errors: &mut Vec<String>, line: &str, suffix: &str) {
     let text = line.trim().trim_start_matches("- ").trim();
     let name_end = text.find([':', ' ', '.']).unwrap_or(text.len());
     let name = &text[..name_end];
@@ -336,7 +208,7 @@ fn is_folder_name(name: &str) -> bool {
 }
 
 /// A word as a POSIX shell reads it: bare when safe, else single-quoted.
-fn shell_word(word: &str) -> String {
+pub(crate) fn shell_word(word: &str) -> String {
     let safe = word
         .chars()
         .all(|c| c.is_ascii_alphanumeric() || "-_./=:,@+".contains(c));

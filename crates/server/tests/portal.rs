@@ -977,6 +977,50 @@ async fn the_home_page_is_an_overview() {
         .parse()
         .unwrap();
     assert!(total > 0);
+    assert!(yours.contains("No published <code>pave check</code> report"));
+
+    // A failing check report on something the team owns is listed, linked to its tab.
+    let owned = related(&teams[0], "ownerOf");
+    let target = owned.first().unwrap().to_lowercase();
+    let report = pave_store::NewCheckReport {
+        entity_ref: target.clone(),
+        received_at: 1_800_000_000,
+        commit: None,
+        branch: None,
+        counts: pave_store::CheckCounts {
+            failed: 3,
+            warnings: 1,
+            excepted: 0,
+            errors: 0,
+            files: 4,
+        },
+        report: "{}".into(),
+    };
+    demo.state
+        .platform
+        .store()
+        .put_check_report(&report, &[])
+        .await
+        .unwrap();
+    let mine = get_with(
+        &demo.state,
+        "/",
+        &[("authorization", &format!("Bearer {secret}"))],
+    )
+    .await;
+    let (kind, rest) = target.split_once(':').unwrap();
+    let (_, name) = rest.split_once('/').unwrap();
+    assert!(
+        mine.body.contains(&format!(
+            r#"href="/catalog/default/{kind}/{name}/guardrails">"#
+        )),
+        "{}",
+        mine.body
+    );
+    assert!(
+        mine.body
+            .contains(r#"<span class="badge check-failing">3 failed</span>"#)
+    );
 }
 
 /// An API token owned by `user`, with the viewer role.

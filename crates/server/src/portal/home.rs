@@ -52,6 +52,17 @@ pub(crate) struct Yours {
     owned_keys: Vec<String>,
     /// Open incidents on what they own; `None` when the server keeps no delivery data.
     pub(crate) incidents: Option<Vec<IncidentRow>>,
+    /// What they own whose newest published `pave check` report fails, worst first.
+    pub(crate) failing: Vec<FailingCheck>,
+}
+
+/// An owned entity whose newest check report fails.
+pub(crate) struct FailingCheck {
+    pub(crate) label: String,
+    /// Its Guardrails tab.
+    pub(crate) href: String,
+    pub(crate) failed: u64,
+    pub(crate) errors: u64,
 }
 
 /// Owned entities the home page lists before linking to the rest.
@@ -116,6 +127,13 @@ pub(crate) async fn page(
                 yours.incidents = state
                     .delivery_reports()
                     .map(|reports| open_incidents(reports.as_ref(), &catalog, &yours));
+                yours.failing = match failing_checks(&state, &catalog, &yours.owned_keys).await {
+                    Ok(failing) => failing,
+                    Err(e) => {
+                        let e = crate::guardrails::GuardrailsError::from(e);
+                        return super::PortalError::from(e).into_response();
+                    }
+                };
                 Some(yours)
             }
             Err(busy) => return super::PortalError::from(busy).into_response(),
@@ -260,6 +278,7 @@ fn yours(catalog: &Catalog, user: Option<&str>, teams: &[String]) -> Yours {
         owned_total,
         owned_keys,
         incidents: None,
+        failing: Vec::new(),
     }
 }
 
@@ -284,4 +303,42 @@ fn open_incidents(
         .iter()
         .map(|incident| IncidentRow::of(incident, catalog, now))
         .collect()
+}
+
+/// Owned entities whose newest published check report has failed findings or files that
+/// could not be checked: one store read per 500 entities.
+async fn failing_checks(
+    state: &AppState,
+    catalog: &Catalog,
+    keys: &[String],
+) -> Result<Vec<FailingCheck>, pave_store::StoreError> {
+    let mut failing: Vec<FailingCheck> = state
+        .platform
+        .store()
+        .latest_check_summaries(keys)
+        .await?
+        .into_iter()
+        .filter(|s| s.failed > 0 || s.errors > 0)
+        .map(|s| {
+            let target = view::resolve(
+                catalog,
+                &s.entity_ref,
+                None,
+                pave_catalog::DEFAULT_NAMESPACE,
+            );
+            let href = target
+                .href
+                .map_or_else(String::new, |h| format!("{h}/guardrails"));
+            FailingCheck {
+                label: target.label,
+                href,
+                failed: s.failed,
+                errors: s.errors,
+            }
+        })
+        .filter(|f| !f.href.is_empty())
+        .collect();
+    failing.sort_by(|a, b| (b.failed + b.errors, &a.label).cmp(&(a.failed + a.errors, &b.label)));
+    failing.truncate(CARD_ROWS);
+    Ok(failing)
 }

@@ -9,14 +9,15 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stderr)]
 
+mod common;
+
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
-use std::sync::mpsc;
 use std::time::Duration;
 
 use pave_ingest::{IngestConfig, Source};
-use pave_server::{AppState, ServeOptions};
+use pave_server::AppState;
 use pave_testkit::browser::{Browser, Cdp, VIEWPORT, artifacts_dir, find_chromium};
 use serde_json::json;
 
@@ -67,34 +68,7 @@ fn start_server(runtime: &tokio::runtime::Runtime, dir: &Path) -> SocketAddr {
         }
         state
     });
-    let (tx, rx) = mpsc::channel();
-    runtime.spawn(async move {
-        let options = ServeOptions::new("127.0.0.1:0".parse().unwrap());
-        pave_server::serve(state, options, move |bound| {
-            let _ = tx.send(bound.addr);
-        })
-        .await
-        .unwrap();
-    });
-    rx.recv_timeout(Duration::from_secs(10))
-        .expect("server did not start")
-}
-
-/// axe-core's script, installed by `npm ci` in `tests/axe` (`.ci/run` does it); without it
-/// the accessibility checks are skipped, except on CI.
-fn axe_source() -> Option<String> {
-    let path =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/axe/node_modules/axe-core/axe.min.js");
-    match std::fs::read_to_string(&path) {
-        Ok(source) => Some(source),
-        Err(_) => {
-            pave_testkit::skip(&format!(
-                "no {} (run `npm ci` in crates/server/tests/axe)",
-                path.display()
-            ));
-            None
-        }
-    }
+    common::browser::serve(runtime, state)
 }
 
 #[test]
@@ -346,13 +320,8 @@ fn portal_in_headless_chromium() {
         "the first option is active"
     );
     cdp.screenshot(&artifacts.join("portal-typeahead.png"), false);
-    if let Some(axe) = axe_source() {
-        cdp.eval(&axe);
-        let found = cdp.eval(
-            "axe.run(document, { resultTypes: ['violations'] }).then(r => r.violations \
-             .filter(v => v.impact === 'serious' || v.impact === 'critical') \
-             .map(v => v.id + ' (' + v.impact + '): ' + v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(', ')))",
-        );
+    if let Some(axe) = common::browser::axe_source() {
+        let found = common::browser::axe_violations(&mut cdp, &axe);
         assert_eq!(
             found,
             json!([]),
@@ -406,7 +375,7 @@ fn portal_in_headless_chromium() {
 
     // 7. Accessibility: axe-core (pinned in tests/axe) on each kind of page, no serious or
     // critical violation.
-    if let Some(axe) = axe_source() {
+    if let Some(axe) = common::browser::axe_source() {
         for page in [
             "/",
             "/catalog",
@@ -454,12 +423,7 @@ fn portal_in_headless_chromium() {
                 }
                 cdp.screenshot(&artifacts.join(name), false);
             }
-            cdp.eval(&axe);
-            let found = cdp.eval(
-                "axe.run(document, { resultTypes: ['violations'] }).then(r => r.violations \
-                 .filter(v => v.impact === 'serious' || v.impact === 'critical') \
-                 .map(v => v.id + ' (' + v.impact + '): ' + v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(', ')))",
-            );
+            let found = common::browser::axe_violations(&mut cdp, &axe);
             assert_eq!(found, json!([]), "accessibility violations on {page}");
         }
     }
@@ -527,7 +491,7 @@ fn portal_at_phone_widths() {
     let addr = start_server(&runtime, dir.path());
     let base = format!("http://{addr}");
     let artifacts = artifacts_dir();
-    let axe = axe_source();
+    let axe = common::browser::axe_source();
 
     let browser = Browser::launch(&chromium);
     let mut cdp = Cdp::connect(&browser.ws_url);
@@ -602,12 +566,7 @@ fn portal_at_phone_widths() {
                 cdp.screenshot(&artifacts.join("portal-mobile-graphql.png"), false);
             }
             if let (Some(axe), 375) = (&axe, width) {
-                cdp.eval(axe);
-                let found = cdp.eval(
-                    "axe.run(document, { resultTypes: ['violations'] }).then(r => r.violations \
-                     .filter(v => v.impact === 'serious' || v.impact === 'critical') \
-                     .map(v => v.id + ' (' + v.impact + '): ' + v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(', ')))",
-                );
+                let found = common::browser::axe_violations(&mut cdp, axe);
                 assert_eq!(
                     found,
                     json!([]),
@@ -651,11 +610,7 @@ fn portal_at_phone_widths() {
     );
     cdp.screenshot(&artifacts.join("portal-mobile-typeahead.png"), false);
     if let Some(axe) = &axe {
-        cdp.eval(axe);
-        let found = cdp.eval(
-            "axe.run(document, { resultTypes: ['violations'] }).then(r => r.violations \
-             .filter(v => v.impact === 'serious' || v.impact === 'critical').map(v => v.id))",
-        );
+        let found = common::browser::axe_violations(&mut cdp, axe);
         assert_eq!(found, json!([]), "the type-ahead at 375px");
     }
     cdp.eval(
@@ -706,17 +661,7 @@ fn start_create_server(runtime: &tokio::runtime::Runtime, dir: &Path) -> SocketA
         state.set_create_push(Some(push));
         state
     });
-    let (tx, rx) = mpsc::channel();
-    runtime.spawn(async move {
-        let options = ServeOptions::new("127.0.0.1:0".parse().unwrap());
-        pave_server::serve(state, options, move |bound| {
-            let _ = tx.send(bound.addr);
-        })
-        .await
-        .unwrap();
-    });
-    rx.recv_timeout(Duration::from_secs(10))
-        .expect("server did not start")
+    common::browser::serve(runtime, state)
 }
 
 /// The registered template's card and form, the push's confirmation, its result and its
@@ -741,7 +686,7 @@ fn create_pages_with_a_registered_template_and_a_push_in_headless_chromium() {
     let addr = start_create_server(&runtime, dir.path());
     let base = format!("http://{addr}");
     let artifacts = artifacts_dir();
-    let axe = axe_source();
+    let axe = common::browser::axe_source();
 
     let browser = Browser::launch(&chromium);
     let mut cdp = Cdp::connect(&browser.ws_url);
@@ -762,12 +707,7 @@ fn create_pages_with_a_registered_template_and_a_push_in_headless_chromium() {
             "CSP violations on {page}"
         );
         if let Some(axe) = &axe {
-            cdp.eval(axe);
-            let found = cdp.eval(
-                "axe.run(document, { resultTypes: ['violations'] }).then(r => r.violations \
-                 .filter(v => v.impact === 'serious' || v.impact === 'critical') \
-                 .map(v => v.id + ' (' + v.impact + '): ' + v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(', ')))",
-            );
+            let found = common::browser::axe_violations(cdp, axe);
             assert_eq!(found, json!([]), "accessibility violations on {page}");
         }
     };

@@ -13,11 +13,10 @@ mod common;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
-use std::sync::mpsc;
 use std::time::Duration;
 
 use pave_ingest::{IngestConfig, Source};
-use pave_server::{AppState, ServeOptions};
+use pave_server::AppState;
 use pave_testkit::browser::{Browser, Cdp, VIEWPORT, artifacts_dir, find_chromium};
 use serde_json::json;
 
@@ -43,36 +42,7 @@ fn start_server(runtime: &tokio::runtime::Runtime, dir: &Path) -> (SocketAddr, S
         state.refresh(&locations).await.unwrap();
         (state, locations[0].id.to_string())
     });
-    let (tx, rx) = mpsc::channel();
-    runtime.spawn(async move {
-        let options = ServeOptions::new("127.0.0.1:0".parse().unwrap());
-        pave_server::serve(state, options, move |bound| {
-            let _ = tx.send(bound.addr);
-        })
-        .await
-        .unwrap();
-    });
-    let addr = rx
-        .recv_timeout(Duration::from_secs(10))
-        .expect("server did not start");
-    (addr, id)
-}
-
-/// axe-core's script, installed by `npm ci` in `tests/axe`; without it the checks are
-/// skipped, except on CI.
-fn axe_source() -> Option<String> {
-    let path =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/axe/node_modules/axe-core/axe.min.js");
-    match std::fs::read_to_string(&path) {
-        Ok(source) => Some(source),
-        Err(_) => {
-            pave_testkit::skip(&format!(
-                "no {} (run `npm ci` in crates/server/tests/axe)",
-                path.display()
-            ));
-            None
-        }
-    }
+    (common::browser::serve(runtime, state), id)
 }
 
 /// No serious or critical axe-core violation on the current page, and no CSP violation.
@@ -83,12 +53,7 @@ fn check_page(cdp: &mut Cdp, axe: Option<&str>, page: &str) {
         "CSP violations on {page}"
     );
     if let Some(axe) = axe {
-        cdp.eval(axe);
-        let found = cdp.eval(
-            "axe.run(document, { resultTypes: ['violations'] }).then(r => r.violations \
-             .filter(v => v.impact === 'serious' || v.impact === 'critical') \
-             .map(v => v.id + ' (' + v.impact + '): ' + v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(', ')))",
-        );
+        let found = common::browser::axe_violations(cdp, axe);
         assert_eq!(found, json!([]), "accessibility violations on {page}");
     }
 }
@@ -110,7 +75,7 @@ fn operations_pages_in_headless_chromium() {
     let (addr, id) = start_server(&runtime, dir.path());
     let base = format!("http://{addr}");
     let artifacts = artifacts_dir();
-    let axe = axe_source();
+    let axe = common::browser::axe_source();
     let axe = axe.as_deref();
 
     let browser = Browser::launch(&chromium);

@@ -3,6 +3,7 @@
 
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
+pub(crate) mod browser;
 pub(crate) mod ops;
 
 use std::path::Path;

@@ -612,6 +612,9 @@ impl Store for FailingWrites {
     async fn entities(&self) -> pave_store::Result<Vec<EntityRow>> {
         self.0.entities().await
     }
+    async fn recently_updated(&self, limit: usize) -> pave_store::Result<Vec<(String, i64)>> {
+        self.0.recently_updated(limit).await
+    }
     async fn entity_relations(&self) -> pave_store::Result<Vec<(String, String)>> {
         self.0.entity_relations().await
     }

@@ -918,6 +918,34 @@ async fn the_home_page_is_an_overview() {
         html.contains(r#"<a href="/catalog/default/component/cart-service/docs">"#),
         "{html}"
     );
+    // What changed last: an edited entity comes first once its location is read again.
+    let recent = |html: &str| -> String {
+        let at = html.find(r#"id="recent""#).unwrap();
+        html[at..at + html[at..].find("</section>").unwrap()].to_owned()
+    };
+    let before = recent(html);
+    assert_eq!(before.matches("<li>").count(), 8, "{before}");
+    assert!(!before.contains("/catalog/default/location/"), "{before}");
+    let systems = demo.dir.path().join("demo/systems");
+    let mut edited = false;
+    for file in std::fs::read_dir(&systems).unwrap() {
+        let path = file.unwrap().path();
+        let text = std::fs::read_to_string(&path).unwrap();
+        if text.contains("Keeps customers' baskets") {
+            std::fs::write(&path, text.replace("Keeps customers' baskets", "Keeps every customer's basket")).unwrap();
+            edited = true;
+        }
+    }
+    assert!(edited);
+    let locations = demo.state.platform.store().locations().await.unwrap();
+    demo.state.refresh(&locations).await.unwrap();
+    let after = recent(&get(&demo.state, "/", false).await.body);
+    let first = after.find("<li>").unwrap();
+    assert!(
+        after[first..].starts_with(r#"<li><a href="/catalog/default/component/cart-service">"#),
+        "{after}"
+    );
+
     // The golden paths to start from, each to its form.
     assert!(html.contains(r#"<a href="/create/api-service">"#), "{html}");
     assert!(!html.contains(r#"id="yours""#), "nobody is signed in");

@@ -414,6 +414,10 @@ pub trait Store: IdentityStore + DeliveryStore + GuardrailStore + Send + Sync {
     /// `(entity_ref, relations)` for every entity: what stitching needs before any body.
     async fn entity_relations(&self) -> Result<Vec<(String, String)>>;
 
+    /// The `limit` entities whose stored form changed last, newest first, as
+    /// `(entity_ref, updated_at in Unix ms)` (rows written unchanged keep their time).
+    async fn recently_updated(&self, limit: usize) -> Result<Vec<(String, i64)>>;
+
     /// Streams every entity, ordered by `entity_ref`, to `visit`, so that a caller can index
     /// a large catalog without holding every row at once. `relations` is left empty.
     async fn visit_entities(&self, visit: &mut (dyn FnMut(EntityRow) + Send)) -> Result<()>;

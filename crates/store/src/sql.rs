@@ -304,6 +304,19 @@ impl $crate::Store for $store {
             .map_err(q("reading relations"))
     }
 
+    async fn recently_updated(&self, limit: usize) -> $crate::Result<Vec<(String, i64)>> {
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        ::sqlx::query_as(::sqlx::AssertSqlSafe(sql(
+            "SELECT entity_ref, updated_at FROM entities ORDER BY updated_at DESC, entity_ref LIMIT ?",
+        )))
+        .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(q("reading recently updated entities"))
+    }
+
     async fn visit_entities(&self, visit: &mut (dyn FnMut($crate::EntityRow) + Send)) -> $crate::Result<()> {
         use ::futures_util::TryStreamExt;
         let mut rows = ::sqlx::query_as::<_, (String, String, String, String, String, String, i64, String)>(::sqlx::AssertSqlSafe(sql("SELECT entity_ref, uid, location_id, location_key, body, hash, updated_at, parent_ref FROM entities ORDER BY entity_ref")))

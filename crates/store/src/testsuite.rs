@@ -139,6 +139,12 @@ async fn batches_upsert_and_delete(store: &dyn Store) {
     assert_eq!(heads[0].body, None, "bodies only for Location entities");
     let relations = store.entity_relations().await.unwrap();
     assert!(relations.contains(&("component:default/one".into(), "[]".into())));
+    // The one written last comes first; rows keep the time they were written at.
+    assert_eq!(
+        store.recently_updated(1).await.unwrap(),
+        vec![("component:default/one".to_owned(), 2)]
+    );
+    assert!(store.recently_updated(0).await.unwrap().is_empty());
     let mut visited = Vec::new();
     store
         .visit_entities(&mut |row| visited.push(row))

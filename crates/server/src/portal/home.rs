@@ -3,7 +3,7 @@
 //! data is kept, the open incidents on it. Then, for everyone, the platform's overview: what
 //! the catalog holds by kind, the systems, the golden paths to start from, and the docs.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, Weak};
 
 use askama::Template;
 use axum::extract::State;
@@ -65,6 +65,19 @@ pub(crate) struct FailingCheck {
     pub(crate) errors: u64,
 }
 
+/// Entities the "Recently changed" card lists.
+const RECENT_ROWS: usize = 8;
+
+/// The recently changed entities of the catalog snapshot they were read for: read from the
+/// store once per snapshot (a change to the catalog makes a new one), not on every view.
+static RECENT: Mutex<Option<(Weak<Catalog>, Vec<(String, i64)>)>> = Mutex::new(None);
+
+/// A recently changed entity.
+pub(crate) struct RecentRow {
+    pub(crate) id: Identity,
+    pub(crate) changed: String,
+}
+
 /// Owned entities the home page lists before linking to the rest.
 const OWNED_ROWS: usize = 10;
 
@@ -99,6 +112,7 @@ pub(crate) struct HomePage {
     pub(crate) layout: Layout,
     pub(crate) yours: Option<Yours>,
     pub(crate) paths: Vec<PathCard>,
+    pub(crate) recent: Vec<RecentRow>,
     pub(crate) total: usize,
     pub(crate) kinds: Vec<KindCount>,
     pub(crate) systems: Vec<Identity>,
@@ -147,6 +161,7 @@ pub(crate) async fn page(
         layout: Layout::new("Home", Section::Catalog),
         yours,
         paths: GOLDEN_PATHS.clone(),
+        recent: recently_changed(&state, &catalog).await,
         total: catalog.len(),
         kinds: kinds(&catalog),
         systems,
@@ -341,4 +356,42 @@ async fn failing_checks(
     failing.sort_by(|a, b| (b.failed + b.errors, &a.label).cmp(&(a.failed + a.errors, &b.label)));
     failing.truncate(CARD_ROWS);
     Ok(failing)
+}
+
+/// What changed last in the catalog (Locations left out: they are bookkeeping), newest first.
+async fn recently_changed(state: &AppState, catalog: &Arc<Catalog>) -> Vec<RecentRow> {
+    let cached = RECENT.lock().ok().and_then(|cache| {
+        cache
+            .as_ref()
+            .filter(|(of, _)| of.upgrade().is_some_and(|c| Arc::ptr_eq(&c, catalog)))
+            .map(|(_, rows)| rows.clone())
+    });
+    let rows = match cached {
+        Some(rows) => rows,
+        None => {
+            // More than shown: Locations and entities gone since are skipped.
+            let rows = match state.platform.store().recently_updated(RECENT_ROWS * 4).await {
+                Ok(rows) => rows,
+                Err(e) => {
+                    tracing::warn!("home page: recently changed entities not read: {e}");
+                    return Vec::new();
+                }
+            };
+            if let Ok(mut cache) = RECENT.lock() {
+                *cache = Some((Arc::downgrade(catalog), rows.clone()));
+            }
+            rows
+        }
+    };
+    rows.into_iter()
+        .filter(|(key, _)| !key.starts_with("location:"))
+        .filter_map(|(key, at)| {
+            let entity = catalog.get(&key)?.entity();
+            Some(RecentRow {
+                id: Identity::of(&entity),
+                changed: super::dora::date_time(at),
+            })
+        })
+        .take(RECENT_ROWS)
+        .collect()
 }

@@ -13,6 +13,21 @@
   openTarget();
   window.addEventListener("hashchange", openTarget);
 
+  // "Copy" buttons copy the text of the element their data-copy selector names, and say so
+  // in the status next to them (announced to screen readers).
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("button[data-copy]");
+    if (!button) return;
+    var source = document.querySelector(button.getAttribute("data-copy"));
+    var status = button.parentNode.querySelector("[role=status]");
+    var say = function (text) { if (status) status.textContent = text; };
+    if (!source || !navigator.clipboard) return say("Copying is not available here.");
+    navigator.clipboard.writeText(source.textContent).then(
+      function () { say("Copied."); },
+      function () { say("Copying was refused by the browser."); }
+    );
+  });
+
   // The catalog's checkbox filters: the closed list's summary follows what is ticked, and
   // a click elsewhere or Escape closes an open list.
   function multiSummary(details) {

@@ -438,6 +438,24 @@ fn portal_in_headless_chromium() {
 
     // Close cleanly; the Drop guard kills Chromium if this does not work.
     cdp.close();
+    // 8. The API tab's Copy button copies the definition and says so (or says why not).
+    cdp.navigate(&format!("{base}/catalog/default/api/orders-api/api"));
+    cdp.wait_for(
+        "the API tab",
+        "document.readyState === 'complete' && getComputedStyle(document.getElementById('copy-definition')).display !== 'none'",
+    );
+    cdp.eval("document.getElementById('copy-definition').click()");
+    cdp.wait_for(
+        "the copy's status",
+        "document.getElementById('copy-status').textContent !== ''",
+    );
+    let said = cdp.eval("document.getElementById('copy-status').textContent");
+    assert!(
+        ["Copied.", "Copying was refused by the browser.", "Copying is not available here."]
+            .contains(&said.as_str().unwrap()),
+        "{said}"
+    );
+
     drop(browser);
     runtime.shutdown_timeout(Duration::from_secs(2));
 }

@@ -932,7 +932,11 @@ async fn the_home_page_is_an_overview() {
         let path = file.unwrap().path();
         let text = std::fs::read_to_string(&path).unwrap();
         if text.contains("Keeps customers' baskets") {
-            std::fs::write(&path, text.replace("Keeps customers' baskets", "Keeps every customer's basket")).unwrap();
+            std::fs::write(
+                &path,
+                text.replace("Keeps customers' baskets", "Keeps every customer's basket"),
+            )
+            .unwrap();
             edited = true;
         }
     }

@@ -451,8 +451,12 @@ fn portal_in_headless_chromium() {
     );
     let said = cdp.eval("document.getElementById('copy-status').textContent");
     assert!(
-        ["Copied.", "Copying was refused by the browser.", "Copying is not available here."]
-            .contains(&said.as_str().unwrap()),
+        [
+            "Copied.",
+            "Copying was refused by the browser.",
+            "Copying is not available here."
+        ]
+        .contains(&said.as_str().unwrap()),
         "{said}"
     );
 

@@ -370,7 +370,12 @@ async fn recently_changed(state: &AppState, catalog: &Arc<Catalog>) -> Vec<Recen
         Some(rows) => rows,
         None => {
             // More than shown: Locations and entities gone since are skipped.
-            let rows = match state.platform.store().recently_updated(RECENT_ROWS * 4).await {
+            let rows = match state
+                .platform
+                .store()
+                .recently_updated(RECENT_ROWS * 4)
+                .await
+            {
                 Ok(rows) => rows,
                 Err(e) => {
                     tracing::warn!("home page: recently changed entities not read: {e}");

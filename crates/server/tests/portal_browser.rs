@@ -428,16 +428,6 @@ fn portal_in_headless_chromium() {
         }
     }
 
-    // The policy is enforced: an injected inline script does not run, and is reported.
-    let inline = cdp.eval(
-        "(() => { const s = document.createElement('script'); s.textContent = 'window.__inline = 1'; \
-         document.head.appendChild(s); return window.__inline === undefined; })()",
-    );
-    assert_eq!(inline, json!(true), "an inline script ran despite the CSP");
-    cdp.wait_for("the violation report", "window.__csp.length === 1");
-
-    // Close cleanly; the Drop guard kills Chromium if this does not work.
-    cdp.close();
     // 8. The API tab's Copy button copies the definition and says so (or says why not).
     cdp.navigate(&format!("{base}/catalog/default/api/orders-api/api"));
     cdp.wait_for(
@@ -460,6 +450,16 @@ fn portal_in_headless_chromium() {
         "{said}"
     );
 
+    // The policy is enforced: an injected inline script does not run, and is reported.
+    let inline = cdp.eval(
+        "(() => { const s = document.createElement('script'); s.textContent = 'window.__inline = 1'; \
+         document.head.appendChild(s); return window.__inline === undefined; })()",
+    );
+    assert_eq!(inline, json!(true), "an inline script ran despite the CSP");
+    cdp.wait_for("the violation report", "window.__csp.length === 1");
+
+    // Close cleanly; the Drop guard kills Chromium if this does not work.
+    cdp.close();
     drop(browser);
     runtime.shutdown_timeout(Duration::from_secs(2));
 }

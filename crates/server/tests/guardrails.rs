@@ -297,6 +297,13 @@ async fn bad_publications_are_refused_and_store_nothing() {
             StatusCode::NOT_FOUND,
             "no entity component:default/nobody in the catalog",
         ),
+        // A group has no Guardrails tab: its report would be kept unseen.
+        (
+            "entity=group:default/payments",
+            text.clone(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "kept for components, resources and systems",
+        ),
         (
             "",
             text.clone(),

@@ -48,6 +48,23 @@ async fn docs_pages_render_the_demo_components_docs() {
         html.contains(r#"aria-current="page">Overview</a>"#),
         "the current page in the nav"
     );
+    // Every page the nav links to is served, the site's first page (`…/docs/`) included.
+    let nav = &html[html.find(r#"class="docs-nav-list""#).unwrap()..];
+    let nav = &nav[..nav.find("</ul>").unwrap()];
+    let links: Vec<&str> = nav
+        .split(r#"<a href=""#)
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next())
+        .filter(|href| href.starts_with('/'))
+        .collect();
+    assert!(
+        links.contains(&"/catalog/default/component/cart-service/docs/"),
+        "{links:?}"
+    );
+    for href in links {
+        let page = get(&demo.state, href, false).await;
+        assert_eq!(page.status, StatusCode::OK, "{href}");
+    }
     assert!(
         html.contains(r#"<h2 id="apis""#) && html.contains("href=\"#apis\""),
         "anchors and contents"

@@ -196,6 +196,13 @@ pub(crate) async fn publish(
             "no entity {key} in the catalog: check reports are kept per catalog entity (register its catalog-info.yaml, or name another with --entity)"
         )));
     }
+    // Only kinds that show a Guardrails tab take reports: others would be kept unseen.
+    let kind = key.split(':').next().unwrap_or_default();
+    if !crate::guardrails::GUARDRAIL_KINDS.contains(&kind) {
+        return Err(ApiError::Unprocessable(format!(
+            "check reports are kept for components, resources and systems (what is built and deployed from a repository), not for {key}"
+        )));
+    }
     let subject = principal.subject();
     if let SubjectKind::Workload {
         entity: Some(own), ..
@@ -311,9 +318,9 @@ pub(crate) async fn latest(
             "no check report was published for {key} (`pave check --publish URL` in its CI)"
         )));
     };
-    let mut answer = serde_json::to_value(Stored::from(row.summary()))
+    let mut answer = serde_json::to_value(Stored::from(row))
         .map_err(|e| ApiError::internal("answering a check report", e))?;
-    answer["report"] = serde_json::to_value(&report)
+    answer["report"] = serde_json::to_value(report.as_ref())
         .map_err(|e| ApiError::internal("answering a check report", e))?;
     Ok((StatusCode::OK, Json(answer)).into_response())
 }

@@ -5,7 +5,7 @@
 
 use pave_policy::Status;
 use pave_policy_output::{StoredFinding, StoredReport};
-use pave_store::{CheckReportRow, CheckReportSummary};
+use pave_store::CheckReportSummary;
 
 /// Findings the tab lists at most (the report keeps up to 5,000; the rest are counted).
 const SHOWN_FINDINGS: usize = 500;
@@ -62,7 +62,7 @@ pub(crate) struct HistoryRow {
 
 /// The card for a stored report and the entity's history (newest first).
 pub(crate) fn card(
-    row: &CheckReportRow,
+    row: &CheckReportSummary,
     report: &StoredReport,
     history: &[CheckReportSummary],
 ) -> GuardrailsCard {

@@ -212,6 +212,12 @@ pub(crate) fn routes(state: &Arc<AppState>) -> (Router<Arc<AppState>>, Vec<Decla
             get(docs::index),
         )
         .route(
+            "/catalog/{namespace}/{kind}/{name}/docs/",
+            Method::GET,
+            read,
+            get(docs::index),
+        )
+        .route(
             "/catalog/{namespace}/{kind}/{name}/docs/{*page}",
             Method::GET,
             read,

@@ -119,7 +119,7 @@ impl TabFacts {
             },
             dependency_count: (!people && !relations.is_empty()).then_some(relations.len()),
             slo_count: None,
-            guardrails: matches!(kind.as_str(), "component" | "resource" | "system"),
+            guardrails: crate::guardrails::GUARDRAIL_KINDS.contains(&kind.as_str()),
         }
     }
 

@@ -6,7 +6,8 @@
 //! (5,000 findings are a few MB) runs on the heavy-work pool.
 
 use pave_policy_output::{ReportError, StoredReport};
-use std::sync::Arc;
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
 
 use pave_store::{CheckReportSummary, StoreError};
 
@@ -95,7 +96,7 @@ pub(crate) async fn latest_guardrails(
     else {
         return Ok(None);
     };
-    if let Some(report) = parsed_cache::get(newest.id) {
+    if let Some(report) = state.parsed_reports.get(newest.id) {
         return Ok(Some((newest, report)));
     }
     let Some(mut row) = store.latest_check_report(&key).await? else {
@@ -113,37 +114,35 @@ pub(crate) async fn latest_guardrails(
             .map_err(GuardrailsError::Work)?
     };
     let report = Arc::new(parsed.map_err(|error| GuardrailsError::Unreadable { id, error })?);
-    parsed_cache::put(id, Arc::clone(&report));
+    state.parsed_reports.put(id, Arc::clone(&report));
     Ok(Some((row.summary(), report)))
 }
 
-/// Reports parsed lately, by their number (the newest few entities' tabs).
-mod parsed_cache {
-    use std::collections::VecDeque;
-    use std::sync::{Arc, Mutex};
+/// Reports parsed lately, by their number (the tabs viewed last), one set per server: a
+/// report's number is never given to another in its store.
+#[derive(Default)]
+pub(crate) struct ParsedReports {
+    kept: Mutex<VecDeque<(i64, Arc<StoredReport>)>>,
+}
 
-    use pave_policy_output::StoredReport;
-
+impl ParsedReports {
     /// Reports kept parsed: a few MB at most each (5,000 findings).
     const KEPT: usize = 16;
 
-    static PARSED: Mutex<VecDeque<(i64, Arc<StoredReport>)>> = Mutex::new(VecDeque::new());
-
-    pub(super) fn get(id: i64) -> Option<Arc<StoredReport>> {
-        let parsed = PARSED.lock().ok()?;
-        parsed
-            .iter()
+    fn get(&self, id: i64) -> Option<Arc<StoredReport>> {
+        let kept = self.kept.lock().ok()?;
+        kept.iter()
             .find(|(n, _)| *n == id)
             .map(|(_, r)| Arc::clone(r))
     }
 
-    pub(super) fn put(id: i64, report: Arc<StoredReport>) {
-        if let Ok(mut parsed) = PARSED.lock() {
-            parsed.retain(|(n, _)| *n != id);
-            if parsed.len() >= KEPT {
-                parsed.pop_front();
+    fn put(&self, id: i64, report: Arc<StoredReport>) {
+        if let Ok(mut kept) = self.kept.lock() {
+            kept.retain(|(n, _)| *n != id);
+            if kept.len() >= Self::KEPT {
+                kept.pop_front();
             }
-            parsed.push_back((id, report));
+            kept.push_back((id, report));
         }
     }
 }
@@ -289,7 +288,7 @@ mod tests {
         ));
 
         let history = guardrails_history(&state, "checkout", 100).await.unwrap();
-        assert_eq!(history.len(), 1);
+        assert_eq!(history.len(), 2);
         assert!(
             guardrails_history(&state, "nobody", 5)
                 .await

@@ -90,6 +90,8 @@ pub struct AppState {
     search: search::SearchState,
     /// Where the Create page pushes new repositories (`--create-push-url`), if anywhere.
     create_push: RwLock<Option<Arc<CreatePush>>>,
+    /// Check reports the Guardrails tab parsed lately.
+    parsed_reports: guardrails::ParsedReports,
 }
 
 impl AppState {
@@ -120,6 +122,7 @@ impl AppState {
             docs_freshness: portal::docs::FreshnessCache::default(),
             search: search::SearchState::default(),
             create_push: RwLock::new(None),
+            parsed_reports: guardrails::ParsedReports::default(),
         })
     }
 

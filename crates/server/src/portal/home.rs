@@ -70,7 +70,10 @@ const RECENT_ROWS: usize = 8;
 
 /// The recently changed entities of the catalog snapshot they were read for: read from the
 /// store once per snapshot (a change to the catalog makes a new one), not on every view.
-static RECENT: Mutex<Option<(Weak<Catalog>, Vec<(String, i64)>)>> = Mutex::new(None);
+static RECENT: Mutex<Option<RecentFor>> = Mutex::new(None);
+
+/// The snapshot the rows were read for, and `(entity_ref, updated_at)` newest first.
+type RecentFor = (Weak<Catalog>, Vec<(String, i64)>);
 
 /// A recently changed entity.
 pub(crate) struct RecentRow {

@@ -552,3 +552,112 @@ async fn the_demos_reports_are_served_for_its_services() {
     let (status, _) = get(state, "/api/guardrails/reports/latest?entity=design-system").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
+
+/// The Guardrails tab shows the newest report CI published for the entity: its verdict,
+/// the findings that fail first with file:line:col, and the reports before it; an entity
+/// without one says how to publish.
+#[tokio::test]
+async fn guardrails_tab_shows_the_published_check_report() {
+    let demo = common::demo().await;
+    let reports = pave_demo::demo_check_reports(pave_stdx::time::unix_seconds()).unwrap();
+    // A service whose newest report fails (some were fixed since their first report).
+    let newest_of = |entity: &str| {
+        reports
+            .iter()
+            .filter(|r| r.entity_ref == entity)
+            .max_by_key(|r| r.received_at)
+            .unwrap()
+    };
+    let failing = reports
+        .iter()
+        .map(|r| r.entity_ref.clone())
+        .find(|e| newest_of(e).report.summary.failed > 0)
+        .expect("the demo has a failing service");
+    // Oldest first, as CI would have published them.
+    let mut ordered: Vec<_> = reports.iter().filter(|r| r.entity_ref == failing).collect();
+    ordered.sort_by_key(|r| r.received_at);
+    for r in &ordered {
+        let body = serde_json::to_vec(&r.report).unwrap();
+        let query = format!(
+            "entity={}&commit={}&branch={}",
+            r.entity_ref, r.commit, r.branch
+        );
+        let response = pave_server::router(Arc::clone(&demo.state))
+            .oneshot(
+                Request::post(format!("/api/guardrails/reports?{query}"))
+                    .header(header::CONTENT_TYPE, "application/json")
+                    .body(Body::from(body))
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+        assert!(response.status().is_success(), "{}", response.status());
+    }
+    let newest = ordered.last().unwrap();
+    let name = failing.rsplit_once('/').unwrap().1;
+    let page = common::get(
+        &demo.state,
+        &format!("/catalog/default/component/{name}/guardrails"),
+        false,
+    )
+    .await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    let html = &page.body;
+    assert!(html.contains(r#"<a id="tab-guardrails" href="/catalog/default/component/"#));
+    assert!(
+        html.contains(
+            r#"<span class="badge check-failing" id="guardrails-verdict">Failing</span>"#
+        ),
+        "{html}"
+    );
+    assert!(html.contains(&format!(
+        r#"<strong id="guardrails-failed">{}</strong>"#,
+        newest.report.summary.failed
+    )));
+    assert!(html.contains(&format!(
+        r#"<code id="guardrails-commit">{}</code>"#,
+        &newest.commit[..12]
+    )));
+    // Failed findings come first, each with its place in the repository.
+    let first = html.find(r#"<tr class="guardrails-finding">"#).unwrap();
+    let row = &html[first..first + html[first..].find("</tr>").unwrap()];
+    assert!(row.contains("check-failing"), "{row}");
+    let failed = newest
+        .report
+        .findings
+        .iter()
+        .find(|f| f.status == pave_policy::Status::Failed)
+        .unwrap();
+    let place = match (failed.line, failed.column) {
+        (Some(l), Some(c)) => format!("{}:{l}:{c}", failed.file),
+        _ => failed.file.clone(),
+    };
+    assert!(
+        html.contains(&format!(r#"<code class="guardrails-place">{place}</code>"#)),
+        "{place}"
+    );
+    assert_eq!(
+        html.matches(r#"<tr class="guardrails-finding">"#).count(),
+        newest.report.findings.len().min(500)
+    );
+    if ordered.len() > 1 {
+        assert!(html.contains("Earlier reports"));
+        assert_eq!(html.matches(r#"aria-current="true""#).count(), 1);
+    }
+    // Another service has none yet: the tab says how to publish one.
+    let other = reports
+        .iter()
+        .map(|r| r.entity_ref.clone())
+        .find(|r| *r != failing)
+        .unwrap();
+    let other_name = other.rsplit_once('/').unwrap().1;
+    let none = common::get(
+        &demo.state,
+        &format!("/catalog/default/component/{other_name}/guardrails"),
+        false,
+    )
+    .await;
+    assert_eq!(none.status, StatusCode::OK);
+    assert!(none.body.contains(r#"id="guardrails-none""#));
+    assert!(none.body.contains("pave check --publish"));
+}

@@ -105,9 +105,9 @@ pub(crate) fn card(
         verdict_class,
         checked: super::dora::date_time(row.received_at.saturating_mul(1000)),
         commit: row.commit.as_deref().map(short_commit),
-        branch: row.branch.clone(),
-        tool: format!("{} {}", report.tool.name, report.tool.version),
-        profile: report.profile.clone(),
+        branch: row.branch.as_deref().map(visible),
+        tool: visible(&format!("{} {}", report.tool.name, report.tool.version)),
+        profile: visible(&report.profile),
         failed: summary.failed,
         warnings: summary.warnings,
         excepted: summary.excepted,
@@ -127,28 +127,39 @@ pub(crate) fn card(
                     Status::Excepted => "check-excepted",
                 },
                 severity: f.severity.as_str(),
-                rule: f.rule.clone(),
-                title: f.title.clone(),
-                place: place(&f.file, f.line, f.column),
-                object: f.object.as_ref().map(|o| match &o.namespace {
-                    Some(ns) => format!("{} {ns}/{}", o.kind, o.name),
-                    None => format!("{} {}", o.kind, o.name),
+                rule: visible(&f.rule),
+                title: visible(&f.title),
+                place: visible(&place(&f.file, f.line, f.column)),
+                object: f.object.as_ref().map(|o| {
+                    visible(&match &o.namespace {
+                        Some(ns) => format!("{} {ns}/{}", o.kind, o.name),
+                        None => format!("{} {}", o.kind, o.name),
+                    })
                 }),
-                message: f.message.clone(),
+                message: visible(&f.message),
                 remediation: (f.status != Status::Excepted)
                     .then(|| remediation(&f.rule))
-                    .flatten(),
-                exception: f
-                    .exception
-                    .as_ref()
-                    .map(|e| format!("{} by {} until {}: {}", e.id, e.owner, e.expires, e.reason)),
+                    .flatten()
+                    .map(|r| visible(&r)),
+                exception: f.exception.as_ref().map(|e| {
+                    visible(&format!(
+                        "{} by {} until {}: {}",
+                        e.id, e.owner, e.expires, e.reason
+                    ))
+                }),
             })
             .collect(),
         omitted,
         errors: report
             .errors
             .iter()
-            .map(|e| format!("{}: {}", place(&e.file, e.line, e.column), e.message))
+            .map(|e| {
+                visible(&format!(
+                    "{}: {}",
+                    place(&e.file, e.line, e.column),
+                    e.message
+                ))
+            })
             .collect(),
         history: history
             .iter()
@@ -169,6 +180,28 @@ fn status_rank(status: Status) -> u8 {
         Status::Warning => 1,
         Status::Excepted => 2,
     }
+}
+
+/// What a publisher wrote, with the characters that would change how the rest reads shown
+/// as their code instead: bidirectional overrides and isolates (U+202E makes `:1:10` read
+/// `:1:01`), and control characters other than tab and newline.
+fn visible(text: &str) -> String {
+    let hidden = |c: char| {
+        matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+            || (c.is_control() && c != '\t' && c != '\n')
+    };
+    if !text.chars().any(hidden) {
+        return text.to_owned();
+    }
+    text.chars()
+        .map(|c| {
+            if hidden(c) {
+                format!("<U+{:04X}>", u32::from(c))
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
 }
 
 /// `file:line:col`, as far as known.
@@ -202,5 +235,16 @@ mod tests {
             "0123456789ab"
         );
         assert_eq!(short_commit("abc"), "abc");
+    }
+
+    #[test]
+    fn bidi_overrides_and_controls_cannot_disguise_a_place() {
+        assert_eq!(visible("deploy/app.yaml:1:10"), "deploy/app.yaml:1:10");
+        assert_eq!(visible("app.yaml:1:\u{202e}01"), "app.yaml:1:<U+202E>01");
+        assert_eq!(
+            visible("a\u{0}b\u{1b}[31m\r"),
+            "a<U+0000>b<U+001B>[31m<U+000D>"
+        );
+        assert_eq!(visible("tab\tand\nnewline ✓"), "tab\tand\nnewline ✓");
     }
 }

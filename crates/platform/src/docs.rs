@@ -32,25 +32,10 @@ pub fn techdocs_ref(entity: &Value) -> Option<&str> {
 /// location); the folder must stay inside the source. Messages reach the portal, so they
 /// never name server paths.
 pub fn resolve(source: &SourceFile, reference: &str) -> Result<DocsLocation, String> {
-    let Some(dir) = reference.strip_prefix("dir:") else {
-        return Err(format!(
-            "{ANNOTATION}: {reference}: only dir: references are read (a folder beside the catalog file, holding mkdocs.yml)"
-        ));
-    };
-    let dir = dir.trim();
-    if dir.contains("://") || std::path::Path::new(dir).is_absolute() {
-        return Err(format!(
-            "{ANNOTATION}: {reference}: name a folder relative to the catalog file"
-        ));
-    }
-    let path = pave_fs::resolve_lexically(source.dir(), if dir.is_empty() { "." } else { dir });
-    if !path.starts_with(&source.boundary) {
-        return Err(format!(
-            "{ANNOTATION}: {reference}: is outside the source root"
-        ));
-    }
+    let dir =
+        crate::dir_ref::resolve(source, ANNOTATION, reference, "a folder holding mkdocs.yml")?;
     Ok(DocsLocation {
-        dir: path,
+        dir,
         boundary: source.boundary.clone(),
     })
 }

@@ -10,6 +10,7 @@
 //! - **Reads go through one immutable [`Snapshot`]** (the catalog index and the SLOs of its
 //!   entities), rebuilt after changes and swapped atomically; rebuilds are coalesced.
 
+mod dir_ref;
 pub mod docs;
 mod locks;
 mod operations;

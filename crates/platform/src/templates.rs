@@ -55,25 +55,14 @@ impl TemplateLocation {
 /// references, relative, and lexically inside the source (the caller checks again once
 /// symbolic links are followed). Messages reach the portal, so they never name server paths.
 pub fn resolve(source: &SourceFile, reference: &str) -> Result<TemplateLocation, String> {
-    let Some(dir) = reference.strip_prefix("dir:") else {
-        return Err(format!(
-            "{ANNOTATION}: {reference}: only dir: references are read (the folder holding template.yaml, relative to the catalog file)"
-        ));
-    };
-    let dir = dir.trim();
-    if dir.contains("://") || Path::new(dir).is_absolute() {
-        return Err(format!(
-            "{ANNOTATION}: {reference}: name a folder relative to the catalog file"
-        ));
-    }
-    let path = pave_fs::resolve_lexically(source.dir(), if dir.is_empty() { "." } else { dir });
-    if !path.starts_with(&source.boundary) {
-        return Err(format!(
-            "{ANNOTATION}: {reference}: is outside the source root"
-        ));
-    }
+    let dir = crate::dir_ref::resolve(
+        source,
+        ANNOTATION,
+        reference,
+        "the folder holding template.yaml",
+    )?;
     Ok(TemplateLocation {
-        dir: path,
+        dir,
         boundary: source.boundary.clone(),
     })
 }

@@ -79,26 +79,14 @@ fn portal_in_headless_chromium() {
         );
         return;
     };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let runtime = common::browser::runtime();
     let dir = tempfile::tempdir().unwrap();
     let addr = start_server(&runtime, dir.path());
     let base = format!("http://{addr}");
     let artifacts = artifacts_dir();
 
     let browser = Browser::launch(&chromium);
-    let mut cdp = Cdp::connect(&browser.ws_url);
-    cdp.call("Page.enable", json!({}));
-    // Every Content-Security-Policy violation on every page is recorded (scripts added this
-    // way are not subject to the page's policy).
-    cdp.call(
-        "Page.addScriptToEvaluateOnNewDocument",
-        json!({"source": "window.__csp = []; document.addEventListener('securitypolicyviolation', \
-            e => window.__csp.push(e.violatedDirective + ' ' + e.blockedURI + ' ' + (e.sourceFile || '') + ':' + e.lineNumber));"}),
-    );
+    let mut cdp = common::browser::watched_page(&browser);
     let no_csp_violations = |cdp: &mut Cdp, page: &str| {
         let violations = cdp.eval("JSON.stringify(window.__csp)");
         assert_eq!(violations, json!("[]"), "CSP violations on {page}");
@@ -504,11 +492,7 @@ fn portal_at_phone_widths() {
         pave_testkit::skip("no chromium binary: install `chromium` or set CHROMIUM");
         return;
     };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let runtime = common::browser::runtime();
     let dir = tempfile::tempdir().unwrap();
     let addr = start_server(&runtime, dir.path());
     let base = format!("http://{addr}");
@@ -516,13 +500,7 @@ fn portal_at_phone_widths() {
     let axe = common::browser::axe_source();
 
     let browser = Browser::launch(&chromium);
-    let mut cdp = Cdp::connect(&browser.ws_url);
-    cdp.call("Page.enable", json!({}));
-    cdp.call(
-        "Page.addScriptToEvaluateOnNewDocument",
-        json!({"source": "window.__csp = []; document.addEventListener('securitypolicyviolation', \
-            e => window.__csp.push(e.violatedDirective + ' ' + e.blockedURI));"}),
-    );
+    let mut cdp = common::browser::watched_page(&browser);
     for (width, height) in [(375, 812), (414, 896)] {
         cdp.call(
             "Emulation.setDeviceMetricsOverride",
@@ -699,11 +677,7 @@ fn create_pages_with_a_registered_template_and_a_push_in_headless_chromium() {
     if !pave_testkit::have("git") {
         return;
     }
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let runtime = common::browser::runtime();
     let dir = tempfile::tempdir().unwrap();
     let addr = start_create_server(&runtime, dir.path());
     let base = format!("http://{addr}");
@@ -711,13 +685,7 @@ fn create_pages_with_a_registered_template_and_a_push_in_headless_chromium() {
     let axe = common::browser::axe_source();
 
     let browser = Browser::launch(&chromium);
-    let mut cdp = Cdp::connect(&browser.ws_url);
-    cdp.call("Page.enable", json!({}));
-    cdp.call(
-        "Page.addScriptToEvaluateOnNewDocument",
-        json!({"source": "window.__csp = []; document.addEventListener('securitypolicyviolation', \
-            e => window.__csp.push(e.violatedDirective + ' ' + e.blockedURI));"}),
-    );
+    let mut cdp = common::browser::watched_page(&browser);
     cdp.call(
         "Emulation.setDeviceMetricsOverride",
         json!({"width": VIEWPORT.0, "height": VIEWPORT.1, "deviceScaleFactor": 1, "mobile": false}),

@@ -66,11 +66,7 @@ fn operations_pages_in_headless_chromium() {
         );
         return;
     };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let runtime = common::browser::runtime();
     let dir = tempfile::tempdir().unwrap();
     let (addr, id) = start_server(&runtime, dir.path());
     let base = format!("http://{addr}");
@@ -79,13 +75,7 @@ fn operations_pages_in_headless_chromium() {
     let axe = axe.as_deref();
 
     let browser = Browser::launch(&chromium);
-    let mut cdp = Cdp::connect(&browser.ws_url);
-    cdp.call("Page.enable", json!({}));
-    cdp.call(
-        "Page.addScriptToEvaluateOnNewDocument",
-        json!({"source": "window.__csp = []; document.addEventListener('securitypolicyviolation', \
-            e => window.__csp.push(e.violatedDirective + ' ' + e.blockedURI + ' ' + (e.sourceFile || '') + ':' + e.lineNumber));"}),
-    );
+    let mut cdp = common::browser::watched_page(&browser);
     cdp.call(
         "Emulation.setDeviceMetricsOverride",
         json!({"width": VIEWPORT.0, "height": VIEWPORT.1, "deviceScaleFactor": 1, "mobile": false}),

@@ -174,9 +174,13 @@ impl Cdp {
                 Ok(Message::Text(text)) => text,
                 Ok(_) => continue,
                 Err(tungstenite::Error::Io(e))
+                    // A signal to this process (git's children ending in a test that
+                    // pushes) interrupts the read: it is retried, not a failure.
                     if matches!(
                         e.kind(),
-                        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                        std::io::ErrorKind::WouldBlock
+                            | std::io::ErrorKind::TimedOut
+                            | std::io::ErrorKind::Interrupted
                     ) =>
                 {
                     continue;

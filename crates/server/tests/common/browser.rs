@@ -7,7 +7,7 @@ use std::sync::{Arc, mpsc};
 use std::time::Duration;
 
 use pave_server::{AppState, ServeOptions};
-use pave_testkit::browser::Cdp;
+use pave_testkit::browser::{Browser, Cdp};
 
 /// Serves `state` from `runtime` on an ephemeral loopback port.
 pub(crate) fn serve(runtime: &tokio::runtime::Runtime, state: Arc<AppState>) -> SocketAddr {
@@ -50,4 +50,27 @@ pub(crate) fn axe_violations(cdp: &mut Cdp, axe: &str) -> serde_json::Value {
          .filter(v => v.impact === 'serious' || v.impact === 'critical') \
          .map(v => v.id + ' (' + v.impact + '): ' + v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(', ')))",
     )
+}
+
+/// The runtime a browser test serves from: two worker threads, as the machine has.
+pub(crate) fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// A page of `browser` that records Content-Security-Policy violations in `window.__csp`
+/// (each `directive blocked-uri file:line`), from every document it loads (scripts added
+/// this way are not subject to the page's policy).
+pub(crate) fn watched_page(browser: &Browser) -> Cdp {
+    let mut cdp = Cdp::connect(&browser.ws_url);
+    cdp.call("Page.enable", serde_json::json!({}));
+    cdp.call(
+        "Page.addScriptToEvaluateOnNewDocument",
+        serde_json::json!({"source": "window.__csp = []; document.addEventListener('securitypolicyviolation', \
+            e => window.__csp.push(e.violatedDirective + ' ' + e.blockedURI + ' ' + (e.sourceFile || '') + ':' + e.lineNumber));"}),
+    );
+    cdp
 }
